@@ -1,1 +1,93 @@
-def app(): pass
+"""The ``visionr1`` command line: one subcommand per stage of the method.
+
+Each command parses its options, calls that stage's ``run``-style function, and prints a short
+summary. Heavy imports (torch, transformers, trl) happen inside the commands so ``--help`` is fast.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from visionr1.errors import VisionR1Error
+
+app = typer.Typer(
+    name="visionr1",
+    help="Vision-R1 as a toolkit: cold-start data by modality bridging, SFT, GRPO with PTST, evaluation.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=True)
+
+
+def _fail(e: Exception) -> None:
+    console.print(f"[bold red]error:[/] {e}")
+    raise typer.Exit(code=2)
+
+
+@app.command("tiny-model")
+def tiny_model(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the model, processor and tokenizer to.")],
+    seed: Annotated[int, typer.Option(help="Seed for the random weights (the build is deterministic per seed).")] = 0,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Rebuild instead of copying a cached build.")] = False,
+) -> None:
+    """Build the tiny, RANDOM-WEIGHT Qwen2.5-VL used to run every stage offline on a CPU."""
+    import time
+
+    from visionr1.models.tiny import build_tiny_model
+
+    t0 = time.perf_counter()
+    try:
+        path = build_tiny_model(out, seed=seed, use_cache=not no_cache)
+    except VisionR1Error as e:
+        _fail(e)
+    console.print(f"tiny Qwen2.5-VL (random weights, seed {seed}) at [bold]{path}[/] in {time.perf_counter() - t0:.1f}s")
+
+
+@app.command()
+def synth(
+    out: Annotated[Path, typer.Option("--out", help="Folder for train.jsonl, test.jsonl and images/.")],
+    n: Annotated[int, typer.Option("--n", help="Number of training records.")] = 200,
+    seed: Annotated[int, typer.Option(help="Seed; the same seed gives byte-identical files.")] = 0,
+    tasks: Annotated[Optional[list[str]], typer.Option("--tasks", help="Task families to use (repeatable); default all.")] = None,
+    split_test: Annotated[int, typer.Option("--split-test", help="Number of test records (disjoint from train).")] = 0,
+    image_size: Annotated[int, typer.Option("--image-size", help="Side of the square images in pixels.")] = 224,
+) -> None:
+    """Render a synthetic, verifiable multimodal math data set (images + exact answers + solutions)."""
+    from visionr1.data.synth import synthesize
+
+    try:
+        summary = synthesize(out, n=n, seed=seed, tasks=tasks, split_test=split_test, image_size=image_size)
+    except VisionR1Error as e:
+        _fail(e)
+    console.print_json(data=summary)
+
+
+@app.command()
+def score(
+    benchmark: Annotated[str, typer.Argument(help="Benchmark whose official protocol to follow (mathvista).")],
+    results: Annotated[Path, typer.Argument(help="The benchmark's own result file (e.g. MathVista pid -> record JSON).")],
+    out: Annotated[Optional[Path], typer.Option("--out", help="Where to write the scored result file.")] = None,
+    judge_endpoint: Annotated[Optional[str], typer.Option(help="OpenAI-compatible base URL of an LLM to extract answers.")] = None,
+    judge_model: Annotated[Optional[str], typer.Option(help="Model name at the judge endpoint.")] = None,
+    judge_api_key_env: Annotated[str, typer.Option(help="Environment variable holding the judge's API key.")] = "OPENAI_API_KEY",
+) -> None:
+    """Score a benchmark result file with the official protocol, judge-free by default."""
+    from visionr1.eval.score import score_command
+
+    try:
+        score_command(benchmark, results, out, judge_endpoint, judge_model, judge_api_key_env)
+    except VisionR1Error as e:
+        _fail(e)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,3 @@
+from visionr1.cli import app
+
+app()

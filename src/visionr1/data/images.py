@@ -1,0 +1,70 @@
+"""Image safety: every image path is confined to its data root, and every image is opened defensively.
+
+A 200K-item data set always holds a few broken files. They must become per-item errors that name the
+item and the reason, not a crash that loses the run.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from pathlib import Path
+
+from PIL import Image
+
+from visionr1.errors import ImageError
+
+MAX_IMAGE_PIXELS = 64_000_000
+"""Refuse images above this many pixels (decompression-bomb guard; 8000×8000)."""
+
+
+def resolve_image_path(root: Path, rel: str, item: str) -> Path:
+    """Resolve ``rel`` against ``root`` and refuse anything that lands outside ``root``.
+
+    Absolute paths are accepted only when they point inside ``root``; ``..`` components and symlinks
+    are followed before the check, so neither can escape.
+    """
+    root = Path(root).resolve()
+    if not rel or not isinstance(rel, str):
+        raise ImageError(item, f"empty image path {rel!r}")
+    path = (root / rel).resolve()
+    if path != root and root not in path.parents:
+        raise ImageError(item, f"image path {rel!r} escapes the data root {root}")
+    return path
+
+
+def open_image(source: Path | bytes, item: str, *, max_pixels: int = MAX_IMAGE_PIXELS) -> Image.Image:
+    """Open, size-check and fully decode an image; returns it in RGB.
+
+    Raises:
+        ImageError: missing file, unreadable or truncated data, or more than ``max_pixels`` pixels.
+    """
+    what = "image bytes" if isinstance(source, (bytes, bytearray)) else str(source)
+    try:
+        fp = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else open(source, "rb")
+    except FileNotFoundError:
+        raise ImageError(item, f"image file not found: {what}") from None
+    except OSError as e:
+        raise ImageError(item, f"cannot read image {what}: {e}") from None
+    with fp:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                img = Image.open(fp)
+                w, h = img.size
+                if w * h > max_pixels:
+                    raise ImageError(item, f"image {what} is {w}x{h} = {w * h} pixels, over the {max_pixels} limit")
+                img.load()
+        except ImageError:
+            raise
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise ImageError(item, f"image {what} is too large (decompression bomb guard)") from None
+        except Exception as e:  # PIL raises many types for bad data
+            raise ImageError(item, f"corrupt or unsupported image {what}: {type(e).__name__}: {e}") from None
+    return img.convert("RGB")
+
+
+def image_to_png_bytes(img: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()

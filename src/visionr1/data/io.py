@@ -1,0 +1,430 @@
+"""Readers and writers for every layout the stages exchange or users already have.
+
+Native layout (what ``visionr1 synth`` writes and every later stage reads)::
+
+    DIR/train.jsonl      one Record per line (see visionr1.data.record)
+    DIR/images/...       image files; JSONL paths are relative to DIR
+
+Also read: our Parquet form (images embedded as bytes), Hugging Face ``datasets`` saved with
+``save_to_disk``, LLaMA-Factory ShareGPT JSON (``conversations`` + ``image`` with ``from``/``value``, and
+``conversations`` + ``images`` with ``role``/``content`` as in the Vision-R1-cold files), and the
+geometry3k / Vision-R1-rl parquet layout (``images``, ``problem``, ``answer``).
+
+Readers never stop at a bad item: they return a :class:`LoadResult` with the good records and one
+:class:`~visionr1.errors.DataError` per bad item (naming it and the reason). ``LoadResult.raise_if_errors``
+turns them into one error for callers that want all-or-nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from visionr1.data.images import image_to_png_bytes, open_image, resolve_image_path
+from visionr1.data.record import Record
+from visionr1.errors import DataError
+
+IMAGE_TOKEN = "<image>"
+
+
+@dataclass
+class LoadResult:
+    """Good records, per-item errors, and the root folder image paths are relative to."""
+
+    records: list[Record]
+    errors: list[DataError] = field(default_factory=list)
+    root: Path = Path(".")
+
+    def raise_if_errors(self) -> LoadResult:
+        if self.errors:
+            head = "\n  ".join(str(e) for e in self.errors[:10])
+            more = f"\n  ... and {len(self.errors) - 10} more" if len(self.errors) > 10 else ""
+            raise DataError(f"{len(self.errors)} item(s)", f"could not be loaded:\n  {head}{more}")
+        return self
+
+    def image_paths(self, record: Record) -> list[Path]:
+        """Absolute, confined paths of a record's images."""
+        return [resolve_image_path(self.root, p, record.id) for p in record.images]
+
+
+# ----------------------------------------------------------------------------- atomic writes
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that a crash leaves either the old file or the new one, never half."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# ----------------------------------------------------------------------------- native JSONL
+
+
+def write_jsonl(path: Path, records: Iterable[Record]) -> None:
+    """Write records as JSONL (atomic). Image paths are written as they are: relative to ``path``'s folder."""
+    lines = [json.dumps(r.to_dict(), ensure_ascii=False) for r in records]
+    atomic_write_text(Path(path), "".join(line + "\n" for line in lines))
+
+
+def read_jsonl(path: Path, *, check_images: bool = True) -> LoadResult:
+    """Read native JSONL; image paths resolve against the file's folder and must stay inside it."""
+    path = Path(path)
+    root = path.parent
+    out = LoadResult(records=[], root=root)
+    seen: set[str] = set()
+    with open(path, encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            where = f"line {lineno}"
+            try:
+                d = json.loads(line)
+                if not isinstance(d, dict):
+                    raise DataError(where, "a JSONL line must be a JSON object", str(path))
+                rec = Record.from_dict(d, where=f"{path}:{lineno}")
+                if rec.id in seen:
+                    raise DataError(rec.id, f"duplicate id ({where})", str(path))
+                seen.add(rec.id)
+                if check_images:
+                    _check_images(rec, root)
+                out.records.append(rec)
+            except json.JSONDecodeError as e:
+                out.errors.append(DataError(where, f"invalid JSON: {e.msg} at column {e.colno}", str(path)))
+            except DataError as e:
+                out.errors.append(e)
+    return out
+
+
+def _check_images(rec: Record, root: Path) -> None:
+    for p in rec.images:
+        open_image(resolve_image_path(root, p, rec.id), rec.id)
+
+
+# ----------------------------------------------------------------------------- image materialisation
+
+
+def _materialise(blob: bytes, item: str, image_dir: Path, root: Path, hint: str | None = None) -> str:
+    """Decode-check image bytes and store them as PNG under ``image_dir``; returns the path relative to root."""
+    img = open_image(blob, item)
+    digest = hashlib.sha1(blob).hexdigest()[:16]
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(hint).stem if hint else item)[:60]
+    target = image_dir / f"{stem}-{digest}.png"
+    if not target.exists():
+        image_dir.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(".png.tmp")
+        tmp.write_bytes(image_to_png_bytes(img))
+        os.replace(tmp, target)
+    return os.path.relpath(target, root)
+
+
+def _image_blobs(value: Any) -> list[tuple[bytes | None, str | None]]:
+    """Normalise an image column cell (bytes, path, {'bytes','path'} dict, or a list of those)."""
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)) or (hasattr(value, "tolist") and not isinstance(value, (bytes, str))):
+        items = list(value.tolist() if hasattr(value, "tolist") else value)
+    else:
+        items = [value]
+    out: list[tuple[bytes | None, str | None]] = []
+    for v in items:
+        if isinstance(v, dict):
+            out.append((v.get("bytes"), v.get("path")))
+        elif isinstance(v, (bytes, bytearray)):
+            out.append((bytes(v), None))
+        elif isinstance(v, str):
+            out.append((None, v))
+        elif hasattr(v, "save"):  # a PIL image (HF datasets Image feature, decoded)
+            out.append((image_to_png_bytes(v), getattr(v, "filename", None) or None))
+        else:
+            raise TypeError(f"unsupported image cell of type {type(v).__name__}")
+    return out
+
+
+def _resolve_cells(value: Any, item: str, root: Path, image_dir: Path) -> list[str]:
+    paths = []
+    for blob, p in _image_blobs(value):
+        if blob is not None:
+            paths.append(_materialise(blob, item, image_dir, root, p))
+        elif p is not None:
+            resolve_image_path(root, p, item)
+            paths.append(p)
+    return paths
+
+
+# ----------------------------------------------------------------------------- Parquet
+
+
+def write_parquet(path: Path, result: LoadResult | Iterable[Record], root: Path | None = None) -> None:
+    """Write records to Parquet with images embedded (``images`` = list of {bytes, path}), self-contained."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if isinstance(result, LoadResult):
+        records, root = result.records, result.root
+    else:
+        records = list(result)
+    root = Path(root or ".")
+    rows = []
+    for r in records:
+        d = r.to_dict()
+        d["images"] = [{"bytes": resolve_image_path(root, p, r.id).read_bytes(), "path": p} for p in r.images]
+        d["metadata"] = json.dumps(r.metadata, ensure_ascii=False)
+        rows.append(d)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    pq.write_table(pa.Table.from_pylist(rows), tmp)
+    os.replace(tmp, path)
+
+
+def read_parquet(path: Path, *, image_dir: Path | None = None) -> LoadResult:
+    """Read Parquet in our layout or the geometry3k / Vision-R1-rl layout (``images``, ``problem``, ``answer``).
+
+    Embedded images are decoded, checked and stored as PNG under ``image_dir`` (default: a folder
+    ``<file stem>.images`` beside the file); the returned records point at those files.
+    """
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    root = path.parent
+    image_dir = Path(image_dir) if image_dir else root / f"{path.stem}.images"
+    rows = pq.read_table(path).to_pylist()
+    out = LoadResult(records=[], root=root)
+    for i, row in enumerate(rows):
+        try:
+            out.records.append(_row_to_record(row, i, path, root, image_dir))
+        except DataError as e:
+            out.errors.append(e)
+        except (TypeError, ValueError) as e:
+            out.errors.append(DataError(str(row.get("id", f"row {i}")), str(e), str(path)))
+    return out
+
+
+def _row_to_record(row: dict[str, Any], i: int, path: Path, root: Path, image_dir: Path) -> Record:
+    if "problem" in row and "question" not in row:  # geometry3k / Vision-R1-rl layout
+        item = str(row.get("id", f"{path.stem}-{i}"))
+        images = _resolve_cells(row.get("images", row.get("image")), item, root, image_dir)
+        question = strip_image_tokens(str(row["problem"]))
+        answer = str(row["answer"]).strip()
+        return Record(id=item, images=images, question=question, answer=answer,
+                      answer_type=infer_answer_type(answer), source=path.stem)
+    item = str(row.get("id", f"row {i}"))
+    d = dict(row)
+    d["images"] = _resolve_cells(row.get("images"), item, root, image_dir)
+    meta = d.get("metadata")
+    if isinstance(meta, str):
+        d["metadata"] = json.loads(meta) if meta else {}
+    for k in ("decoded_image", "image"):
+        d.pop(k, None)
+    return Record.from_dict(d, where=str(path))
+
+
+def infer_answer_type(answer: str) -> str:
+    """``integer`` / ``float`` for plain numbers, ``list`` for bracketed lists, else ``text``."""
+    a = answer.strip()
+    if re.fullmatch(r"[-+]?\d+", a):
+        return "integer"
+    if re.fullmatch(r"[-+]?(\d+\.\d*|\.\d+)([eE][-+]?\d+)?", a):
+        return "float"
+    if a.startswith("[") and a.endswith("]"):
+        return "list"
+    return "text"
+
+
+def strip_image_tokens(text: str) -> str:
+    """Remove ``<image>`` placeholders (the chat template inserts images itself)."""
+    return re.sub(r"\s*<image>\s*", " ", text).strip()
+
+
+# ----------------------------------------------------------------------------- Hugging Face datasets
+
+
+def to_hf_dataset(result: LoadResult):
+    """Records → ``datasets.Dataset`` with a ``Sequence(Image)`` column holding the images' bytes."""
+    import datasets
+
+    feats = datasets.Features(
+        {
+            "id": datasets.Value("string"),
+            "images": datasets.Sequence(datasets.Image()),
+            "question": datasets.Value("string"),
+            "answer": datasets.Value("string"),
+            "choices": datasets.Sequence(datasets.Value("string")),
+            "answer_type": datasets.Value("string"),
+            "source": datasets.Value("string"),
+            "metadata": datasets.Value("string"),
+        }
+    )
+    rows = {k: [] for k in feats}
+    for r in result.records:
+        d = r.to_dict()
+        d["images"] = [{"bytes": p.read_bytes(), "path": None} for p in result.image_paths(r)]
+        d["metadata"] = json.dumps(r.metadata, ensure_ascii=False)
+        for k in feats:
+            rows[k].append(d[k])
+    return datasets.Dataset.from_dict(rows, features=feats)
+
+
+def from_hf_dataset(ds, root: Path, *, image_dir: Path | None = None) -> LoadResult:
+    """``datasets.Dataset`` (our columns, or geometry3k's) → records, images materialised under ``image_dir``."""
+    import datasets
+
+    root = Path(root)
+    image_dir = Path(image_dir) if image_dir else root / "images"
+    # Keep images as bytes: decoding happens in open_image, where a bad one becomes a per-item error.
+    for name, feat in ds.features.items():
+        if isinstance(feat, datasets.Image):
+            ds = ds.cast_column(name, datasets.Image(decode=False))
+        elif isinstance(feat, (datasets.Sequence, datasets.List)) and isinstance(getattr(feat, "feature", None), datasets.Image):
+            ds = ds.cast_column(name, datasets.Sequence(datasets.Image(decode=False)))
+    out = LoadResult(records=[], root=root)
+    for i, row in enumerate(ds):
+        try:
+            if "decoded_image" in row and "images" not in row:
+                row = dict(row, images=[row["decoded_image"]])
+            out.records.append(_row_to_record(row, i, Path(f"hf-{i}"), root, image_dir))
+        except DataError as e:
+            out.errors.append(e)
+        except (TypeError, ValueError) as e:
+            out.errors.append(DataError(str(row.get("id", f"row {i}")), str(e)))
+    return out
+
+
+# ----------------------------------------------------------------------------- ShareGPT (LLaMA-Factory)
+
+_ROLE = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant",
+         "system": "system", "observation": "tool", "function_call": "assistant"}
+
+
+@dataclass
+class Conversation:
+    """A chat example for SFT: messages (role/content) and the images the ``<image>`` placeholders refer to."""
+
+    id: str
+    messages: list[dict[str, str]]
+    images: list[str] = field(default_factory=list)
+
+    def to_record(self) -> Record:
+        """The (question, answer) view: first user turn, and the assistant's ``<answer>`` (or whole reply)."""
+        user = next((m["content"] for m in self.messages if m["role"] == "user"), "")
+        reply = next((m["content"] for m in reversed(self.messages) if m["role"] == "assistant"), "")
+        m = re.search(r"<answer>(.*?)</answer>", reply, re.S)
+        answer = (m.group(1) if m else reply).strip()
+        return Record(id=self.id, images=list(self.images), question=strip_image_tokens(user), answer=answer,
+                      answer_type=infer_answer_type(answer), source="sharegpt", metadata={"response": reply})
+
+
+def read_sharegpt(path: Path, *, check_images: bool = True) -> tuple[list[Conversation], list[DataError]]:
+    """Read LLaMA-Factory ShareGPT JSON (a list of examples, or JSONL) in either of its two spellings."""
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    try:
+        items = json.loads(text)
+    except json.JSONDecodeError:
+        items = [json.loads(line) for line in text.splitlines() if line.strip()]
+    if isinstance(items, dict):
+        items = [items]
+    convs, errors = [], []
+    for i, ex in enumerate(items):
+        item = str(ex.get("id", f"{path.stem}-{i}")) if isinstance(ex, dict) else f"item {i}"
+        try:
+            convs.append(_parse_sharegpt(ex, item, path.parent, check_images))
+        except DataError as e:
+            errors.append(DataError(e.item, e.reason, str(path)))
+    return convs, errors
+
+
+def _parse_sharegpt(ex: Any, item: str, root: Path, check_images: bool) -> Conversation:
+    if not isinstance(ex, dict):
+        raise DataError(item, "each example must be a JSON object")
+    turns = ex.get("conversations", ex.get("messages"))
+    if not isinstance(turns, list) or not turns:
+        raise DataError(item, "no 'conversations' (or 'messages') list")
+    messages = []
+    for t in turns:
+        if not isinstance(t, dict):
+            raise DataError(item, "a conversation turn must be an object")
+        role = t.get("role", t.get("from"))
+        content = t.get("content", t.get("value"))
+        if role not in _ROLE:
+            raise DataError(item, f"unknown role {role!r}")
+        if not isinstance(content, str):
+            raise DataError(item, f"turn content must be text, got {type(content).__name__}")
+        messages.append({"role": _ROLE[role], "content": content})
+    if ex.get("system"):
+        messages.insert(0, {"role": "system", "content": str(ex["system"])})
+    imgs = ex.get("images", ex.get("image")) or []
+    imgs = [imgs] if isinstance(imgs, str) else [str(p) for p in imgs]
+    n_tokens = sum(m["content"].count(IMAGE_TOKEN) for m in messages)
+    if imgs and n_tokens not in (0, len(imgs)):
+        raise DataError(item, f"{n_tokens} <image> placeholder(s) for {len(imgs)} image(s)")
+    for p in imgs:
+        full = resolve_image_path(root, p, item)
+        if check_images:
+            open_image(full, item)
+    return Conversation(id=item, messages=messages, images=imgs)
+
+
+def write_sharegpt(path: Path, conversations: Iterable[Conversation]) -> None:
+    """Write the ``conversations`` + ``images`` (role/content) spelling, as LLaMA-Factory and Vision-R1-cold use."""
+    items = []
+    for c in conversations:
+        msgs = [dict(m) for m in c.messages]
+        user = next((m for m in msgs if m["role"] == "user"), None)
+        if user is not None and c.images and IMAGE_TOKEN not in user["content"]:
+            user["content"] = IMAGE_TOKEN * len(c.images) + user["content"]
+        items.append({"id": c.id, "conversations": msgs, "images": list(c.images)})
+    atomic_write_text(Path(path), json.dumps(items, ensure_ascii=False, indent=1))
+
+
+# ----------------------------------------------------------------------------- dispatch
+
+
+def read_records(path: Path, *, check_images: bool = True, image_dir: Path | None = None) -> LoadResult:
+    """Read (question, answer) records from any supported layout, chosen by what ``path`` is.
+
+    ``*.jsonl`` native JSONL; ``*.parquet`` ours or geometry3k's; ``*.json`` ShareGPT; a folder holding
+    ``dataset_info.json`` a saved HF dataset; a folder holding ``train.jsonl`` its train split.
+    """
+    path = Path(path)
+    if path.is_dir():
+        if (path / "dataset_info.json").exists() or (path / "state.json").exists():
+            import datasets
+
+            return from_hf_dataset(datasets.load_from_disk(str(path)), path, image_dir=image_dir)
+        if (path / "train.jsonl").exists():
+            return read_jsonl(path / "train.jsonl", check_images=check_images)
+        raise DataError(str(path), "folder holds neither a saved HF dataset nor train.jsonl")
+    if not path.exists():
+        raise DataError(str(path), "no such file")
+    suffix = path.suffix.lower()
+    if suffix == ".jsonl":
+        return read_jsonl(path, check_images=check_images)
+    if suffix == ".parquet":
+        return read_parquet(path, image_dir=image_dir)
+    if suffix == ".json":
+        convs, errors = read_sharegpt(path, check_images=check_images)
+        res = LoadResult(records=[], errors=errors, root=path.parent)
+        for c in convs:
+            try:
+                res.records.append(c.to_record())
+            except DataError as e:
+                res.errors.append(e)
+        return res
+    raise DataError(str(path), f"unknown data format {suffix!r}; expected .jsonl, .parquet, .json (ShareGPT) or a folder")
