@@ -1,0 +1,43 @@
+"""Math-Verify worker process: one JSON request per stdin line, one JSON reply per stdout line.
+
+Run as a script (``python _mv_worker.py``) by :mod:`visionr1.grading.supervisor`; it imports only
+math_verify, so it starts in about half a second. The parent kills it when a comparison runs past
+its deadline, which is the only timeout that works in every thread and every kind of process
+(math-verify's own ``signal.alarm`` timeout works only in a main thread).
+"""
+
+import json
+import logging
+import sys
+
+
+def main() -> None:
+    logging.disable(logging.WARNING)  # math-verify warns that its own timeout is off: that is on purpose
+    from math_verify import ExprExtractionConfig, LatexExtractionConfig, parse, verify
+
+    configs = [LatexExtractionConfig(), ExprExtractionConfig()]
+
+    def parse_one(text: str):
+        if "$" not in text and "\\(" not in text and "\\[" not in text:
+            text = f"${text}$"
+        return parse(text, extraction_config=configs, parsing_timeout=None)
+
+    out = sys.stdout
+    for line in sys.stdin:
+        try:
+            req = json.loads(line)
+            gold = parse_one(req["gold"])
+            pred = parse_one(req["pred"])
+            if not gold or not pred:
+                reply = {"verdict": "unparseable"}
+            else:
+                ok = verify(gold, pred, float_rounding=req.get("float_rounding", 6), timeout_seconds=None)
+                reply = {"verdict": "equal" if ok else "different"}
+        except Exception as exc:  # noqa: BLE001 - a reply per request, whatever happens
+            reply = {"verdict": "unparseable", "error": type(exc).__name__}
+        out.write(json.dumps(reply) + "\n")
+        out.flush()
+
+
+if __name__ == "__main__":
+    main()
