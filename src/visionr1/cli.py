@@ -85,6 +85,12 @@ def score(
         _fail(e)
 
 
+# ----------------------------------------------------------------------------- stage commands
+# Each stage keeps its typer command in `visionr1/<stage>/command.py` (top-level imports: stdlib and
+# typer only, so `--help` stays fast) and is registered here, one line each.
+# (registry: add `app.command("name")(module.function)` lines below, keep them sorted)
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()
 

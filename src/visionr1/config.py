@@ -1,0 +1,180 @@
+"""Typed configuration: dataclasses built from one YAML file plus ``key=value`` overrides.
+
+Every stage has a dataclass config whose fields carry a one-line help (``field(metadata={"help": ...})``)
+and whose ``__post_init__`` says what to change when a value is off. This module turns YAML into
+those dataclasses, strictly: an unknown key is an error that lists the valid ones, so a typo never
+silently falls back to a default.
+
+Example:
+    >>> @dataclass
+    ... class Opt:
+    ...     lr: float = 1e-5
+    ...     steps: int = 10
+    >>> from_dict(Opt, apply_overrides({"lr": 5e-6}, ["steps=3"]))
+    Opt(lr=5e-06, steps=3)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+from visionr1.errors import ConfigError
+
+T = TypeVar("T")
+
+
+def load_yaml(path: Path | str) -> dict[str, Any]:
+    """Read a YAML mapping; an empty file is ``{}``."""
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"config file {path} does not exist")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path} is not valid YAML: {e}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} must hold a mapping at the top level, not {type(data).__name__}")
+    return data
+
+
+def apply_overrides(data: dict[str, Any], overrides: list[str] | tuple[str, ...] = ()) -> dict[str, Any]:
+    """Apply ``a.b.c=value`` overrides (values parsed as YAML: ``3``, ``1e-5``, ``[1, 2]``, ``null``)."""
+    data = dict(data)
+    for item in overrides:
+        if "=" not in item:
+            raise ConfigError(f"override {item!r} must look like key=value (e.g. trainer.learning_rate=1e-5)")
+        key, raw = item.split("=", 1)
+        try:
+            value = yaml.safe_load(raw) if raw != "" else ""
+        except yaml.YAMLError:
+            value = raw
+        node = data
+        parts = key.strip().split(".")
+        for p in parts[:-1]:
+            child = node.get(p)
+            child = dict(child) if isinstance(child, dict) else {}
+            node[p] = child
+            node = child
+        node[parts[-1]] = value
+    return data
+
+
+def _is_dataclass_type(tp: Any) -> bool:
+    return isinstance(tp, type) and dataclasses.is_dataclass(tp)
+
+
+def _convert(tp: Any, value: Any, where: str) -> Any:
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if value is None:
+        return None
+    if origin in (typing.Union, types.UnionType):
+        non_none = [a for a in args if a is not type(None)]
+        if len(non_none) == 1:
+            return _convert(non_none[0], value, where)
+        return value
+    if _is_dataclass_type(tp):
+        if isinstance(value, tp):
+            return value
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where} must be a mapping, got {value!r}")
+        return from_dict(tp, value, _where=where)
+    if origin in (list, tuple) and args:
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{where} must be a list, got {value!r}")
+        conv = [_convert(args[0], v, f"{where}[{i}]") for i, v in enumerate(value)]
+        return conv if origin is list else tuple(conv)
+    if tp is Path:
+        return Path(value)
+    if tp is float and isinstance(value, (int, str)) and not isinstance(value, bool):
+        try:
+            return float(value)
+        except ValueError:
+            raise ConfigError(f"{where} must be a number, got {value!r}") from None
+    if tp is int and isinstance(value, str):
+        try:
+            return int(value)
+        except ValueError:
+            raise ConfigError(f"{where} must be an integer, got {value!r}") from None
+    if tp in (int, float, str, bool) and not isinstance(value, tp):
+        if tp is str and isinstance(value, (int, float)):
+            return str(value)
+        if not (tp is float and isinstance(value, int)):
+            raise ConfigError(f"{where} must be of type {tp.__name__}, got {value!r}")
+    return value
+
+
+def from_dict(cls: type[T], data: dict[str, Any], *, _where: str = "") -> T:
+    """Build dataclass ``cls`` from ``data``, recursing into nested dataclasses; unknown keys are errors."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{_where or cls.__name__} must be a mapping")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        prefix = f"{_where}." if _where else ""
+        raise ConfigError(
+            f"unknown config key(s) {', '.join(prefix + k for k in unknown)}; valid keys here: {', '.join(sorted(fields))}"
+        )
+    kwargs = {k: _convert(hints[k], v, f"{_where}.{k}" if _where else k) for k, v in data.items()}
+    try:
+        return cls(**kwargs)
+    except ConfigError:
+        raise
+    except (TypeError, ValueError) as e:
+        raise ConfigError(f"{_where or cls.__name__}: {e}") from None
+
+
+def to_dict(obj: Any) -> dict[str, Any]:
+    """Dataclass → plain dict (Paths as strings), for writing the resolved config next to a run."""
+
+    def plain(v: Any) -> Any:
+        if isinstance(v, Path):
+            return str(v)
+        if isinstance(v, dict):
+            return {k: plain(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [plain(x) for x in v]
+        return v
+
+    return plain(dataclasses.asdict(obj))
+
+
+def load_config(cls: type[T], path: Path | str | None = None, overrides: list[str] | tuple[str, ...] = ()) -> T:
+    """YAML file (optional) + ``key=value`` overrides → a validated ``cls`` instance."""
+    data = load_yaml(path) if path else {}
+    return from_dict(cls, apply_overrides(data, list(overrides)))
+
+
+@dataclass
+class EndpointConfig:
+    """An OpenAI-compatible chat-completions endpoint (vLLM, SGLang, DeepSeek API, OpenAI, ...)."""
+
+    base_url: str = field(default="", metadata={"help": "Base URL, e.g. http://localhost:8000/v1"})
+    model: str = field(default="", metadata={"help": "Model name the server knows the model by."})
+    api_key_env: str = field(default="OPENAI_API_KEY", metadata={"help": "Environment variable holding the API key (never logged)."})
+    timeout: float = field(default=600.0, metadata={"help": "Per-request timeout in seconds."})
+    max_retries: int = field(default=6, metadata={"help": "Retries on 429/5xx/timeouts/connection errors."})
+    concurrency: int = field(default=64, metadata={"help": "Requests in flight at once."})
+
+    def __post_init__(self) -> None:
+        if self.timeout <= 0:
+            raise ConfigError(f"endpoint timeout must be > 0 seconds, got {self.timeout}")
+        if self.concurrency < 1:
+            raise ConfigError(f"endpoint concurrency must be >= 1, got {self.concurrency}")
+        if self.max_retries < 0:
+            raise ConfigError(f"endpoint max_retries must be >= 0, got {self.max_retries}")
+
+    def api_key(self) -> str:
+        """The key from the environment; ``"EMPTY"`` when unset (local vLLM/SGLang servers accept any key)."""
+        return os.environ.get(self.api_key_env, "") or "EMPTY"
