@@ -1,0 +1,203 @@
+from __future__ import annotations
+
+import io
+import json
+import os
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from PIL import Image
+
+from visionr1.data import Record, read_jsonl, read_parquet, read_records, read_sharegpt, write_jsonl, write_parquet, write_sharegpt
+from visionr1.data.images import open_image, resolve_image_path
+from visionr1.data.io import infer_answer_type, to_hf_dataset
+from visionr1.errors import DataError, ImageError
+
+
+def _png(color="red", size=(32, 24)) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", size, color).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+@pytest.fixture
+def data_dir(tmp_path):
+    (tmp_path / "images").mkdir()
+    for c in ("red", "blue", "green"):
+        (tmp_path / "images" / f"{c}.png").write_bytes(_png(c))
+    records = [
+        Record(id="count-1", images=["images/red.png"], question="How many red squares?", answer="3",
+               answer_type="integer", source="synth/count", metadata={"difficulty": 1}),
+        Record(id="mc-1", images=["images/blue.png", "images/green.png"], question="Which is longer?",
+               answer="the left one", choices=["the left one", "the right one"], source="synth/compare"),
+        Record(id="bar-1", images=["images/green.png"], question="Value of bar B?", answer="2.5",
+               answer_type="float", metadata={"precision": 1}),
+    ]
+    write_jsonl(tmp_path / "train.jsonl", records)
+    return tmp_path, records
+
+
+def _pixels(path):
+    return Image.open(path).convert("RGB").tobytes()
+
+
+def test_jsonl_round_trip(data_dir):
+    root, records = data_dir
+    res = read_jsonl(root / "train.jsonl")
+    assert res.errors == [] and res.records == records
+    assert res.records[1].answer_letter == "A" and res.records[2].precision == 1
+    assert read_records(root).records == records  # a folder with train.jsonl
+
+
+def test_parquet_round_trip_embeds_images(data_dir, tmp_path_factory):
+    root, records = data_dir
+    elsewhere = tmp_path_factory.mktemp("moved")
+    write_parquet(elsewhere / "set.parquet", read_jsonl(root / "train.jsonl"))
+    res = read_parquet(elsewhere / "set.parquet")
+    assert res.errors == []
+    assert [r.id for r in res.records] == [r.id for r in records]
+    assert [r.metadata for r in res.records] == [r.metadata for r in records]
+    for old, new in zip(records, res.records):
+        assert [_pixels(root / p) for p in old.images] == [_pixels(p) for p in res.image_paths(new)]
+
+
+def test_hf_datasets_round_trip(data_dir, tmp_path_factory):
+    import datasets
+
+    root, records = data_dir
+    ds = to_hf_dataset(read_jsonl(root / "train.jsonl"))
+    saved = tmp_path_factory.mktemp("hf") / "ds"
+    ds.save_to_disk(str(saved))
+    res = read_records(saved)
+    assert res.errors == [] and [r.question for r in res.records] == [r.question for r in records]
+    assert [r.choices for r in res.records] == [r.choices for r in records]
+    assert _pixels(res.image_paths(res.records[1])[1]) == _pixels(root / "images/green.png")
+    assert isinstance(ds.features["images"].feature, datasets.Image)
+
+
+def test_sharegpt_both_spellings_and_round_trip(data_dir):
+    root, _ = data_dir
+    from_value = [{"conversations": [{"from": "human", "value": "<image>How many?"},
+                                     {"from": "gpt", "value": "<think>count</think><answer>3</answer>"}],
+                   "image": "images/red.png"}]
+    role_content = [{"conversations": [{"role": "user", "content": "<image>Which colour?"},
+                                       {"role": "assistant", "content": "<think>look</think><answer>blue</answer>"}],
+                     "images": ["images/blue.png"]}]
+    (root / "a.json").write_text(json.dumps(from_value))
+    (root / "b.json").write_text(json.dumps(role_content))
+    (a,), errs_a = read_sharegpt(root / "a.json")
+    (b,), errs_b = read_sharegpt(root / "b.json")
+    assert errs_a == errs_b == []
+    assert a.messages[0] == {"role": "user", "content": "<image>How many?"} and a.images == ["images/red.png"]
+    assert b.messages[1]["role"] == "assistant" and b.images == ["images/blue.png"]
+    rec = read_records(root / "a.json").records[0]
+    assert (rec.question, rec.answer, rec.answer_type) == ("How many?", "3", "integer")
+    write_sharegpt(root / "c.json", [a, b])
+    again, errs = read_sharegpt(root / "c.json")
+    assert errs == [] and [c.messages for c in again] == [a.messages, b.messages]
+    assert json.loads((root / "c.json").read_text())[0].keys() >= {"conversations", "images"}
+
+
+def test_sharegpt_bad_items_are_named_and_the_rest_kept(data_dir):
+    root, _ = data_dir
+    items = [
+        {"id": "ok", "conversations": [{"from": "human", "value": "<image>q"}, {"from": "gpt", "value": "a"}], "image": "images/red.png"},
+        {"id": "bad-role", "conversations": [{"from": "robot", "value": "q"}]},
+        {"id": "two-tokens", "conversations": [{"from": "human", "value": "<image><image>q"}, {"from": "gpt", "value": "a"}], "images": ["images/red.png"]},
+    ]
+    (root / "mixed.json").write_text(json.dumps(items))
+    convs, errors = read_sharegpt(root / "mixed.json")
+    assert [c.id for c in convs] == ["ok"]
+    assert {e.item for e in errors} == {"bad-role", "two-tokens"}
+    assert "unknown role 'robot'" in str(errors[0]) and "mixed.json" in str(errors[0])
+
+
+def test_geometry3k_layout(tmp_path):
+    table = pa.Table.from_pylist([
+        {"images": [{"bytes": _png("white"), "path": "0.png"}], "problem": "<image>Find x.", "answer": "25"},
+        {"images": [{"bytes": _png("black"), "path": "1.png"}], "problem": "<image>Find the area.", "answer": "12\\sqrt{3}"},
+    ])
+    pq.write_table(table, tmp_path / "train-00000-of-00001.parquet")
+    res = read_records(tmp_path / "train-00000-of-00001.parquet")
+    assert res.errors == []
+    assert [(r.question, r.answer, r.answer_type) for r in res.records] == [
+        ("Find x.", "25", "integer"), ("Find the area.", "12\\sqrt{3}", "text")]
+    assert all(p.exists() for r in res.records for p in res.image_paths(r))
+
+
+@pytest.mark.parametrize("rel", ["../outside.png", "/etc/passwd", "images/../../outside.png"])
+def test_paths_outside_the_root_are_refused(data_dir, rel):
+    root, _ = data_dir
+    (root.parent / "outside.png").write_bytes(_png())
+    with pytest.raises(ImageError, match="escapes the data root"):
+        resolve_image_path(root, rel, "item-7")
+
+
+def test_symlink_escaping_the_root_is_refused(data_dir):
+    root, _ = data_dir
+    (root.parent / "secret.png").write_bytes(_png())
+    os.symlink(root.parent / "secret.png", root / "images" / "link.png")
+    write_jsonl(root / "x.jsonl", [Record(id="s", images=["images/link.png"], question="q", answer="1")])
+    res = read_jsonl(root / "x.jsonl")
+    assert res.records == [] and "escapes the data root" in str(res.errors[0]) and res.errors[0].item == "s"
+
+
+def test_corrupt_missing_and_huge_images_are_per_item_errors(data_dir):
+    root, records = data_dir
+    (root / "images" / "corrupt.png").write_bytes(_png()[:40])
+    (root / "images" / "text.png").write_text("not an image")
+    big = root / "images" / "bomb.png"
+    Image.new("1", (9000, 9000)).save(big)  # 81 Mpx, compresses to a few KB
+    extra = [Record(id=f"bad-{n}", images=[f"images/{n}.png"], question="q", answer="1") for n in ("corrupt", "text", "bomb", "missing")]
+    write_jsonl(root / "mixed.jsonl", records + extra)
+    res = read_jsonl(root / "mixed.jsonl")
+    assert res.records == records
+    reasons = {e.item: e.reason for e in res.errors}
+    assert set(reasons) == {"bad-corrupt", "bad-text", "bad-bomb", "bad-missing"}
+    assert "corrupt" in reasons["bad-corrupt"] and "not found" in reasons["bad-missing"]
+    assert "pixels" in reasons["bad-bomb"] or "too large" in reasons["bad-bomb"]
+    with pytest.raises(DataError, match="4 item"):
+        res.raise_if_errors()
+
+
+def test_bad_lines_are_reported_with_line_numbers(data_dir):
+    root, records = data_dir
+    lines = (root / "train.jsonl").read_text().splitlines()
+    lines.insert(1, "{not json")
+    lines.append(json.dumps({"id": "x", "question": "q"}))
+    lines.append(json.dumps({"id": "count-1", "question": "q", "answer": "2"}))
+    lines.append(json.dumps({"id": "y", "question": "q", "answer": "2", "colour": "red"}))
+    (root / "bad.jsonl").write_text("\n".join(lines) + "\n")
+    res = read_jsonl(root / "bad.jsonl", check_images=False)
+    assert [r.id for r in res.records] == [r.id for r in records]
+    msgs = [str(e) for e in res.errors]
+    assert "line 2" in msgs[0] and "invalid JSON" in msgs[0]
+    assert "missing field(s) ['answer']" in msgs[1]
+    assert "duplicate id" in msgs[2]
+    assert "unknown field(s) ['colour']" in msgs[3]
+
+
+def test_record_validation_names_the_item():
+    with pytest.raises(DataError, match="q7.*not one of the choices"):
+        Record(id="q7", question="?", answer="C", choices=["A", "B"])
+    with pytest.raises(DataError, match="answer_type"):
+        Record(id="q8", question="?", answer="1", answer_type="number")
+
+
+@pytest.mark.parametrize("answer,kind", [("3", "integer"), ("-2.50", "float"), (".5", "float"), ("[1, 2]", "list"), ("\\frac{1}{2}", "text")])
+def test_infer_answer_type(answer, kind):
+    assert infer_answer_type(answer) == kind
+
+
+def test_open_image_from_bytes_converts_to_rgb():
+    img = open_image(_png("blue"), "b")
+    assert img.mode == "RGB" and img.size == (32, 24)
+    with pytest.raises(ImageError, match="item-x"):
+        open_image(b"\x89PNG garbage", "item-x")
+
+
+def test_unknown_format_is_a_clear_error(tmp_path):
+    (tmp_path / "x.csv").write_text("a,b")
+    with pytest.raises(DataError, match="unknown data format '.csv'"):
+        read_records(tmp_path / "x.csv")
