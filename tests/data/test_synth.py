@@ -111,7 +111,8 @@ def test_items_are_valid_and_answers_follow_from_facts(tmp_path, task, difficult
         else:
             assert rec.answer_type in ("integer", "float")
             if rec.answer_type == "float":
-                assert isinstance(md["precision"], int) and float(rec.answer) == round(float(rec.answer), md["precision"])
+                places = md["precision"]
+                assert isinstance(places, int) and float(rec.answer) == round(float(rec.answer), places)
             else:
                 assert re.fullmatch(r"-?\d+", rec.answer)
         # the text alone does not give the answer away
@@ -212,8 +213,8 @@ def test_train_and_test_are_disjoint_in_content(tmp_path):
     assert not {r.id for r in train} & {r.id for r in test}
     assert not {_content(r) for r in train} & {_content(r) for r in test}
     assert len({_content(r) for r in test}) == len(test)
-    pixels = lambda recs: {hashlib.sha256((tmp_path / r.images[0]).read_bytes()).hexdigest() for r in recs}  # noqa: E731
-    assert not pixels(train) & pixels(test)
+    png = _file_hashes(tmp_path)
+    assert not {png[r.images[0]] for r in train} & {png[r.images[0]] for r in test}
 
 
 def test_too_small_a_space_is_a_config_error(tmp_path):

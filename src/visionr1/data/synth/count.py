@@ -22,7 +22,7 @@ _LEVELS = {  # difficulty -> (min objects, max objects, kinds, colours, grid cel
 def scene(rng: random.Random, difficulty: int) -> tuple[list[tuple[str, str]], int, list[str], list[str]]:
     """Random (colour, kind) objects for a level; also the cell count and the palette used."""
     lo, hi, n_kinds, n_colours, cells = _LEVELS[difficulty]
-    kinds = list(SHAPES[:n_kinds]) if n_kinds < 3 else list(SHAPES)
+    kinds = list(SHAPES[:n_kinds])
     colours = rng.sample(list(COLOURS), n_colours)
     n = rng.randint(lo, hi)
     objects = [(rng.choice(colours), rng.choice(kinds)) for _ in range(n)]
