@@ -44,20 +44,27 @@ _PHRASE_RE = re.compile(
     r"(?:"
     r"\b(?:final\s+|correct\s+|right\s+|best\s+)?answer\s*(?:is|would\s+be|should\s+be|will\s+be|=)\s*[:：]?"
     r"|\b(?:final\s+)?answer\s*(?:\*\*)?\s*[:：]"
-    r"|\b(?:correct|right|best)\s+(?:option|choice)\s*(?:letter\s*)?(?:is|would\s+be|should\s+be|:)\s*[:：]?"
-    r")[ \t]*(?:\*\*)?[ \t]*\n?[ \t]*",
+    r"|\b(?:correct|right|best|closest|final)\s+(?:option|choice)\s*(?:letter\s*)?(?:is|would\s+be|should\s+be|:)\s*[:：]?"
+    r"|\b(?:option|choice)\s+letter\s+(?:is|would\s+be|should\s+be|:)\s*[:：]?"
+    r"|答案\s*(?:是|为|應為|应为)?\s*[:：]?"
+    r")[ \t]*(?:\*\*)?[ \t]*(?:\n[ \t]*){0,2}",
     re.IGNORECASE,
 )
 # The captured answer runs to the end of the line or of the sentence (a period then space or end;
 # "1.5" does not end a sentence).
-_SENTENCE_END_RE = re.compile(r"\.(?=\s|$)|\n")
+_SENTENCE_END_RE = re.compile(r"\.(?=\s|$)|\n|。")
 
 _PAREN_LETTER_RE = re.compile(r"\(([A-Za-z])\)")
+_PAREN_OR_QUOTED_LETTER_RE = re.compile(r"(?:\(|[\"“])([A-Za-z])(?:\)|[\"”])")
 _OPTION_WORD_RE = re.compile(r"\b(?:option|choice)\s*\(?([A-Z])\b\)?", re.IGNORECASE)
 _LINE_LETTER_RE = re.compile(r"^\s*(?:\*\*)?\(?([A-Z])(?:\)|\.|:|\*\*|\s|$)")
+_LETTER_LINE_RE = re.compile(r"^\s*\(?([A-Z])(?:\)|\.|:)?(?:\s*$|[.):]\s+(.+)$)")
+_CN_OPTION_RE = re.compile(r"选项\s*([A-Z])")
+_FINAL_LETTER_RE = re.compile(r"(?:^|[\s(])([A-Z])\)?[.。!]?\s*$")
 _BARE_LETTER_RE = re.compile(r"^\s*\(?([A-Za-z])\)?\s*[.)]?\s*$")
 
-_NUMBER_RE = re.compile(r"(?<![\w.])[-−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![\d])|(?<![\w.])[-−]?\.\d+")
+# Numbers that are exponents (``m^2``) or function arguments (``f(0)``) are not answers.
+_NUMBER_RE = re.compile(r"(?<![\w.^])(?<!\^\{)(?<![A-Za-z]\()[-−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![\d])|(?<![\w.])[-−]?\.\d+")
 
 
 def _matched_brace(text: str, open_index: int) -> int | None:
@@ -177,11 +184,25 @@ def _from_choice(text: str, choices: list[str] | None) -> str | None:
             norm = _norm_choice_text(candidate)
             if norm and norm in norm_choices:
                 return str(choices[norm_choices.index(norm)])
+    if choices:
+        for line in reversed(lines[-30:]):
+            m = _LETTER_LINE_RE.match(line.replace("**", ""))
+            if m and m.group(1) in valid:
+                rest = m.group(2)
+                if not rest or _norm_choice_text(rest) == _norm_choice_text(str(choices[valid.index(m.group(1))])):
+                    return m.group(1)
+    m = _CN_OPTION_RE.search(text[-2000:])
+    if m and m.group(1) in valid:
+        return m.group(1)
     m = _LINE_LETTER_RE.match(last_line)
     if m and m.group(1) in valid and (choices or len(last_line.strip()) <= 4):
         return m.group(1)
+    if choices:
+        m = _FINAL_LETTER_RE.search(last_line[-200:])
+        if m and m.group(1) in valid:
+            return m.group(1)
     tail = text[-5000:]
-    found = [x for x in _PAREN_LETTER_RE.findall(tail) if x.upper() in valid and x.isupper()]
+    found = [x for x in _PAREN_OR_QUOTED_LETTER_RE.findall(tail) if x.upper() in valid and x.isupper()]
     if found:
         return found[-1].upper()
     if choices:

@@ -1,0 +1,277 @@
+"""MathVista's official scoring protocol, with judge-free answer extraction.
+
+The official pipeline (lupantech/MathVista, ``evaluation/``) has three steps:
+
+1. *extract*: a few quick rules (the response already is a choice / an integer / a float), else
+   GPT-4 with few-shot examples pulls the answer out of the response;
+2. *normalise* (``normalize_extracted_answer``): for multiple choice, ``(B)`` → ``B``, a letter →
+   its option text, anything else → the option nearest by edit distance (so every multiple-choice
+   prediction is an option); integers via ``str(int(float(x)))``; floats via
+   ``str(round(float(x), precision))``; lists via ``str(x)``; a failed conversion → ``None``;
+3. *verdict* (``safe_equal``): ``prediction == answer``, plain equality.
+
+Steps 2 and 3 are mirrored exactly here. Step 1 keeps the official quick rules and replaces GPT-4
+with :func:`visionr1.grading.extract_answer` (an LLM judge can be plugged in instead, see
+``visionr1.eval.judge``). When no answer can be found the extraction is empty, which the official
+normalisation turns into ``None`` (free form); for multiple choice the response's first sentence
+stands in (see :func:`no_answer_text`), as GPT-4 mostly quoted it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from visionr1.grading.equivalence import choice_index, parse_number
+from visionr1.grading.extract import clean_answer, extract_answer, last_number
+
+Extractor = Callable[[str, Mapping[str, Any]], str]
+
+# The breakdown keys of the official scores files, in their order.
+BREAKDOWN_KEYS: tuple[str, ...] = (
+    "question_type",
+    "answer_type",
+    "language",
+    "source",
+    "category",
+    "task",
+    "context",
+    "grade",
+    "skills",
+)
+_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_PAREN_LETTER_RE = re.compile(r"\(([a-zA-Z])\)")
+_LIST_RE = re.compile(r"\[([^\[\]]{1,500})\]")
+_POWER_RE = re.compile(r"\^\s*\{?[-\d.]+\}?")
+_NUM_IN_TEXT_RE = re.compile(r"[-−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|[-−]?\.\d+")
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance (insertions, deletions, substitutions all cost 1).
+
+    >>> edit_distance("kitten", "sitting")
+    3
+    """
+    if len(a) < len(b):
+        a, b = b, a
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
+def closest_choice(text: str, choices: list[str]) -> str:
+    """The option with the smallest edit distance to ``text`` (the first one on ties), as the official code does."""
+    text = text[:2000]  # the distance to a longer string only grows with it; bounds the cost
+    distances = [edit_distance(text, str(c)) for c in choices]
+    return choices[distances.index(min(distances))]
+
+
+def normalize_extracted_answer(
+    extraction: Any, choices: list[str] | None, question_type: str, answer_type: str, precision: int | float | None
+) -> str | None:
+    """MathVista's official normalisation of an extracted answer (see the module docstring).
+
+    >>> normalize_extracted_answer("(B) 8/11", ["3/11", "8/11"], "multi_choice", "text", None)
+    '8/11'
+    >>> normalize_extracted_answer("12.0", None, "free_form", "integer", None)
+    '12'
+    >>> normalize_extracted_answer("3.14159", None, "free_form", "float", 2)
+    '3.14'
+    """
+    if question_type == "multi_choice":
+        text = extraction.strip() if isinstance(extraction, str) else str(extraction)
+        letters = _PAREN_LETTER_RE.findall(text)
+        if letters:
+            text = letters[0].upper()
+        options = list(_LETTERS[: len(choices or [])])
+        if text in options:
+            return choices[options.index(text)]
+        return closest_choice(text, list(choices or [""]))
+    try:
+        if answer_type == "integer":
+            return str(int(float(extraction)))
+        if answer_type == "float":
+            return str(round(float(extraction), precision))
+        if answer_type == "list":
+            return str(extraction)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return extraction
+
+
+def safe_equal(prediction: Any, answer: Any) -> bool:
+    """The official verdict: plain equality, never raising."""
+    try:
+        return bool(prediction == answer)
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def quick_extract(response: str, record: Mapping[str, Any]) -> str | None:
+    """The official quick rules, tried before any extractor: ``None`` when none applies."""
+    if response == "":
+        return ""
+    choices = record.get("choices") or []
+    if record.get("question_type") == "multi_choice" and response in choices:
+        return response
+    if record.get("answer_type") == "integer":
+        try:
+            return str(int(response))
+        except ValueError:
+            pass
+    if record.get("answer_type") == "float":
+        try:
+            return str(float(response))
+        except (ValueError, OverflowError):
+            pass
+    return None
+
+
+def _number_text(text: str, first: bool) -> str | None:
+    """A number out of an extracted answer: the whole text if it is one, else the first (or last) in it."""
+    value = parse_number(text)
+    if value is not None:
+        return repr(value) if value != int(value) or "." in text else str(int(value))
+    stripped = _POWER_RE.sub(" ", text)  # "12 cm^2": the 2 is not the answer
+    found = _NUM_IN_TEXT_RE.findall(stripped)
+    if not found:
+        return None
+    return (found[0] if first else found[-1]).replace(",", "").replace("−", "-")
+
+
+def _format_list(text: str) -> str | None:
+    m = None
+    for m in _LIST_RE.finditer(text):
+        pass
+    if m is None:
+        return None
+    items = [x.strip() for x in m.group(1).split(",")]
+    nums = [_number_text(x, first=True) if parse_number(x) is not None else x for x in items]
+    return "[" + ", ".join(n or "" for n in nums) + "]"
+
+
+_FIRST_SENTENCE_RE = re.compile(r"[.!?。](?=\s|$)")
+
+
+def no_answer_text(response: str) -> str:
+    """What stands in for an extraction when no answer is found: the response's first sentence.
+
+    For a response without an answer (a refusal, "the options seem wrong") the official GPT-4
+    step mostly quotes the response's opening statement, sometimes says "N/A"; the official
+    normalisation then takes the option nearest to that text by edit distance. Quoting the first
+    sentence reproduces the common case.
+    """
+    text = response.strip()
+    m = _FIRST_SENTENCE_RE.search(text)
+    return text[: m.end()] if m else text
+
+
+def rule_extract(response: str, record: Mapping[str, Any]) -> str:
+    """Judge-free stand-in for the official GPT-4 extraction step; ``""`` when nothing is found.
+
+    Multiple choice: a letter whenever one can be found (the official normaliser maps it to the
+    option), else the answer text as written. Free form: a bare number for integer/float answers,
+    ``[a, b]`` for lists.
+
+    >>> rule_extract("The answer is (C).", {"question_type": "multi_choice", "choices": ["1", "2", "3"]})
+    'C'
+    >>> rule_extract("The distance is 1,250.5 m.", {"question_type": "free_form", "answer_type": "float"})
+    '1250.5'
+    """
+    if not isinstance(response, str) or not response.strip():
+        return ""
+    question_type = record.get("question_type")
+    answer_type = record.get("answer_type")
+    if question_type == "multi_choice":
+        choices = [str(c) for c in (record.get("choices") or [])]
+        ex = extract_answer(response, choices=choices)
+        if ex.text is None:
+            return no_answer_text(response)
+        idx = choice_index(ex.text, choices)
+        if idx is not None:
+            return _LETTERS[idx]
+        return clean_answer(ex.text)
+    if answer_type == "list":
+        found = _format_list(response)
+        if found is not None:
+            return found
+        ex = extract_answer(response)
+        return ex.text or ""
+    ex = extract_answer(response)
+    if ex.text is None:
+        return ""
+    if answer_type in ("integer", "float"):
+        number = _number_text(ex.text, first=ex.rule != "last_number")
+        if number is None and ex.rule != "last_number":
+            number = last_number(response)
+        return number or ""
+    return ex.text
+
+
+def extract_mathvista(response: str, record: Mapping[str, Any], extractor: Extractor | None = None) -> str:
+    """Official quick rules, then ``extractor`` (default :func:`rule_extract`)."""
+    quick = quick_extract(response, record)
+    if quick is not None:
+        return quick
+    return (extractor or rule_extract)(response, record)
+
+
+def score_record(record: Mapping[str, Any], extractor: Extractor | None = None) -> dict[str, Any]:
+    """A copy of a MathVista result record with ``extraction``, ``prediction`` and ``true_false`` filled in.
+
+    >>> r = score_record({"response": "So the answer is 7.", "question_type": "free_form",
+    ...                   "answer_type": "integer", "precision": None, "choices": None, "answer": "7"})
+    >>> r["extraction"], r["prediction"], r["true_false"]
+    ('7', '7', True)
+    """
+    out = dict(record)
+    response = record.get("response")
+    response = response if isinstance(response, str) else ""
+    extraction = extract_mathvista(response, record, extractor)
+    prediction = normalize_extracted_answer(
+        extraction, record.get("choices"), record.get("question_type", ""), record.get("answer_type", ""),
+        record.get("precision"),
+    )
+    out["extraction"] = extraction
+    out["prediction"] = prediction
+    out["true_false"] = safe_equal(prediction, record.get("answer"))
+    return out
+
+
+def score_results(results: Mapping[str, Mapping[str, Any]], extractor: Extractor | None = None) -> dict[str, dict]:
+    """Score a whole MathVista result file (pid → record), keeping its order and every other field."""
+    return {pid: score_record(rec, extractor) for pid, rec in results.items()}
+
+
+def _acc(correct: int, total: int) -> dict[str, Any]:
+    return {"accuracy": f"{100 * correct / total:.2f}" if total else "0.00", "correct": correct, "total": total}
+
+
+def compute_scores(scored: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """Accuracy overall and broken down as in the official ``scores_*.json`` files.
+
+    Accuracy is a percentage string with two decimals; each breakdown is sorted by accuracy, best
+    first, as the official files are. Fields are read from the record or its ``metadata``.
+    """
+    records = list(scored.values())
+    correct = sum(1 for r in records if r.get("true_false") is True)
+    scores: dict[str, Any] = {"average": _acc(correct, len(records))}
+    for key in BREAKDOWN_KEYS:
+        counts: dict[str, list[int]] = {}
+        for r in records:
+            value = r.get(key, (r.get("metadata") or {}).get(key))
+            values = value if isinstance(value, list) else [value]
+            for v in values:
+                if v is None:
+                    continue
+                c = counts.setdefault(str(v), [0, 0])
+                c[0] += r.get("true_false") is True
+                c[1] += 1
+        table = {k: _acc(c, t) for k, (c, t) in counts.items()}
+        scores[key] = dict(sorted(table.items(), key=lambda kv: float(kv[1]["accuracy"]), reverse=True))
+    return scores
