@@ -1,0 +1,1 @@
+"""Evaluation: benchmark loaders and backends, official-protocol scoring, optional LLM judge."""
