@@ -1,0 +1,130 @@
+"""Exactness of group-shared vision encoding against the stock path (float32, tiny model)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from PIL import Image
+
+from visionr1.models.shared_vision import enable_shared_vision, unique_images
+
+
+def _image(seed: int, size=(112, 84)) -> Image.Image:
+    g = torch.Generator().manual_seed(seed)
+    arr = (torch.rand(size[1], size[0], 3, generator=g) * 255).to(torch.uint8).numpy()
+    return Image.fromarray(arr)
+
+
+def _batch(processor, image_lists, completion_len=6):
+    texts = []
+    for i, imgs in enumerate(image_lists):
+        content = [{"type": "image"} for _ in imgs] + [{"type": "text", "text": f"Question {i}: how many?"}]
+        prompt = processor.apply_chat_template([{"role": "user", "content": content}], add_generation_prompt=True, tokenize=False)
+        texts.append(prompt + "<think>" + " wait" * (completion_len + i % 3) + "</think>")
+    processor.tokenizer.padding_side = "left"
+    flat = [im for imgs in image_lists for im in imgs]
+    return processor(text=texts, images=flat, return_tensors="pt", padding=True)
+
+
+def _logps_and_grads(model, batch):
+    model.zero_grad(set_to_none=True)
+    out = model(**batch)
+    logits = out.logits[:, :-1].float()
+    logps = torch.log_softmax(logits, -1).gather(-1, batch["input_ids"][:, 1:, None]).squeeze(-1)
+    mask = batch["attention_mask"][:, 1:].float()
+    (logps * mask).sum().backward()
+    grads = {k: p.grad.detach().clone() for k, p in model.named_parameters() if p.grad is not None}
+    return (logps * mask).detach(), grads
+
+
+def _compare(model, batch, expect_encoded):
+    ref_logps, ref_grads = _logps_and_grads(model, batch)
+    handle = enable_shared_vision(model)
+    try:
+        logps, grads = _logps_and_grads(model, batch)
+    finally:
+        handle.remove()
+    assert handle.stats["encoded"] == expect_encoded
+    assert (logps - ref_logps).abs().max().item() <= 1e-5
+    assert ref_grads.keys() == grads.keys()
+    visual = [k for k in grads if "visual" in k]
+    assert visual, "the vision tower must receive gradients"
+    for k in grads:
+        denom = ref_grads[k].norm().item()
+        rel = (grads[k] - ref_grads[k]).norm().item() / max(denom, 1e-12)
+        assert rel <= 1e-4, (k, rel)
+
+
+@pytest.fixture(scope="module")
+def model_and_processor(tiny_model_dir):
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+
+    torch.manual_seed(0)
+    model = AutoModelForImageTextToText.from_pretrained(tiny_model_dir, dtype=torch.float32)
+    return model, AutoProcessor.from_pretrained(tiny_model_dir)
+
+
+@pytest.mark.parametrize(
+    "layout,encoded",
+    [
+        ("group", 2),        # 2 prompts x G=4 completions, one image each: 8 images, 2 distinct
+        ("distinct", 4),     # no repeats: nothing to share, same result
+        ("multi", 3),        # two images per sample, one of them shared across samples
+    ],
+)
+def test_full_finetuning_is_exact(model_and_processor, layout, encoded):
+    model, processor = model_and_processor
+    a, b, c = _image(1), _image(2, (84, 112)), _image(3)
+    lists = {
+        "group": [[a]] * 4 + [[b]] * 4,
+        "distinct": [[a], [b], [c], [_image(4)]],
+        "multi": [[a, c], [a, c], [b, c]],
+    }[layout]
+    _compare(model, _batch(processor, lists), encoded)
+
+
+def test_lora_is_exact(tiny_model_dir):
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+
+    processor = AutoProcessor.from_pretrained(tiny_model_dir)
+    base = AutoModelForImageTextToText.from_pretrained(tiny_model_dir, dtype=torch.float32)
+    torch.manual_seed(0)
+    model = get_peft_model(base, LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj", "qkv"], init_lora_weights=False))
+    a, b = _image(5), _image(6)
+    _compare(model, _batch(processor, [[a]] * 3 + [[b]] * 3), 2)
+
+
+def test_frozen_tower_still_exact_and_shares(model_and_processor):
+    model, processor = model_and_processor
+    for p in model.model.visual.parameters():
+        p.requires_grad_(False)
+    try:
+        batch = _batch(processor, [[_image(7)]] * 4)
+        ref, _ = _logps_and_grads(model, batch)
+        handle = enable_shared_vision(model)
+        logps, _ = _logps_and_grads(model, batch)
+        handle.remove()
+        assert handle.stats == {"calls": 1, "images": 4, "encoded": 1}
+        assert (logps - ref).abs().max().item() <= 1e-5
+    finally:
+        for p in model.model.visual.parameters():
+            p.requires_grad_(True)
+
+
+def test_unique_images_is_exact_not_just_a_fingerprint():
+    grid = torch.tensor([[1, 2, 2], [1, 2, 2], [1, 2, 2], [1, 2, 4]])
+    x = torch.randn(4, 6)
+    y = x.clone()
+    y[[0, 3]] = y[[3, 0]]  # same row sums, permuted rows
+    z = torch.randn(8, 6)
+    first, inverse = unique_images(torch.cat([x, x, y, z]), grid)
+    assert first == [0, 2, 3] and inverse == [0, 0, 1, 2]
+
+
+def test_remove_restores_stock_behaviour_and_enable_is_idempotent(model_and_processor):
+    model, _ = model_and_processor
+    h1 = enable_shared_vision(model)
+    assert enable_shared_vision(model) is h1
+    h1.remove()
+    assert "get_image_features" not in model.model.__dict__
