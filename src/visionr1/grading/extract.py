@@ -18,7 +18,7 @@ text costs milliseconds, not minutes.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 RULES: tuple[str, ...] = ("answer_tag", "boxed", "phrase", "choice_letter", "last_number", "none")
 
@@ -27,9 +27,11 @@ RULES: tuple[str, ...] = ("answer_tag", "boxed", "phrase", "choice_letter", "las
 MAX_TEXT_CHARS = 200_000
 
 
-@dataclass(frozen=True)
-class Extraction:
-    """What :func:`extract_answer` found (``text``, ``None`` when nothing) and the ``rule`` that fired."""
+class Extraction(NamedTuple):
+    """What :func:`extract_answer` found (``text``, ``None`` when nothing) and the ``rule`` that fired.
+
+    A named tuple, so ``text, rule = extract_answer(...)`` works.
+    """
 
     text: str | None
     rule: str

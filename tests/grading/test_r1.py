@@ -1,0 +1,63 @@
+"""The R1 format grammar: well-formed iff exactly <think>…</think><answer>…</answer> with whitespace around."""
+
+import pytest
+
+from visionr1.grading import REFLECTIVE_WORDS, count_reflective_words, parse_r1
+
+
+@pytest.mark.parametrize(
+    "text, think, answer",
+    [
+        ("<think>2+2=4</think><answer>4</answer>", "2+2=4", "4"),
+        ("  \n<think>\nWait, recount.\n</think>\n\n<answer> 12 </answer>\n", "Wait, recount.", "12"),
+        ("<think>a</think> <answer>\\frac{1}{2}</answer>", "a", "\\frac{1}{2}"),
+    ],
+)
+def test_well_formed(text, think, answer):
+    p = parse_r1(text)
+    assert (p.ok, p.think, p.answer, p.reason) == (True, think, answer, None)
+
+
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        ("", "missing <think>"),
+        ("4", "missing <think>"),
+        ("<think>x</think>4", "missing <answer>"),
+        ("<think>x<answer>4</answer>", "missing </think>"),
+        ("<think>x</think><answer>4", "missing </answer>"),  # truncated mid-answer
+        ("<think>x</think><think>y</think><answer>4</answer>", "duplicate <think>"),
+        ("<think>x</think><answer>4</answer><answer>5</answer>", "duplicate <answer>"),
+        ("<answer>4</answer><think>x</think>", "tags out of order"),
+        ("<think>x<answer>4</answer></think>", "tags out of order"),
+        ("</think>x<think><answer>4</answer>", "tags out of order"),
+        ("Sure! <think>x</think><answer>4</answer>", "text before <think>"),
+        ("<think>x</think> so <answer>4</answer>", "text between </think> and <answer>"),
+        ("<think>x</think><answer>4</answer> Hope this helps.", "text after </answer>"),
+        ("<think> \n </think><answer>4</answer>", "empty reasoning"),
+        ("<think>x</think><answer>  </answer>", "empty answer"),
+        ("<THINK>x</THINK><ANSWER>4</ANSWER>", "missing <think>"),
+        ("< think>x</think><answer>4</answer>", "missing <think>"),
+    ],
+)
+def test_malformed(text, reason):
+    p = parse_r1(text)
+    assert (p.ok, p.think, p.answer, p.reason) == (False, None, None, reason)
+
+
+@pytest.mark.parametrize("value", [None, 4, b"<think>x</think><answer>4</answer>"])
+def test_not_a_string_is_malformed(value):
+    assert parse_r1(value).ok is False
+
+
+def test_parse_is_frozen():
+    p = parse_r1("<think>x</think><answer>4</answer>")
+    with pytest.raises(AttributeError):
+        p.ok = False  # type: ignore[misc]
+
+
+def test_reflective_words():
+    assert REFLECTIVE_WORDS == ("Wait", "Hmm", "Alternatively")
+    text = "Hmm, 3. Wait, no: 4. Wait! Alternatively, wait for it. Waiting. Hmmm."
+    assert count_reflective_words(text) == {"Wait": 2, "Hmm": 1, "Alternatively": 1}
+    assert count_reflective_words("") == {"Wait": 0, "Hmm": 0, "Alternatively": 0}
