@@ -61,12 +61,12 @@ def main() -> None:
                         answer_type=r.get("answer_type"), precision=r.get("precision")),
         records, args.repeat,
     )
+    mv_calls = _math_verdict.cache_info().misses
     wrapped = [(f"<think>{r['response']}</think><answer>{r['answer']}</answer>", r) for r in records]
     reward = rate(lambda x: hard_format_result_reward(x[0], str(x[1]["answer"]), choices=x[1].get("choices")),
                   wrapped, args.repeat)
     print(f"records: {len(records)} (MathVista mix), one core, best of {args.repeat}")
     print(f"MathVista official protocol : {mathvista:10,.0f} graded answers/s")
-    mv_calls = _math_verdict.cache_info().misses
     print(f"grade() generic             : {generic:10,.0f} graded answers/s ({mv_calls} of them reached math-verify)")
     print(f"hard_format_result_reward   : {reward:10,.0f} rewards/s")
 
