@@ -1,0 +1,41 @@
+"""One module per benchmark: a loader for the layouts users have, the official query, and the
+official scoring protocol (judge-free by default). Each module exposes ``NAME``,
+``DEFAULT_SPLIT``, ``RESULT_FILENAME``, ``load(path, split=None, limit=None) -> list[EvalItem]``
+and ``score(items, responses, judge=None) -> Scored``.
+
+>>> sorted(BENCHMARKS)
+['dynamath', 'mathverse', 'mathvision', 'mathvista', 'mmmath', 'wemath']
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+from visionr1.errors import ConfigError
+
+BENCHMARKS: dict[str, str] = {
+    "mathvista": "visionr1.eval.benchmarks.mathvista",
+    "mathverse": "visionr1.eval.benchmarks.mathverse",
+    "mmmath": "visionr1.eval.benchmarks.mmmath",
+    "dynamath": "visionr1.eval.benchmarks.dynamath",
+    "mathvision": "visionr1.eval.benchmarks.mathvision",
+    "wemath": "visionr1.eval.benchmarks.wemath",
+}
+_ALIASES = {"mm-math": "mmmath", "mm_math": "mmmath", "math-v": "mathvision", "mathv": "mathvision", "we-math": "wemath"}
+
+
+def get_benchmark(name: str) -> ModuleType:
+    """The benchmark module for ``name`` (case-insensitive; a dotted path to your own module also works)."""
+    key = _ALIASES.get(name.lower(), name.lower())
+    if key in BENCHMARKS:
+        return importlib.import_module(BENCHMARKS[key])
+    if "." in name:
+        try:
+            return importlib.import_module(name)
+        except ImportError as e:
+            raise ConfigError(f"cannot import benchmark module {name!r}: {e}") from None
+    raise ConfigError(f"unknown benchmark {name!r}; valid: {', '.join(sorted(BENCHMARKS))} (or a dotted module path)")
+
+
+__all__ = ["BENCHMARKS", "get_benchmark"]

@@ -1,0 +1,102 @@
+"""MM-Math: open-ended middle-school geometry/function problems with a diagram, answers in ``\\boxed{}``.
+
+Source of the protocol: kge-sun/MM-Math (paper "MM-MATH: Advancing Multimodal Math Evaluation
+with Process Evaluation and Fine-grained Classification"). Records are JSON with ``question``,
+``file_name`` (the image, under the data folder or its ``images/``), ``solution`` (whose last
+``\\boxed{}`` is the final answer), ``year`` (grade: seven/eight/nine), ``difficult`` (easy,
+medium, hard) and ``knowledge``. The same fields in a parquet/HF layout (``image`` column) and a
+TSV (``index``, ``image`` base64, ``answer``) are read too.
+
+Outcome evaluation (the leaderboard number): the model's final answer must be in ``\\boxed{}``;
+it is compared with the boxed answer of the solution. The prompt asks for exactly that. The
+official comparison is judge-free already; ``visionr1.grading.is_equivalent`` does it here
+(Math-Verify with fast paths). When no ``\\boxed{}`` is found the ``<answer>`` content (``--prompt
+r1``) or the general extraction rules are used, and ``extracted_by`` records which one fired.
+Process evaluation (GPT-4V error classification) is not reproduced.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from visionr1.eval.benchmarks._common import (
+    EvalItem,
+    Scored,
+    acc_entry,
+    answer_span,
+    breakdown,
+    clean_str,
+    first_image,
+    make_extractor,
+    read_table,
+    unique_ids,
+)
+
+NAME = "mmmath"
+DEFAULT_SPLIT = None
+RESULT_FILENAME = "results_mmmath.json"
+PROMPT_SUFFIX = "Please reason step by step, and put your final answer within \\boxed{}."
+
+
+def gold_from_solution(solution: str) -> str:
+    """The last ``\\boxed{}`` of an official solution (its final answer); the whole text when none."""
+    from visionr1.grading.extract import last_boxed
+
+    found = last_boxed(solution or "")
+    return (found or solution or "").strip()
+
+
+def load(path: Path, split: str | None = None, limit: int | None = None) -> list[EvalItem]:
+    rows, root, layout = read_table(path, split)
+    items = []
+    for i, row in enumerate(rows):
+        file_name = clean_str(row.get("file_name"))
+        iid = clean_str(row.get("index")) or clean_str(row.get("id")) or (Path(file_name).stem if file_name else str(i))
+        images = first_image(row, root, iid, ("decoded_image", "image"))
+        if not images and file_name:
+            for base in ("", "images/", "image/", "imgs/"):
+                if (root / base / file_name).exists():
+                    images = first_image({"p": base + file_name}, root, iid, ("p",))
+                    break
+        solution = clean_str(row.get("solution"))
+        gold = clean_str(row.get("answer")) or gold_from_solution(solution)
+        question = clean_str(row.get("question"))
+        items.append(EvalItem(
+            id=iid, query=f"{question}\n{PROMPT_SUFFIX}", images=images, gold=gold,
+            meta={"difficulty": clean_str(row.get("difficult")) or clean_str(row.get("difficulty")) or None,
+                  "grade": clean_str(row.get("year")) or None, "knowledge": row.get("knowledge") or None},
+            row={k: v for k, v in row.items() if k not in ("image", "decoded_image", "_source_file")},
+        ))
+        if limit and len(items) >= limit:
+            break
+    unique_ids(items, str(path))
+    return items
+
+
+def score(items: list[EvalItem], responses: dict[str, str], judge: dict | None = None) -> Scored:
+    from visionr1.grading import extract_answer, is_equivalent
+    from visionr1.grading.extract import clean_answer, last_boxed
+
+    llm = make_extractor(judge)
+    official, per_item = [], []
+    for it in items:
+        response = responses.get(it.id, "")
+        boxed = last_boxed(response or "")
+        if boxed:
+            extracted, how = clean_answer(boxed), "boxed"
+        else:
+            extracted = llm(response, it) if llm else None
+            how = "judge" if extracted else "rules"
+            if extracted is None:
+                ex = extract_answer(answer_span(response))
+                extracted, how = ex.text, ex.rule
+        ok = bool(extracted) and is_equivalent(extracted, it.gold)
+        official.append({**it.row, "id": it.id, "response": response, "extracted": extracted, "extracted_by": how,
+                         "gold": it.gold, "correct": ok})
+        per_item.append({"id": it.id, "correct": ok, "extracted": extracted, "gold": it.gold, **it.meta})
+    correct = sum(r["correct"] for r in per_item)
+    breakdowns = {"difficulty": breakdown(per_item, "difficulty"), "grade": breakdown(per_item, "grade"),
+                  "knowledge": breakdown(per_item, "knowledge")}
+    return Scored(official=official, per_item=per_item, headline={"accuracy": acc_entry(correct, len(per_item))["accuracy"]},
+                  breakdowns=breakdowns, official_scores={"average": acc_entry(correct, len(per_item)), **breakdowns},
+                  judge_calls=llm.calls if llm else 0)
