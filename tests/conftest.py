@@ -27,3 +27,18 @@ def tiny_model_dir(tmp_path_factory) -> Path:
     from visionr1.models.tiny import build_tiny_model
 
     return build_tiny_model(tmp_path_factory.mktemp("tiny") / "model", seed=0)
+
+
+def make_image(seed: int, size: tuple[int, int] = (112, 84)):
+    """A deterministic noise image (distinct per seed)."""
+    import torch
+    from PIL import Image
+
+    g = torch.Generator().manual_seed(seed)
+    return Image.fromarray((torch.rand(size[1], size[0], 3, generator=g) * 255).to(torch.uint8).numpy())
+
+
+@pytest.fixture(scope="session")
+def noise_image():
+    """``noise_image(seed, size=(w, h))`` → a deterministic RGB noise image."""
+    return make_image

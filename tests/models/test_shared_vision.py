@@ -4,15 +4,8 @@ from __future__ import annotations
 
 import pytest
 import torch
-from PIL import Image
 
 from visionr1.models.shared_vision import enable_shared_vision, unique_images
-
-
-def _image(seed: int, size=(112, 84)) -> Image.Image:
-    g = torch.Generator().manual_seed(seed)
-    arr = (torch.rand(size[1], size[0], 3, generator=g) * 255).to(torch.uint8).numpy()
-    return Image.fromarray(arr)
 
 
 def _batch(processor, image_lists, completion_len=6):
@@ -72,18 +65,18 @@ def model_and_processor(tiny_model_dir):
         ("multi", 3),        # two images per sample, one of them shared across samples
     ],
 )
-def test_full_finetuning_is_exact(model_and_processor, layout, encoded):
+def test_full_finetuning_is_exact(model_and_processor, layout, encoded, noise_image):
     model, processor = model_and_processor
-    a, b, c = _image(1), _image(2, (84, 112)), _image(3)
+    a, b, c = noise_image(1), noise_image(2, (84, 112)), noise_image(3)
     lists = {
         "group": [[a]] * 4 + [[b]] * 4,
-        "distinct": [[a], [b], [c], [_image(4)]],
+        "distinct": [[a], [b], [c], [noise_image(4)]],
         "multi": [[a, c], [a, c], [b, c]],
     }[layout]
     _compare(model, _batch(processor, lists), encoded)
 
 
-def test_lora_is_exact(tiny_model_dir):
+def test_lora_is_exact(tiny_model_dir, noise_image):
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForImageTextToText, AutoProcessor
 
@@ -91,16 +84,16 @@ def test_lora_is_exact(tiny_model_dir):
     base = AutoModelForImageTextToText.from_pretrained(tiny_model_dir, dtype=torch.float32)
     torch.manual_seed(0)
     model = get_peft_model(base, LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj", "qkv"], init_lora_weights=False))
-    a, b = _image(5), _image(6)
+    a, b = noise_image(5), noise_image(6)
     _compare(model, _batch(processor, [[a]] * 3 + [[b]] * 3), 2)
 
 
-def test_frozen_tower_still_exact_and_shares(model_and_processor):
+def test_frozen_tower_still_exact_and_shares(model_and_processor, noise_image):
     model, processor = model_and_processor
     for p in model.model.visual.parameters():
         p.requires_grad_(False)
     try:
-        batch = _batch(processor, [[_image(7)]] * 4)
+        batch = _batch(processor, [[noise_image(7)]] * 4)
         ref, _ = _logps_and_grads(model, batch)
         handle = enable_shared_vision(model)
         logps, _ = _logps_and_grads(model, batch)

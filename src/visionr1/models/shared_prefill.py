@@ -1,0 +1,162 @@
+"""Prefill once per group in Hugging Face generation.
+
+GRPO samples G completions per prompt. A stock ``generate`` call receives the prompt G times (TRL
+repeats it before generation) and prefills — vision tower included — G identical sequences. Here the
+distinct prompts are prefilled once (all but their last token), the KV cache is expanded to the G rows
+by index, and ``generate`` continues from that cache: every row still samples independently, and the
+logits equal the stock path's (the exactness tests compare greedy outputs and per-step scores).
+
+Patch a model with :func:`enable_shared_prefill` (TRL then calls ``model.generate`` as usual), or call
+:func:`generate_shared_prefill` directly. Rows are grouped when their token ids, attention mask and
+images are identical; a batch with no repeats goes straight to the stock ``generate``.
+
+Example:
+    >>> handle = enable_shared_prefill(model)     # doctest: +SKIP
+    >>> model.generate(**inputs_repeated_g_times)  # doctest: +SKIP  (prefill runs on the distinct prompts)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from visionr1.models.shared_vision import find_vision_owner, unique_images
+
+_ATTR = "_visionr1_shared_prefill"
+
+
+def find_generator(model: torch.nn.Module) -> torch.nn.Module:
+    """The innermost module with ``generate`` that owns the vision model (under PEFT: the base model)."""
+    owner = find_vision_owner(model)
+    for module in model.modules():
+        if hasattr(type(module), "generate") and any(m is owner for m in module.children()):
+            return module
+    raise TypeError(f"{type(model).__name__}: no generation module around the vision model")
+
+
+def group_rows(inputs: dict[str, torch.Tensor], image_token_id: int, merge: int) -> tuple[list[int], list[int]]:
+    """``(first, inverse)`` over rows: rows are one group when ids, mask and images are all identical."""
+    ids, mask = inputs["input_ids"], inputs.get("attention_mask")
+    n = ids.shape[0]
+    img_inverse: list[int] = []
+    rows_images: list[tuple[int, ...]] = [() for _ in range(n)]
+    pv, grid = inputs.get("pixel_values"), inputs.get("image_grid_thw")
+    if pv is not None and grid is not None:
+        _, img_inverse = unique_images(pv, grid)
+        tokens_per_image = (grid.prod(-1) // (merge * merge)).tolist()
+        per_row = (ids == image_token_id).sum(-1).tolist()
+        k = 0
+        for r in range(n):
+            owned, count = [], 0
+            while count < per_row[r]:
+                owned.append(img_inverse[k])
+                count += tokens_per_image[k]
+                k += 1
+            rows_images[r] = tuple(owned)
+    keys = [(tuple(ids[r].tolist()), tuple(mask[r].tolist()) if mask is not None else (), rows_images[r]) for r in range(n)]
+    first: list[int] = []
+    inverse: list[int] = []
+    seen: dict[tuple, int] = {}
+    for r, key in enumerate(keys):
+        if key not in seen:
+            seen[key] = len(first)
+            first.append(r)
+        inverse.append(seen[key])
+    return first, inverse
+
+
+def _select_images(inputs: dict[str, torch.Tensor], rows: list[int], image_token_id: int, merge: int):
+    """pixel_values / image_grid_thw of the given rows, in row order."""
+    ids, pv, grid = inputs["input_ids"], inputs["pixel_values"], inputs["image_grid_thw"]
+    tokens_per_image = (grid.prod(-1) // (merge * merge)).tolist()
+    chunks = pv.split(grid.prod(-1).tolist())
+    per_row = (ids == image_token_id).sum(-1).tolist()
+    owned: list[list[int]] = []
+    k = 0
+    for r in range(ids.shape[0]):
+        mine, count = [], 0
+        while count < per_row[r]:
+            mine.append(k)
+            count += tokens_per_image[k]
+            k += 1
+        owned.append(mine)
+    keep = [i for r in rows for i in owned[r]]
+    if not keep:
+        return None, None
+    return torch.cat([chunks[i] for i in keep]), grid[keep]
+
+
+@dataclass
+class SharedPrefillHandle:
+    module: torch.nn.Module
+    stats: dict[str, int] = field(default_factory=lambda: {"calls": 0, "rows": 0, "prefilled": 0})
+
+    def remove(self) -> None:
+        self.module.__dict__.pop("generate", None)
+        self.module.__dict__.pop(_ATTR, None)
+
+
+def generate_shared_prefill(module: torch.nn.Module, stats: dict[str, int] | None = None, **inputs: Any):
+    """``module.generate(**inputs)`` with one prefill per distinct prompt; returns what ``generate`` returns.
+
+    Args:
+        module: the generation module (see :func:`find_generator`).
+        inputs: ``input_ids`` ``(N, L)`` (left-padded), ``attention_mask``, ``pixel_values``,
+            ``image_grid_thw``, ``mm_token_type_ids`` and any ``generate`` keyword.
+    """
+    stock = type(module).generate.__get__(module)
+    ids = inputs.get("input_ids")
+    unsupported = inputs.get("pixel_values_videos") is not None or inputs.get("cache") is not None
+    if ids is None or ids.shape[0] < 2 or ids.shape[1] < 2 or unsupported:
+        return stock(**inputs)
+    cfg = module.config
+    image_token_id = cfg.image_token_id
+    merge = cfg.vision_config.spatial_merge_size
+    first, inverse = group_rows(inputs, image_token_id, merge)
+    if stats is not None:
+        stats["calls"] += 1
+        stats["rows"] += len(inverse)
+        stats["prefilled"] += len(first)
+    if len(first) == len(inverse):
+        return stock(**inputs)
+
+    idx = torch.tensor(first, device=ids.device)
+    prefill = {"input_ids": ids[idx, :-1], "use_cache": True}
+    if inputs.get("attention_mask") is not None:
+        prefill["attention_mask"] = inputs["attention_mask"][idx, :-1]
+    if inputs.get("mm_token_type_ids") is not None:
+        prefill["mm_token_type_ids"] = inputs["mm_token_type_ids"][idx, :-1]
+    if inputs.get("pixel_values") is not None:
+        prefill["pixel_values"], prefill["image_grid_thw"] = _select_images(inputs, first, image_token_id, merge)
+    inner = find_vision_owner(module)
+    with torch.no_grad():
+        out = module(**prefill, logits_to_keep=1)
+    expand = torch.tensor(inverse, device=ids.device)
+    cache = out.cache if hasattr(out, "cache") else out.past_key_values
+    cache.reorder_cache(expand)
+    if getattr(inner, "rope_deltas", None) is not None:
+        inner.rope_deltas = inner.rope_deltas[expand]
+    rest = {k: v for k, v in inputs.items() if k not in ("pixel_values", "image_grid_thw")}
+    return stock(**rest, cache=cache)
+
+
+def enable_shared_prefill(model: torch.nn.Module) -> SharedPrefillHandle:
+    """Patch the generation module inside ``model`` so ``generate`` prefills each distinct prompt once."""
+    module = find_generator(model)
+    existing = module.__dict__.get(_ATTR)
+    if existing is not None:
+        return existing
+    handle = SharedPrefillHandle(module)
+
+    def generate(*args: Any, **kwargs: Any):
+        if args:  # positional input_ids
+            kwargs["input_ids"], args = args[0], args[1:]
+        if args:
+            raise TypeError("shared-prefill generate takes its inputs as keywords")
+        return generate_shared_prefill(module, handle.stats, **kwargs)
+
+    module.generate = generate
+    setattr(module, _ATTR, handle)
+    return handle
