@@ -1,0 +1,113 @@
+"""Pieces both trainers share: the processor with its pixel budget, TRL argument objects, run folders."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from visionr1.errors import ConfigError
+from visionr1.train.config import ModelSettings
+
+
+def load_processor(model: ModelSettings):
+    """The model's processor with the configured image pixel budget (min/max pixels after resizing)."""
+    from transformers import AutoProcessor
+
+    processor = AutoProcessor.from_pretrained(model.path)
+    ip = getattr(processor, "image_processor", None)
+    if ip is not None and (model.min_pixels or model.max_pixels):
+        size = dict(ip.size) if getattr(ip, "size", None) else {}
+        if model.min_pixels:
+            size["shortest_edge"] = model.min_pixels
+            ip.min_pixels = model.min_pixels
+        if model.max_pixels:
+            size["longest_edge"] = model.max_pixels
+            ip.max_pixels = model.max_pixels
+        ip.size = size
+    return processor
+
+
+def make_trl_args(cls, values: dict[str, Any], *, where: str = "trainer"):
+    """Build ``cls(**values)`` (``SFTConfig``/``GRPOConfig``), turning TRL's own checks into ConfigErrors."""
+    try:
+        return cls(**values)
+    except (ValueError, TypeError) as e:
+        raise ConfigError(f"{where}: {e}") from None
+
+
+def last_checkpoint(run_dir: Path) -> Path | None:
+    """Newest *complete* ``checkpoint-N`` (its trainer_state.json, written last, exists); None if none.
+
+    A process killed while saving leaves a partial folder; that one is skipped, not resumed from.
+    """
+    best, best_step = None, -1
+    if not run_dir.is_dir():
+        return None
+    for p in run_dir.iterdir():
+        if p.is_dir() and p.name.startswith("checkpoint-") and p.name[11:].isdigit():
+            step = int(p.name[11:])
+            if step > best_step and (p / "trainer_state.json").is_file():
+                best, best_step = p, step
+    return best
+
+
+def checkpoint_step(ckpt: Path) -> int:
+    return int(json.loads((ckpt / "trainer_state.json").read_text())["global_step"])
+
+
+def truncate_jsonl(path: Path, keep) -> int:
+    """Rewrite a JSONL file keeping rows where ``keep(row)``; returns the number dropped. Atomic."""
+    if not path.is_file():
+        return 0
+    kept, dropped = [], 0
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:  # a line cut by a kill
+            dropped += 1
+            continue
+        if keep(row):
+            kept.append(line)
+        else:
+            dropped += 1
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
+    os.replace(tmp, path)
+    return dropped
+
+
+def is_main_process() -> bool:
+    from accelerate import PartialState
+
+    return PartialState().is_main_process
+
+
+class ConvertedCheckpointMixin:
+    """Resume full-weight checkpoints through ``from_pretrained`` so saved-key conversions are applied.
+
+    Why a subclass: ``transformers.Trainer._load_from_checkpoint`` reads ``model.safetensors`` with
+    ``load_state_dict(strict=False)``. Qwen2.5-VL in transformers 5 is *saved* in its original key layout
+    (``model.layers.*``, ``visual.*``) but its modules are named ``model.language_model.*``,
+    ``model.visual.*``; every key misses and a resumed run silently continues from the *base* weights.
+    Loading the checkpoint with ``from_pretrained`` (which applies the model's key mapping) and copying
+    its state strictly fixes that. DeepSpeed, FSDP and PEFT checkpoints keep the stock path (they store
+    module-named states).
+    """
+
+    def _load_from_checkpoint(self, resume_from_checkpoint, model=None):
+        from accelerate.utils import is_peft_model
+
+        target = model if model is not None else self.model
+        full = os.path.isfile(os.path.join(resume_from_checkpoint, "model.safetensors")) or os.path.isfile(
+            os.path.join(resume_from_checkpoint, "model.safetensors.index.json"))
+        if self.is_deepspeed_enabled or self.is_fsdp_enabled or is_peft_model(target) or not full:
+            return super()._load_from_checkpoint(resume_from_checkpoint, model)
+        unwrapped = self.accelerator.unwrap_model(target)
+        dtype = next(unwrapped.parameters()).dtype
+        loaded = type(unwrapped).from_pretrained(resume_from_checkpoint, dtype=dtype)
+        unwrapped.load_state_dict(loaded.state_dict(), strict=True)
+        del loaded

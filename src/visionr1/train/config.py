@@ -1,0 +1,266 @@
+"""Typed configs for the two training stages: ``visionr1 sft`` and ``visionr1 grpo``.
+
+One YAML per run plus ``key=value`` overrides (:func:`visionr1.config.load_config`). Our own settings
+(model, data, PTST stages, run folder) are dataclasses; the ``trainer`` mapping is passed to TRL's
+``SFTConfig`` / ``GRPOConfig`` unchanged, after its keys are checked against those classes' fields so a
+typo is an error that lists the valid keys rather than a silently ignored setting.
+
+Example:
+    >>> cfg = from_dict(GRPORunConfig, {"model": {"path": "m"}, "data": {"path": "d.jsonl"},
+    ...     "ptst": {"stages": [{"max_completion_length": 16, "num_generations": 4, "steps": 3}]}})
+    >>> cfg.ptst.total_steps
+    3
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from visionr1.config import from_dict  # noqa: F401  (re-exported for the doctest and callers)
+from visionr1.errors import ConfigError
+
+DTYPES = ("auto", "bfloat16", "float16", "float32")
+
+
+@dataclass
+class LoraSettings:
+    """LoRA adapter settings (PEFT ``LoraConfig``); ``enabled: false`` trains the full model."""
+
+    enabled: bool = field(default=False, metadata={"help": "Train a LoRA adapter instead of all weights."})
+    r: int = field(default=16, metadata={"help": "LoRA rank."})
+    alpha: int = field(default=32, metadata={"help": "LoRA scaling numerator (lora_alpha)."})
+    dropout: float = field(default=0.05, metadata={"help": "Dropout on the LoRA branch."})
+    target_modules: list[str] = field(
+        default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
+        metadata={"help": "Module names to adapt (the language model's linear layers by default)."},
+    )
+
+    def __post_init__(self) -> None:
+        if self.enabled and self.r < 1:
+            raise ConfigError(f"model.lora.r must be >= 1, got {self.r}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ConfigError(f"model.lora.dropout must be in [0, 1), got {self.dropout}")
+        if self.enabled and not self.target_modules:
+            raise ConfigError("model.lora.target_modules is empty; list module names such as q_proj, v_proj")
+
+    def to_peft(self):
+        """The PEFT ``LoraConfig``, or ``None`` when disabled."""
+        if not self.enabled:
+            return None
+        from peft import LoraConfig
+
+        return LoraConfig(r=self.r, lora_alpha=self.alpha, lora_dropout=self.dropout,
+                          target_modules=list(self.target_modules), task_type="CAUSAL_LM")
+
+
+@dataclass
+class ModelSettings:
+    """Which model to train and how its images are sized."""
+
+    path: str = field(default="", metadata={"help": "Local folder or hub id of a Qwen2.5-VL-style model."})
+    dtype: str = field(default="auto", metadata={"help": f"Weights dtype when loading: one of {DTYPES}."})
+    attn_implementation: str | None = field(default=None, metadata={"help": "e.g. flash_attention_2, sdpa; None = library default."})
+    min_pixels: int | None = field(default=None, metadata={"help": "Smallest image area after resizing (processor default if None)."})
+    max_pixels: int | None = field(default=None, metadata={"help": "Largest image area after resizing (processor default if None)."})
+    lora: LoraSettings = field(default_factory=LoraSettings, metadata={"help": "LoRA adapter (disabled = full fine-tuning)."})
+
+    def __post_init__(self) -> None:
+        if not self.path:
+            raise ConfigError("model.path is empty; set it to a model folder (e.g. from `visionr1 tiny-model`) or a hub id")
+        if self.dtype not in DTYPES:
+            raise ConfigError(f"model.dtype {self.dtype!r} is not one of {DTYPES}")
+        if self.min_pixels is not None and self.min_pixels < 28 * 28:
+            raise ConfigError(f"model.min_pixels must be >= {28 * 28} (one merged patch), got {self.min_pixels}")
+        if self.min_pixels and self.max_pixels and self.max_pixels < self.min_pixels:
+            raise ConfigError(f"model.max_pixels ({self.max_pixels}) must be >= model.min_pixels ({self.min_pixels})")
+
+    def init_kwargs(self) -> dict[str, Any]:
+        """``from_pretrained`` keyword arguments (TRL's ``model_init_kwargs``)."""
+        kw: dict[str, Any] = {"dtype": self.dtype}
+        if self.attn_implementation:
+            kw["attn_implementation"] = self.attn_implementation
+        return kw
+
+
+@dataclass
+class SFTDataSettings:
+    """Cold-start SFT data: the bridge's ``cold.jsonl`` or a LLaMA-Factory ShareGPT file."""
+
+    path: str = field(default="", metadata={"help": "cold.jsonl (messages + images) or ShareGPT .json/.jsonl; image paths relative to its folder."})
+    max_samples: int | None = field(default=None, metadata={"help": "Use only the first N examples (smoke runs)."})
+
+    def __post_init__(self) -> None:
+        if not self.path:
+            raise ConfigError("data.path is empty; point it at cold.jsonl or a ShareGPT file")
+        if self.max_samples is not None and self.max_samples < 1:
+            raise ConfigError(f"data.max_samples must be >= 1 or null, got {self.max_samples}")
+
+
+@dataclass
+class GRPODataSettings:
+    """RL data: (image, question, answer[, choices]) records, and the prompt built from them."""
+
+    path: str = field(default="", metadata={"help": "Records file or folder (`visionr1 synth` output, JSONL, parquet, HF dataset)."})
+    system_prompt: str | None = field(default=None, metadata={"help": "System message; None keeps the chat template's default (as in SFT)."})
+    user_template: str | None = field(default=None, metadata={"help": "Path to a user-prompt template file; None = the shared default (train/prompts/user.txt)."})
+    max_samples: int | None = field(default=None, metadata={"help": "Use only the first N records (smoke runs)."})
+
+    def __post_init__(self) -> None:
+        if not self.path:
+            raise ConfigError("data.path is empty; point it at a records file (e.g. `visionr1 synth` output)")
+        if self.max_samples is not None and self.max_samples < 1:
+            raise ConfigError(f"data.max_samples must be >= 1 or null, got {self.max_samples}")
+
+
+@dataclass
+class PTSTStage:
+    """One stage of progressive thinking suppression: a completion budget, a group size, a step count."""
+
+    max_completion_length: int = field(default=4096, metadata={"help": "Token budget per completion in this stage."})
+    num_generations: int = field(default=16, metadata={"help": "Group size G (completions per prompt) in this stage."})
+    steps: int = field(default=100, metadata={"help": "Optimizer steps in this stage."})
+    trainer: dict[str, Any] = field(default_factory=dict, metadata={"help": "Extra GRPOConfig overrides for this stage only (e.g. temperature)."})
+
+    def __post_init__(self) -> None:
+        for name in ("max_completion_length", "steps"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"a ptst stage's {name} must be >= 1, got {getattr(self, name)}")
+        if self.num_generations < 2:
+            raise ConfigError(f"a ptst stage's num_generations must be >= 2 (GRPO needs a group), got {self.num_generations}")
+
+
+@dataclass
+class PTSTSettings:
+    """Progressive thinking suppression: stages run back to back in one invocation."""
+
+    stages: list[PTSTStage] = field(
+        default_factory=lambda: [PTSTStage(4096, 16, 100), PTSTStage(8192, 8, 100)],
+        metadata={"help": "Stages in order; the paper uses 4K/G16 then 8K/G8, 100 steps each."},
+    )
+
+    def __post_init__(self) -> None:
+        if not self.stages:
+            raise ConfigError("ptst.stages is empty; give at least one {max_completion_length, num_generations, steps}")
+
+    @property
+    def total_steps(self) -> int:
+        return sum(s.steps for s in self.stages)
+
+    def boundaries(self) -> list[int]:
+        """Global step at which each stage ends (cumulative)."""
+        out, acc = [], 0
+        for s in self.stages:
+            acc += s.steps
+            out.append(acc)
+        return out
+
+    def stage_at(self, global_step: int) -> int:
+        """Index of the stage that runs the step *after* ``global_step`` (the last stage when done)."""
+        for i, end in enumerate(self.boundaries()):
+            if global_step < end:
+                return i
+        return len(self.stages) - 1
+
+
+@dataclass
+class SamplesSettings:
+    """Sample completions written to ``RUN_DIR/samples.jsonl``."""
+
+    per_stage: int = field(default=8, metadata={"help": "Completions to keep per PTST stage (from its first steps)."})
+
+    def __post_init__(self) -> None:
+        if self.per_stage < 0:
+            raise ConfigError(f"samples.per_stage must be >= 0, got {self.per_stage}")
+
+
+@dataclass
+class SFTRunConfig:
+    """``visionr1 sft``: cold-start supervised fine-tuning."""
+
+    run_dir: str = field(default="runs/sft", metadata={"help": "Run folder: checkpoints, metrics.jsonl, config.yaml, final/."})
+    model: ModelSettings | None = field(default=None, metadata={"help": "Model to train (required)."})
+    data: SFTDataSettings | None = field(default=None, metadata={"help": "SFT data (required)."})
+    trainer: dict[str, Any] = field(default_factory=dict, metadata={"help": "trl.SFTConfig fields (learning_rate, num_train_epochs, max_length, ...)."})
+    resume: bool = field(default=True, metadata={"help": "Continue from the newest checkpoint in run_dir when there is one."})
+
+    def __post_init__(self) -> None:
+        _require(self, "model.path", "data.path")
+        check_trainer_keys("SFTConfig", self.trainer, forbidden=SFT_FORBIDDEN)
+
+
+@dataclass
+class GRPORunConfig:
+    """``visionr1 grpo``: GRPO with the hard formatting result reward and PTST stages."""
+
+    run_dir: str = field(default="runs/grpo", metadata={"help": "Run folder: checkpoints, metrics.jsonl, samples.jsonl, config.yaml, final/."})
+    model: ModelSettings | None = field(default=None, metadata={"help": "Policy (and reference) model (required)."})
+    data: GRPODataSettings | None = field(default=None, metadata={"help": "RL records and prompt format (required)."})
+    ptst: PTSTSettings = field(default_factory=PTSTSettings, metadata={"help": "PTST stages."})
+    trainer: dict[str, Any] = field(default_factory=dict, metadata={"help": "trl.GRPOConfig fields shared by all stages (learning_rate, beta, epsilon, use_vllm, ...)."})
+    samples: SamplesSettings = field(default_factory=SamplesSettings, metadata={"help": "Sample completions to keep."})
+    resume: bool = field(default=True, metadata={"help": "Continue from the newest checkpoint in run_dir (right stage, right step)."})
+
+    def __post_init__(self) -> None:
+        _require(self, "model.path", "data.path")
+        check_trainer_keys("GRPOConfig", self.trainer, forbidden=GRPO_FORBIDDEN)
+        for i, s in enumerate(self.ptst.stages):
+            check_trainer_keys("GRPOConfig", s.trainer, forbidden={**GRPO_FORBIDDEN, **STAGE_FORBIDDEN}, where=f"ptst.stages[{i}].trainer")
+
+
+SFT_FORBIDDEN = {"output_dir": "run_dir"}
+GRPO_FORBIDDEN = {
+    "output_dir": "run_dir",
+    "max_steps": "ptst.stages[*].steps",
+    "num_generations": "ptst.stages[*].num_generations",
+    "max_completion_length": "ptst.stages[*].max_completion_length",
+    "reward_weights": "nothing: the hard formatting result reward is the only optimised reward",
+}
+STAGE_FORBIDDEN = {
+    # The optimizer and LR schedule carry across stages: one schedule over all stages' steps.
+    "learning_rate": "trainer.learning_rate (one LR schedule spans all stages)",
+    "lr_scheduler_type": "trainer.lr_scheduler_type (one LR schedule spans all stages)",
+    "warmup_ratio": "trainer.warmup_ratio", "warmup_steps": "trainer.warmup_steps",
+    "optim": "trainer.optim (the optimizer state carries across stages)",
+    "save_steps": "trainer.save_steps", "seed": "trainer.seed",
+}
+
+
+def _require(cfg: Any, *keys: str) -> None:
+    for key in keys:
+        if getattr(cfg, key.split(".")[0]) is None:
+            raise ConfigError(f"{key} is required; set it in the YAML or as an override ({key}=...)")
+
+
+def _trl_fields(name: str) -> set[str]:
+    import trl
+
+    return {f.name for f in dataclasses.fields(getattr(trl, name)) if f.init}
+
+
+def check_trainer_keys(cls_name: str, values: dict[str, Any], *, forbidden: dict[str, str], where: str = "trainer") -> None:
+    """Refuse keys that TRL's ``cls_name`` does not have, and keys that our config sets elsewhere."""
+    if not isinstance(values, dict):
+        raise ConfigError(f"{where} must be a mapping of trl.{cls_name} fields")
+    for k in values:
+        if k in forbidden:
+            raise ConfigError(f"{where}.{k} is set by visionr1; use {forbidden[k]} instead")
+    unknown = sorted(set(values) - _trl_fields(cls_name))
+    if unknown:
+        valid = ", ".join(sorted(_trl_fields(cls_name) - set(forbidden)))
+        raise ConfigError(f"unknown {where} key(s) {', '.join(unknown)} (not fields of trl.{cls_name}); valid keys: {valid}")
+
+
+def resolved_yaml(cfg: Any) -> str:
+    """The resolved config as YAML, written to ``RUN_DIR/config.yaml``."""
+    import yaml
+
+    from visionr1.config import to_dict
+
+    return yaml.safe_dump(to_dict(cfg), sort_keys=False, allow_unicode=True)
+
+
+def run_path(cfg: Any) -> Path:
+    return Path(cfg.run_dir)

@@ -1,0 +1,173 @@
+"""Training data sets: files on disk → the HF ``datasets`` rows TRL's trainers read.
+
+SFT rows are ``{"id", "messages", "images"}`` (conversational, structured content with ``{"type": "image"}``
+blocks where the images go); GRPO rows are ``{"id", "prompt", "images", "answer", "choices"}`` with the
+prompt rendered by :func:`visionr1.train.prompts.render_user_prompt`. Images are stored as absolute
+paths in an ``Image`` feature, so they are decoded lazily, one batch at a time, never all in memory.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from visionr1.data.images import open_image, resolve_image_path
+from visionr1.errors import DataError
+from visionr1.train.config import GRPODataSettings, SFTDataSettings
+from visionr1.train.prompts import render_user_prompt
+
+IMAGE_TOKEN = "<image>"
+
+
+def _features(kind: str):
+    from datasets import Features, Image, List, Value
+
+    text_part = {"type": Value("string"), "text": Value("string")}
+    if kind == "sft":
+        return Features({
+            "id": Value("string"),
+            "messages": List({"role": Value("string"), "content": List(text_part)}),
+            "images": List(Image()),
+        })
+    return Features({
+        "id": Value("string"),
+        "prompt": List({"role": Value("string"), "content": Value("string")}),
+        "images": List(Image()),
+        "answer": Value("string"),
+        "choices": List(Value("string")),
+    })
+
+
+def _structured(content: Any, item: str) -> list[dict[str, Any]]:
+    """String content with ``<image>`` placeholders, or structured blocks → structured blocks."""
+    if isinstance(content, str):
+        parts: list[dict[str, Any]] = []
+        for i, chunk in enumerate(content.split(IMAGE_TOKEN)):
+            if i:
+                parts.append({"type": "image", "text": None})
+            if chunk:
+                parts.append({"type": "text", "text": chunk})
+        return parts
+    if isinstance(content, list):
+        out = []
+        for p in content:
+            if not isinstance(p, dict) or p.get("type") not in ("text", "image"):
+                raise DataError(item, f"content blocks must be {{'type': 'text'|'image'}}, got {p!r}")
+            out.append({"type": p["type"], "text": p.get("text") if p["type"] == "text" else None})
+        return out
+    raise DataError(item, f"message content must be a string or a list of blocks, got {type(content).__name__}")
+
+
+def _sft_examples(path: Path) -> tuple[list[dict[str, Any]], list[DataError]]:
+    """Parse cold.jsonl (``messages`` with blocks) or ShareGPT (``conversations`` / ``<image>`` tokens)."""
+    text = path.read_text(encoding="utf-8")
+    try:
+        items = json.loads(text)
+        items = items if isinstance(items, list) else [items]
+    except json.JSONDecodeError:
+        items = []
+        for i, line in enumerate(text.splitlines()):
+            if line.strip():
+                try:
+                    items.append(json.loads(line))
+                except json.JSONDecodeError as e:
+                    items.append(DataError(f"line {i + 1}", f"not JSON: {e}", str(path)))
+    roles = {"human": "user", "gpt": "assistant", "user": "user", "assistant": "assistant", "system": "system"}
+    out, errors = [], []
+    for i, ex in enumerate(items):
+        if isinstance(ex, DataError):
+            errors.append(ex)
+            continue
+        item = str(ex.get("id", f"{path.stem}-{i}")) if isinstance(ex, dict) else f"item {i}"
+        try:
+            if not isinstance(ex, dict):
+                raise DataError(item, "each example must be a JSON object")
+            turns = ex.get("messages", ex.get("conversations"))
+            if not isinstance(turns, list) or not turns:
+                raise DataError(item, "no 'messages' (or 'conversations') list")
+            messages = []
+            if ex.get("system"):
+                messages.append({"role": "system", "content": _structured(str(ex["system"]), item)})
+            for t in turns:
+                role = roles.get(t.get("role", t.get("from")) if isinstance(t, dict) else None)
+                if role is None:
+                    raise DataError(item, f"unknown role in turn {t!r:.80}")
+                messages.append({"role": role, "content": _structured(t.get("content", t.get("value")), item)})
+            if not any(m["role"] == "assistant" for m in messages):
+                raise DataError(item, "no assistant turn to learn from")
+            imgs = ex.get("images", ex.get("image")) or []
+            imgs = [imgs] if isinstance(imgs, str) else [str(p) for p in imgs]
+            n_blocks = sum(p["type"] == "image" for m in messages for p in m["content"])
+            if n_blocks == 0 and imgs:  # no placeholders: images go before the first user text (LLaMA-Factory)
+                user = next(m for m in messages if m["role"] == "user")
+                user["content"] = [{"type": "image", "text": None} for _ in imgs] + user["content"]
+            elif n_blocks != len(imgs):
+                raise DataError(item, f"{n_blocks} image placeholder(s) for {len(imgs)} image(s)")
+            paths = [resolve_image_path(path.parent, p, item) for p in imgs]
+            for p in paths:
+                open_image(p, item)
+            out.append({"id": item, "messages": messages, "images": [str(p) for p in paths]})
+        except DataError as e:
+            errors.append(DataError(e.item, e.reason, str(path)))
+    return out, errors
+
+
+def _raise_if(errors: list[DataError], n_ok: int, path: Path) -> None:
+    if errors:
+        head = "\n  ".join(str(e) for e in errors[:10])
+        raise DataError(str(path), f"{len(errors)} bad item(s) ({n_ok} good); fix or drop them:\n  {head}")
+    if n_ok == 0:
+        raise DataError(str(path), "no usable examples")
+
+
+def build_sft_dataset(data: SFTDataSettings):
+    """cold.jsonl / ShareGPT → a ``datasets.Dataset`` of ``messages`` + ``images`` for ``SFTTrainer``.
+
+    Every bad example is reported at once (id and reason) before any training starts.
+    """
+    from datasets import Dataset
+
+    path = Path(data.path)
+    if not path.is_file():
+        raise DataError(str(path), "SFT data file not found (expected cold.jsonl or a ShareGPT .json)")
+    rows, errors = _sft_examples(path)
+    _raise_if(errors, len(rows), path)
+    if data.max_samples:
+        rows = rows[: data.max_samples]
+    return Dataset.from_list(rows, features=_features("sft"))
+
+
+def grpo_prompt(question: str, choices: list[str] | None, data: GRPODataSettings) -> list[dict[str, str]]:
+    """The conversational prompt for one record (TRL puts the image blocks before the user text)."""
+    msgs = []
+    if data.system_prompt:
+        msgs.append({"role": "system", "content": data.system_prompt})
+    msgs.append({"role": "user", "content": render_user_prompt(question, choices, data.user_template)})
+    return msgs
+
+
+def build_grpo_dataset(data: GRPODataSettings):
+    """Records → a ``datasets.Dataset`` with ``prompt``, ``images``, ``answer``, ``choices`` for ``GRPOTrainer``.
+
+    ``answer`` stays the gold text (for multiple choice, the choice text); the reward maps a letter
+    answer through ``choices``.
+    """
+    from datasets import Dataset
+
+    from visionr1.data import read_records
+
+    result = read_records(Path(data.path))
+    _raise_if(result.errors, len(result.records), Path(data.path))
+    records = result.records[: data.max_samples] if data.max_samples else result.records
+    rows = []
+    for r in records:
+        rows.append({
+            "id": r.id,
+            "prompt": grpo_prompt(r.question, r.choices, data),
+            "images": [str(p) for p in result.image_paths(r)],
+            "answer": r.answer,
+            "choices": r.choices,
+        })
+    return Dataset.from_list(rows, features=_features("grpo"))
+

@@ -1,0 +1,157 @@
+"""``visionr1 grpo``: GRPO with the hard formatting result reward, in PTST stages, on TRL's ``GRPOTrainer``.
+
+The value added over a plain TRL script is the Vision-R1 recipe: the prompt shared with SFT and eval,
+the hard formatting result reward (truncated → 0) with format and accuracy logged beside it (weight 0),
+PTST stages in one resumable run (:mod:`visionr1.train.ptst`), and the metrics of
+:mod:`visionr1.train.metrics`. Everything else (generation, vLLM server/colocate, DeepSpeed, LoRA with the
+adapter-disabled model as reference, the loss) is TRL's, configured through ``trainer:``.
+
+Example:
+    >>> cfg = load_config(GRPORunConfig, "recipes/tiny_cpu/grpo.yaml", ["run_dir=/tmp/r"])  # doctest: +SKIP
+    >>> run_grpo(cfg)["global_step"]                                                         # doctest: +SKIP
+    6
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+from pathlib import Path
+from typing import Any
+
+from trl import GRPOTrainer
+
+from visionr1.errors import ConfigError
+from visionr1.grading import accuracy_reward, format_reward, get_hard_format_result_reward
+from visionr1.train.common import (
+    ConvertedCheckpointMixin,
+    checkpoint_step,
+    is_main_process,
+    last_checkpoint,
+    load_processor,
+    make_trl_args,
+    truncate_jsonl,
+)
+from visionr1.train.config import GRPORunConfig, PTSTStage, resolved_yaml
+from visionr1.train.metrics import METRICS_FILE, SAMPLES_FILE, MetricsCallback, SampleWriter, TruncationAwareReward
+from visionr1.train.ptst import StageEndCallback, check_plan_matches, stage_plan
+
+logger = logging.getLogger(__name__)
+
+GRPO_DEFAULTS: dict[str, Any] = {
+    "beta": 0.01,  # paper: KL coefficient 1e-2
+    "epsilon": 0.2,  # paper: clip 0.2
+    "logging_steps": 1,  # a metrics.jsonl row per step
+    "save_strategy": "steps",
+    "save_steps": 50,
+    "report_to": "none",
+    "remove_unused_columns": False,  # answer/choices/id must reach the reward
+    "save_only_model": False,  # optimizer + scheduler state must carry across stages and resumes
+}
+REWARD_WEIGHTS = [1.0, 0.0, 0.0]  # hard formatting result reward optimised; format and accuracy only logged
+
+
+class VisionR1GRPOTrainer(ConvertedCheckpointMixin, GRPOTrainer):
+    """TRL's ``GRPOTrainer``; only checkpoint loading is changed (see :class:`ConvertedCheckpointMixin`)."""
+
+
+def stage_args(cfg: GRPORunConfig, i: int):
+    """The ``GRPOConfig`` of PTST stage ``i``; TRL's batch/group checks become errors naming the stage."""
+    from trl import GRPOConfig
+
+    stage: PTSTStage = cfg.ptst.stages[i]
+    values = {**GRPO_DEFAULTS, **cfg.trainer, **stage.trainer}
+    values.update(
+        output_dir=str(cfg.run_dir),
+        max_steps=cfg.ptst.total_steps,  # one LR schedule over all stages
+        num_generations=stage.num_generations,
+        max_completion_length=stage.max_completion_length,
+        reward_weights=REWARD_WEIGHTS,
+    )
+    values.setdefault("model_init_kwargs", cfg.model.init_kwargs())
+    if values.get("save_only_model"):
+        raise ConfigError("trainer.save_only_model must be false: PTST carries optimizer state through checkpoints")
+    where = (f"ptst.stages[{i}] (max_completion_length={stage.max_completion_length}, "
+             f"num_generations={stage.num_generations})")
+    return make_trl_args(GRPOConfig, values, where=where)
+
+
+def _eos_ids(cfg: GRPORunConfig, processor) -> list[int]:
+    from transformers import GenerationConfig
+
+    tok = getattr(processor, "tokenizer", processor)
+    ids = {tok.eos_token_id, tok.pad_token_id}
+    try:
+        gen = GenerationConfig.from_pretrained(cfg.model.path)
+        eos = gen.eos_token_id
+        ids.update(eos if isinstance(eos, (list, tuple)) else [eos])
+    except OSError:
+        pass
+    return sorted(i for i in ids if i is not None)
+
+
+def reward_funcs(eos_ids: list[int], max_completion_length: int, stage: int, samples: SampleWriter | None) -> list:
+    """[hard formatting result reward, format, accuracy], each told which completions were truncated."""
+    hard = TruncationAwareReward(get_hard_format_result_reward(), eos_ids, max_completion_length,
+                                 monitor=True, stage=stage, samples=samples)
+    return [hard] + [TruncationAwareReward(f, eos_ids, max_completion_length) for f in (format_reward, accuracy_reward)]
+
+
+def run_grpo(cfg: GRPORunConfig) -> dict[str, Any]:
+    """Run (or resume) all PTST stages; returns a summary (global_step, stages run, final model path)."""
+    from visionr1.train.data import build_grpo_dataset
+
+    run_dir = Path(cfg.run_dir)
+    all_args = [stage_args(cfg, i) for i in range(len(cfg.ptst.stages))]  # validate every stage up front
+    ckpt = last_checkpoint(run_dir)
+    if ckpt is not None and not cfg.resume:
+        raise ConfigError(f"{run_dir} already holds checkpoints ({ckpt.name}); set resume=true or use a new run_dir")
+    start = checkpoint_step(ckpt) if ckpt else 0
+    if ckpt is not None:
+        check_plan_matches(ckpt, cfg.ptst)
+    total = cfg.ptst.total_steps
+    main = is_main_process()
+    if main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / "config.yaml").write_text(resolved_yaml(cfg), encoding="utf-8")
+        # Rows logged after the checkpoint we resume from will be logged again: drop them.
+        truncate_jsonl(run_dir / METRICS_FILE, lambda r: r.get("global_step", 0) <= start)
+        truncate_jsonl(run_dir / SAMPLES_FILE, lambda r: (r.get("global_step") or 0) <= start)
+    summary = {"run_dir": str(run_dir), "resumed_from": str(ckpt) if ckpt else None, "start_step": start,
+               "total_steps": total, "stages": stage_plan(cfg.ptst), "stages_run": []}
+    if start >= total:
+        summary.update(global_step=start, final=str(run_dir / "final"))
+        return summary
+
+    dataset = build_grpo_dataset(cfg.data)
+    processor = load_processor(cfg.model)
+    eos = _eos_ids(cfg, processor)
+    samples = SampleWriter(run_dir, cfg.samples.per_stage) if main and cfg.samples.per_stage else None
+    trainer = None
+    for i in range(cfg.ptst.stage_at(start), len(cfg.ptst.stages)):
+        stage = cfg.ptst.stages[i]
+        if trainer is not None:  # free the previous stage's model and optimizer before building the next
+            del trainer
+            gc.collect()
+        settings = {"num_generations": stage.num_generations, "max_completion_length": stage.max_completion_length}
+        trainer = VisionR1GRPOTrainer(
+            model=cfg.model.path,  # TRL loads it (and the reference model from the same path when beta > 0)
+            reward_funcs=reward_funcs(eos, stage.max_completion_length, i, samples),
+            args=all_args[i],
+            train_dataset=dataset,
+            processing_class=processor,
+            peft_config=cfg.model.lora.to_peft(),
+            callbacks=[MetricsCallback(run_dir, i, settings), StageEndCallback(cfg.ptst, i)],
+        )
+        logger.info("PTST stage %d/%d: %s, from global step %d", i + 1, len(cfg.ptst.stages), settings, start)
+        trainer.train(resume_from_checkpoint=str(ckpt) if ckpt else None)
+        trainer.accelerator.wait_for_everyone()
+        summary["stages_run"].append(i)
+        ckpt = last_checkpoint(run_dir)
+        start = trainer.state.global_step
+    final = run_dir / "final"
+    trainer.save_model(str(final))
+    if main:
+        processor.save_pretrained(str(final))
+    summary.update(global_step=trainer.state.global_step, final=str(final))
+    return summary

@@ -1,0 +1,89 @@
+"""Progressive thinking suppression (PTST): GRPO stages with growing completion budgets, in one run.
+
+TRL fixes ``num_generations`` and ``max_completion_length`` when a ``GRPOTrainer`` is built, so each stage
+gets its own trainer. What makes the stages *one* run rather than several:
+
+* every stage's ``GRPOConfig`` has ``max_steps`` = the total over all stages, so the LR schedule (warmup,
+  cosine) spans the whole run and ``TrainerState.max_steps`` never changes;
+* :class:`StageEndCallback` stops a stage at its last global step and forces a checkpoint there;
+* the next stage's trainer resumes from that checkpoint: weights, optimizer state (Adam moments and step
+  counts), LR-scheduler state, RNG, global step and log history all carry over, exactly as in a resumed
+  run. This path (rather than handing optimizer objects from trainer to trainer) is also the one that
+  works under DeepSpeed ZeRO-3, where ``Trainer`` refuses optimizers passed in;
+* a rerun after a crash finds the newest complete checkpoint, works out the stage from its global step
+  (:meth:`PTSTSettings.stage_at`), drops metric/sample rows logged after it, and carries on.
+
+Each checkpoint also holds ``ptst_state.json`` (stage index and the stage plan) so a rerun with a
+different plan for stages already run is refused instead of silently mixing two runs.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from transformers import TrainerCallback
+
+from visionr1.errors import ConfigError
+from visionr1.train.config import PTSTSettings
+
+STATE_FILE = "ptst_state.json"
+
+
+def stage_plan(ptst: PTSTSettings) -> list[dict[str, Any]]:
+    """The stages as plain dicts with their global-step ranges ``[start, end)``."""
+    plan, start = [], 0
+    for i, s in enumerate(ptst.stages):
+        d = {k: v for k, v in asdict(s).items() if k != "trainer"}
+        plan.append({"stage": i, **d, "start_step": start, "end_step": start + s.steps})
+        start += s.steps
+    return plan
+
+
+class StageEndCallback(TrainerCallback):
+    """Stop training at the stage's last global step and save a checkpoint there (plus ``ptst_state.json``)."""
+
+    def __init__(self, ptst: PTSTSettings, stage: int) -> None:
+        self.ptst = ptst
+        self.stage = stage
+        self.end_step = ptst.boundaries()[stage]
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if state.global_step >= self.end_step:
+            control.should_save = True
+            control.should_training_stop = True
+        return control
+
+    def on_save(self, args, state, control, **kwargs):
+        if state.is_world_process_zero:
+            ckpt = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+            if ckpt.is_dir():
+                done = self.stage + 1 if state.global_step >= self.end_step else self.stage
+                (ckpt / STATE_FILE).write_text(json.dumps(
+                    {"global_step": state.global_step, "stage": self.stage, "stages_completed": done,
+                     "plan": stage_plan(self.ptst)}, indent=1), encoding="utf-8")
+        return control
+
+
+def check_plan_matches(ckpt: Path, ptst: PTSTSettings) -> None:
+    """Refuse to resume when the stages already (partly) run had different settings."""
+    path = ckpt / STATE_FILE
+    if not path.is_file():
+        return
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    step = int(saved["global_step"])
+    now = stage_plan(ptst)
+    for old in saved["plan"]:
+        if old["start_step"] >= step:
+            continue  # not started yet: may be changed (e.g. a stage added or lengthened)
+        keys = ["max_completion_length", "num_generations", "start_step"]
+        if old["end_step"] <= step:
+            keys.append("steps")  # completed stages must keep their length too
+        new = now[old["stage"]] if old["stage"] < len(now) else None
+        if new is None or any(old[k] != new[k] for k in keys):
+            raise ConfigError(
+                f"{ckpt} was trained with ptst stage {old['stage']} = {({k: old[k] for k in keys})}, but the config "
+                f"now says {new and {k: new[k] for k in keys}}; use a new run_dir, or restore the stage settings used so far"
+            )
