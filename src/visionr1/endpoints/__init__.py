@@ -1,0 +1,18 @@
+"""OpenAI-compatible endpoints for batch jobs: a retrying, bounded async client and a durable response store.
+
+Shared by the bridge (cold-start data) and the eval harness's endpoint backend.
+"""
+
+from visionr1.endpoints.client import ChatClient, ChatResult, EndpointError, image_data_url, split_reasoning, user_message
+from visionr1.endpoints.store import ResponseStore, StoredCall
+
+__all__ = [
+    "ChatClient",
+    "ChatResult",
+    "EndpointError",
+    "ResponseStore",
+    "StoredCall",
+    "image_data_url",
+    "split_reasoning",
+    "user_message",
+]
