@@ -89,6 +89,10 @@ def score(
 # Each stage keeps its typer command in `visionr1/<stage>/command.py` (top-level imports: stdlib and
 # typer only, so `--help` stays fast) and is registered here, one line each.
 # (registry: add `app.command("name")(module.function)` lines below, keep them sorted)
+from visionr1.train.command import grpo_command, sft_command  # noqa: E402
+
+app.command("grpo")(grpo_command)
+app.command("sft")(sft_command)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -1,0 +1,87 @@
+"""``visionr1 sft``: cold-start supervised fine-tuning on TRL's ``SFTTrainer``.
+
+Reads the bridge's ``cold.jsonl`` (or a LLaMA-Factory ShareGPT file such as Vision-R1-cold), trains the
+full model or a LoRA adapter with the loss on assistant tokens only (TRL swaps in Qwen2.5-VL's training
+chat template with ``{% generation %}`` markers), resizes images within the configured pixel budget,
+writes ``RUN_DIR/metrics.jsonl`` and checkpoints, and resumes from the newest checkpoint on a rerun.
+
+Example:
+    >>> cfg = load_config(SFTRunConfig, "recipes/tiny_cpu/sft.yaml", ["run_dir=/tmp/sft"])  # doctest: +SKIP
+    >>> run_sft(cfg)["final"]                                                                # doctest: +SKIP
+    '/tmp/sft/final'
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from trl import SFTTrainer
+
+from visionr1.errors import ConfigError
+from visionr1.train.common import (
+    ConvertedCheckpointMixin,
+    checkpoint_step,
+    is_main_process,
+    last_checkpoint,
+    load_processor,
+    make_trl_args,
+    truncate_jsonl,
+)
+from visionr1.train.config import SFTRunConfig, resolved_yaml
+from visionr1.train.metrics import METRICS_FILE, MetricsCallback
+
+SFT_DEFAULTS: dict[str, Any] = {
+    "assistant_only_loss": True,  # loss on the assistant's <think>…</think><answer>…</answer> only
+    "logging_steps": 1,
+    "save_strategy": "steps",
+    "save_steps": 500,
+    "report_to": "none",
+    "max_length": None,  # never truncate silently unless asked (a cut image breaks the sample)
+}
+
+
+class VisionR1SFTTrainer(ConvertedCheckpointMixin, SFTTrainer):
+    """TRL's ``SFTTrainer``; only checkpoint loading is changed (see :class:`ConvertedCheckpointMixin`)."""
+
+
+def sft_args(cfg: SFTRunConfig):
+    from trl import SFTConfig
+
+    values = {**SFT_DEFAULTS, **cfg.trainer, "output_dir": str(cfg.run_dir)}
+    values.setdefault("model_init_kwargs", cfg.model.init_kwargs())
+    return make_trl_args(SFTConfig, values)
+
+
+def run_sft(cfg: SFTRunConfig) -> dict[str, Any]:
+    """Train (or resume) cold-start SFT; returns a summary (global_step, final model path, train loss)."""
+    from visionr1.train.data import build_sft_dataset
+
+    run_dir = Path(cfg.run_dir)
+    args = sft_args(cfg)
+    ckpt = last_checkpoint(run_dir)
+    if ckpt is not None and not cfg.resume:
+        raise ConfigError(f"{run_dir} already holds checkpoints ({ckpt.name}); set resume=true or use a new run_dir")
+    start = checkpoint_step(ckpt) if ckpt else 0
+    if is_main_process():
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / "config.yaml").write_text(resolved_yaml(cfg), encoding="utf-8")
+        truncate_jsonl(run_dir / METRICS_FILE, lambda r: r.get("global_step", 0) <= start)
+    dataset = build_sft_dataset(cfg.data)
+    processor = load_processor(cfg.model)
+    trainer = VisionR1SFTTrainer(
+        model=cfg.model.path,
+        args=args,
+        train_dataset=dataset,
+        processing_class=processor,
+        peft_config=cfg.model.lora.to_peft(),
+        callbacks=[MetricsCallback(run_dir)],
+    )
+    result = trainer.train(resume_from_checkpoint=str(ckpt) if ckpt else None)
+    final = run_dir / "final"
+    trainer.save_model(str(final))
+    if is_main_process():
+        processor.save_pretrained(str(final))
+    return {"run_dir": str(run_dir), "resumed_from": str(ckpt) if ckpt else None, "start_step": start,
+            "global_step": trainer.state.global_step, "train_loss": result.training_loss, "final": str(final),
+            "examples": len(dataset)}
