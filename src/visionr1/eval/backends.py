@@ -1,0 +1,252 @@
+"""Generation backends: local transformers, an OpenAI-compatible endpoint (vLLM serve), canned responses.
+
+All three take the same :class:`GenRequest` list and report each finished item through one
+callback, ``on_result(rid, payload, error)``, the moment it is done; the run loop stores it durably
+(``visionr1.endpoints.ResponseStore``) before anything else happens, which is what makes a killed
+evaluation resumable without generating a finished item twice.
+
+``payload`` is ``{"content", "finish_reason", "completion_tokens", "prompt_tokens"}``; ``error`` is a
+one-line reason when the item could not be generated (a corrupt image, an endpoint that kept failing).
+
+Sampling defaults are the paper's: temperature 0.6, top_p 0.95, max_tokens 16000.
+
+Example:
+    >>> from visionr1.eval.backends import CannedBackend, GenRequest
+    >>> got = []
+    >>> CannedBackend({"a": "<answer>4</answer>"}).generate([GenRequest("a", "2+2?", [])], lambda *r: got.append(r))
+    >>> got[0][1]["content"]
+    '<answer>4</answer>'
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from visionr1.errors import ConfigError
+
+OnResult = Callable[[str, "dict[str, Any] | None", "str | None"], None]
+
+
+@dataclass
+class SamplingConfig:
+    """How to sample. Paper defaults; ``temperature=0`` means greedy."""
+
+    temperature: float = field(default=0.6, metadata={"help": "Sampling temperature (0 = greedy)."})
+    top_p: float = field(default=0.95, metadata={"help": "Nucleus sampling mass."})
+    max_tokens: int = field(default=16000, metadata={"help": "Most new tokens per answer."})
+    seed: int | None = field(default=0, metadata={"help": "Seed (transformers: per batch; endpoint: sent as `seed`)."})
+
+    def __post_init__(self) -> None:
+        if self.temperature < 0:
+            raise ConfigError(f"temperature must be >= 0, got {self.temperature}")
+        if not 0 < self.top_p <= 1:
+            raise ConfigError(f"top_p must be in (0, 1], got {self.top_p}")
+        if self.max_tokens < 1:
+            raise ConfigError(f"max_tokens must be >= 1, got {self.max_tokens}")
+
+
+@dataclass
+class GenRequest:
+    """One prompt: ``rid`` (item id + attempt, unique per call), the text, the encoded images."""
+
+    rid: str
+    text: str
+    images: list[bytes]
+    item_id: str = ""
+    attempt: int = 0
+
+
+def image_mime(data: bytes) -> str:
+    """MIME type from the file signature (PNG, JPEG, GIF, WebP, BMP); PNG when unknown."""
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        return "image/png"
+    if data[:3] == b"\xff\xd8\xff":
+        return "image/jpeg"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    if data[:2] == b"BM":
+        return "image/bmp"
+    return "image/png"
+
+
+def bytes_data_url(data: bytes) -> str:
+    return f"data:{image_mime(data)};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+class CannedBackend:
+    """Responses from a dict (or a JSON file) keyed by item id: for tests and for re-scoring old outputs.
+
+    A value may be a list: attempt ``k`` gets element ``k`` (the last one when past the end), which
+    is how a test exercises ``--regenerate-missing-answer``.
+    """
+
+    name = "canned"
+
+    def __init__(self, responses: dict[str, Any] | Path | str):
+        if not isinstance(responses, dict):
+            path = Path(responses)
+            if not path.exists():
+                raise ConfigError(f"canned responses file {path} does not exist")
+            responses = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(responses, dict):
+                raise ConfigError(f"{path} must hold a JSON object of item id -> response")
+        self.responses = responses
+        self.describe = {"backend": "canned", "responses": len(responses)}
+
+    def generate(self, requests: list[GenRequest], on_result: OnResult) -> None:
+        for r in requests:
+            value = self.responses.get(r.item_id or r.rid)
+            if isinstance(value, list):
+                value = value[min(r.attempt, len(value) - 1)] if value else None
+            if isinstance(value, dict):
+                value = value.get("response")
+            if value is None:
+                on_result(r.rid, None, f"no canned response for item {r.item_id or r.rid!r}")
+            else:
+                on_result(r.rid, {"content": str(value), "finish_reason": "stop", "completion_tokens": None,
+                                  "prompt_tokens": None}, None)
+
+
+class TransformersBackend:
+    """Any ``AutoModelForImageTextToText`` checkpoint with its processor's chat template, batched, CPU or GPU.
+
+    Prompts are left-padded and generated ``batch_size`` at a time; each batch is reported as soon
+    as it finishes. A corrupt image fails its item only.
+    """
+
+    name = "transformers"
+
+    def __init__(self, model_path: str | Path, sampling: SamplingConfig, *, batch_size: int = 8,
+                 device: str | None = None, dtype: str = "auto"):
+        if batch_size < 1:
+            raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
+        import torch
+        from transformers import AutoModelForImageTextToText, AutoProcessor
+
+        self.sampling = sampling
+        self.batch_size = batch_size
+        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        torch_dtype = {"auto": "auto", "bfloat16": torch.bfloat16, "float16": torch.float16,
+                       "float32": torch.float32}.get(dtype)
+        if torch_dtype is None:
+            raise ConfigError(f"dtype must be auto, bfloat16, float16 or float32, not {dtype!r}")
+        if torch_dtype == "auto" and self.device == "cpu":
+            torch_dtype = torch.float32
+        self.processor = AutoProcessor.from_pretrained(str(model_path))
+        tok = getattr(self.processor, "tokenizer", self.processor)
+        tok.padding_side = "left"
+        if getattr(tok, "pad_token", None) is None:
+            tok.pad_token = tok.eos_token
+        self.tokenizer = tok
+        self.model = AutoModelForImageTextToText.from_pretrained(str(model_path), dtype=torch_dtype)
+        self.model.to(self.device).eval()
+        self.describe = {"backend": "transformers", "model": str(model_path), "device": self.device,
+                         "batch_size": batch_size}
+
+    def _prepare(self, r: GenRequest):
+        from visionr1.data.images import open_image
+
+        images = [open_image(b, r.item_id or r.rid) for b in r.images]
+        content = [{"type": "image"} for _ in images] + [{"type": "text", "text": r.text}]
+        text = self.processor.apply_chat_template([{"role": "user", "content": content}], tokenize=False,
+                                                  add_generation_prompt=True)
+        return text, images
+
+    def generate(self, requests: list[GenRequest], on_result: OnResult) -> None:
+        import torch
+
+        from visionr1.errors import DataError
+
+        eos_ids = self.model.generation_config.eos_token_id
+        eos_ids = set(eos_ids if isinstance(eos_ids, list) else [eos_ids] if eos_ids is not None else [])
+        if self.tokenizer.pad_token_id is not None:
+            eos_ids.add(self.tokenizer.pad_token_id)
+        for start in range(0, len(requests), self.batch_size):
+            batch, texts, images = [], [], []
+            for r in requests[start : start + self.batch_size]:
+                try:
+                    text, imgs = self._prepare(r)
+                except DataError as e:
+                    on_result(r.rid, None, str(e))
+                    continue
+                batch.append(r)
+                texts.append(text)
+                images.extend(imgs)
+            if not batch:
+                continue
+            inputs = self.processor(text=texts, images=images or None, padding=True, return_tensors="pt").to(self.device)
+            kwargs: dict[str, Any] = {"max_new_tokens": self.sampling.max_tokens}
+            if self.sampling.temperature > 0:
+                kwargs.update(do_sample=True, temperature=self.sampling.temperature, top_p=self.sampling.top_p)
+            else:
+                kwargs.update(do_sample=False)
+            if self.sampling.seed is not None:
+                torch.manual_seed(self.sampling.seed + start)
+            with torch.inference_mode():
+                out = self.model.generate(**inputs, **kwargs)
+            new = out[:, inputs["input_ids"].shape[1] :].tolist()
+            for r, ids in zip(batch, new):
+                n = next((i for i, t in enumerate(ids) if t in eos_ids), None)
+                finished = n is not None
+                ids = ids[:n] if finished else ids
+                content = self.tokenizer.decode(ids, skip_special_tokens=True)
+                on_result(r.rid, {"content": content, "finish_reason": "stop" if finished else "length",
+                                  "completion_tokens": len(ids), "prompt_tokens": int(inputs["attention_mask"].shape[1])},
+                          None)
+
+
+class EndpointBackend:
+    """An OpenAI-compatible chat endpoint through the shared ``visionr1.endpoints.ChatClient``
+    (bounded concurrency, retries with backoff and ``Retry-After``, timeouts, base64 image data URLs).
+
+    A server that returns the reasoning separately (vLLM ``--reasoning-parser``) gets it put back
+    inline as ``<think>…</think>`` so the response reads as the model wrote it.
+    """
+
+    name = "endpoint"
+
+    def __init__(self, config, sampling: SamplingConfig):
+        self.config = config
+        self.sampling = sampling
+        self.describe = {"backend": "endpoint", "base_url": config.base_url, "model": config.model,
+                         "concurrency": config.concurrency}
+        self.counters = None
+
+    def generate(self, requests: list[GenRequest], on_result: OnResult) -> None:
+        import asyncio
+
+        asyncio.run(self._run(requests, on_result))
+
+    async def _run(self, requests: list[GenRequest], on_result: OnResult) -> None:
+        import asyncio
+
+        from visionr1.endpoints import ChatClient, EndpointError, user_message
+
+        params: dict[str, Any] = {"temperature": self.sampling.temperature, "top_p": self.sampling.top_p,
+                                  "max_tokens": self.sampling.max_tokens}
+        if self.sampling.seed is not None:
+            params["seed"] = self.sampling.seed
+        async with ChatClient(self.config, default_params=params) as client:
+            self.counters = client.counters
+
+            async def one(r: GenRequest) -> None:
+                message = user_message(r.text, [bytes_data_url(b) for b in r.images])
+                try:
+                    res = await client.chat([message], key=r.rid)
+                except EndpointError as e:
+                    on_result(r.rid, None, f"{e}")
+                    return
+                content = res.content or ""
+                if res.reasoning and res.reasoning.strip() and "</think>" not in content:
+                    content = f"<think>{res.reasoning.strip()}</think>{content}"
+                on_result(r.rid, {"content": content, "finish_reason": res.finish_reason,
+                                  "completion_tokens": res.completion_tokens, "prompt_tokens": res.prompt_tokens}, None)
+
+            await asyncio.gather(*(one(r) for r in requests))

@@ -1,0 +1,64 @@
+"""``visionr1 eval``: the typer command. Top-level imports are stdlib + typer only (fast ``--help``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+
+def eval_command(
+    benchmark: Annotated[str, typer.Option("--benchmark", help="mathvista, mathverse, mmmath, dynamath, mathvision or wemath.")],
+    data: Annotated[Path, typer.Option("--data", help="Benchmark data: HF parquet folder / save_to_disk folder, .parquet, VLMEvalKit .tsv, .json.")],
+    out: Annotated[Path, typer.Option("--out", help="Run folder (rerun the same command to resume).")],
+    model: Annotated[Optional[str], typer.Option("--model", help="Local checkpoint (transformers backend).")] = None,
+    endpoint: Annotated[Optional[str], typer.Option("--endpoint", help="OpenAI-compatible base URL, e.g. http://localhost:8000/v1.")] = None,
+    model_name: Annotated[Optional[str], typer.Option("--model-name", help="Model name at --endpoint.")] = None,
+    canned: Annotated[Optional[Path], typer.Option("--canned", help="JSON of item id -> response: score existing outputs, no generation.")] = None,
+    split: Annotated[Optional[str], typer.Option("--split", help="Split (default: the benchmark's, e.g. testmini).")] = None,
+    limit: Annotated[Optional[int], typer.Option("--limit", help="Only the first N items.")] = None,
+    prompt: Annotated[str, typer.Option("--prompt", help="official, or r1 (append the <think>/<answer> instruction).")] = "official",
+    temperature: Annotated[float, typer.Option(help="Sampling temperature (paper: 0.6).")] = 0.6,
+    top_p: Annotated[float, typer.Option("--top-p", help="Nucleus mass (paper: 0.95).")] = 0.95,
+    max_tokens: Annotated[int, typer.Option("--max-tokens", help="Most new tokens (paper: 16000).")] = 16000,
+    seed: Annotated[int, typer.Option(help="Sampling seed.")] = 0,
+    regenerate_missing_answer: Annotated[int, typer.Option("--regenerate-missing-answer", help="Re-ask up to N times when </answer> is missing (the authors used 5).")] = 0,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="transformers: prompts per generate call.")] = 8,
+    device: Annotated[Optional[str], typer.Option(help="transformers: cpu / cuda / cuda:N.")] = None,
+    dtype: Annotated[str, typer.Option(help="transformers: auto, bfloat16, float16, float32.")] = "auto",
+    concurrency: Annotated[int, typer.Option(help="endpoint: requests in flight.")] = 64,
+    timeout: Annotated[float, typer.Option(help="endpoint: seconds per request.")] = 600.0,
+    max_retries: Annotated[int, typer.Option("--max-retries", help="endpoint: retries per request.")] = 6,
+    api_key_env: Annotated[str, typer.Option("--api-key-env", help="endpoint: env variable holding the key.")] = "OPENAI_API_KEY",
+    judge_endpoint: Annotated[Optional[str], typer.Option("--judge-endpoint", help="OpenAI-compatible URL of an LLM for answer extraction.")] = None,
+    judge_model: Annotated[Optional[str], typer.Option("--judge-model", help="Model name at --judge-endpoint.")] = None,
+    judge_api_key_env: Annotated[str, typer.Option("--judge-api-key-env", help="Env variable holding the judge's key.")] = "OPENAI_API_KEY",
+    no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bars.")] = False,
+) -> None:
+    """Evaluate a VLM on a benchmark with its official query and scoring protocol (judge-free by default)."""
+    from rich.console import Console
+
+    from visionr1.errors import VisionR1Error
+    from visionr1.eval.run import EvalConfig, run_eval
+
+    err = Console(stderr=True)
+    try:
+        cfg = EvalConfig(
+            benchmark=benchmark, data=data, out=out, model=model, endpoint=endpoint, model_name=model_name, canned=canned,
+            split=split, limit=limit, prompt=prompt, temperature=temperature, top_p=top_p, max_tokens=max_tokens,
+            seed=seed, regenerate_missing_answer=regenerate_missing_answer, batch_size=batch_size, device=device,
+            dtype=dtype, concurrency=concurrency, timeout=timeout, max_retries=max_retries, api_key_env=api_key_env,
+            judge_endpoint=judge_endpoint, judge_model=judge_model, judge_api_key_env=judge_api_key_env,
+            progress=not no_progress,
+        )
+        scores = run_eval(cfg)
+    except VisionR1Error as e:
+        err.print(f"[bold red]error:[/] {e}")
+        raise typer.Exit(code=2) from None
+    head = ", ".join(f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}" for k, v in list(scores["headline"].items())[:6])
+    comp = scores["completion"]
+    err.print(f"[bold]{scores['benchmark']}[/] ({scores['items']} items): {head}")
+    err.print(f"completions: mean {comp['length']['mean']} {comp['length']['unit']}, {comp['missing_answer_tag']} without "
+              f"</answer>, {comp['failed']} failed; judge calls: {scores['judge']['calls']}")
+    err.print(f"run folder: {out} (report.md, scores.json, {scores['result_file']})")

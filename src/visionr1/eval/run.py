@@ -1,0 +1,288 @@
+"""``visionr1 eval``: load a benchmark, generate (resumably), score by the official protocol, report.
+
+The run folder (``--out``) holds:
+
+* ``run.json``            what was run (benchmark, data, backend, sampling, prompt mode); a rerun
+                           with different settings is refused instead of mixing generations;
+* ``generations.sqlite``  the durable store (``visionr1.endpoints.ResponseStore``): every finished
+                           call, keyed by (item id, ``eval``, attempt), written the moment it arrives;
+* ``generations.jsonl``   the raw generations, one line per call, exported from the store;
+* ``results_<benchmark>.json``  the benchmark's own result format (MathVista: the pid → record file
+                           ``visionr1 score mathvista`` reads and writes);
+* ``verdicts.jsonl``      one line per item: id, extracted answer, verdict, breakdown fields;
+* ``scores.json``         headline metrics, breakdowns, the official score structure, completion
+                           length and reflective-word statistics, judge and generation counts;
+* ``report.md``           the same, as tables (``visionr1.report``).
+
+Resume: rerunning the same command asks only for the calls the store does not hold. With
+``--regenerate-missing-answer N`` an item whose response has no ``</answer>`` is asked again, up to
+N more times (attempts 1..N); the first response that closes ``</answer>`` is used, else the last.
+
+Example:
+    >>> cfg = EvalConfig(benchmark="mathvista", data=Path("tests/fixtures/mathvista_eval"),
+    ...                  out=Path("/tmp/run"), canned=Path("tests/fixtures/mathvista_eval/responses.json"))
+    >>> scores = run_eval(cfg)                                      # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from visionr1.errors import ConfigError
+
+STAGE = "eval"
+ANSWER_CLOSE = "</answer>"
+
+
+@dataclass
+class EvalConfig:
+    """Everything ``visionr1 eval`` needs; one backend among ``model``, ``endpoint`` and ``canned``."""
+
+    benchmark: str = field(metadata={"help": "mathvista, mathverse, mmmath, dynamath, mathvision or wemath."})
+    data: Path = field(metadata={"help": "Benchmark data: parquet folder, HF save_to_disk folder, .parquet, .tsv or .json."})
+    out: Path = field(metadata={"help": "Run folder (created; rerun to resume)."})
+    model: str | None = field(default=None, metadata={"help": "Local checkpoint for the transformers backend."})
+    endpoint: str | None = field(default=None, metadata={"help": "OpenAI-compatible base URL (e.g. vLLM serve)."})
+    model_name: str | None = field(default=None, metadata={"help": "Model name at the endpoint."})
+    canned: Path | None = field(default=None, metadata={"help": "JSON of item id -> response (no generation)."})
+    split: str | None = field(default=None, metadata={"help": "Split to read (default: the benchmark's, e.g. testmini)."})
+    limit: int | None = field(default=None, metadata={"help": "Evaluate only the first N items."})
+    prompt: str = field(default="official", metadata={"help": "official, or r1 (append the think/answer instruction)."})
+    temperature: float = field(default=0.6, metadata={"help": "Sampling temperature."})
+    top_p: float = field(default=0.95, metadata={"help": "Nucleus sampling mass."})
+    max_tokens: int = field(default=16000, metadata={"help": "Most new tokens per answer."})
+    seed: int | None = field(default=0, metadata={"help": "Sampling seed."})
+    regenerate_missing_answer: int = field(default=0, metadata={"help": "Re-ask up to N times when </answer> is missing."})
+    batch_size: int = field(default=8, metadata={"help": "transformers: prompts per generate() call."})
+    device: str | None = field(default=None, metadata={"help": "transformers: cpu, cuda, cuda:1 (default: cuda if available)."})
+    dtype: str = field(default="auto", metadata={"help": "transformers: auto, bfloat16, float16, float32."})
+    concurrency: int = field(default=64, metadata={"help": "endpoint: requests in flight."})
+    timeout: float = field(default=600.0, metadata={"help": "endpoint: seconds per request."})
+    max_retries: int = field(default=6, metadata={"help": "endpoint: retries per request."})
+    api_key_env: str = field(default="OPENAI_API_KEY", metadata={"help": "endpoint: env variable with the API key."})
+    judge_endpoint: str | None = field(default=None, metadata={"help": "OpenAI-compatible URL of an LLM for extraction."})
+    judge_model: str | None = field(default=None, metadata={"help": "Model name at the judge endpoint."})
+    judge_api_key_env: str = field(default="OPENAI_API_KEY", metadata={"help": "Env variable with the judge's API key."})
+    progress: bool = field(default=True, metadata={"help": "Show rich progress bars."})
+
+    def __post_init__(self) -> None:
+        self.data, self.out = Path(self.data), Path(self.out)
+        chosen = [n for n, v in (("--model", self.model), ("--endpoint", self.endpoint), ("--canned", self.canned)) if v]
+        if len(chosen) != 1:
+            raise ConfigError("give exactly one backend: --model PATH, --endpoint URL --model-name NAME, or --canned FILE"
+                              + (f" (got {', '.join(chosen)})" if chosen else ""))
+        if self.endpoint and not self.model_name:
+            raise ConfigError("--endpoint needs --model-name (the name the server knows the model by)")
+        if self.prompt not in ("official", "r1"):
+            raise ConfigError(f"--prompt must be official or r1, not {self.prompt!r}")
+        if self.regenerate_missing_answer < 0:
+            raise ConfigError("--regenerate-missing-answer must be >= 0")
+        if self.limit is not None and self.limit < 1:
+            raise ConfigError("--limit must be >= 1")
+        if bool(self.judge_endpoint) != bool(self.judge_model):
+            raise ConfigError("give both --judge-endpoint and --judge-model to use a judge, or neither")
+
+    def sampling(self):
+        from visionr1.eval.backends import SamplingConfig
+
+        return SamplingConfig(temperature=self.temperature, top_p=self.top_p, max_tokens=self.max_tokens, seed=self.seed)
+
+    def identity(self) -> dict[str, Any]:
+        """The settings a resumed run must share with the first one (generations depend on them)."""
+        return {"benchmark": self.benchmark, "split": self.split, "prompt": self.prompt,
+                "backend": "transformers" if self.model else "endpoint" if self.endpoint else "canned",
+                "model": self.model or self.model_name or (str(self.canned) if self.canned else None),
+                "temperature": self.temperature, "top_p": self.top_p, "max_tokens": self.max_tokens, "seed": self.seed}
+
+
+def build_backend(cfg: EvalConfig):
+    from visionr1.eval import backends
+
+    if cfg.canned:
+        return backends.CannedBackend(cfg.canned)
+    if cfg.model:
+        return backends.TransformersBackend(cfg.model, cfg.sampling(), batch_size=cfg.batch_size, device=cfg.device,
+                                            dtype=cfg.dtype)
+    from visionr1.config import EndpointConfig
+
+    ep = EndpointConfig(base_url=cfg.endpoint, model=cfg.model_name, api_key_env=cfg.api_key_env, timeout=cfg.timeout,
+                        max_retries=cfg.max_retries, concurrency=cfg.concurrency)
+    return backends.EndpointBackend(ep, cfg.sampling())
+
+
+def _check_identity(out: Path, identity: dict[str, Any]) -> None:
+    path = out / "run.json"
+    if not path.exists():
+        return
+    old = json.loads(path.read_text(encoding="utf-8")).get("identity", {})
+    diff = {k: (old.get(k), v) for k, v in identity.items() if k in old and old.get(k) != v}
+    if diff:
+        what = ", ".join(f"{k}: {a!r} -> {b!r}" for k, (a, b) in diff.items())
+        raise ConfigError(f"{out} holds a run with other settings ({what}); use a new --out folder")
+
+
+def _has_answer(payload: dict[str, Any] | None) -> bool:
+    return bool(payload) and ANSWER_CLOSE in (payload.get("content") or "")
+
+
+def generate_all(items, backend, store, cfg: EvalConfig, progress) -> dict[str, dict[str, Any]]:
+    """Ask for every call the store lacks, attempt by attempt; return the chosen call per item.
+
+    Returns ``{item id: {"response", "attempt", "attempts", "payload" | "error"}}``.
+    """
+    from visionr1.eval.backends import GenRequest
+    from visionr1.eval.benchmarks._common import apply_prompt_mode
+
+    by_id = {it.id: it for it in items}
+    for attempt in range(cfg.regenerate_missing_answer + 1):
+        todo = []
+        for it in items:
+            if store.get(it.id, STAGE, attempt) is not None and store.get(it.id, STAGE, attempt).ok:
+                continue
+            if attempt > 0:
+                prev = store.get(it.id, STAGE, attempt - 1)
+                if prev is None or not prev.ok or _has_answer(prev.payload):
+                    continue
+            todo.append(it)
+        if not todo:
+            continue
+        label = "generating" if attempt == 0 else f"re-asking (no </answer>), attempt {attempt}"
+        task = progress.add_task(label, total=len(todo))
+
+        def on_result(rid: str, payload, error, _attempt=attempt, _task=task) -> None:
+            item_id = rid.rsplit("#", 1)[0]
+            if payload is not None:
+                store.put_ok(item_id, STAGE, _attempt, payload)
+            else:
+                store.put_failed(item_id, STAGE, _attempt, error or "unknown error")
+            progress.advance(_task)
+
+        requests = [GenRequest(rid=f"{it.id}#{attempt}", text=apply_prompt_mode(it.query, cfg.prompt), images=it.images,
+                               item_id=it.id, attempt=attempt) for it in todo]
+        backend.generate(requests, on_result)
+    chosen: dict[str, dict[str, Any]] = {}
+    for iid in by_id:
+        calls = [store.get(iid, STAGE, a) for a in range(cfg.regenerate_missing_answer + 1)]
+        calls = [c for c in calls if c is not None]
+        ok = [c for c in calls if c.ok]
+        pick = next((c for c in ok if _has_answer(c.payload)), ok[-1] if ok else None)
+        if pick is None:
+            errors = [c.error for c in calls if c.error]
+            chosen[iid] = {"response": "", "attempt": None, "attempts": len(calls),
+                           "error": errors[-1] if errors else "not generated"}
+        else:
+            chosen[iid] = {"response": pick.payload.get("content") or "", "attempt": pick.attempt, "attempts": len(calls),
+                           "payload": pick.payload}
+    return chosen
+
+
+def completion_stats(chosen: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Completion length (tokens where the backend reports them, else characters), R1 format,
+    truncation and reflective-word statistics over the chosen responses."""
+    from visionr1.grading import REFLECTIVE_WORDS, count_reflective_words, parse_r1
+
+    texts = [c["response"] for c in chosen.values() if c.get("payload")]
+    tokens = [c["payload"].get("completion_tokens") for c in chosen.values() if c.get("payload")]
+    unit = "tokens" if tokens and all(isinstance(t, int) for t in tokens) else "characters"
+    lengths = tokens if unit == "tokens" else [len(t) for t in texts]
+    words = dict.fromkeys(REFLECTIVE_WORDS, 0)
+    with_any = 0
+    for t in texts:
+        counts = count_reflective_words(t)
+        for k, v in counts.items():
+            words[k] += v
+        with_any += any(counts.values())
+    n = len(texts)
+    finish = [c["payload"].get("finish_reason") for c in chosen.values() if c.get("payload")]
+    return {
+        "completions": n,
+        "failed": sum(1 for c in chosen.values() if not c.get("payload")),
+        "length": {"unit": unit, "mean": round(statistics.fmean(lengths), 1) if lengths else 0.0,
+                   "median": statistics.median(lengths) if lengths else 0, "max": max(lengths) if lengths else 0},
+        "truncated": sum(1 for f in finish if f == "length"),
+        "missing_answer_tag": sum(1 for t in texts if ANSWER_CLOSE not in t),
+        "well_formed_r1": sum(1 for t in texts if parse_r1(t).ok),
+        "reflective_words": {"total": words, "per_completion": round(sum(words.values()) / n, 3) if n else 0.0,
+                             "share_with_any": round(with_any / n, 4) if n else 0.0},
+        "re_asked": sum(1 for c in chosen.values() if c.get("attempts", 0) > 1),
+        "regenerated": sum(1 for c in chosen.values() if (c.get("attempt") or 0) > 0 and ANSWER_CLOSE in c["response"]),
+    }
+
+
+def _write_json(path: Path, obj: Any) -> None:
+    from visionr1.data.io import atomic_write_text
+
+    atomic_write_text(path, json.dumps(obj, ensure_ascii=False, indent=1, default=str) + "\n")
+
+
+def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
+    from visionr1.data.io import atomic_write_text
+
+    atomic_write_text(path, "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in rows))
+
+
+def _progress(enabled: bool):
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    TimeRemainingColumn(), console=Console(stderr=True), disable=not enabled, transient=False)
+
+
+def run_eval(cfg: EvalConfig) -> dict[str, Any]:
+    """Run one evaluation end to end (resuming whatever the run folder already holds); returns ``scores.json``."""
+    from visionr1.endpoints import ResponseStore
+    from visionr1.eval.benchmarks import get_benchmark
+
+    bench = get_benchmark(cfg.benchmark)
+    items = bench.load(cfg.data, split=cfg.split, limit=cfg.limit)
+    if not items:
+        raise ConfigError(f"{cfg.data} holds no {bench.NAME} items (split {cfg.split or bench.DEFAULT_SPLIT!r})")
+    cfg.out.mkdir(parents=True, exist_ok=True)
+    identity = cfg.identity()
+    _check_identity(cfg.out, identity)
+    settings = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(cfg).items()}
+    _write_json(cfg.out / "run.json", {"identity": identity, "settings": settings, "items": len(items)})
+
+    backend = build_backend(cfg)
+    with ResponseStore(cfg.out / "generations.sqlite") as store, _progress(cfg.progress) as progress:
+        chosen = generate_all(items, backend, store, cfg, progress)
+        calls = store.all_calls()
+    order = {it.id: i for i, it in enumerate(items)}
+    _write_jsonl(cfg.out / "generations.jsonl", [
+        {"id": c.rid, "attempt": c.attempt, "status": c.status, "response": (c.payload or {}).get("content"),
+         "finish_reason": (c.payload or {}).get("finish_reason"),
+         "completion_tokens": (c.payload or {}).get("completion_tokens"), "error": c.error}
+        for c in sorted(calls, key=lambda c: (order.get(c.rid, len(order)), c.attempt)) if c.stage == STAGE and c.rid in order
+    ])
+
+    responses = {iid: c["response"] for iid, c in chosen.items()}
+    judge = {"endpoint": cfg.judge_endpoint, "model": cfg.judge_model, "api_key_env": cfg.judge_api_key_env} \
+        if cfg.judge_endpoint else None
+    scored = bench.score(items, responses, judge)
+    _write_json(cfg.out / bench.RESULT_FILENAME, scored.official)
+    _write_jsonl(cfg.out / "verdicts.jsonl", [
+        {**r, "attempt": chosen[r["id"]].get("attempt"), "error": chosen[r["id"]].get("error")} for r in scored.per_item])
+    scores = {
+        "benchmark": bench.NAME,
+        "split": cfg.split or bench.DEFAULT_SPLIT,
+        "model": identity["model"],
+        "backend": identity["backend"],
+        "prompt": cfg.prompt,
+        "items": len(items),
+        "headline": scored.headline,
+        "breakdowns": scored.breakdowns,
+        "official": scored.official_scores,
+        "completion": completion_stats(chosen),
+        "judge": {"used": bool(judge), "model": cfg.judge_model, "calls": scored.judge_calls},
+        "result_file": bench.RESULT_FILENAME,
+    }
+    _write_json(cfg.out / "scores.json", scores)
+    from visionr1.report.markdown import write_run_report
+
+    write_run_report(cfg.out)
+    return scores

@@ -1,0 +1,110 @@
+"""Run folders → comparable rows: one row per (benchmark, metric), one column per run.
+
+A run folder is what ``visionr1 eval --out`` writes; only its ``scores.json`` is read.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from visionr1.errors import ConfigError
+
+
+@dataclass
+class RunSummary:
+    """A run's name (its folder name unless given), folder and ``scores.json`` content."""
+
+    name: str
+    path: Path
+    scores: dict[str, Any]
+
+    @property
+    def benchmark(self) -> str:
+        return str(self.scores.get("benchmark", "?"))
+
+    @property
+    def headline(self) -> dict[str, float]:
+        return dict(self.scores.get("headline") or {})
+
+
+def load_run(path: Path | str, name: str | None = None) -> RunSummary:
+    """Read a run folder (or its ``scores.json``)."""
+    path = Path(path)
+    file = path if path.is_file() else path / "scores.json"
+    if not file.exists():
+        raise ConfigError(f"{path} is not an eval run folder (no scores.json); run `visionr1 eval --out {path}` first")
+    try:
+        scores = json.loads(file.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise ConfigError(f"{file} is not valid JSON: {e}") from None
+    folder = file.parent
+    return RunSummary(name=name or folder.name, path=folder, scores=scores)
+
+
+def _unique_names(runs: list[RunSummary]) -> list[str]:
+    names = [r.name for r in runs]
+    if len(set(names)) == len(names):
+        return names
+    return [f"{r.path.parent.name}/{r.name}" if names.count(r.name) > 1 else r.name for r in runs]
+
+
+def comparison_rows(runs: list[RunSummary]) -> tuple[list[str], list[list[Any]]]:
+    """``(header, rows)``: header is ``["benchmark", "metric", run names…]``; a missing value is ``None``.
+
+    Metrics keep the order the benchmarks report them in (the headline number first), and the
+    completion length and reflective words per completion are added for each benchmark.
+    """
+    names = _unique_names(runs)
+    keys: list[tuple[str, str]] = []
+    for r in runs:
+        for metric in list(r.headline) + ["completion length", "reflective words / completion"]:
+            if (r.benchmark, metric) not in keys:
+                keys.append((r.benchmark, metric))
+    rows = []
+    for bench, metric in keys:
+        row: list[Any] = [bench, metric]
+        for r in runs:
+            if r.benchmark != bench:
+                row.append(None)
+            elif metric == "completion length":
+                row.append(((r.scores.get("completion") or {}).get("length") or {}).get("mean"))
+            elif metric == "reflective words / completion":
+                row.append(((r.scores.get("completion") or {}).get("reflective_words") or {}).get("per_completion"))
+            else:
+                row.append(r.headline.get(metric))
+        rows.append(row)
+    return ["benchmark", "metric", *names], rows
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return "–"
+    if isinstance(v, float):
+        return f"{v:.2f}"
+    return str(v)
+
+
+def comparison_table(runs: list[RunSummary]):
+    """A ``rich.table.Table`` of :func:`comparison_rows`; the best value of each accuracy row in bold."""
+    from rich.table import Table
+
+    header, rows = comparison_rows(runs)
+    table = Table(title="visionr1 eval: side by side")
+    for i, h in enumerate(header):
+        table.add_column(h, justify="left" if i < 2 else "right")
+    for row in rows:
+        values = [v for v in row[2:] if isinstance(v, (int, float))]
+        best = max(values) if values and not row[1].startswith(("completion", "reflective", "IK", "IG", "RM")) else None
+        cells = [f"[bold]{_fmt(v)}[/]" if best is not None and v == best and len(values) > 1 else _fmt(v) for v in row[2:]]
+        table.add_row(row[0], row[1], *cells)
+    return table
+
+
+def comparison_markdown(runs: list[RunSummary]) -> str:
+    header, rows = comparison_rows(runs)
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * 2 + "---:|" * (len(header) - 2)]
+    lines += ["| " + " | ".join(_fmt(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
