@@ -135,7 +135,7 @@ def generate_all(items, backend, store, cfg: EvalConfig, progress) -> dict[str, 
     Returns ``{item id: {"response", "attempt", "attempts", "payload" | "error"}}``.
     """
     from visionr1.eval.backends import GenRequest
-    from visionr1.eval.benchmarks._common import apply_prompt_mode
+    from visionr1.eval.benchmarks._common import apply_prompt_mode, is_multiple_choice
 
     by_id = {it.id: it for it in items}
     for attempt in range(cfg.regenerate_missing_answer + 1):
@@ -161,7 +161,7 @@ def generate_all(items, backend, store, cfg: EvalConfig, progress) -> dict[str, 
                 store.put_failed(item_id, STAGE, _attempt, error or "unknown error")
             progress.advance(_task)
 
-        requests = [GenRequest(rid=f"{it.id}#{attempt}", text=apply_prompt_mode(it.query, cfg.prompt), images=it.images,
+        requests = [GenRequest(rid=f"{it.id}#{attempt}", text=apply_prompt_mode(it.query, cfg.prompt, is_multiple_choice(it)), images=it.images,
                                item_id=it.id, attempt=attempt) for it in todo]
         backend.generate(requests, on_result)
     chosen: dict[str, dict[str, Any]] = {}

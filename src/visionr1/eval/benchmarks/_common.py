@@ -55,25 +55,43 @@ class EvalItem:
     row: dict[str, Any] = field(default_factory=dict)
 
 
-def r1_instruction() -> str:
-    """The instruction appended by ``--prompt r1`` (the training prompt's think/answer request)."""
-    try:  # the training stage owns the canonical wording when it is installed
-        from visionr1.train.prompts import R1_INSTRUCTION  # type: ignore[attr-defined]
+def r1_instruction(multiple_choice: bool = False) -> str:
+    """The instruction ``--prompt r1`` appends: the training prompt's think/answer request.
 
-        if isinstance(R1_INSTRUCTION, str) and R1_INSTRUCTION.strip():
-            return R1_INSTRUCTION.strip()
-    except Exception:  # noqa: BLE001 - optional, fall back to our template file
-        pass
-    return R1_INSTRUCTION_FILE.read_text(encoding="utf-8").strip()
+    Taken from the training template (``visionr1/train/prompts/user.txt``, the text after
+    ``{choices}``) when the training stage is installed, so evaluation asks exactly what training
+    taught; else from ``eval/prompts/r1_instruction.txt``.
+
+    >>> "<answer></answer>" in r1_instruction()
+    True
+    """
+    template = None
+    try:
+        from visionr1.train.prompts import load_template
+
+        text = load_template()
+        if "{choices}" in text and "{answer_kind}" in text:
+            template = text.split("{choices}", 1)[1]
+    except Exception:  # noqa: BLE001 - optional: fall back to our own template file
+        template = None
+    if template is None:
+        template = R1_INSTRUCTION_FILE.read_text(encoding="utf-8")
+    kind = "the letter of the correct option" if multiple_choice else "the final answer"
+    return template.replace("{answer_kind}", kind).strip()
 
 
-def apply_prompt_mode(query: str, mode: str) -> str:
+def apply_prompt_mode(query: str, mode: str, multiple_choice: bool = False) -> str:
     """``official``: the query as the benchmark builds it; ``r1``: plus the R1 think/answer instruction."""
     if mode == "official":
         return query
     if mode == "r1":
-        return f"{query.rstrip()}\n{r1_instruction()}"
+        return f"{query.rstrip()}\n{r1_instruction(multiple_choice)}"
     raise DataError("--prompt", f"unknown prompt mode {mode!r}; valid: {', '.join(PROMPT_MODES)}")
+
+
+def is_multiple_choice(item: EvalItem) -> bool:
+    qtype = str(item.meta.get("question_type") or "")
+    return bool(item.choices) or item.answer_type == "multiple choice" or qtype.startswith("multi")
 
 
 # ----------------------------------------------------------------------------- tables
