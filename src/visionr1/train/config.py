@@ -222,7 +222,7 @@ STAGE_FORBIDDEN = {
     # The optimizer and LR schedule carry across stages: one schedule over all stages' steps.
     "learning_rate": "trainer.learning_rate (one LR schedule spans all stages)",
     "lr_scheduler_type": "trainer.lr_scheduler_type (one LR schedule spans all stages)",
-    "warmup_ratio": "trainer.warmup_ratio", "warmup_steps": "trainer.warmup_steps",
+    "warmup_steps": "trainer.warmup_steps",
     "optim": "trainer.optim (the optimizer state carries across stages)",
     "save_steps": "trainer.save_steps", "seed": "trainer.seed",
 }

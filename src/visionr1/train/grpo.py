@@ -153,5 +153,5 @@ def run_grpo(cfg: GRPORunConfig) -> dict[str, Any]:
     trainer.save_model(str(final))
     if main:
         processor.save_pretrained(str(final))
-    summary.update(global_step=trainer.state.global_step, final=str(final))
+    summary.update(global_step=trainer.state.global_step, final=str(final), world_size=trainer.accelerator.num_processes)
     return summary

@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from visionr1.config import load_config
+from visionr1.errors import ConfigError
+from visionr1.train.config import GRPORunConfig, PTSTSettings, PTSTStage, SFTRunConfig
+
+REPO = Path(__file__).resolve().parents[2]
+BASE = {"model": {"path": "m"}, "data": {"path": "d.jsonl"}}
+
+
+def _grpo(**extra):
+    from visionr1.config import from_dict
+
+    return from_dict(GRPORunConfig, {**BASE, **extra})
+
+
+def test_trainer_typo_is_an_error_that_lists_valid_keys():
+    with pytest.raises(ConfigError, match=r"learning_rat\b.*valid keys: .*learning_rate"):
+        _grpo(trainer={"learning_rat": 1e-6})
+
+
+@pytest.mark.parametrize("key,hint", [("max_steps", "ptst.stages"), ("num_generations", "ptst.stages"),
+                                      ("output_dir", "run_dir")])
+def test_keys_set_by_visionr1_are_refused_with_where_to_set_them(key, hint):
+    with pytest.raises(ConfigError, match=hint):
+        _grpo(trainer={key: 1})
+
+
+def test_stage_cannot_change_what_must_carry_across_stages():
+    with pytest.raises(ConfigError, match=r"ptst.stages\[1\].trainer.learning_rate"):
+        _grpo(ptst={"stages": [{"steps": 1}, {"steps": 1, "trainer": {"learning_rate": 1.0}}]})
+
+
+def test_required_sections_and_stage_ranges():
+    from visionr1.config import from_dict
+
+    with pytest.raises(ConfigError, match="model.path is required"):
+        from_dict(GRPORunConfig, {"data": {"path": "x"}})
+    with pytest.raises(ConfigError, match="num_generations must be >= 2"):
+        PTSTStage(num_generations=1)
+    with pytest.raises(ConfigError, match="ptst.stages is empty"):
+        PTSTSettings(stages=[])
+
+
+def test_stage_plan_arithmetic():
+    p = PTSTSettings(stages=[PTSTStage(8, 4, 3), PTSTStage(16, 2, 3)])
+    assert p.total_steps == 6 and p.boundaries() == [3, 6]
+    assert [p.stage_at(s) for s in range(7)] == [0, 0, 0, 1, 1, 1, 1]
+
+
+def test_a_stage_violating_trl_batch_rules_is_named(tmp_path):
+    from visionr1.train.grpo import stage_args
+
+    cfg = _grpo(run_dir=str(tmp_path), trainer={"use_cpu": True, "bf16": False, "per_device_train_batch_size": 4},
+                ptst={"stages": [{"num_generations": 4, "max_completion_length": 8, "steps": 1},
+                                 {"num_generations": 3, "max_completion_length": 16, "steps": 1}]})
+    assert stage_args(cfg, 0).num_generations == 4
+    with pytest.raises(ConfigError, match=r"ptst.stages\[1\] \(max_completion_length=16, num_generations=3\).*divisible"):
+        stage_args(cfg, 1)
+
+
+def test_stage_args_span_all_stages_and_keep_paper_defaults(tmp_path):
+    from visionr1.train.grpo import stage_args
+
+    cfg = _grpo(run_dir=str(tmp_path), trainer={"use_cpu": True, "bf16": False, "per_device_train_batch_size": 4},
+                ptst={"stages": [{"num_generations": 4, "max_completion_length": 8, "steps": 2},
+                                 {"num_generations": 2, "max_completion_length": 16, "steps": 5,
+                                  "trainer": {"temperature": 0.7}}]})
+    a0, a1 = stage_args(cfg, 0), stage_args(cfg, 1)
+    assert a0.max_steps == a1.max_steps == 7  # one LR schedule over both stages
+    assert (a0.max_completion_length, a1.max_completion_length, a1.temperature) == (8, 16, 0.7)
+    assert a0.beta == 0.01 and a0.epsilon == 0.2 and a0.logging_steps == 1 and not a0.save_only_model
+
+
+@pytest.mark.parametrize("name", ["tiny_cpu", "vision_r1_7b"])
+def test_shipped_recipes_load(name):
+    sft = load_config(SFTRunConfig, REPO / "recipes" / name / "sft.yaml")
+    grpo = load_config(GRPORunConfig, REPO / "recipes" / name / "grpo.yaml")
+    assert len(grpo.ptst.stages) == 2 and sft.trainer
+
+
+def test_7b_recipe_matches_the_paper():
+    sft = load_config(SFTRunConfig, REPO / "recipes/vision_r1_7b/sft.yaml")
+    grpo = load_config(GRPORunConfig, REPO / "recipes/vision_r1_7b/grpo.yaml")
+    t = sft.trainer
+    assert (t["learning_rate"], t["lr_scheduler_type"], t["warmup_steps"], t["num_train_epochs"], t["max_length"]) == (
+        5e-6, "cosine", 0.05, 2, 16384)
+    assert t["per_device_train_batch_size"] * t["gradient_accumulation_steps"] * 8 == 32 and t["bf16"]
+    assert [(s.max_completion_length, s.num_generations, s.steps) for s in grpo.ptst.stages] == [(4096, 16, 100), (8192, 8, 100)]
+    assert grpo.trainer["beta"] == 0.01 and grpo.trainer["epsilon"] == 0.2 and grpo.trainer["use_vllm"]
+
+
+def test_overrides_reach_nested_fields():
+    cfg = load_config(GRPORunConfig, REPO / "recipes/tiny_cpu/grpo.yaml",
+                      ["model.lora.enabled=true", "ptst.stages=[{steps: 2, num_generations: 2, max_completion_length: 4}]"])
+    assert cfg.model.lora.enabled and cfg.ptst.total_steps == 2
+
+
+@pytest.mark.parametrize("name,n", [("accelerate_zero3.yaml", 8), ("accelerate_zero3_server.yaml", 7)])
+def test_accelerate_deepspeed_configs_parse(name, n, monkeypatch):
+    """The shipped accelerate configs load with accelerate's own reader and point at a valid ZeRO-3 file."""
+    import json
+
+    from accelerate.commands.config.config_args import load_config_from_file
+
+    monkeypatch.chdir(REPO)  # the configs name the DeepSpeed file relative to the repo root, as launched
+    cfg = load_config_from_file(str(REPO / "recipes/vision_r1_7b" / name))
+    assert cfg.distributed_type == "DEEPSPEED" and cfg.num_processes == n
+    ds = json.loads((REPO / cfg.deepspeed_config["deepspeed_config_file"]).read_text())
+    assert ds["zero_optimization"]["stage"] == 3 and ds["zero_optimization"]["stage3_gather_16bit_weights_on_model_save"]
+    assert ds["train_micro_batch_size_per_gpu"] == "auto"  # filled in from the trainer config by transformers
