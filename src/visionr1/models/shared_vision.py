@@ -57,7 +57,7 @@ def unique_images(pixel_values: torch.Tensor, grid_thw: torch.Tensor) -> tuple[l
     if n <= 1:
         return list(range(n)), list(range(n))
     owner = torch.repeat_interleave(torch.arange(n, device=pixel_values.device), sizes)
-    row = pixel_values.detach().double().sum(-1)
+    row = pixel_values.detach().float().sum(-1).double()
     starts = torch.cumsum(sizes, 0) - sizes
     pos = torch.arange(row.numel(), device=row.device) - starts[owner] + 1
     fp = torch.zeros(n, 2, dtype=torch.float64, device=row.device)

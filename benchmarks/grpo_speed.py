@@ -1,0 +1,170 @@
+"""GRPO speed: vanilla TRL GRPOTrainer vs visionr1's GRPO (shared vision encoding + shared prefill).
+
+Same model, data, seed and settings; the two variants alternate, each run in its own subprocess (so peak
+memory is per variant), and the first ``--warmup`` steps of every run are discarded. Prints, per
+variant: median seconds/step, generated tokens/s, median non-generation seconds/step, peak memory, and
+the ratios ours/vanilla.
+
+    .venv/bin/python benchmarks/grpo_speed.py                      # tiny model, CPU
+    python benchmarks/grpo_speed.py --shape 3b --image-size 448 --num-generations 8 --completion-length 256 \
+        --steps 8 --rounds 2                                       # GPU, 3B-shaped random Qwen2.5-VL
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SHAPES = {
+    "tiny": {},
+    # Qwen2.5-VL-3B-Instruct's published dimensions (random weights here).
+    "3b": dict(vocab_size=151936, hidden_size=2048, num_hidden_layers=36, num_attention_heads=16, num_key_value_heads=2,
+               intermediate_size=11008, vision_depth=32, vision_hidden_size=1280, vision_heads=16,
+               vision_intermediate_size=3420, min_pixels=3136, max_pixels=1003520),
+}
+
+
+def _one_run(args) -> dict:
+    import torch
+    from datasets import Dataset
+    from PIL import Image
+    from transformers import AutoProcessor, TrainerCallback
+    from trl import GRPOConfig, GRPOTrainer
+
+    from visionr1.data import read_jsonl
+    from visionr1.grading import get_hard_format_result_reward
+    from visionr1.models.shared_prefill import find_generator
+    from visionr1.models.tiny import TinyModelSpec, build_tiny_model
+    from visionr1.train.speedups import SpeedSettings, apply_speedups
+
+    cuda = torch.cuda.is_available()
+    work = Path(args.work)
+    model_dir = build_tiny_model(work / f"model-{args.shape}", seed=0, spec=TinyModelSpec(**SHAPES[args.shape]))
+    data = read_jsonl(work / "data" / "train.jsonl").raise_if_errors()
+    rows = []
+    for rec in data.records:
+        rows.append({"prompt": [{"role": "user", "content": rec.question}], "answer": rec.answer,
+                     "images": [Image.open(p).convert("RGB") for p in data.image_paths(rec)]})
+    ds = Dataset.from_list(rows)
+    processor = AutoProcessor.from_pretrained(model_dir)
+    cfg = GRPOConfig(
+        output_dir=str(work / f"out-{args.variant}"), max_steps=args.steps, per_device_train_batch_size=args.prompts * args.num_generations,
+        num_generations=args.num_generations, max_completion_length=args.completion_length, learning_rate=1e-6,
+        beta=0.01, logging_steps=1, save_strategy="no", report_to="none", use_cpu=not cuda, bf16=cuda,
+        seed=args.seed, temperature=1.0, gradient_checkpointing=False,
+        model_init_kwargs={"dtype": "bfloat16" if cuda else "float32"},
+    )
+    trainer = GRPOTrainer(model=str(model_dir), reward_funcs=get_hard_format_result_reward(), args=cfg,
+                          train_dataset=ds, processing_class=processor)
+    if args.variant == "ours":
+        apply_speedups(trainer, SpeedSettings())
+
+    timing = {"gen": 0.0, "tokens": 0}
+    module = find_generator(trainer.model)
+    inner_generate = module.__dict__.get("generate") or type(module).generate.__get__(module)
+    pad = processor.tokenizer.pad_token_id
+
+    def timed_generate(*a, **kw):
+        if cuda:
+            torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        out = inner_generate(*a, **kw)
+        if cuda:
+            torch.cuda.synchronize()
+        timing["gen"] += time.perf_counter() - t0
+        seqs = out if torch.is_tensor(out) else out.sequences
+        timing["tokens"] += int((seqs[:, kw["input_ids"].shape[1]:] != pad).sum())
+        return out
+
+    module.generate = timed_generate
+    steps = []
+
+    class StepTimer(TrainerCallback):
+        def on_step_begin(self, *_, **__):
+            timing.update(gen=0.0, tokens=0)
+            if cuda:
+                torch.cuda.synchronize()
+            self.t0 = time.perf_counter()
+
+        def on_step_end(self, *_, **__):
+            if cuda:
+                torch.cuda.synchronize()
+            steps.append({"step_s": time.perf_counter() - self.t0, "gen_s": timing["gen"], "tokens": timing["tokens"]})
+
+    trainer.add_callback(StepTimer())
+    if cuda:
+        torch.cuda.reset_peak_memory_stats()
+    trainer.train()
+    import resource
+
+    peak = torch.cuda.max_memory_allocated() / 2**30 if cuda else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    return {"variant": args.variant, "steps": steps[args.warmup:], "peak_gib": peak, "device": "cuda" if cuda else "cpu"}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--shape", choices=sorted(SHAPES), default="tiny")
+    ap.add_argument("--image-size", type=int, default=224)
+    ap.add_argument("--num-generations", type=int, default=8)
+    ap.add_argument("--prompts", type=int, default=2, help="distinct prompts per step")
+    ap.add_argument("--completion-length", type=int, default=32)
+    ap.add_argument("--steps", type=int, default=6)
+    ap.add_argument("--warmup", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=2, help="alternating vanilla/ours runs per variant")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--variant", choices=["vanilla", "ours"], help=argparse.SUPPRESS)
+    ap.add_argument("--work", help=argparse.SUPPRESS)
+    ap.add_argument("--json-out", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.variant:
+        Path(args.json_out).write_text(json.dumps(_one_run(args)))
+        return
+
+    from visionr1.data.synth import synthesize
+
+    with tempfile.TemporaryDirectory() as work:
+        synthesize(Path(work) / "data", n=max(8, args.prompts * (args.steps + 1)), seed=args.seed, image_size=args.image_size)
+        results: dict[str, list[dict]] = {"vanilla": [], "ours": []}
+        peaks: dict[str, list[float]] = {"vanilla": [], "ours": []}
+        for r in range(args.rounds):
+            for variant in ("vanilla", "ours"):
+                out = Path(work) / f"{variant}-{r}.json"
+                cmd = [sys.executable, __file__, "--variant", variant, "--work", work, "--json-out", str(out)]
+                for k in ("shape", "image_size", "num_generations", "prompts", "completion_length", "steps", "warmup", "seed"):
+                    cmd += [f"--{k.replace('_', '-')}", str(getattr(args, k))]
+                t0 = time.perf_counter()
+                subprocess.run(cmd, check=True, env={**os.environ, "TOKENIZERS_PARALLELISM": "false"},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                res = json.loads(out.read_text())
+                results[variant] += res["steps"]
+                peaks[variant].append(res["peak_gib"])
+                print(f"round {r} {variant:7s}: {len(res['steps'])} timed steps in {time.perf_counter() - t0:.0f}s ({res['device']})", flush=True)
+
+    def summary(v: str) -> dict[str, float]:
+        s = results[v]
+        return {"step_s": statistics.median(x["step_s"] for x in s),
+                "nongen_s": statistics.median(x["step_s"] - x["gen_s"] for x in s),
+                "gen_tok_s": sum(x["tokens"] for x in s) / max(sum(x["gen_s"] for x in s), 1e-9),
+                "peak_gib": max(peaks[v])}
+
+    van, ours = summary("vanilla"), summary("ours")
+    print(f"\nGRPO speed, shape={args.shape}, {args.image_size}px, G={args.num_generations}, {args.prompts} prompts/step, "
+          f"{args.completion_length}-token completions, {args.steps} steps x {args.rounds} rounds (first {args.warmup} dropped)")
+    print(f"{'':22s}{'vanilla TRL':>14s}{'visionr1':>14s}{'ratio':>10s}")
+    rows = [("s/step (median)", "step_s", True), ("non-gen s/step", "nongen_s", True),
+            ("generated tok/s", "gen_tok_s", False), ("peak mem (GiB)", "peak_gib", True)]
+    for label, key, lower_better in rows:
+        ratio = van[key] / ours[key] if lower_better else ours[key] / van[key]
+        print(f"{label:22s}{van[key]:14.3f}{ours[key]:14.3f}{ratio:9.2f}x")
+    print("(ratio > 1 means visionr1 is better; peak memory is the process RSS on CPU, allocated GPU memory on CUDA)")
+
+
+if __name__ == "__main__":
+    main()
