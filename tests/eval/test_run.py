@@ -1,0 +1,101 @@
+"""End to end: load → generate (tiny model, canned) → score → report, and `eval` vs `score` on MathVista."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from visionr1.cli import app
+from visionr1.errors import ConfigError
+from visionr1.eval.benchmarks import BENCHMARKS
+from visionr1.eval.run import EvalConfig, run_eval
+
+from .conftest import LAYOUTS
+
+RUN_FILES = {"run.json", "generations.sqlite", "generations.jsonl", "verdicts.jsonl", "scores.json", "report.md"}
+
+
+@pytest.mark.parametrize("name", sorted(BENCHMARKS))
+def test_tiny_model_end_to_end(name, tiny_model_dir, tmp_path):
+    """Random weights: the text is noise, so only structure and consistency are asserted."""
+    out = tmp_path / name
+    cfg = EvalConfig(benchmark=name, data=LAYOUTS[name][0], out=out, model=str(tiny_model_dir), limit=3,
+                     max_tokens=8, batch_size=3, prompt="r1", progress=False)
+    scores = run_eval(cfg)
+    files = {p.name for p in out.iterdir()}
+    assert RUN_FILES | {scores["result_file"]} <= files
+    gens = [json.loads(line) for line in (out / "generations.jsonl").read_text().splitlines()]
+    assert len(gens) == scores["items"] == 3 and all(g["status"] == "ok" for g in gens)
+    assert all(0 < g["completion_tokens"] <= 8 for g in gens)
+    assert scores["completion"]["length"]["unit"] == "tokens"
+    verdicts = [json.loads(line) for line in (out / "verdicts.jsonl").read_text().splitlines()]
+    assert [v["id"] for v in verdicts] == [g["id"] for g in gens]
+    assert "## Completions" in (out / "report.md").read_text()
+    # a rerun resumes: nothing is generated again, the outputs are the same
+    before = (out / "generations.jsonl").read_text()
+    assert run_eval(cfg)["headline"] == scores["headline"]
+    assert (out / "generations.jsonl").read_text() == before
+
+
+def test_canned_regenerate_missing_answer(tmp_path):
+    canned = tmp_path / "canned.json"
+    canned.write_text(json.dumps({
+        "1": "<think>green</think><answer>B</answer>",
+        "2": ["there are 3", "<think>count</think><answer>3</answer>"],  # answers on the first re-ask
+        "3": ["<think>AB</think>", "still thinking", "AB = 2.5"],        # never closes </answer>
+    }))
+    out = tmp_path / "run"
+    scores = run_eval(EvalConfig(benchmark="mathvista", data=LAYOUTS["mathvista"][0], out=out, canned=canned,
+                                 regenerate_missing_answer=5, progress=False))
+    gens = [json.loads(line) for line in (out / "generations.jsonl").read_text().splitlines()]
+    assert [(g["id"], g["attempt"]) for g in gens] == [("1", 0), ("2", 0), ("2", 1)] + [("3", a) for a in range(6)]
+    verdicts = {v["id"]: v for v in map(json.loads, (out / "verdicts.jsonl").read_text().splitlines())}
+    assert verdicts["2"]["attempt"] == 1 and verdicts["3"]["attempt"] == 5
+    assert scores["completion"]["regenerated"] == 1 and scores["completion"]["re_asked"] == 2
+    assert scores["headline"]["accuracy"] == 100.0
+
+
+def test_eval_and_score_give_identical_mathvista_verdicts(tmp_path):
+    """`visionr1 eval` and `visionr1 score mathvista` on the same responses: the same verdicts."""
+    canned = tmp_path / "canned.json"
+    canned.write_text(json.dumps({"1": "The tallest is green, so the answer is C.", "2": "<answer>three</answer> 4",
+                                  "3": "AB = 2.54 cm"}))
+    runner = CliRunner()
+    out = tmp_path / "run"
+    res = runner.invoke(app, ["eval", "--benchmark", "mathvista", "--data", str(LAYOUTS["mathvista"][0]), "--out", str(out),
+                              "--canned", str(canned), "--no-progress"])
+    assert res.exit_code == 0, res.output
+    scored_by_eval = json.loads((out / "results_mathvista.json").read_text())
+    raw = {pid: {k: v for k, v in rec.items() if k not in ("extraction", "prediction", "true_false")}
+           for pid, rec in scored_by_eval.items()}
+    (tmp_path / "raw.json").write_text(json.dumps(raw))
+    res = runner.invoke(app, ["score", "mathvista", str(tmp_path / "raw.json"), "--out", str(tmp_path / "scored.json")])
+    assert res.exit_code == 0, res.output
+    scored_by_score = json.loads((tmp_path / "scored.json").read_text())
+    fields = ("extraction", "prediction", "true_false")
+    assert {p: [r[f] for f in fields] for p, r in scored_by_eval.items()} == \
+           {p: [r[f] for f in fields] for p, r in scored_by_score.items()}
+    scores = json.loads((out / "scores.json").read_text())
+    assert scores["headline"]["accuracy"] == round(100 * sum(r["true_false"] for r in scored_by_score.values()) / 3, 2)
+
+
+def test_config_errors(tmp_path):
+    data = LAYOUTS["mathvista"][0]
+    with pytest.raises(ConfigError, match="exactly one backend"):
+        EvalConfig(benchmark="mathvista", data=data, out=tmp_path)
+    with pytest.raises(ConfigError, match="--model-name"):
+        EvalConfig(benchmark="mathvista", data=data, out=tmp_path, endpoint="http://x/v1")
+    with pytest.raises(ConfigError, match="both --judge-endpoint"):
+        EvalConfig(benchmark="mathvista", data=data, out=tmp_path, canned=LAYOUTS["mathvista"][2], judge_model="m")
+    run_eval(EvalConfig(benchmark="mathvista", data=data, out=tmp_path / "r", canned=LAYOUTS["mathvista"][2], progress=False))
+    with pytest.raises(ConfigError, match="other settings"):  # no mixing generations of different settings
+        run_eval(EvalConfig(benchmark="mathvista", data=data, out=tmp_path / "r", canned=LAYOUTS["mathvista"][2],
+                            prompt="r1", progress=False))
+
+
+def test_cli_reports_errors_cleanly(tmp_path):
+    res = CliRunner().invoke(app, ["eval", "--benchmark", "nope", "--data", str(tmp_path), "--out", str(tmp_path / "o"),
+                                   "--canned", "x.json"])
+    assert res.exit_code == 2 and "unknown benchmark" in res.output
