@@ -1,0 +1,112 @@
+"""The endpoint backend against a local OpenAI-compatible server, and kill-and-resume durability."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from visionr1.endpoints import ResponseStore
+from visionr1.eval.benchmarks import BENCHMARKS
+from visionr1.eval.run import EvalConfig, run_eval
+from visionr1.testing.openai_server import OpenAIServer, Reply
+
+from .conftest import LAYOUTS
+from .responder import respond
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("name", sorted(BENCHMARKS))
+def test_endpoint_backend_second_layout(name, tmp_path):
+    """The second fixture set (VLMEvalKit TSV / other layout) through the endpoint backend."""
+    with OpenAIServer(respond) as server:
+        scores = run_eval(EvalConfig(benchmark=name, data=LAYOUTS[name][1], out=tmp_path / "run", endpoint=server.url,
+                                     model_name="vision-r1", prompt="r1", regenerate_missing_answer=2, concurrency=4,
+                                     progress=False))
+        log = list(server.log)
+    gens = [json.loads(line) for line in (tmp_path / "run" / "generations.jsonl").read_text().splitlines()]
+    assert len(log) == len(gens)  # one request per stored call, none repeated
+    assert len({e.key for e in log}) == len(log)
+    assert all(g["status"] == "ok" and g["completion_tokens"] for g in gens)
+    assert scores["completion"]["reflective_words"]["total"]["Wait"] == scores["items"]
+    assert scores["completion"]["length"]["unit"] == "tokens"
+    assert (tmp_path / "run" / "report.md").exists()
+
+
+def test_endpoint_retries_and_failed_items(tmp_path):
+    """429s are retried; an item that keeps failing is recorded as failed, scored wrong, and re-asked on rerun."""
+    broken = {"on": True}
+
+    def flaky(req):
+        if req.key.startswith("2#") and broken["on"]:
+            return Reply(status=400, content="bad request")
+        if req.n == 1:
+            return Reply(status=429, headers={"Retry-After": "0"})
+        return Reply(content="<think>x</think><answer>B</answer>")
+
+    data = LAYOUTS["mathvista"][0]
+    with OpenAIServer(flaky) as server:
+        cfg = EvalConfig(benchmark="mathvista", data=data, out=tmp_path / "run", endpoint=server.url, model_name="m",
+                         max_retries=3, progress=False)
+        scores = run_eval(cfg)
+        assert scores["completion"]["failed"] == 1
+        verdicts = {v["id"]: v for v in map(json.loads, (tmp_path / "run" / "verdicts.jsonl").read_text().splitlines())}
+        assert verdicts["2"]["error"] and verdicts["2"]["correct"] is False
+        n_before = len(server.log)
+        broken["on"] = False
+        scores = run_eval(cfg)
+        assert scores["completion"]["failed"] == 0
+        assert {e.key for e in server.log[n_before:]} == {"2#0"}  # only the failed call is asked again
+
+
+def _eval_cmd(url: str, out: Path, data: Path) -> list[str]:
+    return [sys.executable, "-m", "visionr1", "eval", "--benchmark", "mathvista", "--data", str(data), "--out", str(out),
+            "--endpoint", url, "--model-name", "vision-r1", "--prompt", "r1", "--regenerate-missing-answer", "3",
+            "--concurrency", "2", "--no-progress"]
+
+
+def _finished(out: Path) -> set[str]:
+    path = out / "generations.sqlite"
+    if not path.exists():
+        return set()
+    with ResponseStore(path) as store:
+        return {f"{c.rid}#{c.attempt}" for c in store.all_calls() if c.ok}
+
+
+def test_kill_and_resume_matches_uninterrupted_run(tmp_path):
+    """SIGKILL the eval at several points, rerun: outputs equal an uninterrupted run's, and no call
+    that had finished before a kill is ever requested again."""
+    data = LAYOUTS["mathvista"][1]
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    with OpenAIServer(respond, latency=0.4) as server:
+        ref = tmp_path / "ref"
+        subprocess.run(_eval_cmd(server.url, ref, data), check=True, env=env, capture_output=True, timeout=120)
+        ref_calls = len(server.log)
+        assert ref_calls > 3  # attempts beyond 0 happened, so kills can land in the re-ask phase too
+
+        out = tmp_path / "resumed"
+        kills = []
+        for kill_after in (1, 3, ref_calls - 1):
+            proc = subprocess.Popen(_eval_cmd(server.url, out, data), env=env, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL)
+            deadline = time.monotonic() + 60
+            while len(_finished(out)) < kill_after and proc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.02)
+            proc.send_signal(signal.SIGKILL)
+            assert proc.wait() == -signal.SIGKILL, "the run ended before the kill point"
+            kills.append((len(server.log), _finished(out)))
+        subprocess.run(_eval_cmd(server.url, out, data), check=True, env=env, capture_output=True, timeout=120)
+        assert len(_finished(out)) == ref_calls
+        for mark, finished in kills:
+            assert finished, "the kill came before anything finished"
+            later = {e.key for e in server.log[mark:]}
+            assert not (later & finished), f"finished calls requested again: {later & finished}"
+        for name in ("generations.jsonl", "results_mathvista.json", "verdicts.jsonl", "scores.json", "report.md"):
+            assert (out / name).read_text() == (ref / name).read_text(), name
