@@ -1,0 +1,70 @@
+"""Reports read run folders only: comparison table, markdown, PNG bar chart, the `report` command."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from visionr1.cli import app
+from visionr1.errors import ConfigError
+from visionr1.eval.run import EvalConfig, run_eval
+from visionr1.report import bar_chart, comparison_markdown, comparison_rows, load_run, render_run_report
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("runs")
+    good = FIXTURES / "mathvista_eval" / "responses.json"
+    bad = root / "bad.json"
+    bad.write_text(json.dumps({"1": "A", "2": "5", "3": "Wait. Hmm. 1.0"}))
+    out = []
+    for name, canned in (("model_a", good), ("model_b", bad)):
+        run_eval(EvalConfig(benchmark="mathvista", data=FIXTURES / "mathvista_eval", out=root / name, canned=canned,
+                            progress=False))
+        out.append(root / name)
+    run_eval(EvalConfig(benchmark="dynamath", data=FIXTURES / "dynamath", out=root / "dyn", progress=False,
+                        canned=FIXTURES / "dynamath" / "responses.json"))
+    out.append(root / "dyn")
+    return out
+
+
+def test_comparison_rows(runs):
+    header, rows = comparison_rows([load_run(p) for p in runs])
+    assert header == ["benchmark", "metric", "model_a", "model_b", "dyn"]
+    by = {(r[0], r[1]): r[2:] for r in rows}
+    assert by[("mathvista", "accuracy")] == [100.0, 0.0, None]
+    assert by[("dynamath", "worst_case")] == [None, None, 50.0]
+    assert by[("mathvista", "reflective words / completion")][1] == pytest.approx(2 / 3, abs=1e-3)
+    md = comparison_markdown([load_run(p) for p in runs])
+    assert md.startswith("| benchmark | metric | model_a | model_b | dyn |")
+
+
+def test_bar_chart_png(runs, tmp_path):
+    path = bar_chart([load_run(p) for p in runs], tmp_path / "chart.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_run_report_markdown(runs):
+    text = (runs[0] / "report.md").read_text()
+    assert "# MathVista" in text and "### by task" in text and "### by skills" in text
+    dyn = render_run_report(json.loads((runs[2] / "scores.json").read_text()))
+    assert "worst_case" in dyn and "### by subject (worst)" in dyn
+
+
+def test_report_command(runs, tmp_path):
+    res = CliRunner().invoke(app, ["report", *map(str, runs), "--png", str(tmp_path / "c.png"),
+                                   "--markdown", str(tmp_path / "c.md")])
+    assert res.exit_code == 0, res.output
+    assert "model_a" in res.output and (tmp_path / "c.png").exists() and (tmp_path / "c.md").exists()
+    res = CliRunner().invoke(app, ["report", str(tmp_path)])
+    assert res.exit_code == 2 and "no scores.json" in res.output
+
+
+def test_load_run_errors(tmp_path):
+    with pytest.raises(ConfigError, match="not an eval run folder"):
+        load_run(tmp_path)
