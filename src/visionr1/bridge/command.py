@@ -1,0 +1,68 @@
+"""``visionr1 bridge``: the typer command (top-level imports: stdlib and typer only, so ``--help`` is fast)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+
+def bridge_command(
+    input: Annotated[Optional[Path], typer.Option("--input", help="Records: JSONL, Parquet, ShareGPT JSON or a data folder.")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Run folder: resume store, outputs, images.")] = None,
+    mllm_url: Annotated[Optional[str], typer.Option("--mllm-url", help="OpenAI-compatible base URL of the MLLM (stages 1-2).")] = None,
+    mllm_model: Annotated[Optional[str], typer.Option("--mllm-model", help="MLLM model name.")] = None,
+    reasoner_url: Annotated[Optional[str], typer.Option("--reasoner-url", help="Base URL of the text reasoner (stage 3).")] = None,
+    reasoner_model: Annotated[Optional[str], typer.Option("--reasoner-model", help="Reasoner model name.")] = None,
+    concurrency: Annotated[Optional[int], typer.Option("--concurrency", help="Requests in flight per endpoint [default: 64].")] = None,
+    config: Annotated[Optional[Path], typer.Option("--config", help="bridge.yaml; flags override it.")] = None,
+    limit: Annotated[Optional[int], typer.Option("--limit", help="Use only the first N records.")] = None,
+    teacher: Annotated[Optional[str], typer.Option("--teacher", help="endpoints (default) or template (offline, synth records).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Estimate calls, tokens and cost; call nothing.")] = False,
+    no_progress: Annotated[bool, typer.Option("--no-progress", help="No live display.")] = False,
+    overrides: Annotated[Optional[list[str]], typer.Argument(help="key=value config overrides, e.g. filters.max_reasoning_words=6000")] = None,
+) -> None:
+    """Build cold-start CoT data by modality bridging (MLLM -> description -> reasoner), resumably.
+
+    Rerunning the same command resumes: stored responses are replayed, never paid for twice.
+    """
+    from rich.console import Console
+
+    from visionr1.bridge.config import BridgeConfig
+    from visionr1.config import apply_overrides, from_dict, load_yaml
+    from visionr1.errors import VisionR1Error
+
+    console = Console(stderr=True)
+    try:
+        data: dict[str, Any] = load_yaml(config) if config else {}
+        flags: dict[str, Any] = {"input": input, "out": out, "limit": limit, "teacher": teacher}
+        for role, url, model in (("mllm", mllm_url, mllm_model), ("reasoner", reasoner_url, reasoner_model)):
+            section = dict(data.get(role) or {})
+            if url is not None:
+                section["base_url"] = url
+            if model is not None:
+                section["model"] = model
+            if concurrency is not None:
+                section["concurrency"] = concurrency
+            data[role] = section
+        data.update({k: str(v) if isinstance(v, Path) else v for k, v in flags.items() if v is not None})
+        if no_progress:
+            data["progress"] = False
+        cfg = from_dict(BridgeConfig, apply_overrides(data, overrides or []))
+        if dry_run:
+            from visionr1.bridge.estimate import estimate, print_estimate
+
+            print_estimate(estimate(cfg), console)
+            return
+        from visionr1.bridge.pipeline import run_bridge
+        from visionr1.bridge.progress import rich_progress
+
+        stats = run_bridge(cfg, progress=rich_progress(console) if cfg.progress else None)
+    except VisionR1Error as e:
+        console.print(f"[bold red]error:[/] {e}")
+        raise typer.Exit(code=2) from None
+    console.print(
+        f"kept [bold green]{stats['kept']}[/] of {stats['records']}; rejected {stats['rejected']} "
+        f"{stats['rejected_by_reason'] or ''} -> {cfg.out}"
+    )

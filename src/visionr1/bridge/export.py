@@ -1,0 +1,226 @@
+"""Stage 5 and the run's files: assemble kept CoTs into SFT data, write rejections and statistics.
+
+RUN_DIR after a run::
+
+    cold.sharegpt.json   LLaMA-Factory ShareGPT: [{"id", "conversations": [{role, content}...], "images"}]
+                         (the user turn starts with one <image> per image)
+    cold.jsonl           TRL SFTTrainer messages format, one object per line:
+                         {"id", "messages": [user: [{"type": "image"}..., {"type": "text", "text": prompt}],
+                                             assistant: [{"type": "text", "text": "<think>…</think><answer>…</answer>"}]],
+                          "images": ["images/..."]}
+    images/...           copies (or hard links) of the kept records' images; both files' image paths are
+                         relative to RUN_DIR, so the folder moves as a unit
+    rejected.jsonl       {"id", "stage", "reason", "detail"} per rejected record (and per unreadable input item)
+    stats.json/stats.md  kept/rejected counts by reason, tokens and cost per stage, reasoning length
+                         distribution, and the paper's Table 2 figures ("Wait"/"Hmm"/"Alternatively" counts)
+    calls.sqlite         every endpoint response (the resume store)
+    runs.jsonl           one line per invocation (new vs replayed calls, items/s)
+
+The user turn is rendered from ``prompts/user.txt`` (the GRPO prompt). For multiple choice the options
+are listed as ``(A) ...`` lines and ``<answer>`` holds the option **letter** (the grader maps letters to
+option text through ``choices``, so GRPO rewards accept either); otherwise ``<answer>`` holds the
+reasoner's final answer, already verified equivalent to the ground truth.
+
+Every file is written atomically and only from the outcomes in input order, so a resumed run writes
+byte-identical files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+from pathlib import Path
+from typing import Any
+
+from visionr1.bridge.config import BridgeConfig
+from visionr1.bridge.filters import REASONS
+from visionr1.bridge.prompts import format_choices, load_prompt
+from visionr1.data.io import Conversation, LoadResult, atomic_write_text, write_sharegpt
+from visionr1.grading import REFLECTIVE_WORDS, count_reflective_words
+
+STAGE_ROLE = {"pseudo_cot": "mllm", "description": "mllm", "reasoning": "reasoner"}
+
+
+def assemble(reasoning: str, answer: str) -> str:
+    """The assistant turn: ``<think>reasoning</think><answer>answer</answer>``.
+
+    >>> assemble("2 and 2 make 4.", "4")
+    '<think>2 and 2 make 4.</think><answer>4</answer>'
+    """
+    return f"<think>{reasoning}</think><answer>{answer}</answer>"
+
+
+def _place_image(src: Path, dst: Path, mode: str) -> None:
+    if dst.exists() and dst.stat().st_size == src.stat().st_size:
+        return
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_name(f".{dst.name}.tmp")
+    tmp.unlink(missing_ok=True)
+    if mode == "link":
+        try:
+            os.link(src, tmp)
+        except OSError:
+            shutil.copyfile(src, tmp)
+    else:
+        shutil.copyfile(src, tmp)
+    os.replace(tmp, dst)
+
+
+def _image_dest(rel: str, src: Path, claimed: dict[str, Path]) -> str:
+    """Where an input image goes under RUN_DIR: its input-relative path, under ``images/`` (once)."""
+    rel = Path(rel).as_posix()
+    dst = rel if rel.startswith("images/") else f"images/{rel}"
+    if claimed.setdefault(dst, src) != src:  # two inputs would land on one file: keep both apart
+        import hashlib
+
+        dst = f"images/_/{hashlib.sha1(str(src).encode()).hexdigest()[:12]}/{Path(rel).name}"
+        claimed[dst] = src
+    return dst
+
+
+def write_outputs(cfg: BridgeConfig, data: LoadResult, outcomes: list[Any], state: Any) -> dict[str, Any]:
+    """Write every RUN_DIR output file from ``outcomes`` (input order); returns the stats."""
+    assert cfg.out is not None
+    out = Path(cfg.out)
+    user_tpl = load_prompt("user", cfg.prompts.user)
+    outcomes = sorted(outcomes, key=lambda o: o.index)
+    sharegpt: list[Conversation] = []
+    trl_lines: list[str] = []
+    rejected_lines: list[str] = []
+    claimed: dict[str, Path] = {}
+    for err in data.errors:
+        rejected_lines.append(json.dumps({"id": err.item, "stage": "input", "reason": "bad_input", "detail": err.reason},
+                                         ensure_ascii=False))
+    for o in outcomes:
+        rec = o.record
+        if not o.kept:
+            rejected_lines.append(json.dumps({"id": rec.id, "stage": o.stage, "reason": o.reason, "detail": o.detail},
+                                             ensure_ascii=False))
+            continue
+        images = []
+        for rel, src in zip(rec.images, data.image_paths(rec), strict=True):
+            dst_rel = _image_dest(rel, src, claimed)
+            _place_image(src, out / dst_rel, cfg.images)
+            images.append(dst_rel)
+        prompt = user_tpl.render(question=rec.question, choices=format_choices(rec.choices))
+        reply = assemble(o.reasoning, o.answer)
+        sharegpt.append(Conversation(id=rec.id, messages=[{"role": "user", "content": prompt},
+                                                          {"role": "assistant", "content": reply}], images=images))
+        trl_lines.append(json.dumps({
+            "id": rec.id,
+            "messages": [
+                {"role": "user", "content": [{"type": "image"} for _ in images] + [{"type": "text", "text": prompt}]},
+                {"role": "assistant", "content": [{"type": "text", "text": reply}]},
+            ],
+            "images": images,
+        }, ensure_ascii=False))
+    write_sharegpt(out / "cold.sharegpt.json", sharegpt)
+    atomic_write_text(out / "cold.jsonl", "".join(line + "\n" for line in trl_lines))
+    atomic_write_text(out / "rejected.jsonl", "".join(line + "\n" for line in rejected_lines))
+    stats = compute_stats(cfg, data, outcomes, state)
+    atomic_write_text(out / "stats.json", json.dumps(stats, indent=2, ensure_ascii=False) + "\n")
+    atomic_write_text(out / "stats.md", stats_markdown(stats))
+    return stats
+
+
+def _percentiles(values: list[int]) -> dict[str, float]:
+    if not values:
+        return {}
+    v = sorted(values)
+
+    def q(p: float) -> int:
+        return v[min(len(v) - 1, int(round(p * (len(v) - 1))))]
+
+    return {"min": v[0], "p10": q(0.1), "p50": q(0.5), "p90": q(0.9), "max": v[-1], "mean": round(statistics.fmean(v), 1)}
+
+
+def compute_stats(cfg: BridgeConfig, data: LoadResult, outcomes: list[Any], state: Any) -> dict[str, Any]:
+    kept = [o for o in outcomes if o.kept]
+    by_reason: dict[str, int] = {}
+    by_stage: dict[str, int] = {}
+    for o in outcomes:
+        if not o.kept:
+            by_reason[o.reason] = by_reason.get(o.reason, 0) + 1
+            by_stage[o.stage] = by_stage.get(o.stage, 0) + 1
+    if data.errors:
+        by_reason["bad_input"] = len(data.errors)
+        by_stage["input"] = len(data.errors)
+    tokens: dict[str, Any] = {}
+    cost = 0.0
+    prices = cfg.prices
+    for stage, role in STAGE_ROLE.items():
+        c = state.stages[stage]
+        tokens[stage] = {"prompt": c.prompt_tokens, "completion": c.completion_tokens}
+        pin = getattr(prices, f"{role}_input")
+        pout = getattr(prices, f"{role}_output")
+        stage_cost = (c.prompt_tokens * pin + c.completion_tokens * pout) / 1e6
+        if prices.any:
+            tokens[stage]["cost_usd"] = round(stage_cost, 4)
+        cost += stage_cost
+    tokens["total"] = {
+        "prompt": sum(t["prompt"] for k, t in tokens.items()),
+        "completion": sum(t["completion"] for k, t in tokens.items() if k != "total"),
+    }
+    if prices.any:
+        tokens["total"]["cost_usd"] = round(cost, 4)
+    reflective = {w: 0 for w in REFLECTIVE_WORDS}
+    with_word = {w: 0 for w in REFLECTIVE_WORDS}
+    for o in kept:
+        for w, n in count_reflective_words(o.reasoning).items():
+            reflective[w] += n
+            with_word[w] += n > 0
+    words = [len(o.reasoning.split()) for o in kept]
+    chars = [len(o.reasoning) for o in kept]
+    return {
+        "teacher": cfg.teacher,
+        "models": {"mllm": cfg.mllm.model, "reasoner": cfg.reasoner.model} if cfg.teacher == "endpoints" else None,
+        "records": len(outcomes) + len(data.errors),
+        "kept": len(kept),
+        "rejected": len(outcomes) - len(kept) + len(data.errors),
+        "rejected_by_reason": dict(sorted(by_reason.items())),
+        "rejected_by_stage": dict(sorted(by_stage.items())),
+        "tokens": tokens,
+        "reasoning_length_words": _percentiles(words),
+        "reasoning_length_chars": _percentiles(chars),
+        "reflective_words": {
+            "total": reflective,
+            "cots_containing": with_word,
+            "per_cot": {w: round(n / len(kept), 3) if kept else 0.0 for w, n in reflective.items()},
+        },
+    }
+
+
+def stats_markdown(stats: dict[str, Any]) -> str:
+    """A human-readable ``stats.md``."""
+    lines = [
+        "# Cold-start data (modality bridging)",
+        "",
+        f"Teacher: **{stats['teacher']}**" + (f" (MLLM `{stats['models']['mllm']}`, reasoner `{stats['models']['reasoner']}`)"
+                                              if stats.get("models") else " (offline templates, not a model)"),
+        "",
+        f"Records: {stats['records']}; kept **{stats['kept']}**, rejected {stats['rejected']}.",
+        "",
+        "## Rejections",
+        "",
+        "| reason | count | meaning |",
+        "|---|---:|---|",
+    ]
+    for reason, n in stats["rejected_by_reason"].items():
+        lines.append(f"| {reason} | {n} | {REASONS.get(reason, 'an input item could not be read')} |")
+    lines += ["", "## Tokens", "", "| stage | prompt | completion | cost (USD) |", "|---|---:|---:|---:|"]
+    for stage, t in stats["tokens"].items():
+        lines.append(f"| {stage} | {t['prompt']} | {t['completion']} | {t.get('cost_usd', '')} |")
+    lines += ["", "## Reasoning length (words, kept CoTs)", ""]
+    if stats["reasoning_length_words"]:
+        lines += ["| min | p10 | p50 | p90 | max | mean |", "|---:|---:|---:|---:|---:|---:|",
+                  "| " + " | ".join(str(stats["reasoning_length_words"][k]) for k in ("min", "p10", "p50", "p90", "max", "mean")) + " |"]
+    else:
+        lines.append("(no kept CoTs)")
+    rw = stats["reflective_words"]
+    lines += ["", "## Reflective words in kept CoTs (the paper's Table 2)", "",
+              "| word | occurrences | CoTs containing it | per CoT |", "|---|---:|---:|---:|"]
+    for w in REFLECTIVE_WORDS:
+        lines.append(f"| {w} | {rw['total'][w]} | {rw['cots_containing'][w]} | {rw['per_cot'][w]} |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,320 @@
+"""Modality bridging, stages 1-5, resumable: records in, cold-start SFT data out.
+
+Per record (see the Vision-R1 paper, section 3.1):
+
+1. ``pseudo_cot`` (MLLM): image + question + ground-truth answer -> caption and step-by-step reasoning;
+2. ``description`` (MLLM): image + question + pseudo-CoT -> a detailed description of the image;
+3. ``reasoning`` (text reasoner, DeepSeek-R1 class): description + question -> long CoT + final answer;
+4. filters (:mod:`visionr1.bridge.filters`): keep, or reject with a named reason;
+5. assembly (:mod:`visionr1.bridge.export`): ``<think>…</think><answer>…</answer>`` with the original image(s).
+
+With ``teacher: template`` stages 1-3 are replaced by :mod:`visionr1.bridge.teacher` (no server).
+
+Every response goes into the :class:`~visionr1.endpoints.ResponseStore` (``RUN_DIR/calls.sqlite``) the
+moment it arrives, keyed by (record id, stage, attempt). A rerun of the same command replays stored
+calls instead of making them, so an interrupted run (even by SIGKILL) resumes where it was and pays for
+nothing twice. The outputs are written at the end, atomically, from the stored responses in input
+order, so a resumed run writes the same files as an uninterrupted one.
+
+Attempts: a stage whose answer is empty is asked again with the next attempt number, up to
+``generation.stage_attempts`` times; stage 3 may also draw up to ``generation.reasoner_samples``
+samples until one passes the filters (default 1: no rejection sampling).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from visionr1.bridge.config import BridgeConfig
+from visionr1.bridge.filters import Candidate, Verdict, check, reject
+from visionr1.bridge.prompts import format_choices, load_prompt
+from visionr1.bridge.teacher import template_cot
+from visionr1.data.io import LoadResult, read_records
+from visionr1.data.record import Record
+from visionr1.endpoints.client import ChatClient, EndpointError, image_data_url, split_reasoning, user_message
+from visionr1.endpoints.store import ResponseStore, StoredCall
+from visionr1.errors import ConfigError
+
+STAGES = ("pseudo_cot", "description", "reasoning")
+"""Store stage names, in order; the first two use the ``mllm`` endpoint, the last the ``reasoner``."""
+
+STORE_NAME = "calls.sqlite"
+
+
+@dataclass
+class Outcome:
+    """What became of one record: kept (with the reasoning and ``<answer>`` text) or rejected."""
+
+    index: int
+    record: Record
+    kept: bool
+    reason: str | None = None
+    stage: str | None = None
+    detail: str = ""
+    reasoning: str = ""
+    answer: str = ""
+
+
+@dataclass
+class StageCounters:
+    """Live counters for one stage (the progress display reads them)."""
+
+    total: int = 0
+    done: int = 0
+    failed: int = 0
+    in_flight: int = 0
+    new_calls: int = 0
+    cached: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+@dataclass
+class RunState:
+    stages: dict[str, StageCounters] = field(default_factory=lambda: {s: StageCounters() for s in (*STAGES, "filters")})
+    started: float = field(default_factory=time.time)
+    teacher: str = "endpoints"
+
+
+class Bridge:
+    """Runs stages 1-4 for records, one event loop, bounded by each endpoint's concurrency."""
+
+    def __init__(self, cfg: BridgeConfig, data: LoadResult, store: ResponseStore, state: RunState | None = None):
+        self.cfg = cfg
+        self.data = data
+        self.store = store
+        self.state = state or RunState()
+        self.clients: dict[str, ChatClient] = {}
+        if cfg.teacher == "endpoints":
+            gen = cfg.generation
+            self.clients["mllm"] = ChatClient(
+                cfg.mllm, default_params={"max_tokens": gen.mllm_max_tokens, "temperature": gen.mllm_temperature}
+            )
+            self.clients["reasoner"] = ChatClient(
+                cfg.reasoner, default_params={"max_tokens": gen.reasoner_max_tokens, "temperature": gen.reasoner_temperature}
+            )
+        self.prompts = {name: load_prompt(name, getattr(cfg.prompts, name)) for name in ("pseudo_cot", "description", "reasoner")}
+
+    async def aclose(self) -> None:
+        for c in self.clients.values():
+            await c.aclose()
+
+    # ------------------------------------------------------------------ one call, store first
+
+    async def call(self, rec: Record, stage: str, attempt: int, messages: list[dict[str, Any]]) -> StoredCall:
+        """The stored result of (record, stage, attempt), calling the endpoint only if it is not stored."""
+        counters = self.state.stages[stage]
+        hit = self.store.get(rec.id, stage, attempt)
+        if hit is not None and (hit.ok or not self.cfg.retry_failed):
+            counters.cached += 1
+            self._count_tokens(counters, hit)
+            return hit
+        client = self.clients["reasoner" if stage == "reasoning" else "mllm"]
+        counters.in_flight += 1
+        try:
+            result = await client.chat(messages, key=f"{rec.id}/{stage}/{attempt}")
+        except EndpointError as e:
+            self.store.put_failed(rec.id, stage, attempt, str(e))
+        else:
+            self.store.put_ok(rec.id, stage, attempt, result.to_dict())
+        finally:
+            counters.in_flight -= 1
+        counters.new_calls += 1
+        stored = self.store.get(rec.id, stage, attempt)
+        assert stored is not None
+        self._count_tokens(counters, stored)
+        return stored
+
+    @staticmethod
+    def _count_tokens(counters: StageCounters, call: StoredCall) -> None:
+        if call.ok and call.payload:
+            counters.prompt_tokens += int(call.payload.get("prompt_tokens") or 0)
+            counters.completion_tokens += int(call.payload.get("completion_tokens") or 0)
+
+    async def text_stage(self, rec: Record, stage: str, messages: list[dict[str, Any]]) -> tuple[str | None, Verdict | None]:
+        """Stages 1-2: the answer text (reasoning stripped), or a rejection."""
+        counters = self.state.stages[stage]
+        for attempt in range(self.cfg.generation.stage_attempts):
+            call = await self.call(rec, stage, attempt, messages)
+            if not call.ok:
+                counters.failed += 1
+                return None, reject("failed_call", call.error or "")
+            assert call.payload is not None
+            _, text = split_reasoning(call.payload.get("content"), None)
+            if text.strip():
+                counters.done += 1
+                return text.strip(), None
+        counters.failed += 1
+        return None, reject("empty_response", f"{stage}: {self.cfg.generation.stage_attempts} empty answer(s)")
+
+    # ------------------------------------------------------------------ one record
+
+    async def run_record(self, index: int, rec: Record) -> Outcome:
+        if self.cfg.teacher == "template":
+            return self._judge(index, rec, template_cot(rec, seed=self.cfg.template.seed, flaw_rate=self.cfg.template.flaw_rate))
+        choices = format_choices(rec.choices)
+        answer = f"({rec.answer_letter}) {rec.answer}" if rec.choices else rec.answer
+        images = [image_data_url(p) for p in self.data.image_paths(rec)]
+        prompt1 = self.prompts["pseudo_cot"].render(question=rec.question, choices=choices, answer=answer)
+        pseudo, bad = await self.text_stage(rec, "pseudo_cot", [user_message(prompt1, images)])
+        if bad:
+            return self._rejected(index, rec, bad, "pseudo_cot")
+        prompt2 = self.prompts["description"].render(question=rec.question, choices=choices, pseudo_cot=pseudo or "")
+        description, bad = await self.text_stage(rec, "description", [user_message(prompt2, images)])
+        if bad:
+            return self._rejected(index, rec, bad, "description")
+        del images
+        hint = f"\nHint: the correct answer is {answer}." if self.cfg.generation.answer_hint else ""
+        fmt = " (the letter of the correct option)" if rec.choices else ""
+        prompt3 = self.prompts["reasoner"].render(
+            question=rec.question, choices=choices, description=description or "", hint=hint, answer_format=fmt
+        )
+        return await self.reasoning_stage(index, rec, [user_message(prompt3)])
+
+    async def reasoning_stage(self, index: int, rec: Record, messages: list[dict[str, Any]]) -> Outcome:
+        gen = self.cfg.generation
+        counters = self.state.stages["reasoning"]
+        empties = samples = attempt = 0
+        verdict: Verdict | None = None
+        while True:
+            call = await self.call(rec, "reasoning", attempt, messages)
+            attempt += 1
+            if not call.ok:
+                counters.failed += 1
+                return self._rejected(index, rec, reject("failed_call", call.error or ""), "reasoning")
+            p = call.payload or {}
+            if not (p.get("content") or "").strip() and not (p.get("reasoning") or "").strip():
+                empties += 1
+                if empties >= gen.stage_attempts:
+                    counters.failed += 1
+                    return self._rejected(index, rec, verdict or reject("empty_response", "reasoning: empty answer(s)"), "reasoning")
+                continue
+            counters.done += 1
+            cand = Candidate.from_response(p.get("content"), p.get("reasoning"), p.get("finish_reason"))
+            outcome = self._judge(index, rec, cand)
+            samples += 1
+            if outcome.kept or samples >= gen.reasoner_samples:
+                return outcome
+
+    def _judge(self, index: int, rec: Record, cand: Candidate | None) -> Outcome:
+        counters = self.state.stages["filters"]
+        verdict = reject("no_solution") if cand is None else check(cand, rec, self.cfg.filters)
+        if verdict.ok:
+            counters.done += 1
+            return Outcome(index, rec, True, reasoning=verdict.reasoning, answer=verdict.answer)
+        counters.failed += 1
+        return self._rejected(index, rec, verdict, "filters")
+
+    @staticmethod
+    def _rejected(index: int, rec: Record, verdict: Verdict, stage: str) -> Outcome:
+        return Outcome(index, rec, False, reason=verdict.reason, stage=stage, detail=verdict.detail)
+
+    # ------------------------------------------------------------------ all records
+
+    async def run(self, records: list[Record]) -> list[Outcome]:
+        """Process ``records`` (bounded in-flight), returning outcomes in input order."""
+        for s in self.state.stages.values():
+            s.total = len(records)
+        width = 4 * sum(c.config.concurrency for c in self.clients.values()) or 64
+        slots = asyncio.Semaphore(width)
+        outcomes: list[Outcome | None] = [None] * len(records)
+
+        async def one(i: int, rec: Record) -> None:
+            try:
+                outcomes[i] = await self.run_record(i, rec)
+            finally:
+                slots.release()
+
+        tasks = set()
+        try:
+            for i, rec in enumerate(records):
+                await slots.acquire()
+                t = asyncio.create_task(one(i, rec))
+                tasks.add(t)
+                t.add_done_callback(tasks.discard)
+                if self.cfg.teacher == "template" and i % 256 == 255:
+                    await asyncio.sleep(0)  # let the progress display breathe
+            while tasks:
+                await asyncio.gather(*list(tasks))
+        finally:
+            for t in tasks:
+                t.cancel()
+            await self.aclose()
+        return [o for o in outcomes if o is not None]
+
+
+# ----------------------------------------------------------------------------- entry points
+
+
+def load_input(cfg: BridgeConfig) -> tuple[LoadResult, list[Record]]:
+    data = read_records(cfg.input)
+    records = data.records[: cfg.limit] if cfg.limit is not None else data.records
+    return data, records
+
+
+def run_bridge(cfg: BridgeConfig, *, progress: Any = None) -> dict[str, Any]:
+    """Run the whole bridge for ``cfg`` (resuming from RUN_DIR's store) and write the outputs.
+
+    Returns the stats written to ``stats.json``. ``progress`` is an optional callable
+    ``(RunState) -> context manager`` for a live display (the CLI passes a rich one).
+    """
+    from visionr1.bridge.export import write_outputs
+
+    cfg.check_runnable()
+    assert cfg.out is not None
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    data, records = load_input(cfg)
+    store = ResponseStore(out / STORE_NAME, sync=cfg.store_sync)
+    _check_same_teacher(store, cfg)
+    state = RunState(teacher=cfg.teacher)
+    t0 = time.perf_counter()
+    try:
+        bridge = Bridge(cfg, data, store, state)
+
+        async def main() -> list[Outcome]:
+            if progress is None:
+                return await bridge.run(records)
+            with progress(state):
+                return await bridge.run(records)
+
+        outcomes = asyncio.run(main())
+        stats = write_outputs(cfg, data, outcomes, state)
+    finally:
+        store.close()
+    elapsed = time.perf_counter() - t0
+    _append_run_log(out, cfg, state, len(records), elapsed)
+    return stats
+
+
+def _check_same_teacher(store: ResponseStore, cfg: BridgeConfig) -> None:
+    sig = {"teacher": cfg.teacher, "mllm": cfg.mllm.model, "reasoner": cfg.reasoner.model}
+    if cfg.teacher == "template":
+        sig = {"teacher": "template"}
+    old = store.get_meta("signature")
+    if old is None:
+        store.set_meta("signature", sig)
+    elif old != sig:
+        raise ConfigError(
+            f"{store.path} holds responses from {old}, not {sig}: use a new --out folder for another teacher or model"
+        )
+
+
+def _append_run_log(out: Path, cfg: BridgeConfig, state: RunState, n: int, elapsed: float) -> None:
+    """One line per invocation in RUN_DIR/runs.jsonl: what this run called (vs replayed) and how fast."""
+    entry = {
+        "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "records": n,
+        "seconds": round(elapsed, 3),
+        "items_per_s": round(n / elapsed, 2) if elapsed > 0 else None,
+        "teacher": cfg.teacher,
+        "new_calls": {s: state.stages[s].new_calls for s in STAGES},
+        "replayed_calls": {s: state.stages[s].cached for s in STAGES},
+    }
+    with open(out / "runs.jsonl", "a", encoding="utf-8") as f:
+        f.write(json.dumps(entry) + "\n")
