@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import gc
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -154,4 +155,6 @@ def run_grpo(cfg: GRPORunConfig) -> dict[str, Any]:
     if main:
         processor.save_pretrained(str(final))
     summary.update(global_step=trainer.state.global_step, final=str(final), world_size=trainer.accelerator.num_processes)
+    if main:
+        (run_dir / "summary.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
     return summary

@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +83,9 @@ def run_sft(cfg: SFTRunConfig) -> dict[str, Any]:
     trainer.save_model(str(final))
     if is_main_process():
         processor.save_pretrained(str(final))
-    return {"run_dir": str(run_dir), "resumed_from": str(ckpt) if ckpt else None, "start_step": start,
-            "global_step": trainer.state.global_step, "train_loss": result.training_loss, "final": str(final),
-            "examples": len(dataset)}
+    summary = {"run_dir": str(run_dir), "resumed_from": str(ckpt) if ckpt else None, "start_step": start,
+               "global_step": trainer.state.global_step, "train_loss": result.training_loss, "final": str(final),
+               "examples": len(dataset), "world_size": trainer.accelerator.num_processes}
+    if is_main_process():
+        (run_dir / "summary.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
+    return summary
