@@ -176,3 +176,14 @@ def test_saved_hf_dataset_layout(tmp_path):
 def test_evalitem_defaults():
     it = EvalItem(id="x", query="q", images=[], gold="1")
     assert it.choices is None and it.meta == {}
+
+
+def test_split_files_are_picked_by_exact_name(tmp_path):
+    """MathVerse ships testmini.parquet beside testmini_text_only.parquet: --split testmini takes only the first."""
+    import shutil
+
+    src = FIXTURES / "mathverse" / "data" / "testmini-00000-of-00001.parquet"
+    shutil.copy(src, tmp_path / "testmini.parquet")
+    shutil.copy(src, tmp_path / "testmini_text_only.parquet")
+    assert len(get_benchmark("mathverse").load(tmp_path)) == 5
+    assert len(get_benchmark("mathverse").load(tmp_path, split="testmini_text_only")) == 5

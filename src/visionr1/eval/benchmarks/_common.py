@@ -97,17 +97,21 @@ def is_multiple_choice(item: EvalItem) -> bool:
 # ----------------------------------------------------------------------------- tables
 
 
-def _split_matches(name: str, split: str) -> bool:
+def _split_matches(name: str, split: str, exact: bool = False) -> bool:
     stem = name.split(".")[0]
-    return stem == split or stem.startswith(f"{split}-") or stem.startswith(f"{split}_")
+    if stem == split or stem.startswith(f"{split}-"):
+        return True
+    return not exact and stem.startswith(f"{split}_")
 
 
 def _parquet_files(folder: Path, split: str | None) -> list[Path]:
     files = sorted(p for p in folder.rglob("*.parquet") if not any(part.startswith(".") for part in p.parts))
-    if split:
-        chosen = [p for p in files if _split_matches(p.name, split) or p.parent.name == split]
-        if chosen:
-            return chosen
+    if split:  # exact names first: "testmini" must not pick up "testmini_text_only"
+        for match in (lambda p: _split_matches(p.name, split, exact=True) or p.parent.name == split,
+                      lambda p: _split_matches(p.name, split)):
+            chosen = [p for p in files if match(p)]
+            if chosen:
+                return chosen
     return files
 
 
