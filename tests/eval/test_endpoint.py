@@ -110,3 +110,19 @@ def test_kill_and_resume_matches_uninterrupted_run(tmp_path):
             assert not (later & finished), f"finished calls requested again: {later & finished}"
         for name in ("generations.jsonl", "results_mathvista.json", "verdicts.jsonl", "scores.json", "report.md"):
             assert (out / name).read_text() == (ref / name).read_text(), name
+
+
+@pytest.mark.parametrize("name", ["mathverse", "dynamath"])
+def test_llm_judge_extraction_is_counted(name, tmp_path):
+    """With --judge-endpoint the extraction step asks the LLM; its calls are counted in scores.json."""
+    def judge(req):
+        return Reply(content="N/A" if name == "dynamath" else "D")
+
+    with OpenAIServer(respond) as model, OpenAIServer(judge) as judge_server:
+        scores = run_eval(EvalConfig(benchmark=name, data=LAYOUTS[name][0], out=tmp_path / "run", endpoint=model.url,
+                                     model_name="m", judge_endpoint=judge_server.url, judge_model="judge",
+                                     progress=False))
+        asked = len(judge_server.log)
+    assert scores["judge"]["used"] and scores["judge"]["calls"] == asked > 0
+    if name == "mathverse":  # the judge's "D" is the gold letter for every version
+        assert scores["headline"]["accuracy"] == 100.0
