@@ -21,11 +21,12 @@ def load_processor(model: ModelSettings):
         size = dict(ip.size) if getattr(ip, "size", None) else {}
         if model.min_pixels:
             size["shortest_edge"] = model.min_pixels
-            ip.min_pixels = model.min_pixels
         if model.max_pixels:
             size["longest_edge"] = model.max_pixels
-            ip.max_pixels = model.max_pixels
         ip.size = size
+        for name in ("min_pixels", "max_pixels"):  # stale copies would be passed as deprecated call kwargs
+            if getattr(ip, name, None) is not None:
+                setattr(ip, name, None)
     return processor
 
 

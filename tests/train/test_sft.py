@@ -1,0 +1,116 @@
+"""Cold-start SFT on the tiny model: data readers, assistant-only loss, pixel budget, loss falls, resume, LoRA."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from visionr1.config import from_dict
+from visionr1.train.config import ModelSettings, SFTDataSettings, SFTRunConfig
+from visionr1.train.metrics import read_metrics
+
+
+def _cfg(run_dir, model, data, **trainer):
+    return from_dict(SFTRunConfig, {
+        "run_dir": str(run_dir), "model": {"path": str(model), "max_pixels": 112 * 112}, "data": {"path": str(data)},
+        "trainer": {"use_cpu": True, "bf16": False, "per_device_train_batch_size": 4, "learning_rate": 3e-3,
+                    "max_steps": 8, "save_steps": 4, "seed": 0, **trainer}})
+
+
+def test_cold_jsonl_and_sharegpt_give_the_same_rows(cold_path, tmp_path):
+    from visionr1.data import Conversation, write_sharegpt
+    from visionr1.train.data import build_sft_dataset
+
+    cold = build_sft_dataset(SFTDataSettings(path=str(cold_path)))
+    assert len(cold) == 8 and set(cold.column_names) == {"id", "messages", "images"}
+    user, reply = cold[0]["messages"]
+    assert [p["type"] for p in user["content"]] == ["image", "text"] and reply["role"] == "assistant"
+    assert cold[0]["images"][0].size == (56, 84)  # decoded lazily from an absolute path
+
+    rows = [json.loads(line) for line in cold_path.read_text().splitlines()]
+    convs = [Conversation(id=r["id"], images=r["images"], messages=[
+        {"role": m["role"], "content": m["content"][-1]["text"]} for m in r["messages"]]) for r in rows]
+    write_sharegpt(cold_path.parent / "cold.sharegpt.json", convs)
+    sg = build_sft_dataset(SFTDataSettings(path=str(cold_path.parent / "cold.sharegpt.json")))
+    assert sg[3]["messages"] == cold[3]["messages"] and len(sg) == len(cold)
+
+
+def test_bad_examples_are_all_reported_before_training(tmp_path):
+    from visionr1.errors import DataError
+    from visionr1.train.data import build_sft_dataset
+
+    bad = [{"id": "a", "messages": [{"role": "user", "content": "hi"}]},
+           {"id": "b", "images": ["missing.png"], "messages": [{"role": "user", "content": "<image>q"},
+                                                             {"role": "assistant", "content": "x"}]}]
+    (tmp_path / "c.jsonl").write_text("".join(json.dumps(x) + "\n" for x in bad))
+    with pytest.raises(DataError, match=r"(?s)2 bad item.*a.*no assistant turn.*b.*not found"):
+        build_sft_dataset(SFTDataSettings(path=str(tmp_path / "c.jsonl")))
+
+
+def test_pixel_budget_reaches_the_processor(tiny_model_dir):
+    from PIL import Image
+
+    from visionr1.train.common import load_processor
+
+    img = Image.new("RGB", (224, 224))
+    for max_pixels, grid in [(224 * 224, (1, 16, 16)), (112 * 112, (1, 8, 8))]:
+        proc = load_processor(ModelSettings(path=str(tiny_model_dir), max_pixels=max_pixels))
+        out = proc(text=["<|vision_start|><|image_pad|><|vision_end|>"], images=[img], return_tensors="pt")
+        assert tuple(out["image_grid_thw"][0].tolist()) == grid
+
+
+def test_loss_is_on_assistant_tokens_only(tiny_model_dir, cold_path, tmp_path):
+    from visionr1.train.common import load_processor
+    from visionr1.train.data import build_sft_dataset
+    from visionr1.train.sft import VisionR1SFTTrainer, sft_args
+
+    cfg = _cfg(tmp_path / "run", tiny_model_dir, cold_path)
+    proc = load_processor(cfg.model)
+    trainer = VisionR1SFTTrainer(model=cfg.model.path, args=sft_args(cfg), processing_class=proc,
+                                 train_dataset=build_sft_dataset(cfg.data))
+    batch = trainer.data_collator([build_sft_dataset(cfg.data)[0]])
+    ids, labels = batch["input_ids"][0], batch["labels"][0]
+    learned = proc.tokenizer.decode(ids[labels != -100])
+    assert learned.startswith("<think>") and "</answer>" in learned and "<|im_end|>" in learned
+    assert "What colour" not in learned and "<|image_pad|>" not in learned
+
+
+@pytest.mark.slow
+def test_sft_loss_falls_and_a_rerun_resumes_from_the_checkpoint(tiny_model_dir, cold_path, tmp_path):
+    from safetensors.torch import load_file
+
+    from visionr1.train.sft import run_sft
+
+    run = tmp_path / "run"
+    first = run_sft(_cfg(run, tiny_model_dir, cold_path))
+    losses = [r["loss"] for r in read_metrics(run)]
+    assert len(losses) == 8 and sum(losses[-3:]) / 3 < 0.8 * sum(losses[:3]) / 3
+    assert first["global_step"] == 8 and (run / "final" / "model.safetensors").is_file()
+
+    # a longer run in the same folder resumes at step 8 with the trained weights and optimizer
+    second = run_sft(_cfg(run, tiny_model_dir, cold_path, max_steps=10))
+    assert second["resumed_from"].endswith("checkpoint-8") and second["global_step"] == 10
+    rows = read_metrics(run)
+    assert [r["global_step"] for r in rows] == list(range(1, 11))
+    assert rows[8]["loss"] < losses[0] * 0.8  # it did not restart from the random weights
+    opt = torch.load(run / "checkpoint-10" / "optimizer.pt", map_location="cpu", weights_only=False)
+    assert {int(s["step"]) for s in opt["state"].values()} == {10}
+    base = load_file(Path(tiny_model_dir) / "model.safetensors")
+    final = load_file(run / "final" / "model.safetensors")
+    k = next(k for k in final if "embed_tokens" in k)
+    assert not torch.equal(final[k], base[k])
+
+
+@pytest.mark.slow
+def test_lora_sft_trains_an_adapter(tiny_model_dir, cold_path, tmp_path):
+    from visionr1.train.sft import run_sft
+
+    cfg = _cfg(tmp_path / "run", tiny_model_dir, cold_path, max_steps=4)
+    cfg.model.lora.enabled = True
+    summary = run_sft(cfg)
+    final = Path(summary["final"])
+    assert (final / "adapter_model.safetensors").is_file() and not (final / "model.safetensors").exists()
+    assert len(read_metrics(tmp_path / "run")) == 4
