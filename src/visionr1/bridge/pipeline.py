@@ -93,10 +93,10 @@ class Bridge:
         if cfg.teacher == "endpoints":
             gen = cfg.generation
             self.clients["mllm"] = ChatClient(
-                cfg.mllm, default_params={"max_tokens": gen.mllm_max_tokens, "temperature": gen.mllm_temperature}
+                cfg.mllm, backoff_base=cfg.retry_backoff, default_params={"max_tokens": gen.mllm_max_tokens, "temperature": gen.mllm_temperature}
             )
             self.clients["reasoner"] = ChatClient(
-                cfg.reasoner, default_params={"max_tokens": gen.reasoner_max_tokens, "temperature": gen.reasoner_temperature}
+                cfg.reasoner, backoff_base=cfg.retry_backoff, default_params={"max_tokens": gen.reasoner_max_tokens, "temperature": gen.reasoner_temperature}
             )
         self.prompts = {name: load_prompt(name, getattr(cfg.prompts, name)) for name in ("pseudo_cot", "description", "reasoner")}
 

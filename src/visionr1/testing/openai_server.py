@@ -44,6 +44,7 @@ import importlib.util
 import json
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -450,6 +451,8 @@ def _error_body(message: str, kind: str) -> bytes:
 def _as_reply(value: Reply | str | dict[str, Any]) -> Reply:
     if isinstance(value, Reply):
         return value
+    if type(value).__name__ == "Reply" and hasattr(value, "__dataclass_fields__"):  # Reply from a re-imported module
+        return Reply(**{k: getattr(value, k) for k in Reply.__dataclass_fields__})
     if isinstance(value, str):
         return Reply(content=value)
     if isinstance(value, dict):
@@ -490,6 +493,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--faults", default=None, help="FaultPlan as JSON, e.g. '{\"rate_limit\": 0.1}'.")
     p.add_argument("--responder", default=None, help="module:function or file.py:function (default: echo).")
     args = p.parse_args(argv)
+    # run as __main__: let responders that import this module get these very classes
+    sys.modules.setdefault("visionr1.testing.openai_server", sys.modules[__name__])
     responder = load_responder(args.responder) if args.responder else None
     faults = FaultPlan.from_dict(json.loads(args.faults)) if args.faults else None
     server = OpenAIServer(responder, latency=args.latency, faults=faults, log_path=args.log, port=args.port)

@@ -1,0 +1,92 @@
+"""SIGKILL the bridge at several points, rerun it, and compare with an uninterrupted run.
+
+The bridge and the server run as subprocesses. Kill points are read from the server's request log
+(after k answered requests). Afterwards: the outputs equal the uninterrupted run's byte for byte,
+and the request log shows no (record, stage, attempt) requested after its response was stored.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from visionr1.endpoints.store import ResponseStore
+
+FAKE_MODELS = Path(__file__).resolve().parent / "fake_models.py"
+
+OUTPUTS = ("cold.sharegpt.json", "cold.jsonl", "rejected.jsonl", "stats.json", "stats.md")
+FAULTS = {"rate_limit": 0.08, "server_error": 0.05, "malformed": 0.03, "hang": 0.02, "empty": 0.04,
+          "retry_after": 0.02, "hang_seconds": 5.0, "always_fail": ["-00007/reasoning"]}
+
+
+def _start_server(tmp: Path, name: str) -> tuple[subprocess.Popen, str, Path]:
+    port_file, log = tmp / f"{name}.port", tmp / f"{name}.log.jsonl"
+    p = subprocess.Popen([sys.executable, "-m", "visionr1.testing.openai_server", "--port-file", str(port_file),
+                          "--log", str(log), "--latency", "0.01", "--faults", json.dumps(FAULTS),
+                          "--responder", f"{FAKE_MODELS}:respond"], stdout=subprocess.DEVNULL)
+    for _ in range(400):
+        if port_file.exists():
+            return p, f"http://127.0.0.1:{port_file.read_text()}/v1", log
+        time.sleep(0.025)
+    p.kill()
+    raise RuntimeError("server did not start")
+
+
+def _bridge_cmd(url: str, data: Path, out: Path) -> list[str]:
+    return [sys.executable, "-m", "visionr1", "bridge", "--input", str(data), "--out", str(out),
+            "--mllm-url", url, "--mllm-model", "fake", "--reasoner-url", url, "--reasoner-model", "fake",
+            "--concurrency", "4", "--no-progress", "retry_backoff=0.01", "mllm.timeout=0.4", "reasoner.timeout=0.4"]
+
+
+def _answered(log: Path) -> int:
+    if not log.exists():
+        return 0
+    return sum(1 for line in log.read_text().splitlines() if line.endswith("}") and '"status": 200' in line)
+
+
+@pytest.mark.slow
+def test_sigkill_at_several_points_then_resume_equals_uninterrupted(tmp_path, synth_dir):
+    server, url, log = _start_server(tmp_path, "s")
+    try:
+        ref = tmp_path / "ref"
+        subprocess.run(_bridge_cmd(url, synth_dir, ref), check=True, capture_output=True, timeout=120)
+        ref_lines = _answered(log)
+
+        run = tmp_path / "run"
+        kills = 0
+        for k in (15, 50, 95):  # answered requests of this run before the kill
+            p = subprocess.Popen(_bridge_cmd(url, synth_dir, run), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            deadline = time.time() + 60
+            while _answered(log) - ref_lines < k and p.poll() is None and time.time() < deadline:
+                time.sleep(0.005)
+            if p.poll() is None:
+                os.kill(p.pid, signal.SIGKILL)
+                kills += 1
+            p.wait()
+        assert kills >= 2
+        done = subprocess.run(_bridge_cmd(url, synth_dir, run), capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+    finally:
+        server.terminate()
+        server.wait(10)
+
+    for name in OUTPUTS:
+        assert (run / name).read_bytes() == (ref / name).read_bytes(), name
+
+    # No finished call was requested again: every request for a key came before that key was stored.
+    entries = [json.loads(line) for line in log.read_text().splitlines()[ref_lines:] if line.strip()]
+    with ResponseStore(run / "calls.sqlite") as store:
+        stored = {f"{c.rid}/{c.stage}/{c.attempt}": c.stored_at for c in store.all_calls() if c.ok}
+    run_entries = [e for e in entries if e["received"] > 0]
+    assert run_entries
+    late = [e for e in run_entries if e["key"] in stored and e["received"] > stored[e["key"]]]
+    assert not late, late[:3]
+    runs = [json.loads(x) for x in (run / "runs.jsonl").read_text().splitlines()]
+    assert len(runs) == 1  # only the completed invocation logs a line

@@ -1,0 +1,203 @@
+"""The bridge end to end with the real openai client against the faulty local server."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from visionr1.bridge.config import BridgeConfig
+from visionr1.bridge.estimate import estimate
+from visionr1.bridge.filters import REASONS
+from visionr1.bridge.pipeline import run_bridge
+from visionr1.config import EndpointConfig, from_dict
+from visionr1.data.io import read_records, read_sharegpt
+from visionr1.errors import ConfigError
+from visionr1.grading import grade, parse_r1
+from visionr1.testing import FaultPlan, OpenAIServer
+
+OUTPUTS = ("cold.sharegpt.json", "cold.jsonl", "rejected.jsonl", "stats.json", "stats.md")
+FAULTS = FaultPlan(rate_limit=0.08, server_error=0.05, hang=0.02, malformed=0.03, empty=0.04, retry_after=0.02,
+                   hang_seconds=5.0, always_fail=("-00005/description",))
+
+
+def make_cfg(url: str, synth_dir: Path, out: Path, **kw) -> BridgeConfig:
+    ep = {"base_url": url, "model": "fake", "timeout": 0.4, "max_retries": 3, "concurrency": 8}
+    return BridgeConfig(input=synth_dir, out=out, mllm=EndpointConfig(**ep), reasoner=EndpointConfig(**ep),
+                        retry_backoff=0.01, progress=False, **kw)
+
+
+def read_outputs(out: Path) -> dict[str, bytes]:
+    return {name: (out / name).read_bytes() for name in OUTPUTS}
+
+
+@pytest.fixture(scope="module")
+def faulty_run(tmp_path_factory, synth_dir, fake_models):
+    out = tmp_path_factory.mktemp("run")
+    with OpenAIServer(fake_models.respond, faults=FAULTS) as server:
+        cfg = make_cfg(server.url, synth_dir, out)
+        stats = run_bridge(cfg)
+        first = read_outputs(out)
+        n_first = len(server.log)
+        log_first = list(server.log)
+        stats2 = run_bridge(cfg)
+        rerun_keys = [e.key for e in server.log[n_first:]]
+    return {"out": out, "stats": stats, "stats2": stats2, "first": first, "log": log_first, "rerun_keys": rerun_keys}
+
+
+def test_every_record_is_kept_or_rejected_with_a_reason(faulty_run, synth_dir):
+    ids = [r.id for r in read_records(synth_dir).records]
+    out = faulty_run["out"]
+    kept = [json.loads(line)["id"] for line in (out / "cold.jsonl").read_text().splitlines()]
+    rejected = [json.loads(line) for line in (out / "rejected.jsonl").read_text().splitlines()]
+    assert sorted(kept + [r["id"] for r in rejected]) == sorted(ids)
+    assert all(r["reason"] in REASONS for r in rejected)
+    stats = faulty_run["stats"]
+    assert stats["kept"] == len(kept) and stats["rejected"] == len(rejected) and stats["records"] == len(ids)
+    # the fault plan and the fake reasoner produce these, at least
+    assert {"failed_call", "wrong_answer", "missing_reasoning"} <= set(stats["rejected_by_reason"])
+    assert stats["kept"] >= len(ids) // 2
+
+
+def test_faults_were_injected_and_survived(faulty_run):
+    faults = {e.fault for e in faulty_run["log"]}
+    assert {"rate_limit", "server_error", "malformed", "hang", "empty", "always_fail"} <= faults
+
+
+def test_rerun_replays_everything_and_writes_identical_outputs(faulty_run):
+    assert read_outputs(faulty_run["out"]) == faulty_run["first"]
+    # only the permanently failing call is asked again (retry_failed), nothing that finished
+    assert faulty_run["rerun_keys"] and all("-00005/description" in k for k in faulty_run["rerun_keys"])
+    runs = [json.loads(x) for x in (faulty_run["out"] / "runs.jsonl").read_text().splitlines()]
+    assert runs[-1]["new_calls"] == {"pseudo_cot": 0, "description": 1, "reasoning": 0}
+
+
+def test_kept_items_are_valid_r1_sft_data(faulty_run, synth_dir):
+    out = faulty_run["out"]
+    recs = {r.id: r for r in read_records(synth_dir).records}
+    for line in (out / "cold.jsonl").read_text().splitlines():
+        item = json.loads(line)
+        user, assistant = item["messages"]
+        assert user["role"] == "user" and assistant["role"] == "assistant"
+        assert [p["type"] for p in user["content"]] == ["image"] * len(item["images"]) + ["text"]
+        text = assistant["content"][0]["text"]
+        parsed = parse_r1(text)
+        assert parsed.ok, parsed.reason
+        rec = recs[item["id"]]
+        assert grade(text, rec.answer, choices=rec.choices, answer_type=rec.answer_type, precision=rec.precision).correct
+        if rec.choices:
+            assert parsed.answer == rec.answer_letter
+            assert "(A) " in user["content"][-1]["text"]
+        assert "descri" not in parsed.think.lower()
+        for p in item["images"]:
+            assert (out / p).is_file() and not Path(p).is_absolute()
+    convs, errors = read_sharegpt(out / "cold.sharegpt.json")
+    assert not errors and len(convs) == faulty_run["stats"]["kept"]
+    assert convs[0].messages[0]["content"].startswith("<image>")
+
+
+def test_stats_report_tokens_lengths_and_reflective_words(faulty_run):
+    stats = json.loads((faulty_run["out"] / "stats.json").read_text())
+    assert all(stats["tokens"][s]["prompt"] > 0 and stats["tokens"][s]["completion"] > 0
+               for s in ("pseudo_cot", "description", "reasoning"))
+    assert stats["reasoning_length_words"]["p50"] > 0
+    assert stats["reflective_words"]["total"]["Wait"] >= stats["kept"]
+    md = (faulty_run["out"] / "stats.md").read_text()
+    assert "Table 2" in md and "| Wait |" in md
+
+
+def test_answer_hint_is_off_by_default(tmp_path, synth_dir, fake_models):
+    prompts = []
+
+    def responder(req):
+        if req.key.endswith("/reasoning/0"):
+            prompts.append(req.text())
+        return fake_models.respond(req)
+
+    with OpenAIServer(responder) as server:
+        run_bridge(make_cfg(server.url, synth_dir, tmp_path, limit=3))
+    assert len(prompts) == 3 and not any("Hint" in p for p in prompts)
+    assert all("decisive value" in p for p in prompts)  # the description reached the reasoner
+
+
+def test_prompt_override_and_prices(tmp_path, synth_dir, fake_models):
+    user = tmp_path / "user.txt"
+    user.write_text("Q: $question\n$choices\nAnswer in <think></think><answer></answer>.")
+    with OpenAIServer(fake_models.respond) as server:
+        cfg = make_cfg(server.url, synth_dir, tmp_path / "run", limit=4)
+        cfg.prompts.user = user
+        cfg.prices.reasoner_output = 2.0
+        stats = run_bridge(cfg)
+    first = json.loads((tmp_path / "run" / "cold.jsonl").read_text().splitlines()[0])
+    assert first["messages"][0]["content"][-1]["text"].startswith("Q: ")
+    assert stats["tokens"]["total"]["cost_usd"] > 0
+
+
+def test_bad_template_placeholder_is_a_config_error(tmp_path, synth_dir):
+    bad = tmp_path / "r.txt"
+    bad.write_text("$description $answer")
+    cfg = make_cfg("http://127.0.0.1:9/v1", synth_dir, tmp_path / "run")
+    cfg.prompts.reasoner = bad
+    with pytest.raises(ConfigError, match="answer"):
+        run_bridge(cfg)
+
+
+def test_dry_run_counts_only_calls_not_yet_stored(faulty_run, synth_dir, tmp_path):
+    cfg = make_cfg("http://127.0.0.1:9/v1", synth_dir, tmp_path / "fresh")
+    est = estimate(cfg)
+    n = len(read_records(synth_dir).records)
+    assert all(est["stages"][s]["calls"] == n for s in ("pseudo_cot", "description", "reasoning"))
+    assert est["stages"]["pseudo_cot"]["prompt_tokens"] > n * 64  # images count
+    cfg.out = faulty_run["out"]
+    est = estimate(cfg)
+    assert est["stages"]["pseudo_cot"]["calls"] == 0
+
+
+def test_a_different_model_in_the_same_run_dir_is_refused(faulty_run, synth_dir):
+    cfg = make_cfg("http://127.0.0.1:9/v1", synth_dir, faulty_run["out"])
+    cfg.reasoner.model = "another"
+    with pytest.raises(ConfigError, match="new --out"):
+        run_bridge(cfg)
+
+
+def test_cli_template_teacher_and_flags_override_yaml(tmp_path, synth_dir):
+    from visionr1.cli import app
+
+    yaml_cfg = tmp_path / "bridge.yaml"
+    yaml_cfg.write_text("teacher: endpoints\nlimit: 2\ntemplate: {flaw_rate: 0.5}\n")
+    out = tmp_path / "run"
+    res = CliRunner().invoke(app, ["bridge", "--input", str(synth_dir), "--out", str(out), "--teacher", "template",
+                                   "--config", str(yaml_cfg), "--limit", "20", "--no-progress", "template.seed=1"])
+    assert res.exit_code == 0, res.output
+    stats = json.loads((out / "stats.json").read_text())
+    assert stats["teacher"] == "template" and stats["records"] == 20
+    assert stats["rejected"] >= 4  # flaw_rate 0.5 from the YAML
+    assert set(stats["rejected_by_reason"]) <= {"wrong_answer", "truncated"}
+
+
+def test_cli_dry_run_calls_nothing(tmp_path, synth_dir):
+    from visionr1.cli import app
+
+    res = CliRunner().invoke(app, ["bridge", "--input", str(synth_dir), "--out", str(tmp_path / "r"), "--dry-run",
+                                   "--mllm-url", "http://127.0.0.1:9/v1", "--mllm-model", "a",
+                                   "--reasoner-url", "http://127.0.0.1:9/v1", "--reasoner-model", "b",
+                                   "prices.reasoner_output=2.19"])
+    assert res.exit_code == 0, res.output
+    assert "dry run" in res.output and "estimated cost" in res.output
+    assert not (tmp_path / "r" / "calls.sqlite").exists()
+
+
+def test_cli_missing_endpoint_is_a_clear_error(tmp_path, synth_dir):
+    from visionr1.cli import app
+
+    res = CliRunner().invoke(app, ["bridge", "--input", str(synth_dir), "--out", str(tmp_path / "r"), "--no-progress"])
+    assert res.exit_code == 2 and "--mllm-url" in res.output
+
+
+def test_yaml_config_loads():
+    cfg = from_dict(BridgeConfig, {"mllm": {"base_url": "http://x/v1", "model": "m"}, "filters": {"max_reasoning_words": 10}})
+    assert cfg.filters.max_reasoning_words == 10
+    with pytest.raises(ConfigError):
+        from_dict(BridgeConfig, {"teacher": "oracle"})
