@@ -11,11 +11,17 @@ from visionr1.errors import ConfigError
 from visionr1.train.config import ModelSettings
 
 
-def load_processor(model: ModelSettings):
-    """The model's processor with the configured image pixel budget (min/max pixels after resizing)."""
+def load_processor(model: ModelSettings, padding_side: str | None = None):
+    """The model's processor with the configured image pixel budget (min/max pixels after resizing).
+
+    GRPO needs ``padding_side="left"`` (what TRL sets when it loads the processor itself): its prompt ids are
+    left-padded, and a right-padded processor call gives ``mm_token_type_ids`` that no longer line up with
+    them, so Qwen2.5-VL's rope index fails as soon as two prompts of different lengths share a batch.
+    """
     from transformers import AutoProcessor
 
-    processor = AutoProcessor.from_pretrained(model.path)
+    kwargs = {"padding_side": padding_side, "truncation_side": padding_side} if padding_side else {}
+    processor = AutoProcessor.from_pretrained(model.path, **kwargs)
     ip = getattr(processor, "image_processor", None)
     if ip is not None and (model.min_pixels or model.max_pixels):
         size = dict(ip.size) if getattr(ip, "size", None) else {}

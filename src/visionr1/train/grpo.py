@@ -125,7 +125,7 @@ def run_grpo(cfg: GRPORunConfig) -> dict[str, Any]:
         return summary
 
     dataset = build_grpo_dataset(cfg.data)
-    processor = load_processor(cfg.model)
+    processor = load_processor(cfg.model, padding_side="left")
     eos = _eos_ids(cfg, processor)
     samples = SampleWriter(run_dir, cfg.samples.per_stage) if main and cfg.samples.per_stage else None
     trainer = None
