@@ -238,6 +238,7 @@ class ChatClient:
 
         per_lane = -(-self.config.concurrency // self._lanes)
         key = self.config.api_key()
+        ssl_context = _shared_ssl_context()  # loading CA certificates costs ~20 ms a client: do it once
         for _ in range(self._lanes):
             limits = httpx2.Limits(max_connections=per_lane + 2, max_keepalive_connections=per_lane + 2)
             self._clients.append(AsyncOpenAI(
@@ -245,7 +246,7 @@ class ChatClient:
                 api_key=key,
                 max_retries=0,
                 timeout=self.config.timeout,
-                http_client=httpx2.AsyncClient(limits=limits, timeout=self.config.timeout),
+                http_client=httpx2.AsyncClient(limits=limits, timeout=self.config.timeout, verify=ssl_context),
             ))
         self._slots = asyncio.Queue()
         for i in range(self.config.concurrency):
@@ -352,6 +353,18 @@ class ChatClient:
             tries=tries,
             seconds=round(seconds, 4),
         )
+
+
+_SSL_CONTEXT: Any = None
+
+
+def _shared_ssl_context() -> Any:
+    global _SSL_CONTEXT
+    if _SSL_CONTEXT is None:
+        import ssl
+
+        _SSL_CONTEXT = ssl.create_default_context()
+    return _SSL_CONTEXT
 
 
 class _BadResponse(Exception):
