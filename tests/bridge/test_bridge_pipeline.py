@@ -124,7 +124,7 @@ def test_answer_hint_is_off_by_default(tmp_path, synth_dir, fake_models):
 
 def test_prompt_override_and_prices(tmp_path, synth_dir, fake_models):
     user = tmp_path / "user.txt"
-    user.write_text("Q: $question\n$choices\nAnswer in <think></think><answer></answer>.")
+    user.write_text("Q: {question}\n{choices}Answer with {answer_kind} in <think></think><answer></answer>.")
     with OpenAIServer(fake_models.respond) as server:
         cfg = make_cfg(server.url, synth_dir, tmp_path / "run", limit=4)
         cfg.prompts.user = user

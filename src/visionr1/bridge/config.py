@@ -28,7 +28,7 @@ class PromptFiles:
     pseudo_cot: Path | None = field(default=None, metadata={"help": "Stage 1 (MLLM): image + question + answer -> pseudo-CoT."})
     description: Path | None = field(default=None, metadata={"help": "Stage 2 (MLLM): image + question + pseudo-CoT -> description."})
     reasoner: Path | None = field(default=None, metadata={"help": "Stage 3 (reasoner): description + question -> long CoT."})
-    user: Path | None = field(default=None, metadata={"help": "The user turn of the exported SFT data (same as GRPO's prompt)."})
+    user: Path | None = field(default=None, metadata={"help": "User-turn template of the exported SFT data (visionr1.prompting format); None = the shared default GRPO and eval use."})
 
 
 @dataclass

@@ -16,7 +16,7 @@ RUN_DIR after a run::
     calls.sqlite         every endpoint response (the resume store)
     runs.jsonl           one line per invocation (new vs replayed calls, items/s)
 
-The user turn is rendered from ``prompts/user.txt`` (the GRPO prompt). For multiple choice the options
+The user turn is rendered by :func:`visionr1.prompting.render_user_prompt` (the GRPO and eval prompt). For multiple choice the options
 are listed as ``(A) ...`` lines and ``<answer>`` holds the option **letter** (the grader maps letters to
 option text through ``choices``, so GRPO rewards accept either); otherwise ``<answer>`` holds the
 reasoner's final answer, already verified equivalent to the ground truth.
@@ -36,9 +36,9 @@ from typing import Any
 
 from visionr1.bridge.config import BridgeConfig
 from visionr1.bridge.filters import REASONS
-from visionr1.bridge.prompts import format_choices, load_prompt
 from visionr1.data.io import Conversation, LoadResult, atomic_write_text, write_sharegpt
 from visionr1.grading import REFLECTIVE_WORDS, count_reflective_words
+from visionr1.prompting import render_user_prompt
 
 STAGE_ROLE = {"pseudo_cot": "mllm", "description": "mllm", "reasoning": "reasoner"}
 
@@ -84,7 +84,6 @@ def write_outputs(cfg: BridgeConfig, data: LoadResult, outcomes: list[Any], stat
     """Write every RUN_DIR output file from ``outcomes`` (input order); returns the stats."""
     assert cfg.out is not None
     out = Path(cfg.out)
-    user_tpl = load_prompt("user", cfg.prompts.user)
     outcomes = sorted(outcomes, key=lambda o: o.index)
     sharegpt: list[Conversation] = []
     trl_lines: list[str] = []
@@ -104,7 +103,7 @@ def write_outputs(cfg: BridgeConfig, data: LoadResult, outcomes: list[Any], stat
             dst_rel = _image_dest(rel, src, claimed)
             _place_image(src, out / dst_rel, cfg.images)
             images.append(dst_rel)
-        prompt = user_tpl.render(question=rec.question, choices=format_choices(rec.choices))
+        prompt = render_user_prompt(rec.question, rec.choices, cfg.prompts.user)
         reply = assemble(o.reasoning, o.answer)
         sharegpt.append(Conversation(id=rec.id, messages=[{"role": "user", "content": prompt},
                                                           {"role": "assistant", "content": reply}], images=images))

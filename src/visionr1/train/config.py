@@ -105,7 +105,7 @@ class GRPODataSettings:
 
     path: str = field(default="", metadata={"help": "Records file or folder (`visionr1 synth` output, JSONL, parquet, HF dataset)."})
     system_prompt: str | None = field(default=None, metadata={"help": "System message; None keeps the chat template's default (as in SFT)."})
-    user_template: str | None = field(default=None, metadata={"help": "Path to a user-prompt template file; None = the shared default (train/prompts/user.txt)."})
+    user_template: str | None = field(default=None, metadata={"help": "Path to a user-prompt template file; None = the shared default (templates/user.txt)."})
     max_samples: int | None = field(default=None, metadata={"help": "Use only the first N records (smoke runs)."})
 
     def __post_init__(self) -> None:

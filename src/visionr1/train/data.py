@@ -2,7 +2,7 @@
 
 SFT rows are ``{"id", "messages", "images"}`` (conversational, structured content with ``{"type": "image"}``
 blocks where the images go); GRPO rows are ``{"id", "prompt", "images", "answer", "choices"}`` with the
-prompt rendered by :func:`visionr1.train.prompts.render_user_prompt`. Images are stored as absolute
+prompt rendered by :func:`visionr1.prompting.render_user_prompt`. Images are stored as absolute
 paths in an ``Image`` feature, so they are decoded lazily, one batch at a time, never all in memory.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 from visionr1.data.images import open_image, resolve_image_path
 from visionr1.errors import DataError
 from visionr1.train.config import GRPODataSettings, SFTDataSettings
-from visionr1.train.prompts import render_user_prompt
+from visionr1.prompting import render_user_prompt
 
 IMAGE_TOKEN = "<image>"
 

@@ -1,7 +1,7 @@
 """Default prompt templates (``string.Template`` files; ``$name`` placeholders, ``$$`` for a dollar sign).
 
-Files: ``pseudo_cot.txt`` (stage 1), ``description.txt`` (stage 2), ``reasoner.txt`` (stage 3) and
-``user.txt`` (the user turn of the exported SFT data, the same prompt GRPO uses). Copy one, edit it,
+Files: ``pseudo_cot.txt`` (stage 1), ``description.txt`` (stage 2), ``reasoner.txt`` (stage 3). The user
+turn of the exported SFT data is the prompt GRPO and eval use, :mod:`visionr1.prompting`. Copy one, edit it,
 and point ``prompts.<name>`` in the YAML at the copy. Placeholders each template may use:
 
 * all: ``$question``, ``$choices`` (``(A) ...`` lines, empty unless multiple choice);
@@ -24,7 +24,6 @@ PLACEHOLDERS: dict[str, frozenset[str]] = {
     "pseudo_cot": frozenset({"question", "choices", "answer"}),
     "description": frozenset({"question", "choices", "pseudo_cot"}),
     "reasoner": frozenset({"question", "choices", "description", "hint", "answer_format"}),
-    "user": frozenset({"question", "choices"}),
 }
 
 

@@ -30,8 +30,8 @@ from typing import Any
 
 from visionr1.data.images import resolve_image_path
 from visionr1.errors import DataError, ImageError
+from visionr1.prompting import load_template
 
-R1_INSTRUCTION_FILE = Path(__file__).resolve().parents[1] / "prompts" / "r1_instruction.txt"
 PROMPT_MODES = ("official", "r1")
 
 
@@ -56,28 +56,18 @@ class EvalItem:
 
 
 def r1_instruction(multiple_choice: bool = False) -> str:
-    """The instruction ``--prompt r1`` appends: the training prompt's think/answer request.
+    """The instruction ``--prompt r1`` appends: the think/answer request of the shared training prompt.
 
-    Taken from the training template (``visionr1/train/prompts/user.txt``, the text after
-    ``{choices}``) when the training stage is installed, so evaluation asks exactly what training
-    taught; else from ``eval/prompts/r1_instruction.txt``.
+    It is the part of :mod:`visionr1.prompting`'s template after ``{choices}``, so evaluation asks
+    exactly what SFT and GRPO taught.
 
     >>> "<answer></answer>" in r1_instruction()
     True
     """
-    template = None
-    try:
-        from visionr1.train.prompts import load_template
-
-        text = load_template()
-        if "{choices}" in text and "{answer_kind}" in text:
-            template = text.split("{choices}", 1)[1]
-    except Exception:  # noqa: BLE001 - optional: fall back to our own template file
-        template = None
-    if template is None:
-        template = R1_INSTRUCTION_FILE.read_text(encoding="utf-8")
+    text = load_template()
+    tail = text.split("{choices}", 1)[1] if "{choices}" in text else text.replace("{question}", "")
     kind = "the letter of the correct option" if multiple_choice else "the final answer"
-    return template.replace("{answer_kind}", kind).strip()
+    return tail.replace("{answer_kind}", kind).strip()
 
 
 def apply_prompt_mode(query: str, mode: str, multiple_choice: bool = False) -> str:

@@ -1,8 +1,8 @@
-"""The one user prompt shared by SFT data, GRPO and evaluation.
+"""The one user prompt shared by the bridge's SFT data, GRPO and evaluation.
 
 A model is trained (cold-start SFT), reinforced (GRPO) and evaluated on the *same* prompt, so it is defined
-once, as a template file (``prompts/user.txt``), and rendered here. The bridge builds its SFT user turns
-with :func:`render_user_prompt` too. Placeholders: ``{question}``; ``{choices}`` (for multiple choice, a
+once, as a template file (``visionr1/templates/user.txt``), and rendered here. It lives outside the stage
+packages because three stages use it (data flows bridge → sft → grpo → eval; none imports another). Placeholders: ``{question}``; ``{choices}`` (for multiple choice, a
 ``Choices:`` line then one ``(A) text`` line per option, else empty); ``{answer_kind}`` (``the letter of
 the correct option`` for multiple choice, so the model answers with the letter, else ``the final answer``).
 
@@ -22,7 +22,7 @@ from pathlib import Path
 
 from visionr1.errors import ConfigError
 
-DEFAULT_USER_TEMPLATE = Path(__file__).parent / "prompts" / "user.txt"
+DEFAULT_USER_TEMPLATE = Path(__file__).parent / "templates" / "user.txt"
 PLACEHOLDERS = ("question", "choices", "answer_kind")
 
 
