@@ -177,6 +177,14 @@ class SamplesSettings:
 
 
 @dataclass
+class SpeedSettings:
+    """Exact speed-ups for multimodal GRPO (applied by :mod:`visionr1.train.speedups`)."""
+
+    shared_vision: bool = field(default=True, metadata={"help": "Encode each distinct image once per batch (exact)."})
+    shared_prefill: bool = field(default=True, metadata={"help": "Prefill each distinct prompt once in HF generation (exact; not with vLLM)."})
+
+
+@dataclass
 class SFTRunConfig:
     """``visionr1 sft``: cold-start supervised fine-tuning."""
 
@@ -201,6 +209,7 @@ class GRPORunConfig:
     ptst: PTSTSettings = field(default_factory=PTSTSettings, metadata={"help": "PTST stages."})
     trainer: dict[str, Any] = field(default_factory=dict, metadata={"help": "trl.GRPOConfig fields shared by all stages (learning_rate, beta, epsilon, use_vllm, ...)."})
     samples: SamplesSettings = field(default_factory=SamplesSettings, metadata={"help": "Sample completions to keep."})
+    speed: SpeedSettings = field(default_factory=SpeedSettings, metadata={"help": "Exact speed-ups: shared vision encoding, shared prefill."})
     resume: bool = field(default=True, metadata={"help": "Continue from the newest checkpoint in run_dir (right stage, right step)."})
 
     def __post_init__(self) -> None:

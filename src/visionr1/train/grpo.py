@@ -36,6 +36,7 @@ from visionr1.train.common import (
 from visionr1.train.config import GRPORunConfig, PTSTStage, resolved_yaml
 from visionr1.train.metrics import METRICS_FILE, SAMPLES_FILE, MetricsCallback, SampleWriter, TruncationAwareReward
 from visionr1.train.ptst import StageEndCallback, check_plan_matches, stage_plan
+from visionr1.train.speedups import apply_speedups
 
 logger = logging.getLogger(__name__)
 
@@ -144,6 +145,7 @@ def run_grpo(cfg: GRPORunConfig) -> dict[str, Any]:
             peft_config=cfg.model.lora.to_peft(),
             callbacks=[MetricsCallback(run_dir, i, settings), StageEndCallback(cfg.ptst, i)],
         )
+        apply_speedups(trainer, cfg.speed)
         logger.info("PTST stage %d/%d: %s, from global step %d", i + 1, len(cfg.ptst.stages), settings, start)
         trainer.train(resume_from_checkpoint=str(ckpt) if ckpt else None)
         trainer.accelerator.wait_for_everyone()

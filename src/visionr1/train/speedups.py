@@ -13,19 +13,11 @@ are on by default; ``speed.shared_vision: false`` / ``speed.shared_prefill: fals
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from visionr1.models.shared_prefill import enable_shared_prefill
 from visionr1.models.shared_vision import enable_shared_vision
-
-
-@dataclass
-class SpeedSettings:
-    """Exact speed-ups for multimodal GRPO (see :mod:`visionr1.train.speedups`)."""
-
-    shared_vision: bool = field(default=True, metadata={"help": "Encode each distinct image once per batch (exact)."})
-    shared_prefill: bool = field(default=True, metadata={"help": "Prefill each distinct prompt once in HF generation (exact; not with vLLM)."})
+from visionr1.train.config import SpeedSettings
 
 
 def apply_speedups(trainer: Any, speed: SpeedSettings) -> dict[str, Any]:

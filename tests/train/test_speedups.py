@@ -1,0 +1,55 @@
+"""The speed-ups inside a real TRL GRPO step: they engage, and the step equals the stock one."""
+
+from __future__ import annotations
+
+
+from visionr1.train.config import SpeedSettings
+from visionr1.train.speedups import apply_speedups
+
+
+def _trainer(tiny_model_dir, tmp_path, noise_image, name):
+    from datasets import Dataset
+    from transformers import AutoProcessor
+    from trl import GRPOConfig, GRPOTrainer
+
+    processor = AutoProcessor.from_pretrained(tiny_model_dir, padding_side="left")
+    ds = Dataset.from_list([
+        {"prompt": [{"role": "user", "content": q}], "images": [noise_image(i, (112, 84))]}
+        for i, q in enumerate(["How many shapes?", "Which colour is the largest shape?"])
+    ])
+
+    def spread(completions, **kwargs):  # a random model scores 0 on real rewards; this one has spread
+        return [float(len(c[0]["content"]) % 5) for c in completions]
+
+    args = GRPOConfig(output_dir=str(tmp_path / name), max_steps=1, per_device_train_batch_size=8, num_generations=4,
+                      max_completion_length=10, learning_rate=1e-3, beta=0.01, logging_steps=1, save_strategy="no",
+                      report_to="none", use_cpu=True, bf16=False, seed=0, shuffle_dataset=False)
+    return GRPOTrainer(model=str(tiny_model_dir), reward_funcs=spread, args=args, train_dataset=ds,
+                       processing_class=processor)
+
+
+def test_speedups_engage_and_the_step_equals_stock(tiny_model_dir, tmp_path, noise_image):
+    stock = _trainer(tiny_model_dir, tmp_path, noise_image, "stock")
+    stock.train()
+    ours = _trainer(tiny_model_dir, tmp_path, noise_image, "ours")
+    handles = apply_speedups(ours, SpeedSettings())
+    ours.train()
+
+    vision, prefill = handles["policy.shared_vision"].stats, handles["policy.shared_prefill"].stats
+    assert prefill["rows"] == 8 and prefill["prefilled"] == 2  # 2 prompts x G=4
+    assert vision["encoded"] < vision["images"]
+    assert handles["reference.shared_vision"].stats["encoded"] < handles["reference.shared_vision"].stats["images"]
+    log_s, log_o = stock.state.log_history[0], ours.state.log_history[0]
+    assert log_s["completions/mean_length"] == log_o["completions/mean_length"]  # same samples drawn
+    assert abs(log_s["reward"] - log_o["reward"]) < 1e-6
+    worst = max((a - b).abs().max().item() for a, b in zip(stock.model.parameters(), ours.model.parameters()))
+    assert worst < 1e-5
+    fresh = _trainer(tiny_model_dir, tmp_path, noise_image, "fresh").model
+    moved = max((a - b).abs().max().item() for a, b in zip(fresh.parameters(), ours.model.parameters()))
+    assert moved > 1e-4  # the step did update the weights, so the equality above means something
+
+
+def test_switches_turn_them_off(tiny_model_dir, tmp_path, noise_image):
+    trainer = _trainer(tiny_model_dir, tmp_path, noise_image, "off")
+    assert apply_speedups(trainer, SpeedSettings(shared_vision=False, shared_prefill=False)) == {}
+    assert "get_image_features" not in trainer.model.model.__dict__
