@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from visionr1.train.config import SpeedSettings
 from visionr1.train.speedups import apply_speedups
 
