@@ -18,7 +18,17 @@ from typing import Any
 
 from visionr1.data.io import write_jsonl
 from visionr1.data.record import Record
-from visionr1.data.synth import bar_read, compare_length, count, digit_sum, majority_colour, triangle_angle
+from visionr1.data.synth import (
+    bar_read,
+    bigger_side,
+    compare_length,
+    count,
+    digit_sum,
+    majority_colour,
+    shape_colour,
+    shape_count,
+    triangle_angle,
+)
 from visionr1.data.synth._spec import DIFFICULTIES, Item, TaskSpec
 from visionr1.errors import ConfigError
 
@@ -35,6 +45,10 @@ TASKS: dict[str, TaskSpec] = {
 }
 """Task families by name, in the round-robin order :func:`synthesize` uses."""
 
+EASY_TASKS: dict[str, TaskSpec] = {spec.name: spec for spec in (shape_colour.SPEC, shape_count.SPEC, bigger_side.SPEC)}
+"""Easy, strongly visual families made for the embedded demo (a tiny model learns them in CPU-minutes).
+Asked for by name only (``tasks=[...]``); :func:`synthesize` with no ``tasks`` uses :data:`TASKS`."""
+
 MAX_ATTEMPTS = 200
 """Draws per item before giving up on finding one that is not already in the test split."""
 
@@ -43,10 +57,10 @@ _LEVEL_NAMES = {"easy": 1, "medium": 2, "hard": 3}
 
 def get_task(name: str) -> TaskSpec:
     """The :class:`TaskSpec` called ``name``; a :class:`ConfigError` listing the valid names otherwise."""
-    try:
-        return TASKS[name]
-    except KeyError:
-        raise ConfigError(f"unknown synth task {name!r}; valid tasks: {', '.join(TASKS)}") from None
+    spec = TASKS.get(name) or EASY_TASKS.get(name)
+    if spec is None:
+        raise ConfigError(f"unknown synth task {name!r}; valid tasks: {', '.join([*TASKS, *EASY_TASKS])}")
+    return spec
 
 
 def parse_difficulty(value: str | int | None) -> int | None:
@@ -148,7 +162,7 @@ def _make_split(
     records, keys, redraws = [], set(), 0
     for k in range(n):
         task = names[k % len(names)]
-        spec = TASKS[task]
+        spec = get_task(task)
         for attempt in range(MAX_ATTEMPTS):
             rng = item_rng(seed, split, task, k, attempt)
             lvl = level or rng.choice(DIFFICULTIES)

@@ -1,0 +1,81 @@
+"""Our own records (``visionr1 synth`` output, any file :func:`visionr1.data.read_records` reads) as a benchmark.
+
+Why: the embedded demo evaluates base, cold-start and RL models on a held-out synth test split through
+the same ``visionr1 eval`` path (transformers backend, durable store, scores, report) as the public
+benchmarks. The query is the question plus its choices block, so ``--prompt r1`` gives exactly the user
+prompt SFT and GRPO were trained on (:func:`visionr1.prompting.render_user_prompt`). Scoring is
+:func:`visionr1.grading.grade` (R1 ``<answer>`` first, then the general extraction rules), with a
+``format`` headline: the share of responses :func:`visionr1.grading.parse_r1` accepts.
+
+Example:
+    >>> items = load(Path("runs/demo/data/test.jsonl"))                      # doctest: +SKIP
+    >>> score(items, {it.id: "<think>…</think><answer>red</answer>" for it in items}).headline  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from visionr1.eval.benchmarks._common import EvalItem, Scored, acc_entry, breakdown, unique_ids
+
+NAME = "records"
+DEFAULT_SPLIT = "test"
+RESULT_FILENAME = "results_records.json"
+
+
+def _data_file(path: Path, split: str | None) -> Path:
+    path = Path(path)
+    if path.is_dir() and (path / f"{split or DEFAULT_SPLIT}.jsonl").is_file():
+        return path / f"{split or DEFAULT_SPLIT}.jsonl"
+    return path
+
+
+def query(question: str, choices: list[str] | None) -> str:
+    """The question and its ``Choices:`` block, as :func:`visionr1.prompting.render_user_prompt` lays them out."""
+    from visionr1.prompting import format_choices
+
+    return f"{question.strip()}\n{format_choices(choices)}".rstrip()
+
+
+def load(path: Path, split: str | None = None, limit: int | None = None) -> list[EvalItem]:
+    """Records from ``path`` (a file, or a folder holding ``{split}.jsonl``, default ``test.jsonl``)."""
+    from visionr1.data import read_records
+    from visionr1.errors import DataError
+
+    file = _data_file(path, split)
+    result = read_records(file)
+    if result.errors:
+        head = "; ".join(str(e) for e in result.errors[:5])
+        raise DataError(str(file), f"{len(result.errors)} bad record(s): {head}")
+    items = []
+    for rec in result.records[:limit] if limit else result.records:
+        images = [p.read_bytes() for p in result.image_paths(rec)]
+        items.append(EvalItem(
+            id=rec.id, query=query(rec.question, rec.choices), images=images, gold=rec.answer, choices=rec.choices,
+            answer_type=rec.answer_type, precision=rec.precision,
+            meta={"task": rec.metadata.get("task") or rec.source, "difficulty": rec.metadata.get("difficulty")},
+            row={"id": rec.id, "question": rec.question, "answer": rec.answer, "choices": rec.choices},
+        ))
+    unique_ids(items, str(file))
+    return items
+
+
+def score(items: list[EvalItem], responses: dict[str, str], judge: dict | None = None) -> Scored:
+    """Accuracy by :func:`visionr1.grading.grade`, R1 format compliance, breakdowns by task and difficulty."""
+    from visionr1.grading import grade
+
+    official, per_item = [], []
+    for it in items:
+        response = responses.get(it.id, "")
+        g = grade(response, it.gold, choices=it.choices, answer_type=it.answer_type, precision=it.precision)
+        official.append({**it.row, "response": response, "extracted": g.extracted, "extracted_by": g.rule,
+                         "correct": g.correct, "well_formed": g.well_formed, "format_reason": g.reason})
+        per_item.append({"id": it.id, "correct": g.correct, "extracted": g.extracted, "gold": it.gold,
+                         "well_formed": g.well_formed, **it.meta})
+    n = len(per_item)
+    correct = sum(r["correct"] for r in per_item)
+    formatted = sum(r["well_formed"] for r in per_item)
+    breakdowns = {"task": breakdown(per_item, "task"), "difficulty": breakdown(per_item, "difficulty")}
+    headline = {"accuracy": acc_entry(correct, n)["accuracy"], "format": acc_entry(formatted, n)["accuracy"]}
+    return Scored(official=official, per_item=per_item, headline=headline, breakdowns=breakdowns,
+                  official_scores={"accuracy": acc_entry(correct, n), "format": acc_entry(formatted, n), **breakdowns})
