@@ -90,11 +90,13 @@ def score(
 # typer only, so `--help` stays fast) and is registered here, one line each.
 # (registry: add `app.command("name")(module.function)` lines below, keep them sorted)
 from visionr1.bridge.command import bridge_command  # noqa: E402
+from visionr1.demo import demo_command  # noqa: E402
 from visionr1.eval.command import eval_command  # noqa: E402
 from visionr1.report.command import report_command  # noqa: E402
 from visionr1.train.command import grpo_command, sft_command  # noqa: E402
 
 app.command("bridge")(bridge_command)
+app.command("demo")(demo_command)
 app.command("eval")(eval_command)
 app.command("grpo")(grpo_command)
 app.command("report")(report_command)

@@ -1,0 +1,289 @@
+"""``visionr1 demo``: Vision-R1 in miniature, end to end on the embedded default (offline, CPU).
+
+The stages, each through the same function its own subcommand calls (only the configs are small):
+
+1. ``synth``   train split and a disjoint test split of easy, strongly visual task families;
+2. ``bridge``  the cold-start set: template teacher → the real stage-4 filters → ``cold.jsonl``;
+3. ``warm-up`` the random-weight tiny Qwen2.5-VL learns to see and answer (``run_sft`` on answer and
+               description rows from the train split; it plays the role of the base model's pre-training);
+4. ``sft``     cold-start SFT on the teacher's long, reflective CoTs;
+5. ``grpo``    GRPO with the hard formatting result reward in two PTST stages;
+6. ``eval``    base, cold-start and RL models on the test split (``visionr1 eval``'s ``run_eval``, records
+               benchmark, transformers backend, greedy, one completion budget for all three);
+7. ``report``  ``RUN_DIR/report.md``, PNG plots and ``summary.json``.
+
+The configs live in ``recipes/demo/`` (``demo.yaml`` for data/model/eval, one YAML per training stage).
+Top-level imports are stdlib and typer only, so ``visionr1 --help`` stays fast.
+
+Example:
+    >>> summary = run_demo(Path("runs/demo"), seed=0, quick=True)      # doctest: +SKIP
+    >>> sorted(summary["eval"])                                          # doctest: +SKIP
+    ['base', 'cold_start', 'rl']
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import time
+from pathlib import Path
+from typing import Annotated, Any, Callable
+
+import typer
+
+RECIPES = Path(__file__).resolve().parents[3] / "recipes" / "demo"
+RECORDS_BENCHMARK = "visionr1.eval.benchmarks.records"
+MODELS = (("base", "base (warm-up)"), ("cold_start", "cold-start SFT"), ("rl", "RL (PTST GRPO)"))
+STAGES = ("synth", "bridge", "warm-up", "sft", "grpo", "eval", "report")
+DESCRIBE_PROMPT = "Describe the image."
+
+
+def demo_command(
+    out: Annotated[Path, typer.Option("--out", help="Run folder (data, models, eval runs, report.md, plots).")] = Path("runs/demo"),
+    seed: Annotated[int, typer.Option("--seed", help="Seed for data, model weights and training.")] = 0,
+    quick: Annotated[bool, typer.Option("--quick", help="CI smoke run (<= 3 min): every stage runs, tiny sizes; shows no learning.")] = False,
+    recipes: Annotated[Path, typer.Option("--recipes", help="Folder with demo.yaml, warmup.yaml, sft.yaml, grpo.yaml.")] = RECIPES,
+) -> None:
+    """Run the whole method on the embedded default and show that it works (report.md + plots)."""
+    from rich.console import Console
+
+    from visionr1.errors import VisionR1Error
+
+    console = Console()
+    try:
+        run_demo(out, seed=seed, quick=quick, recipes=recipes, console=console)
+    except VisionR1Error as e:
+        console.print(f"[bold red]error:[/] {e}")
+        raise typer.Exit(code=2) from None
+
+
+# ----------------------------------------------------------------------------- configuration
+
+
+def load_demo_config(recipes: Path, quick: bool) -> dict[str, Any]:
+    """``demo.yaml`` with the ``quick:`` section applied (data/eval merged; stage overrides returned as lists)."""
+    from visionr1.config import load_yaml
+
+    cfg = load_yaml(Path(recipes) / "demo.yaml")
+    q = cfg.pop("quick", {}) or {}
+    cfg["overrides"] = {"warmup": [], "sft": [], "grpo": []}
+    if quick:
+        for section in ("data", "eval", "model"):
+            cfg.setdefault(section, {}).update(q.get(section) or {})
+        for stage in cfg["overrides"]:
+            cfg["overrides"][stage] = list(q.get(stage) or [])
+    return cfg
+
+
+def _peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+# ----------------------------------------------------------------------------- stages
+
+
+def write_warmup_data(train_jsonl: Path, out: Path) -> int:
+    """Warm-up rows (TRL messages format, images relative to ``out``'s folder) from the train split.
+
+    Per record: the shared R1 user prompt → ``The answer is X.`` (a plain answer: the base model does not
+    know the R1 format) and ``Describe the image.`` → the record's description.
+    """
+    from visionr1.data import read_records
+    from visionr1.prompting import render_user_prompt
+
+    res = read_records(train_jsonl)
+    rows = []
+    for r in res.records:
+        image = [{"type": "image"}]
+        answer = r.answer if not r.choices else f"({chr(65 + r.choices.index(r.answer))}) {r.answer}"
+        rows.append({"id": f"{r.id}-answer", "images": r.images, "messages": [
+            {"role": "user", "content": image + [{"type": "text", "text": render_user_prompt(r.question, r.choices)}]},
+            {"role": "assistant", "content": [{"type": "text", "text": f"The answer is {answer}."}]}]})
+        rows.append({"id": f"{r.id}-describe", "images": r.images, "messages": [
+            {"role": "user", "content": image + [{"type": "text", "text": DESCRIBE_PROMPT}]},
+            {"role": "assistant", "content": [{"type": "text", "text": r.metadata["description"]}]}]})
+    out.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    return len(rows)
+
+
+def _stage_config(cls, name: str, recipes: Path, overrides: list[str]):
+    from visionr1.config import load_config
+
+    return load_config(cls, Path(recipes) / f"{name}.yaml", overrides)
+
+
+def _quiet_transformers() -> None:
+    import logging
+    import warnings
+
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    logging.getLogger("visionr1").setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore")
+
+
+def run_demo(out: Path, seed: int = 0, quick: bool = False, recipes: Path = RECIPES, console=None) -> dict[str, Any]:
+    """Run all seven stages into ``out``; returns (and writes) ``out/summary.json``."""
+    import torch
+    from rich.console import Console
+
+    from visionr1.bridge.config import BridgeConfig
+    from visionr1.bridge.pipeline import run_bridge
+    from visionr1.config import from_dict
+    from visionr1.data.synth import synthesize
+    from visionr1.eval.run import EvalConfig, run_eval
+    from visionr1.models.tiny import TinyModelSpec, build_tiny_model
+    from visionr1.train import GRPORunConfig, SFTRunConfig, run_grpo, run_sft
+
+    console = console or Console()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    cfg = load_demo_config(recipes, quick)
+    _quiet_transformers()
+    torch.manual_seed(seed)
+    d, e = cfg["data"], cfg["eval"]
+    summary: dict[str, Any] = {"seed": seed, "quick": quick, "out": str(out), "config": cfg, "stages": {}}
+    t_start = time.perf_counter()
+
+    def stage(i: int, name: str, what: str, fn: Callable[[], dict[str, Any] | None]) -> Any:
+        console.rule(f"[bold cyan][{i}/{len(STAGES)}] {name}[/] — {what}")
+        t0 = time.perf_counter()
+        result = fn() or {}
+        seconds = round(time.perf_counter() - t0, 1)
+        summary["stages"][name] = {"seconds": seconds, "peak_rss_mb": _peak_rss_mb(), **result}
+        console.print(f"[green]✓[/] {name} done in {seconds:.1f}s "
+                      f"(elapsed {time.perf_counter() - t_start:.0f}s, peak RSS {_peak_rss_mb():.0f} MB)")
+        return result
+
+    data_dir = out / "data"
+    stage(1, "synth", f"{d['n_train']} train / {d['n_test']} test records of {', '.join(d['tasks'])}", lambda: {
+        "splits": synthesize(data_dir, n=d["n_train"], seed=seed, tasks=d["tasks"], split_test=d["n_test"],
+                             image_size=d["image_size"], difficulty=d.get("difficulty"))["splits"]})
+
+    def bridge() -> dict[str, Any]:
+        bcfg = from_dict(BridgeConfig, {"input": str(data_dir / "train.jsonl"), "out": str(out / "bridge"),
+                                        "teacher": "template", "template": {"seed": seed}, "limit": d["cold_start"],
+                                        "progress": False, "images": "link"})
+        st = run_bridge(bcfg)
+        console.print(f"kept {st['kept']} of {st['records']} CoTs; rejected {st['rejected_by_reason']}; "
+                      f"reasoning words p50 {st['reasoning_length_words']['p50']}")
+        return {"kept": st["kept"], "records": st["records"], "rejected_by_reason": st["rejected_by_reason"],
+                "reasoning_words_p50": st["reasoning_length_words"]["p50"]}
+
+    stage(2, "bridge", "template teacher → filters → cold.jsonl", bridge)
+
+    def warmup() -> dict[str, Any]:
+        m = cfg["model"]
+        spec = TinyModelSpec(**{**m, "num_attention_heads": m.get("num_attention_heads", 4),
+                                "min_pixels": d["image_size"] ** 2, "max_pixels": d["image_size"] ** 2})
+        model_dir = build_tiny_model(out / "tiny-model", seed=seed, spec=spec)
+        n = write_warmup_data(data_dir / "train.jsonl", data_dir / "warmup.jsonl")
+        wcfg = _stage_config(SFTRunConfig, "warmup", recipes, [
+            f"run_dir={out / 'base'}", f"model.path={model_dir}", f"data.path={data_dir / 'warmup.jsonl'}",
+            f"trainer.seed={seed}", "resume=false", *cfg["overrides"]["warmup"]])
+        _fresh(out / "base")
+        res = run_sft(wcfg)
+        return {"rows": n, "steps": res["global_step"], "train_loss": round(res["train_loss"], 4),
+                "params_m": round(_param_count(model_dir) / 1e6, 2)}
+
+    stage(3, "warm-up", "random tiny Qwen2.5-VL learns to see and answer (plain answers, no R1 format)", warmup)
+
+    def sft() -> dict[str, Any]:
+        scfg = _stage_config(SFTRunConfig, "sft", recipes, [
+            f"run_dir={out / 'sft'}", f"model.path={out / 'base' / 'final'}", f"data.path={out / 'bridge' / 'cold.jsonl'}",
+            f"trainer.seed={seed}", "resume=false", *cfg["overrides"]["sft"]])
+        _fresh(out / "sft")
+        res = run_sft(scfg)
+        return {"examples": res["examples"], "steps": res["global_step"], "train_loss": round(res["train_loss"], 4)}
+
+    stage(4, "sft", "cold-start SFT on the teacher's R1-style CoTs", sft)
+
+    def grpo() -> dict[str, Any]:
+        gcfg = _stage_config(GRPORunConfig, "grpo", recipes, [
+            f"run_dir={out / 'grpo'}", f"model.path={out / 'sft' / 'final'}", f"data.path={data_dir / 'train.jsonl'}",
+            f"trainer.seed={seed}", "resume=false", *cfg["overrides"]["grpo"]])
+        _fresh(out / "grpo")
+        res = run_grpo(gcfg)
+        return {"steps": res["global_step"], "stages": res["stages"]}
+
+    stage(5, "grpo", "PTST GRPO with the hard formatting result reward", grpo)
+
+    def evaluate() -> dict[str, Any]:
+        paths = {"base": out / "base" / "final", "cold_start": out / "sft" / "final", "rl": out / "grpo" / "final"}
+        results = {}
+        for key, label in MODELS:
+            console.print(f"[bold]{label}[/]: {paths[key]}")
+            ecfg = EvalConfig(benchmark=RECORDS_BENCHMARK, data=data_dir / "test.jsonl", out=out / "eval" / key,
+                              model=str(paths[key]), prompt="r1", temperature=e["temperature"], top_p=1.0,
+                              max_tokens=e["max_tokens"], seed=seed, batch_size=e["batch_size"], device="cpu",
+                              dtype="float32")
+            _fresh(out / "eval" / key)
+            scores = run_eval(ecfg)
+            comp = scores["completion"]
+            n = max(1, comp["completions"])
+            results[key] = {"accuracy": scores["headline"]["accuracy"], "format": scores["headline"]["format"],
+                            "items": scores["items"], "mean_tokens": comp["length"]["mean"],
+                            "truncated": round(100 * comp["truncated"] / n, 1),
+                            "reflective_per_completion": comp["reflective_words"]["per_completion"],
+                            "by_task": {t: v["accuracy"] for t, v in scores["breakdowns"]["task"].items()}}
+            console.print(f"  accuracy {results[key]['accuracy']:.1f}%  format {results[key]['format']:.1f}%  "
+                          f"mean {comp['length']['mean']} tokens  truncated {results[key]['truncated']}%")
+        return results
+
+    summary["eval"] = stage(6, "eval", f"3 models on {d['n_test']} test records, greedy, {e['max_tokens']} new tokens", evaluate)
+    summary["stages"]["eval"] = {k: v for k, v in summary["stages"]["eval"].items() if k not in dict(MODELS)}
+
+    def report() -> dict[str, Any]:
+        from visionr1.demo.report import write_demo_report
+
+        summary["total_seconds"] = round(time.perf_counter() - t_start, 1)
+        summary["peak_rss_mb"] = _peak_rss_mb()
+        files = write_demo_report(out, summary)
+        return {"files": [str(f.relative_to(out)) for f in files]}
+
+    stage(7, "report", "report.md, plots, summary.json", report)
+    summary["total_seconds"] = round(time.perf_counter() - t_start, 1)
+    summary["peak_rss_mb"] = _peak_rss_mb()
+    (out / "summary.json").write_text(json.dumps(summary, indent=1, default=str), encoding="utf-8")
+    print_summary(summary, console)
+    return summary
+
+
+def _fresh(path: Path) -> None:
+    """Remove a stage's previous output: the demo reruns each stage from scratch."""
+    import shutil
+
+    if path.exists():
+        shutil.rmtree(path)
+
+
+def _param_count(model_dir: Path) -> int:
+    from safetensors import safe_open
+
+    with safe_open(str(model_dir / "model.safetensors"), "pt") as f:
+        return sum(f.get_tensor(k).numel() for k in f.keys())
+
+
+def print_summary(summary: dict[str, Any], console) -> None:
+    """The one-screen summary: the three models' test accuracy and format, and wall time per stage."""
+    from rich.panel import Panel
+    from rich.table import Table
+
+    t = Table(title=f"Vision-R1 in miniature — test split, seed {summary['seed']}" + (" (--quick)" if summary["quick"] else ""))
+    for col in ("model", "accuracy %", "format %", "mean tokens", "truncated %"):
+        t.add_column(col, justify="left" if col == "model" else "right")
+    for key, label in MODELS:
+        r = summary["eval"][key]
+        t.add_row(label, f"{r['accuracy']:.1f}", f"{r['format']:.1f}", f"{r['mean_tokens']}", f"{r['truncated']}")
+    s = Table(title="wall time per stage")
+    s.add_column("stage")
+    s.add_column("seconds", justify="right")
+    for name, v in summary["stages"].items():
+        s.add_row(name, f"{v['seconds']:.1f}")
+    s.add_row("[bold]total", f"[bold]{summary['total_seconds']:.1f}")
+    gain = summary["eval"]["rl"]["accuracy"] - summary["eval"]["cold_start"]["accuracy"]
+    console.print(t)
+    console.print(s)
+    console.print(Panel(f"RL − cold-start: [bold]{gain:+.1f}[/] points; RL format {summary['eval']['rl']['format']:.1f}%; "
+                        f"peak RSS {summary['peak_rss_mb']:.0f} MB\nreport: {Path(summary['out']) / 'report.md'}"))

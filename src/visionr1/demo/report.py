@@ -1,0 +1,157 @@
+"""The demo's ``report.md`` and PNG plots, read from the run folder only (eval runs, GRPO metrics, samples).
+
+* ``accuracy.png``   test accuracy and R1 format compliance of base, cold-start and RL models (Table 4 in
+                     miniature);
+* ``training.png``   GRPO per step: reward, accuracy, completion length, truncation rate and reflective-word
+                     rate, with the PTST stage boundaries marked;
+* ``report.md``      the table, wall time per stage, the plots, and sample completions of each model.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+LABELS = {"base": "base (warm-up)", "cold_start": "cold-start SFT", "rl": "RL (PTST GRPO)"}
+CURVES = (  # metrics.jsonl key, title, scale
+    ("reward_mean", "hard formatting result reward", 1.0),
+    ("accuracy", "accuracy (any format)", 1.0),
+    ("completion_length_mean", "completion length (tokens)", 1.0),
+    ("truncation_rate", "truncation rate", 1.0),
+    ("reflective_per_1k_tokens", "reflective words / 1K tokens", 1.0),
+)
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def accuracy_plot(evals: dict[str, dict[str, Any]], out: Path) -> Path:
+    """Grouped bars: accuracy and format % per model."""
+    plt = _plt()
+    keys = [k for k in LABELS if k in evals]
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    width = 0.38
+    for j, (metric, colour) in enumerate((("accuracy", "#2563eb"), ("format", "#9ca3af"))):
+        xs = [i + (j - 0.5) * width for i in range(len(keys))]
+        vals = [evals[k][metric] for k in keys]
+        bars = ax.bar(xs, vals, width, label=f"{metric} %", color=colour)
+        for b, v in zip(bars, vals):
+            ax.annotate(f"{v:.1f}", (b.get_x() + b.get_width() / 2, v), ha="center", va="bottom", fontsize=8)
+    ax.set_xticks(range(len(keys)))
+    ax.set_xticklabels([LABELS[k] for k in keys])
+    ax.set_ylim(0, 109)
+    ax.set_ylabel("% of test items")
+    ax.set_title("Test accuracy and R1 format (greedy, same token budget)")
+    ax.legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out
+
+
+def training_plot(metrics: list[dict[str, Any]], out: Path) -> Path:
+    """Five panels of GRPO metrics per global step; dashed lines at PTST stage boundaries."""
+    plt = _plt()
+    rows = [r for r in metrics if "global_step" in r and r.get("reward_mean") is not None]
+    fig, axes = plt.subplots(1, len(CURVES), figsize=(4 * len(CURVES), 3.2))
+    boundaries = [rows[i]["global_step"] - 0.5 for i in range(1, len(rows)) if rows[i].get("stage") != rows[i - 1].get("stage")]
+    for ax, (key, title, scale) in zip(axes, CURVES):
+        for stage in sorted({r.get("stage", 0) for r in rows}):
+            pts = [(r["global_step"], r[key] * scale) for r in rows if r.get("stage", 0) == stage and r.get(key) is not None]
+            if pts:
+                ax.plot(*zip(*pts), marker=".", label=f"PTST stage {stage + 1}")
+        for b in boundaries:
+            ax.axvline(b, color="k", ls="--", lw=0.8)
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel("GRPO step", fontsize=8)
+        ax.tick_params(labelsize=7)
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
+    return out
+
+
+def _samples(out: Path, key: str, n: int) -> list[dict[str, Any]]:
+    """The first ``n`` scored test items of one model (question, gold, response, verdict)."""
+    path = out / "eval" / key / "results_records.json"
+    if not path.is_file():
+        return []
+    return json.loads(path.read_text(encoding="utf-8"))[:n]
+
+
+def _fence(text: str, limit: int = 1500) -> str:
+    text = text if len(text) <= limit else text[:limit] + " …"
+    return "```text\n" + text.replace("```", "'''") + "\n```"
+
+
+def write_demo_report(out: Path, summary: dict[str, Any], samples_per_model: int = 2) -> list[Path]:
+    """Write ``accuracy.png``, ``training.png`` and ``report.md`` into ``out``; returns the paths."""
+    out = Path(out)
+    evals = summary["eval"]
+    metrics = _read_jsonl(out / "grpo" / "metrics.jsonl")
+    files = [accuracy_plot(evals, out / "accuracy.png"), training_plot(metrics, out / "training.png")]
+    d, e = summary["config"]["data"], summary["config"]["eval"]
+    gain = evals["rl"]["accuracy"] - evals["cold_start"]["accuracy"]
+    lines = [f"# Vision-R1 in miniature — seed {summary['seed']}" + (" (`--quick`: no learning expected)" if summary["quick"] else ""),
+             "",
+             f"Test split: {d['n_test']} held-out records of {', '.join(d['tasks'])} (difficulty {d.get('difficulty')}, "
+             f"{d['image_size']} px), disjoint from the {d['n_train']} train records. Every model is evaluated through "
+             f"`visionr1 eval` (records benchmark, transformers backend, R1 prompt), greedy, at most {e['max_tokens']} "
+             "new tokens; a truncated completion has no closed answer and usually counts as wrong.",
+             "", "## Table 4 in miniature", "",
+             "| model | accuracy % | format % | mean tokens | truncated % | reflective words / completion | by task (accuracy %) |",
+             "|---|---:|---:|---:|---:|---:|---|"]
+    for key, label in LABELS.items():
+        r = evals[key]
+        tasks = ", ".join(f"{t.split('/')[-1]} {v:.0f}" for t, v in r["by_task"].items())
+        lines.append(f"| {label} | {r['accuracy']:.1f} | {r['format']:.1f} | {r['mean_tokens']} | {r['truncated']} | "
+                     f"{r['reflective_per_completion']} | {tasks} |")
+    lines += ["", f"RL − cold-start: **{gain:+.1f} points**; RL format compliance **{evals['rl']['format']:.1f}%**.", "",
+              "![accuracy](accuracy.png)", "", "## GRPO training (PTST)", "",
+              "Per GRPO step: mean hard formatting result reward, accuracy of the sampled completions, mean completion "
+              "length, share truncated at the stage's budget, and reflective words (Wait/Hmm/Alternatively) per 1K "
+              "tokens. Dashed lines: PTST stage boundaries.", "",
+              "| stage | steps | max completion length | group size G |", "|---|---:|---:|---:|"]
+    for s in summary["stages"]["grpo"].get("stages", []):
+        lines.append(f"| {s['stage'] + 1} | {s['start_step']}–{s['end_step']} | {s['max_completion_length']} | {s['num_generations']} |")
+    lines += ["", "![training](training.png)", "", "## Wall time and memory", "", "| stage | seconds | peak RSS so far (MB) |",
+              "|---|---:|---:|"]
+    for name, v in summary["stages"].items():
+        lines.append(f"| {name} | {v['seconds']:.1f} | {v.get('peak_rss_mb', '')} |")
+    lines += [f"| **total** | **{summary.get('total_seconds', 0):.1f}** | **{summary.get('peak_rss_mb', '')}** |", "",
+              "## Sample completions (first test items)", ""]
+    for key, label in LABELS.items():
+        lines += [f"### {label}", ""]
+        for s in _samples(out, key, samples_per_model):
+            verdict = "correct" if s.get("correct") else "wrong"
+            lines += [f"**{s['id']}** — {s['question']} gold `{s['answer']}`, extracted `{s.get('extracted')}` ({verdict}, "
+                      f"{'well-formed' if s.get('well_formed') else 'not R1-formed'})", "", _fence(s.get("response") or ""), ""]
+    grpo_samples = _read_jsonl(out / "grpo" / "samples.jsonl")
+    if grpo_samples:
+        lines += ["### during GRPO (first steps of each PTST stage)", ""]
+        seen: set[int] = set()
+        for s in grpo_samples:
+            if s.get("stage") in seen:
+                continue
+            seen.add(s.get("stage"))
+            lines += [f"stage {s.get('stage', 0) + 1}, step {s.get('global_step')}, reward {s.get('reward')}", "",
+                      _fence(str(s.get("completion", ""))), ""]
+    lines += ["Files: `summary.json` (all numbers above), `eval/<model>/` (scores.json, verdicts, generations), "
+              "`grpo/metrics.jsonl`, `grpo/samples.jsonl`, `bridge/` (cold.jsonl, rejected, stats).", ""]
+    report = out / "report.md"
+    report.write_text("\n".join(lines), encoding="utf-8")
+    return [*files, report]
