@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml $(wildcard constraints/*.txt)
 	touch $(STAMP)
 
 demo: setup
-	$(VENV)/bin/python examples/quickstart.py --out $(RUN_DIR)
+	$(VENV)/bin/visionr1 demo --out $(RUN_DIR)
 
 test: setup
 	$(VENV)/bin/python -m pytest

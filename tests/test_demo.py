@@ -1,0 +1,69 @@
+"""``visionr1 demo --quick``: every stage runs through the real stage functions and the report is written.
+
+The quick run is a smoke test (tiny sizes, a few steps): it cannot show learning, so nothing here asserts
+accuracies; ``benchmarks/demo_seeds.py`` runs the full demo on three seeds for that.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from visionr1.cli import app
+from visionr1.demo import STAGES, load_demo_config, RECIPES
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    result = CliRunner().invoke(app, ["demo", "--out", str(out), "--quick", "--seed", "1"])
+    assert result.exit_code == 0, result.output
+    return out, result.output
+
+
+def test_every_stage_ran_and_summary_is_written(quick_run):
+    out, output = quick_run
+    summary = json.loads((out / "summary.json").read_text())
+    assert list(summary["stages"]) == list(STAGES)
+    assert all(v["seconds"] >= 0 for v in summary["stages"].values())
+    assert summary["peak_rss_mb"] > 0 and summary["quick"] is True
+    assert set(summary["eval"]) == {"base", "cold_start", "rl"}
+    for r in summary["eval"].values():
+        assert 0 <= r["accuracy"] <= 100 and 0 <= r["format"] <= 100 and r["items"] == 24
+    assert summary["stages"]["bridge"]["kept"] > 0
+    assert "RL − cold-start" in output
+
+
+def test_stage_outputs_exist(quick_run):
+    out, _ = quick_run
+    for path in ("data/train.jsonl", "data/test.jsonl", "data/warmup.jsonl", "bridge/cold.jsonl",
+                 "base/final/config.json", "sft/final/config.json", "grpo/final/config.json"):
+        assert (out / path).is_file(), path
+    for key in ("base", "cold_start", "rl"):
+        scores = json.loads((out / "eval" / key / "scores.json").read_text())
+        assert scores["items"] == 24 and set(scores["headline"]) == {"accuracy", "format"}
+
+
+def test_grpo_ran_both_ptst_stages(quick_run):
+    out, _ = quick_run
+    rows = [json.loads(x) for x in (out / "grpo" / "metrics.jsonl").read_text().splitlines() if x.strip()]
+    assert {r["stage"] for r in rows if "stage" in r} == {0, 1}
+
+
+def test_report_has_the_table_and_plots(quick_run):
+    out, _ = quick_run
+    report = (out / "report.md").read_text()
+    assert "Table 4 in miniature" in report
+    for label in ("base (warm-up)", "cold-start SFT", "RL (PTST GRPO)"):
+        assert f"| {label} |" in report
+    for png in ("accuracy.png", "training.png"):
+        assert f"]({png})" in report
+        assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_quick_overrides_apply():
+    full, quick = load_demo_config(RECIPES, False), load_demo_config(RECIPES, True)
+    assert quick["data"]["n_train"] < full["data"]["n_train"]
+    assert quick["overrides"]["grpo"] and not full["overrides"]["grpo"]
