@@ -53,7 +53,7 @@ def _one_run(args) -> dict:
         rows.append({"prompt": [{"role": "user", "content": rec.question}], "answer": rec.answer,
                      "images": [Image.open(p).convert("RGB") for p in data.image_paths(rec)]})
     ds = Dataset.from_list(rows)
-    processor = AutoProcessor.from_pretrained(model_dir)
+    processor = AutoProcessor.from_pretrained(model_dir, padding_side="left")  # TRL left-pads prompts
     cfg = GRPOConfig(
         output_dir=str(work / f"out-{args.variant}"), max_steps=args.steps, per_device_train_batch_size=args.prompts * args.num_generations,
         num_generations=args.num_generations, max_completion_length=args.completion_length, learning_rate=1e-6,
@@ -140,8 +140,10 @@ def main() -> None:
                 for k in ("shape", "image_size", "num_generations", "prompts", "completion_length", "steps", "warmup", "seed"):
                     cmd += [f"--{k.replace('_', '-')}", str(getattr(args, k))]
                 t0 = time.perf_counter()
-                subprocess.run(cmd, check=True, env={**os.environ, "TOKENIZERS_PARALLELISM": "false"},
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                proc = subprocess.run(cmd, env={**os.environ, "TOKENIZERS_PARALLELISM": "false"},
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                if proc.returncode != 0:
+                    sys.exit(f"{variant} run {r} failed:\n{proc.stderr[-4000:]}")
                 res = json.loads(out.read_text())
                 results[variant] += res["steps"]
                 peaks[variant].append(res["peak_gib"])
