@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from visionr1.config import EndpointConfig, apply_overrides, from_dict, load_config, to_dict
+from visionr1.errors import ConfigError
+
+
+@dataclass
+class Inner:
+    steps: int = 10
+    names: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Outer:
+    lr: float = 1e-5
+    out: Path = Path("runs")
+    inner: Inner = field(default_factory=Inner)
+    note: str | None = None
+
+
+def test_yaml_plus_overrides_build_nested_dataclasses(tmp_path):
+    cfg_file = tmp_path / "c.yaml"
+    cfg_file.write_text("lr: 5.0e-6\ninner:\n  steps: 3\n")
+    cfg = load_config(Outer, cfg_file, ["inner.names=[a, b]", "out=/tmp/x", "note=null", "lr=1e-4"])
+    assert cfg == Outer(lr=1e-4, out=Path("/tmp/x"), inner=Inner(steps=3, names=["a", "b"]), note=None)
+    assert to_dict(cfg)["out"] == "/tmp/x"
+
+
+def test_unknown_keys_name_the_path_and_the_valid_keys():
+    with pytest.raises(ConfigError, match=r"inner\.step\b.*valid keys here: names, steps"):
+        from_dict(Outer, {"inner": {"step": 3}})
+
+
+@pytest.mark.parametrize("data,match", [
+    ({"lr": "fast"}, "lr must be a number"),
+    ({"inner": {"steps": "many"}}, "inner.steps must be an integer"),
+    ({"inner": {"names": "a"}}, "inner.names must be a list"),
+    ({"inner": 3}, "inner must be a mapping"),
+])
+def test_type_errors_say_what_to_change(data, match):
+    with pytest.raises(ConfigError, match=match):
+        from_dict(Outer, data)
+
+
+def test_bad_override_and_bad_files(tmp_path):
+    with pytest.raises(ConfigError, match="key=value"):
+        apply_overrides({}, ["lr"])
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(Outer, tmp_path / "missing.yaml")
+    (tmp_path / "list.yaml").write_text("- 1\n- 2\n")
+    with pytest.raises(ConfigError, match="mapping at the top level"):
+        load_config(Outer, tmp_path / "list.yaml")
+    (tmp_path / "bad.yaml").write_text("a: [1, 2\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(Outer, tmp_path / "bad.yaml")
+
+
+def test_endpoint_validation_and_key_from_env(monkeypatch):
+    with pytest.raises(ConfigError, match="concurrency must be >= 1"):
+        EndpointConfig(concurrency=0)
+    monkeypatch.setenv("MY_KEY", "sk-secret")
+    assert EndpointConfig(api_key_env="MY_KEY").api_key() == "sk-secret"
+    monkeypatch.delenv("MY_KEY")
+    assert EndpointConfig(api_key_env="MY_KEY").api_key() == "EMPTY"
+    assert "sk-secret" not in repr(EndpointConfig(api_key_env="MY_KEY"))
