@@ -67,3 +67,28 @@ def test_quick_overrides_apply():
     full, quick = load_demo_config(RECIPES, False), load_demo_config(RECIPES, True)
     assert quick["data"]["n_train"] < full["data"]["n_train"]
     assert quick["overrides"]["grpo"] and not full["overrides"]["grpo"]
+
+
+def test_brief_cots_are_shorter_and_requested_through_the_bridge_input(tmp_path):
+    from visionr1.bridge.teacher import template_cot
+    from visionr1.data import read_records
+    from visionr1.data.synth import synthesize
+    from visionr1.demo import write_bridge_input
+
+    synthesize(tmp_path, n=12, seed=0, tasks=["shape_colour"], image_size=56)
+    marked = write_bridge_input(tmp_path / "train.jsonl", tmp_path / "bridge_input.jsonl", brief=True)
+    records = read_records(marked).records
+    assert records and all(r.metadata["cot_style"] == "brief" for r in records)
+    for r in records:
+        short, long = template_cot(r, flaw_rate=0.0), template_cot(r, flaw_rate=0.0, brief=False)
+        assert len(short.reasoning) < len(long.reasoning) and short.content == long.content
+    assert write_bridge_input(tmp_path / "train.jsonl", tmp_path / "unused.jsonl", brief=False) == tmp_path / "train.jsonl"
+
+
+def test_warmup_rows_answer_only(tmp_path):
+    from visionr1.data.synth import synthesize
+    from visionr1.demo import write_warmup_data
+
+    synthesize(tmp_path, n=6, seed=0, tasks=["shape_colour"], image_size=56)
+    assert write_warmup_data(tmp_path / "train.jsonl", tmp_path / "w.jsonl", describe=False) == 6
+    assert write_warmup_data(tmp_path / "train.jsonl", tmp_path / "w2.jsonl") == 12

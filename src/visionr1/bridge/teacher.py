@@ -13,7 +13,10 @@ not to teach reasoning. To show that the filters work, a share of the CoTs (``fl
 10%) is deliberately flawed: half end on a wrong final answer, half are cut off mid-thought as if the
 token limit hit (``finish_reason="length"``). Some CoTs (about one in five) also refer to "the
 description", as real reasoners do, so the rewrite into image references is exercised. All choices are
-deterministic per (seed, record id).
+deterministic per (seed, record id). ``brief=True`` writes the short form a very small model can imitate
+within a tight token budget (no restated question, no preamble, at most two short self-checks); a record
+whose ``metadata["cot_style"]`` is ``"brief"`` gets it too, which is how ``visionr1 demo`` asks for it
+through the ordinary bridge.
 
 Example:
     >>> from visionr1.data.record import Record
@@ -86,8 +89,15 @@ def _final(answer: str, rec: Record) -> tuple[str, str]:
     return f"So the final answer is {answer}.", f"Final answer: {answer}"
 
 
-def template_cot(rec: Record, *, seed: int = 0, flaw_rate: float = 0.1) -> Candidate | None:
-    """An R1-style candidate for a synth record, or None when it has no programmatic solution."""
+def template_cot(rec: Record, *, seed: int = 0, flaw_rate: float = 0.1, brief: bool | None = None) -> Candidate | None:
+    """An R1-style candidate for a synth record, or None when it has no programmatic solution.
+
+    ``brief`` drops the opening restatement and the "step by step" line and keeps 0-2 self-checks that
+    repeat a step (about a third of the default length): the embedded demo's ~4M-parameter model needs
+    CoTs that fit a short completion budget. ``None`` = the record's ``metadata["cot_style"] == "brief"``.
+    """
+    if brief is None:
+        brief = rec.metadata.get("cot_style") == "brief"
     solution = rec.metadata.get("solution")
     description = str(rec.metadata.get("description") or "").strip()
     if not isinstance(solution, list) or not solution:
@@ -99,21 +109,24 @@ def template_cot(rec: Record, *, seed: int = 0, flaw_rate: float = 0.1) -> Candi
     steps = [str(s).strip() for s in solution if str(s).strip()]
     body_steps, last = (steps[:-1], steps[-1]) if len(steps) > 1 else (steps, "")
 
-    parts = [rng.choice(_OPENINGS).format(q=rec.question)]
+    parts = [] if brief else [rng.choice(_OPENINGS).format(q=rec.question)]
     if rec.choices:
         opts = "; ".join(f"({_LETTERS[i]}) {c}" for i, c in enumerate(rec.choices))
         parts.append(f"The options are {opts}.")
     if description:
-        if rng.random() < 0.2:
+        if brief:
+            parts.append(description)
+        elif rng.random() < 0.2:
             parts.append(rng.choice(_LOOKS_DESC).format(d_lower=_lower_first(description)))
         else:
             parts.append(rng.choice(_LOOKS).format(d=description))
-    parts.append("Let me work through this step by step.")
+    if not brief:
+        parts.append("Let me work through this step by step.")
     for i, step in enumerate(body_steps):
         conn = _CONNECTORS[min(i, len(_CONNECTORS) - 1)] if i < 2 else rng.choice(_CONNECTORS[1:])
         parts.append(f"{conn} {_lower_first(step)}" if conn.endswith(",") else f"{conn} {_lower_first(step)}")
-    n_checks = rng.choice([1, 1, 2, 2, 3])
-    check_templates = rng.sample(_CHECKS, n_checks)
+    n_checks = rng.choice([0, 1, 1, 2]) if brief else rng.choice([1, 1, 2, 2, 3])
+    check_templates = rng.sample(_CHECKS[:3] if brief else _CHECKS, n_checks)
     for tpl in check_templates:
         step = rng.choice(body_steps or steps)
         parts.append(tpl.format(step=step, q=rec.question, d=description or step))

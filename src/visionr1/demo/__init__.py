@@ -3,10 +3,12 @@
 The stages, each through the same function its own subcommand calls (only the configs are small):
 
 1. ``synth``   train split and a disjoint test split of easy, strongly visual task families;
-2. ``bridge``  the cold-start set: template teacher → the real stage-4 filters → ``cold.jsonl``;
-3. ``warm-up`` the random-weight tiny Qwen2.5-VL learns to see and answer (``run_sft`` on answer and
-               description rows from the train split; it plays the role of the base model's pre-training);
-4. ``sft``     cold-start SFT on the teacher's long, reflective CoTs;
+2. ``bridge``  the cold-start set: template teacher → the real stage-4 filters → ``cold.jsonl`` (with
+               ``data.brief_cots`` the teacher writes its short form, which a ~4M-parameter student can imitate);
+3. ``warm-up`` the random-weight tiny Qwen2.5-VL learns to see and answer (``run_sft`` on answer rows, and
+               description rows with ``data.warmup_describe``, from the train split; it plays the role of the
+               base model's pre-training);
+4. ``sft``     cold-start SFT on the teacher's reflective CoTs;
 5. ``grpo``    GRPO with the hard formatting result reward in two PTST stages;
 6. ``eval``    base, cold-start and RL models on the test split (``visionr1 eval``'s ``run_eval``, records
                benchmark, transformers backend, greedy, one completion budget for all three);
@@ -82,11 +84,11 @@ def _peak_rss_mb() -> float:
 # ----------------------------------------------------------------------------- stages
 
 
-def write_warmup_data(train_jsonl: Path, out: Path) -> int:
+def write_warmup_data(train_jsonl: Path, out: Path, describe: bool = True) -> int:
     """Warm-up rows (TRL messages format, images relative to ``out``'s folder) from the train split.
 
     Per record: the shared R1 user prompt → ``The answer is X.`` (a plain answer: the base model does not
-    know the R1 format) and ``Describe the image.`` → the record's description.
+    know the R1 format) and, with ``describe``, ``Describe the image.`` → the record's description.
     """
     from visionr1.data import read_records
     from visionr1.prompting import render_user_prompt
@@ -99,11 +101,29 @@ def write_warmup_data(train_jsonl: Path, out: Path) -> int:
         rows.append({"id": f"{r.id}-answer", "images": r.images, "messages": [
             {"role": "user", "content": image + [{"type": "text", "text": render_user_prompt(r.question, r.choices)}]},
             {"role": "assistant", "content": [{"type": "text", "text": f"The answer is {answer}."}]}]})
-        rows.append({"id": f"{r.id}-describe", "images": r.images, "messages": [
-            {"role": "user", "content": image + [{"type": "text", "text": DESCRIBE_PROMPT}]},
-            {"role": "assistant", "content": [{"type": "text", "text": r.metadata["description"]}]}]})
+        if describe:
+            rows.append({"id": f"{r.id}-describe", "images": r.images, "messages": [
+                {"role": "user", "content": image + [{"type": "text", "text": DESCRIBE_PROMPT}]},
+                {"role": "assistant", "content": [{"type": "text", "text": r.metadata["description"]}]}]})
     out.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
     return len(rows)
+
+
+def write_bridge_input(train_jsonl: Path, out: Path, brief: bool) -> Path:
+    """The bridge's input: the train split, marked ``metadata["cot_style"] = "brief"`` when ``brief``.
+
+    The template teacher then writes short CoTs (``visionr1.bridge.teacher.template_cot``), which a ~4M-parameter
+    student can imitate and finish within a short completion budget.
+    """
+    from visionr1.data import read_records, write_jsonl
+
+    if not brief:
+        return train_jsonl
+    res = read_records(train_jsonl)
+    for r in res.records:
+        r.metadata["cot_style"] = "brief"
+    write_jsonl(out, res.records)
+    return out
 
 
 def _stage_config(cls, name: str, recipes: Path, overrides: list[str]):
@@ -162,8 +182,10 @@ def run_demo(out: Path, seed: int = 0, quick: bool = False, recipes: Path = RECI
                              image_size=d["image_size"], difficulty=d.get("difficulty"))["splits"]})
 
     def bridge() -> dict[str, Any]:
-        bcfg = from_dict(BridgeConfig, {"input": str(data_dir / "train.jsonl"), "out": str(out / "bridge"),
+        src = write_bridge_input(data_dir / "train.jsonl", data_dir / "bridge_input.jsonl", bool(d.get("brief_cots")))
+        bcfg = from_dict(BridgeConfig, {"input": str(src), "out": str(out / "bridge"),
                                         "teacher": "template", "template": {"seed": seed}, "limit": d["cold_start"],
+                                        "filters": {"min_reasoning_words": d.get("min_reasoning_words", 40)},
                                         "progress": False, "images": "link"})
         st = run_bridge(bcfg)
         console.print(f"kept {st['kept']} of {st['records']} CoTs; rejected {st['rejected_by_reason']}; "
@@ -178,7 +200,7 @@ def run_demo(out: Path, seed: int = 0, quick: bool = False, recipes: Path = RECI
         spec = TinyModelSpec(**{**m, "num_attention_heads": m.get("num_attention_heads", 4),
                                 "min_pixels": d["image_size"] ** 2, "max_pixels": d["image_size"] ** 2})
         model_dir = build_tiny_model(out / "tiny-model", seed=seed, spec=spec)
-        n = write_warmup_data(data_dir / "train.jsonl", data_dir / "warmup.jsonl")
+        n = write_warmup_data(data_dir / "train.jsonl", data_dir / "warmup.jsonl", describe=bool(d.get("warmup_describe", True)))
         wcfg = _stage_config(SFTRunConfig, "warmup", recipes, [
             f"run_dir={out / 'base'}", f"model.path={model_dir}", f"data.path={data_dir / 'warmup.jsonl'}",
             f"trainer.seed={seed}", "resume=false", *cfg["overrides"]["warmup"]])
