@@ -58,6 +58,7 @@ def test_report_has_the_table_and_plots(quick_run):
     assert "Table 4 in miniature" in report
     for label in ("base (warm-up)", "cold-start SFT", "RL (PTST GRPO)"):
         assert f"| {label} |" in report
+    assert "Sampling temperature" in report
     for png in ("accuracy.png", "training.png"):
         assert f"]({png})" in report
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -98,6 +98,15 @@ def _fence(text: str, limit: int = 1500) -> str:
     return "```text\n" + text.replace("```", "'''") + "\n```"
 
 
+def _grpo_trainer_settings(path: Path) -> dict[str, Any]:
+    """The GRPO run's ``trainer:`` section (temperature, learning rate, beta), or {} when it is missing."""
+    import yaml
+
+    if not path.is_file():
+        return {}
+    return (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("trainer") or {}
+
+
 def write_demo_report(out: Path, summary: dict[str, Any], samples_per_model: int = 2) -> list[Path]:
     """Write ``accuracy.png``, ``training.png`` and ``report.md`` into ``out``; returns the paths."""
     out = Path(out)
@@ -128,6 +137,11 @@ def write_demo_report(out: Path, summary: dict[str, Any], samples_per_model: int
               "| stage | steps | max completion length | group size G |", "|---|---:|---:|---:|"]
     for s in summary["stages"]["grpo"].get("stages", []):
         lines.append(f"| {s['stage'] + 1} | {s['start_step']}–{s['end_step']} | {s['max_completion_length']} | {s['num_generations']} |")
+    tr = _grpo_trainer_settings(out / "grpo" / "config.yaml")
+    if tr:
+        lines += ["", f"Sampling temperature {tr.get('temperature')}, learning rate {tr.get('learning_rate')}, "
+                  f"KL coefficient β {tr.get('beta')}, {tr.get('per_device_train_batch_size')} completions per step "
+                  "(from `grpo/config.yaml`)."]
     lines += ["", "![training](training.png)", "", "## Wall time and memory", "", "| stage | seconds | peak RSS so far (MB) |",
               "|---|---:|---:|"]
     for name, v in summary["stages"].items():
