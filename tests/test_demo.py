@@ -70,20 +70,28 @@ def test_quick_overrides_apply():
     assert quick["overrides"]["grpo"] and not full["overrides"]["grpo"]
 
 
-def test_brief_cots_are_shorter_and_requested_through_the_bridge_input(tmp_path):
+def test_brief_cots_are_shorter_and_set_in_the_bridge_config(tmp_path):
+    from visionr1.bridge.config import BridgeConfig
+    from visionr1.bridge.pipeline import run_bridge
     from visionr1.bridge.teacher import template_cot
+    from visionr1.config import from_dict
     from visionr1.data import read_records
     from visionr1.data.synth import synthesize
-    from visionr1.demo import write_bridge_input
 
-    synthesize(tmp_path, n=12, seed=0, tasks=["shape_colour"], image_size=56)
-    marked = write_bridge_input(tmp_path / "train.jsonl", tmp_path / "bridge_input.jsonl", brief=True)
-    records = read_records(marked).records
-    assert records and all(r.metadata["cot_style"] == "brief" for r in records)
+    synthesize(tmp_path / "data", n=12, seed=0, tasks=["shape_colour"], image_size=56)
+    records = read_records(tmp_path / "data" / "train.jsonl").records
     for r in records:
-        short, long = template_cot(r, flaw_rate=0.0), template_cot(r, flaw_rate=0.0, brief=False)
+        short, long = template_cot(r, flaw_rate=0.0, brief=True), template_cot(r, flaw_rate=0.0)
         assert len(short.reasoning) < len(long.reasoning) and short.content == long.content
-    assert write_bridge_input(tmp_path / "train.jsonl", tmp_path / "unused.jsonl", brief=False) == tmp_path / "train.jsonl"
+    lengths = {}
+    for brief in (False, True):
+        cfg = from_dict(BridgeConfig, {"input": str(tmp_path / "data" / "train.jsonl"), "out": str(tmp_path / f"b{brief}"),
+                                       "teacher": "template", "template": {"brief": brief, "flaw_rate": 0.0},
+                                       "filters": {"min_reasoning_words": 5}, "progress": False})
+        run_bridge(cfg)
+        lines = (tmp_path / f"b{brief}" / "cold.jsonl").read_text().splitlines()
+        lengths[brief] = sum(len(line) for line in lines) / max(len(lines), 1)
+    assert lengths[True] < lengths[False]
 
 
 def test_warmup_rows_answer_only(tmp_path):

@@ -79,6 +79,7 @@ class TemplateTeacherConfig:
 
     seed: int = field(default=0, metadata={"help": "Seed for phrasing choices (per record, deterministic)."})
     flaw_rate: float = field(default=0.1, metadata={"help": "Share of CoTs made deliberately flawed (wrong answer or truncated)."})
+    brief: bool = field(default=False, metadata={"help": "Short CoTs (no opening, 0-2 self-checks) that a very small student can imitate."})
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.flaw_rate <= 1.0:

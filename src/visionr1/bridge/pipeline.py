@@ -156,7 +156,8 @@ class Bridge:
 
     async def run_record(self, index: int, rec: Record) -> Outcome:
         if self.cfg.teacher == "template":
-            return self._judge(index, rec, template_cot(rec, seed=self.cfg.template.seed, flaw_rate=self.cfg.template.flaw_rate))
+            return self._judge(index, rec, template_cot(rec, seed=self.cfg.template.seed, flaw_rate=self.cfg.template.flaw_rate,
+                                                        brief=self.cfg.template.brief))
         choices = format_choices(rec.choices)
         answer = f"({rec.answer_letter}) {rec.answer}" if rec.choices else rec.answer
         images = [image_data_url(p) for p in self.data.image_paths(rec)]

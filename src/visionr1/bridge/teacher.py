@@ -14,9 +14,8 @@ not to teach reasoning. To show that the filters work, a share of the CoTs (``fl
 token limit hit (``finish_reason="length"``). Some CoTs (about one in five) also refer to "the
 description", as real reasoners do, so the rewrite into image references is exercised. All choices are
 deterministic per (seed, record id). ``brief=True`` writes the short form a very small model can imitate
-within a tight token budget (no restated question, no preamble, at most two short self-checks); a record
-whose ``metadata["cot_style"]`` is ``"brief"`` gets it too, which is how ``visionr1 demo`` asks for it
-through the ordinary bridge.
+within a tight token budget (no restated question, no preamble, at most two short self-checks); set it
+with ``template.brief: true`` in the bridge config (``visionr1 demo`` does).
 
 Example:
     >>> from visionr1.data.record import Record
@@ -89,15 +88,13 @@ def _final(answer: str, rec: Record) -> tuple[str, str]:
     return f"So the final answer is {answer}.", f"Final answer: {answer}"
 
 
-def template_cot(rec: Record, *, seed: int = 0, flaw_rate: float = 0.1, brief: bool | None = None) -> Candidate | None:
+def template_cot(rec: Record, *, seed: int = 0, flaw_rate: float = 0.1, brief: bool = False) -> Candidate | None:
     """An R1-style candidate for a synth record, or None when it has no programmatic solution.
 
     ``brief`` drops the opening restatement and the "step by step" line and keeps 0-2 self-checks that
     repeat a step (about a third of the default length): the embedded demo's ~4M-parameter model needs
-    CoTs that fit a short completion budget. ``None`` = the record's ``metadata["cot_style"] == "brief"``.
+    CoTs that fit a short completion budget.
     """
-    if brief is None:
-        brief = rec.metadata.get("cot_style") == "brief"
     solution = rec.metadata.get("solution")
     description = str(rec.metadata.get("description") or "").strip()
     if not isinstance(solution, list) or not solution:

@@ -109,23 +109,6 @@ def write_warmup_data(train_jsonl: Path, out: Path, describe: bool = True) -> in
     return len(rows)
 
 
-def write_bridge_input(train_jsonl: Path, out: Path, brief: bool) -> Path:
-    """The bridge's input: the train split, marked ``metadata["cot_style"] = "brief"`` when ``brief``.
-
-    The template teacher then writes short CoTs (``visionr1.bridge.teacher.template_cot``), which a ~4M-parameter
-    student can imitate and finish within a short completion budget.
-    """
-    from visionr1.data import read_records, write_jsonl
-
-    if not brief:
-        return train_jsonl
-    res = read_records(train_jsonl)
-    for r in res.records:
-        r.metadata["cot_style"] = "brief"
-    write_jsonl(out, res.records)
-    return out
-
-
 def _stage_config(cls, name: str, recipes: Path, overrides: list[str]):
     from visionr1.config import load_config
 
@@ -182,9 +165,9 @@ def run_demo(out: Path, seed: int = 0, quick: bool = False, recipes: Path = RECI
                              image_size=d["image_size"], difficulty=d.get("difficulty"))["splits"]})
 
     def bridge() -> dict[str, Any]:
-        src = write_bridge_input(data_dir / "train.jsonl", data_dir / "bridge_input.jsonl", bool(d.get("brief_cots")))
-        bcfg = from_dict(BridgeConfig, {"input": str(src), "out": str(out / "bridge"),
-                                        "teacher": "template", "template": {"seed": seed}, "limit": d["cold_start"],
+        bcfg = from_dict(BridgeConfig, {"input": str(data_dir / "train.jsonl"), "out": str(out / "bridge"),
+                                        "teacher": "template", "limit": d["cold_start"],
+                                        "template": {"seed": seed, "brief": bool(d.get("brief_cots"))},
                                         "filters": {"min_reasoning_words": d.get("min_reasoning_words", 40)},
                                         "progress": False, "images": "link"})
         st = run_bridge(bcfg)
