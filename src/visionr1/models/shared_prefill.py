@@ -36,25 +36,31 @@ def find_generator(model: torch.nn.Module) -> torch.nn.Module:
     raise TypeError(f"{type(model).__name__}: no generation module around the vision model")
 
 
+def images_per_row(ids: torch.Tensor, grid: torch.Tensor, image_token_id: int, merge: int) -> list[list[int]]:
+    """For each row of ``ids``, the indices of its images in ``grid`` (images are concatenated row after row)."""
+    tokens_per_image = (grid.prod(-1) // (merge * merge)).tolist()
+    per_row = (ids == image_token_id).sum(-1).tolist()
+    owned: list[list[int]] = []
+    k = 0
+    for count in per_row:
+        mine, seen = [], 0
+        while seen < count:
+            mine.append(k)
+            seen += tokens_per_image[k]
+            k += 1
+        owned.append(mine)
+    return owned
+
+
 def group_rows(inputs: dict[str, torch.Tensor], image_token_id: int, merge: int) -> tuple[list[int], list[int]]:
     """``(first, inverse)`` over rows: rows are one group when ids, mask and images are all identical."""
     ids, mask = inputs["input_ids"], inputs.get("attention_mask")
     n = ids.shape[0]
-    img_inverse: list[int] = []
     rows_images: list[tuple[int, ...]] = [() for _ in range(n)]
     pv, grid = inputs.get("pixel_values"), inputs.get("image_grid_thw")
     if pv is not None and grid is not None:
         _, img_inverse = unique_images(pv, grid)
-        tokens_per_image = (grid.prod(-1) // (merge * merge)).tolist()
-        per_row = (ids == image_token_id).sum(-1).tolist()
-        k = 0
-        for r in range(n):
-            owned, count = [], 0
-            while count < per_row[r]:
-                owned.append(img_inverse[k])
-                count += tokens_per_image[k]
-                k += 1
-            rows_images[r] = tuple(owned)
+        rows_images = [tuple(img_inverse[i] for i in imgs) for imgs in images_per_row(ids, grid, image_token_id, merge)]
     keys = [(tuple(ids[r].tolist()), tuple(mask[r].tolist()) if mask is not None else (), rows_images[r]) for r in range(n)]
     first: list[int] = []
     inverse: list[int] = []
@@ -70,18 +76,8 @@ def group_rows(inputs: dict[str, torch.Tensor], image_token_id: int, merge: int)
 def _select_images(inputs: dict[str, torch.Tensor], rows: list[int], image_token_id: int, merge: int):
     """pixel_values / image_grid_thw of the given rows, in row order."""
     ids, pv, grid = inputs["input_ids"], inputs["pixel_values"], inputs["image_grid_thw"]
-    tokens_per_image = (grid.prod(-1) // (merge * merge)).tolist()
     chunks = pv.split(grid.prod(-1).tolist())
-    per_row = (ids == image_token_id).sum(-1).tolist()
-    owned: list[list[int]] = []
-    k = 0
-    for r in range(ids.shape[0]):
-        mine, count = [], 0
-        while count < per_row[r]:
-            mine.append(k)
-            count += tokens_per_image[k]
-            k += 1
-        owned.append(mine)
+    owned = images_per_row(ids, grid, image_token_id, merge)
     keep = [i for r in rows for i in owned[r]]
     if not keep:
         return None, None
