@@ -42,12 +42,18 @@ def load_template(path: str | Path | None = None) -> str:
     return text
 
 
+def choice_lines(choices: list[str] | None) -> str:
+    """``(A) x`` lines for multiple choice, ``""`` otherwise.
+
+    >>> choice_lines(["3", "4"])
+    '(A) 3\\n(B) 4'
+    """
+    return "\n".join(f"({chr(ord('A') + i)}) {c}" for i, c in enumerate(choices or []))
+
+
 def format_choices(choices: list[str] | None) -> str:
     """``Choices:\\n(A) x\\n(B) y\\n`` for multiple choice, ``""`` otherwise."""
-    if not choices:
-        return ""
-    lines = [f"({chr(ord('A') + i)}) {c}" for i, c in enumerate(choices)]
-    return "Choices:\n" + "\n".join(lines) + "\n"
+    return f"Choices:\n{choice_lines(choices)}\n" if choices else ""
 
 
 def render_user_prompt(question: str, choices: list[str] | None = None, template: str | Path | None = None) -> str:

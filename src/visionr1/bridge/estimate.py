@@ -13,7 +13,8 @@ from typing import Any
 
 from visionr1.bridge.config import BridgeConfig
 from visionr1.bridge.pipeline import STAGES, STORE_NAME, load_input
-from visionr1.bridge.prompts import format_choices, load_prompt
+from visionr1.bridge.prompts import load_prompt
+from visionr1.prompting import choice_lines
 
 TYPICAL_COMPLETION = {"pseudo_cot": 350, "description": 450, "reasoning": 2500}
 """Typical completion tokens per stage (R1-class CoTs on MathVista-like items run 1-4K tokens)."""
@@ -50,7 +51,7 @@ def estimate(cfg: BridgeConfig) -> dict[str, Any]:
     caps = {"pseudo_cot": gen.mllm_max_tokens, "description": gen.mllm_max_tokens, "reasoning": gen.reasoner_max_tokens}
     out = {s: {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0} for s in STAGES}
     for rec in records:
-        choices = format_choices(rec.choices)
+        choices = choice_lines(rec.choices)
         img = sum(_image_tokens(p) for p in data.image_paths(rec))
         texts = {
             "pseudo_cot": tpl["pseudo_cot"].render(question=rec.question, choices=choices, answer=rec.answer),

@@ -32,13 +32,14 @@ from typing import Any
 
 from visionr1.bridge.config import BridgeConfig
 from visionr1.bridge.filters import Candidate, Verdict, check, reject
-from visionr1.bridge.prompts import format_choices, load_prompt
+from visionr1.bridge.prompts import load_prompt
 from visionr1.bridge.teacher import template_cot
 from visionr1.data.io import LoadResult, read_records
 from visionr1.data.record import Record
 from visionr1.endpoints.client import ChatClient, EndpointError, image_data_url, split_reasoning, user_message
 from visionr1.endpoints.store import ResponseStore, StoredCall
 from visionr1.errors import ConfigError
+from visionr1.prompting import choice_lines
 
 STAGES = ("pseudo_cot", "description", "reasoning")
 """Store stage names, in order; the first two use the ``mllm`` endpoint, the last the ``reasoner``."""
@@ -158,7 +159,7 @@ class Bridge:
         if self.cfg.teacher == "template":
             return self._judge(index, rec, template_cot(rec, seed=self.cfg.template.seed, flaw_rate=self.cfg.template.flaw_rate,
                                                         brief=self.cfg.template.brief))
-        choices = format_choices(rec.choices)
+        choices = choice_lines(rec.choices)
         answer = f"({rec.answer_letter}) {rec.answer}" if rec.choices else rec.answer
         images = [image_data_url(p) for p in self.data.image_paths(rec)]
         prompt1 = self.prompts["pseudo_cot"].render(question=rec.question, choices=choices, answer=answer)

@@ -55,14 +55,3 @@ def load_prompt(name: str, path: Path | str | None = None) -> PromptTemplate:
     if not file.exists():
         raise ConfigError(f"prompt file {file} does not exist")
     return PromptTemplate(name, file.read_text(encoding="utf-8"), str(file))
-
-
-def format_choices(choices: list[str] | None) -> str:
-    """``(A) x`` lines for multiple choice, empty otherwise.
-
-    >>> format_choices(["3", "4"])
-    '(A) 3\\n(B) 4'
-    """
-    if not choices:
-        return ""
-    return "\n".join(f"({chr(ord('A') + i)}) {c}" for i, c in enumerate(choices))
