@@ -64,7 +64,7 @@ def _one_run(args) -> dict:
     trainer = GRPOTrainer(model=str(model_dir), reward_funcs=get_hard_format_result_reward(), args=cfg,
                           train_dataset=ds, processing_class=processor)
     if args.variant == "ours":
-        apply_speedups(trainer, SpeedSettings())
+        apply_speedups(trainer, SpeedSettings(decode=args.decode))
 
     timing = {"gen": 0.0, "tokens": 0}
     module = find_generator(trainer.model)
@@ -119,6 +119,7 @@ def main() -> None:
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--rounds", type=int, default=2, help="alternating vanilla/ours runs per variant")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--decode", default="auto", help="visionr1's decoding: auto (compiled on CUDA), dynamic, static, compiled")
     ap.add_argument("--variant", choices=["vanilla", "ours"], help=argparse.SUPPRESS)
     ap.add_argument("--work", help=argparse.SUPPRESS)
     ap.add_argument("--json-out", help=argparse.SUPPRESS)
@@ -137,7 +138,7 @@ def main() -> None:
             for variant in ("vanilla", "ours"):
                 out = Path(work) / f"{variant}-{r}.json"
                 cmd = [sys.executable, __file__, "--variant", variant, "--work", work, "--json-out", str(out)]
-                for k in ("shape", "image_size", "num_generations", "prompts", "completion_length", "steps", "warmup", "seed"):
+                for k in ("shape", "image_size", "num_generations", "prompts", "completion_length", "steps", "warmup", "seed", "decode"):
                     cmd += [f"--{k.replace('_', '-')}", str(getattr(args, k))]
                 t0 = time.perf_counter()
                 proc = subprocess.run(cmd, env={**os.environ, "TOKENIZERS_PARALLELISM": "false"},
@@ -158,7 +159,7 @@ def main() -> None:
 
     van, ours = summary("vanilla"), summary("ours")
     print(f"\nGRPO speed, shape={args.shape}, {args.image_size}px, G={args.num_generations}, {args.prompts} prompts/step, "
-          f"{args.completion_length}-token completions, {args.steps} steps x {args.rounds} rounds (first {args.warmup} dropped)")
+          f"{args.completion_length}-token completions, {args.steps} steps x {args.rounds} rounds (first {args.warmup} dropped), decode={args.decode}")
     print(f"{'':22s}{'vanilla TRL':>14s}{'visionr1':>14s}{'ratio':>10s}")
     rows = [("s/step (median)", "step_s", True), ("non-gen s/step", "nongen_s", True),
             ("generated tok/s", "gen_tok_s", False), ("peak mem (GiB)", "peak_gib", True)]

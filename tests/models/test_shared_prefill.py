@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from visionr1.models.shared_prefill import enable_shared_prefill, group_rows
+from visionr1.models.shared_prefill import enable_shared_prefill, find_generator, group_rows, resolve_decode
 
 
 def _inputs(processor, rows):
@@ -25,10 +25,10 @@ def mp(tiny_model_dir):
     return AutoModelForImageTextToText.from_pretrained(tiny_model_dir).eval(), AutoProcessor.from_pretrained(tiny_model_dir)
 
 
-def _both(model, inputs, **kw):
+def _both(model, inputs, decode="dynamic", **kw):
     torch.manual_seed(0)
     ref = model.generate(**inputs, **kw)
-    handle = enable_shared_prefill(model)
+    handle = enable_shared_prefill(model, decode=decode)
     try:
         torch.manual_seed(0)
         out = model.generate(**inputs, **kw)
@@ -80,3 +80,33 @@ def test_lora_model(tiny_model_dir, noise_image):
     rows = [("How many?", [noise_image(6)])] * 3
     ref, out, stats = _both(model, _inputs(processor, rows), max_new_tokens=6, do_sample=False)
     assert stats["prefilled"] == 1 and torch.equal(ref, out)
+
+
+@pytest.mark.parametrize("decode", ["static", "compiled"])
+def test_static_and_compiled_decoding_match_stock(mp, noise_image, decode):
+    """The shared prefill copied into a fixed-shape cache (and decoded by a compiled forward) changes nothing."""
+    from transformers import CompileConfig, GenerationConfig
+
+    model, processor = mp
+    a, b = noise_image(1), noise_image(2, (84, 112))
+    inputs = _inputs(processor, [("How many?", [a])] * 2 + [("Which colour is the largest shape?", [b])] * 2)
+    kw = {}
+    if decode == "compiled":  # dynamo's tracing and guards without a C++ toolchain; CUDA uses inductor + CUDA graphs
+        kw["generation_config"] = GenerationConfig(compile_config=CompileConfig(backend="eager", mode=None))
+    ref, out, stats = _both(model, inputs, decode=decode, max_new_tokens=8, do_sample=False, output_scores=True,
+                            return_dict_in_generate=True, **kw)
+    assert stats["prefilled"] == 2
+    assert torch.equal(ref.sequences, out.sequences)
+    assert max((x - y).abs().max().item() for x, y in zip(ref.scores, out.scores)) <= 1e-4
+    assert hasattr(find_generator(model), "_compiled_call") == (decode == "compiled")
+    ref, out, _ = _both(model, inputs, decode=decode, max_new_tokens=8, do_sample=True, top_k=0, **kw)
+    assert torch.equal(ref, out)  # sampling unchanged too: same draws from the same distributions
+    find_generator(model).__dict__.pop("_compiled_call", None)
+
+
+def test_decode_modes_are_checked_and_auto_compiles_only_on_cuda():
+    assert resolve_decode("auto", torch.device("cpu")) == "dynamic"
+    assert resolve_decode("auto", torch.device("cuda")) == "compiled"
+    assert resolve_decode("static", torch.device("cpu")) == "static"
+    with pytest.raises(ValueError, match="decode='fast'"):
+        resolve_decode("fast", torch.device("cpu"))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from visionr1.errors import ConfigError
 from visionr1.train.config import SpeedSettings
 from visionr1.train.speedups import apply_speedups
 
@@ -27,11 +30,12 @@ def _trainer(tiny_model_dir, tmp_path, noise_image, name):
                        processing_class=processor)
 
 
-def test_speedups_engage_and_the_step_equals_stock(tiny_model_dir, tmp_path, noise_image):
+@pytest.mark.parametrize("decode", ["auto", "static"])
+def test_speedups_engage_and_the_step_equals_stock(tiny_model_dir, tmp_path, noise_image, decode):
     stock = _trainer(tiny_model_dir, tmp_path, noise_image, "stock")
     stock.train()
     ours = _trainer(tiny_model_dir, tmp_path, noise_image, "ours")
-    handles = apply_speedups(ours, SpeedSettings())
+    handles = apply_speedups(ours, SpeedSettings(decode=decode))
     ours.train()
 
     vision, prefill = handles["policy.shared_vision"].stats, handles["policy.shared_prefill"].stats
@@ -52,3 +56,10 @@ def test_switches_turn_them_off(tiny_model_dir, tmp_path, noise_image):
     trainer = _trainer(tiny_model_dir, tmp_path, noise_image, "off")
     assert apply_speedups(trainer, SpeedSettings(shared_vision=False, shared_prefill=False)) == {}
     assert "get_image_features" not in trainer.model.model.__dict__
+
+
+def test_bad_speed_settings_are_named():
+    with pytest.raises(ConfigError, match="speed.decode='fastest'"):
+        SpeedSettings(decode="fastest")
+    with pytest.raises(ConfigError, match="speed.cache_bucket=0"):
+        SpeedSettings(cache_bucket=0)

@@ -182,6 +182,16 @@ class SpeedSettings:
 
     shared_vision: bool = field(default=True, metadata={"help": "Encode each distinct image once per batch (exact)."})
     shared_prefill: bool = field(default=True, metadata={"help": "Prefill each distinct prompt once in HF generation (exact; not with vLLM)."})
+    decode: str = field(default="auto", metadata={"help": "HF decoding after the shared prefill: auto (compiled on CUDA, dynamic elsewhere), dynamic, static (fixed-shape KV cache) or compiled (static + CUDA graphs via torch.compile)."})
+    cache_bucket: int = field(default=256, metadata={"help": "Static KV cache lengths are rounded up to a multiple of this, so steps reuse one compiled shape."})
+
+    def __post_init__(self) -> None:
+        from visionr1.models.shared_prefill import DECODE_MODES
+
+        if self.decode not in DECODE_MODES:
+            raise ConfigError(f"speed.decode={self.decode!r}: expected one of {', '.join(DECODE_MODES)}")
+        if self.cache_bucket < 1:
+            raise ConfigError(f"speed.cache_bucket={self.cache_bucket}: must be >= 1")
 
 
 @dataclass

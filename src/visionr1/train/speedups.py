@@ -5,7 +5,9 @@
   (:mod:`visionr1.models.shared_vision`).
 - ``shared_prefill``: HF generation prefills each distinct prompt once and samples the G completions
   from the shared KV cache (:mod:`visionr1.models.shared_prefill`). Not used with vLLM rollouts, which
-  share prompt work through prefix caching already.
+  share prompt work through prefix caching already. ``decode`` then picks how completions are decoded
+  from the shared cache: ``auto`` compiles the decode step (static KV cache + CUDA graphs through
+  transformers' own compiled generation) on CUDA and keeps the dynamic cache on CPU.
 
 Both are exact (tests compare log-probs, gradients and generated tokens with the stock path), so they
 are on by default; ``speed.shared_vision: false`` / ``speed.shared_prefill: false`` turn them off.
@@ -35,7 +37,8 @@ def apply_speedups(trainer: Any, speed: SpeedSettings) -> dict[str, Any]:
                 handles[f"{name}.shared_vision"] = enable_shared_vision(model)
             if speed.shared_prefill and name == "policy" and not getattr(trainer.args, "use_vllm", False) \
                     and not getattr(trainer.args, "use_transformers_paged", False):
-                handles[f"{name}.shared_prefill"] = enable_shared_prefill(model)
+                handles[f"{name}.shared_prefill"] = enable_shared_prefill(model, decode=speed.decode,
+                                                                          cache_bucket=speed.cache_bucket)
         except TypeError:  # not a Qwen2-VL-family model: nothing to share
             continue
     return handles
