@@ -104,6 +104,24 @@ def test_static_and_compiled_decoding_match_stock(mp, noise_image, decode):
     find_generator(model).__dict__.pop("_compiled_call", None)
 
 
+def test_static_cache_is_reused_across_calls_and_stays_exact(mp, noise_image):
+    model, processor = mp
+    batches = [_inputs(processor, [("How many?", [noise_image(7)])] * 3),
+               _inputs(processor, [("Which colour?", [noise_image(8, (84, 112))])] * 3)]
+    refs = [model.generate(**b, max_new_tokens=6, do_sample=False) for b in batches]
+    handle = enable_shared_prefill(model, decode="static", cache_bucket=512)
+    try:
+        outs, caches = [], []
+        for b in batches:
+            outs.append(model.generate(**b, max_new_tokens=6, do_sample=False))
+            caches.append(next(iter(handle.cache_pool.values())))
+    finally:
+        handle.remove()
+    assert all(torch.equal(r, o) for r, o in zip(refs, outs))  # the reset cache holds nothing of the first batch
+    assert caches[0] is caches[1] and caches[0].layers[0].max_cache_len == 512  # one shape, reused
+    assert handle.cache_pool == {}
+
+
 def test_decode_modes_are_checked_and_auto_compiles_only_on_cuda():
     assert resolve_decode("auto", torch.device("cpu")) == "dynamic"
     assert resolve_decode("auto", torch.device("cuda")) == "compiled"

@@ -106,6 +106,7 @@ class BridgeConfig:
     store_sync: str = field(default="normal", metadata={"help": "SQLite synchronous mode: normal (process-crash safe) or full."})
     images: str = field(default="copy", metadata={"help": "How images reach RUN_DIR/images: copy or link (hard link, else copy)."})
     progress: bool = field(default=True, metadata={"help": "Show the live progress display."})
+    workers: int = field(default=0, metadata={"help": "Client processes sharing the records (and each endpoint's concurrency); 0 = auto: min(2, CPUs) for endpoints, 1 for template."})
 
     def __post_init__(self) -> None:
         if self.teacher not in TEACHERS:
@@ -114,6 +115,8 @@ class BridgeConfig:
             raise ConfigError(f"store_sync must be 'normal' or 'full', not {self.store_sync!r}")
         if self.images not in ("copy", "link"):
             raise ConfigError(f"images must be 'copy' or 'link', not {self.images!r}")
+        if self.workers < 0:
+            raise ConfigError(f"workers must be >= 0 (0 = auto), got {self.workers}")
         if self.limit is not None and self.limit < 0:
             raise ConfigError(f"limit must be >= 0, got {self.limit}")
 

@@ -273,19 +273,26 @@ def run_bridge(cfg: BridgeConfig, *, progress: Any = None) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     data, records = load_input(cfg)
     store = ResponseStore(out / STORE_NAME, sync=cfg.store_sync)
-    _check_same_teacher(store, cfg)
     state = RunState(teacher=cfg.teacher)
     t0 = time.perf_counter()
     try:
-        bridge = Bridge(cfg, data, store, state)
+        _check_same_teacher(store, cfg)
+        from visionr1.bridge.workers import resolve_workers, run_workers
 
-        async def main() -> list[Outcome]:
-            if progress is None:
-                return await bridge.run(records)
-            with progress(state):
-                return await bridge.run(records)
+        bridge = Bridge(cfg, data, store, state)  # checks the prompt files before any process starts
+        workers = resolve_workers(cfg, len(records))
+        if workers > 1:
+            store.close()  # each worker process opens its own connection
+            outcomes = run_workers(cfg, data, records, state, workers, progress)
+        else:
 
-        outcomes = asyncio.run(main())
+            async def main() -> list[Outcome]:
+                if progress is None:
+                    return await bridge.run(records)
+                with progress(state):
+                    return await bridge.run(records)
+
+            outcomes = asyncio.run(main())
         stats = write_outputs(cfg, data, outcomes, state)
     finally:
         store.close()

@@ -108,11 +108,25 @@ def resolve_decode(decode: str, device: torch.device) -> str:
     return decode
 
 
-def _static_copy(cache: Any, config: Any, rows: torch.Tensor, max_len: int) -> Any:
-    """A ``StaticCache`` of ``max_len`` positions holding ``cache``'s keys/values for ``rows`` (by index)."""
+def _static_copy(cache: Any, config: Any, rows: torch.Tensor, max_len: int, pool: dict | None = None) -> Any:
+    """A ``StaticCache`` of ``max_len`` positions holding ``cache``'s keys/values for ``rows`` (by index).
+
+    With ``pool``, a cache of the same shape from an earlier call is reset and reused: its tensors keep
+    their addresses, which CUDA graphs recorded by the compiled decode step rely on (a fresh cache every
+    GRPO step would mean re-recording them).
+    """
     from transformers import StaticCache
 
-    static = StaticCache(config=config, max_cache_len=max_len)
+    probe = cache.layers[0].keys
+    key = (len(rows), max_len, probe.dtype, probe.device)
+    static = pool.get(key) if pool is not None else None
+    if static is None:
+        static = StaticCache(config=config, max_cache_len=max_len)
+        if pool is not None:
+            pool.clear()  # one shape at a time: GRPO batches keep their shape, so older ones are dead weight
+            pool[key] = static
+    else:
+        static.reset()
     if len(static.layers) != len(cache.layers):
         raise TypeError(f"static cache has {len(static.layers)} layers, the prefill cache {len(cache.layers)}")
     for src, dst in zip(cache.layers, static.layers):
@@ -138,20 +152,23 @@ class SharedPrefillHandle:
     decode: str = "dynamic"
     cache_bucket: int = 256
     stats: dict[str, int] = field(default_factory=lambda: {"calls": 0, "rows": 0, "prefilled": 0})
+    cache_pool: dict = field(default_factory=dict, repr=False)
 
     def remove(self) -> None:
+        self.cache_pool.clear()
         self.module.__dict__.pop("generate", None)
         self.module.__dict__.pop(_ATTR, None)
 
 
 def generate_shared_prefill(module: torch.nn.Module, stats: dict[str, int] | None = None, *, decode: str = "dynamic",
-                            cache_bucket: int = 256, **inputs: Any):
+                            cache_bucket: int = 256, cache_pool: dict | None = None, **inputs: Any):
     """``module.generate(**inputs)`` with one prefill per distinct prompt; returns what ``generate`` returns.
 
     Args:
         module: the generation module (see :func:`find_generator`).
         decode: ``"auto"``, ``"dynamic"``, ``"static"`` or ``"compiled"`` (module docstring).
         cache_bucket: static cache lengths are rounded up to a multiple of this.
+        cache_pool: reuse static caches across calls (see :func:`_static_copy`); the patched ``generate`` does.
         inputs: ``input_ids`` ``(N, L)`` (left-padded), ``attention_mask``, ``pixel_values``,
             ``image_grid_thw``, ``mm_token_type_ids`` and any ``generate`` keyword.
     """
@@ -194,7 +211,7 @@ def generate_shared_prefill(module: torch.nn.Module, stats: dict[str, int] | Non
         gen_cfg = _generation_config(module, inputs)
         new = gen_cfg.max_new_tokens if gen_cfg.max_new_tokens is not None else max(gen_cfg.max_length - ids.shape[1], 1)
         length = -(-(ids.shape[1] + new) // cache_bucket) * cache_bucket
-        cache = _static_copy(cache, module.config, expand, length)
+        cache = _static_copy(cache, module.config, expand, length, cache_pool)
         if decode == "compiled":
             from transformers import CompileConfig
 
@@ -227,7 +244,8 @@ def enable_shared_prefill(model: torch.nn.Module, decode: str = "dynamic", cache
             kwargs["input_ids"], args = args[0], args[1:]
         if args:
             raise TypeError("shared-prefill generate takes its inputs as keywords")
-        return generate_shared_prefill(module, handle.stats, decode=handle.decode, cache_bucket=handle.cache_bucket, **kwargs)
+        return generate_shared_prefill(module, handle.stats, decode=handle.decode, cache_bucket=handle.cache_bucket,
+                                       cache_pool=handle.cache_pool, **kwargs)
 
     module.generate = generate
     setattr(module, _ATTR, handle)
