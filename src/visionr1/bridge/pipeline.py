@@ -28,7 +28,7 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from visionr1.bridge.config import BridgeConfig
 from visionr1.bridge.filters import Candidate, Verdict, check, reject
@@ -45,6 +45,8 @@ STAGES = ("pseudo_cot", "description", "reasoning")
 """Store stage names, in order; the first two use the ``mllm`` endpoint, the last the ``reasoner``."""
 
 STORE_NAME = "calls.sqlite"
+
+Messages = list[dict[str, Any]] | Callable[[], list[dict[str, Any]]]
 
 
 @dataclass
@@ -107,8 +109,11 @@ class Bridge:
 
     # ------------------------------------------------------------------ one call, store first
 
-    async def call(self, rec: Record, stage: str, attempt: int, messages: list[dict[str, Any]]) -> StoredCall:
-        """The stored result of (record, stage, attempt), calling the endpoint only if it is not stored."""
+    async def call(self, rec: Record, stage: str, attempt: int, messages: Messages) -> StoredCall:
+        """The stored result of (record, stage, attempt), calling the endpoint only if it is not stored.
+
+        ``messages`` may be a function that builds them, so that a replayed call reads no image.
+        """
         counters = self.state.stages[stage]
         hit = self.store.get(rec.id, stage, attempt)
         if hit is not None and (hit.ok or not self.cfg.retry_failed):
@@ -118,15 +123,21 @@ class Bridge:
         client = self.clients["reasoner" if stage == "reasoning" else "mllm"]
         counters.in_flight += 1
         try:
-            result = await client.chat(messages, key=f"{rec.id}/{stage}/{attempt}")
+            result = await client.chat(messages() if callable(messages) else messages, key=f"{rec.id}/{stage}/{attempt}")
         except EndpointError as e:
-            self.store.put_failed(rec.id, stage, attempt, str(e))
+            error = str(e)
+            fresh = StoredCall(rec.id, stage, attempt, "failed", None, error, time.time())
+            written = self.store.put_failed(rec.id, stage, attempt, error)
         else:
-            self.store.put_ok(rec.id, stage, attempt, result.to_dict())
+            payload = result.to_dict()
+            fresh = StoredCall(rec.id, stage, attempt, "ok", payload, None, time.time())
+            written = self.store.put_ok(rec.id, stage, attempt, payload)
         finally:
             counters.in_flight -= 1
         counters.new_calls += 1
-        stored = self.store.get(rec.id, stage, attempt)
+        # what was just written is what the store holds (JSON round-trips these plain values); only when
+        # the write was refused (a finished row was already there) is the stored row read back
+        stored = fresh if written else self.store.get(rec.id, stage, attempt)
         assert stored is not None
         self._count_tokens(counters, stored)
         return stored
@@ -137,7 +148,7 @@ class Bridge:
             counters.prompt_tokens += int(call.payload.get("prompt_tokens") or 0)
             counters.completion_tokens += int(call.payload.get("completion_tokens") or 0)
 
-    async def text_stage(self, rec: Record, stage: str, messages: list[dict[str, Any]]) -> tuple[str | None, Verdict | None]:
+    async def text_stage(self, rec: Record, stage: str, messages: Messages) -> tuple[str | None, Verdict | None]:
         """Stages 1-2: the answer text (reasoning stripped), or a rejection."""
         counters = self.state.stages[stage]
         for attempt in range(self.cfg.generation.stage_attempts):
@@ -161,16 +172,22 @@ class Bridge:
                                                         brief=self.cfg.template.brief))
         choices = choice_lines(rec.choices)
         answer = f"({rec.answer_letter}) {rec.answer}" if rec.choices else rec.answer
-        images = [image_data_url(p) for p in self.data.image_paths(rec)]
+        cache: list[str] = []
+
+        def images() -> list[str]:  # read and encoded once per record (stages 1 and 2), and only if called
+            if not cache:
+                cache.extend(image_data_url(p) for p in self.data.image_paths(rec))
+            return cache
+
         prompt1 = self.prompts["pseudo_cot"].render(question=rec.question, choices=choices, answer=answer)
-        pseudo, bad = await self.text_stage(rec, "pseudo_cot", [user_message(prompt1, images)])
+        pseudo, bad = await self.text_stage(rec, "pseudo_cot", lambda: [user_message(prompt1, images())])
         if bad:
             return self._rejected(index, rec, bad, "pseudo_cot")
         prompt2 = self.prompts["description"].render(question=rec.question, choices=choices, pseudo_cot=pseudo or "")
-        description, bad = await self.text_stage(rec, "description", [user_message(prompt2, images)])
+        description, bad = await self.text_stage(rec, "description", lambda: [user_message(prompt2, images())])
         if bad:
             return self._rejected(index, rec, bad, "description")
-        del images
+        cache.clear()
         hint = f"\nHint: the correct answer is {answer}." if self.cfg.generation.answer_hint else ""
         fmt = " (the letter of the correct option)" if rec.choices else ""
         prompt3 = self.prompts["reasoner"].render(

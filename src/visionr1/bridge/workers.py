@@ -1,0 +1,222 @@
+"""Several client processes for one bridge run (``workers: N``, ``--workers N``).
+
+Why: at 64 requests in flight per endpoint, one Python process spends ~2 ms of CPU per call in the
+``openai`` SDK, httpx, asyncio and the store, so on a small machine the client, not the server, caps
+the rate (about 500 calls/s per core). Sharding the records over a few processes uses the other cores.
+
+How:
+
+* records are dealt round-robin by input position (worker ``w`` gets indices ``w, w + N, ...``), so the
+  split depends only on the input and ``N``; each worker runs the ordinary async :class:`Bridge` on its
+  share, with its share of each endpoint's ``concurrency`` (the limit stays global);
+* every worker opens the same ``calls.sqlite`` (WAL: concurrent writers serialise on the write lock;
+  each response is still committed the moment it arrives), and since shards are disjoint no two
+  processes ever ask for the same (record, stage, attempt);
+* each worker publishes its live counters to shared memory for the parent's progress display, and at
+  the end sends back its outcomes and exact counters; the parent writes the outputs from them, in
+  input order, exactly as a one-process run does (byte-identical files);
+* workers die with the parent (``PR_SET_PDEATHSIG`` on Linux, and a parent-pid check everywhere), so a
+  SIGKILLed run leaves no orphan still calling the endpoints while it is rerun.
+
+Start method: ``fork`` on Linux when the parent has no other threads (instant; the children inherit
+the loaded records), else ``spawn`` (the children import the bridge, about half a second).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import multiprocessing as mp
+import os
+import pickle
+import signal
+import sys
+import tempfile
+import threading
+import traceback
+from multiprocessing.connection import wait
+from pathlib import Path
+from typing import Any
+
+from visionr1.bridge.config import BridgeConfig
+from visionr1.bridge.pipeline import STORE_NAME, Bridge, Outcome, RunState, StageCounters
+from visionr1.data.io import LoadResult
+from visionr1.data.record import Record
+from visionr1.endpoints.store import ResponseStore
+from visionr1.errors import VisionR1Error
+
+_FIELDS = tuple(f.name for f in dataclasses.fields(StageCounters))
+PUBLISH_EVERY = 0.1  # seconds between a worker's counter snapshots
+
+
+class WorkerError(VisionR1Error):
+    """A bridge worker process failed (its traceback is in the message) or died."""
+
+
+def resolve_workers(cfg: BridgeConfig, n_records: int) -> int:
+    """How many client processes to run: ``cfg.workers``, or for 0 (auto) ``min(2, CPUs)`` with the
+    endpoints teacher and 1 with the template teacher; never more than the records or the smallest
+    endpoint concurrency (each worker needs a slot per endpoint), and 1 inside a daemonic process
+    (``multiprocessing`` refuses to start children there)."""
+    n = cfg.workers
+    if n == 0:
+        n = min(2, os.cpu_count() or 1) if cfg.teacher == "endpoints" else 1
+    if cfg.teacher == "endpoints":
+        n = min(n, cfg.mllm.concurrency, cfg.reasoner.concurrency)
+    if mp.current_process().daemon:
+        n = 1
+    return max(1, min(n, n_records))
+
+
+def shard_config(cfg: BridgeConfig, worker: int, workers: int) -> BridgeConfig:
+    """``cfg`` with worker ``worker``'s share of each endpoint's concurrency (the shares sum to the total)."""
+
+    def share(c: int) -> int:
+        return c // workers + (1 if worker < c % workers else 0)
+
+    return dataclasses.replace(
+        cfg,
+        mllm=dataclasses.replace(cfg.mllm, concurrency=share(cfg.mllm.concurrency)),
+        reasoner=dataclasses.replace(cfg.reasoner, concurrency=share(cfg.reasoner.concurrency)),
+        workers=1,
+        progress=False,
+    )
+
+
+def _start_method() -> str:
+    if sys.platform.startswith("linux") and threading.active_count() == 1:
+        return "fork"
+    return "spawn"
+
+
+def _die_with_parent(parent: int) -> None:
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the parent died before that took effect
+        os._exit(1)
+
+
+def _publish(shared: Any, worker: int, state: RunState) -> None:
+    base = worker * len(state.stages) * len(_FIELDS)
+    for i, c in enumerate(state.stages.values()):
+        for j, f in enumerate(_FIELDS):
+            shared[base + i * len(_FIELDS) + j] = getattr(c, f)
+
+
+def _dump(path: Path, obj: Any) -> None:
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "wb") as f:
+        pickle.dump(obj, f, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, path)
+
+
+def _worker_main(worker: int, workers: int, cfg: BridgeConfig, data: LoadResult, indices: list[int],
+                 shared: Any, result: Path, parent: int) -> None:
+    """One worker process: the bridge on ``data.records`` (its shard); outcomes and counters to ``result``."""
+    _die_with_parent(parent)
+    try:
+        assert cfg.out is not None
+        state = RunState(teacher=cfg.teacher)
+        store = ResponseStore(Path(cfg.out) / STORE_NAME, sync=cfg.store_sync)
+        try:
+            bridge = Bridge(shard_config(cfg, worker, workers), data, store, state)
+
+            async def main() -> list[Outcome]:
+                async def tick() -> None:
+                    while True:
+                        _publish(shared, worker, state)
+                        if os.getppid() != parent:  # no PR_SET_PDEATHSIG here: stop calling on our own
+                            os._exit(1)
+                        await asyncio.sleep(PUBLISH_EVERY)
+
+                ticker = asyncio.get_running_loop().create_task(tick())
+                try:
+                    return await bridge.run(data.records)
+                finally:
+                    ticker.cancel()
+
+            outcomes = asyncio.run(main())
+        finally:
+            store.close()
+        _publish(shared, worker, state)
+        rows = [(indices[o.index], o.kept, o.reason, o.stage, o.detail, o.reasoning, o.answer) for o in outcomes]
+        _dump(result, ("ok", rows, {s: dataclasses.asdict(c) for s, c in state.stages.items()}))
+    except BaseException as e:  # noqa: BLE001 - report everything, KeyboardInterrupt included
+        try:
+            tb = "" if isinstance(e, VisionR1Error) else "\n" + traceback.format_exc()
+            _dump(result, ("error", f"{e}" if isinstance(e, VisionR1Error) else f"{type(e).__name__}: {e}", tb))
+        finally:
+            raise
+
+
+def run_workers(cfg: BridgeConfig, data: LoadResult, records: list[Record], state: RunState, workers: int,
+                progress: Any = None) -> list[Outcome]:
+    """Run ``records`` over ``workers`` processes: the outcomes in input order; counters summed into ``state``."""
+    ctx = mp.get_context(_start_method())
+    names = tuple(state.stages)
+    width = len(names) * len(_FIELDS)
+    shared = ctx.RawArray("q", workers * width)
+    results: dict[int, tuple[list[Any], dict[str, Any]]] = {}
+    with tempfile.TemporaryDirectory(prefix="visionr1-bridge-") as tmp:
+        files = [Path(tmp) / f"worker-{w}.pickle" for w in range(workers)]
+        procs = []
+        for w in range(workers):
+            indices = list(range(w, len(records), workers))
+            shard = LoadResult(records=[records[i] for i in indices], root=data.root)
+            procs.append(ctx.Process(target=_worker_main, name=f"visionr1-bridge-{w}", daemon=True,
+                                     args=(w, workers, cfg, shard, indices, shared, files[w], os.getpid())))
+
+        def aggregate() -> None:
+            for i, s in enumerate(names):
+                c = state.stages[s]
+                for j, f in enumerate(_FIELDS):
+                    setattr(c, f, sum(shared[w * width + i * len(_FIELDS) + j] for w in range(workers)))
+
+        def collect(w: int) -> None:
+            msg = None
+            if files[w].exists():
+                with open(files[w], "rb") as f:
+                    msg = pickle.load(f)
+            if msg is None:
+                raise WorkerError(f"bridge worker {w} died (exit code {procs[w].exitcode})")
+            if msg[0] != "ok":
+                raise WorkerError(f"bridge worker {w}: {msg[1]}{msg[2]}")
+            results[w] = (msg[1], msg[2])
+
+        async def supervise() -> None:
+            pending = {p.sentinel: w for w, p in enumerate(procs)}
+            while pending:
+                for s in wait(list(pending), timeout=PUBLISH_EVERY):
+                    collect(pending.pop(s))
+                aggregate()
+                await asyncio.sleep(0)  # let the progress display tick
+
+        async def main() -> None:
+            if progress is None:
+                await supervise()
+            else:
+                with progress(state):
+                    await supervise()
+
+        try:
+            for p in procs:
+                p.start()
+            asyncio.run(main())
+        finally:
+            for p in procs:
+                if p.is_alive():
+                    p.kill()
+            for p in procs:
+                p.join()
+    for s, c in state.stages.items():  # the exact final counters, not the last snapshot
+        for f in _FIELDS:
+            setattr(c, f, sum(results[w][1][s][f] for w in range(workers)))
+    outcomes = [Outcome(i, records[i], kept, reason=reason, stage=stage, detail=detail, reasoning=reasoning, answer=answer)
+                for w in range(workers) for (i, kept, reason, stage, detail, reasoning, answer) in results[w][0]]
+    outcomes.sort(key=lambda o: o.index)
+    return outcomes
