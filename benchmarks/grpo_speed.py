@@ -24,6 +24,10 @@ from pathlib import Path
 
 SHAPES = {
     "tiny": {},
+    # the 3B's vocabulary and image sizes with tiny layers: checks the large-shape path end to end on CPU
+    "smoke": dict(vocab_size=151936, hidden_size=256, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+                  intermediate_size=512, vision_depth=2, vision_hidden_size=128, vision_heads=2,
+                  vision_intermediate_size=256, min_pixels=3136, max_pixels=1003520),
     # Qwen2.5-VL-3B-Instruct's published dimensions (random weights here).
     "3b": dict(vocab_size=151936, hidden_size=2048, num_hidden_layers=36, num_attention_heads=16, num_key_value_heads=2,
                intermediate_size=11008, vision_depth=32, vision_hidden_size=1280, vision_heads=16,
@@ -41,12 +45,11 @@ def _one_run(args) -> dict:
     from visionr1.data import read_jsonl
     from visionr1.grading import get_hard_format_result_reward
     from visionr1.models.shared_prefill import find_generator
-    from visionr1.models.tiny import TinyModelSpec, build_tiny_model
     from visionr1.train.speedups import SpeedSettings, apply_speedups
 
     cuda = torch.cuda.is_available()
     work = Path(args.work)
-    model_dir = build_tiny_model(work / f"model-{args.shape}", seed=0, spec=TinyModelSpec(**SHAPES[args.shape]))
+    model_dir = work / f"model-{args.shape}"
     data = read_jsonl(work / "data" / "train.jsonl").raise_if_errors()
     rows = []
     for rec in data.records:
@@ -105,7 +108,23 @@ def _one_run(args) -> dict:
     import resource
 
     peak = torch.cuda.max_memory_allocated() / 2**30 if cuda else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-    return {"variant": args.variant, "steps": steps[args.warmup:], "peak_gib": peak, "device": "cuda" if cuda else "cpu"}
+    return {"variant": args.variant, "steps": steps[args.warmup:], "peak_gib": peak, "device": torch.cuda.get_device_name() if cuda else "cpu"}
+
+
+def _build(args) -> None:
+    """Build the random model once for all runs. Large shapes: initialised on the GPU in bf16, not cached."""
+    from contextlib import nullcontext
+
+    import torch
+
+    from visionr1.models.tiny import TinyModelSpec, build_tiny_model
+
+    big = args.shape != "tiny"
+    if big:
+        torch.set_default_dtype(torch.bfloat16)
+    with torch.device("cuda") if big and torch.cuda.is_available() else nullcontext():
+        build_tiny_model(Path(args.work) / f"model-{args.shape}", seed=0, spec=TinyModelSpec(**SHAPES[args.shape]),
+                         use_cache=not big)
 
 
 def main() -> None:
@@ -120,10 +139,14 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=2, help="alternating vanilla/ours runs per variant")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--decode", default="auto", help="visionr1's decoding: auto (compiled on CUDA), dynamic, static, compiled")
-    ap.add_argument("--variant", choices=["vanilla", "ours"], help=argparse.SUPPRESS)
+    ap.add_argument("--json-summary", help="also write the figures and every timed step here")
+    ap.add_argument("--variant", choices=["build", "vanilla", "ours"], help=argparse.SUPPRESS)
     ap.add_argument("--work", help=argparse.SUPPRESS)
     ap.add_argument("--json-out", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.variant == "build":
+        _build(args)
+        return
     if args.variant:
         Path(args.json_out).write_text(json.dumps(_one_run(args)))
         return
@@ -132,6 +155,12 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as work:
         synthesize(Path(work) / "data", n=max(8, args.prompts * (args.steps + 1)), seed=args.seed, image_size=args.image_size)
+        t0 = time.perf_counter()
+        proc = subprocess.run([sys.executable, __file__, "--variant", "build", "--work", work, "--shape", args.shape],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if proc.returncode != 0:
+            sys.exit(f"model build failed:\n{proc.stderr[-4000:]}")
+        print(f"model ({args.shape}) built in {time.perf_counter() - t0:.0f}s", flush=True)
         results: dict[str, list[dict]] = {"vanilla": [], "ours": []}
         peaks: dict[str, list[float]] = {"vanilla": [], "ours": []}
         for r in range(args.rounds):
@@ -148,7 +177,10 @@ def main() -> None:
                 res = json.loads(out.read_text())
                 results[variant] += res["steps"]
                 peaks[variant].append(res["peak_gib"])
-                print(f"round {r} {variant:7s}: {len(res['steps'])} timed steps in {time.perf_counter() - t0:.0f}s ({res['device']})", flush=True)
+                device = res["device"]
+                print(f"round {r} {variant:7s}: {len(res['steps'])} timed steps in {time.perf_counter() - t0:.0f}s ({device}); "
+                      f"step s {[round(x['step_s'], 2) for x in res['steps']]}, generation s {[round(x['gen_s'], 2) for x in res['steps']]}",
+                      flush=True)
 
     def summary(v: str) -> dict[str, float]:
         s = results[v]
@@ -167,6 +199,9 @@ def main() -> None:
         ratio = van[key] / ours[key] if lower_better else ours[key] / van[key]
         print(f"{label:22s}{van[key]:14.3f}{ours[key]:14.3f}{ratio:9.2f}x")
     print("(ratio > 1 means visionr1 is better; peak memory is the process RSS on CPU, allocated GPU memory on CUDA)")
+    if args.json_summary:
+        Path(args.json_summary).write_text(json.dumps({"args": vars(args), "device": device, "vanilla": van, "ours": ours,
+                                                       "steps": results}, indent=1))
 
 
 if __name__ == "__main__":
