@@ -1,8 +1,10 @@
 """SIGKILL the bridge at several points, rerun it, and compare with an uninterrupted run.
 
 The bridge and the server run as subprocesses. Kill points are read from the server's request log
-(after k answered requests). Afterwards: the outputs equal the uninterrupted run's byte for byte,
-and the request log shows no (record, stage, attempt) requested after its response was stored.
+(after k answered requests). Afterwards: the outputs equal the uninterrupted one-process run's byte for
+byte, and the request log shows no (record, stage, attempt) requested after its response was stored.
+With ``--workers 2`` the kill hits either the parent alone (its workers must die with it, not keep
+calling while the rerun starts) or the whole process group (Ctrl-C's reach, a job scheduler's kill).
 """
 
 from __future__ import annotations
@@ -39,10 +41,11 @@ def _start_server(tmp: Path, name: str) -> tuple[subprocess.Popen, str, Path]:
     raise RuntimeError("server did not start")
 
 
-def _bridge_cmd(url: str, data: Path, out: Path) -> list[str]:
+def _bridge_cmd(url: str, data: Path, out: Path, workers: int = 1) -> list[str]:
     return [sys.executable, "-m", "visionr1", "bridge", "--input", str(data), "--out", str(out),
             "--mllm-url", url, "--mllm-model", "fake", "--reasoner-url", url, "--reasoner-model", "fake",
-            "--concurrency", "4", "--no-progress", "retry_backoff=0.01", "mllm.timeout=0.4", "reasoner.timeout=0.4"]
+            "--concurrency", "4", "--workers", str(workers), "--no-progress", "retry_backoff=0.01",
+            "mllm.timeout=0.4", "reasoner.timeout=0.4"]
 
 
 def _answered(log: Path) -> int:
@@ -51,27 +54,54 @@ def _answered(log: Path) -> int:
     return sum(1 for line in log.read_text().splitlines() if line.endswith("}") and '"status": 200' in line)
 
 
+def _group_alive(pgid: int) -> bool:
+    """Whether any bridge process of that process group (the parent or a worker) still runs.
+
+    The Math-Verify helper a worker may have started is not a client (it holds no connection and
+    exits when its stdin closes), so only processes running ``visionr1`` count.
+    """
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmd = (stat.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z" and b"visionr1" in cmd and b"_mv_worker" not in cmd:
+            return True
+    return False
+
+
 @pytest.mark.slow
-def test_sigkill_at_several_points_then_resume_equals_uninterrupted(tmp_path, synth_dir):
+@pytest.mark.parametrize(("workers", "target"), [(1, "process"), (2, "process"), (2, "group")])
+def test_sigkill_at_several_points_then_resume_equals_uninterrupted(tmp_path, synth_dir, workers, target):
     server, url, log = _start_server(tmp_path, "s")
     try:
         ref = tmp_path / "ref"
-        subprocess.run(_bridge_cmd(url, synth_dir, ref), check=True, capture_output=True, timeout=120)
+        subprocess.run(_bridge_cmd(url, synth_dir, ref, workers=1), check=True, capture_output=True, timeout=120)
         ref_lines = _answered(log)
 
         run = tmp_path / "run"
         kills = 0
         for k in (15, 50, 95):  # answered requests of this run before the kill
-            p = subprocess.Popen(_bridge_cmd(url, synth_dir, run), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            p = subprocess.Popen(_bridge_cmd(url, synth_dir, run, workers), stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL, start_new_session=True)
             deadline = time.time() + 60
             while _answered(log) - ref_lines < k and p.poll() is None and time.time() < deadline:
                 time.sleep(0.005)
             if p.poll() is None:
-                os.kill(p.pid, signal.SIGKILL)
+                if target == "group":
+                    os.killpg(p.pid, signal.SIGKILL)
+                else:
+                    os.kill(p.pid, signal.SIGKILL)
                 kills += 1
             p.wait()
+            # nothing of the killed run may still be calling the server (SIGKILL reaches the workers at once)
+            deadline = time.time() + 0.5
+            while _group_alive(p.pid) and time.time() < deadline:
+                time.sleep(0.01)
+            assert not _group_alive(p.pid), "a bridge worker outlived its parent"
         assert kills >= 2
-        done = subprocess.run(_bridge_cmd(url, synth_dir, run), capture_output=True, text=True, timeout=120)
+        done = subprocess.run(_bridge_cmd(url, synth_dir, run, workers), capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr
     finally:
         server.terminate()

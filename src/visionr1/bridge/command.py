@@ -16,7 +16,7 @@ def bridge_command(
     reasoner_url: Annotated[Optional[str], typer.Option("--reasoner-url", help="Base URL of the text reasoner (stage 3).")] = None,
     reasoner_model: Annotated[Optional[str], typer.Option("--reasoner-model", help="Reasoner model name.")] = None,
     concurrency: Annotated[Optional[int], typer.Option("--concurrency", help="Requests in flight per endpoint [default: 64].")] = None,
-    workers: Annotated[Optional[int], typer.Option("--workers", help="Client processes sharing the records and the concurrency; 0 = auto: min(2, CPUs) [default: 0].")] = None,
+    workers: Annotated[Optional[int], typer.Option("--workers", help="Client processes sharing the records and the concurrency; 0 (the default) = auto: min(2, CPUs).")] = None,
     config: Annotated[Optional[Path], typer.Option("--config", help="bridge.yaml; flags override it.")] = None,
     limit: Annotated[Optional[int], typer.Option("--limit", help="Use only the first N records.")] = None,
     teacher: Annotated[Optional[str], typer.Option("--teacher", help="endpoints (default) or template (offline, synth records).")] = None,
