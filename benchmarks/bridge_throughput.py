@@ -8,16 +8,23 @@ filters and the export:
    calls and one reasoner call, each endpoint with ``c`` in flight, so the MLLM bounds the run:
    ``N`` items take at least ``2·N·L/c + L`` seconds (the ``+ L`` is the last reasoner call).
 
+Both run ``run_bridge`` as ``visionr1 bridge`` does, with ``--workers`` client processes (default 0 =
+auto, as the command). CPU seconds are reported for the client (the bridge process and its workers),
+the server, and everything else on the machine during the run (``other_cpu_s``; on a shared machine a
+large value means the figures are low because someone else was using the cores).
+
 Usage::
 
-    .venv/bin/python benchmarks/bridge_throughput.py [--n 1200] [--n-latency 1600] [--concurrency 64]
+    .venv/bin/python benchmarks/bridge_throughput.py [--n 1200] [--n-latency 1600] [--concurrency 64] [--workers 0]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -59,17 +66,42 @@ def start_server(tmp: Path, latency: float) -> tuple[subprocess.Popen, str]:
     raise RuntimeError("server did not start")
 
 
-def run_once(data: Path, out: Path, url: str, concurrency: int, limit: int) -> tuple[float, dict]:
+def run_once(data: Path, out: Path, url: str, concurrency: int, limit: int, workers: int = 0) -> tuple[float, dict]:
     from visionr1.bridge.config import BridgeConfig
     from visionr1.bridge.pipeline import run_bridge
     from visionr1.config import EndpointConfig
 
     ep = {"base_url": url, "model": "bench", "timeout": 30.0, "concurrency": concurrency}
     cfg = BridgeConfig(input=data, out=out, mllm=EndpointConfig(**ep), reasoner=EndpointConfig(**ep),
-                       limit=limit, progress=False)
+                       limit=limit, progress=False, workers=workers)
     t0 = time.perf_counter()
     stats = run_bridge(cfg)
     return time.perf_counter() - t0, stats
+
+
+def _proc_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of a live process, from /proc (0 where there is none)."""
+    try:
+        f = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def _machine_busy() -> float:
+    """CPU seconds all processes on the machine have used since boot (0 where /proc/stat is missing)."""
+    try:
+        f = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+        user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in f[:8])
+        return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError):
+        return 0.0
+
+
+def _own_cpu() -> float:
+    """CPU seconds of this process and its reaped children (the bridge workers)."""
+    ch = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + ch.ru_utime + ch.ru_stime
 
 
 def main() -> None:
@@ -78,6 +110,7 @@ def main() -> None:
     ap.add_argument("--n-latency", type=int, default=1600, help="records for the 200 ms run")
     ap.add_argument("--concurrency", type=int, default=64)
     ap.add_argument("--latency", type=float, default=0.2)
+    ap.add_argument("--workers", type=int, default=0, help="client processes (0 = auto, as visionr1 bridge)")
     args = ap.parse_args()
     from visionr1.data.synth import synthesize
 
@@ -90,14 +123,21 @@ def main() -> None:
         for latency, n in ((0.0, args.n), (args.latency, args.n_latency)):
             server, url = start_server(tmp, latency)
             try:
-                run_once(data, tmp / f"warm-{latency}", url, c, 64)  # imports, connections, grader worker
-                secs, stats = run_once(data, tmp / f"run-{latency}", url, c, n)
+                run_once(data, tmp / f"warm-{latency}", url, c, 64, args.workers)  # imports, connections, grader worker
+                machine0, own0, server0 = _machine_busy(), _own_cpu(), _proc_cpu(server.pid)
+                secs, stats = run_once(data, tmp / f"run-{latency}", url, c, n, args.workers)
+                machine1, own1, server1 = _machine_busy(), _own_cpu(), _proc_cpu(server.pid)
             finally:
                 server.terminate()
                 server.wait(10)
             rate = n / secs
+            client_cpu, server_cpu = own1 - own0, server1 - server0
             entry = {"records": n, "seconds": round(secs, 2), "items_per_s": round(rate, 1),
-                     "calls_per_s": round(3 * n / secs, 1), "kept": stats["kept"]}
+                     "calls_per_s": round(3 * n / secs, 1), "kept": stats["kept"], "cpus": os.cpu_count(),
+                     "workers": json.loads((tmp / f"run-{latency}" / "runs.jsonl").read_text().splitlines()[-1])["workers"],
+                     "client_cpu_s": round(client_cpu, 2), "client_cpu_ms_per_call": round(1000 * client_cpu / (3 * n), 2),
+                     "server_cpu_s": round(server_cpu, 2),
+                     "other_cpu_s": round(max(0.0, (machine1 - machine0) - client_cpu - server_cpu), 2)}
             if latency > 0:
                 bound_secs = 2 * n * latency / c + latency
                 entry["latency_bound_items_per_s"] = round(n / bound_secs, 1)

@@ -82,6 +82,7 @@ class RunState:
     stages: dict[str, StageCounters] = field(default_factory=lambda: {s: StageCounters() for s in (*STAGES, "filters")})
     started: float = field(default_factory=time.time)
     teacher: str = "endpoints"
+    workers: int = 1
 
 
 class Bridge:
@@ -297,10 +298,10 @@ def run_bridge(cfg: BridgeConfig, *, progress: Any = None) -> dict[str, Any]:
         from visionr1.bridge.workers import resolve_workers, run_workers
 
         bridge = Bridge(cfg, data, store, state)  # checks the prompt files before any process starts
-        workers = resolve_workers(cfg, len(records))
-        if workers > 1:
+        state.workers = resolve_workers(cfg, len(records))
+        if state.workers > 1:
             store.close()  # each worker process opens its own connection
-            outcomes = run_workers(cfg, data, records, state, workers, progress)
+            outcomes = run_workers(cfg, data, records, state, state.workers, progress)
         else:
 
             async def main() -> list[Outcome]:
@@ -339,6 +340,7 @@ def _append_run_log(out: Path, cfg: BridgeConfig, state: RunState, n: int, elaps
         "seconds": round(elapsed, 3),
         "items_per_s": round(n / elapsed, 2) if elapsed > 0 else None,
         "teacher": cfg.teacher,
+        "workers": state.workers,
         "new_calls": {s: state.stages[s].new_calls for s in STAGES},
         "replayed_calls": {s: state.stages[s].cached for s in STAGES},
     }

@@ -42,6 +42,7 @@ from visionr1.bridge.config import BridgeConfig
 from visionr1.bridge.pipeline import STORE_NAME, Bridge, Outcome, RunState, StageCounters
 from visionr1.data.io import LoadResult
 from visionr1.data.record import Record
+from visionr1.endpoints.client import preload
 from visionr1.endpoints.store import ResponseStore
 from visionr1.errors import VisionR1Error
 
@@ -157,7 +158,10 @@ def _worker_main(worker: int, workers: int, cfg: BridgeConfig, data: LoadResult,
 def run_workers(cfg: BridgeConfig, data: LoadResult, records: list[Record], state: RunState, workers: int,
                 progress: Any = None) -> list[Outcome]:
     """Run ``records`` over ``workers`` processes: the outcomes in input order; counters summed into ``state``."""
-    ctx = mp.get_context(_start_method())
+    method = _start_method()
+    if method == "fork" and cfg.teacher == "endpoints":
+        preload()  # else every worker imports openai itself, each run
+    ctx = mp.get_context(method)
     names = tuple(state.stages)
     width = len(names) * len(_FIELDS)
     shared = ctx.RawArray("q", workers * width)
