@@ -18,6 +18,7 @@ import os
 import statistics
 import subprocess
 import sys
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -84,13 +85,37 @@ def _one_run(args) -> dict:
         timing["gen"] += time.perf_counter() - t0
         seqs = out if torch.is_tensor(out) else out.sequences
         timing["tokens"] += int((seqs[:, kw["input_ids"].shape[1]:] != pad).sum())
+        timing["prompt_len"] = kw["input_ids"].shape[1]
         return out
 
     module.generate = timed_generate
+
+    # where the non-generation time goes (synchronised wall time per step; the same probes in both variants)
+    def probe(owner, name, key):
+        inner = getattr(owner, name)
+
+        def timed(*a, **kw):
+            if cuda:
+                torch.cuda.synchronize()
+            t0 = time.perf_counter()
+            try:
+                return inner(*a, **kw)
+            finally:
+                if cuda:
+                    torch.cuda.synchronize()
+                timing[key] = timing.get(key, 0.0) + time.perf_counter() - t0
+
+        setattr(owner, name, timed)
+
+    probe(trainer, "_generate_and_score_completions", "rollout")  # generation + processor + reference log-probs + rewards
+    probe(trainer, "_get_per_token_logps_and_entropies", "logps")  # every log-prob forward (reference and policy)
+    probe(trainer, "compute_loss", "loss")  # policy forward + loss
+    probe(trainer.accelerator, "backward", "backward")
     steps = []
 
     class StepTimer(TrainerCallback):
         def on_step_begin(self, *_, **__):
+            timing.clear()
             timing.update(gen=0.0, tokens=0)
             if cuda:
                 torch.cuda.synchronize()
@@ -99,7 +124,9 @@ def _one_run(args) -> dict:
         def on_step_end(self, *_, **__):
             if cuda:
                 torch.cuda.synchronize()
-            steps.append({"step_s": time.perf_counter() - self.t0, "gen_s": timing["gen"], "tokens": timing["tokens"]})
+            steps.append({"step_s": time.perf_counter() - self.t0, "gen_s": timing["gen"], "tokens": timing["tokens"],
+                          "prompt_len": timing.get("prompt_len"),
+                          "parts_s": {k: v for k, v in timing.items() if k not in ("gen", "tokens", "prompt_len")}})
 
     trainer.add_callback(StepTimer())
     if cuda:
@@ -141,7 +168,7 @@ def main() -> None:
     ap.add_argument("--decode", default="auto", help="visionr1's decoding: auto (compiled on CUDA), dynamic, static, compiled")
     ap.add_argument("--json-summary", help="also write the figures and every timed step here")
     ap.add_argument("--variant", choices=["build", "vanilla", "ours"], help=argparse.SUPPRESS)
-    ap.add_argument("--work", help=argparse.SUPPRESS)
+    ap.add_argument("--work", help="work folder (data, built model) kept between invocations; default: a temporary one")
     ap.add_argument("--json-out", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.variant == "build":
@@ -153,16 +180,22 @@ def main() -> None:
 
     from visionr1.data.synth import synthesize
 
-    with tempfile.TemporaryDirectory() as work:
-        synthesize(Path(work) / "data", n=max(8, args.prompts * (args.steps + 1)), seed=args.seed, image_size=args.image_size)
-        t0 = time.perf_counter()
-        proc = subprocess.run([sys.executable, __file__, "--variant", "build", "--work", work, "--shape", args.shape],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        if proc.returncode != 0:
-            sys.exit(f"model build failed:\n{proc.stderr[-4000:]}")
-        print(f"model ({args.shape}) built in {time.perf_counter() - t0:.0f}s", flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        work = args.work or tmp  # --work DIR keeps the built model for the next invocation
+        data = Path(work) / "data"
+        if data.exists():
+            shutil.rmtree(data)
+        synthesize(data, n=max(8, args.prompts * (args.steps + 1)), seed=args.seed, image_size=args.image_size)
+        if not (Path(work) / f"model-{args.shape}" / "config.json").exists():
+            t0 = time.perf_counter()
+            proc = subprocess.run([sys.executable, __file__, "--variant", "build", "--work", work, "--shape", args.shape],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            if proc.returncode != 0:
+                sys.exit(f"model build failed:\n{proc.stderr[-4000:]}")
+            print(f"model ({args.shape}) built in {time.perf_counter() - t0:.0f}s", flush=True)
         results: dict[str, list[dict]] = {"vanilla": [], "ours": []}
         peaks: dict[str, list[float]] = {"vanilla": [], "ours": []}
+        recompiles: dict[str, list[str]] = {"vanilla": [], "ours": []}
         for r in range(args.rounds):
             for variant in ("vanilla", "ours"):
                 out = Path(work) / f"{variant}-{r}.json"
@@ -170,16 +203,18 @@ def main() -> None:
                 for k in ("shape", "image_size", "num_generations", "prompts", "completion_length", "steps", "warmup", "seed", "decode"):
                     cmd += [f"--{k.replace('_', '-')}", str(getattr(args, k))]
                 t0 = time.perf_counter()
-                proc = subprocess.run(cmd, env={**os.environ, "TOKENIZERS_PARALLELISM": "false"},
+                proc = subprocess.run(cmd, env={**os.environ, "TOKENIZERS_PARALLELISM": "false", "TORCH_LOGS": "recompiles"},
                                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
                 if proc.returncode != 0:
                     sys.exit(f"{variant} run {r} failed:\n{proc.stderr[-4000:]}")
                 res = json.loads(out.read_text())
+                recompiles[variant] += [line for line in proc.stderr.splitlines() if "ecompil" in line][:20]
                 results[variant] += res["steps"]
                 peaks[variant].append(res["peak_gib"])
                 device = res["device"]
                 print(f"round {r} {variant:7s}: {len(res['steps'])} timed steps in {time.perf_counter() - t0:.0f}s ({device}); "
-                      f"step s {[round(x['step_s'], 2) for x in res['steps']]}, generation s {[round(x['gen_s'], 2) for x in res['steps']]}",
+                      f"step s {[round(x['step_s'], 2) for x in res['steps']]}, generation s {[round(x['gen_s'], 2) for x in res['steps']]}, "
+                      f"prompt tokens {[x['prompt_len'] for x in res['steps']]}",
                       flush=True)
 
     def summary(v: str) -> dict[str, float]:
@@ -187,21 +222,27 @@ def main() -> None:
         return {"step_s": statistics.median(x["step_s"] for x in s),
                 "nongen_s": statistics.median(x["step_s"] - x["gen_s"] for x in s),
                 "gen_tok_s": sum(x["tokens"] for x in s) / max(sum(x["gen_s"] for x in s), 1e-9),
-                "peak_gib": max(peaks[v])}
+                "peak_gib": max(peaks[v]),
+                **{f"{k}_s": statistics.median(x["parts_s"].get(k, 0.0) for x in s) for k in ("rollout", "logps", "loss", "backward")}}
 
     van, ours = summary("vanilla"), summary("ours")
     print(f"\nGRPO speed, shape={args.shape}, {args.image_size}px, G={args.num_generations}, {args.prompts} prompts/step, "
           f"{args.completion_length}-token completions, {args.steps} steps x {args.rounds} rounds (first {args.warmup} dropped), decode={args.decode}")
     print(f"{'':22s}{'vanilla TRL':>14s}{'visionr1':>14s}{'ratio':>10s}")
     rows = [("s/step (median)", "step_s", True), ("non-gen s/step", "nongen_s", True),
-            ("generated tok/s", "gen_tok_s", False), ("peak mem (GiB)", "peak_gib", True)]
+            ("generated tok/s", "gen_tok_s", False), ("peak mem (GiB)", "peak_gib", True),
+            ("  rollout s (incl. gen)", "rollout_s", True), ("  log-prob passes s", "logps_s", True),
+            ("  loss s (policy fwd)", "loss_s", True), ("  backward s", "backward_s", True)]
     for label, key, lower_better in rows:
         ratio = van[key] / ours[key] if lower_better else ours[key] / van[key]
         print(f"{label:22s}{van[key]:14.3f}{ours[key]:14.3f}{ratio:9.2f}x")
     print("(ratio > 1 means visionr1 is better; peak memory is the process RSS on CPU, allocated GPU memory on CUDA)")
     if args.json_summary:
         Path(args.json_summary).write_text(json.dumps({"args": vars(args), "device": device, "vanilla": van, "ours": ours,
-                                                       "steps": results}, indent=1))
+                                                       "steps": results, "recompiles": recompiles}, indent=1))
+    for v in ("vanilla", "ours"):
+        if recompiles[v]:
+            print(f"{v}: torch.compile recompiled:", *recompiles[v][:5], sep="\n  ")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 import torch
 
-from visionr1.models.shared_prefill import enable_shared_prefill, find_generator, group_rows, resolve_decode
+from visionr1.models.shared_prefill import (
+    enable_shared_prefill,
+    find_generator,
+    group_rows,
+    resolve_decode,
+    static_cache_length,
+)
 
 
 def _inputs(processor, rows):
@@ -120,6 +126,12 @@ def test_static_cache_is_reused_across_calls_and_stays_exact(mp, noise_image):
     assert all(torch.equal(r, o) for r, o in zip(refs, outs))  # the reset cache holds nothing of the first batch
     assert caches[0] is caches[1] and caches[0].layers[0].max_cache_len == 512  # one shape, reused
     assert handle.cache_pool == {}
+
+
+def test_static_cache_lengths_are_few():
+    assert [static_cache_length(n) for n in (1, 256, 257, 600, 1024, 1025)] == [256, 256, 512, 1024, 1024, 2048]
+    assert static_cache_length(300, minimum=512) == 512
+    assert len({static_cache_length(n) for n in range(300, 1000)}) == 2  # 700 prompt lengths, two compiled shapes
 
 
 def test_decode_modes_are_checked_and_auto_compiles_only_on_cuda():

@@ -141,7 +141,7 @@ def _worker_main(worker: int, workers: int, cfg: BridgeConfig, data: LoadResult,
                 finally:
                     ticker.cancel()
 
-            outcomes = asyncio.run(main())
+            import uvloop; outcomes = uvloop.run(main())
         finally:
             store.close()
         _publish(shared, worker, state)

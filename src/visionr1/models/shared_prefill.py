@@ -14,7 +14,7 @@ Decoding after the shared prefill (``decode``):
 
 - ``"dynamic"``: transformers' ``DynamicCache``, eager forward (the stock decode loop).
 - ``"static"``: the prefilled keys/values are copied into a ``StaticCache`` of fixed shape (its length
-  rounded up to a multiple of ``cache_bucket`` so consecutive GRPO steps reuse one shape).
+  rounded up to a power of two, at least ``cache_bucket``, so consecutive GRPO steps reuse one shape).
 - ``"compiled"``: ``"static"`` plus transformers' own compiled decoding (``torch.compile`` of the
   forward in ``reduce-overhead`` mode = CUDA graphs), which TRL switches off with
   ``disable_compile=True``. Eager decoding of a multi-billion-parameter model at GRPO batch sizes is
@@ -108,6 +108,15 @@ def resolve_decode(decode: str, device: torch.device) -> str:
     return decode
 
 
+def static_cache_length(needed: int, minimum: int = 256) -> int:
+    """The static cache length for ``needed`` positions: the next power of two, at least ``minimum``.
+
+    GRPO prompts differ in length from step to step; rounding to a few sizes keeps the compiled decode
+    step (and its CUDA graphs) from being rebuilt for each new length, at up to 2x KV-cache memory.
+    """
+    return max(minimum, 1 << max(needed - 1, 0).bit_length())
+
+
 def _static_copy(cache: Any, config: Any, rows: torch.Tensor, max_len: int, pool: dict | None = None) -> Any:
     """A ``StaticCache`` of ``max_len`` positions holding ``cache``'s keys/values for ``rows`` (by index).
 
@@ -167,7 +176,7 @@ def generate_shared_prefill(module: torch.nn.Module, stats: dict[str, int] | Non
     Args:
         module: the generation module (see :func:`find_generator`).
         decode: ``"auto"``, ``"dynamic"``, ``"static"`` or ``"compiled"`` (module docstring).
-        cache_bucket: static cache lengths are rounded up to a multiple of this.
+        cache_bucket: the smallest static cache length (lengths are powers of two; :func:`static_cache_length`).
         cache_pool: reuse static caches across calls (see :func:`_static_copy`); the patched ``generate`` does.
         inputs: ``input_ids`` ``(N, L)`` (left-padded), ``attention_mask``, ``pixel_values``,
             ``image_grid_thw``, ``mm_token_type_ids`` and any ``generate`` keyword.
@@ -210,7 +219,7 @@ def generate_shared_prefill(module: torch.nn.Module, stats: dict[str, int] | Non
     else:
         gen_cfg = _generation_config(module, inputs)
         new = gen_cfg.max_new_tokens if gen_cfg.max_new_tokens is not None else max(gen_cfg.max_length - ids.shape[1], 1)
-        length = -(-(ids.shape[1] + new) // cache_bucket) * cache_bucket
+        length = static_cache_length(ids.shape[1] + new, cache_bucket)
         cache = _static_copy(cache, module.config, expand, length, cache_pool)
         if decode == "compiled":
             from transformers import CompileConfig

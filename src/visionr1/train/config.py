@@ -183,7 +183,7 @@ class SpeedSettings:
     shared_vision: bool = field(default=True, metadata={"help": "Encode each distinct image once per batch (exact)."})
     shared_prefill: bool = field(default=True, metadata={"help": "Prefill each distinct prompt once in HF generation (exact; not with vLLM)."})
     decode: str = field(default="auto", metadata={"help": "HF decoding after the shared prefill: auto (compiled on CUDA, dynamic elsewhere), dynamic, static (fixed-shape KV cache) or compiled (static + CUDA graphs via torch.compile)."})
-    cache_bucket: int = field(default=256, metadata={"help": "Static KV cache lengths are rounded up to a multiple of this, so steps reuse one compiled shape."})
+    cache_bucket: int = field(default=256, metadata={"help": "Smallest static KV cache length; lengths are rounded up to powers of two so steps reuse one compiled shape."})
 
     def __post_init__(self) -> None:
         from visionr1.models.shared_prefill import DECODE_MODES
