@@ -310,7 +310,7 @@ def run_bridge(cfg: BridgeConfig, *, progress: Any = None) -> dict[str, Any]:
                 with progress(state):
                     return await bridge.run(records)
 
-            import uvloop; outcomes = uvloop.run(main())
+            outcomes = asyncio.run(main())
         stats = write_outputs(cfg, data, outcomes, state)
     finally:
         store.close()

@@ -141,7 +141,7 @@ def _worker_main(worker: int, workers: int, cfg: BridgeConfig, data: LoadResult,
                 finally:
                     ticker.cancel()
 
-            import uvloop; outcomes = uvloop.run(main())
+            outcomes = asyncio.run(main())
         finally:
             store.close()
         _publish(shared, worker, state)
