@@ -67,8 +67,7 @@ def _one_run(args) -> dict:
     )
     trainer = GRPOTrainer(model=str(model_dir), reward_funcs=get_hard_format_result_reward(), args=cfg,
                           train_dataset=ds, processing_class=processor)
-    if args.variant == "ours":
-        apply_speedups(trainer, SpeedSettings(decode=args.decode))
+    handles = apply_speedups(trainer, SpeedSettings(decode=args.decode)) if args.variant == "ours" else {}
 
     timing = {"gen": 0.0, "tokens": 0}
     module = find_generator(trainer.model)
@@ -113,10 +112,18 @@ def _one_run(args) -> dict:
     probe(trainer.accelerator, "backward", "backward")
     steps = []
 
+    profile_at = args.steps - 1 if args.profile_out else -1  # the last (warm) step
+    prof = None
+
     class StepTimer(TrainerCallback):
         def on_step_begin(self, *_, **__):
+            nonlocal prof
             timing.clear()
             timing.update(gen=0.0, tokens=0)
+            if len(steps) == profile_at:
+                acts = [torch.profiler.ProfilerActivity.CPU] + ([torch.profiler.ProfilerActivity.CUDA] if cuda else [])
+                prof = torch.profiler.profile(activities=acts)
+                prof.__enter__()
             if cuda:
                 torch.cuda.synchronize()
             self.t0 = time.perf_counter()
@@ -124,6 +131,12 @@ def _one_run(args) -> dict:
         def on_step_end(self, *_, **__):
             if cuda:
                 torch.cuda.synchronize()
+            if prof is not None and len(steps) == profile_at:
+                prof.__exit__(None, None, None)
+                sort = "cuda_time_total" if cuda else "cpu_time_total"
+                table = prof.key_averages().table(sort_by=sort, row_limit=45, max_name_column_width=70)
+                Path(args.profile_out).mkdir(parents=True, exist_ok=True)
+                (Path(args.profile_out) / f"profile-{args.variant}-g{args.num_generations}.txt").write_text(table)
             steps.append({"step_s": time.perf_counter() - self.t0, "gen_s": timing["gen"], "tokens": timing["tokens"],
                           "prompt_len": timing.get("prompt_len"),
                           "parts_s": {k: v for k, v in timing.items() if k not in ("gen", "tokens", "prompt_len")}})
@@ -135,7 +148,7 @@ def _one_run(args) -> dict:
     import resource
 
     peak = torch.cuda.max_memory_allocated() / 2**30 if cuda else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-    return {"variant": args.variant, "steps": steps[args.warmup:], "peak_gib": peak, "device": torch.cuda.get_device_name() if cuda else "cpu"}
+    return {"variant": args.variant, "steps": steps[args.warmup:], "speedups": {k: dict(h.stats) for k, h in handles.items()}, "peak_gib": peak, "device": torch.cuda.get_device_name() if cuda else "cpu"}
 
 
 def _build(args) -> None:
@@ -167,6 +180,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--decode", default="auto", help="visionr1's decoding: auto (compiled on CUDA), dynamic, static, compiled")
     ap.add_argument("--json-summary", help="also write the figures and every timed step here")
+    ap.add_argument("--profile-out", help="profile each run's last step (torch.profiler) and write its table into this folder")
     ap.add_argument("--variant", choices=["build", "vanilla", "ours"], help=argparse.SUPPRESS)
     ap.add_argument("--work", help="work folder (data, built model) kept between invocations; default: a temporary one")
     ap.add_argument("--json-out", help=argparse.SUPPRESS)
@@ -200,8 +214,10 @@ def main() -> None:
             for variant in ("vanilla", "ours"):
                 out = Path(work) / f"{variant}-{r}.json"
                 cmd = [sys.executable, __file__, "--variant", variant, "--work", work, "--json-out", str(out)]
-                for k in ("shape", "image_size", "num_generations", "prompts", "completion_length", "steps", "warmup", "seed", "decode"):
-                    cmd += [f"--{k.replace('_', '-')}", str(getattr(args, k))]
+                for k in ("shape", "image_size", "num_generations", "prompts", "completion_length", "steps", "warmup", "seed", "decode",
+                          "profile_out"):
+                    if getattr(args, k) is not None:
+                        cmd += [f"--{k.replace('_', '-')}", str(getattr(args, k))]
                 t0 = time.perf_counter()
                 proc = subprocess.run(cmd, env={**os.environ, "TOKENIZERS_PARALLELISM": "false", "TORCH_LOGS": "recompiles"},
                                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -209,6 +225,8 @@ def main() -> None:
                     sys.exit(f"{variant} run {r} failed:\n{proc.stderr[-4000:]}")
                 res = json.loads(out.read_text())
                 recompiles[variant] += [line for line in proc.stderr.splitlines() if "ecompil" in line][:20]
+                if res["speedups"]:
+                    print(f"  speed-up counters: {res['speedups']}", flush=True)
                 results[variant] += res["steps"]
                 peaks[variant].append(res["peak_gib"])
                 device = res["device"]
