@@ -8,6 +8,11 @@ filters and the export:
    calls and one reasoner call, each endpoint with ``c`` in flight, so the MLLM bounds the run:
    ``N`` items take at least ``2·N·L/c + L`` seconds (the ``+ L`` is the last reasoner call).
 
+``calls_span_s`` is the part of the run between the first request and the last stored response; the
+rest (``outside_calls_s``) is reading and checking the input, starting workers and writing the outputs,
+which the latency bound leaves out (``share_of_latency_bound_calls_span`` compares the bound with the
+span alone; the target is ``share_of_latency_bound``, the whole run).
+
 Both run ``run_bridge`` as ``visionr1 bridge`` does, with ``--workers`` client processes (default 0 =
 auto, as the command). CPU seconds are reported for the client (the bridge process and its workers),
 the server, and everything else on the machine during the run (``other_cpu_s``; on a shared machine a
@@ -104,6 +109,15 @@ def _own_cpu() -> float:
     return time.process_time() + ch.ru_utime + ch.ru_stime
 
 
+def _calls_span(run_dir: Path) -> float:
+    """Seconds from the first request to the last stored response of a run (from its store)."""
+    from visionr1.endpoints.store import ResponseStore
+
+    with ResponseStore(run_dir / "calls.sqlite") as store:
+        calls = [c for c in store.all_calls() if c.ok and c.payload]
+    return max(c.stored_at for c in calls) - min(c.stored_at - float(c.payload.get("seconds") or 0) for c in calls)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n", type=int, default=1200, help="records for the instant-server run")
@@ -138,10 +152,14 @@ def main() -> None:
                      "client_cpu_s": round(client_cpu, 2), "client_cpu_ms_per_call": round(1000 * client_cpu / (3 * n), 2),
                      "server_cpu_s": round(server_cpu, 2),
                      "other_cpu_s": round(max(0.0, (machine1 - machine0) - client_cpu - server_cpu), 2)}
+            span = _calls_span(tmp / f"run-{latency}")
+            entry["calls_span_s"] = round(span, 2)  # first request sent -> last response stored
+            entry["outside_calls_s"] = round(secs - span, 2)  # reading the input, starting workers, writing outputs
             if latency > 0:
                 bound_secs = 2 * n * latency / c + latency
                 entry["latency_bound_items_per_s"] = round(n / bound_secs, 1)
                 entry["share_of_latency_bound"] = round(rate / (n / bound_secs), 3)
+                entry["share_of_latency_bound_calls_span"] = round(bound_secs / span, 3)
             results[f"latency_{int(latency * 1000)}ms"] = entry
             print(f"latency {latency * 1000:.0f} ms, concurrency {c}: {json.dumps(entry)}", flush=True)
     print(json.dumps(results, indent=1))

@@ -160,3 +160,19 @@ def test_a_failing_worker_fails_the_run(tmp_path, synth_dir, monkeypatch):
     with pytest.raises(W.WorkerError, match="worker exploded"):
         run_bridge(cfg)
     assert not (tmp_path / "x" / "stats.json").exists()
+
+
+@pytest.mark.parametrize("mode", ["copy", "link"])
+def test_images_are_placed_in_parallel_each_once(tmp_path, mode):
+    from visionr1.bridge.export import _place_images
+
+    src = tmp_path / "in"
+    src.mkdir()
+    placements = {}
+    for i in range(40):
+        (src / f"{i}.png").write_bytes(bytes([i]) * (100 + i))
+        placements[f"images/sub{i % 3}/{i}.png"] = src / f"{i}.png"
+    _place_images(placements, tmp_path / "out", mode)
+    for dst, s in placements.items():
+        assert (tmp_path / "out" / dst).read_bytes() == s.read_bytes()
+    assert not list((tmp_path / "out").rglob(".*.tmp"))

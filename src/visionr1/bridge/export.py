@@ -68,6 +68,20 @@ def _place_image(src: Path, dst: Path, mode: str) -> None:
     os.replace(tmp, dst)
 
 
+def _place_images(placements: dict[str, Path], out: Path, mode: str, threads: int = 8) -> None:
+    """Copy (or link) every image into RUN_DIR, several at once: a small file's copy is mostly waiting on
+    the file system (~0.7 ms each here, ~0.1 ms with 4+ in parallel), and that wait is the bulk of the export."""
+    if len(placements) < 2 * threads:
+        for dst, src in placements.items():
+            _place_image(src, out / dst, mode)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(threads, thread_name_prefix="visionr1-export") as pool:
+        for _ in pool.map(lambda item: _place_image(item[1], out / item[0], mode), placements.items()):
+            pass  # re-raises the first error
+
+
 def _image_dest(rel: str, src: Path, claimed: dict[str, Path]) -> str:
     """Where an input image goes under RUN_DIR: its input-relative path, under ``images/`` (once)."""
     rel = Path(rel).as_posix()
@@ -92,6 +106,7 @@ def write_outputs(cfg: BridgeConfig, data: LoadResult, outcomes: list[Any], stat
     for err in data.errors:
         rejected_lines.append(json.dumps({"id": err.item, "stage": "input", "reason": "bad_input", "detail": err.reason},
                                          ensure_ascii=False))
+    placements: dict[str, Path] = {}  # destination -> source, each destination once
     for o in outcomes:
         rec = o.record
         if not o.kept:
@@ -101,7 +116,7 @@ def write_outputs(cfg: BridgeConfig, data: LoadResult, outcomes: list[Any], stat
         images = []
         for rel, src in zip(rec.images, data.image_paths(rec), strict=True):
             dst_rel = _image_dest(rel, src, claimed)
-            _place_image(src, out / dst_rel, cfg.images)
+            placements.setdefault(dst_rel, src)
             images.append(dst_rel)
         prompt = render_user_prompt(rec.question, rec.choices, cfg.prompts.user)
         reply = assemble(o.reasoning, o.answer)
@@ -115,6 +130,7 @@ def write_outputs(cfg: BridgeConfig, data: LoadResult, outcomes: list[Any], stat
             ],
             "images": images,
         }, ensure_ascii=False))
+    _place_images(placements, out, cfg.images)
     write_sharegpt(out / "cold.sharegpt.json", sharegpt)
     atomic_write_text(out / "cold.jsonl", "".join(line + "\n" for line in trl_lines))
     atomic_write_text(out / "rejected.jsonl", "".join(line + "\n" for line in rejected_lines))
