@@ -16,6 +16,11 @@ calls instead of making them, so an interrupted run (even by SIGKILL) resumes wh
 nothing twice. The outputs are written at the end, atomically, from the stored responses in input
 order, so a resumed run writes the same files as an uninterrupted one.
 
+Processes: with ``workers`` > 1 (``--workers``; auto = 2 on 2+ CPUs) the records are dealt round-robin to
+that many client processes, each running this same event loop on its share with its share of each
+endpoint's concurrency, all writing the one store (:mod:`visionr1.bridge.workers`); the outputs are the
+same bytes as a one-process run's.
+
 Attempts: a stage whose answer is empty is asked again with the next attempt number, up to
 ``generation.stage_attempts`` times; stage 3 may also draw up to ``generation.reasoner_samples``
 samples until one passes the filters (default 1: no rejection sampling).
