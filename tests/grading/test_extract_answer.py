@@ -78,6 +78,8 @@ def test_phrase(text, expected):
         ("Therefore, the length of CD is D.", ["1", "2", "3", "4"], "D"),
         ('I will select "B" for no.', ["yes", "no"], "B"),
         ("I pick option C since it fits", ["1", "2", "3"], "C"),
+        # a letter alone on a line inside a fenced diagram is a label, not the answer
+        ("Draw it:\n```\n   B\n  / \\\nA---C\n   D\n```\nSo BE = 1, the option is (A).", ["2", "3", "4", "5"], "A"),
     ],
 )
 def test_choice_letter(text, choices, expected):

@@ -62,6 +62,7 @@ _OPTION_WORD_RE = re.compile(r"\b(?:option|choice)\s*\(?([A-Z])\b\)?", re.IGNORE
 _LINE_LETTER_RE = re.compile(r"^\s*(?:\*\*)?\(?([A-Z])(?:\)|\.|:|\*\*|\s|$)")
 _LETTER_LINE_RE = re.compile(r"^\s*\(?([A-Z])(?:\)|\.|:)?(?:\s*$|[.):]\s+(.+)$)")
 _CN_OPTION_RE = re.compile(r"选项\s*([A-Z])")
+_CODE_FENCE_RE = re.compile(r"```.*?(?:```|\Z)", re.S)  # a fenced block (diagrams, code): its lines are not answers
 _FINAL_LETTER_RE = re.compile(r"(?:^|[\s(])([A-Z])\)?[.。!]?\s*$")
 _BARE_LETTER_RE = re.compile(r"^\s*\(?([A-Za-z])\)?\s*[.)]?\s*$")
 
@@ -187,7 +188,8 @@ def _from_choice(text: str, choices: list[str] | None) -> str | None:
             if norm and norm in norm_choices:
                 return str(choices[norm_choices.index(norm)])
     if choices:
-        for line in reversed(lines[-30:]):
+        prose = [ln for ln in _CODE_FENCE_RE.sub("\n", text).splitlines() if ln.strip()]
+        for line in reversed(prose[-30:]):
             m = _LETTER_LINE_RE.match(line.replace("**", ""))
             if m and m.group(1) in valid:
                 rest = m.group(2)
