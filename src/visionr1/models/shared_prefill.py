@@ -18,9 +18,9 @@ Decoding after the shared prefill (``decode``):
 - ``"compiled"``: ``"static"`` plus transformers' own compiled decoding (``torch.compile`` of the
   forward in ``reduce-overhead`` mode = CUDA graphs), which TRL switches off with
   ``disable_compile=True``. Eager decoding of a multi-billion-parameter model at GRPO batch sizes is
-  bound by Python and kernel launches (~36 ms per token at batch 16 on an H200 for a 3B model); CUDA
-  graphs remove that. On CPU it does not pay (compilation costs more than it saves), hence ``"auto"``:
-  compiled on CUDA, dynamic elsewhere.
+  bound by Python and kernel launches (3B-shaped Qwen2.5-VL, 16 sequences, H200: ~32 ms per token
+  eager, ~9 ms compiled; docs/speed.md). On CPU it does not pay (compilation costs more than it
+  saves), hence ``"auto"``: compiled on CUDA, dynamic elsewhere.
 
 Example:
     >>> handle = enable_shared_prefill(model)     # doctest: +SKIP
