@@ -8,6 +8,8 @@
 #
 #   bash benchmarks/grpo_speed_gpu.sh [STEPS]        # STEPS per G=8 run (default 4; the first 2 are discarded); STEPS16 for G=16
 #   TOTAL_S=560 bounds the whole script (seconds); G=8 gets at most 300 of it.
+#   PROFILE=1 also writes a torch.profiler table of each run's last step ($OUT/profiles.tgz).
+#   SHAPE=smoke COMPLETION=16 runs the same path with tiny layers (a CPU check of the script).
 set -uo pipefail
 OUT=${OUT:-grpo_speed_out}
 mkdir -p "$OUT"
@@ -21,14 +23,19 @@ fi
 export PYTHONUNBUFFERED=1 TOKENIZERS_PARALLELISM=false
 python3 - <<'EOF' 2>&1 | tee "$OUT/env.txt"
 import importlib.metadata as md, torch
-print("gpu:", torch.cuda.get_device_name(), f"{torch.cuda.get_device_properties(0).total_memory / 2**30:.0f} GiB")
+if torch.cuda.is_available():
+    print("gpu:", torch.cuda.get_device_name(), f"{torch.cuda.get_device_properties(0).total_memory / 2**30:.0f} GiB")
 print(*(f"{p}=={md.version(p)}" for p in ("torch", "transformers", "trl", "datasets", "accelerate", "pyarrow")))
 EOF
 TOTAL=${TOTAL_S:-560}   # G=16 gets what G=8 left of this
-WORK=$(mktemp -d)       # the 3B model is built once for both
+WORK=$(mktemp -d)       # the model is built once for both
+COMMON=(--shape "${SHAPE:-3b}" --image-size 448 --completion-length "${COMPLETION:-256}" --rounds 1 --work "$WORK")
+[ -n "${PROFILE:-}" ] && COMMON+=(--profile-out "$WORK/profiles")
 left=$(( TOTAL - SECONDS )); left=$(( left < 300 ? left : 300 ))
-timeout "$left" python3 benchmarks/grpo_speed.py --shape 3b --image-size 448 --num-generations 8 --prompts 2 \
-  --completion-length 256 --steps "$STEPS" --rounds 1 --work "$WORK" --json-summary "$OUT/g8.json" 2>&1 | tee "$OUT/g8.txt"
+timeout "$left" python3 benchmarks/grpo_speed.py "${COMMON[@]}" --num-generations 8 --prompts 2 --steps "$STEPS" \
+  --json-summary "$OUT/g8.json" 2>&1 | tee "$OUT/g8.txt"
 # G=16 with 2 prompts/step (32 sequences) does not fit vanilla TRL on a 141 GB H200: 1 prompt/step
-timeout $(( TOTAL - SECONDS )) python3 benchmarks/grpo_speed.py --shape 3b --image-size 448 --num-generations 16 --prompts 1 \
-  --completion-length 256 --steps "${STEPS16:-4}" --rounds 1 --work "$WORK" --json-summary "$OUT/g16.json" 2>&1 | tee "$OUT/g16.txt"
+timeout $(( TOTAL - SECONDS )) python3 benchmarks/grpo_speed.py "${COMMON[@]}" --num-generations 16 --prompts 1 \
+  --steps "${STEPS16:-4}" --json-summary "$OUT/g16.json" 2>&1 | tee "$OUT/g16.txt"
+[ -d "$WORK/profiles" ] && tar czf "$OUT/profiles.tgz" -C "$WORK" profiles
+rm -rf "$WORK"
