@@ -18,7 +18,7 @@ def bridge_command(
     concurrency: Annotated[Optional[int], typer.Option("--concurrency", help="Requests in flight per endpoint [default: 64].")] = None,
     workers: Annotated[Optional[int], typer.Option("--workers", help="Client processes sharing the records and the concurrency; 0 (the default) = auto: min(2, CPUs).")] = None,
     config: Annotated[Optional[Path], typer.Option("--config", help="bridge.yaml; flags override it.")] = None,
-    limit: Annotated[Optional[int], typer.Option("--limit", help="Use only the first N records.")] = None,
+    limit: Annotated[Optional[int], typer.Option("--limit", help="Use only the first N good records (reading stops there).")] = None,
     teacher: Annotated[Optional[str], typer.Option("--teacher", help="endpoints (default) or template (offline, synth records).")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Estimate calls, tokens and cost; call nothing.")] = False,
     no_progress: Annotated[bool, typer.Option("--no-progress", help="No live display.")] = False,

@@ -100,7 +100,7 @@ class BridgeConfig:
     filters: FilterConfig = field(default_factory=FilterConfig, metadata={"help": "Stage-4 thresholds."})
     prices: PriceConfig = field(default_factory=PriceConfig, metadata={"help": "Token prices for a cost figure."})
     template: TemplateTeacherConfig = field(default_factory=TemplateTeacherConfig, metadata={"help": "Offline teacher."})
-    limit: int | None = field(default=None, metadata={"help": "Use only the first N records."})
+    limit: int | None = field(default=None, metadata={"help": "Use only the first N good records (reading stops there; bad items met before then are reported)."})
     retry_backoff: float = field(default=0.5, metadata={"help": "First retry wait in seconds (doubles per try, full jitter)."})
     retry_failed: bool = field(default=True, metadata={"help": "On rerun, ask again the calls that failed for good last time."})
     store_sync: str = field(default="normal", metadata={"help": "SQLite synchronous mode: normal (process-crash safe) or full."})

@@ -21,6 +21,11 @@ that many client processes, each running this same event loop on its share with 
 endpoint's concurrency, all writing the one store (:mod:`visionr1.bridge.workers`); the outputs are the
 same bytes as a one-process run's.
 
+Input: native JSONL is read lazily (no further than ``limit`` needs) and each record's images are
+opened just before its first call, in a thread of the process running it, so with several workers the
+checks run in parallel and overlap the calls; a bad image still ends as a ``bad_input`` rejection
+naming the item, in the place a check-everything-first reader would give it (see :func:`run_bridge`).
+
 Attempts: a stage whose answer is empty is asked again with the next attempt number, up to
 ``generation.stage_attempts`` times; stage 3 may also draw up to ``generation.reasoner_samples``
 samples until one passes the filters (default 1: no rejection sampling).
@@ -31,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -39,11 +45,11 @@ from visionr1.bridge.config import BridgeConfig
 from visionr1.bridge.filters import Candidate, Verdict, check, reject
 from visionr1.bridge.prompts import load_prompt
 from visionr1.bridge.teacher import template_cot
-from visionr1.data.io import LoadResult, read_records
+from visionr1.data.io import LoadResult, check_record_images, iter_jsonl, native_jsonl, read_records
 from visionr1.data.record import Record
 from visionr1.endpoints.client import ChatClient, EndpointError, image_data_url, split_reasoning, user_message
 from visionr1.endpoints.store import ResponseStore, StoredCall
-from visionr1.errors import ConfigError
+from visionr1.errors import ConfigError, DataError
 from visionr1.prompting import choice_lines
 
 STAGES = ("pseudo_cot", "description", "reasoning")
@@ -248,9 +254,22 @@ class Bridge:
         width = 4 * sum(c.config.concurrency for c in self.clients.values()) or 64
         slots = asyncio.Semaphore(width)
         outcomes: list[Outcome | None] = [None] * len(records)
+        # images not yet opened by the reader are checked here, record by record just before its first
+        # call, in a thread (a large image takes milliseconds to decode) and, with several workers, in
+        # parallel; a bad one becomes an ``input`` outcome that run_bridge turns into a bad_input error
+        checker = None if self.data.images_checked else ThreadPoolExecutor(1, thread_name_prefix="visionr1-check")
+        loop = asyncio.get_running_loop()
 
         async def one(i: int, rec: Record) -> None:
             try:
+                if checker is not None:
+                    try:
+                        await loop.run_in_executor(checker, check_record_images, rec, self.data.root)
+                    except DataError as e:
+                        outcomes[i] = Outcome(i, rec, False, reason="bad_input", stage="input", detail=e.reason)
+                        for s in self.state.stages.values():
+                            s.total -= 1
+                        return
                 outcomes[i] = await self.run_record(i, rec)
             finally:
                 slots.release()
@@ -270,6 +289,8 @@ class Bridge:
             for t in tasks:
                 t.cancel()
             await self.aclose()
+            if checker is not None:
+                checker.shutdown(wait=True, cancel_futures=True)  # no thread left behind (workers fork)
         return [o for o in outcomes if o is not None]
 
 
@@ -277,9 +298,51 @@ class Bridge:
 
 
 def load_input(cfg: BridgeConfig) -> tuple[LoadResult, list[Record]]:
-    data = read_records(cfg.input)
-    records = data.records[: cfg.limit] if cfg.limit is not None else data.records
-    return data, records
+    """The first ``limit`` good records, every image opened (what ``--dry-run`` counts)."""
+    data = read_records(cfg.input, limit=cfg.limit)
+    return data, data.records
+
+
+class _Input:
+    """The input records in order, handed out on demand; the bad items met so far, each with its place.
+
+    Native JSONL is read lazily and its images are left to :meth:`Bridge.run` (checked in the workers,
+    while the calls run); other layouts are read whole, images checked, as before.
+    """
+
+    def __init__(self, cfg: BridgeConfig) -> None:
+        assert cfg.input is not None
+        jsonl = native_jsonl(cfg.input)
+        if jsonl is None:
+            data = read_records(cfg.input, limit=cfg.limit)
+            self.root, self.images_checked = data.root, True
+            self._items: Any = iter([*data.errors, *data.records])
+        else:
+            self.root, self.images_checked = jsonl.parent, False
+            self._items = iter_jsonl(jsonl)
+        self.taken = 0  # records handed out so far
+        self._errors: list[tuple[int, int, DataError]] = []  # (place among the records, 0 before / 1 of it, error)
+
+    def take(self, n: int | None) -> list[Record]:
+        """The next ``n`` records (all the rest for None); stops right after the last one it returns."""
+        out: list[Record] = []
+        while n is None or len(out) < n:
+            item = next(self._items, None)
+            if item is None:
+                break
+            if isinstance(item, DataError):
+                self._errors.append((self.taken + len(out), 0, item))
+            else:
+                out.append(item)
+        self.taken += len(out)
+        return out
+
+    def bad_record(self, place: int, error: DataError) -> None:
+        self._errors.append((place, 1, error))
+
+    def errors(self) -> list[DataError]:
+        """Every bad item, in input order (as a reader that checks images reports them)."""
+        return [e for _, _, e in sorted(self._errors, key=lambda t: (t[0], t[1]))]
 
 
 def run_bridge(cfg: BridgeConfig, *, progress: Any = None) -> dict[str, Any]:
@@ -287,6 +350,10 @@ def run_bridge(cfg: BridgeConfig, *, progress: Any = None) -> dict[str, Any]:
 
     Returns the stats written to ``stats.json``. ``progress`` is an optional callable
     ``(RunState) -> context manager`` for a live display (the CLI passes a rich one).
+
+    The records are the first ``limit`` good ones. Their images are checked as the records run (see
+    :class:`_Input`); when a checked record turns out bad and a ``limit`` is set, the next records are
+    run in another round, so the outputs are those of checking everything first.
     """
     from visionr1.bridge.export import write_outputs
 
@@ -294,34 +361,72 @@ def run_bridge(cfg: BridgeConfig, *, progress: Any = None) -> dict[str, Any]:
     assert cfg.out is not None
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
-    data, records = load_input(cfg)
+    source = _Input(cfg)
     store = ResponseStore(out / STORE_NAME, sync=cfg.store_sync)
     state = RunState(teacher=cfg.teacher)
     t0 = time.perf_counter()
+    good: list[Outcome] = []
     try:
         _check_same_teacher(store, cfg)
         from visionr1.bridge.workers import resolve_workers, run_workers
 
-        bridge = Bridge(cfg, data, store, state)  # checks the prompt files before any process starts
-        state.workers = resolve_workers(cfg, len(records))
-        if state.workers > 1:
-            store.close()  # each worker process opens its own connection
-            outcomes = run_workers(cfg, data, records, state, state.workers, progress)
-        else:
-
-            async def main() -> list[Outcome]:
-                if progress is None:
-                    return await bridge.run(records)
-                with progress(state):
-                    return await bridge.run(records)
-
-            outcomes = asyncio.run(main())
-        stats = write_outputs(cfg, data, outcomes, state)
+        bridge = Bridge(cfg, LoadResult(records=[], root=source.root), store, state)  # checks the prompt files first
+        store.close()  # each round (or worker process) opens its own connection
+        need = cfg.limit
+        while need is None or need > 0:
+            base = source.taken
+            batch = source.take(need)
+            if not batch:
+                break
+            data = LoadResult(records=batch, root=source.root, images_checked=source.images_checked)
+            outcomes = _run_round(cfg, data, state, progress, resolve_workers(cfg, len(batch)), run_workers)
+            bad = 0
+            for o in outcomes:
+                o.index += base
+                if o.stage == "input":
+                    source.bad_record(o.index, DataError(o.record.id, o.detail))
+                    bad += 1
+                else:
+                    good.append(o)
+            if need is None or not bad:
+                break
+            need = bad  # as many more records as turned out bad
+        data = LoadResult(records=[o.record for o in good], errors=source.errors(), root=source.root)
+        stats = write_outputs(cfg, data, good, state)
     finally:
         store.close()
     elapsed = time.perf_counter() - t0
-    _append_run_log(out, cfg, state, len(records), elapsed)
+    _append_run_log(out, cfg, state, len(good), elapsed)
     return stats
+
+
+def _run_round(cfg: BridgeConfig, data: LoadResult, state: RunState, progress: Any, workers: int,
+               run_workers: Callable[..., list[Outcome]]) -> list[Outcome]:
+    """Run ``data.records`` (one process, or ``workers``); the counters of earlier rounds are kept."""
+    before = {s: dict(c.__dict__) for s, c in state.stages.items()}
+    state.workers = max(state.workers, workers)
+    if workers > 1:
+        outcomes = run_workers(cfg, data, data.records, state, workers, progress)  # sets the counters
+        for s, c in state.stages.items():
+            for f, v in before[s].items():
+                setattr(c, f, getattr(c, f) + v)
+        return outcomes
+    store = ResponseStore(Path(cfg.out or ".") / STORE_NAME, sync=cfg.store_sync)
+    try:
+        bridge = Bridge(cfg, data, store, state)
+
+        async def main() -> list[Outcome]:
+            if progress is None:
+                return await bridge.run(data.records)
+            with progress(state):
+                return await bridge.run(data.records)
+
+        outcomes = asyncio.run(main())
+    finally:
+        store.close()
+    for s, c in state.stages.items():  # Bridge.run sets the totals to this round's
+        c.total += before[s]["total"]
+    return outcomes
 
 
 def _check_same_teacher(store: ResponseStore, cfg: BridgeConfig) -> None:

@@ -171,7 +171,8 @@ def run_workers(cfg: BridgeConfig, data: LoadResult, records: list[Record], stat
         procs = []
         for w in range(workers):
             indices = list(range(w, len(records), workers))
-            shard = LoadResult(records=[records[i] for i in indices], root=data.root)
+            shard = LoadResult(records=[records[i] for i in indices], root=data.root,
+                               images_checked=data.images_checked)
             procs.append(ctx.Process(target=_worker_main, name=f"visionr1-bridge-{w}", daemon=True,
                                      args=(w, workers, cfg, shard, indices, shared, files[w], os.getpid())))
 

@@ -22,7 +22,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,9 @@ class LoadResult:
     records: list[Record]
     errors: list[DataError] = field(default_factory=list)
     root: Path = Path(".")
+    images_checked: bool = True
+    """False when the reader skipped the image checks (``check_images=False``): the caller must run
+    :func:`check_record_images` on each record before using its images."""
 
     def raise_if_errors(self) -> LoadResult:
         if self.errors:
@@ -82,11 +85,39 @@ def write_jsonl(path: Path, records: Iterable[Record]) -> None:
     atomic_write_text(Path(path), "".join(line + "\n" for line in lines))
 
 
-def read_jsonl(path: Path, *, check_images: bool = True) -> LoadResult:
-    """Read native JSONL; image paths resolve against the file's folder and must stay inside it."""
+def read_jsonl(path: Path, *, check_images: bool = True, limit: int | None = None) -> LoadResult:
+    """Read native JSONL; image paths resolve against the file's folder and must stay inside it.
+
+    ``limit``: stop reading once that many good records are in (bad items met before then are still
+    reported; lines after it are not read).
+    """
     path = Path(path)
-    root = path.parent
-    out = LoadResult(records=[], root=root)
+    out = LoadResult(records=[], root=path.parent, images_checked=check_images)
+    if limit is not None and limit <= 0:
+        return out
+    for item in iter_jsonl(path):
+        if isinstance(item, DataError):
+            out.errors.append(item)
+            continue
+        if check_images:
+            try:
+                check_record_images(item, out.root)
+            except DataError as e:
+                out.errors.append(e)
+                continue
+        out.records.append(item)
+        if limit is not None and len(out.records) >= limit:
+            break
+    return out
+
+
+def iter_jsonl(path: Path) -> Iterator[Record | DataError]:
+    """The records of a native JSONL file, in line order, each parsed and checked but its images not
+    opened, and one :class:`DataError` in place of each bad line (invalid JSON, bad fields, duplicate id).
+
+    Lazy: a caller that stops early reads no further line. A record whose images later turn out bad
+    still counts for the duplicate-id check (as in :func:`read_jsonl`)."""
+    path = Path(path)
     seen: set[str] = set()
     with open(path, encoding="utf-8") as f:
         for lineno, line in enumerate(f, 1):
@@ -101,17 +132,17 @@ def read_jsonl(path: Path, *, check_images: bool = True) -> LoadResult:
                 if rec.id in seen:
                     raise DataError(rec.id, f"duplicate id ({where})", str(path))
                 seen.add(rec.id)
-                if check_images:
-                    _check_images(rec, root)
-                out.records.append(rec)
             except json.JSONDecodeError as e:
-                out.errors.append(DataError(where, f"invalid JSON: {e.msg} at column {e.colno}", str(path)))
+                yield DataError(where, f"invalid JSON: {e.msg} at column {e.colno}", str(path))
             except DataError as e:
-                out.errors.append(e)
-    return out
+                yield e
+            else:
+                yield rec
 
 
-def _check_images(rec: Record, root: Path) -> None:
+def check_record_images(rec: Record, root: Path) -> None:
+    """Confine and fully decode every image of ``rec`` (paths relative to ``root``); raises
+    :class:`~visionr1.errors.ImageError` naming the record and the reason."""
     for p in rec.images:
         open_image(resolve_image_path(root, p, rec.id), rec.id)
 
@@ -396,31 +427,52 @@ def write_sharegpt(path: Path, conversations: Iterable[Conversation]) -> None:
 # ----------------------------------------------------------------------------- dispatch
 
 
-def read_records(path: Path, *, check_images: bool = True, image_dir: Path | None = None) -> LoadResult:
+def read_records(path: Path, *, check_images: bool = True, image_dir: Path | None = None,
+                 limit: int | None = None) -> LoadResult:
     """Read (question, answer) records from any supported layout, chosen by what ``path`` is.
 
     ``*.jsonl`` native JSONL; ``*.parquet`` ours or geometry3k's; ``*.json`` ShareGPT; a folder holding
     ``dataset_info.json`` a saved HF dataset; a folder holding ``train.jsonl`` its train split.
+
+    ``limit``: only the first N good records (native JSONL stops reading there; other layouts are read
+    whole and cut). ``check_images=False`` skips opening the images of native JSONL and ShareGPT
+    (``LoadResult.images_checked`` says so); the other layouts always check them.
     """
+    res = _read_records(Path(path), check_images, image_dir, limit)
+    if limit is not None and len(res.records) > limit:
+        res.records = res.records[:limit]
+    return res
+
+
+def native_jsonl(path: Path) -> Path | None:
+    """The native JSONL file that :func:`read_records` would read for ``path``, else None."""
     path = Path(path)
+    if path.is_dir():
+        if (path / "dataset_info.json").exists() or (path / "state.json").exists():
+            return None
+        return path / "train.jsonl" if (path / "train.jsonl").exists() else None
+    return path if path.suffix.lower() == ".jsonl" and path.exists() else None
+
+
+def _read_records(path: Path, check_images: bool, image_dir: Path | None, limit: int | None) -> LoadResult:
     if path.is_dir():
         if (path / "dataset_info.json").exists() or (path / "state.json").exists():
             import datasets
 
             return from_hf_dataset(datasets.load_from_disk(str(path)), path, image_dir=image_dir)
         if (path / "train.jsonl").exists():
-            return read_jsonl(path / "train.jsonl", check_images=check_images)
+            return read_jsonl(path / "train.jsonl", check_images=check_images, limit=limit)
         raise DataError(str(path), "folder holds neither a saved HF dataset nor train.jsonl")
     if not path.exists():
         raise DataError(str(path), "no such file")
     suffix = path.suffix.lower()
     if suffix == ".jsonl":
-        return read_jsonl(path, check_images=check_images)
+        return read_jsonl(path, check_images=check_images, limit=limit)
     if suffix == ".parquet":
         return read_parquet(path, image_dir=image_dir)
     if suffix == ".json":
         convs, errors = read_sharegpt(path, check_images=check_images)
-        res = LoadResult(records=[], errors=errors, root=path.parent)
+        res = LoadResult(records=[], errors=errors, root=path.parent, images_checked=check_images)
         for c in convs:
             try:
                 res.records.append(c.to_record())

@@ -1,0 +1,110 @@
+"""Bad input items reach the outputs exactly as when every image is checked before the run, though the
+bridge now checks native JSONL images in its workers while the calls run, and reads no further than
+``--limit`` needs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from visionr1.bridge import pipeline
+from visionr1.bridge.config import BridgeConfig
+from visionr1.bridge.pipeline import run_bridge
+from visionr1.config import EndpointConfig
+from visionr1.data.io import read_records
+from visionr1.testing import OpenAIServer
+
+OUTPUTS = ("cold.sharegpt.json", "cold.jsonl", "rejected.jsonl", "stats.json", "stats.md")
+BAD = ("corrupt", "truncated", "missing", "escape", "text")
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory, synth_dir) -> Path:
+    """The synth set with bad items spread through it: broken images, a bad line, a duplicate id."""
+    root = tmp_path_factory.mktemp("mixed")
+    shutil.copytree(synth_dir / "images", root / "images")
+    lines = (synth_dir / "train.jsonl").read_text().splitlines()
+    good = [json.loads(line) for line in lines]
+    png = (synth_dir / good[0]["images"][0]).read_bytes()
+    (root / "images" / "corrupt.png").write_bytes(png[:40])
+    (root / "images" / "truncated.png").write_bytes(png[: len(png) * 2 // 3])  # header and size fine, data cut
+    (root / "images" / "text.png").write_text("not an image")
+    (root.parent / "outside.png").write_bytes(png)
+    paths = {"corrupt": "images/corrupt.png", "truncated": "images/truncated.png", "missing": "images/nope.png",
+             "escape": "../outside.png", "text": "images/text.png"}
+    out = []
+    for i, line in enumerate(lines):
+        out.append(line)
+        if i % 4 == 1 and i // 4 < len(BAD):  # a bad item after good records 1, 5, 9, ...
+            kind = BAD[i // 4]
+            out.append(json.dumps(dict(good[i], id=f"bad-{kind}", images=[paths[kind]])))
+        if i == 6:
+            out.append("{not json")
+        if i == 12:
+            out.append(json.dumps(dict(good[3], id=good[3]["id"])))  # duplicate id
+    (root / "train.jsonl").write_text("\n".join(out) + "\n")
+    return root
+
+
+def outputs(out: Path) -> dict[str, bytes]:
+    return {name: (out / name).read_bytes() for name in OUTPUTS}
+
+
+def checked_first(monkeypatch):
+    """The bridge as before: every image opened by the reader, before any call."""
+    monkeypatch.setattr(pipeline, "native_jsonl", lambda path: None)
+
+
+def test_truncated_image_is_caught_by_the_reader(mixed):
+    res = read_records(mixed)
+    reasons = {e.item: e.reason for e in res.errors}
+    assert {f"bad-{k}" for k in BAD} <= set(reasons)
+    assert "corrupt" in reasons["bad-truncated"] and "truncated" in reasons["bad-truncated"].lower()
+    assert "escapes the data root" in reasons["bad-escape"] and "not found" in reasons["bad-missing"]
+
+
+@pytest.mark.parametrize("limit", [None, 7, 14])
+def test_template_run_matches_checking_images_first(tmp_path, mixed, monkeypatch, limit):
+    got = {}
+    for workers in (1, 2):
+        out = tmp_path / f"w{workers}"
+        run_bridge(BridgeConfig(input=mixed, out=out, teacher="template", progress=False, workers=workers, limit=limit))
+        got[workers] = outputs(out)
+    checked_first(monkeypatch)
+    run_bridge(BridgeConfig(input=mixed, out=tmp_path / "ref", teacher="template", progress=False, limit=limit))
+    ref = outputs(tmp_path / "ref")
+    assert got[1] == ref and got[2] == ref
+    stats = json.loads(ref["stats.json"])
+    rejected = [json.loads(line) for line in ref["rejected.jsonl"].decode().splitlines()]
+    bad = [r for r in rejected if r["stage"] == "input"]
+    assert all(r["reason"] == "bad_input" and r["detail"] for r in bad)
+    assert stats["records"] - len(bad) == (limit if limit is not None else 48)
+    if limit is None:
+        assert {r["id"] for r in bad} >= {f"bad-{k}" for k in BAD}
+    lines = [r for r in bad if r["id"].startswith("line ")]
+    # the bad line follows good record 7: a run limited to the first 7 stops reading before it
+    assert len(lines) == (0 if limit == 7 else 1)
+
+
+def test_endpoint_run_with_workers_rejects_bad_images_and_resumes(tmp_path, mixed, fake_models, monkeypatch):
+    ep = {"model": "fake", "timeout": 5.0, "concurrency": 8}
+
+    def cfg(url: str, out: Path, workers: int) -> BridgeConfig:
+        return BridgeConfig(input=mixed, out=out, mllm=EndpointConfig(base_url=url, **ep),
+                            reasoner=EndpointConfig(base_url=url, **ep), progress=False, workers=workers, limit=20)
+
+    with OpenAIServer(fake_models.respond) as server:
+        run_bridge(cfg(server.url, tmp_path / "w2", 2))
+        assert not any(e.key.startswith("bad-") for e in server.log)  # a bad record is never sent
+        n = len(server.log)
+        run_bridge(cfg(server.url, tmp_path / "w2", 2))  # resumed: replays everything
+        assert len(server.log) == n
+        checked_first(monkeypatch)
+        run_bridge(cfg(server.url, tmp_path / "ref", 1))
+    assert outputs(tmp_path / "w2") == outputs(tmp_path / "ref")
+    rejected = (tmp_path / "w2" / "rejected.jsonl").read_text()
+    for kind in ("corrupt", "truncated", "missing", "escape"):
+        assert f'"id": "bad-{kind}", "stage": "input", "reason": "bad_input"' in rejected
