@@ -108,3 +108,40 @@ def test_endpoint_run_with_workers_rejects_bad_images_and_resumes(tmp_path, mixe
     rejected = (tmp_path / "w2" / "rejected.jsonl").read_text()
     for kind in ("corrupt", "truncated", "missing", "escape"):
         assert f'"id": "bad-{kind}", "stage": "input", "reason": "bad_input"' in rejected
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_images_placed_during_the_run_match_the_export(tmp_path, synth_dir, monkeypatch, workers):
+    """With workers, kept records' images go into RUN_DIR as they are kept; two image paths that share a destination
+    are left to the export, which gives it to the first kept one, as before."""
+    root = tmp_path / "in"
+    shutil.copytree(synth_dir / "images", root / "images")
+    good = [json.loads(line) for line in (synth_dir / "train.jsonl").read_text().splitlines()]
+    shutil.copyfile(synth_dir / good[1]["images"][0], root / "pic.png")  # "pic.png" and "images/pic.png" both
+    shutil.copyfile(synth_dir / good[2]["images"][0], root / "images" / "pic.png")  # land on images/pic.png
+    rows = [*good[:10], dict(good[1], id="a-pic", images=["pic.png"]), *good[10:20],
+            dict(good[2], id="b-pic", images=["images/pic.png"]), *good[20:]]
+    (root / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+    def run(out: Path) -> tuple[dict[str, bytes], dict[str, bytes]]:
+        run_bridge(BridgeConfig(input=root, out=out, teacher="template", progress=False, workers=workers))
+        (out / "calls.sqlite").unlink()
+        for p in out.glob("calls.sqlite-*"):
+            p.unlink()
+        (out / "runs.jsonl").unlink()
+        return outputs(out), tree(out)
+
+    early = run(tmp_path / "early")
+    from visionr1.bridge import export
+
+    placed = []
+    monkeypatch.setattr(export, "place_early", lambda rec, *a: placed.append(rec.id))
+    late = run(tmp_path / "late")
+    assert bool(placed) == (workers > 1) and early == late  # (the parent places them while workers run)
+    kept = {c["id"] for c in json.loads(early[0]["cold.sharegpt.json"])}
+    assert {"a-pic", "b-pic"} <= kept
+    assert any(k.startswith("images/_/") for k in early[1])  # the second one went aside

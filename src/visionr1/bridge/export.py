@@ -37,6 +37,7 @@ from typing import Any
 from visionr1.bridge.config import BridgeConfig
 from visionr1.bridge.filters import REASONS
 from visionr1.data.io import Conversation, LoadResult, atomic_write_text, write_sharegpt
+from visionr1.errors import VisionR1Error
 from visionr1.grading import REFLECTIVE_WORDS, count_reflective_words
 from visionr1.prompting import render_user_prompt
 
@@ -82,10 +83,40 @@ def _place_images(placements: dict[str, Path], out: Path, mode: str, threads: in
             pass  # re-raises the first error
 
 
+def plain_dest(rel: str) -> str:
+    """Where an input image goes under RUN_DIR unless another image claimed that place first."""
+    rel = Path(rel).as_posix()
+    return rel if rel.startswith("images/") else f"images/{rel}"
+
+
+def note_destinations(records: Any, first: dict[str, str], contested: set[str]) -> None:
+    """Add ``records`` (in input order, after those already noted) to ``first`` (destination -> the first
+    image path naming it) and ``contested`` (destinations two different image paths name).
+
+    An image whose destination is not contested ends at :func:`plain_dest` whichever records are kept,
+    so the bridge may place it as soon as its record is kept (see ``Bridge``), before the export."""
+    for r in records:
+        for rel in r.images:
+            dst = plain_dest(rel)
+            if first.setdefault(dst, rel) != rel:
+                contested.add(dst)
+
+
+def place_early(rec: Any, data: LoadResult, out: Path, mode: str, contested: set[str] | frozenset[str]) -> None:
+    """Place a kept record's images whose destinations are not contested (the export skips them later:
+    same file, same size). Errors are left for the export to raise."""
+    try:
+        for rel, src in zip(rec.images, data.image_paths(rec), strict=True):
+            dst = plain_dest(rel)
+            if dst not in contested:
+                _place_image(src, out / dst, mode)
+    except (OSError, VisionR1Error):
+        pass
+
+
 def _image_dest(rel: str, src: Path, claimed: dict[str, Path]) -> str:
     """Where an input image goes under RUN_DIR: its input-relative path, under ``images/`` (once)."""
-    rel = Path(rel).as_posix()
-    dst = rel if rel.startswith("images/") else f"images/{rel}"
+    dst = plain_dest(rel)
     if claimed.setdefault(dst, src) != src:  # two inputs would land on one file: keep both apart
         import hashlib
 

@@ -99,9 +99,11 @@ class RunState:
 class Bridge:
     """Runs stages 1-4 for records, one event loop, bounded by each endpoint's concurrency."""
 
-    def __init__(self, cfg: BridgeConfig, data: LoadResult, store: ResponseStore, state: RunState | None = None):
+    def __init__(self, cfg: BridgeConfig, data: LoadResult, store: ResponseStore, state: RunState | None = None,
+                 on_kept: Callable[[int], None] | None = None):
         self.cfg = cfg
         self.data = data
+        self.on_kept = on_kept  # called with a record's index (in ``run``'s list) as soon as it is kept
         self.store = store
         self.state = state or RunState()
         self.clients: dict[str, ChatClient] = {}
@@ -270,7 +272,9 @@ class Bridge:
                         for s in self.state.stages.values():
                             s.total -= 1
                         return
-                outcomes[i] = await self.run_record(i, rec)
+                outcome = outcomes[i] = await self.run_record(i, rec)
+                if outcome.kept and self.on_kept is not None:
+                    self.on_kept(i)
             finally:
                 slots.release()
 
@@ -355,7 +359,7 @@ def run_bridge(cfg: BridgeConfig, *, progress: Any = None) -> dict[str, Any]:
     :class:`_Input`); when a checked record turns out bad and a ``limit`` is set, the next records are
     run in another round, so the outputs are those of checking everything first.
     """
-    from visionr1.bridge.export import write_outputs
+    from visionr1.bridge.export import note_destinations, write_outputs
 
     cfg.check_runnable()
     assert cfg.out is not None
@@ -373,13 +377,17 @@ def run_bridge(cfg: BridgeConfig, *, progress: Any = None) -> dict[str, Any]:
         bridge = Bridge(cfg, LoadResult(records=[], root=source.root), store, state)  # checks the prompt files first
         store.close()  # each round (or worker process) opens its own connection
         need = cfg.limit
+        first: dict[str, str] = {}
+        contested: set[str] = set()
         while need is None or need > 0:
             base = source.taken
             batch = source.take(need)
             if not batch:
                 break
+            note_destinations(batch, first, contested)
             data = LoadResult(records=batch, root=source.root, images_checked=source.images_checked)
-            outcomes = _run_round(cfg, data, state, progress, resolve_workers(cfg, len(batch)), run_workers)
+            outcomes = _run_round(cfg, data, state, progress, resolve_workers(cfg, len(batch)), run_workers,
+                                  frozenset(contested))
             bad = 0
             for o in outcomes:
                 o.index += base
@@ -401,12 +409,12 @@ def run_bridge(cfg: BridgeConfig, *, progress: Any = None) -> dict[str, Any]:
 
 
 def _run_round(cfg: BridgeConfig, data: LoadResult, state: RunState, progress: Any, workers: int,
-               run_workers: Callable[..., list[Outcome]]) -> list[Outcome]:
+               run_workers: Callable[..., list[Outcome]], contested: frozenset[str]) -> list[Outcome]:
     """Run ``data.records`` (one process, or ``workers``); the counters of earlier rounds are kept."""
     before = {s: dict(c.__dict__) for s, c in state.stages.items()}
     state.workers = max(state.workers, workers)
     if workers > 1:
-        outcomes = run_workers(cfg, data, data.records, state, workers, progress)  # sets the counters
+        outcomes = run_workers(cfg, data, data.records, state, workers, progress, contested)  # sets the counters
         for s, c in state.stages.items():
             for f, v in before[s].items():
                 setattr(c, f, getattr(c, f) + v)

@@ -34,6 +34,7 @@ import sys
 import tempfile
 import threading
 import traceback
+from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any
@@ -117,7 +118,7 @@ def _dump(path: Path, obj: Any) -> None:
 
 
 def _worker_main(worker: int, workers: int, cfg: BridgeConfig, data: LoadResult, indices: list[int],
-                 shared: Any, result: Path, parent: int) -> None:
+                 shared: Any, result: Path, parent: int, kept: Any = None, kept_at: int = 0) -> None:
     """One worker process: the bridge on ``data.records`` (its shard); outcomes and counters to ``result``."""
     _die_with_parent(parent)
     try:
@@ -125,7 +126,15 @@ def _worker_main(worker: int, workers: int, cfg: BridgeConfig, data: LoadResult,
         state = RunState(teacher=cfg.teacher)
         store = ResponseStore(Path(cfg.out) / STORE_NAME, sync=cfg.store_sync)
         try:
-            bridge = Bridge(shard_config(cfg, worker, workers), data, store, state)
+            n_kept = 0
+
+            def on_kept(i: int) -> None:  # tell the parent, which places the record's images meanwhile
+                nonlocal n_kept
+                kept[0][kept_at + n_kept] = indices[i]
+                n_kept += 1
+                kept[1][worker] = n_kept  # after the entry: the parent reads no further than this
+
+            bridge = Bridge(shard_config(cfg, worker, workers), data, store, state, on_kept if kept else None)
 
             async def main() -> list[Outcome]:
                 async def tick() -> None:
@@ -156,7 +165,7 @@ def _worker_main(worker: int, workers: int, cfg: BridgeConfig, data: LoadResult,
 
 
 def run_workers(cfg: BridgeConfig, data: LoadResult, records: list[Record], state: RunState, workers: int,
-                progress: Any = None) -> list[Outcome]:
+                progress: Any = None, contested: frozenset[str] | None = None) -> list[Outcome]:
     """Run ``records`` over ``workers`` processes: the outcomes in input order; counters summed into ``state``."""
     method = _start_method()
     if method == "fork" and cfg.teacher == "endpoints":
@@ -169,12 +178,15 @@ def run_workers(cfg: BridgeConfig, data: LoadResult, records: list[Record], stat
     with tempfile.TemporaryDirectory(prefix="visionr1-bridge-") as tmp:
         files = [Path(tmp) / f"worker-{w}.pickle" for w in range(workers)]
         procs = []
+        kept = (ctx.RawArray("q", len(records)), ctx.RawArray("q", workers)) if contested is not None else None
+        kept_at = [0] * workers  # where each worker's kept indices start in kept[0]
         for w in range(workers):
             indices = list(range(w, len(records), workers))
+            kept_at[w] = sum(len(range(v, len(records), workers)) for v in range(w))
             shard = LoadResult(records=[records[i] for i in indices], root=data.root,
                                images_checked=data.images_checked)
             procs.append(ctx.Process(target=_worker_main, name=f"visionr1-bridge-{w}", daemon=True,
-                                     args=(w, workers, cfg, shard, indices, shared, files[w], os.getpid())))
+                                     args=(w, workers, cfg, shard, indices, shared, files[w], os.getpid(), kept, kept_at[w])))
 
         def aggregate() -> None:
             for i, s in enumerate(names):
@@ -193,12 +205,34 @@ def run_workers(cfg: BridgeConfig, data: LoadResult, records: list[Record], stat
                 raise WorkerError(f"bridge worker {w}: {msg[1]}{msg[2]}")
             results[w] = (msg[1], msg[2])
 
+        placer: ThreadPoolExecutor | None = None
+        placed = [0] * workers
+
+        def place_kept() -> None:
+            """Copy the images of records kept since the last look into RUN_DIR (the export then finds
+            them there): this process is idle while the workers run, and the copies are mostly file-system
+            waits that would otherwise come after the last call."""
+            nonlocal placer
+            if kept is None:
+                return
+            from visionr1.bridge.export import place_early
+
+            for w in range(workers):
+                n = kept[1][w]
+                for j in range(placed[w], n):
+                    rec = records[kept[0][kept_at[w] + j]]
+                    if placer is None:  # threads only after every worker has forked
+                        placer = ThreadPoolExecutor(4, thread_name_prefix="visionr1-place")
+                    placer.submit(place_early, rec, data, Path(cfg.out or "."), cfg.images, contested)
+                placed[w] = n
+
         async def supervise() -> None:
             pending = {p.sentinel: w for w, p in enumerate(procs)}
             while pending:
                 for s in wait(list(pending), timeout=PUBLISH_EVERY):
                     collect(pending.pop(s))
                 aggregate()
+                place_kept()
                 await asyncio.sleep(0)  # let the progress display tick
 
         async def main() -> None:
@@ -218,6 +252,8 @@ def run_workers(cfg: BridgeConfig, data: LoadResult, records: list[Record], stat
                     p.kill()
             for p in procs:
                 p.join()
+            if placer is not None:
+                placer.shutdown(wait=True, cancel_futures=True)
     for s, c in state.stages.items():  # the exact final counters, not the last snapshot
         for f in _FIELDS:
             setattr(c, f, sum(results[w][1][s][f] for w in range(workers)))
