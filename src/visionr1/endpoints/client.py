@@ -363,6 +363,12 @@ def preload() -> None:
     import openai  # noqa: F401
     from openai import AsyncOpenAI  # noqa: F401
 
+    try:  # what httpx2 imports on a client's first connection (~35 ms)
+        import anyio._backends._asyncio  # noqa: F401
+        import h11  # noqa: F401
+        import httpcore2  # noqa: F401
+    except ImportError:
+        pass
     _shared_ssl_context()
 
 
