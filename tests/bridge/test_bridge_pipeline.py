@@ -201,3 +201,24 @@ def test_yaml_config_loads():
     assert cfg.filters.max_reasoning_words == 10
     with pytest.raises(ConfigError):
         from_dict(BridgeConfig, {"teacher": "oracle"})
+
+
+def test_an_image_path_through_dotdot_is_placed_inside_images(tmp_path, synth_dir):
+    """`images/../x.png` (inside the input folder) must not land next to RUN_DIR's output files."""
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(synth_dir, data)
+    lines = (data / "train.jsonl").read_text().splitlines()[:3]
+    first = json.loads(lines[0])
+    (data / "images" / Path(first["images"][0]).name).rename(data / "stats.json.png")
+    first["images"] = ["images/../stats.json.png"]
+    (data / "train.jsonl").write_text("\n".join([json.dumps(first), *lines[1:]]) + "\n")
+    out = tmp_path / "run"
+    cfg = from_dict(BridgeConfig, {"input": str(data), "out": str(out), "teacher": "template", "progress": False,
+                                   "template": {"flaw_rate": 0.0}})
+    run_bridge(cfg)
+    assert not (out / "stats.json.png").exists()
+    assert (out / "images" / "stats.json.png").is_file()
+    kept = [json.loads(x) for x in (out / "cold.jsonl").read_text().splitlines()]
+    assert any(img.endswith("images/stats.json.png") for r in kept for img in r.get("images", []))

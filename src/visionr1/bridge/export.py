@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
 import shutil
 import statistics
 from pathlib import Path
@@ -84,8 +85,15 @@ def _place_images(placements: dict[str, Path], out: Path, mode: str, threads: in
 
 
 def plain_dest(rel: str) -> str:
-    """Where an input image goes under RUN_DIR unless another image claimed that place first."""
-    rel = Path(rel).as_posix()
+    """Where an input image goes under RUN_DIR unless another image claimed that place first: always
+    inside ``images/`` (``images/../x.png`` goes to ``images/x.png``, not next to the output files).
+
+    >>> [plain_dest(p) for p in ("a.png", "images/b.png", "images/../c.png", "d/./e.png")]
+    ['images/a.png', 'images/b.png', 'images/c.png', 'images/d/e.png']
+    """
+    rel = posixpath.normpath(Path(rel).as_posix()).lstrip("/")
+    while rel.startswith("../"):  # cannot come from confined input paths; never leave images/ anyway
+        rel = rel[3:]
     return rel if rel.startswith("images/") else f"images/{rel}"
 
 
