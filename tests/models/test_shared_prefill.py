@@ -75,7 +75,8 @@ def test_same_text_different_images_are_not_shared(mp, noise_image):
     assert stats["prefilled"] == 2 and torch.equal(ref, out)
 
 
-def test_lora_model(tiny_model_dir, noise_image):
+@pytest.mark.parametrize("decode", ["dynamic", "static"])
+def test_lora_model(tiny_model_dir, noise_image, decode):
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForImageTextToText, AutoProcessor
 
@@ -84,7 +85,7 @@ def test_lora_model(tiny_model_dir, noise_image):
     model = get_peft_model(AutoModelForImageTextToText.from_pretrained(tiny_model_dir),
                            LoraConfig(r=4, target_modules=["q_proj", "v_proj"], init_lora_weights=False)).eval()
     rows = [("How many?", [noise_image(6)])] * 3
-    ref, out, stats = _both(model, _inputs(processor, rows), max_new_tokens=6, do_sample=False)
+    ref, out, stats = _both(model, _inputs(processor, rows), decode=decode, max_new_tokens=6, do_sample=False)
     assert stats["prefilled"] == 1 and torch.equal(ref, out)
 
 
