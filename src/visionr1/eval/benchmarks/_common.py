@@ -335,6 +335,20 @@ def choices_block(choices: list[str], style: str = "({letter}) {text}") -> str:
     return "\n".join(style.format(letter=LETTERS[i], text=c) for i, c in enumerate(choices))
 
 
+NOT_COPIED = ("image", "decoded_image", "_source_file")
+"""Input columns left out of the official result rows (image payloads and our own bookkeeping)."""
+
+
+def row_without_images(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The input row as the official result files carry it: every column but :data:`NOT_COPIED`."""
+    return {k: v for k, v in row.items() if k not in NOT_COPIED}
+
+
+def item_result(item: EvalItem, correct: bool, extracted: Any, **extra: Any) -> dict[str, Any]:
+    """One ``per_item`` row: id, verdict, extraction, gold, then ``extra`` and the item's metadata."""
+    return {"id": item.id, "correct": correct, "extracted": extracted, "gold": item.gold, **extra, **item.meta}
+
+
 # ----------------------------------------------------------------------------- scoring arithmetic
 
 

@@ -34,9 +34,11 @@ from visionr1.eval.benchmarks._common import (
     breakdown,
     clean_str,
     first_image,
+    item_result,
     make_extractor,
     optional_int,
     read_table,
+    row_without_images,
     unique_ids,
 )
 
@@ -160,7 +162,7 @@ def load(path: Path, split: str | None = None, limit: int | None = None, variant
             gold=gold, answer_type=atype,
             meta={"qid": qid, "varid": varid, "subject": clean_str(row.get("subject")) or None,
                   "knowledge_level": clean_str(row.get("knowledge_level")) or None, "answer_type": atype},
-            row={k: v for k, v in row.items() if k not in ("image", "decoded_image", "_source_file")},
+            row=row_without_images(row),
         ))
     items.sort(key=lambda it: (it.meta["varid"], _natural(it.meta["qid"])))
     if limit:
@@ -181,8 +183,7 @@ def score(items: list[EvalItem], responses: dict[str, str], judge: dict | None =
         verdict = judge_item(response, it, llm)
         official.append({**it.row, "index": it.id, "qid": it.meta["qid"], "varid": it.meta["varid"], "prediction": response,
                          "answer": it.gold, **verdict})
-        per_item.append({"id": it.id, "correct": verdict["correct"], "extracted": verdict["extracted"], "gold": it.gold,
-                         **it.meta})
+        per_item.append(item_result(it, verdict["correct"], verdict["extracted"]))
     n = len(per_item)
     correct = sum(r["correct"] for r in per_item)
     seeds: dict[str, dict[str, Any]] = {}

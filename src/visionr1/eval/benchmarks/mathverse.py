@@ -34,8 +34,10 @@ from visionr1.eval.benchmarks._common import (
     breakdown,
     clean_str,
     first_image,
+    item_result,
     make_extractor,
     read_table,
+    row_without_images,
     unique_ids,
 )
 
@@ -73,7 +75,7 @@ def load(path: Path, split: str | None = None, limit: int | None = None, query_c
         q_eval = clean_str(row.get("question_for_eval")) or clean_str(row.get("question"))
         qtype = clean_str(row.get("question_type")) or ("multi-choice" if parse_choices(q_eval) else "free-form")
         choices = parse_choices(q_eval) if qtype.startswith("multi") else None
-        record = {k: v for k, v in row.items() if k not in ("image", "decoded_image", "_source_file")}
+        record = row_without_images(row)
         record.update({"sample_index": sid, "problem_version": version, "query": query, "metadata": metadata})
         items.append(EvalItem(
             id=sid, query=query, images=first_image(row, root, sid, ("decoded_image", "image")),
@@ -104,7 +106,7 @@ def score(items: list[EvalItem], responses: dict[str, str], judge: dict | None =
         else:
             ok = bool(extract) and is_equivalent(extract, it.gold, choices=it.choices)
         official[it.id] = {**it.row, "model_answer": response, "extraction": extract, "true_false": ok}
-        per_item.append({"id": it.id, "correct": ok, "extracted": extract, "gold": it.gold, **it.meta})
+        per_item.append(item_result(it, ok, extract))
     correct = sum(r["correct"] for r in per_item)
     versions = breakdown(per_item, "problem_version")
     ordered = {v: versions[v] for v in VERSIONS if v in versions}

@@ -28,8 +28,10 @@ from visionr1.eval.benchmarks._common import (
     breakdown,
     clean_str,
     first_image,
+    item_result,
     make_extractor,
     read_table,
+    row_without_images,
     unique_ids,
 )
 
@@ -61,7 +63,7 @@ def load(path: Path, split: str | None = None, limit: int | None = None) -> list
             gold=clean_str(row.get("answer")), choices=options,
             meta={"subject": clean_str(row.get("subject")) or clean_str(row.get("category")) or None,
                   "level": clean_str(row.get("level")) or None},
-            row={k: v for k, v in row.items() if k not in ("image", "decoded_image", "_source_file")},
+            row=row_without_images(row),
         ))
         if limit and len(items) >= limit:
             break
@@ -100,7 +102,7 @@ def score(items: list[EvalItem], responses: dict[str, str], judge: dict | None =
             ok = bool(extracted) and is_equivalent(extracted, it.gold, choices=it.choices)
         official.append({**it.row, "id": it.id, "model_answer": response, "extraction": extracted, "rule": how,
                          "answer": it.gold, "correct": ok})
-        per_item.append({"id": it.id, "correct": ok, "extracted": extracted, "gold": it.gold, **it.meta})
+        per_item.append(item_result(it, ok, extracted))
     correct = sum(r["correct"] for r in per_item)
     breakdowns = {"subject": breakdown(per_item, "subject"), "level": breakdown(per_item, "level")}
     return Scored(official=official, per_item=per_item, headline={"accuracy": acc_entry(correct, len(per_item))["accuracy"]},

@@ -27,8 +27,10 @@ from visionr1.eval.benchmarks._common import (
     breakdown,
     clean_str,
     first_image,
+    item_result,
     make_extractor,
     read_table,
+    row_without_images,
     unique_ids,
 )
 
@@ -65,7 +67,7 @@ def load(path: Path, split: str | None = None, limit: int | None = None) -> list
             id=iid, query=f"{question}\n{PROMPT_SUFFIX}", images=images, gold=gold,
             meta={"difficulty": clean_str(row.get("difficult")) or clean_str(row.get("difficulty")) or None,
                   "grade": clean_str(row.get("year")) or None, "knowledge": row.get("knowledge") or None},
-            row={k: v for k, v in row.items() if k not in ("image", "decoded_image", "_source_file")},
+            row=row_without_images(row),
         ))
         if limit and len(items) >= limit:
             break
@@ -93,7 +95,7 @@ def score(items: list[EvalItem], responses: dict[str, str], judge: dict | None =
         ok = bool(extracted) and is_equivalent(extracted, it.gold)
         official.append({**it.row, "id": it.id, "response": response, "extracted": extracted, "extracted_by": how,
                          "gold": it.gold, "correct": ok})
-        per_item.append({"id": it.id, "correct": ok, "extracted": extracted, "gold": it.gold, **it.meta})
+        per_item.append(item_result(it, ok, extracted))
     correct = sum(r["correct"] for r in per_item)
     breakdowns = {"difficulty": breakdown(per_item, "difficulty"), "grade": breakdown(per_item, "grade"),
                   "knowledge": breakdown(per_item, "knowledge")}

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from visionr1.eval.benchmarks._common import EvalItem, Scored, acc_entry, breakdown, unique_ids
+from visionr1.eval.benchmarks._common import EvalItem, Scored, acc_entry, breakdown, item_result, unique_ids
 
 NAME = "records"
 DEFAULT_SPLIT = "test"
@@ -70,8 +70,7 @@ def score(items: list[EvalItem], responses: dict[str, str], judge: dict | None =
         g = grade(response, it.gold, choices=it.choices, answer_type=it.answer_type, precision=it.precision)
         official.append({**it.row, "response": response, "extracted": g.extracted, "extracted_by": g.rule,
                          "correct": g.correct, "well_formed": g.well_formed, "format_reason": g.reason})
-        per_item.append({"id": it.id, "correct": g.correct, "extracted": g.extracted, "gold": it.gold,
-                         "well_formed": g.well_formed, **it.meta})
+        per_item.append(item_result(it, g.correct, g.extracted, well_formed=g.well_formed))
     n = len(per_item)
     correct = sum(r["correct"] for r in per_item)
     formatted = sum(r["well_formed"] for r in per_item)

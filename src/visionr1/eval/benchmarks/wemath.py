@@ -39,8 +39,10 @@ from visionr1.eval.benchmarks._common import (
     breakdown,
     clean_str,
     first_image,
+    item_result,
     make_extractor,
     read_table,
+    row_without_images,
     unique_ids,
 )
 
@@ -88,7 +90,7 @@ def load(path: Path, split: str | None = None, limit: int | None = None) -> list
             id=iid, query=query, images=images, gold=clean_str(row.get("answer")).upper()[:1],
             choices=option_texts(option),
             meta={"ID": pid, "key": key, "knowledge_concept": clean_str(row.get("knowledge concept")) or None},
-            row={k: v for k, v in row.items() if k not in ("image", "decoded_image", "_source_file")},
+            row=row_without_images(row),
         ))
         if limit and len(items) >= limit:
             break
@@ -171,7 +173,7 @@ def score(items: list[EvalItem], responses: dict[str, str], judge: dict | None =
         found = letter(response, it, llm)
         ok = found is not None and found == it.gold
         official.append({**it.row, "index": it.id, "prediction": response, "processed_answer": found, "joker": ok})
-        per_item.append({"id": it.id, "correct": ok, "extracted": found, "gold": it.gold, **it.meta})
+        per_item.append(item_result(it, ok, found))
     fd = four_dimensional(per_item)
     correct = sum(r["correct"] for r in per_item)
     headline = {"score_strict": fd["score_strict"], "score_loose": fd["score_loose"],
