@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from visionr1.models.pixel_store import DedupImageProcessor, PixelStore, is_handle
 from visionr1.models.shared_vision import enable_shared_vision, unique_images
 
 
@@ -30,11 +31,12 @@ def _logps_and_grads(model, batch):
     return (logps * mask).detach(), grads
 
 
-def _compare(model, batch, expect_encoded):
+def _compare(model, batch, expect_encoded, shared_batch=None, store=None):
+    """Stock pass on ``batch``, shared pass on ``shared_batch`` (default: the same batch); both must agree."""
     ref_logps, ref_grads = _logps_and_grads(model, batch)
-    handle = enable_shared_vision(model)
+    handle = enable_shared_vision(model, store)
     try:
-        logps, grads = _logps_and_grads(model, batch)
+        logps, grads = _logps_and_grads(model, batch if shared_batch is None else shared_batch)
     finally:
         handle.remove()
     assert handle.stats["encoded"] == expect_encoded
@@ -74,6 +76,26 @@ def test_full_finetuning_is_exact(model_and_processor, layout, encoded, noise_im
         "multi": [[a, c], [a, c], [b, c]],
     }[layout]
     _compare(model, _batch(processor, lists), encoded)
+
+
+@pytest.mark.parametrize("layout,encoded", [("group", 2), ("distinct", 4), ("multi", 3)])
+def test_pixel_store_handles_are_exact(model_and_processor, layout, encoded, noise_image):
+    """The batch carries handles instead of pixels (fresh, equal image objects per sample, as a dataset gives)."""
+    model, processor = model_and_processor
+    lists = {
+        "group": [[noise_image(1)] for _ in range(4)] + [[noise_image(2, (84, 112))] for _ in range(4)],
+        "distinct": [[noise_image(i)] for i in range(4)],
+        "multi": [[noise_image(1), noise_image(3)], [noise_image(1), noise_image(3)], [noise_image(2), noise_image(3)]],
+    }[layout]
+    stock = processor.image_processor
+    store = PixelStore()
+    processor.image_processor = DedupImageProcessor(stock, store)
+    try:
+        with_handles = _batch(processor, lists)
+    finally:
+        processor.image_processor = stock
+    assert is_handle(with_handles["pixel_values"]) == (layout != "distinct")
+    _compare(model, _batch(processor, lists), encoded, shared_batch=with_handles, store=store)
 
 
 def test_lora_is_exact(tiny_model_dir, noise_image):

@@ -42,6 +42,11 @@ def test_speedups_engage_and_the_step_equals_stock(tiny_model_dir, tmp_path, noi
     assert prefill["rows"] == 8 and prefill["prefilled"] == 2  # 2 prompts x G=4
     assert vision["encoded"] < vision["images"]
     assert handles["reference.shared_vision"].stats["encoded"] < handles["reference.shared_vision"].stats["images"]
+    pixels = handles["pixel_store"].stats  # two processor calls (generation, scoring), 8 images each, 2 distinct
+    assert (pixels["images"], pixels["distinct"]) == (16, 4)
+    assert pixels["bytes_held"] * 3 < pixels["bytes_stock"]
+    assert len(handles["pixel_store"]) == 4  # the last round's images, until the next round begins
+    assert type(ours.processing_class.image_processor).__name__ == "Qwen2VLImageProcessor"  # swapped back
     log_s, log_o = stock.state.log_history[0], ours.state.log_history[0]
     assert log_s["completions/mean_length"] == log_o["completions/mean_length"]  # same samples drawn
     assert abs(log_s["reward"] - log_o["reward"]) < 1e-6
@@ -56,6 +61,11 @@ def test_switches_turn_them_off(tiny_model_dir, tmp_path, noise_image):
     trainer = _trainer(tiny_model_dir, tmp_path, noise_image, "off")
     assert apply_speedups(trainer, SpeedSettings(shared_vision=False, shared_prefill=False)) == {}
     assert "get_image_features" not in trainer.model.model.__dict__
+    assert "_generate_and_score_completions" not in trainer.__dict__  # no pixel store without shared vision
+    only_vision = _trainer(tiny_model_dir, tmp_path, noise_image, "no-store")
+    handles = apply_speedups(only_vision, SpeedSettings(shared_prefill=False, pixel_store=False))
+    assert set(handles) == {"policy.shared_vision", "reference.shared_vision"}
+    assert handles["policy.shared_vision"].store is None
 
 
 def test_bad_speed_settings_are_named():

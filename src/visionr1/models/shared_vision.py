@@ -26,6 +26,8 @@ from typing import Any
 
 import torch
 
+from visionr1.models.pixel_store import PixelStore, group_ids, handle_image_ids, is_handle
+
 _ATTR = "_visionr1_shared_vision"
 
 
@@ -50,8 +52,11 @@ def unique_images(pixel_values: torch.Tensor, grid_thw: torch.Tensor) -> tuple[l
     Returns:
         ``(first, inverse)``: indices of the first occurrence of each distinct image, and for every image
         the position of its distinct image in ``first``. Identity is exact (``torch.equal``); a cheap
-        on-device fingerprint (two weighted sums) only picks the candidates to compare.
+        on-device fingerprint (two weighted sums) only picks the candidates to compare. For a handle
+        tensor (:mod:`visionr1.models.pixel_store`) the image ids decide.
     """
+    if is_handle(pixel_values):
+        return group_ids(handle_image_ids(pixel_values, grid_thw))
     sizes = grid_thw.prod(-1)
     n = sizes.numel()
     if n <= 1:
@@ -83,6 +88,7 @@ class SharedVisionHandle:
     """Returned by :func:`enable_shared_vision`; ``stats`` counts images seen and images encoded."""
 
     owner: torch.nn.Module
+    store: PixelStore | None = None
     stats: dict[str, int] = field(default_factory=lambda: {"calls": 0, "images": 0, "encoded": 0})
 
     def remove(self) -> None:
@@ -91,26 +97,42 @@ class SharedVisionHandle:
         self.owner.__dict__.pop(_ATTR, None)
 
 
-def enable_shared_vision(model: torch.nn.Module) -> SharedVisionHandle:
-    """Patch ``model`` so each unique image in a batch is encoded once; idempotent."""
+def enable_shared_vision(model: torch.nn.Module, store: PixelStore | None = None) -> SharedVisionHandle:
+    """Patch ``model`` so each unique image in a batch is encoded once; idempotent.
+
+    With ``store``, ``pixel_values`` may also be a handle tensor naming images in it
+    (:mod:`visionr1.models.pixel_store`); their pixels are taken from the store.
+    """
     owner = find_vision_owner(model)
     existing = owner.__dict__.get(_ATTR)
     if existing is not None:
+        if store is not None:
+            existing.store = store
         return existing
     original = type(owner).get_image_features.__get__(owner)
-    handle = SharedVisionHandle(owner)
+    handle = SharedVisionHandle(owner, store)
 
     def get_image_features(pixel_values: torch.Tensor, image_grid_thw: torch.Tensor | None = None, **kwargs: Any):
+        handles = is_handle(pixel_values)
+        if handles and (handle.store is None or image_grid_thw is None):
+            raise ValueError("pixel_values holds pixel-store handles, but this model has no pixel store "
+                             "(or no image_grid_thw came with them)")
         if image_grid_thw is None or pixel_values is None:
             return original(pixel_values, image_grid_thw, **kwargs)
-        first, inverse = unique_images(pixel_values, image_grid_thw)
+        if handles:
+            ids = handle_image_ids(pixel_values, image_grid_thw)
+            first, inverse = group_ids(ids)
+            distinct = handle.store.pixels([ids[i] for i in first], pixel_values.device)
+        else:
+            first, inverse = unique_images(pixel_values, image_grid_thw)
+            chunks = pixel_values.split(image_grid_thw.prod(-1).tolist())
+            distinct = pixel_values if len(first) == len(inverse) else torch.cat([chunks[i] for i in first])
         handle.stats["calls"] += 1
         handle.stats["images"] += len(inverse)
         handle.stats["encoded"] += len(first)
-        if len(first) == len(inverse):
-            return original(pixel_values, image_grid_thw, **kwargs)
-        chunks = pixel_values.split(image_grid_thw.prod(-1).tolist())
-        out = original(torch.cat([chunks[i] for i in first]), image_grid_thw[first], **kwargs)
+        out = original(distinct, image_grid_thw[first], **kwargs)
+        if first == inverse:  # nothing shared: the stock output
+            return out
         if isinstance(out, tuple):  # return_dict=False: (last_hidden_state, pooler_output, ...)
             pooled = out[1]
             return (None, tuple(pooled[u] for u in inverse), *out[2:])

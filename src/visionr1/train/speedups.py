@@ -8,15 +8,23 @@
   share prompt work through prefix caching already. ``decode`` then picks how completions are decoded
   from the shared cache: ``auto`` compiles the decode step (static KV cache + CUDA graphs through
   transformers' own compiled generation) on CUDA and keeps the dynamic cache on CPU.
+- ``pixel_store``: the image processor runs once per distinct image of a batch and the batch carries
+  small handle tensors in place of G copies of each image's pixels, on the host and the device
+  (:mod:`visionr1.models.pixel_store`). The store's rounds follow TRL's: a new one starts where the
+  trainer begins generating and scoring a batch (``_generate_and_score_completions``, wrapped, not
+  copied).
 
-Both are exact (tests compare log-probs, gradients and generated tokens with the stock path), so they
-are on by default; ``speed.shared_vision: false`` / ``speed.shared_prefill: false`` turn them off.
+All are exact (tests compare log-probs, gradients and generated tokens with the stock path), so they
+are on by default; ``speed.shared_vision: false`` / ``speed.shared_prefill: false`` / ``speed.pixel_store: false`` turn
+them off.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
+from visionr1.models.pixel_store import DedupImageProcessor, PixelStore
 from visionr1.models.shared_prefill import enable_shared_prefill
 from visionr1.models.shared_vision import enable_shared_vision
 from visionr1.train.config import SpeedSettings
@@ -31,14 +39,44 @@ def apply_speedups(trainer: Any, speed: SpeedSettings) -> dict[str, Any]:
     models = {"policy": trainer.model}
     if getattr(trainer, "ref_model", None) is not None:
         models["reference"] = trainer.ref_model
+    store = None
+    if speed.shared_vision and speed.pixel_store and hasattr(getattr(trainer, "processing_class", None), "image_processor"):
+        store = PixelStore()
     for name, model in models.items():
         try:
             if speed.shared_vision:
-                handles[f"{name}.shared_vision"] = enable_shared_vision(model)
+                handles[f"{name}.shared_vision"] = enable_shared_vision(model, store)
             if speed.shared_prefill and name == "policy" and not getattr(trainer.args, "use_vllm", False) \
                     and not getattr(trainer.args, "use_transformers_paged", False):
                 handles[f"{name}.shared_prefill"] = enable_shared_prefill(model, decode=speed.decode,
                                                                           cache_bucket=speed.cache_bucket)
         except TypeError:  # not a Qwen2-VL-family model: nothing to share
             continue
+    if store is not None and "policy.shared_vision" in handles:
+        handles["pixel_store"] = enable_pixel_store(trainer, store)
     return handles
+
+
+def enable_pixel_store(trainer: Any, store: PixelStore) -> PixelStore:
+    """Route the trainer's image processing through ``store`` while it generates and scores a batch.
+
+    The image processor is swapped only for the duration of TRL's ``_generate_and_score_completions``
+    (so saving the processor, or any other use of it, sees the stock one), and each call starts a store
+    round: ``"train"`` when the model is in training mode (the previous batch's buffered inputs are
+    done with by then), ``"eval"`` otherwise.
+    """
+    generate_and_score = trainer._generate_and_score_completions
+
+    @functools.wraps(generate_and_score)
+    def wrapped(*args: Any, **kwargs: Any):
+        processor = trainer.processing_class
+        stock = processor.image_processor
+        store.begin("train" if trainer.model.training else "eval")
+        processor.image_processor = DedupImageProcessor(stock, store)
+        try:
+            return generate_and_score(*args, **kwargs)
+        finally:
+            processor.image_processor = stock
+
+    trainer._generate_and_score_completions = wrapped
+    return store
