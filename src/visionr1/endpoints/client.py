@@ -16,6 +16,9 @@ body (a proxy cut the JSON) like any other transient fault. So the ``openai`` cl
 * the API key is read from the environment variable the config names, only when the client is
   built, and never appears in a repr, log line, error message or output.
 
+The ``openai`` client's HTTP goes through httpx2/httpcore2 on :mod:`visionr1.endpoints.transport`'s
+asyncio network backend (no event-loop pass between a request's head and body).
+
 Example:
     >>> import asyncio
     >>> from visionr1.config import EndpointConfig
@@ -236,6 +239,8 @@ class ChatClient:
         import httpx2
         from openai import AsyncOpenAI
 
+        from visionr1.endpoints.transport import asyncio_transport
+
         per_lane = -(-self.config.concurrency // self._lanes)
         key = self.config.api_key()
         ssl_context = _shared_ssl_context()  # loading CA certificates costs ~20 ms a client: do it once
@@ -246,7 +251,8 @@ class ChatClient:
                 api_key=key,
                 max_retries=0,
                 timeout=self.config.timeout,
-                http_client=httpx2.AsyncClient(limits=limits, timeout=self.config.timeout, verify=ssl_context),
+                http_client=httpx2.AsyncClient(transport=asyncio_transport(verify=ssl_context, limits=limits),
+                                               timeout=self.config.timeout),
             ))
         self._slots = asyncio.Queue()
         for i in range(self.config.concurrency):
