@@ -9,7 +9,7 @@ from visionr1.train.config import SpeedSettings
 from visionr1.train.speedups import apply_speedups
 
 
-def _trainer(tiny_model_dir, tmp_path, noise_image, name):
+def _trainer(tiny_model_dir, tmp_path, noise_image, name, **overrides):
     from datasets import Dataset
     from transformers import AutoProcessor
     from trl import GRPOConfig, GRPOTrainer
@@ -25,23 +25,27 @@ def _trainer(tiny_model_dir, tmp_path, noise_image, name):
 
     args = GRPOConfig(output_dir=str(tmp_path / name), max_steps=1, per_device_train_batch_size=8, num_generations=4,
                       max_completion_length=10, learning_rate=1e-3, beta=0.01, logging_steps=1, save_strategy="no",
-                      report_to="none", use_cpu=True, bf16=False, seed=0, shuffle_dataset=False)
+                      report_to="none", use_cpu=True, bf16=False, seed=0, shuffle_dataset=False, **overrides)
     return GRPOTrainer(model=str(tiny_model_dir), reward_funcs=spread, args=args, train_dataset=ds,
                        processing_class=processor)
 
 
-@pytest.mark.parametrize("decode", ["auto", "static"])
-def test_speedups_engage_and_the_step_equals_stock(tiny_model_dir, tmp_path, noise_image, decode):
-    stock = _trainer(tiny_model_dir, tmp_path, noise_image, "stock")
+@pytest.mark.parametrize("decode,checkpointing", [("auto", True), ("static", True), ("auto", False)])
+def test_speedups_engage_and_the_step_equals_stock(tiny_model_dir, tmp_path, noise_image, decode, checkpointing):
+    stock = _trainer(tiny_model_dir, tmp_path, noise_image, "stock", gradient_checkpointing=checkpointing)
     stock.train()
-    ours = _trainer(tiny_model_dir, tmp_path, noise_image, "ours")
+    ours = _trainer(tiny_model_dir, tmp_path, noise_image, "ours", gradient_checkpointing=checkpointing)
     handles = apply_speedups(ours, SpeedSettings(decode=decode))
     ours.train()
 
     vision, prefill = handles["policy.shared_vision"].stats, handles["policy.shared_prefill"].stats
     assert prefill["rows"] == 8 and prefill["prefilled"] == 2  # 2 prompts x G=4
-    assert vision["encoded"] < vision["images"]
-    assert handles["reference.shared_vision"].stats["encoded"] < handles["reference.shared_vision"].stats["images"]
+    # with the prefix shared in every pass, the vision tower only ever sees distinct images (2 per pass)
+    assert vision["encoded"] < vision["images"] if checkpointing else vision["encoded"] == vision["images"] == 4
+    # the reference pass runs each prompt once (2 groups of 4 rows); the policy's gradient pass too, unless
+    # gradient checkpointing is on (TRL's default: checkpointed layers drop the KV cache)
+    assert handles["reference.shared_prefix"].stats["groups"] == 2 and handles["reference.shared_prefix"].stats["rows"] == 8
+    assert handles["policy.shared_prefix"].stats["calls"] == (0 if checkpointing else 1)
     pixels = handles["pixel_store"].stats  # two processor calls (generation, scoring), 8 images each, 2 distinct
     assert (pixels["images"], pixels["distinct"]) == (16, 4)
     assert pixels["bytes_held"] * 3 < pixels["bytes_stock"]
@@ -59,11 +63,11 @@ def test_speedups_engage_and_the_step_equals_stock(tiny_model_dir, tmp_path, noi
 
 def test_switches_turn_them_off(tiny_model_dir, tmp_path, noise_image):
     trainer = _trainer(tiny_model_dir, tmp_path, noise_image, "off")
-    assert apply_speedups(trainer, SpeedSettings(shared_vision=False, shared_prefill=False)) == {}
+    assert apply_speedups(trainer, SpeedSettings(shared_vision=False, shared_prefill=False, shared_prefix=False)) == {}
     assert "get_image_features" not in trainer.model.model.__dict__
     assert "_generate_and_score_completions" not in trainer.__dict__  # no pixel store without shared vision
     only_vision = _trainer(tiny_model_dir, tmp_path, noise_image, "no-store")
-    handles = apply_speedups(only_vision, SpeedSettings(shared_prefill=False, pixel_store=False))
+    handles = apply_speedups(only_vision, SpeedSettings(shared_prefill=False, shared_prefix=False, pixel_store=False))
     assert set(handles) == {"policy.shared_vision", "reference.shared_vision"}
     assert handles["policy.shared_vision"].store is None
 

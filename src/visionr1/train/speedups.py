@@ -8,6 +8,9 @@
   share prompt work through prefix caching already. ``decode`` then picks how completions are decoded
   from the shared cache: ``auto`` compiles the decode step (static KV cache + CUDA graphs through
   transformers' own compiled generation) on CUDA and keeps the dynamic cache on CPU.
+- ``shared_prefix``: in the log-prob passes (reference, old policy, the policy's training forward) each
+  group's prompt runs through the layers once and the G completions attend to its KV cache
+  (:mod:`visionr1.models.shared_prefix`). With gradient checkpointing, only the passes without gradients.
 - ``pixel_store``: the image processor runs once per distinct image of a batch and the batch carries
   small handle tensors in place of G copies of each image's pixels, on the host and the device
   (:mod:`visionr1.models.pixel_store`). The store's rounds follow TRL's: a new one starts where the
@@ -15,8 +18,7 @@
   copied).
 
 All are exact (tests compare log-probs, gradients and generated tokens with the stock path), so they
-are on by default; ``speed.shared_vision: false`` / ``speed.shared_prefill: false`` / ``speed.pixel_store: false`` turn
-them off.
+are on by default; ``speed.<name>: false`` turns each off.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 
 from visionr1.models.pixel_store import DedupImageProcessor, PixelStore
 from visionr1.models.shared_prefill import enable_shared_prefill
+from visionr1.models.shared_prefix import enable_shared_prefix
 from visionr1.models.shared_vision import enable_shared_vision
 from visionr1.train.config import SpeedSettings
 
@@ -46,6 +49,8 @@ def apply_speedups(trainer: Any, speed: SpeedSettings) -> dict[str, Any]:
         try:
             if speed.shared_vision:
                 handles[f"{name}.shared_vision"] = enable_shared_vision(model, store)
+            if speed.shared_prefix:
+                handles[f"{name}.shared_prefix"] = enable_shared_prefix(model)
             if speed.shared_prefill and name == "policy" and not getattr(trainer.args, "use_vllm", False) \
                     and not getattr(trainer.args, "use_transformers_paged", False):
                 handles[f"{name}.shared_prefill"] = enable_shared_prefill(model, decode=speed.decode,
