@@ -141,17 +141,23 @@ def test_steps_aside_where_nothing_is_shared(model_and_processor, noise_image):
         handle.remove()
 
 
-def test_gradient_checkpointing_shares_only_without_gradients(model_and_processor, noise_image):
+@pytest.mark.parametrize("reentrant", [False, True])
+def test_gradient_checkpointing(model_and_processor, noise_image, reentrant):
+    """Non-reentrant checkpointing (transformers' default): exact with the prompt shared in the gradient pass.
+    Reentrant: the checkpointed forward runs without autograd, so only the no-gradient pass shares."""
     model, processor = model_and_processor
-    batch, keep = _grpo_batch(processor, [("How many?", [noise_image(1)])], [COMPLETIONS[0]])
-    model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+    batch, keep = _grpo_batch(processor, [("How many?", [noise_image(1)]), ("Why?", [noise_image(2)])], COMPLETIONS)
     model.train()
+    ref = _logps_and_grads(model, batch, keep)
+    model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": reentrant})
     handle = enable_shared_prefix(model)
     try:
-        _logps_and_grads(model, batch, keep, grad=True)
-        assert handle.stats["calls"] == 0
+        ours = _logps_and_grads(model, batch, keep)
+        assert handle.stats["calls"] == (0 if reentrant else 1)
+        _assert_same(ref, ours)
         _logps_and_grads(model, batch, keep, grad=False)
-        assert handle.stats["calls"] == 1
+        assert handle.stats["calls"] == (1 if reentrant else 2)
+        assert all("_can_checkpoint_with_cache" not in m.__dict__ for m in model.modules())  # put back
     finally:
         handle.remove()
         model.gradient_checkpointing_disable()

@@ -5,15 +5,20 @@ A GRPO batch holds G completions per prompt, each sequence ``prompt + completion
 whole, so each prompt (~310 tokens for a 448² image and a question, 256 of them visual) goes through the
 layers G times per pass. Here the backbone's forward is patched (``Qwen2_5_VLModel.forward``, the module
 TRL's fused LM head calls): rows that start with the same tokens, mask and images are grouped, the shared
-prefix is run once per group (vision tower included) with a KV cache, the cache is expanded to the rows
-by index, and the rest of every row runs against it. The hidden states returned are those of the stock
+prefix is run once per group (vision tower included), its keys and values are expanded to the rows by
+index, and the rest of every row runs against them. The hidden states returned are those of the stock
 forward (position ids are computed once from the whole batch, exactly as the stock forward does), and the
 gradients of the shared part reach it once, summed over the group (index expansion's backward).
 
+The keys and values go through a small stand-in for a transformers ``Cache`` (:class:`PrefixKV`) that stores
+per layer and never appends: a gradient-checkpointing replay of a layer then computes exactly what the
+first run did, so gradient passes share the prompt under (non-reentrant) gradient checkpointing too.
+
 When it steps aside (the stock forward runs): a cache or ``use_cache`` (generation), ``inputs_embeds`` or
-explicit ``position_ids``, videos, extra outputs (hidden states, attentions, router logits), no group of
-two or more rows with a common prefix, and gradient passes with gradient checkpointing on (checkpointed
-layers drop the KV cache); no-gradient passes still share then.
+explicit ``position_ids``, videos, extra outputs (hidden states, attentions, router logits), sliding-window
+layers, no group of two or more rows with a common prefix, and gradient passes under *reentrant* gradient
+checkpointing (its forward runs without autograd, so the prompt's keys would reach the completions
+detached); no-gradient passes share either way.
 
 Example:
     >>> handle = enable_shared_prefix(model)     # doctest: +SKIP
@@ -50,6 +55,43 @@ def shared_prefix_length(ids: torch.Tensor, mask: torch.Tensor, inverse: list[in
     return int(length.min())
 
 
+class PrefixKV:
+    """Keys and values of a shared prefix, in the role of a transformers ``Cache`` for one forward pass.
+
+    ``past == 0`` (recording, the prefix pass): ``update`` keeps each layer's keys/values and returns them.
+    ``past > 0`` (reading, the rest of the rows): ``update`` returns the prefix's keys/values followed by the
+    new ones and keeps nothing. Either way a second call for the same layer (a checkpoint replay) returns
+    what the first did. ``get_query_offset``/``get_mask_sizes`` are what transformers' mask builders ask a
+    cache for.
+    """
+
+    def __init__(self, past: int = 0, keys: dict | None = None, values: dict | None = None) -> None:
+        self.past = past
+        self.keys: dict[int, torch.Tensor] = keys if keys is not None else {}
+        self.values: dict[int, torch.Tensor] = values if values is not None else {}
+
+    def update(self, key: torch.Tensor, value: torch.Tensor, layer_idx: int, *args: Any, **kwargs: Any):
+        if self.past == 0:
+            self.keys[layer_idx], self.values[layer_idx] = key, value
+            return key, value
+        return torch.cat([self.keys[layer_idx], key], dim=-2), torch.cat([self.values[layer_idx], value], dim=-2)
+
+    def expanded(self, rows: torch.Tensor) -> PrefixKV:
+        """The recorded prefix for the given rows (by index: the backward sums each group's gradients)."""
+        length = next(iter(self.keys.values())).shape[-2]
+        return PrefixKV(length, {i: k.index_select(0, rows) for i, k in self.keys.items()},
+                        {i: v.index_select(0, rows) for i, v in self.values.items()})
+
+    def get_seq_length(self, layer_idx: int = 0) -> int:
+        return self.past
+
+    def get_query_offset(self, layer_idx: int = 0) -> int:
+        return self.past
+
+    def get_mask_sizes(self, query_length: int, layer_idx: int = 0) -> tuple[int, int]:
+        return self.past + query_length, 0
+
+
 @dataclass
 class SharedPrefixHandle:
     """Returned by :func:`enable_shared_prefix`; ``stats`` counts rows, groups and the tokens not recomputed."""
@@ -63,8 +105,20 @@ class SharedPrefixHandle:
         self.owner.__dict__.pop(_ATTR, None)
 
 
-def _checkpointing(owner: torch.nn.Module) -> bool:
-    return any(getattr(m, "gradient_checkpointing", False) for m in owner.modules()) and owner.training
+def _checkpointed_layers(module: torch.nn.Module) -> list[torch.nn.Module]:
+    """The layers that will checkpoint in this pass (gradients on, training mode, checkpointing on)."""
+    if not torch.is_grad_enabled():
+        return []
+    return [m for m in module.modules() if getattr(m, "gradient_checkpointing", False) and m.training]
+
+
+def _reentrant(layers: list[torch.nn.Module]) -> bool:
+    """Whether any layer checkpoints reentrantly (``use_reentrant`` not set to False counts as reentrant)."""
+    for layer in layers:
+        keywords = getattr(getattr(layer, "_gradient_checkpointing_func", None), "keywords", None) or {}
+        if keywords.get("use_reentrant", True) is not False:
+            return True
+    return False
 
 
 def enable_shared_prefix(model: torch.nn.Module) -> SharedPrefixHandle:
@@ -77,6 +131,8 @@ def enable_shared_prefix(model: torch.nn.Module) -> SharedPrefixHandle:
     handle = SharedPrefixHandle(owner)
     config = owner.config
     image_token_id, merge = config.image_token_id, config.vision_config.spatial_merge_size
+    text_layers = owner.language_model
+    sliding = "sliding_attention" in (getattr(text_layers.config, "layer_types", None) or [])
 
     def forward(input_ids: torch.Tensor | None = None, attention_mask: torch.Tensor | None = None, **kwargs: Any):
         plan = None
@@ -84,7 +140,7 @@ def enable_shared_prefix(model: torch.nn.Module) -> SharedPrefixHandle:
                 and not kwargs.get("use_cache") and kwargs.get("cache") is None and kwargs.get("past_key_values") is None \
                 and kwargs.get("inputs_embeds") is None and kwargs.get("position_ids") is None \
                 and kwargs.get("pixel_values_videos") is None and not any(kwargs.get(k) for k in _EXTRA_OUTPUTS) \
-                and not (torch.is_grad_enabled() and _checkpointing(owner)):
+                and not sliding and not _reentrant(_checkpointed_layers(text_layers)):
             plan = _plan(input_ids, attention_mask, kwargs, image_token_id, merge)
         if plan is None:
             return stock(input_ids=input_ids, attention_mask=attention_mask, **kwargs)
@@ -120,8 +176,6 @@ def _plan(ids: torch.Tensor, mask: torch.Tensor, kwargs: dict, image_token_id: i
 
 
 def _shared_forward(owner, stock, ids, mask, kwargs, first, inverse, length):
-    from transformers import DynamicCache
-
     pixel_values, grid = kwargs.pop("pixel_values", None), kwargs.pop("image_grid_thw", None)
     mm_types = kwargs.pop("mm_token_type_ids", None)
     for unused in ("use_cache", "cache", "past_key_values", "position_ids", "inputs_embeds", "pixel_values_videos",
@@ -141,11 +195,17 @@ def _shared_forward(owner, stock, ids, mask, kwargs, first, inverse, length):
         prefix_inputs["pixel_values"], prefix_inputs["image_grid_thw"] = _select_images(
             {"input_ids": ids, "pixel_values": pixel_values, "image_grid_thw": grid}, first,
             owner.config.image_token_id, owner.config.vision_config.spatial_merge_size)
-    cache = DynamicCache(config=owner.config)
-    prefix = stock(**prefix_inputs, cache=cache, use_cache=True, **kwargs)
-    expand = torch.tensor(inverse, device=ids.device)
-    cache.reorder_cache(expand)  # index_select per layer: the group's rows share one prefix, gradients summed
-    rest = stock(input_ids=ids[:, length:], attention_mask=mask, position_ids=position_ids[:, :, length:],
-                 cache=cache, use_cache=True, **kwargs)
+    recorded = PrefixKV()
+    checkpointed = _checkpointed_layers(owner.language_model)
+    for layer in checkpointed:  # PrefixKV is replay-safe: let checkpointed layers keep it
+        layer._can_checkpoint_with_cache = True
+    try:
+        prefix = stock(**prefix_inputs, cache=recorded, use_cache=False, **kwargs)
+        expand = torch.tensor(inverse, device=ids.device)
+        rest = stock(input_ids=ids[:, length:], attention_mask=mask, position_ids=position_ids[:, :, length:],
+                     cache=recorded.expanded(expand), use_cache=False, **kwargs)
+    finally:
+        for layer in checkpointed:
+            layer.__dict__.pop("_can_checkpoint_with_cache", None)
     hidden = torch.cat([prefix.last_hidden_state.index_select(0, expand), rest.last_hidden_state], dim=1)
     return type(rest)(last_hidden_state=hidden)

@@ -10,7 +10,7 @@
   transformers' own compiled generation) on CUDA and keeps the dynamic cache on CPU.
 - ``shared_prefix``: in the log-prob passes (reference, old policy, the policy's training forward) each
   group's prompt runs through the layers once and the G completions attend to its KV cache
-  (:mod:`visionr1.models.shared_prefix`). With gradient checkpointing, only the passes without gradients.
+  (:mod:`visionr1.models.shared_prefix`); also under (non-reentrant) gradient checkpointing.
 - ``pixel_store``: the image processor runs once per distinct image of a batch and the batch carries
   small handle tensors in place of G copies of each image's pixels, on the host and the device
   (:mod:`visionr1.models.pixel_store`). The store's rounds follow TRL's: a new one starts where the
