@@ -62,7 +62,7 @@ def _one_run(args) -> dict:
         output_dir=str(work / f"out-{args.variant}"), max_steps=args.steps, per_device_train_batch_size=args.prompts * args.num_generations,
         num_generations=args.num_generations, max_completion_length=args.completion_length, learning_rate=1e-6,
         beta=0.01, logging_steps=1, save_strategy="no", report_to="none", use_cpu=not cuda, bf16=cuda,
-        seed=args.seed, temperature=1.0, gradient_checkpointing=False,
+        seed=args.seed, temperature=1.0, gradient_checkpointing=args.gradient_checkpointing,
         model_init_kwargs={"dtype": "bfloat16" if cuda else "float32"},
     )
     trainer = GRPOTrainer(model=str(model_dir), reward_funcs=get_hard_format_result_reward(), args=cfg,
@@ -179,6 +179,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=2, help="alternating vanilla/ours runs per variant")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--decode", default="auto", help="visionr1's decoding: auto (compiled on CUDA), dynamic, static, compiled")
+    ap.add_argument("--gradient-checkpointing", action="store_true", help="both variants with gradient checkpointing (TRL's default; off here by default)")
     ap.add_argument("--json-summary", help="also write the figures and every timed step here")
     ap.add_argument("--profile-out", help="profile each run's last step (torch.profiler) and write its table into this folder")
     ap.add_argument("--variant", choices=["build", "vanilla", "ours"], help=argparse.SUPPRESS)
@@ -218,6 +219,8 @@ def main() -> None:
                           "profile_out"):
                     if getattr(args, k) is not None:
                         cmd += [f"--{k.replace('_', '-')}", str(getattr(args, k))]
+                if args.gradient_checkpointing:
+                    cmd.append("--gradient-checkpointing")
                 t0 = time.perf_counter()
                 proc = subprocess.run(cmd, env={**os.environ, "TOKENIZERS_PARALLELISM": "false", "TORCH_LOGS": "recompiles"},
                                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -245,7 +248,8 @@ def main() -> None:
 
     van, ours = summary("vanilla"), summary("ours")
     print(f"\nGRPO speed, shape={args.shape}, {args.image_size}px, G={args.num_generations}, {args.prompts} prompts/step, "
-          f"{args.completion_length}-token completions, {args.steps} steps x {args.rounds} rounds (first {args.warmup} dropped), decode={args.decode}")
+          f"{args.completion_length}-token completions, {args.steps} steps x {args.rounds} rounds (first {args.warmup} dropped), decode={args.decode}"
+          f"{', gradient checkpointing' if args.gradient_checkpointing else ''}")
     print(f"{'':22s}{'vanilla TRL':>14s}{'visionr1':>14s}{'ratio':>10s}")
     rows = [("s/step (median)", "step_s", True), ("non-gen s/step", "nongen_s", True),
             ("generated tok/s", "gen_tok_s", False), ("peak mem (GiB)", "peak_gib", True),

@@ -37,7 +37,7 @@ from visionr1.models.shared_prefill import _select_images, group_rows
 from visionr1.models.shared_vision import find_vision_owner
 
 _ATTR = "_visionr1_shared_prefix"
-_EXTRA_OUTPUTS = ("output_hidden_states", "output_attentions", "output_router_logits", "return_dict")
+_EXTRA_OUTPUTS = ("output_hidden_states", "output_attentions", "output_router_logits")
 
 
 def shared_prefix_length(ids: torch.Tensor, mask: torch.Tensor, inverse: list[int], first: list[int]) -> int:
@@ -136,11 +136,8 @@ def enable_shared_prefix(model: torch.nn.Module) -> SharedPrefixHandle:
 
     def forward(input_ids: torch.Tensor | None = None, attention_mask: torch.Tensor | None = None, **kwargs: Any):
         plan = None
-        if input_ids is not None and attention_mask is not None and input_ids.ndim == 2 and input_ids.shape[0] > 1 \
-                and not kwargs.get("use_cache") and kwargs.get("cache") is None and kwargs.get("past_key_values") is None \
-                and kwargs.get("inputs_embeds") is None and kwargs.get("position_ids") is None \
-                and kwargs.get("pixel_values_videos") is None and not any(kwargs.get(k) for k in _EXTRA_OUTPUTS) \
-                and not sliding and not _reentrant(_checkpointed_layers(text_layers)):
+        if not sliding and _eligible(input_ids, attention_mask, kwargs) \
+                and not _reentrant(_checkpointed_layers(text_layers)):
             plan = _plan(input_ids, attention_mask, kwargs, image_token_id, merge)
         if plan is None:
             return stock(input_ids=input_ids, attention_mask=attention_mask, **kwargs)
@@ -156,6 +153,15 @@ def enable_shared_prefix(model: torch.nn.Module) -> SharedPrefixHandle:
     owner.forward = forward
     setattr(owner, _ATTR, handle)
     return handle
+
+
+def _eligible(ids: torch.Tensor | None, mask: torch.Tensor | None, kwargs: dict) -> bool:
+    """A plain batched forward with no cache, no generation state and no extra outputs."""
+    if ids is None or mask is None or ids.ndim != 2 or ids.shape[0] < 2:
+        return False
+    if kwargs.get("use_cache") or kwargs.get("return_dict") is False or any(kwargs.get(k) for k in _EXTRA_OUTPUTS):
+        return False
+    return all(kwargs.get(k) is None for k in ("cache", "past_key_values", "inputs_embeds", "position_ids", "pixel_values_videos"))
 
 
 def _plan(ids: torch.Tensor, mask: torch.Tensor, kwargs: dict, image_token_id: int, merge: int):
