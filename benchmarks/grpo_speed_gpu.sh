@@ -9,6 +9,7 @@
 #   bash benchmarks/grpo_speed_gpu.sh [STEPS]        # STEPS per G=8 run (default 4; the first 2 are discarded); STEPS16 for G=16
 #   TOTAL_S=560 bounds the whole script (seconds); G=8 gets at most 300 of it.
 #   PROFILE=1 also writes a torch.profiler table of each run's last step ($OUT/profiles.tgz).
+#   GC=1 runs both variants with gradient checkpointing (TRL's default; the recipes keep it).
 #   SHAPE=smoke COMPLETION=16 runs the same path with tiny layers (a CPU check of the script).
 set -uo pipefail
 OUT=${OUT:-grpo_speed_out}
@@ -31,6 +32,7 @@ TOTAL=${TOTAL_S:-560}   # G=16 gets what G=8 left of this
 WORK=$(mktemp -d)       # the model is built once for both
 COMMON=(--shape "${SHAPE:-3b}" --image-size 448 --completion-length "${COMPLETION:-256}" --rounds 1 --work "$WORK")
 [ -n "${PROFILE:-}" ] && COMMON+=(--profile-out "$WORK/profiles")
+[ -n "${GC:-}" ] && COMMON+=(--gradient-checkpointing)
 left=$(( TOTAL - SECONDS )); left=$(( left < 300 ? left : 300 ))
 timeout "$left" python3 benchmarks/grpo_speed.py "${COMMON[@]}" --num-generations 8 --prompts 2 --steps "$STEPS" \
   --json-summary "$OUT/g8.json" 2>&1 | tee "$OUT/g8.txt"
