@@ -64,15 +64,6 @@ def _assert_same(ref, ours):
         assert rel <= 1e-4, (k, rel)
 
 
-@pytest.fixture(scope="module")
-def model_and_processor(tiny_model_dir):
-    from transformers import AutoModelForImageTextToText, AutoProcessor
-
-    torch.manual_seed(0)
-    model = AutoModelForImageTextToText.from_pretrained(tiny_model_dir, dtype=torch.float32)
-    return model, AutoProcessor.from_pretrained(tiny_model_dir)
-
-
 COMPLETIONS = [["<think> wait</think><answer>3</answer>", "<think> hmm so</think>", "<answer>4", "<think> wait</think><answer>5</answer> x y"],
                ["<think> a b c d</think>", "<answer>7</answer>", "<think>", "<think> a b</think><answer>1"]]
 

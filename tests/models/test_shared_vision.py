@@ -50,15 +50,6 @@ def _compare(model, batch, expect_encoded, shared_batch=None, store=None):
         assert rel <= 1e-4, (k, rel)
 
 
-@pytest.fixture(scope="module")
-def model_and_processor(tiny_model_dir):
-    from transformers import AutoModelForImageTextToText, AutoProcessor
-
-    torch.manual_seed(0)
-    model = AutoModelForImageTextToText.from_pretrained(tiny_model_dir, dtype=torch.float32)
-    return model, AutoProcessor.from_pretrained(tiny_model_dir)
-
-
 @pytest.mark.parametrize(
     "layout,encoded",
     [

@@ -31,7 +31,7 @@ image.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,11 +69,11 @@ def handle_image_ids(handles: torch.Tensor, grid_thw: torch.Tensor) -> list[int]
     return ids.tolist()
 
 
-def group_ids(ids: Sequence[int]) -> tuple[list[int], list[int]]:
-    """``(first, inverse)`` for a list of ids: first occurrence of each distinct id, and each item's slot."""
+def group_ids(ids: Sequence[Hashable]) -> tuple[list[int], list[int]]:
+    """``(first, inverse)`` for a list of keys: first occurrence of each distinct key, and each item's slot."""
     first: list[int] = []
     inverse: list[int] = []
-    slot: dict[int, int] = {}
+    slot: dict[Hashable, int] = {}
     for i, key in enumerate(ids):
         if key not in slot:
             slot[key] = len(first)

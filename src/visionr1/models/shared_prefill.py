@@ -34,6 +34,7 @@ from typing import Any
 
 import torch
 
+from visionr1.models.pixel_store import group_ids
 from visionr1.models.shared_vision import find_vision_owner, unique_images
 
 _ATTR = "_visionr1_shared_prefill"
@@ -73,16 +74,8 @@ def group_rows(inputs: dict[str, torch.Tensor], image_token_id: int, merge: int)
     if pv is not None and grid is not None:
         _, img_inverse = unique_images(pv, grid)
         rows_images = [tuple(img_inverse[i] for i in imgs) for imgs in images_per_row(ids, grid, image_token_id, merge)]
-    keys = [(tuple(ids[r].tolist()), tuple(mask[r].tolist()) if mask is not None else (), rows_images[r]) for r in range(n)]
-    first: list[int] = []
-    inverse: list[int] = []
-    seen: dict[tuple, int] = {}
-    for r, key in enumerate(keys):
-        if key not in seen:
-            seen[key] = len(first)
-            first.append(r)
-        inverse.append(seen[key])
-    return first, inverse
+    return group_ids([(tuple(ids[r].tolist()), tuple(mask[r].tolist()) if mask is not None else (), rows_images[r])
+                      for r in range(n)])
 
 
 def _select_images(inputs: dict[str, torch.Tensor], rows: list[int], image_token_id: int, merge: int):
