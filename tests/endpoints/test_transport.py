@@ -50,6 +50,22 @@ def test_the_client_pool_runs_on_the_asyncio_backend():
     assert isinstance(transport._pool._network_backend, AsyncioBackend)
 
 
+@pytest.mark.parametrize("proxy", [None, "http://127.0.0.1:9"])
+def test_proxies_from_the_environment_keep_the_stock_transport(monkeypatch, proxy):
+    """httpx2 honours HTTPS_PROXY only with its own transport: with a proxy set, the client must still use it."""
+    for name in ("http_proxy", "https_proxy", "all_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    if proxy:
+        monkeypatch.setenv("HTTPS_PROXY", proxy)
+    client = ChatClient(EndpointConfig(base_url="https://api.example.com/v1", model="m"))
+    client._open()
+    http = client._clients[0]._client
+    on_asyncio = isinstance(getattr(getattr(http._transport, "_pool", None), "_network_backend", None), AsyncioBackend)
+    assert on_asyncio == (proxy is None)
+    proxied = [m for m in http._mounts.values() if m is not None]
+    assert bool(proxied) == (proxy is not None)
+
+
 def test_a_write_completes_without_yielding_to_the_event_loop():
     """httpcore writes a request as head then body; the body must follow at once, not one loop pass later."""
 

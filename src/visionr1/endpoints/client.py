@@ -196,6 +196,23 @@ def retry_after_seconds(headers: Any) -> float | None:
     return None
 
 
+def _http_client(ssl_context: Any, limits: Any, timeout: float) -> Any:
+    """The ``httpx2.AsyncClient`` under one ``openai`` client: on the asyncio backend, unless proxies are set.
+
+    httpx2 honours ``HTTP(S)_PROXY``/``ALL_PROXY``/``NO_PROXY`` only with its own transport, so with any of
+    them in the environment the stock transport is used (anyio backend: slower, same behaviour).
+    """
+    import urllib.request
+
+    import httpx2
+
+    if urllib.request.getproxies():
+        return httpx2.AsyncClient(limits=limits, timeout=timeout, verify=ssl_context)
+    from visionr1.endpoints.transport import asyncio_transport
+
+    return httpx2.AsyncClient(transport=asyncio_transport(verify=ssl_context, limits=limits), timeout=timeout)
+
+
 class ChatClient:
     """Bounded, retrying chat completions against one OpenAI-compatible endpoint.
 
@@ -239,8 +256,6 @@ class ChatClient:
         import httpx2
         from openai import AsyncOpenAI
 
-        from visionr1.endpoints.transport import asyncio_transport
-
         per_lane = -(-self.config.concurrency // self._lanes)
         key = self.config.api_key()
         ssl_context = _shared_ssl_context()  # loading CA certificates costs ~20 ms a client: do it once
@@ -251,8 +266,7 @@ class ChatClient:
                 api_key=key,
                 max_retries=0,
                 timeout=self.config.timeout,
-                http_client=httpx2.AsyncClient(transport=asyncio_transport(verify=ssl_context, limits=limits),
-                                               timeout=self.config.timeout),
+                http_client=_http_client(ssl_context, limits, self.config.timeout),
             ))
         self._slots = asyncio.Queue()
         for i in range(self.config.concurrency):
