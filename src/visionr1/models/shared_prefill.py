@@ -78,7 +78,7 @@ def group_rows(inputs: dict[str, torch.Tensor], image_token_id: int, merge: int)
                       for r in range(n)])
 
 
-def _select_images(inputs: dict[str, torch.Tensor], rows: list[int], image_token_id: int, merge: int):
+def select_row_images(inputs: dict[str, torch.Tensor], rows: list[int], image_token_id: int, merge: int):
     """pixel_values / image_grid_thw of the given rows, in row order."""
     ids, pv, grid = inputs["input_ids"], inputs["pixel_values"], inputs["image_grid_thw"]
     chunks = pv.split(grid.prod(-1).tolist())
@@ -197,7 +197,7 @@ def generate_shared_prefill(module: torch.nn.Module, stats: dict[str, int] | Non
     if inputs.get("mm_token_type_ids") is not None:
         prefill["mm_token_type_ids"] = inputs["mm_token_type_ids"][idx, :-1]
     if inputs.get("pixel_values") is not None:
-        prefill["pixel_values"], prefill["image_grid_thw"] = _select_images(inputs, first, image_token_id, merge)
+        prefill["pixel_values"], prefill["image_grid_thw"] = select_row_images(inputs, first, image_token_id, merge)
     inner = find_vision_owner(module)
     with torch.no_grad():
         out = module(**prefill, logits_to_keep=1)

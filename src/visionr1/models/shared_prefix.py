@@ -33,7 +33,7 @@ from typing import Any
 
 import torch
 
-from visionr1.models.shared_prefill import _select_images, group_rows
+from visionr1.models.shared_prefill import group_rows, select_row_images
 from visionr1.models.shared_vision import find_vision_owner
 
 _ATTR = "_visionr1_shared_prefix"
@@ -65,22 +65,26 @@ class PrefixKV:
     cache for.
     """
 
-    def __init__(self, past: int = 0, keys: dict | None = None, values: dict | None = None) -> None:
+    def __init__(self, past: int = 0, keys: dict | None = None, values: dict | None = None,
+                 rows: torch.Tensor | None = None) -> None:
         self.past = past
         self.keys: dict[int, torch.Tensor] = keys if keys is not None else {}
         self.values: dict[int, torch.Tensor] = values if values is not None else {}
+        self.rows = rows
 
     def update(self, key: torch.Tensor, value: torch.Tensor, layer_idx: int, *args: Any, **kwargs: Any):
         if self.past == 0:
             self.keys[layer_idx], self.values[layer_idx] = key, value
             return key, value
-        return torch.cat([self.keys[layer_idx], key], dim=-2), torch.cat([self.values[layer_idx], value], dim=-2)
+        past_k, past_v = self.keys[layer_idx], self.values[layer_idx]
+        if self.rows is not None:  # expanded here, per layer, so only the distinct prompts' copy is kept alive
+            past_k, past_v = past_k.index_select(0, self.rows), past_v.index_select(0, self.rows)
+        return torch.cat([past_k, key], dim=-2), torch.cat([past_v, value], dim=-2)
 
     def expanded(self, rows: torch.Tensor) -> PrefixKV:
         """The recorded prefix for the given rows (by index: the backward sums each group's gradients)."""
         length = next(iter(self.keys.values())).shape[-2]
-        return PrefixKV(length, {i: k.index_select(0, rows) for i, k in self.keys.items()},
-                        {i: v.index_select(0, rows) for i, v in self.values.items()})
+        return PrefixKV(length, dict(self.keys), dict(self.values), rows)
 
     def get_seq_length(self, layer_idx: int = 0) -> int:
         return self.past
@@ -198,7 +202,7 @@ def _shared_forward(owner, stock, ids, mask, kwargs, first, inverse, length):
     prefix_inputs = {"input_ids": ids[idx, :length], "attention_mask": mask[idx, :length],
                      "position_ids": position_ids[:, idx, :length]}
     if pixel_values is not None:
-        prefix_inputs["pixel_values"], prefix_inputs["image_grid_thw"] = _select_images(
+        prefix_inputs["pixel_values"], prefix_inputs["image_grid_thw"] = select_row_images(
             {"input_ids": ids, "pixel_values": pixel_values, "image_grid_thw": grid}, first,
             owner.config.image_token_id, owner.config.vision_config.spatial_merge_size)
     recorded = PrefixKV()
