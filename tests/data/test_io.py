@@ -143,6 +143,34 @@ def test_symlink_escaping_the_root_is_refused(data_dir):
     assert res.records == [] and "escapes the data root" in str(res.errors[0]) and res.errors[0].item == "s"
 
 
+def test_load_result_resolves_its_root_once_and_still_confines(data_dir, monkeypatch):
+    root, _ = data_dir
+    (root.parent / "outside.png").write_bytes(_png())
+    link = root.parent / "root-link"
+    os.symlink(root, link)  # a root reached through a symlink: confinement compares resolved paths
+    many = [Record(id=f"r{i}", images=["images/red.png", "images/blue.png"], question="q", answer="1") for i in range(5)]
+    bad = [Record(id=f"bad-{i}", images=[rel], question="q", answer="1")
+           for i, rel in enumerate(["../outside.png", "/etc/passwd", "images/../../outside.png", ""])]
+    res = read_jsonl(link / "train.jsonl")
+    real = root.resolve()
+    calls = []
+    real_resolve = type(root).resolve
+    monkeypatch.setattr(type(root), "resolve", lambda self, *a, **k: calls.append(self) or real_resolve(self, *a, **k))
+    paths = [res.image_paths(r) for r in many]
+    for r in many:
+        res.check_images(r)
+    assert paths == [[real / "images/red.png", real / "images/blue.png"]] * 5
+    assert calls.count(link) == 0  # read_jsonl resolved the root already; 2 x 5 x 2 image paths, no root
+    assert len(calls) == 20
+    for r in bad:
+        with pytest.raises(ImageError, match="escapes the data root|empty image path"):
+            res.image_paths(r)
+        with pytest.raises(ImageError, match="escapes the data root|empty image path"):
+            res.check_images(r)
+    res.root = root  # another root: resolved anew
+    assert res.image_paths(many[0])[0] == real / "images/red.png" and calls[-3] == root
+
+
 def test_corrupt_missing_and_huge_images_are_per_item_errors(data_dir):
     root, records = data_dir
     (root / "images" / "corrupt.png").write_bytes(_png()[:40])

@@ -24,12 +24,17 @@ def resolve_image_path(root: Path, rel: str, item: str) -> Path:
     Absolute paths are accepted only when they point inside ``root``; ``..`` components and symlinks
     are followed before the check, so neither can escape.
     """
-    root = Path(root).resolve()
+    return confine_image_path(Path(root).resolve(), rel, item)
+
+
+def confine_image_path(real_root: Path, rel: str, item: str) -> Path:
+    """:func:`resolve_image_path` against a root already resolved (``Path(root).resolve()``), for
+    callers that resolve many paths against one root: the root is resolved once, not per path."""
     if not rel or not isinstance(rel, str):
         raise ImageError(item, f"empty image path {rel!r}")
-    path = (root / rel).resolve()
-    if path != root and root not in path.parents:
-        raise ImageError(item, f"image path {rel!r} escapes the data root {root}")
+    path = (real_root / rel).resolve()
+    if path != real_root and real_root not in path.parents:
+        raise ImageError(item, f"image path {rel!r} escapes the data root {real_root}")
     return path
 
 

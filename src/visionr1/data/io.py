@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from visionr1.data.images import image_to_png_bytes, open_image, resolve_image_path
+from visionr1.data.images import confine_image_path, image_to_png_bytes, open_image, resolve_image_path
 from visionr1.data.record import Record
 from visionr1.errors import DataError
 
@@ -52,9 +52,22 @@ class LoadResult:
             raise DataError(f"{len(self.errors)} item(s)", f"could not be loaded:\n  {head}{more}")
         return self
 
+    _real_root: tuple[Path, Path] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def real_root(self) -> Path:
+        """``root`` resolved (symlinks followed), once per root rather than once per image path."""
+        if self._real_root is None or self._real_root[0] != self.root:
+            self._real_root = (self.root, Path(self.root).resolve())
+        return self._real_root[1]
+
     def image_paths(self, record: Record) -> list[Path]:
         """Absolute, confined paths of a record's images."""
-        return [resolve_image_path(self.root, p, record.id) for p in record.images]
+        root = self.real_root()
+        return [confine_image_path(root, p, record.id) for p in record.images]
+
+    def check_images(self, record: Record) -> None:
+        """:func:`check_record_images` against ``root`` (resolved once)."""
+        _open_images(record, self.real_root())
 
 
 # ----------------------------------------------------------------------------- atomic writes
@@ -101,7 +114,7 @@ def read_jsonl(path: Path, *, check_images: bool = True, limit: int | None = Non
             continue
         if check_images:
             try:
-                check_record_images(item, out.root)
+                out.check_images(item)
             except DataError as e:
                 out.errors.append(e)
                 continue
@@ -143,8 +156,12 @@ def iter_jsonl(path: Path) -> Iterator[Record | DataError]:
 def check_record_images(rec: Record, root: Path) -> None:
     """Confine and fully decode every image of ``rec`` (paths relative to ``root``); raises
     :class:`~visionr1.errors.ImageError` naming the record and the reason."""
+    _open_images(rec, Path(root).resolve())
+
+
+def _open_images(rec: Record, real_root: Path) -> None:
     for p in rec.images:
-        open_image(resolve_image_path(root, p, rec.id), rec.id)
+        open_image(confine_image_path(real_root, p, rec.id), rec.id)
 
 
 # ----------------------------------------------------------------------------- image materialisation
