@@ -149,10 +149,44 @@ def test_progress_display_aggregates_the_workers(tmp_path, synth_dir, fake_model
     assert f"{n}/{n}" in text  # the final line: every record through stage 1
 
 
+def test_a_slow_worker_takes_fewer_records_and_each_record_runs_once(tmp_path, synth_dir, fake_models, monkeypatch):
+    """Records are handed out as workers have room, not in fixed shares: a worker that is slow takes
+    fewer, the others take the rest, and the outputs are still those of one process."""
+    import asyncio
+    import multiprocessing
+
+    monkeypatch.setattr(W, "_start_method", lambda: "fork")  # the patch below reaches forked children only
+    taken = tmp_path / "taken.txt"
+    run_record = W.Bridge.run_record
+
+    async def slow_first_worker(self, index, rec):
+        name = multiprocessing.current_process().name
+        with open(taken, "a") as f:
+            f.write(f"{name} {rec.id}\n")
+        if name == "visionr1-bridge-0":
+            await asyncio.sleep(1.0)
+        return await run_record(self, index, rec)
+
+    monkeypatch.setattr(W.Bridge, "run_record", slow_first_worker)
+    with OpenAIServer(fake_models.respond) as server:
+        run_bridge(make_cfg(server.url, synth_dir, tmp_path / "w2", 2, concurrency=2))
+        lines = taken.read_text().split()
+        taken.unlink()
+        run_bridge(make_cfg(server.url, synth_dir, tmp_path / "w1", 1, concurrency=2))
+    by_worker = {}
+    for name, rid in zip(lines[::2], lines[1::2]):
+        by_worker.setdefault(name, []).append(rid)
+    ids = [i for v in by_worker.values() for i in v]
+    assert len(ids) == len(set(ids)) == 48  # every record run once, by one worker
+    # 2 workers with 1 slot per endpoint each: a worker holds at most 8 records; fixed shares were 24 each
+    assert len(by_worker["visionr1-bridge-0"]) <= 16 < len(by_worker["visionr1-bridge-1"])
+    assert outputs(tmp_path / "w2") == outputs(tmp_path / "w1")
+
+
 def test_a_failing_worker_fails_the_run(tmp_path, synth_dir, monkeypatch):
     monkeypatch.setattr(W, "_start_method", lambda: "fork")  # the patch below reaches forked children only
 
-    async def boom(self, records):
+    async def boom(self, records, order=None):
         raise RuntimeError("worker exploded")
 
     monkeypatch.setattr(W.Bridge, "run", boom)

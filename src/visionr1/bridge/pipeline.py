@@ -34,18 +34,19 @@ samples until one passes the filters (default 1: no rejection sampling).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from visionr1.bridge.config import BridgeConfig
 from visionr1.bridge.filters import Candidate, Verdict, check, reject
 from visionr1.bridge.prompts import load_prompt
 from visionr1.bridge.teacher import template_cot
-from visionr1.data.io import LoadResult, check_record_images, iter_jsonl, native_jsonl, read_records
+from visionr1.data.io import LoadResult, iter_jsonl, native_jsonl, read_records
 from visionr1.data.record import Record
 from visionr1.endpoints.client import ChatClient, EndpointError, image_data_url, split_reasoning, user_message
 from visionr1.endpoints.store import ResponseStore, StoredCall
@@ -249,10 +250,19 @@ class Bridge:
 
     # ------------------------------------------------------------------ all records
 
-    async def run(self, records: list[Record]) -> list[Outcome]:
-        """Process ``records`` (bounded in-flight), returning outcomes in input order."""
+    async def run(self, records: list[Record], order: Iterator[int] | None = None) -> list[Outcome]:
+        """Process ``records`` (bounded in-flight), returning outcomes in input order.
+
+        ``order``: the indices of the records to run, drawn one at a time when a slot frees (workers
+        share one such source, so each takes the next record as soon as it has room; see
+        :mod:`visionr1.bridge.workers`); default all of them, in order. The stage totals count the
+        records drawn.
+        """
+        counted = order is None
         for s in self.state.stages.values():
-            s.total = len(records)
+            s.total = len(records) if counted else 0
+        if order is None:
+            order = iter(range(len(records)))
         width = 4 * sum(c.config.concurrency for c in self.clients.values()) or 64
         slots = asyncio.Semaphore(width)
         outcomes: list[Outcome | None] = [None] * len(records)
@@ -266,7 +276,7 @@ class Bridge:
             try:
                 if checker is not None:
                     try:
-                        await loop.run_in_executor(checker, check_record_images, rec, self.data.root)
+                        await loop.run_in_executor(checker, self.data.check_images, rec)
                     except DataError as e:
                         outcomes[i] = Outcome(i, rec, False, reason="bad_input", stage="input", detail=e.reason)
                         for s in self.state.stages.values():
@@ -280,12 +290,19 @@ class Bridge:
 
         tasks = set()
         try:
-            for i, rec in enumerate(records):
-                await slots.acquire()
-                t = asyncio.create_task(one(i, rec))
+            for started in itertools.count(1):
+                await slots.acquire()  # a record is drawn only once there is room for it
+                i = next(order, None)
+                if i is None:
+                    slots.release()
+                    break
+                if not counted:
+                    for s in self.state.stages.values():
+                        s.total += 1
+                t = asyncio.create_task(one(i, records[i]))
                 tasks.add(t)
                 t.add_done_callback(tasks.discard)
-                if self.cfg.teacher == "template" and i % 256 == 255:
+                if self.cfg.teacher == "template" and started % 256 == 0:
                     await asyncio.sleep(0)  # let the progress display breathe
             while tasks:
                 await asyncio.gather(*list(tasks))

@@ -6,12 +6,13 @@ the rate (about 500 calls/s per core). Sharding the records over a few processes
 
 How:
 
-* records are dealt round-robin by input position (worker ``w`` gets indices ``w, w + N, ...``), so the
-  split depends only on the input and ``N``; each worker runs the ordinary async :class:`Bridge` on its
-  share, with its share of each endpoint's ``concurrency`` (the limit stays global);
+* every worker holds all the records and runs the ordinary async :class:`Bridge` with its share of each
+  endpoint's ``concurrency`` (the limit stays global); it takes the next record (the lowest index not
+  yet taken, from a counter in shared memory) whenever it has room for one, so the workers finish
+  together however their speeds differ (fixed shares left one worker running alone at the end);
 * every worker opens the same ``calls.sqlite`` (WAL: concurrent writers serialise on the write lock;
-  each response is still committed the moment it arrives), and since shards are disjoint no two
-  processes ever ask for the same (record, stage, attempt);
+  each response is still committed the moment it arrives), and since each record is taken by exactly
+  one worker no two processes ever ask for the same (record, stage, attempt);
 * each worker publishes its live counters to shared memory for the parent's progress display, and at
   the end sends back its outcomes and exact counters; the parent writes the outputs from them, in
   input order, exactly as a one-process run does (byte-identical files);
@@ -37,7 +38,7 @@ import traceback
 from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import wait
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from visionr1.bridge.config import BridgeConfig
 from visionr1.bridge.pipeline import STORE_NAME, Bridge, Outcome, RunState, StageCounters
@@ -117,9 +118,21 @@ def _dump(path: Path, obj: Any) -> None:
     os.replace(tmp, path)
 
 
-def _worker_main(worker: int, workers: int, cfg: BridgeConfig, data: LoadResult, indices: list[int],
-                 shared: Any, result: Path, parent: int, kept: Any = None, kept_at: int = 0) -> None:
-    """One worker process: the bridge on ``data.records`` (its shard); outcomes and counters to ``result``."""
+def _take(counter: Any, n: int) -> Iterator[int]:
+    """The indices below ``n`` that this process takes from ``counter`` (shared by the workers), one at a time."""
+    while True:
+        with counter.get_lock():
+            i = counter.value
+            if i >= n:
+                return
+            counter.value = i + 1
+        yield i
+
+
+def _worker_main(worker: int, workers: int, cfg: BridgeConfig, data: LoadResult, counter: Any,
+                 shared: Any, result: Path, parent: int, kept: Any = None) -> None:
+    """One worker process: the bridge on the records of ``data`` it takes from ``counter``; outcomes and
+    counters to ``result``."""
     _die_with_parent(parent)
     try:
         assert cfg.out is not None
@@ -127,10 +140,11 @@ def _worker_main(worker: int, workers: int, cfg: BridgeConfig, data: LoadResult,
         store = ResponseStore(Path(cfg.out) / STORE_NAME, sync=cfg.store_sync)
         try:
             n_kept = 0
+            kept_at = worker * len(data.records)  # this worker's part of kept[0]
 
             def on_kept(i: int) -> None:  # tell the parent, which places the record's images meanwhile
                 nonlocal n_kept
-                kept[0][kept_at + n_kept] = indices[i]
+                kept[0][kept_at + n_kept] = i
                 n_kept += 1
                 kept[1][worker] = n_kept  # after the entry: the parent reads no further than this
 
@@ -146,7 +160,7 @@ def _worker_main(worker: int, workers: int, cfg: BridgeConfig, data: LoadResult,
 
                 ticker = asyncio.get_running_loop().create_task(tick())
                 try:
-                    return await bridge.run(data.records)
+                    return await bridge.run(data.records, _take(counter, len(data.records)))
                 finally:
                     ticker.cancel()
 
@@ -154,7 +168,7 @@ def _worker_main(worker: int, workers: int, cfg: BridgeConfig, data: LoadResult,
         finally:
             store.close()
         _publish(shared, worker, state)
-        rows = [(indices[o.index], o.kept, o.reason, o.stage, o.detail, o.reasoning, o.answer) for o in outcomes]
+        rows = [(o.index, o.kept, o.reason, o.stage, o.detail, o.reasoning, o.answer) for o in outcomes]
         _dump(result, ("ok", rows, {s: dataclasses.asdict(c) for s, c in state.stages.items()}))
     except BaseException as e:  # noqa: BLE001 - report everything, KeyboardInterrupt included
         try:
@@ -178,21 +192,21 @@ def run_workers(cfg: BridgeConfig, data: LoadResult, records: list[Record], stat
     with tempfile.TemporaryDirectory(prefix="visionr1-bridge-") as tmp:
         files = [Path(tmp) / f"worker-{w}.pickle" for w in range(workers)]
         procs = []
-        kept = (ctx.RawArray("q", len(records)), ctx.RawArray("q", workers)) if contested is not None else None
-        kept_at = [0] * workers  # where each worker's kept indices start in kept[0]
+        # kept[0][w * n:] lists the indices worker w kept, kept[1][w] how many
+        kept = (ctx.RawArray("q", workers * len(records)), ctx.RawArray("q", workers)) if contested is not None else None
+        counter = ctx.Value("q", 0)  # the next record to take
+        data = LoadResult(records=records, root=data.root, images_checked=data.images_checked)
         for w in range(workers):
-            indices = list(range(w, len(records), workers))
-            kept_at[w] = sum(len(range(v, len(records), workers)) for v in range(w))
-            shard = LoadResult(records=[records[i] for i in indices], root=data.root,
-                               images_checked=data.images_checked)
             procs.append(ctx.Process(target=_worker_main, name=f"visionr1-bridge-{w}", daemon=True,
-                                     args=(w, workers, cfg, shard, indices, shared, files[w], os.getpid(), kept, kept_at[w])))
+                                     args=(w, workers, cfg, data, counter, shared, files[w], os.getpid(), kept)))
 
         def aggregate() -> None:
             for i, s in enumerate(names):
                 c = state.stages[s]
                 for j, f in enumerate(_FIELDS):
                     setattr(c, f, sum(shared[w * width + i * len(_FIELDS) + j] for w in range(workers)))
+                # the workers count the records they took: the total is all of them less the bad inputs
+                c.total = len(records) - (min(counter.value, len(records)) - c.total)
 
         def collect(w: int) -> None:
             msg = None
@@ -220,7 +234,7 @@ def run_workers(cfg: BridgeConfig, data: LoadResult, records: list[Record], stat
             for w in range(workers):
                 n = kept[1][w]
                 for j in range(placed[w], n):
-                    rec = records[kept[0][kept_at[w] + j]]
+                    rec = records[kept[0][w * len(records) + j]]
                     if placer is None:  # threads only after every worker has forked
                         placer = ThreadPoolExecutor(4, thread_name_prefix="visionr1-place")
                     placer.submit(place_early, rec, data, Path(cfg.out or "."), cfg.images, contested)
