@@ -145,3 +145,17 @@ def test_images_placed_during_the_run_match_the_export(tmp_path, synth_dir, monk
     kept = {c["id"] for c in json.loads(early[0]["cold.sharegpt.json"])}
     assert {"a-pic", "b-pic"} <= kept
     assert any(k.startswith("images/_/") for k in early[1])  # the second one went aside
+
+
+def test_the_export_leaves_images_placed_during_the_run_alone(tmp_path, synth_dir, monkeypatch):
+    """Each image is placed once: the export skips those the parent placed while the workers ran."""
+    from visionr1.bridge import export
+
+    calls: list[str] = []
+    place = export._place_image
+    monkeypatch.setattr(export, "_place_image", lambda src, dst, mode: calls.append(dst.name) or place(src, dst, mode))
+    out = tmp_path / "out"
+    stats = run_bridge(BridgeConfig(input=synth_dir, out=out, teacher="template", progress=False, workers=2))
+    images = sorted(p.name for p in (out / "images").rglob("*.png"))
+    assert stats["kept"] and len(images) == len(set(images)) > 0
+    assert sorted(calls) == images

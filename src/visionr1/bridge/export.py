@@ -110,14 +110,18 @@ def note_destinations(records: Any, first: dict[str, str], contested: set[str]) 
                 contested.add(dst)
 
 
-def place_early(rec: Any, data: LoadResult, out: Path, mode: str, contested: set[str] | frozenset[str]) -> None:
-    """Place a kept record's images whose destinations are not contested (the export skips them later:
-    same file, same size). Errors are left for the export to raise."""
+def place_early(rec: Any, data: LoadResult, out: Path, mode: str, contested: set[str] | frozenset[str],
+                placed: set[str] | None = None) -> None:
+    """Place a kept record's images whose destinations are not contested, adding each destination to
+    ``placed`` (the export passes that set back and places them no more). Errors are left for the
+    export to raise."""
     try:
         for rel, src in zip(rec.images, data.image_paths(rec), strict=True):
             dst = plain_dest(rel)
             if dst not in contested:
                 _place_image(src, out / dst, mode)
+                if placed is not None:
+                    placed.add(dst)
     except (OSError, VisionR1Error):
         pass
 
@@ -133,8 +137,11 @@ def _image_dest(rel: str, src: Path, claimed: dict[str, Path]) -> str:
     return dst
 
 
-def write_outputs(cfg: BridgeConfig, data: LoadResult, outcomes: list[Any], state: Any) -> dict[str, Any]:
-    """Write every RUN_DIR output file from ``outcomes`` (input order); returns the stats."""
+def write_outputs(cfg: BridgeConfig, data: LoadResult, outcomes: list[Any], state: Any,
+                  placed: set[str] | frozenset[str] = frozenset()) -> dict[str, Any]:
+    """Write every RUN_DIR output file from ``outcomes`` (input order); returns the stats.
+
+    ``placed``: destinations :func:`place_early` already placed in this run (not looked at again)."""
     assert cfg.out is not None
     out = Path(cfg.out)
     outcomes = sorted(outcomes, key=lambda o: o.index)
@@ -155,7 +162,8 @@ def write_outputs(cfg: BridgeConfig, data: LoadResult, outcomes: list[Any], stat
         images = []
         for rel, src in zip(rec.images, data.image_paths(rec), strict=True):
             dst_rel = _image_dest(rel, src, claimed)
-            placements.setdefault(dst_rel, src)
+            if dst_rel not in placed:
+                placements.setdefault(dst_rel, src)
             images.append(dst_rel)
         prompt = render_user_prompt(rec.question, rec.choices, cfg.prompts.user)
         reply = assemble(o.reasoning, o.answer)

@@ -396,6 +396,7 @@ def run_bridge(cfg: BridgeConfig, *, progress: Any = None) -> dict[str, Any]:
         need = cfg.limit
         first: dict[str, str] = {}
         contested: set[str] = set()
+        placed: set[str] = set()  # images the workers' parent placed while the calls ran
         while need is None or need > 0:
             base = source.taken
             batch = source.take(need)
@@ -404,7 +405,7 @@ def run_bridge(cfg: BridgeConfig, *, progress: Any = None) -> dict[str, Any]:
             note_destinations(batch, first, contested)
             data = LoadResult(records=batch, root=source.root, images_checked=source.images_checked)
             outcomes = _run_round(cfg, data, state, progress, resolve_workers(cfg, len(batch)), run_workers,
-                                  frozenset(contested))
+                                  frozenset(contested), placed)
             bad = 0
             for o in outcomes:
                 o.index += base
@@ -417,7 +418,7 @@ def run_bridge(cfg: BridgeConfig, *, progress: Any = None) -> dict[str, Any]:
                 break
             need = bad  # as many more records as turned out bad
         data = LoadResult(records=[o.record for o in good], errors=source.errors(), root=source.root)
-        stats = write_outputs(cfg, data, good, state)
+        stats = write_outputs(cfg, data, good, state, placed)
     finally:
         store.close()
     elapsed = time.perf_counter() - t0
@@ -426,12 +427,12 @@ def run_bridge(cfg: BridgeConfig, *, progress: Any = None) -> dict[str, Any]:
 
 
 def _run_round(cfg: BridgeConfig, data: LoadResult, state: RunState, progress: Any, workers: int,
-               run_workers: Callable[..., list[Outcome]], contested: frozenset[str]) -> list[Outcome]:
+               run_workers: Callable[..., list[Outcome]], contested: frozenset[str], placed: set[str]) -> list[Outcome]:
     """Run ``data.records`` (one process, or ``workers``); the counters of earlier rounds are kept."""
     before = {s: dict(c.__dict__) for s, c in state.stages.items()}
     state.workers = max(state.workers, workers)
     if workers > 1:
-        outcomes = run_workers(cfg, data, data.records, state, workers, progress, contested)  # sets the counters
+        outcomes = run_workers(cfg, data, data.records, state, workers, progress, contested, placed)  # sets the counters
         for s, c in state.stages.items():
             for f, v in before[s].items():
                 setattr(c, f, getattr(c, f) + v)

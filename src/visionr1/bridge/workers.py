@@ -179,8 +179,11 @@ def _worker_main(worker: int, workers: int, cfg: BridgeConfig, data: LoadResult,
 
 
 def run_workers(cfg: BridgeConfig, data: LoadResult, records: list[Record], state: RunState, workers: int,
-                progress: Any = None, contested: frozenset[str] | None = None) -> list[Outcome]:
-    """Run ``records`` over ``workers`` processes: the outcomes in input order; counters summed into ``state``."""
+                progress: Any = None, contested: frozenset[str] | None = None,
+                placed_early: set[str] | None = None) -> list[Outcome]:
+    """Run ``records`` over ``workers`` processes: the outcomes in input order; counters summed into ``state``.
+
+    ``placed_early`` receives the image destinations placed while the workers ran (see ``place_kept``)."""
     method = _start_method()
     if method == "fork" and cfg.teacher == "endpoints":
         preload()  # else every worker imports openai itself, each run
@@ -237,7 +240,7 @@ def run_workers(cfg: BridgeConfig, data: LoadResult, records: list[Record], stat
                     rec = records[kept[0][w * len(records) + j]]
                     if placer is None:  # threads only after every worker has forked
                         placer = ThreadPoolExecutor(4, thread_name_prefix="visionr1-place")
-                    placer.submit(place_early, rec, data, Path(cfg.out or "."), cfg.images, contested)
+                    placer.submit(place_early, rec, data, Path(cfg.out or "."), cfg.images, contested, placed_early)
                 placed[w] = n
 
         async def supervise() -> None:
