@@ -16,9 +16,9 @@ calls instead of making them, so an interrupted run (even by SIGKILL) resumes wh
 nothing twice. The outputs are written at the end, atomically, from the stored responses in input
 order, so a resumed run writes the same files as an uninterrupted one.
 
-Processes: with ``workers`` > 1 (``--workers``; auto = 2 on 2+ CPUs) the records are dealt round-robin to
-that many client processes, each running this same event loop on its share with its share of each
-endpoint's concurrency, all writing the one store (:mod:`visionr1.bridge.workers`); the outputs are the
+Processes: with ``workers`` > 1 (``--workers``; auto = 2 on 2+ CPUs) that many client processes each run
+this same event loop with their share of each endpoint's concurrency, taking the next record whenever
+they have room for one, all writing the one store (:mod:`visionr1.bridge.workers`); the outputs are the
 same bytes as a one-process run's.
 
 Input: native JSONL is read lazily (no further than ``limit`` needs) and each record's images are
