@@ -8,6 +8,12 @@ filters and the export:
    calls and one reasoner call, each endpoint with ``c`` in flight, so the MLLM bounds the run:
    ``N`` items take at least ``2·N·L/c + L`` seconds (the ``+ L`` is the last reasoner call).
 
+3. the ceiling: the same endpoint client the bridge uses (``ChatClient``: the ``openai`` client, the retry
+   wrapper, the HTTP transport), alone, with no bridge work (no store, filters, images or outputs), making
+   the run's ``2·N`` MLLM calls at concurrency ``c`` from as many processes as the bridge's workers against
+   the 200 ms server: ``client_only_share`` = ``2·N·L/c`` over the span of its call loops. The bridge's
+   share cannot be expected above it.
+
 ``calls_span_s`` is the part of the run between the first request and the last stored response; the
 rest (``outside_calls_s``) is reading and checking the input, starting workers and writing the outputs,
 which the latency bound leaves out (``share_of_latency_bound_calls_span`` compares the bound with the
@@ -84,6 +90,51 @@ def run_once(data: Path, out: Path, url: str, concurrency: int, limit: int, work
     return time.perf_counter() - t0, stats
 
 
+def _client_loop(url: str, calls: int, concurrency: int, image: str, go, out) -> None:
+    """One client process of the ceiling run: ``calls`` chat calls with one of the run's images (as the MLLM
+    calls carry theirs), ``concurrency`` in flight; puts (start, end)."""
+    import asyncio
+
+    from visionr1.config import EndpointConfig
+    from visionr1.endpoints.client import ChatClient, image_data_url, user_message
+
+    os.environ.setdefault("OPENAI_API_KEY", "bench")
+    prompt = [user_message("Correct answer: 4\n" + "Describe the figure. " * 20, [image_data_url(Path(image))])]
+
+    async def run() -> tuple[float, float]:
+        async with ChatClient(EndpointConfig(base_url=url, model="bench", timeout=30.0, concurrency=concurrency)) as client:
+            await client.chat(prompt, key=f"warm-{os.getpid()}/pseudo_cot/1")  # connection and first-call costs
+            gate = asyncio.Semaphore(concurrency)
+
+            async def one(i: int) -> None:
+                async with gate:
+                    await client.chat(prompt, key=f"c{os.getpid()}-{i}/pseudo_cot/1")
+
+            go.wait()
+            start = time.time()
+            await asyncio.gather(*(one(i) for i in range(calls)))
+            return start, time.time()
+
+    out.put(asyncio.run(run()))
+
+
+def client_only(url: str, calls: int, concurrency: int, procs: int, image: Path) -> float:
+    """Seconds from the first client loop's start to the last one's end (:func:`_client_loop`, in ``procs`` processes)."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    go, out = ctx.Event(), ctx.Queue()
+    ps = [ctx.Process(target=_client_loop, args=(url, calls // procs, -(-concurrency // procs), str(image), go, out)) for _ in range(procs)]
+    for p in ps:
+        p.start()
+    time.sleep(3.0)  # imports and the warm-up call, outside the timed loop
+    go.set()
+    spans = [out.get(timeout=600) for _ in ps]
+    for p in ps:
+        p.join()
+    return max(e for _, e in spans) - min(s for s, _ in spans)
+
+
 def _proc_cpu(pid: int) -> float:
     """CPU seconds (user + system) of a live process, from /proc (0 where there is none)."""
     try:
@@ -125,6 +176,7 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, default=64)
     ap.add_argument("--latency", type=float, default=0.2)
     ap.add_argument("--workers", type=int, default=0, help="client processes (0 = auto, as visionr1 bridge)")
+    ap.add_argument("--no-ceiling", action="store_true", help="skip the client-only run at 200 ms")
     args = ap.parse_args()
     from visionr1.data.synth import synthesize
 
@@ -141,6 +193,9 @@ def main() -> None:
                 machine0, own0, server0 = _machine_busy(), _own_cpu(), _proc_cpu(server.pid)
                 secs, stats = run_once(data, tmp / f"run-{latency}", url, c, n, args.workers)
                 machine1, own1, server1 = _machine_busy(), _own_cpu(), _proc_cpu(server.pid)
+                workers = json.loads((tmp / f"run-{latency}" / "runs.jsonl").read_text().splitlines()[-1])["workers"]
+                image = next((data / "images").iterdir())
+                ceiling = client_only(url, 2 * n, c, workers, image) if latency > 0 and not args.no_ceiling else None
             finally:
                 server.terminate()
                 server.wait(10)
@@ -148,7 +203,7 @@ def main() -> None:
             client_cpu, server_cpu = own1 - own0, server1 - server0
             entry = {"records": n, "seconds": round(secs, 2), "items_per_s": round(rate, 1),
                      "calls_per_s": round(3 * n / secs, 1), "kept": stats["kept"], "cpus": os.cpu_count(),
-                     "workers": json.loads((tmp / f"run-{latency}" / "runs.jsonl").read_text().splitlines()[-1])["workers"],
+                     "workers": workers,
                      "client_cpu_s": round(client_cpu, 2), "client_cpu_ms_per_call": round(1000 * client_cpu / (3 * n), 2),
                      "server_cpu_s": round(server_cpu, 2),
                      "other_cpu_s": round(max(0.0, (machine1 - machine0) - client_cpu - server_cpu), 2)}
@@ -160,6 +215,9 @@ def main() -> None:
                 entry["latency_bound_items_per_s"] = round(n / bound_secs, 1)
                 entry["share_of_latency_bound"] = round(rate / (n / bound_secs), 3)
                 entry["share_of_latency_bound_calls_span"] = round(bound_secs / span, 3)
+                if ceiling is not None:
+                    entry["client_only_s"] = round(ceiling, 2)
+                    entry["client_only_share"] = round(2 * n * latency / c / ceiling, 3)
             results[f"latency_{int(latency * 1000)}ms"] = entry
             print(f"latency {latency * 1000:.0f} ms, concurrency {c}: {json.dumps(entry)}", flush=True)
     print(json.dumps(results, indent=1))
