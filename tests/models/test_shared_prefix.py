@@ -155,6 +155,23 @@ def test_gradient_checkpointing(model_and_processor, noise_image, reentrant):
         model.eval()
 
 
+def test_a_backbone_without_qwen_position_ids_is_refused_by_name():
+    class Backbone(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.visual = torch.nn.Identity()
+            self.language_model = torch.nn.Identity()
+
+        def get_image_features(self, pixel_values, image_grid_thw=None):
+            return pixel_values
+
+        def compute_3d_position_ids(self, input_ids, image_grid_thw):  # another family's signature
+            return None
+
+    with pytest.raises(TypeError, match="Backbone: shared prefix needs .*missing: video_grid_thw"):
+        enable_shared_prefix(Backbone())
+
+
 def test_shared_prefix_length():
     ids = torch.tensor([[0, 5, 6, 7, 8], [0, 5, 6, 9, 9], [1, 2, 3, 4, 5], [1, 2, 3, 4, 6]])
     mask = torch.ones_like(ids)

@@ -125,12 +125,30 @@ def _reentrant(layers: list[torch.nn.Module]) -> bool:
     return False
 
 
+_POSITION_ARGS = ("input_ids", "image_grid_thw", "video_grid_thw", "inputs_embeds", "attention_mask", "cache",
+                  "mm_token_type_ids")
+
+
+def _check_supported(owner: torch.nn.Module) -> None:
+    """The backbone must compute its position ids the Qwen2-VL way and own a ``language_model``."""
+    import inspect
+
+    compute = getattr(owner, "compute_3d_position_ids", None)
+    params = inspect.signature(compute).parameters if callable(compute) else {}
+    missing = [a for a in _POSITION_ARGS if a not in params]
+    if missing or not hasattr(owner, "language_model"):
+        raise TypeError(f"{type(owner).__name__}: shared prefix needs compute_3d_position_ids({', '.join(_POSITION_ARGS)}) "
+                        f"and a language_model (missing: {', '.join(missing) or 'language_model'}); "
+                        "set speed.shared_prefix: false for this model")
+
+
 def enable_shared_prefix(model: torch.nn.Module) -> SharedPrefixHandle:
     """Patch ``model``'s multimodal backbone so rows sharing a prefix run it once per group; idempotent."""
     owner = find_vision_owner(model)
     existing = owner.__dict__.get(_ATTR)
     if existing is not None:
         return existing
+    _check_supported(owner)
     stock = type(owner).forward.__get__(owner)
     handle = SharedPrefixHandle(owner)
     config = owner.config
