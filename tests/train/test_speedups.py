@@ -78,3 +78,17 @@ def test_bad_speed_settings_are_named():
         SpeedSettings(decode="fastest")
     with pytest.raises(ConfigError, match="speed.cache_bucket=0"):
         SpeedSettings(cache_bucket=0)
+
+
+def test_a_speed_up_that_does_not_know_the_model_leaves_the_others(tiny_model_dir, tmp_path, noise_image, monkeypatch, caplog):
+    import visionr1.train.speedups as speedups
+
+    def refuse(model):
+        raise TypeError("Backbone: shared prefix needs compute_3d_position_ids(...)")
+
+    monkeypatch.setattr(speedups, "enable_shared_prefix", refuse)
+    trainer = _trainer(tiny_model_dir, tmp_path, noise_image, "partial")
+    with caplog.at_level("WARNING", logger="visionr1.train.speedups"):
+        handles = apply_speedups(trainer, SpeedSettings())
+    assert set(handles) == {"policy.shared_vision", "policy.shared_prefill", "reference.shared_vision", "pixel_store"}
+    assert "speed.shared_prefix left off for the policy model: Backbone: shared prefix needs" in caplog.text

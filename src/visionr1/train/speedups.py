@@ -24,6 +24,7 @@ are on by default; ``speed.<name>: false`` turns each off.
 from __future__ import annotations
 
 import functools
+import logging
 from typing import Any
 
 from visionr1.models.pixel_store import DedupImageProcessor, PixelStore
@@ -32,11 +33,14 @@ from visionr1.models.shared_prefix import enable_shared_prefix
 from visionr1.models.shared_vision import enable_shared_vision
 from visionr1.train.config import SpeedSettings
 
+logger = logging.getLogger(__name__)
+
 
 def apply_speedups(trainer: Any, speed: SpeedSettings) -> dict[str, Any]:
     """Patch the trainer's policy (and reference) model; returns the handles (their ``stats`` count the savings).
 
-    Models without a Qwen2-VL-style vision tower are left as they are.
+    A speed-up that does not know the model (no Qwen2-VL-style vision tower, another way of computing
+    position ids) leaves it as it is, with a warning; the others still apply.
     """
     handles: dict[str, Any] = {}
     models = {"policy": trainer.model}
@@ -45,18 +49,21 @@ def apply_speedups(trainer: Any, speed: SpeedSettings) -> dict[str, Any]:
     store = None
     if speed.shared_vision and speed.pixel_store and hasattr(getattr(trainer, "processing_class", None), "image_processor"):
         store = PixelStore()
+    hf_generation = not getattr(trainer.args, "use_vllm", False) and not getattr(trainer.args, "use_transformers_paged", False)
     for name, model in models.items():
-        try:
-            if speed.shared_vision:
-                handles[f"{name}.shared_vision"] = enable_shared_vision(model, store)
-            if speed.shared_prefix:
-                handles[f"{name}.shared_prefix"] = enable_shared_prefix(model)
-            if speed.shared_prefill and name == "policy" and not getattr(trainer.args, "use_vllm", False) \
-                    and not getattr(trainer.args, "use_transformers_paged", False):
-                handles[f"{name}.shared_prefill"] = enable_shared_prefill(model, decode=speed.decode,
-                                                                          cache_bucket=speed.cache_bucket)
-        except TypeError:  # not a Qwen2-VL-family model: nothing to share
-            continue
+        wanted = {
+            "shared_vision": (speed.shared_vision, lambda m: enable_shared_vision(m, store)),
+            "shared_prefix": (speed.shared_prefix, enable_shared_prefix),
+            "shared_prefill": (speed.shared_prefill and name == "policy" and hf_generation,
+                               lambda m: enable_shared_prefill(m, decode=speed.decode, cache_bucket=speed.cache_bucket)),
+        }
+        for key, (on, enable) in wanted.items():
+            if not on:
+                continue
+            try:
+                handles[f"{name}.{key}"] = enable(model)
+            except TypeError as e:  # not a model this speed-up knows: it stays stock, the others still apply
+                logger.warning("speed.%s left off for the %s model: %s", key, name, e)
     if store is not None and "policy.shared_vision" in handles:
         handles["pixel_store"] = enable_pixel_store(trainer, store)
     return handles
