@@ -157,10 +157,11 @@ def enable_shared_prefix(model: torch.nn.Module) -> SharedPrefixHandle:
     sliding = "sliding_attention" in (getattr(text_layers.config, "layer_types", None) or [])
 
     def forward(input_ids: torch.Tensor | None = None, attention_mask: torch.Tensor | None = None, **kwargs: Any):
-        plan = None
-        if not sliding and _eligible(input_ids, attention_mask, kwargs) \
-                and not _reentrant(_checkpointed_layers(text_layers)):
-            plan = _plan(input_ids, attention_mask, kwargs, image_token_id, merge)
+        plan = checkpointed = None
+        if not sliding and _eligible(input_ids, attention_mask, kwargs):
+            checkpointed = _checkpointed_layers(text_layers)
+            if not _reentrant(checkpointed):
+                plan = _plan(input_ids, attention_mask, kwargs, image_token_id, merge)
         if plan is None:
             return stock(input_ids=input_ids, attention_mask=attention_mask, **kwargs)
         first, inverse, length = plan
@@ -170,7 +171,7 @@ def enable_shared_prefix(model: torch.nn.Module) -> SharedPrefixHandle:
         handle.stats["groups"] += len(first)
         handle.stats["tokens"] += rows * total
         handle.stats["tokens_saved"] += (rows - len(first)) * length
-        return _shared_forward(owner, stock, input_ids, attention_mask, kwargs, first, inverse, length)
+        return _shared_forward(owner, stock, checkpointed, input_ids, attention_mask, kwargs, first, inverse, length)
 
     owner.forward = forward
     setattr(owner, _ATTR, handle)
@@ -197,13 +198,11 @@ def _plan(ids: torch.Tensor, mask: torch.Tensor, kwargs: dict, image_token_id: i
     first, inverse = group_rows(probe, image_token_id, merge)
     if len(first) == len(inverse):
         return None
-    length = min(shared_prefix_length(ids, mask, inverse, first), ids.shape[1] - 1)
-    if length < after_images:  # cannot happen (rows were grouped on that much); kept as a guard
-        return None
-    return first, inverse, length
+    # at least ``after_images``: the rows were grouped on that much
+    return first, inverse, min(shared_prefix_length(ids, mask, inverse, first), ids.shape[1] - 1)
 
 
-def _shared_forward(owner, stock, ids, mask, kwargs, first, inverse, length):
+def _shared_forward(owner, stock, checkpointed, ids, mask, kwargs, first, inverse, length):
     pixel_values, grid = kwargs.pop("pixel_values", None), kwargs.pop("image_grid_thw", None)
     mm_types = kwargs.pop("mm_token_type_ids", None)
     for unused in ("use_cache", "cache", "past_key_values", "position_ids", "inputs_embeds", "pixel_values_videos",
@@ -224,7 +223,6 @@ def _shared_forward(owner, stock, ids, mask, kwargs, first, inverse, length):
             {"input_ids": ids, "pixel_values": pixel_values, "image_grid_thw": grid}, first,
             owner.config.image_token_id, owner.config.vision_config.spatial_merge_size)
     recorded = PrefixKV()
-    checkpointed = _checkpointed_layers(owner.language_model)
     for layer in checkpointed:  # PrefixKV is replay-safe: let checkpointed layers keep it
         layer._can_checkpoint_with_cache = True
     try:
