@@ -92,3 +92,20 @@ def test_a_speed_up_that_does_not_know_the_model_leaves_the_others(tiny_model_di
         handles = apply_speedups(trainer, SpeedSettings())
     assert set(handles) == {"policy.shared_vision", "policy.shared_prefill", "reference.shared_vision", "pixel_store"}
     assert "speed.shared_prefix left off for the policy model: Backbone: shared prefix needs" in caplog.text
+
+
+def test_no_pixel_store_unless_every_model_reads_handles(tiny_model_dir, tmp_path, noise_image, monkeypatch):
+    import visionr1.train.speedups as speedups
+
+    stock_enable = speedups.enable_shared_vision
+
+    def policy_only(model, store=None):
+        if model is not trainer.model:
+            raise TypeError("reference: not a Qwen2-VL-family model")
+        return stock_enable(model, store)
+
+    monkeypatch.setattr(speedups, "enable_shared_vision", policy_only)
+    trainer = _trainer(tiny_model_dir, tmp_path, noise_image, "ref-stock")
+    handles = apply_speedups(trainer, SpeedSettings())
+    assert "policy.shared_vision" in handles and "reference.shared_vision" not in handles
+    assert "pixel_store" not in handles and "_generate_and_score_completions" not in trainer.__dict__

@@ -64,7 +64,8 @@ def apply_speedups(trainer: Any, speed: SpeedSettings) -> dict[str, Any]:
                 handles[f"{name}.{key}"] = enable(model)
             except TypeError as e:  # not a model this speed-up knows: it stays stock, the others still apply
                 logger.warning("speed.%s left off for the %s model: %s", key, name, e)
-    if store is not None and "policy.shared_vision" in handles:
+    # handles in pixel_values only where every model reads them (a stock tower would take them as pixels)
+    if store is not None and all(f"{name}.shared_vision" in handles for name in models):
         handles["pixel_store"] = enable_pixel_store(trainer, store)
     return handles
 
