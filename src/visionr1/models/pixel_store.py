@@ -31,7 +31,7 @@ image.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,6 +79,24 @@ def group_ids(ids: Sequence[Hashable]) -> tuple[list[int], list[int]]:
             slot[key] = len(first)
             first.append(i)
         inverse.append(slot[key])
+    return first, inverse
+
+
+def group_verified(items: Iterable[tuple[Hashable, Any]], same: Callable[[Any, Any], bool]) -> tuple[list[int], list[int]]:
+    """:func:`group_ids` over ``(key, payload)`` items where equal keys only nominate candidates: an item
+    joins an earlier group with its key only if ``same(payload, group's first payload)`` (a fingerprint
+    picks, an exact comparison decides). Only the groups' first payloads are kept, so ``items`` may be a
+    generator of large payloads."""
+    first: list[int] = []
+    inverse: list[int] = []
+    by_key: dict[Hashable, list[tuple[int, Any]]] = {}
+    for i, (key, payload) in enumerate(items):
+        slot = next((u for u, kept in by_key.get(key, []) if same(payload, kept)), None)
+        if slot is None:
+            slot = len(first)
+            first.append(i)
+            by_key.setdefault(key, []).append((slot, payload))
+        inverse.append(slot)
     return first, inverse
 
 
@@ -175,22 +193,16 @@ class DedupImageProcessor:
         if images is None or args or kwargs.get("videos") is not None or not self.supported:
             return self._inner(images, *args, **kwargs)
         flat = make_flat_list_of_images(images)
-        first: list[int] = []
-        inverse: list[int] = []
-        seen: dict[tuple, list[tuple[int, bytes]]] = {}
-        for i, image in enumerate(flat):
-            content = image_content(image)
-            slot = None
-            if content is not None:
-                meta, data = content
-                key = (meta, hashlib.blake2b(data, digest_size=16).digest())
-                slot = next((s for s, d in seen.get(key, []) if d == data), None)
-            if slot is None:
-                slot = len(first)
-                first.append(i)
-                if content is not None:
-                    seen.setdefault(key, []).append((slot, data))
-            inverse.append(slot)
+
+        def keyed():  # one image's bytes at a time (plus each group's first): G copies are never all held
+            for i, image in enumerate(flat):
+                content = image_content(image)
+                if content is None:  # an image of unknown kind is its own group
+                    yield ("unknown", i), None
+                else:
+                    yield (content[0], hashlib.blake2b(content[1], digest_size=16).digest()), content[1]
+
+        first, inverse = group_verified(keyed(), lambda a, b: a == b)
         self._store.stats["images"] += len(inverse)
         self._store.stats["distinct"] += len(first)
         if len(first) == len(flat):

@@ -26,7 +26,7 @@ from typing import Any
 
 import torch
 
-from visionr1.models.pixel_store import PixelStore, group_ids, handle_image_ids, is_handle
+from visionr1.models.pixel_store import PixelStore, group_ids, group_verified, handle_image_ids, is_handle
 
 _ATTR = "_visionr1_shared_vision"
 
@@ -70,17 +70,7 @@ def unique_images(pixel_values: torch.Tensor, grid_thw: torch.Tensor) -> tuple[l
     fp[:, 1].index_add_(0, owner, row * torch.sqrt(pos.double()))
     keys = torch.cat([grid_thw.double(), fp], dim=1).tolist()  # the one host sync
     chunks = pixel_values.detach().split(sizes.tolist())
-    first: list[int] = []
-    inverse: list[int] = []
-    by_key: dict[tuple, list[int]] = {}
-    for i, k in enumerate(map(tuple, keys)):
-        slot = next((u for u in by_key.get(k, []) if torch.equal(chunks[first[u]], chunks[i])), None)
-        if slot is None:
-            slot = len(first)
-            first.append(i)
-            by_key.setdefault(k, []).append(slot)
-        inverse.append(slot)
-    return first, inverse
+    return group_verified(zip(map(tuple, keys), chunks), torch.equal)
 
 
 @dataclass
