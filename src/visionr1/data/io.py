@@ -461,30 +461,31 @@ def read_records(path: Path, *, check_images: bool = True, image_dir: Path | Non
     return res
 
 
+def _saved_hf_dataset(path: Path) -> bool:
+    return path.is_dir() and ((path / "dataset_info.json").exists() or (path / "state.json").exists())
+
+
 def native_jsonl(path: Path) -> Path | None:
     """The native JSONL file that :func:`read_records` would read for ``path``, else None."""
     path = Path(path)
     if path.is_dir():
-        if (path / "dataset_info.json").exists() or (path / "state.json").exists():
-            return None
-        return path / "train.jsonl" if (path / "train.jsonl").exists() else None
+        return path / "train.jsonl" if not _saved_hf_dataset(path) and (path / "train.jsonl").exists() else None
     return path if path.suffix.lower() == ".jsonl" and path.exists() else None
 
 
 def _read_records(path: Path, check_images: bool, image_dir: Path | None, limit: int | None) -> LoadResult:
-    if path.is_dir():
-        if (path / "dataset_info.json").exists() or (path / "state.json").exists():
-            import datasets
+    jsonl = native_jsonl(path)
+    if jsonl is not None:
+        return read_jsonl(jsonl, check_images=check_images, limit=limit)
+    if _saved_hf_dataset(path):
+        import datasets
 
-            return from_hf_dataset(datasets.load_from_disk(str(path)), path, image_dir=image_dir)
-        if (path / "train.jsonl").exists():
-            return read_jsonl(path / "train.jsonl", check_images=check_images, limit=limit)
+        return from_hf_dataset(datasets.load_from_disk(str(path)), path, image_dir=image_dir)
+    if path.is_dir():
         raise DataError(str(path), "folder holds neither a saved HF dataset nor train.jsonl")
     if not path.exists():
         raise DataError(str(path), "no such file")
     suffix = path.suffix.lower()
-    if suffix == ".jsonl":
-        return read_jsonl(path, check_images=check_images, limit=limit)
     if suffix == ".parquet":
         return read_parquet(path, image_dir=image_dir)
     if suffix == ".json":
