@@ -75,6 +75,28 @@ def test_same_text_different_images_are_not_shared(mp, noise_image):
     assert stats["prefilled"] == 2 and torch.equal(ref, out)
 
 
+def test_several_ranks_prefill_a_batch_with_nothing_shared(mp, noise_image, monkeypatch):
+    """With several ranks a batch with no repeats is prefilled the same way (each row its own group), so
+    every rank makes the same module calls (ZeRO-3/FSDP gather parameters per call); same tokens as stock."""
+    import visionr1.models.shared_prefill as shared_prefill
+
+    model, processor = mp
+    inputs = _inputs(processor, [("How many?", [noise_image(6)]), ("What colour?", [noise_image(7)])])
+    calls = []
+    hook = model.model.language_model.layers[0].register_forward_pre_hook(lambda *a: calls.append(1))
+    try:
+        ref, out, stats = _both(model, inputs, max_new_tokens=4, min_new_tokens=4, do_sample=False)
+        assert stats["prefilled"] == 2 and torch.equal(ref, out)
+        stock_calls = len(calls) // 2
+        monkeypatch.setattr(shared_prefill, "several_ranks", lambda: True)
+        calls.clear()
+        ref, out, stats = _both(model, inputs, max_new_tokens=4, min_new_tokens=4, do_sample=False)
+    finally:
+        hook.remove()
+    assert torch.equal(ref, out)
+    assert len(calls) - stock_calls == stock_calls + 1  # the prefill pass, then generate's own calls
+
+
 @pytest.mark.parametrize("decode", ["dynamic", "static"])
 def test_lora_model(tiny_model_dir, noise_image, decode):
     from peft import LoraConfig, get_peft_model
@@ -138,6 +160,8 @@ def test_static_cache_lengths_are_few():
 def test_decode_modes_are_checked_and_auto_compiles_only_on_cuda():
     assert resolve_decode("auto", torch.device("cpu")) == "dynamic"
     assert resolve_decode("auto", torch.device("cuda")) == "compiled"
+    assert resolve_decode("auto", torch.device("cuda"), sharded=True) == "dynamic"  # ZeRO-3/FSDP: gathered anew
+    assert resolve_decode("compiled", torch.device("cuda"), sharded=True) == "compiled"  # asked for: kept
     assert resolve_decode("static", torch.device("cpu")) == "static"
     with pytest.raises(ValueError, match="decode='fast'"):
         resolve_decode("fast", torch.device("cpu"))

@@ -132,6 +132,34 @@ def test_steps_aside_where_nothing_is_shared(model_and_processor, noise_image):
         handle.remove()
 
 
+@pytest.mark.parametrize("prompts", [2, 1])
+def test_several_ranks_run_the_layers_twice_with_nothing_shared(model_and_processor, noise_image, monkeypatch, prompts):
+    """With several ranks (ZeRO-3/FSDP gather each layer's parameters when it is called) a batch with no
+    group still takes the two passes, each row its own group, so every rank calls each layer as often as
+    the others whatever its batch holds; and it stays exact."""
+    import visionr1.models.shared_prefix as shared_prefix
+
+    model, processor = model_and_processor
+    distinct = [("How many?", [noise_image(6)]), ("What colour?", [noise_image(7)])][:prompts]
+    batch, keep = _grpo_batch(processor, distinct, [["<answer>1 2"], ["<answer>2"]][:prompts])
+    ref = _logps_and_grads(model, batch, keep)
+    calls = []
+    hook = model.model.language_model.layers[0].register_forward_pre_hook(lambda *a: calls.append(1))
+    handle = enable_shared_prefix(model)
+    try:
+        model(**batch, use_cache=False)
+        assert len(calls) == 1 and handle.stats["calls"] == 0  # one rank: the stock forward
+        monkeypatch.setattr(shared_prefix, "several_ranks", lambda: True)
+        calls.clear()
+        ours = _logps_and_grads(model, batch, keep)
+    finally:
+        handle.remove()
+        hook.remove()
+    assert len(calls) == 2 and handle.stats["calls"] == 1
+    assert handle.stats["groups"] == prompts and handle.stats["tokens_saved"] == 0
+    _assert_same(ref, ours)
+
+
 @pytest.mark.parametrize("reentrant", [False, True])
 def test_gradient_checkpointing(model_and_processor, noise_image, reentrant):
     """Non-reentrant checkpointing (transformers' default): exact with the prompt shared in the gradient pass.

@@ -8,7 +8,9 @@ logits equal the stock path's (the exactness tests compare greedy outputs and pe
 
 Patch a model with :func:`enable_shared_prefill` (TRL then calls ``model.generate`` as usual), or call
 :func:`generate_shared_prefill` directly. Rows are grouped when their token ids, attention mask and
-images are identical; a batch with no repeats goes straight to the stock ``generate``.
+images are identical; a batch with no repeats goes straight to the stock ``generate`` (with several ranks it
+is prefilled the same way, each row its own group, so every rank makes the same module calls:
+:mod:`visionr1.models.ranks`).
 
 Decoding after the shared prefill (``decode``):
 
@@ -20,7 +22,7 @@ Decoding after the shared prefill (``decode``):
   ``disable_compile=True``. Eager decoding of a multi-billion-parameter model at GRPO batch sizes is
   bound by Python and kernel launches (3B-shaped Qwen2.5-VL, 16 sequences, H200: ~32 ms per token
   eager, ~9 ms compiled; docs/speed.md). On CPU it does not pay (compilation costs more than it
-  saves), hence ``"auto"``: compiled on CUDA, dynamic elsewhere.
+  saves), hence ``"auto"``: compiled on CUDA, dynamic elsewhere and for sharded (ZeRO-3, FSDP) parameters.
 
 Example:
     >>> handle = enable_shared_prefill(model)     # doctest: +SKIP
@@ -35,6 +37,7 @@ from typing import Any
 import torch
 
 from visionr1.models.pixel_store import group_ids
+from visionr1.models.ranks import several_ranks, sharded_parameters
 from visionr1.models.shared_vision import find_vision_owner, unique_images
 
 _ATTR = "_visionr1_shared_prefill"
@@ -92,12 +95,14 @@ def select_row_images(inputs: dict[str, torch.Tensor], rows: list[int], image_to
 DECODE_MODES = ("auto", "dynamic", "static", "compiled")
 
 
-def resolve_decode(decode: str, device: torch.device) -> str:
-    """``"auto"`` → ``"compiled"`` on CUDA, ``"dynamic"`` elsewhere; other modes pass through (checked)."""
+def resolve_decode(decode: str, device: torch.device, sharded: bool = False) -> str:
+    """``"auto"`` → ``"compiled"`` on CUDA, ``"dynamic"`` elsewhere or for ``sharded`` parameters (ZeRO-3,
+    FSDP: gathered anew for each generation, which CUDA graphs recorded on their addresses would not see);
+    other modes pass through (checked)."""
     if decode not in DECODE_MODES:
         raise ValueError(f"decode={decode!r}: expected one of {', '.join(DECODE_MODES)}")
     if decode == "auto":
-        return "compiled" if device.type == "cuda" else "dynamic"
+        return "compiled" if device.type == "cuda" and not sharded else "dynamic"
     return decode
 
 
@@ -187,7 +192,7 @@ def generate_shared_prefill(module: torch.nn.Module, stats: dict[str, int] | Non
         stats["calls"] += 1
         stats["rows"] += len(inverse)
         stats["prefilled"] += len(first)
-    if len(first) == len(inverse):
+    if len(first) == len(inverse) and not several_ranks():  # several ranks: the same calls on each (models/ranks.py)
         return stock(**inputs)
 
     idx = torch.tensor(first, device=ids.device)
@@ -206,7 +211,7 @@ def generate_shared_prefill(module: torch.nn.Module, stats: dict[str, int] | Non
     if getattr(inner, "rope_deltas", None) is not None:
         inner.rope_deltas = inner.rope_deltas[expand]
     rest = {k: v for k, v in inputs.items() if k not in ("pixel_values", "image_grid_thw")}
-    decode = resolve_decode(decode, ids.device)
+    decode = resolve_decode(decode, ids.device, sharded=decode == "auto" and sharded_parameters(module))
     if decode == "dynamic":
         cache.reorder_cache(expand)
     else:

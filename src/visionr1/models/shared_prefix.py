@@ -20,6 +20,13 @@ layers, no group of two or more rows with a common prefix, and gradient passes u
 checkpointing (its forward runs without autograd, so the prompt's keys would reach the completions
 detached); no-gradient passes share either way.
 
+With several ranks (ZeRO-3, FSDP, DDP) the path may not depend on the rank's own batch: ZeRO-3 and FSDP
+gather each layer's parameters when it is called, so a rank that ran its layers once while the others
+ran them twice would wait forever (TRL shuffles each rank's rows into micro-batches, so some micro-batches
+hold no group). There a batch with no group still takes the two passes, each row its own group, split
+after the last image token; only the conditions every rank shares (the call's arguments, the model's
+settings) make it step aside (:mod:`visionr1.models.ranks`).
+
 Example:
     >>> handle = enable_shared_prefix(model)     # doctest: +SKIP
     >>> model(**prompt_plus_completions)         # doctest: +SKIP  (each prompt's layers run once per group)
@@ -33,6 +40,7 @@ from typing import Any
 
 import torch
 
+from visionr1.models.ranks import several_ranks
 from visionr1.models.shared_prefill import group_rows, select_row_images
 from visionr1.models.shared_vision import find_vision_owner
 
@@ -158,10 +166,11 @@ def enable_shared_prefix(model: torch.nn.Module) -> SharedPrefixHandle:
 
     def forward(input_ids: torch.Tensor | None = None, attention_mask: torch.Tensor | None = None, **kwargs: Any):
         plan = checkpointed = None
-        if not sliding and _eligible(input_ids, attention_mask, kwargs):
+        uniform = several_ranks()  # every rank takes the same path, whatever its batch holds
+        if not sliding and _eligible(input_ids, attention_mask, kwargs, min_rows=1 if uniform else 2):
             checkpointed = _checkpointed_layers(text_layers)
             if not _reentrant(checkpointed):
-                plan = _plan(input_ids, attention_mask, kwargs, image_token_id, merge)
+                plan = _plan(input_ids, attention_mask, kwargs, image_token_id, merge, uniform)
         if plan is None:
             return stock(input_ids=input_ids, attention_mask=attention_mask, **kwargs)
         first, inverse, length = plan
@@ -178,17 +187,21 @@ def enable_shared_prefix(model: torch.nn.Module) -> SharedPrefixHandle:
     return handle
 
 
-def _eligible(ids: torch.Tensor | None, mask: torch.Tensor | None, kwargs: dict) -> bool:
+def _eligible(ids: torch.Tensor | None, mask: torch.Tensor | None, kwargs: dict, min_rows: int = 2) -> bool:
     """A plain batched forward with no cache, no generation state and no extra outputs."""
-    if ids is None or mask is None or ids.ndim != 2 or ids.shape[0] < 2:
+    if ids is None or mask is None or ids.ndim != 2 or ids.shape[0] < min_rows:
         return False
     if kwargs.get("use_cache") or kwargs.get("return_dict") is False or any(kwargs.get(k) for k in _EXTRA_OUTPUTS):
         return False
     return all(kwargs.get(k) is None for k in ("cache", "past_key_values", "inputs_embeds", "position_ids", "pixel_values_videos"))
 
 
-def _plan(ids: torch.Tensor, mask: torch.Tensor, kwargs: dict, image_token_id: int, merge: int):
-    """``(first, inverse, P)`` when rows share a prefix of ``P`` tokens holding all their images; else None."""
+def _plan(ids: torch.Tensor, mask: torch.Tensor, kwargs: dict, image_token_id: int, merge: int, uniform: bool = False):
+    """``(first, inverse, P)`` when rows share a prefix of ``P`` tokens holding all their images; else None.
+
+    ``uniform``: a batch with no shared prefix is still split, after its last image token, each row its
+    own group (several ranks must run the same layers the same number of times).
+    """
     image_cols = (ids == image_token_id).any(0).nonzero()
     after_images = int(image_cols[-1]) + 1 if image_cols.numel() else 1
     if after_images >= ids.shape[1]:
@@ -197,7 +210,7 @@ def _plan(ids: torch.Tensor, mask: torch.Tensor, kwargs: dict, image_token_id: i
              "pixel_values": kwargs.get("pixel_values"), "image_grid_thw": kwargs.get("image_grid_thw")}
     first, inverse = group_rows(probe, image_token_id, merge)
     if len(first) == len(inverse):
-        return None
+        return (first, inverse, after_images) if uniform else None
     # at least ``after_images``: the rows were grouped on that much
     return first, inverse, min(shared_prefix_length(ids, mask, inverse, first), ids.shape[1] - 1)
 
