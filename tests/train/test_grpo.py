@@ -14,6 +14,7 @@ import pytest
 import torch
 
 from visionr1.config import from_dict
+from visionr1.testing.rewards import get_spread_reward
 from visionr1.train.config import GRPORunConfig
 from visionr1.train.metrics import read_metrics
 
@@ -29,15 +30,6 @@ def _cfg(run_dir, model, records, stages=TWO_STAGES, **trainer):
                         "lr_scheduler_type": "linear", "save_steps": 1, "seed": 0, **trainer}}
 
 
-def _signal_reward():
-    """A stand-in for the hard reward with spread: a random model scores 0 on the real one, so nothing moves."""
-
-    def hard_format_result_reward(completions, truncated=None, **kw):
-        return [float(len(c[0]["content"]) % 5) for c in completions]
-
-    return hard_format_result_reward
-
-
 def _adam_steps(ckpt: Path) -> set[int]:
     opt = torch.load(ckpt / "optimizer.pt", map_location="cpu", weights_only=False)
     return {int(s["step"]) for s in opt["state"].values()}
@@ -48,7 +40,7 @@ def test_two_stage_ptst_carries_step_optimizer_schedule_and_weights(tiny_model_d
     import visionr1.train.grpo as grpo
     from safetensors.torch import load_file
 
-    monkeypatch.setattr(grpo, "get_hard_format_result_reward", _signal_reward)
+    monkeypatch.setattr(grpo, "get_hard_format_result_reward", get_spread_reward)
     run = tmp_path / "run"
     summary = grpo.run_grpo(from_dict(GRPORunConfig, _cfg(run, tiny_model_dir, records_path, save_total_limit=None)))
     assert summary["global_step"] == 6 and summary["stages_run"] == [0, 1]
@@ -107,7 +99,7 @@ def test_lora_variant_trains_the_adapter_with_the_disabled_adapter_as_reference(
     import visionr1.train.grpo as grpo
     from safetensors.torch import load_file
 
-    monkeypatch.setattr(grpo, "get_hard_format_result_reward", _signal_reward)
+    monkeypatch.setattr(grpo, "get_hard_format_result_reward", get_spread_reward)
     cfg = _cfg(tmp_path / "run", tiny_model_dir, records_path,
                stages=[{"max_completion_length": 8, "num_generations": 2, "steps": 2},
                        {"max_completion_length": 12, "num_generations": 2, "steps": 1}], beta=0.01)
@@ -187,3 +179,27 @@ def test_accelerate_launch_two_cpu_processes(tiny_model_dir, records_path, tmp_p
     summary = json.loads((run / "summary.json").read_text())
     assert summary["world_size"] == 2 and summary["global_step"] == 2
     assert [r["global_step"] for r in read_metrics(run)] == [1, 2]
+
+
+def test_epoch_seeded_sampler_gives_a_restarted_trainer_the_continuous_order():
+    """TRL's sampler replays epoch 0's order in a trainer started after an epoch boundary (a PTST stage, a
+    resumed run); with the epoch taken from the trainer's state every epoch's order is the same either way."""
+    from trl.trainer.utils import RepeatSampler
+
+    from visionr1.train.grpo import EpochSeededSampler
+
+    def sampler():
+        return RepeatSampler(list(range(10)), mini_repeat_count=2, batch_size=5, seed=3)
+
+    epoch = {"now": 0}
+    continuous = EpochSeededSampler(sampler(), lambda: epoch["now"])
+    orders = []
+    for e in range(3):
+        epoch["now"] = e
+        orders.append(list(continuous))
+    assert orders[0] == list(sampler())  # epoch 0: TRL's own order
+    assert orders[1] != orders[0] and orders[2] != orders[1]
+    assert list(sampler()) == list(sampler())  # a restarted stock sampler starts over with epoch 0's order...
+    restarted = EpochSeededSampler(sampler(), lambda: 2)
+    assert list(restarted) == orders[2]  # ...ours starts with the epoch it is in
+    assert len(restarted) == len(sampler())

@@ -17,9 +17,11 @@ from __future__ import annotations
 import gc
 import json
 import logging
+import math
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
+import torch
 from trl import GRPOTrainer
 
 from visionr1.errors import ConfigError
@@ -35,7 +37,7 @@ from visionr1.train.common import (
 )
 from visionr1.train.config import GRPORunConfig, PTSTStage, resolved_yaml
 from visionr1.train.metrics import METRICS_FILE, SAMPLES_FILE, MetricsCallback, SampleWriter, TruncationAwareReward
-from visionr1.train.ptst import StageEndCallback, check_plan_matches, stage_plan
+from visionr1.train.ptst import StageEndCallback, check_plan_matches, release_stage, stage_plan
 from visionr1.train.speedups import apply_speedups
 
 logger = logging.getLogger(__name__)
@@ -54,7 +56,35 @@ REWARD_WEIGHTS = [1.0, 0.0, 0.0]  # hard formatting result reward optimised; for
 
 
 class VisionR1GRPOTrainer(ConvertedCheckpointMixin, GRPOTrainer):
-    """TRL's ``GRPOTrainer``; only checkpoint loading is changed (see :class:`ConvertedCheckpointMixin`)."""
+    """TRL's ``GRPOTrainer``; changed: checkpoint loading (:class:`ConvertedCheckpointMixin`) and the prompt
+    order of epochs after the first (:class:`EpochSeededSampler`)."""
+
+    def _get_train_sampler(self, dataset=None):
+        return EpochSeededSampler(super()._get_train_sampler(dataset), lambda: math.floor((self.state.epoch or 0) + 1e-9))
+
+
+class EpochSeededSampler(torch.utils.data.Sampler):
+    """TRL's shuffling ``RepeatSampler`` with each epoch's order drawn from ``seed + epoch``.
+
+    TRL draws each epoch's permutation from one generator seeded once, so a trainer that starts after an
+    epoch boundary (every PTST stage after the first, and any resumed run) replays epoch 0's prompt order.
+    Here the epoch is read from the trainer's state when an epoch's iteration starts, so stages and resumed
+    runs see the prompts a continuous run sees. (``set_epoch`` would be the usual route, but accelerate's
+    wrappers do not pass it on to the sampler when a resumed run skips the batches already trained on.)
+    Epoch 0 keeps TRL's order; a sampler without a seed, or not shuffling, is iterated as it is.
+    """
+
+    def __init__(self, sampler, epoch: Callable[[], int]) -> None:
+        self.sampler, self.epoch = sampler, epoch
+
+    def __len__(self) -> int:
+        return len(self.sampler)
+
+    def __iter__(self):
+        generator, seed = getattr(self.sampler, "generator", None), getattr(self.sampler, "seed", None)
+        if getattr(self.sampler, "shuffle", False) and isinstance(generator, torch.Generator) and seed is not None:
+            generator.manual_seed(seed + self.epoch())
+        return iter(self.sampler)
 
 
 def stage_args(cfg: GRPORunConfig, i: int):
@@ -133,6 +163,7 @@ def run_grpo(cfg: GRPORunConfig) -> dict[str, Any]:
     for i in range(cfg.ptst.stage_at(start), len(cfg.ptst.stages)):
         stage = cfg.ptst.stages[i]
         if trainer is not None:  # free the previous stage's model and optimizer before building the next
+            release_stage(trainer)
             del trainer
             gc.collect()
         settings = {"num_generations": stage.num_generations, "max_completion_length": stage.max_completion_length}

@@ -13,6 +13,10 @@ gets its own trainer. What makes the stages *one* run rather than several:
 * a rerun after a crash finds the newest complete checkpoint, works out the stage from its global step
   (:meth:`PTSTSettings.stage_at`), drops metric/sample rows logged after it, and carries on.
 
+Between stages :func:`release_stage` frees the finished stage's trainer: its DeepSpeed engines are
+destroyed and accelerate's state is reset (accelerate refuses a second ``Accelerator`` with a DeepSpeed
+plugin in one process; the process group is kept).
+
 Each checkpoint also holds ``ptst_state.json`` (stage index and the stage plan) so a rerun with a
 different plan for stages already run is refused instead of silently mixing two runs.
 """
@@ -65,6 +69,26 @@ class StageEndCallback(TrainerCallback):
                     {"global_step": state.global_step, "stage": self.stage, "stages_completed": done,
                      "plan": stage_plan(self.ptst)}, indent=1), encoding="utf-8")
         return control
+
+
+def release_stage(trainer: Any) -> None:
+    """Free a finished stage's trainer so the next stage's can be built in the same process.
+
+    Under DeepSpeed the policy's and the reference model's engines are destroyed (ZeRO-3 hooks and
+    partitioned buffers go with them) and accelerate's ``AcceleratorState`` is reset, keeping the process
+    group (``PartialState``): accelerate refuses to create a second ``Accelerator`` with a DeepSpeed plugin.
+    """
+    accelerator = trainer.accelerator
+    deepspeed = getattr(trainer, "is_deepspeed_enabled", False)
+    engines = [trainer.model_wrapped, getattr(trainer, "ref_model", None)] if deepspeed else []
+    accelerator.free_memory()
+    for engine in engines:
+        if hasattr(engine, "destroy"):
+            engine.destroy()
+    if deepspeed:
+        from accelerate.state import AcceleratorState
+
+        AcceleratorState._reset_state(reset_partial_state=False)
 
 
 def check_plan_matches(ckpt: Path, ptst: PTSTSettings) -> None:
