@@ -32,10 +32,11 @@ def _run(kind: str, config: Path, overrides: list[str] | None) -> None:
     except VisionR1Error as e:
         console.print(f"[bold red]error:[/] {e}")
         raise typer.Exit(code=2) from None
-    from visionr1.train.common import is_main_process
+    from visionr1.train.common import end_distributed, is_main_process
 
     if is_main_process():
         typer.echo(json.dumps(summary, indent=1, default=str))
+    end_distributed()
 
 
 def sft_command(

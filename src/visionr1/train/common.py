@@ -93,6 +93,15 @@ def is_main_process() -> bool:
     return PartialState().is_main_process
 
 
+def end_distributed() -> None:
+    """Destroy the default process group, if any, at the end of a command (what torch asks of a program
+    before it exits; a process group left to the interpreter's exit can abort it after the work is done)."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
+
+
 class ConvertedCheckpointMixin:
     """Resume full-weight checkpoints through ``from_pretrained`` so saved-key conversions are applied.
 
