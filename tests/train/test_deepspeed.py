@@ -35,6 +35,12 @@ def _run(tmp_path: Path, name: str, model: Path, records: Path, stages: list[dic
            "ptst": {"stages": stages}, "samples": {"per_stage": 0}, "speed": speed,
            "trainer": {"use_cpu": True, "bf16": False, "learning_rate": 1e-3, "per_device_train_batch_size": 2,
                        "gradient_accumulation_steps": 2, "beta": 0.01, "save_steps": 1, "seed": 0}}
+    _launch(tmp_path, name, cfg, [str(ENTRY)], port)
+    return run
+
+
+def _launch(tmp_path: Path, name: str, cfg: dict, program: list[str], port: int) -> None:
+    """``accelerate launch`` with the 7B recipe's ZeRO-3 file, 2 processes, no GPU: ``program CONFIG``."""
     config = tmp_path / f"{name}.yaml"
     config.write_text(yaml.safe_dump(cfg))
     env = dict(os.environ, CUDA_VISIBLE_DEVICES="", OMP_NUM_THREADS="1", TOKENIZERS_PARALLELISM="false",
@@ -42,10 +48,9 @@ def _run(tmp_path: Path, name: str, model: Path, records: Path, stages: list[dic
     env.setdefault("VISIONR1_CACHE", str(REPO / ".cache"))
     cmd = [str(Path(sys.executable).parent / "accelerate"), "launch",
            "--config_file", str(REPO / "recipes/vision_r1_7b/accelerate_zero3.yaml"),
-           "--num_processes", "2", "--main_process_port", str(port), str(ENTRY), str(config)]
+           "--num_processes", "2", "--main_process_port", str(port), *program, str(config)]
     out = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-4000:]
-    return run
 
 
 @pytest.mark.slow
@@ -70,3 +75,24 @@ def test_zero3_two_processes_speedups_and_stage_handover_are_exact(tiny_model_di
     wa, wb = load_file(staged / "final/model.safetensors"), load_file(plain / "final/model.safetensors")
     assert wa.keys() == wb.keys()
     assert max((wa[k] - wb[k]).abs().max().item() for k in wa) <= 1e-5
+
+
+@pytest.mark.slow
+def test_zero3_two_processes_cold_start_sft(tiny_model_dir, cold_path, tmp_path):
+    """The paper's SFT scale-out (ZeRO-3) on 2 CPU processes: trains, saves full weights that load and moved."""
+    import torch
+    from transformers import AutoModelForImageTextToText
+
+    run = tmp_path / "sft"
+    cfg = {"run_dir": str(run), "model": {"path": str(tiny_model_dir)}, "data": {"path": str(cold_path)},
+           "trainer": {"use_cpu": True, "bf16": False, "learning_rate": 1e-3, "num_train_epochs": 1,
+                       "per_device_train_batch_size": 2, "gradient_accumulation_steps": 2, "save_steps": 1, "seed": 0}}
+    _launch(tmp_path, "sft", cfg, ["-m", "visionr1", "sft", "--config"], 29543)
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["world_size"] == 2 and summary["examples"] == 8
+    model, info = AutoModelForImageTextToText.from_pretrained(run / "final", dtype=torch.float32, output_loading_info=True)
+    assert not info["missing_keys"] and not info["unexpected_keys"]  # ZeRO-3 gathered every weight for the save
+    trained = model.state_dict()
+    base = AutoModelForImageTextToText.from_pretrained(tiny_model_dir, dtype=torch.float32).state_dict()
+    assert trained.keys() == base.keys()
+    assert any(not torch.equal(trained[k], base[k]) for k in base)
