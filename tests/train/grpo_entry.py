@@ -1,6 +1,6 @@
-"""Entry point of ``test_deepspeed.py`` under ``accelerate launch``: ``visionr1 grpo`` with a reward that has spread.
+"""Entry point of ``test_sharded.py`` under ``accelerate launch``: ``visionr1 grpo`` with a reward that has spread.
 
-Usage: ``accelerate launch ... deepspeed_entry.py CONFIG.yaml``. The hard reward is 0 everywhere for a
+Usage: ``accelerate launch ... grpo_entry.py CONFIG.yaml``. The hard reward is 0 everywhere for a
 random model, so it is swapped for :func:`visionr1.testing.rewards.get_spread_reward` (nothing would move).
 """
 

@@ -1,11 +1,14 @@
-"""The paper recipe's scale-out on CPU: DeepSpeed ZeRO-3, two processes, through the recipe's own accelerate file.
+"""Sharded scale-out on CPU, two processes: DeepSpeed ZeRO-3 through the 7B recipe's own accelerate file.
 
-Two runs that must end with the same weights: two PTST stages with every speed-up on, and one stage of
-the same length with every speed-up off. Equality checks the speed-ups under ZeRO-3 (each layer call
-gathers its parameters from both ranks, so both must take the same path; TRL shuffles each rank's rows
-into micro-batches, so one rank's micro-batch may hold a group while the other's does not) and the
-stage hand-over (a new trainer per stage resumes weights, optimizer, schedule and RNG from the
-DeepSpeed checkpoint).
+GRPO: two runs that must end with the same metrics and weights: two PTST stages with every speed-up on,
+and one stage of the same length with every speed-up off. Equality checks the speed-ups under sharding
+(each layer call gathers its parameters from both ranks, so both must take the same path; TRL shuffles
+each rank's rows into micro-batches, so one rank's micro-batch may hold a group while the other's does
+not) and the stage hand-over (a new trainer per stage resumes weights, optimizer, schedule, RNG and the
+prompt order from the checkpoint; stage 2 starts in the middle of the second epoch).
+
+FSDP is not run here: on a machine without an accelerator accelerate turns an FSDP config into plain
+multi-process CPU training (checked: the parameters are not sharded), so it would test DDP under another name.
 """
 
 from __future__ import annotations
@@ -24,12 +27,26 @@ from visionr1.train.metrics import read_metrics
 pytest.importorskip("deepspeed")
 
 REPO = Path(__file__).resolve().parents[2]
-ENTRY = Path(__file__).with_name("deepspeed_entry.py")
+ENTRY = Path(__file__).with_name("grpo_entry.py")
+ZERO3 = REPO / "recipes/vision_r1_7b/accelerate_zero3.yaml"
 COMPARED = ("loss", "grad_norm", "reward_mean", "kl", "completion_length_mean", "learning_rate")
 SPEED_OFF = {"shared_vision": False, "shared_prefill": False, "shared_prefix": False, "pixel_store": False}
 
 
-def _run(tmp_path: Path, name: str, model: Path, records: Path, stages: list[dict], speed: dict, port: int) -> Path:
+def _launch(tmp_path: Path, name: str, cfg: dict, program: list[str], port: int) -> None:
+    """``accelerate launch`` with the 7B recipe's ZeRO-3 file on 2 processes, no GPU (gloo): ``program CONFIG``."""
+    config = tmp_path / f"{name}.yaml"
+    config.write_text(yaml.safe_dump(cfg))
+    env = dict(os.environ, CUDA_VISIBLE_DEVICES="", OMP_NUM_THREADS="1", TOKENIZERS_PARALLELISM="false",
+               HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1")
+    env.setdefault("VISIONR1_CACHE", str(REPO / ".cache"))
+    cmd = [str(Path(sys.executable).parent / "accelerate"), "launch", "--config_file", str(ZERO3),
+           "--num_processes", "2", "--main_process_port", str(port), *program, str(config)]
+    out = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=180)
+    assert out.returncode == 0, out.stderr[-4000:]
+
+
+def _grpo(tmp_path, name, model, records, stages, speed, port) -> Path:
     run = tmp_path / name
     cfg = {"run_dir": str(run), "model": {"path": str(model)}, "data": {"path": str(records)},
            "ptst": {"stages": stages}, "samples": {"per_stage": 0}, "speed": speed,
@@ -39,28 +56,14 @@ def _run(tmp_path: Path, name: str, model: Path, records: Path, stages: list[dic
     return run
 
 
-def _launch(tmp_path: Path, name: str, cfg: dict, program: list[str], port: int) -> None:
-    """``accelerate launch`` with the 7B recipe's ZeRO-3 file, 2 processes, no GPU: ``program CONFIG``."""
-    config = tmp_path / f"{name}.yaml"
-    config.write_text(yaml.safe_dump(cfg))
-    env = dict(os.environ, CUDA_VISIBLE_DEVICES="", OMP_NUM_THREADS="1", TOKENIZERS_PARALLELISM="false",
-               HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1")
-    env.setdefault("VISIONR1_CACHE", str(REPO / ".cache"))
-    cmd = [str(Path(sys.executable).parent / "accelerate"), "launch",
-           "--config_file", str(REPO / "recipes/vision_r1_7b/accelerate_zero3.yaml"),
-           "--num_processes", "2", "--main_process_port", str(port), *program, str(config)]
-    out = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stderr[-4000:]
-
-
 @pytest.mark.slow
-def test_zero3_two_processes_speedups_and_stage_handover_are_exact(tiny_model_dir, records_path, tmp_path):
+def test_zero3_speedups_and_stage_handover_are_exact(tiny_model_dir, records_path, tmp_path):
     from safetensors.torch import load_file
 
     stage = {"max_completion_length": 8, "num_generations": 2}
     # 8 records, 4 prompts a step: an epoch is 2 steps, so stage 2 starts in the middle of the second epoch
-    staged = _run(tmp_path, "staged_fast", tiny_model_dir, records_path, [{**stage, "steps": 3}] * 2, {}, 29541)
-    plain = _run(tmp_path, "one_stage_stock", tiny_model_dir, records_path, [{**stage, "steps": 6}], SPEED_OFF, 29542)
+    staged = _grpo(tmp_path, "staged_fast", tiny_model_dir, records_path, [{**stage, "steps": 3}] * 2, {}, 29541)
+    plain = _grpo(tmp_path, "one_stage_stock", tiny_model_dir, records_path, [{**stage, "steps": 6}], SPEED_OFF, 29542)
 
     summary = json.loads((staged / "summary.json").read_text())
     assert summary["world_size"] == 2 and summary["stages_run"] == [0, 1] and summary["global_step"] == 6
@@ -78,7 +81,7 @@ def test_zero3_two_processes_speedups_and_stage_handover_are_exact(tiny_model_di
 
 
 @pytest.mark.slow
-def test_zero3_two_processes_cold_start_sft(tiny_model_dir, cold_path, tmp_path):
+def test_zero3_cold_start_sft(tiny_model_dir, cold_path, tmp_path):
     """The paper's SFT scale-out (ZeRO-3) on 2 CPU processes: trains, saves full weights that load and moved."""
     import torch
     from transformers import AutoModelForImageTextToText
@@ -91,7 +94,7 @@ def test_zero3_two_processes_cold_start_sft(tiny_model_dir, cold_path, tmp_path)
     summary = json.loads((run / "summary.json").read_text())
     assert summary["world_size"] == 2 and summary["examples"] == 8
     model, info = AutoModelForImageTextToText.from_pretrained(run / "final", dtype=torch.float32, output_loading_info=True)
-    assert not info["missing_keys"] and not info["unexpected_keys"]  # ZeRO-3 gathered every weight for the save
+    assert not info["missing_keys"] and not info["unexpected_keys"]  # every weight gathered for the save
     trained = model.state_dict()
     base = AutoModelForImageTextToText.from_pretrained(tiny_model_dir, dtype=torch.float32).state_dict()
     assert trained.keys() == base.keys()
