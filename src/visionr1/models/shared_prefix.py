@@ -89,8 +89,9 @@ class PrefixKV:
             past_k, past_v = past_k.index_select(0, self.rows), past_v.index_select(0, self.rows)
         return torch.cat([past_k, key], dim=-2), torch.cat([past_v, value], dim=-2)
 
-    def expanded(self, rows: torch.Tensor) -> PrefixKV:
-        """The recorded prefix for the given rows (by index: the backward sums each group's gradients)."""
+    def expanded(self, rows: torch.Tensor | None) -> PrefixKV:
+        """The recorded prefix for the given rows (by index: the backward sums each group's gradients);
+        ``None``: one row per recorded row, as recorded."""
         length = next(iter(self.keys.values())).shape[-2]
         return PrefixKV(length, dict(self.keys), dict(self.values), rows)
 
@@ -240,11 +241,13 @@ def _shared_forward(owner, stock, checkpointed, ids, mask, kwargs, first, invers
         layer._can_checkpoint_with_cache = True
     try:
         prefix = stock(**prefix_inputs, cache=recorded, use_cache=False, **kwargs)
-        expand = torch.tensor(inverse, device=ids.device)
+        # each row its own group (several ranks, nothing shared here): no copies to make
+        expand = None if inverse == list(range(len(inverse))) else torch.tensor(inverse, device=ids.device)
         rest = stock(input_ids=ids[:, length:], attention_mask=mask, position_ids=position_ids[:, :, length:],
                      cache=recorded.expanded(expand), use_cache=False, **kwargs)
     finally:
         for layer in checkpointed:
             layer.__dict__.pop("_can_checkpoint_with_cache", None)
-    hidden = torch.cat([prefix.last_hidden_state.index_select(0, expand), rest.last_hidden_state], dim=1)
+    shared = prefix.last_hidden_state if expand is None else prefix.last_hidden_state.index_select(0, expand)
+    hidden = torch.cat([shared, rest.last_hidden_state], dim=1)
     return type(rest)(last_hidden_state=hidden)
