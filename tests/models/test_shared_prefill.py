@@ -75,7 +75,8 @@ def test_same_text_different_images_are_not_shared(mp, noise_image):
     assert stats["prefilled"] == 2 and torch.equal(ref, out)
 
 
-def test_several_ranks_prefill_a_batch_with_nothing_shared(mp, noise_image, monkeypatch):
+@pytest.mark.parametrize("decode", ["dynamic", "static"])
+def test_several_ranks_prefill_a_batch_with_nothing_shared(mp, noise_image, monkeypatch, decode):
     """With several ranks a batch with no repeats is prefilled the same way (each row its own group), so
     every rank makes the same module calls (ZeRO-3/FSDP gather parameters per call); same tokens as stock."""
     import visionr1.models.shared_prefill as shared_prefill
@@ -90,7 +91,7 @@ def test_several_ranks_prefill_a_batch_with_nothing_shared(mp, noise_image, monk
         stock_calls = len(calls) // 2
         monkeypatch.setattr(shared_prefill, "several_ranks", lambda: True)
         calls.clear()
-        ref, out, stats = _both(model, inputs, max_new_tokens=4, min_new_tokens=4, do_sample=False)
+        ref, out, stats = _both(model, inputs, decode=decode, max_new_tokens=4, min_new_tokens=4, do_sample=False)
     finally:
         hook.remove()
     assert torch.equal(ref, out)
