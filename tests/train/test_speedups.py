@@ -23,9 +23,10 @@ def _trainer(tiny_model_dir, tmp_path, noise_image, name, **overrides):
     def spread(completions, **kwargs):  # a random model scores 0 on real rewards; this one has spread
         return [float(len(c[0]["content"]) % 5) for c in completions]
 
-    args = GRPOConfig(output_dir=str(tmp_path / name), max_steps=1, per_device_train_batch_size=8, num_generations=4,
-                      max_completion_length=10, learning_rate=1e-3, beta=0.01, logging_steps=1, save_strategy="no",
-                      report_to="none", use_cpu=True, bf16=False, seed=0, shuffle_dataset=False, **overrides)
+    settings = dict(max_steps=1, per_device_train_batch_size=8, num_generations=4, max_completion_length=10,
+                    learning_rate=1e-3, beta=0.01, logging_steps=1, save_strategy="no", report_to="none", use_cpu=True,
+                    bf16=False, seed=0, shuffle_dataset=False)
+    args = GRPOConfig(output_dir=str(tmp_path / name), **{**settings, **overrides})
     return GRPOTrainer(model=str(tiny_model_dir), reward_funcs=spread, args=args, train_dataset=ds,
                        processing_class=processor)
 
@@ -60,6 +61,24 @@ def test_speedups_engage_and_the_step_equals_stock(tiny_model_dir, tmp_path, noi
     fresh = _trainer(tiny_model_dir, tmp_path, noise_image, "fresh").model
     moved = max((a - b).abs().max().item() for a, b in zip(fresh.parameters(), ours.model.parameters()))
     assert moved > 1e-4  # the step did update the weights, so the equality above means something
+
+
+@pytest.mark.parametrize("buffering", [
+    {"num_iterations": 2, "max_steps": 2},  # the old-policy pass, and one generation used for two optimizer steps
+    {"per_device_train_batch_size": 4, "gradient_accumulation_steps": 2},  # rows shuffled into two micro-batches
+])
+def test_buffered_generations_equal_stock(tiny_model_dir, tmp_path, noise_image, buffering):
+    """TRL keeps a generation batch (pixel handles included) for several micro-batches or optimizer steps."""
+    stock = _trainer(tiny_model_dir, tmp_path, noise_image, "stock", **buffering)
+    stock.train()
+    ours = _trainer(tiny_model_dir, tmp_path, noise_image, "ours", **buffering)
+    handles = apply_speedups(ours, SpeedSettings())
+    ours.train()
+    assert handles["pixel_store"].stats["distinct"] == 4 and handles["policy.shared_prefix"].stats["calls"] >= 2
+    for a, b in zip(stock.state.log_history[:-1], ours.state.log_history[:-1]):
+        assert a["loss"] == pytest.approx(b["loss"], rel=1e-4, abs=1e-6)
+    worst = max((a - b).abs().max().item() for a, b in zip(stock.model.parameters(), ours.model.parameters()))
+    assert worst < 1e-5
 
 
 def test_switches_turn_them_off(tiny_model_dir, tmp_path, noise_image):
