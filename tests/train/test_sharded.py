@@ -7,6 +7,11 @@ each rank's rows into micro-batches, so one rank's micro-batch may hold a group 
 not) and the stage hand-over (a new trainer per stage resumes weights, optimizer, schedule, RNG and the
 prompt order from the checkpoint; stage 2 starts in the middle of the second epoch).
 
+A launch is retried once, from scratch, if a rank died with "terminate called without an active exception":
+that abort (a C++ thread object destroyed while still running, at the end of a finished run) was seen in
+about 2 of 50 launches on 2 CPU cores, never reproduced on demand, and does not come from visionr1's code
+(no threads of ours); everything the tests check is asserted on the run that completes.
+
 FSDP is not run here: on a machine without an accelerator accelerate turns an FSDP config into plain
 multi-process CPU training (checked: the parameters are not sharded), so it would test DDP under another name.
 """
@@ -15,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -29,6 +35,7 @@ pytest.importorskip("deepspeed")
 REPO = Path(__file__).resolve().parents[2]
 ENTRY = Path(__file__).with_name("grpo_entry.py")
 ZERO3 = REPO / "recipes/vision_r1_7b/accelerate_zero3.yaml"
+TEARDOWN_ABORT = "terminate called without an active exception"
 COMPARED = ("loss", "grad_norm", "reward_mean", "kl", "completion_length_mean", "learning_rate")
 SPEED_OFF = {"shared_vision": False, "shared_prefill": False, "shared_prefix": False, "pixel_store": False}
 
@@ -42,7 +49,13 @@ def _launch(tmp_path: Path, name: str, cfg: dict, program: list[str], port: int)
     env.setdefault("VISIONR1_CACHE", str(REPO / ".cache"))
     cmd = [str(Path(sys.executable).parent / "accelerate"), "launch", "--config_file", str(ZERO3),
            "--num_processes", "2", "--main_process_port", str(port), *program, str(config)]
-    out = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=180)
+    for attempt in range(2):
+        out = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=180)
+        if out.returncode == 0 or attempt or TEARDOWN_ABORT not in out.stderr:
+            break
+        # one rank aborted as the processes wound down (seen in ~2 of ~50 CPU ZeRO-3 launches; cause not found
+        # in our code, see the module docstring): run it once more from scratch rather than fail on it
+        shutil.rmtree(cfg["run_dir"], ignore_errors=True)
     assert out.returncode == 0, out.stderr[-4000:]
 
 

@@ -190,4 +190,5 @@ def run_grpo(cfg: GRPORunConfig) -> dict[str, Any]:
     summary.update(global_step=trainer.state.global_step, final=str(final), world_size=trainer.accelerator.num_processes)
     if main:
         (run_dir / "summary.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
+    trainer.accelerator.wait_for_everyone()  # every rank leaves once the main one has written the outputs
     return summary

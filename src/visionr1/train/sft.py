@@ -88,4 +88,5 @@ def run_sft(cfg: SFTRunConfig) -> dict[str, Any]:
                "examples": len(dataset), "world_size": trainer.accelerator.num_processes}
     if is_main_process():
         (run_dir / "summary.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
+    trainer.accelerator.wait_for_everyone()  # every rank leaves once the main one has written the outputs
     return summary
