@@ -1,27 +1,23 @@
 """Entry point of ``test_sharded.py`` under ``accelerate launch``: ``visionr1 grpo`` with a reward that has spread.
 
 Usage: ``accelerate launch ... grpo_entry.py CONFIG.yaml``. The hard reward is 0 everywhere for a
-random model, so it is swapped for :func:`visionr1.testing.rewards.get_spread_reward` (nothing would move).
+random model, so it is swapped for :func:`visionr1.testing.rewards.get_spread_reward` (nothing would move);
+everything else is the ``visionr1 grpo`` command itself.
 """
 
 from __future__ import annotations
 
-import json
 import sys
+from pathlib import Path
 
 
 def main(config: str) -> None:
     import visionr1.train.grpo as grpo
-    from visionr1.config import load_config
     from visionr1.testing.rewards import get_spread_reward
-    from visionr1.train.common import end_distributed, is_main_process
-    from visionr1.train.config import GRPORunConfig
+    from visionr1.train.command import grpo_command
 
     grpo.get_hard_format_result_reward = get_spread_reward
-    summary = grpo.run_grpo(load_config(GRPORunConfig, config))
-    if is_main_process():
-        print(json.dumps(summary, default=str))
-    end_distributed()
+    grpo_command(config=Path(config), overrides=None)
 
 
 if __name__ == "__main__":
