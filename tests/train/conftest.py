@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -60,3 +61,13 @@ def records_path(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def cold_path(tmp_path_factory) -> Path:
     return write_cold(tmp_path_factory.mktemp("cold"))
+
+
+@pytest.fixture(scope="session")
+def run_env() -> dict[str, str]:
+    """The environment for training commands run in subprocesses: offline, one thread each, unbuffered,
+    and the repo's model cache unless one is set."""
+    env = dict(os.environ)
+    env.setdefault("VISIONR1_CACHE", str(Path(__file__).resolve().parents[2] / ".cache"))
+    env.update(TOKENIZERS_PARALLELISM="false", HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1")
+    return env

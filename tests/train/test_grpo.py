@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -114,13 +113,6 @@ def test_lora_variant_trains_the_adapter_with_the_disabled_adapter_as_reference(
     assert _adam_steps(tmp_path / "run" / "checkpoint-3") == {3}
 
 
-def _env():
-    env = dict(os.environ)
-    env.setdefault("VISIONR1_CACHE", str(REPO / ".cache"))
-    env.update(TOKENIZERS_PARALLELISM="false", HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1")
-    return env
-
-
 def _write_yaml(path: Path, cfg: dict) -> Path:
     import yaml
 
@@ -129,11 +121,11 @@ def _write_yaml(path: Path, cfg: dict) -> Path:
 
 
 @pytest.mark.slow
-def test_killed_mid_stage_two_resumes_in_the_right_stage_at_the_right_step(tiny_model_dir, records_path, tmp_path):
+def test_killed_mid_stage_two_resumes_in_the_right_stage_at_the_right_step(tiny_model_dir, records_path, tmp_path, run_env):
     run = tmp_path / "run"
     config = _write_yaml(tmp_path / "grpo.yaml", _cfg(run, tiny_model_dir, records_path, save_total_limit=2))
     cmd = [sys.executable, "-m", "visionr1", "grpo", "--config", str(config)]
-    proc = subprocess.Popen(cmd, cwd=REPO, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, cwd=REPO, env=run_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.time() + 120
     try:
         while time.time() < deadline and proc.poll() is None:
@@ -147,7 +139,7 @@ def test_killed_mid_stage_two_resumes_in_the_right_stage_at_the_right_step(tiny_
     killed_at = max(r["global_step"] for r in read_metrics(run))
     assert 4 <= killed_at < 6
 
-    out = subprocess.run(cmd, cwd=REPO, env=_env(), capture_output=True, text=True, timeout=180)
+    out = subprocess.run(cmd, cwd=REPO, env=run_env, capture_output=True, text=True, timeout=180)
     assert out.returncode == 0, out.stderr[-3000:]
     summary = json.loads((run / "summary.json").read_text())
     assert summary["start_step"] >= 3 and summary["stages_run"] == [1] and summary["global_step"] == 6
@@ -161,7 +153,7 @@ def test_killed_mid_stage_two_resumes_in_the_right_stage_at_the_right_step(tiny_
 
 
 @pytest.mark.slow
-def test_accelerate_launch_two_cpu_processes(tiny_model_dir, records_path, tmp_path):
+def test_accelerate_launch_two_cpu_processes(tiny_model_dir, records_path, tmp_path, run_env):
     """Two processes over gloo through `accelerate launch` (``--multi_gpu`` is accelerate's multi-process
     launcher; on a machine without GPUs torch.distributed uses gloo and the trainer runs on the CPU)."""
     run = tmp_path / "run"
@@ -172,7 +164,7 @@ def test_accelerate_launch_two_cpu_processes(tiny_model_dir, records_path, tmp_p
     cmd = [str(accelerate), "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
            "--mixed_precision", "no", "--dynamo_backend", "no", "--num_cpu_threads_per_process", "1",
            "--main_process_port", "29517", "-m", "visionr1", "grpo", "--config", str(config)]
-    env = _env()
+    env = dict(run_env)
     env["CUDA_VISIBLE_DEVICES"] = ""
     out = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=240)
     assert out.returncode == 0, out.stderr[-3000:]

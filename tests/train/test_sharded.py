@@ -19,7 +19,6 @@ multi-process CPU training (checked: the parameters are not sharded), so it woul
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -40,13 +39,11 @@ COMPARED = ("loss", "grad_norm", "reward_mean", "kl", "completion_length_mean", 
 SPEED_OFF = {"shared_vision": False, "shared_prefill": False, "shared_prefix": False, "pixel_store": False}
 
 
-def _launch(tmp_path: Path, name: str, cfg: dict, program: list[str], port: int) -> None:
+def _launch(tmp_path: Path, name: str, cfg: dict, program: list[str], port: int, run_env: dict) -> None:
     """``accelerate launch`` with the 7B recipe's ZeRO-3 file on 2 processes, no GPU (gloo): ``program CONFIG``."""
     config = tmp_path / f"{name}.yaml"
     config.write_text(yaml.safe_dump(cfg))
-    env = dict(os.environ, CUDA_VISIBLE_DEVICES="", OMP_NUM_THREADS="1", TOKENIZERS_PARALLELISM="false",
-               HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1")
-    env.setdefault("VISIONR1_CACHE", str(REPO / ".cache"))
+    env = dict(run_env, CUDA_VISIBLE_DEVICES="")
     cmd = [str(Path(sys.executable).parent / "accelerate"), "launch", "--config_file", str(ZERO3),
            "--num_processes", "2", "--main_process_port", str(port), *program, str(config)]
     for attempt in range(2):
@@ -59,24 +56,25 @@ def _launch(tmp_path: Path, name: str, cfg: dict, program: list[str], port: int)
     assert out.returncode == 0, out.stderr[-4000:]
 
 
-def _grpo(tmp_path, name, model, records, stages, speed, port) -> Path:
+def _grpo(tmp_path, name, model, records, stages, speed, port, run_env) -> Path:
     run = tmp_path / name
     cfg = {"run_dir": str(run), "model": {"path": str(model)}, "data": {"path": str(records)},
            "ptst": {"stages": stages}, "samples": {"per_stage": 0}, "speed": speed,
            "trainer": {"use_cpu": True, "bf16": False, "learning_rate": 1e-3, "per_device_train_batch_size": 2,
                        "gradient_accumulation_steps": 2, "beta": 0.01, "save_steps": 1, "seed": 0}}
-    _launch(tmp_path, name, cfg, [str(ENTRY)], port)
+    _launch(tmp_path, name, cfg, [str(ENTRY)], port, run_env)
     return run
 
 
 @pytest.mark.slow
-def test_zero3_speedups_and_stage_handover_are_exact(tiny_model_dir, records_path, tmp_path):
+def test_zero3_speedups_and_stage_handover_are_exact(tiny_model_dir, records_path, tmp_path, run_env):
     from safetensors.torch import load_file
 
     stage = {"max_completion_length": 8, "num_generations": 2}
     # 8 records, 4 prompts a step: an epoch is 2 steps, so stage 2 starts in the middle of the second epoch
-    staged = _grpo(tmp_path, "staged_fast", tiny_model_dir, records_path, [{**stage, "steps": 3}] * 2, {}, 29541)
-    plain = _grpo(tmp_path, "one_stage_stock", tiny_model_dir, records_path, [{**stage, "steps": 6}], SPEED_OFF, 29542)
+    staged = _grpo(tmp_path, "staged_fast", tiny_model_dir, records_path, [{**stage, "steps": 3}] * 2, {}, 29541, run_env)
+    plain = _grpo(tmp_path, "one_stage_stock", tiny_model_dir, records_path, [{**stage, "steps": 6}], SPEED_OFF, 29542,
+                  run_env)
 
     summary = json.loads((staged / "summary.json").read_text())
     assert summary["world_size"] == 2 and summary["stages_run"] == [0, 1] and summary["global_step"] == 6
@@ -94,7 +92,7 @@ def test_zero3_speedups_and_stage_handover_are_exact(tiny_model_dir, records_pat
 
 
 @pytest.mark.slow
-def test_zero3_cold_start_sft(tiny_model_dir, cold_path, tmp_path):
+def test_zero3_cold_start_sft(tiny_model_dir, cold_path, tmp_path, run_env):
     """The paper's SFT scale-out (ZeRO-3) on 2 CPU processes: trains, saves full weights that load and moved."""
     import torch
     from transformers import AutoModelForImageTextToText
@@ -103,7 +101,7 @@ def test_zero3_cold_start_sft(tiny_model_dir, cold_path, tmp_path):
     cfg = {"run_dir": str(run), "model": {"path": str(tiny_model_dir)}, "data": {"path": str(cold_path)},
            "trainer": {"use_cpu": True, "bf16": False, "learning_rate": 1e-3, "num_train_epochs": 1,
                        "per_device_train_batch_size": 2, "gradient_accumulation_steps": 2, "save_steps": 1, "seed": 0}}
-    _launch(tmp_path, "sft", cfg, ["-m", "visionr1", "sft", "--config"], 29543)
+    _launch(tmp_path, "sft", cfg, ["-m", "visionr1", "sft", "--config"], 29543, run_env)
     summary = json.loads((run / "summary.json").read_text())
     assert summary["world_size"] == 2 and summary["examples"] == 8
     model, info = AutoModelForImageTextToText.from_pretrained(run / "final", dtype=torch.float32, output_loading_info=True)
