@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from visionr1.errors import ConfigError
+from visionr1.testing.rewards import get_spread_reward
 from visionr1.train.config import SpeedSettings
 from visionr1.train.speedups import apply_speedups
 
@@ -20,14 +21,11 @@ def _trainer(tiny_model_dir, tmp_path, noise_image, name, **overrides):
         for i, q in enumerate(["How many shapes?", "Which colour is the largest shape?"])
     ])
 
-    def spread(completions, **kwargs):  # a random model scores 0 on real rewards; this one has spread
-        return [float(len(c[0]["content"]) % 5) for c in completions]
-
     settings = dict(max_steps=1, per_device_train_batch_size=8, num_generations=4, max_completion_length=10,
                     learning_rate=1e-3, beta=0.01, logging_steps=1, save_strategy="no", report_to="none", use_cpu=True,
                     bf16=False, seed=0, shuffle_dataset=False)
     args = GRPOConfig(output_dir=str(tmp_path / name), **{**settings, **overrides})
-    return GRPOTrainer(model=str(tiny_model_dir), reward_funcs=spread, args=args, train_dataset=ds,
+    return GRPOTrainer(model=str(tiny_model_dir), reward_funcs=get_spread_reward(), args=args, train_dataset=ds,
                        processing_class=processor)
 
 
