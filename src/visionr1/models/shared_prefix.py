@@ -167,11 +167,11 @@ def enable_shared_prefix(model: torch.nn.Module) -> SharedPrefixHandle:
 
     def forward(input_ids: torch.Tensor | None = None, attention_mask: torch.Tensor | None = None, **kwargs: Any):
         plan = checkpointed = None
-        uniform = several_ranks()  # every rank takes the same path, whatever its batch holds
-        if not sliding and _eligible(input_ids, attention_mask, kwargs, min_rows=1 if uniform else 2):
+        if not sliding and _eligible(input_ids, attention_mask, kwargs):
             checkpointed = _checkpointed_layers(text_layers)
             if not _reentrant(checkpointed):
-                plan = _plan(input_ids, attention_mask, kwargs, image_token_id, merge, uniform)
+                # several ranks: every rank takes the same path, whatever its batch holds
+                plan = _plan(input_ids, attention_mask, kwargs, image_token_id, merge, uniform=several_ranks())
         if plan is None:
             return stock(input_ids=input_ids, attention_mask=attention_mask, **kwargs)
         first, inverse, length = plan
@@ -188,9 +188,10 @@ def enable_shared_prefix(model: torch.nn.Module) -> SharedPrefixHandle:
     return handle
 
 
-def _eligible(ids: torch.Tensor | None, mask: torch.Tensor | None, kwargs: dict, min_rows: int = 2) -> bool:
-    """A plain batched forward with no cache, no generation state and no extra outputs."""
-    if ids is None or mask is None or ids.ndim != 2 or ids.shape[0] < min_rows:
+def _eligible(ids: torch.Tensor | None, mask: torch.Tensor | None, kwargs: dict) -> bool:
+    """A plain batched forward with no cache, no generation state and no extra outputs (a single row has
+    no group, so :func:`_plan` only splits it with several ranks)."""
+    if ids is None or mask is None or ids.ndim != 2:
         return False
     if kwargs.get("use_cache") or kwargs.get("return_dict") is False or any(kwargs.get(k) for k in _EXTRA_OUTPUTS):
         return False
