@@ -59,7 +59,7 @@ def _one_run(args) -> dict:
     ds = Dataset.from_list(rows)
     processor = AutoProcessor.from_pretrained(model_dir, padding_side="left")  # TRL left-pads prompts
     cfg = GRPOConfig(
-        output_dir=str(work / f"out-{args.variant}"), max_steps=args.steps, per_device_train_batch_size=args.prompts * args.num_generations,
+        output_dir=str(work / f"out-{args.variant}"), max_steps=args.steps + bool(args.profile_out), per_device_train_batch_size=args.prompts * args.num_generations,
         num_generations=args.num_generations, max_completion_length=args.completion_length, learning_rate=1e-6,
         beta=0.01, logging_steps=1, save_strategy="no", report_to="none", use_cpu=not cuda, bf16=cuda,
         seed=args.seed, temperature=1.0, gradient_checkpointing=args.gradient_checkpointing,
@@ -67,7 +67,8 @@ def _one_run(args) -> dict:
     )
     trainer = GRPOTrainer(model=str(model_dir), reward_funcs=get_hard_format_result_reward(), args=cfg,
                           train_dataset=ds, processing_class=processor)
-    handles = apply_speedups(trainer, SpeedSettings(decode=args.decode)) if args.variant == "ours" else {}
+    off = {name: False for name in (args.speed_off or "").split(",") if name}
+    handles = apply_speedups(trainer, SpeedSettings(decode=args.decode, **off)) if args.variant == "ours" else {}
 
     timing = {"gen": 0.0, "tokens": 0}
     module = find_generator(trainer.model)
@@ -112,7 +113,7 @@ def _one_run(args) -> dict:
     probe(trainer.accelerator, "backward", "backward")
     steps = []
 
-    profile_at = args.steps - 1 if args.profile_out else -1  # the last (warm) step
+    profile_at = args.steps if args.profile_out else -1  # one more step after the timed ones, not timed itself
     prof = None
 
     class StepTimer(TrainerCallback):
@@ -137,6 +138,7 @@ def _one_run(args) -> dict:
                 table = prof.key_averages().table(sort_by=sort, row_limit=45, max_name_column_width=70)
                 Path(args.profile_out).mkdir(parents=True, exist_ok=True)
                 (Path(args.profile_out) / f"profile-{args.variant}-g{args.num_generations}.txt").write_text(table)
+                return
             steps.append({"step_s": time.perf_counter() - self.t0, "gen_s": timing["gen"], "tokens": timing["tokens"],
                           "prompt_len": timing.get("prompt_len"),
                           "parts_s": {k: v for k, v in timing.items() if k not in ("gen", "tokens", "prompt_len")}})
@@ -181,7 +183,8 @@ def main() -> None:
     ap.add_argument("--decode", default="auto", help="visionr1's decoding: auto (compiled on CUDA), dynamic, static, compiled")
     ap.add_argument("--gradient-checkpointing", action="store_true", help="both variants with gradient checkpointing (TRL's default; off here by default)")
     ap.add_argument("--json-summary", help="also write the figures and every timed step here")
-    ap.add_argument("--profile-out", help="profile each run's last step (torch.profiler) and write its table into this folder")
+    ap.add_argument("--profile-out", help="profile one more step after the timed ones (torch.profiler; not timed) and write its table into this folder")
+    ap.add_argument("--speed-off", help="visionr1 speed-ups to turn off, comma-separated (e.g. shared_prefix,pixel_store)")
     ap.add_argument("--variant", choices=["build", "vanilla", "ours"], help=argparse.SUPPRESS)
     ap.add_argument("--work", help="work folder (data, built model) kept between invocations; default: a temporary one")
     ap.add_argument("--json-out", help=argparse.SUPPRESS)
@@ -216,7 +219,7 @@ def main() -> None:
                 out = Path(work) / f"{variant}-{r}.json"
                 cmd = [sys.executable, __file__, "--variant", variant, "--work", work, "--json-out", str(out)]
                 for k in ("shape", "image_size", "num_generations", "prompts", "completion_length", "steps", "warmup", "seed", "decode",
-                          "profile_out"):
+                          "profile_out", "speed_off"):
                     if getattr(args, k) is not None:
                         cmd += [f"--{k.replace('_', '-')}", str(getattr(args, k))]
                 if args.gradient_checkpointing:
@@ -249,7 +252,8 @@ def main() -> None:
     van, ours = summary("vanilla"), summary("ours")
     print(f"\nGRPO speed, shape={args.shape}, {args.image_size}px, G={args.num_generations}, {args.prompts} prompts/step, "
           f"{args.completion_length}-token completions, {args.steps} steps x {args.rounds} rounds (first {args.warmup} dropped), decode={args.decode}"
-          f"{', gradient checkpointing' if args.gradient_checkpointing else ''}")
+          f"{', gradient checkpointing' if args.gradient_checkpointing else ''}"
+          f"{f', visionr1 without {args.speed_off}' if args.speed_off else ''}")
     print(f"{'':22s}{'vanilla TRL':>14s}{'visionr1':>14s}{'ratio':>10s}")
     rows = [("s/step (median)", "step_s", True), ("non-gen s/step", "nongen_s", True),
             ("generated tok/s", "gen_tok_s", False), ("peak mem (GiB)", "peak_gib", True),

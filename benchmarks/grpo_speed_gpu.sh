@@ -8,7 +8,8 @@
 #
 #   bash benchmarks/grpo_speed_gpu.sh [STEPS]        # STEPS per G=8 run (default 4; the first 2 are discarded); STEPS16 for G=16
 #   TOTAL_S=560 bounds the whole script (seconds); G=8 gets at most 300 of it.
-#   PROFILE=1 also writes a torch.profiler table of each run's last step ($OUT/profiles.tgz).
+#   PROFILE=1 also profiles one more (untimed) step per run: torch.profiler tables in $OUT/profiles.tgz.
+#   If visionr1's G=8 run fails, G=8 runs again without shared_prefix/pixel_store (g8-fallback.*) in place of G=16.
 #   GC=1 runs both variants with gradient checkpointing (TRL's default; the recipes keep it).
 #   SHAPE=smoke COMPLETION=16 runs the same path with tiny layers (a CPU check of the script).
 set -uo pipefail
@@ -36,6 +37,12 @@ COMMON=(--shape "${SHAPE:-3b}" --image-size 448 --completion-length "${COMPLETIO
 left=$(( TOTAL - SECONDS )); left=$(( left < 300 ? left : 300 ))
 timeout "$left" python3 benchmarks/grpo_speed.py "${COMMON[@]}" --num-generations 8 --prompts 2 --steps "$STEPS" \
   --json-summary "$OUT/g8.json" 2>&1 | tee "$OUT/g8.txt"
+if [ "${PIPESTATUS[0]}" != 0 ] && grep -q "^ours run" "$OUT/g8.txt"; then
+  timeout $(( TOTAL - SECONDS )) python3 benchmarks/grpo_speed.py "${COMMON[@]}" --num-generations 8 --prompts 2 \
+    --steps "$STEPS" --speed-off shared_prefix,pixel_store --json-summary "$OUT/g8-fallback.json" 2>&1 | tee "$OUT/g8-fallback.txt"
+  [ -d "$WORK/profiles" ] && tar czf "$OUT/profiles.tgz" -C "$WORK" profiles
+  rm -rf "$WORK"; exit 1
+fi
 # G=16 with 2 prompts/step (32 sequences) does not fit vanilla TRL on a 141 GB H200: 1 prompt/step
 timeout $(( TOTAL - SECONDS )) python3 benchmarks/grpo_speed.py "${COMMON[@]}" --num-generations 16 --prompts 1 \
   --steps "${STEPS16:-4}" --json-summary "$OUT/g16.json" 2>&1 | tee "$OUT/g16.txt"
