@@ -46,6 +46,7 @@ def _one_run(args) -> dict:
     from visionr1.data import read_jsonl
     from visionr1.grading import get_hard_format_result_reward
     from visionr1.models.shared_prefill import find_generator
+    from visionr1.models.shared_vision import find_vision_owner
     from visionr1.train.speedups import SpeedSettings, apply_speedups
 
     cuda = torch.cuda.is_available()
@@ -83,6 +84,7 @@ def _one_run(args) -> dict:
         if cuda:
             torch.cuda.synchronize()
         timing["gen"] += time.perf_counter() - t0
+        start_profile()  # in the profiled step: everything after generation (a decode loop is ~10^5 events)
         seqs = out if torch.is_tensor(out) else out.sequences
         timing["tokens"] += int((seqs[:, kw["input_ids"].shape[1]:] != pad).sum())
         timing["prompt_len"] = kw["input_ids"].shape[1]
@@ -116,15 +118,40 @@ def _one_run(args) -> dict:
     profile_at = args.steps if args.profile_out else -1  # one more step after the timed ones, not timed itself
     prof = None
 
+    # in the profile, the vision tower's and the language model's calls as labelled ranges (both variants)
+    def label(module: torch.nn.Module, name: str) -> None:
+        ranges = []
+
+        def enter(*_):
+            if prof is not None:
+                ranges.append(torch.profiler.record_function(name))
+                ranges[-1].__enter__()
+
+        def leave(*_):
+            if ranges:
+                ranges.pop().__exit__(None, None, None)
+
+        module.register_forward_pre_hook(enter)
+        module.register_forward_hook(leave)
+
+    if args.profile_out:
+        for tag, model in (("policy", trainer.model), ("reference", getattr(trainer, "ref_model", None))):
+            if model is not None:
+                owner = find_vision_owner(model)
+                label(owner.visual, f"{tag}.vision_tower")
+                label(owner.language_model, f"{tag}.language_model")
+
+    def start_profile() -> None:
+        nonlocal prof
+        if prof is None and len(steps) == profile_at:
+            acts = [torch.profiler.ProfilerActivity.CPU] + ([torch.profiler.ProfilerActivity.CUDA] if cuda else [])
+            prof = torch.profiler.profile(activities=acts)
+            prof.__enter__()
+
     class StepTimer(TrainerCallback):
         def on_step_begin(self, *_, **__):
-            nonlocal prof
             timing.clear()
             timing.update(gen=0.0, tokens=0)
-            if len(steps) == profile_at:
-                acts = [torch.profiler.ProfilerActivity.CPU] + ([torch.profiler.ProfilerActivity.CUDA] if cuda else [])
-                prof = torch.profiler.profile(activities=acts)
-                prof.__enter__()
             if cuda:
                 torch.cuda.synchronize()
             self.t0 = time.perf_counter()
@@ -135,7 +162,13 @@ def _one_run(args) -> dict:
             if prof is not None and len(steps) == profile_at:
                 prof.__exit__(None, None, None)
                 sort = "cuda_time_total" if cuda else "cpu_time_total"
-                table = prof.key_averages().table(sort_by=sort, row_limit=45, max_name_column_width=70)
+                events = prof.key_averages()
+                kernels = [e for e in events if getattr(e, "device_type", None) == torch.autograd.DeviceType.CUDA]
+                busy = sum(getattr(e, "self_device_time_total", 0) for e in kernels) / 1e6
+                head = (f"{args.variant}, G={args.num_generations}: profiled from the end of generation to the end of the step, "
+                        f"{time.perf_counter() - self.t0 - timing['gen']:.3f} s wall (profiler on); GPU kernels: {sum(e.count for e in kernels)} "
+                        f"launches, {busy:.3f} s busy\n")
+                table = head + events.table(sort_by=sort, row_limit=60, max_name_column_width=70)
                 Path(args.profile_out).mkdir(parents=True, exist_ok=True)
                 (Path(args.profile_out) / f"profile-{args.variant}-g{args.num_generations}.txt").write_text(table)
                 return
@@ -183,7 +216,7 @@ def main() -> None:
     ap.add_argument("--decode", default="auto", help="visionr1's decoding: auto (compiled on CUDA), dynamic, static, compiled")
     ap.add_argument("--gradient-checkpointing", action="store_true", help="both variants with gradient checkpointing (TRL's default; off here by default)")
     ap.add_argument("--json-summary", help="also write the figures and every timed step here")
-    ap.add_argument("--profile-out", help="profile one more step after the timed ones (torch.profiler; not timed) and write its table into this folder")
+    ap.add_argument("--profile-out", help="profile one more step after the timed ones, from the end of its generation (torch.profiler; not timed), and write its table into this folder")
     ap.add_argument("--speed-off", help="visionr1 speed-ups to turn off, comma-separated (e.g. shared_prefix,pixel_store)")
     ap.add_argument("--variant", choices=["build", "vanilla", "ours"], help=argparse.SUPPRESS)
     ap.add_argument("--work", help="work folder (data, built model) kept between invocations; default: a temporary one")

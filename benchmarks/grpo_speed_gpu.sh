@@ -8,7 +8,7 @@
 #
 #   bash benchmarks/grpo_speed_gpu.sh [STEPS]        # STEPS per G=8 run (default 4; the first 2 are discarded); STEPS16 for G=16
 #   TOTAL_S=560 bounds the whole script (seconds); G=8 gets at most 300 of it.
-#   PROFILE=1 also profiles one more (untimed) step per run: torch.profiler tables in $OUT/profiles.tgz.
+#   PROFILE=1 also profiles one more (untimed) step per run, from the end of its generation: torch.profiler tables in $OUT/profiles.tgz.
 #   If visionr1's G=8 run fails, G=8 runs again without shared_prefix/pixel_store (g8-fallback.*) in place of G=16.
 #   GC=1 runs both variants with gradient checkpointing (TRL's default; the recipes keep it).
 #   SHAPE=smoke COMPLETION=16 runs the same path with tiny layers (a CPU check of the script).
