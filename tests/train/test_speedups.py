@@ -51,6 +51,7 @@ def test_speedups_engage_and_the_step_equals_stock(tiny_model_dir, tmp_path, noi
     assert pixels["bytes_held"] * 3 < pixels["bytes_stock"]
     assert len(handles["pixel_store"]) == 4  # the last round's images, until the next round begins
     assert type(ours.processing_class.image_processor).__name__ == "Qwen2VLImageProcessor"  # swapped back
+    assert handles["policy.vision_windows"].active and handles["reference.vision_windows"].active
     log_s, log_o = stock.state.log_history[0], ours.state.log_history[0]
     assert log_s["completions/mean_length"] == log_o["completions/mean_length"]  # same samples drawn
     assert abs(log_s["reward"] - log_o["reward"]) < 1e-6
@@ -81,11 +82,14 @@ def test_buffered_generations_equal_stock(tiny_model_dir, tmp_path, noise_image,
 
 def test_switches_turn_them_off(tiny_model_dir, tmp_path, noise_image):
     trainer = _trainer(tiny_model_dir, tmp_path, noise_image, "off")
-    assert apply_speedups(trainer, SpeedSettings(shared_vision=False, shared_prefill=False, shared_prefix=False)) == {}
+    off = SpeedSettings(shared_vision=False, shared_prefill=False, shared_prefix=False, vision_windows=False)
+    assert apply_speedups(trainer, off) == {}
+    assert trainer.model.model.visual.config._attn_implementation == "sdpa"
     assert "get_image_features" not in trainer.model.model.__dict__
     assert "_generate_and_score_completions" not in trainer.__dict__  # no pixel store without shared vision
     only_vision = _trainer(tiny_model_dir, tmp_path, noise_image, "no-store")
-    handles = apply_speedups(only_vision, SpeedSettings(shared_prefill=False, shared_prefix=False, pixel_store=False))
+    handles = apply_speedups(only_vision, SpeedSettings(shared_prefill=False, shared_prefix=False, pixel_store=False,
+                                                        vision_windows=False))
     assert set(handles) == {"policy.shared_vision", "reference.shared_vision"}
     assert handles["policy.shared_vision"].store is None
 
@@ -107,7 +111,8 @@ def test_a_speed_up_that_does_not_know_the_model_leaves_the_others(tiny_model_di
     trainer = _trainer(tiny_model_dir, tmp_path, noise_image, "partial")
     with caplog.at_level("WARNING", logger="visionr1.train.speedups"):
         handles = apply_speedups(trainer, SpeedSettings())
-    assert set(handles) == {"policy.shared_vision", "policy.shared_prefill", "reference.shared_vision", "pixel_store"}
+    assert set(handles) == {"policy.shared_vision", "policy.shared_prefill", "reference.shared_vision", "pixel_store",
+                            "policy.vision_windows", "reference.vision_windows"}
     assert "speed.shared_prefix left off for the policy model: Backbone: shared prefix needs" in caplog.text
 
 

@@ -184,6 +184,7 @@ class SpeedSettings:
     shared_prefill: bool = field(default=True, metadata={"help": "Prefill each distinct prompt once in HF generation (exact; not with vLLM)."})
     shared_prefix: bool = field(default=True, metadata={"help": "Run each group's shared prompt once in the log-prob passes, training forward included; completions attend to its keys/values (exact; gradient passes under reentrant checkpointing do not share)."})
     pixel_store: bool = field(default=True, metadata={"help": "Process and hold each distinct image's pixels once; batches carry small handles in place of G copies (exact; works through shared_vision, so it is off when that is)."})
+    vision_windows: bool = field(default=True, metadata={"help": "Windowed vision attention in one batched call per window length, not one per window (exact; only where the vision tower uses sdpa, the default without flash-attention)."})
     decode: str = field(default="auto", metadata={"help": "HF decoding after the shared prefill: auto (compiled on CUDA, dynamic elsewhere), dynamic, static (fixed-shape KV cache) or compiled (static + CUDA graphs via torch.compile)."})
     cache_bucket: int = field(default=256, metadata={"help": "Smallest static KV cache length; lengths are rounded up to powers of two so steps reuse one compiled shape."})
 

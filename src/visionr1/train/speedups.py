@@ -16,6 +16,9 @@
   (:mod:`visionr1.models.pixel_store`). The store's rounds follow TRL's: a new one starts where the
   trainer begins generating and scoring a batch (``_generate_and_score_completions``, wrapped, not
   copied).
+- ``vision_windows``: the vision tower's windowed attention runs as one batched call per window length
+  and layer instead of a Python loop of one call per window (:mod:`visionr1.models.vision_windows`);
+  only where the tower is configured for ``sdpa``.
 
 All are exact (tests compare log-probs, gradients and generated tokens with the stock path), so they
 are on by default; ``speed.<name>: false`` turns each off.
@@ -31,6 +34,7 @@ from visionr1.models.pixel_store import DedupImageProcessor, PixelStore
 from visionr1.models.shared_prefill import enable_shared_prefill
 from visionr1.models.shared_prefix import enable_shared_prefix
 from visionr1.models.shared_vision import enable_shared_vision
+from visionr1.models.vision_windows import enable_vision_windows
 from visionr1.train.config import SpeedSettings
 
 logger = logging.getLogger(__name__)
@@ -54,6 +58,7 @@ def apply_speedups(trainer: Any, speed: SpeedSettings) -> dict[str, Any]:
         wanted = {
             "shared_vision": (speed.shared_vision, lambda m: enable_shared_vision(m, store)),
             "shared_prefix": (speed.shared_prefix, enable_shared_prefix),
+            "vision_windows": (speed.vision_windows, enable_vision_windows),
             "shared_prefill": (speed.shared_prefill and name == "policy" and hf_generation,
                                lambda m: enable_shared_prefill(m, decode=speed.decode, cache_bucket=speed.cache_bucket)),
         }
