@@ -222,7 +222,7 @@ class GRPORunConfig:
     ptst: PTSTSettings = field(default_factory=PTSTSettings, metadata={"help": "PTST stages."})
     trainer: dict[str, Any] = field(default_factory=dict, metadata={"help": "trl.GRPOConfig fields shared by all stages (learning_rate, beta, epsilon, use_vllm, ...)."})
     samples: SamplesSettings = field(default_factory=SamplesSettings, metadata={"help": "Sample completions to keep."})
-    speed: SpeedSettings = field(default_factory=SpeedSettings, metadata={"help": "Exact speed-ups: shared vision encoding, shared prefill."})
+    speed: SpeedSettings = field(default_factory=SpeedSettings, metadata={"help": "Exact speed-ups (docs/speed.md): shared vision encoding, prefill and prefix, pixel store, batched vision windows, decoding."})
     resume: bool = field(default=True, metadata={"help": "Continue from the newest checkpoint in run_dir (right stage, right step)."})
 
     def __post_init__(self) -> None:
