@@ -205,6 +205,7 @@ class SFTRunConfig:
     model: ModelSettings | None = field(default=None, metadata={"help": "Model to train (required)."})
     data: SFTDataSettings | None = field(default=None, metadata={"help": "SFT data (required)."})
     trainer: dict[str, Any] = field(default_factory=dict, metadata={"help": "trl.SFTConfig fields (learning_rate, num_train_epochs, max_length, ...)."})
+    vision_windows: bool = field(default=True, metadata={"help": "Windowed vision attention in one batched call per window length, not one per window (exact; only where the vision tower uses sdpa; as speed.vision_windows in GRPO)."})
     resume: bool = field(default=True, metadata={"help": "Continue from the newest checkpoint in run_dir when there is one."})
 
     def __post_init__(self) -> None:

@@ -4,6 +4,7 @@ Reads the bridge's ``cold.jsonl`` (or a LLaMA-Factory ShareGPT file such as Visi
 full model or a LoRA adapter with the loss on assistant tokens only (TRL swaps in Qwen2.5-VL's training
 chat template with ``{% generation %}`` markers), resizes images within the configured pixel budget,
 writes ``RUN_DIR/metrics.jsonl`` and checkpoints, and resumes from the newest checkpoint on a rerun.
+Without flash-attention the vision tower's windowed attention runs batched (``vision_windows``, exact).
 
 Example:
     >>> cfg = load_config(SFTRunConfig, "recipes/tiny_cpu/sft.yaml", ["run_dir=/tmp/sft"])  # doctest: +SKIP
@@ -14,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,8 @@ from visionr1.train.common import (
 )
 from visionr1.train.config import SFTRunConfig, resolved_yaml
 from visionr1.train.metrics import METRICS_FILE, MetricsCallback
+
+logger = logging.getLogger(__name__)
 
 SFT_DEFAULTS: dict[str, Any] = {
     "assistant_only_loss": True,  # loss on the assistant's <think>…</think><answer>…</answer> only
@@ -78,6 +82,7 @@ def run_sft(cfg: SFTRunConfig) -> dict[str, Any]:
         peft_config=cfg.model.lora.to_peft(),
         callbacks=[MetricsCallback(run_dir)],
     )
+    windows = _vision_windows(trainer.model) if cfg.vision_windows else False
     result = trainer.train(resume_from_checkpoint=str(ckpt) if ckpt else None)
     final = run_dir / "final"
     trainer.save_model(str(final))
@@ -85,8 +90,19 @@ def run_sft(cfg: SFTRunConfig) -> dict[str, Any]:
         processor.save_pretrained(str(final))
     summary = {"run_dir": str(run_dir), "resumed_from": str(ckpt) if ckpt else None, "start_step": start,
                "global_step": trainer.state.global_step, "train_loss": result.training_loss, "final": str(final),
-               "examples": len(dataset), "world_size": trainer.accelerator.num_processes}
+               "examples": len(dataset), "world_size": trainer.accelerator.num_processes, "vision_windows": windows}
     if is_main_process():
         (run_dir / "summary.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
     trainer.accelerator.wait_for_everyone()  # every rank leaves once the main one has written the outputs
     return summary
+
+
+def _vision_windows(model) -> bool:
+    """Batch the vision tower's windowed attention (exact); whether it applies to this model."""
+    from visionr1.models.vision_windows import enable_vision_windows
+
+    try:
+        return enable_vision_windows(model).active
+    except TypeError as e:  # not a Qwen2-VL-style model: it trains stock
+        logger.warning("vision_windows left off: %s", e)
+        return False
