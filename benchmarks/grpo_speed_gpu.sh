@@ -3,15 +3,16 @@
 # Qwen2.5-VL, 448x448 images, 256-token completions, 2 prompts/step, G=8 then G=16.
 #
 # For a machine with torch + transformers but no trl (the lent device machines): put the wheels in .whl/
-# first (trl, transformers, datasets, dill, multiprocess, math-verify, latex2sympy2_extended, antlr4, regex;
-# see docs/speed.md) and they are installed into /tmp/site. Results: $OUT (or ./grpo_speed_out).
+# first (trl 1.16.0, transformers 5.24.0, datasets 5.2.0, dill, multiprocess, math-verify, latex2sympy2_extended,
+# antlr4, regex) and they are installed into /tmp/site. Results: $OUT (or ./grpo_speed_out).
 #
 #   bash benchmarks/grpo_speed_gpu.sh [STEPS]        # STEPS per G=8 run (default 4; the first 2 are discarded); STEPS16 for G=16
 #   TOTAL_S=560 bounds the whole script (seconds); G=8 gets at most 300 of it.
 #   PROFILE=1 also profiles one more (untimed) step per run, from the end of its generation: torch.profiler tables in $OUT/profiles.tgz.
 #   If visionr1's G=8 run fails, G=8 runs again without shared_prefix/pixel_store (g8-fallback.*) in place of G=16.
 #   GC=1 runs both variants with gradient checkpointing (TRL's default; the recipes keep it).
-#   SHAPE=smoke COMPLETION=16 runs the same path with tiny layers (a CPU check of the script).
+#   SHAPE=smoke COMPLETION=16 VISION_WIDTH=narrow runs the same path with tiny layers (a CPU check of the script).
+#   First, benchmarks/vision_windows.py (the vision tower alone, per-window loop vs batched windows): $OUT/vision.txt.
 set -uo pipefail
 OUT=${OUT:-grpo_speed_out}
 mkdir -p "$OUT"
@@ -30,6 +31,8 @@ if torch.cuda.is_available():
 print(*(f"{p}=={md.version(p)}" for p in ("torch", "transformers", "trl", "datasets", "accelerate", "pyarrow")))
 EOF
 TOTAL=${TOTAL_S:-560}   # G=16 gets what G=8 left of this
+# the vision tower alone, per-window loop vs speed.vision_windows, the 3B's widths (a few seconds)
+timeout 90 python3 benchmarks/vision_windows.py --width "${VISION_WIDTH:-3b}" 2>&1 | grep -v "Loading\|Writing" | tee "$OUT/vision.txt"
 WORK=$(mktemp -d)       # the model is built once for both
 COMMON=(--shape "${SHAPE:-3b}" --image-size 448 --completion-length "${COMPLETION:-256}" --rounds 1 --work "$WORK")
 [ -n "${PROFILE:-}" ] && COMMON+=(--profile-out "$WORK/profiles")
