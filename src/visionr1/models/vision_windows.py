@@ -97,19 +97,23 @@ def window_attention(module: torch.nn.Module, query: torch.Tensor, key: torch.Te
     heads, dim = query.shape[1], query.shape[-1]
     q, k, v = query[0], key[0], value[0]  # (heads, S, d)
     outs = []
-    for length, rows in groups:  # rows: (start, n) of n windows back to back, or their (n, L) positions
-        def stack(t):
-            if isinstance(rows, tuple):
-                start, n = rows
-                return t[:, start:start + n * length].unflatten(1, (n, length)).transpose(0, 1)  # (n, heads, L, d)
-            return t[:, rows].transpose(0, 1)
-
-        out = F.scaled_dot_product_attention(stack(q), stack(k), stack(v), dropout_p=dropout, scale=scaling)
+    for length, rows in groups:
+        q_, k_, v_ = (_stack(t, length, rows) for t in (q, k, v))
+        out = F.scaled_dot_product_attention(q_, k_, v_, dropout_p=dropout, scale=scaling)
         outs.append(out.transpose(1, 2).reshape(-1, heads, dim))  # (n*L, heads, d), windows in order
     out = outs[0] if len(outs) == 1 else torch.cat(outs)
     if inverse is not None:
         out = out.index_select(0, inverse)
     return out.unsqueeze(0), None
+
+
+def _stack(t: torch.Tensor, length: int, rows) -> torch.Tensor:
+    """``(heads, S, d)`` → ``(n, heads, L, d)``; ``rows``: ``(start, n)`` of windows back to back (a view),
+    or their ``(n, L)`` positions (a gather)."""
+    if isinstance(rows, tuple):
+        start, n = rows
+        return t[:, start:start + n * length].unflatten(1, (n, length)).transpose(0, 1)
+    return t[:, rows].transpose(0, 1)
 
 
 @dataclass
