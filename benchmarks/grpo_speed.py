@@ -50,6 +50,7 @@ def _one_run(args) -> dict:
     from visionr1.train.speedups import SpeedSettings, apply_speedups
 
     cuda = torch.cuda.is_available()
+    profiling = bool(args.profile_out) and (args.variant == "ours" or args.profile_vanilla)
     work = Path(args.work)
     model_dir = work / f"model-{args.shape}"
     data = read_jsonl(work / "data" / "train.jsonl").raise_if_errors()
@@ -60,7 +61,7 @@ def _one_run(args) -> dict:
     ds = Dataset.from_list(rows)
     processor = AutoProcessor.from_pretrained(model_dir, padding_side="left")  # TRL left-pads prompts
     cfg = GRPOConfig(
-        output_dir=str(work / f"out-{args.variant}"), max_steps=args.steps + bool(args.profile_out), per_device_train_batch_size=args.prompts * args.num_generations,
+        output_dir=str(work / f"out-{args.variant}"), max_steps=args.steps + profiling, per_device_train_batch_size=args.prompts * args.num_generations,
         num_generations=args.num_generations, max_completion_length=args.completion_length, learning_rate=1e-6,
         beta=0.01, logging_steps=1, save_strategy="no", report_to="none", use_cpu=not cuda, bf16=cuda,
         seed=args.seed, temperature=1.0, gradient_checkpointing=args.gradient_checkpointing,
@@ -115,7 +116,7 @@ def _one_run(args) -> dict:
     probe(trainer.accelerator, "backward", "backward")
     steps = []
 
-    profile_at = args.steps if args.profile_out else -1  # one more step after the timed ones, not timed itself
+    profile_at = args.steps if profiling else -1  # one more step after the timed ones, not timed itself
     prof = None
 
     # in the profile, the vision tower's and the language model's calls as labelled ranges (both variants)
@@ -134,7 +135,7 @@ def _one_run(args) -> dict:
         module.register_forward_pre_hook(enter)
         module.register_forward_hook(leave)
 
-    if args.profile_out:
+    if profiling:
         for tag, model in (("policy", trainer.model), ("reference", getattr(trainer, "ref_model", None))):
             if model is not None:
                 owner = find_vision_owner(model)
@@ -216,7 +217,8 @@ def main() -> None:
     ap.add_argument("--decode", default="auto", help="visionr1's decoding: auto (compiled on CUDA), dynamic, static, compiled")
     ap.add_argument("--gradient-checkpointing", action="store_true", help="both variants with gradient checkpointing (TRL's default; off here by default)")
     ap.add_argument("--json-summary", help="also write the figures and every timed step here")
-    ap.add_argument("--profile-out", help="profile one more step after the timed ones, from the end of its generation (torch.profiler; not timed), and write its table into this folder")
+    ap.add_argument("--profile-out", help="visionr1's run: profile one more step after the timed ones, from the end of its generation (torch.profiler; not timed), and write its table into this folder")
+    ap.add_argument("--profile-vanilla", action="store_true", help="with --profile-out, profile vanilla's run too (its vision tower makes ~10^6 events)")
     ap.add_argument("--speed-off", help="visionr1 speed-ups to turn off, comma-separated (e.g. shared_prefix,pixel_store)")
     ap.add_argument("--variant", choices=["build", "vanilla", "ours"], help=argparse.SUPPRESS)
     ap.add_argument("--work", help="work folder (data, built model) kept between invocations; default: a temporary one")
@@ -255,8 +257,7 @@ def main() -> None:
                           "profile_out", "speed_off"):
                     if getattr(args, k) is not None:
                         cmd += [f"--{k.replace('_', '-')}", str(getattr(args, k))]
-                if args.gradient_checkpointing:
-                    cmd.append("--gradient-checkpointing")
+                cmd += [f"--{flag.replace('_', '-')}" for flag in ("gradient_checkpointing", "profile_vanilla") if getattr(args, flag)]
                 t0 = time.perf_counter()
                 proc = subprocess.run(cmd, env={**os.environ, "TOKENIZERS_PARALLELISM": "false", "TORCH_LOGS": "recompiles"},
                                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)

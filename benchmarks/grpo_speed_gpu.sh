@@ -8,7 +8,8 @@
 #
 #   bash benchmarks/grpo_speed_gpu.sh [STEPS]        # STEPS per G=8 run (default 4; the first 2 are discarded); STEPS16 for G=16
 #   TOTAL_S=560 bounds the whole script (seconds); G=8 gets at most 300 of it.
-#   PROFILE=1 also profiles one more (untimed) step per run, from the end of its generation: torch.profiler tables in $OUT/profiles.tgz.
+#   PROFILE=1 also profiles one more (untimed) step of visionr1's runs, from the end of its generation (PROFILE=both:
+#   vanilla's too, ~10^6 events): torch.profiler tables in $OUT/profiles.tgz.
 #   If visionr1's G=8 run fails, G=8 runs again without shared_prefix/pixel_store (g8-fallback.*) in place of G=16.
 #   GC=1 runs both variants with gradient checkpointing (TRL's default; the recipes keep it).
 #   SHAPE=smoke COMPLETION=16 VISION_WIDTH=narrow runs the same path with tiny layers (a CPU check of the script).
@@ -36,6 +37,7 @@ timeout 90 python3 benchmarks/vision_windows.py --width "${VISION_WIDTH:-3b}" 2>
 WORK=$(mktemp -d)       # the model is built once for both
 COMMON=(--shape "${SHAPE:-3b}" --image-size 448 --completion-length "${COMPLETION:-256}" --rounds 1 --work "$WORK")
 [ -n "${PROFILE:-}" ] && COMMON+=(--profile-out "$WORK/profiles")
+[ "${PROFILE:-}" = both ] && COMMON+=(--profile-vanilla)
 [ -n "${GC:-}" ] && COMMON+=(--gradient-checkpointing)
 left=$(( TOTAL - SECONDS )); left=$(( left < 300 ? left : 300 ))
 timeout "$left" python3 benchmarks/grpo_speed.py "${COMMON[@]}" --num-generations 8 --prompts 2 --steps "$STEPS" \
