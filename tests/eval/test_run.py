@@ -99,3 +99,29 @@ def test_cli_reports_errors_cleanly(tmp_path):
     res = CliRunner().invoke(app, ["eval", "--benchmark", "nope", "--data", str(tmp_path), "--out", str(tmp_path / "o"),
                                    "--canned", "x.json"])
     assert res.exit_code == 2 and "unknown benchmark" in res.output
+
+
+def test_transformers_backend_batches_vision_windows_and_generates_the_same(tiny_model_dir, noise_image):
+    import io
+
+    from visionr1.eval.backends import GenRequest, SamplingConfig, TransformersBackend
+    from visionr1.models.vision_windows import enable_vision_windows
+
+    def png(seed):
+        buf = io.BytesIO()
+        noise_image(seed, (224, 224)).save(buf, format="PNG")  # 4 windows in the windowed layer
+        return buf.getvalue()
+
+    requests = [GenRequest(f"r{i}", f"How many? {i}", [png(i)]) for i in range(3)]
+    backend = TransformersBackend(tiny_model_dir, SamplingConfig(temperature=0, max_tokens=6), batch_size=3)
+    assert backend.describe["vision_windows"] is True
+    def run():
+        got = {}
+        backend.generate(requests, lambda rid, result, error: got.update({rid: (result or {}).get("content", error)}))
+        return got
+
+    outputs = {"batched": run()}
+    enable_vision_windows(backend.model).remove()  # the handle already there: back to the per-window loop
+    assert backend.model.model.visual.config._attn_implementation == "sdpa"
+    outputs["stock"] = run()
+    assert len(outputs["batched"]) == 3 and outputs["batched"] == outputs["stock"]

@@ -147,8 +147,10 @@ class TransformersBackend:
         self.tokenizer = tok
         self.model = AutoModelForImageTextToText.from_pretrained(str(model_path), dtype=torch_dtype)
         self.model.to(self.device).eval()
+        from visionr1.models.vision_windows import try_vision_windows
+
         self.describe = {"backend": "transformers", "model": str(model_path), "device": self.device,
-                         "batch_size": batch_size}
+                         "batch_size": batch_size, "vision_windows": try_vision_windows(self.model)}
 
     def _prepare(self, r: GenRequest):
         from visionr1.data.images import open_image

@@ -27,6 +27,7 @@ Example:
 
 from __future__ import annotations
 
+import logging
 import weakref
 from dataclasses import dataclass, field
 
@@ -34,6 +35,8 @@ import torch
 import torch.nn.functional as F
 
 from visionr1.models.shared_vision import find_vision_owner
+
+logger = logging.getLogger(__name__)
 
 NAME = "visionr1_flash_windows"  # "flash" in the name: transformers then passes cu_seqlens in one call
 _ATTR = "_visionr1_vision_windows"
@@ -154,3 +157,12 @@ def enable_vision_windows(model: torch.nn.Module) -> VisionWindowsHandle:
         handle = VisionWindowsHandle(owner, config, current, {"active": True})
     setattr(owner, _ATTR, handle)
     return handle
+
+
+def try_vision_windows(model: torch.nn.Module) -> bool:
+    """:func:`enable_vision_windows` where the model has a Qwen2-VL-style vision tower; whether it applies."""
+    try:
+        return enable_vision_windows(model).active
+    except TypeError as e:  # not a model it knows: it runs stock
+        logger.warning("vision_windows left off: %s", e)
+        return False

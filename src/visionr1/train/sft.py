@@ -15,13 +15,13 @@ Example:
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 from typing import Any
 
 from trl import SFTTrainer
 
 from visionr1.errors import ConfigError
+from visionr1.models.vision_windows import try_vision_windows
 from visionr1.train.common import (
     ConvertedCheckpointMixin,
     checkpoint_step,
@@ -33,8 +33,6 @@ from visionr1.train.common import (
 )
 from visionr1.train.config import SFTRunConfig, resolved_yaml
 from visionr1.train.metrics import METRICS_FILE, MetricsCallback
-
-logger = logging.getLogger(__name__)
 
 SFT_DEFAULTS: dict[str, Any] = {
     "assistant_only_loss": True,  # loss on the assistant's <think>…</think><answer>…</answer> only
@@ -82,7 +80,7 @@ def run_sft(cfg: SFTRunConfig) -> dict[str, Any]:
         peft_config=cfg.model.lora.to_peft(),
         callbacks=[MetricsCallback(run_dir)],
     )
-    windows = _vision_windows(trainer.model) if cfg.vision_windows else False
+    windows = try_vision_windows(trainer.model) if cfg.vision_windows else False
     result = trainer.train(resume_from_checkpoint=str(ckpt) if ckpt else None)
     final = run_dir / "final"
     trainer.save_model(str(final))
@@ -95,14 +93,3 @@ def run_sft(cfg: SFTRunConfig) -> dict[str, Any]:
         (run_dir / "summary.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
     trainer.accelerator.wait_for_everyone()  # every rank leaves once the main one has written the outputs
     return summary
-
-
-def _vision_windows(model) -> bool:
-    """Batch the vision tower's windowed attention (exact); whether it applies to this model."""
-    from visionr1.models.vision_windows import enable_vision_windows
-
-    try:
-        return enable_vision_windows(model).active
-    except TypeError as e:  # not a Qwen2-VL-style model: it trains stock
-        logger.warning("vision_windows left off: %s", e)
-        return False
