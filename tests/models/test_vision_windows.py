@@ -83,6 +83,16 @@ def test_steps_aside_unless_the_tower_uses_sdpa(model_and_processor):
         config._attn_implementation = "sdpa"
 
 
+def test_steps_aside_for_towers_it_was_not_tested_on(model_and_processor, monkeypatch):
+    import visionr1.models.vision_windows as vw
+
+    model, _ = model_and_processor
+    monkeypatch.setattr(vw, "TESTED_TOWERS", ("qwen3_vl_vision",))
+    handle = vw.enable_vision_windows(model)
+    assert not handle.active and model.model.visual.config._attn_implementation == "sdpa"
+    handle.remove()
+
+
 def test_rejects_what_is_not_windowed_vision_attention():
     q = torch.zeros(1, 2, 4, 8)
     with pytest.raises(ValueError, match="window boundaries"):

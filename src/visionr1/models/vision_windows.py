@@ -17,7 +17,8 @@ exactly the per-window ``sdpa`` of the stock loop. The window lengths are read f
 boundary tensor (twice per forward: windows and whole images), not once per layer.
 
 It applies only where the vision tower is configured for ``sdpa`` (the default), so it computes what
-that path computes; with ``eager`` or a flash implementation it steps aside.
+that path computes; with ``eager`` or a flash implementation it steps aside, and so it does for towers
+other than Qwen2.5-VL's (:data:`TESTED_TOWERS`).
 
 Example:
     >>> handle = enable_vision_windows(model)   # doctest: +SKIP
@@ -40,6 +41,7 @@ logger = logging.getLogger(__name__)
 
 NAME = "visionr1_flash_windows"  # "flash" in the name: transformers then passes cu_seqlens in one call
 _ATTR = "_visionr1_vision_windows"
+TESTED_TOWERS = ("qwen2_5_vl_vision",)  # vision configs' model_type where this runs (tests/models/test_vision_windows.py)
 
 
 def window_groups(cu_seqlens: torch.Tensor) -> list[tuple[int, torch.Tensor]]:
@@ -149,7 +151,9 @@ def enable_vision_windows(model: torch.nn.Module) -> VisionWindowsHandle:
         return existing
     config = owner.visual.config
     current = config._attn_implementation
-    if current != "sdpa":  # eager computes differently; flash already makes one call per layer
+    # eager computes differently; flash already makes one call per layer. Qwen2-VL, Qwen3-VL and GLM-4V
+    # towers loop the same way in transformers 5 but are not tested here: left stock.
+    if current != "sdpa" or getattr(config, "model_type", None) not in TESTED_TOWERS:
         handle = VisionWindowsHandle(owner, None, current, {"active": False})
     else:
         AttentionInterface.register(NAME, window_attention)
