@@ -33,6 +33,8 @@ def test_tiny_model_end_to_end(name, tiny_model_dir, tmp_path):
     verdicts = [json.loads(line) for line in (out / "verdicts.jsonl").read_text().splitlines()]
     assert [v["id"] for v in verdicts] == [g["id"] for g in gens]
     assert "## Completions" in (out / "report.md").read_text()
+    backend = json.loads((out / "run.json").read_text())["backend"]
+    assert backend["backend"] == "transformers" and backend["device"] == "cpu" and backend["vision_windows"] is True
     # a rerun resumes: nothing is generated again, the outputs are the same
     before = (out / "generations.jsonl").read_text()
     assert run_eval(cfg)["headline"] == scores["headline"]

@@ -2,7 +2,8 @@
 
 The run folder (``--out``) holds:
 
-* ``run.json``            what was run (benchmark, data, backend, sampling, prompt mode); a rerun
+* ``run.json``            what was run (benchmark, data, backend, sampling, prompt mode) and how the
+                           backend ran (device, batch size, ...: ``backend``); a rerun
                            with different settings is refused instead of mixing generations;
 * ``generations.sqlite``  the durable store (``visionr1.endpoints.ResponseStore``): every finished
                            call, keyed by (item id, ``eval``, attempt), written the moment it arrives;
@@ -246,9 +247,11 @@ def run_eval(cfg: EvalConfig) -> dict[str, Any]:
     identity = cfg.identity()
     _check_identity(cfg.out, identity)
     settings = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(cfg).items()}
-    _write_json(cfg.out / "run.json", {"identity": identity, "settings": settings, "items": len(items)})
+    record = {"identity": identity, "settings": settings, "items": len(items)}
+    _write_json(cfg.out / "run.json", record)
 
     backend = build_backend(cfg)
+    _write_json(cfg.out / "run.json", {**record, "backend": backend.describe})  # device, batch size, vision windows
     with ResponseStore(cfg.out / "generations.sqlite") as store, _progress(cfg.progress) as progress:
         chosen = generate_all(items, backend, store, cfg, progress)
         calls = store.all_calls()
