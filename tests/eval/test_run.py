@@ -117,6 +117,7 @@ def test_transformers_backend_batches_vision_windows_and_generates_the_same(tiny
     requests = [GenRequest(f"r{i}", f"How many? {i}", [png(i)]) for i in range(3)]
     backend = TransformersBackend(tiny_model_dir, SamplingConfig(temperature=0, max_tokens=6), batch_size=3)
     assert backend.describe["vision_windows"] is True
+
     def run():
         got = {}
         backend.generate(requests, lambda rid, result, error: got.update({rid: (result or {}).get("content", error)}))
