@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import logging
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -128,11 +128,15 @@ class VisionWindowsHandle:
     owner: torch.nn.Module
     config: object | None
     previous: str | None
-    stats: dict[str, bool] = field(default_factory=dict)
 
     @property
     def active(self) -> bool:
         return self.config is not None
+
+    @property
+    def stats(self) -> dict[str, bool]:
+        """What the other speed-up handles' ``stats`` are to the benchmarks: here, whether it applies."""
+        return {"active": self.active}
 
     def remove(self) -> None:
         """Give the vision tower its attention implementation back."""
@@ -154,11 +158,11 @@ def enable_vision_windows(model: torch.nn.Module) -> VisionWindowsHandle:
     # eager computes differently; flash already makes one call per layer. Qwen2-VL, Qwen3-VL and GLM-4V
     # towers loop the same way in transformers 5 but are not tested here: left stock.
     if current != "sdpa" or getattr(config, "model_type", None) not in TESTED_TOWERS:
-        handle = VisionWindowsHandle(owner, None, current, {"active": False})
+        handle = VisionWindowsHandle(owner, None, current)
     else:
         AttentionInterface.register(NAME, window_attention)
         config._attn_implementation = NAME
-        handle = VisionWindowsHandle(owner, config, current, {"active": True})
+        handle = VisionWindowsHandle(owner, config, current)
     setattr(owner, _ATTR, handle)
     return handle
 
