@@ -247,11 +247,9 @@ def run_eval(cfg: EvalConfig) -> dict[str, Any]:
     identity = cfg.identity()
     _check_identity(cfg.out, identity)
     settings = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(cfg).items()}
-    record = {"identity": identity, "settings": settings, "items": len(items)}
-    _write_json(cfg.out / "run.json", record)
-
     backend = build_backend(cfg)
-    _write_json(cfg.out / "run.json", {**record, "backend": backend.describe})  # device, batch size, vision windows
+    _write_json(cfg.out / "run.json", {"identity": identity, "settings": settings, "items": len(items),
+                                       "backend": backend.describe})  # device, batch size, vision windows
     with ResponseStore(cfg.out / "generations.sqlite") as store, _progress(cfg.progress) as progress:
         chosen = generate_all(items, backend, store, cfg, progress)
         calls = store.all_calls()
