@@ -224,6 +224,15 @@ def main() -> None:
     ap.add_argument("--work", help="work folder (data, built model) kept between invocations; default: a temporary one")
     ap.add_argument("--json-out", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.speed_off:  # checked here, not after vanilla's run has spent its time
+        from dataclasses import fields
+
+        from visionr1.train.config import SpeedSettings
+
+        known = {f.name for f in fields(SpeedSettings) if f.type in (bool, "bool")}
+        unknown = [name for name in args.speed_off.split(",") if name and name not in known]
+        if unknown:
+            ap.error(f"--speed-off: unknown speed-up {', '.join(map(repr, unknown))}; known: {', '.join(sorted(known))}")
     if args.variant == "build":
         _build(args)
         return
