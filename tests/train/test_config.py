@@ -100,6 +100,16 @@ def test_overrides_reach_nested_fields():
     assert cfg.model.lora.enabled and cfg.ptst.total_steps == 2
 
 
+def test_vision_windows_switches_are_booleans_named_when_wrong():
+    from visionr1.config import from_dict
+
+    with pytest.raises(ConfigError, match="speed.vision_windows must be of type bool, got 'maybe'"):
+        _grpo(speed={"vision_windows": "maybe"})
+    with pytest.raises(ConfigError, match="vision_windows must be of type bool, got 'maybe'"):
+        from_dict(SFTRunConfig, {**BASE, "vision_windows": "maybe"})
+    assert _grpo().speed.vision_windows and not _grpo(speed={"vision_windows": False}).speed.vision_windows
+
+
 @pytest.mark.parametrize("name,n", [("accelerate_zero3.yaml", 8), ("accelerate_zero3_server.yaml", 7)])
 def test_accelerate_deepspeed_configs_parse(name, n, monkeypatch):
     """The shipped accelerate configs load with accelerate's own reader and point at a valid ZeRO-3 file."""
