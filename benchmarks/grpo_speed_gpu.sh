@@ -11,7 +11,8 @@
 #   PROFILE=1 also profiles one more (untimed) step of visionr1's runs, from the end of its generation (PROFILE=both:
 #   vanilla's too, ~10^6 events): torch.profiler tables in $OUT/profiles.tgz.
 #   If visionr1's G=8 run fails, G=8 runs again without shared_prefix/pixel_store (g8-fallback.*) in place of G=16.
-#   GC=1 runs both variants with gradient checkpointing (TRL's default; the recipes keep it).
+#   GC=1 runs both variants with gradient checkpointing (TRL's default; the recipes keep it). Unset, it is turned on
+#   for a card with under 120 GiB (an H100's 80 GB): vanilla TRL needs ~106 GiB at G=8 without it. GC=0: never.
 #   SHAPE=smoke COMPLETION=16 VISION_WIDTH=narrow runs the same path with tiny layers (a CPU check of the script).
 #   First, benchmarks/vision_windows.py (the vision tower alone, per-window loop vs batched windows): $OUT/vision.txt.
 set -uo pipefail
@@ -31,6 +32,11 @@ if torch.cuda.is_available():
     print("gpu:", torch.cuda.get_device_name(), f"{torch.cuda.get_device_properties(0).total_memory / 2**30:.0f} GiB")
 print(*(f"{p}=={md.version(p)}" for p in ("torch", "transformers", "trl", "datasets", "accelerate", "pyarrow")))
 EOF
+GIB=$(python3 -c 'import torch; print(torch.cuda.get_device_properties(0).total_memory >> 30 if torch.cuda.is_available() else 0)')
+if [ -z "${GC:-}" ] && [ "$GIB" -gt 0 ] && [ "$GIB" -lt 120 ]; then
+  GC=1; echo "this card has $GIB GiB (< 120): both variants with gradient checkpointing" | tee -a "$OUT/env.txt"
+fi
+[ "${GC:-}" = 0 ] && GC=
 TOTAL=${TOTAL_S:-560}   # G=16 gets what G=8 left of this
 # the vision tower alone, per-window loop vs speed.vision_windows, the 3B's widths (a few seconds)
 timeout 90 python3 benchmarks/vision_windows.py --width "${VISION_WIDTH:-3b}" 2>&1 | grep -v "Loading\|Writing" | tee "$OUT/vision.txt"
