@@ -195,3 +195,20 @@ def test_epoch_seeded_sampler_gives_a_restarted_trainer_the_continuous_order():
     restarted = EpochSeededSampler(sampler(), lambda: 2)
     assert list(restarted) == orders[2]  # ...ours starts with the epoch it is in
     assert len(restarted) == len(sampler())
+
+
+def test_frozen_vision_parts_keep_their_weights_under_grpo(tiny_model_dir, records_path, tmp_path, monkeypatch):
+    import visionr1.train.grpo as grpo
+    from safetensors.torch import load_file
+
+    monkeypatch.setattr(grpo, "get_hard_format_result_reward", get_spread_reward)
+    cfg = _cfg(tmp_path / "run", tiny_model_dir, records_path,
+               stages=[{"max_completion_length": 8, "num_generations": 2, "steps": 2}], save_steps=10)
+    cfg["model"].update(freeze_vision_tower=True, freeze_multi_modal_projector=True)
+    summary = grpo.run_grpo(from_dict(GRPORunConfig, cfg))
+    base = load_file(Path(tiny_model_dir) / "model.safetensors")
+    final = load_file(Path(summary["final"]) / "model.safetensors")
+    visual = [k for k in base if k.startswith("visual.")]
+    assert visual and all(torch.equal(final[k], base[k]) for k in visual)
+    assert any(not torch.equal(final[k], base[k]) for k in base if k.startswith("model.layers."))
+    assert summary["parameters"]["multi_modal_projector"] == sum(base[k].numel() for k in visual if "merger" in k)

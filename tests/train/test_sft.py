@@ -137,3 +137,20 @@ def test_batched_vision_windows_train_as_the_per_window_loop(tiny_model_dir, col
     assert attn and max((on[k] - off[k]).abs().max().item() for k in attn) <= 1e-6
     assert min((on[k] - base[k]).abs().max().item() for k in attn) > 1e-4  # the tower's attention did train
     assert "visionr1" not in (tmp_path / "True" / "final" / "config.json").read_text()
+
+
+def test_a_frozen_vision_tower_keeps_its_weights_while_the_rest_trains(tiny_model_dir, cold_path, tmp_path):
+    from safetensors.torch import load_file
+
+    from visionr1.train.sft import run_sft
+
+    cfg = _cfg(tmp_path / "run", tiny_model_dir, cold_path, max_steps=2, save_steps=10)
+    cfg.model.freeze_vision_tower = True
+    summary = run_sft(cfg)
+    base = load_file(Path(tiny_model_dir) / "model.safetensors")
+    final = load_file(Path(summary["final"]) / "model.safetensors")
+    tower = [k for k in base if "visual." in k and "visual.merger." not in k]  # saved as visual.* (no model. prefix)
+    merger = [k for k in base if "visual.merger." in k]
+    assert tower and all(torch.equal(final[k], base[k]) for k in tower)
+    assert any(not torch.equal(final[k], base[k]) for k in merger)  # the projector still trains
+    assert summary["parameters"]["vision_tower"] == sum(base[k].numel() for k in tower)

@@ -93,12 +93,14 @@ def test_zero3_speedups_and_stage_handover_are_exact(tiny_model_dir, records_pat
 
 @pytest.mark.slow
 def test_zero3_cold_start_sft(tiny_model_dir, cold_path, tmp_path, run_env):
-    """The paper's SFT scale-out (ZeRO-3) on 2 CPU processes: trains, saves full weights that load and moved."""
+    """The paper's SFT scale-out (ZeRO-3) on 2 CPU processes, vision tower and projector frozen as in its config:
+    trains, saves full weights that load, the language model moved and the vision side did not."""
     import torch
     from transformers import AutoModelForImageTextToText
 
     run = tmp_path / "sft"
-    cfg = {"run_dir": str(run), "model": {"path": str(tiny_model_dir)}, "data": {"path": str(cold_path)},
+    cfg = {"run_dir": str(run), "data": {"path": str(cold_path)},
+           "model": {"path": str(tiny_model_dir), "freeze_vision_tower": True, "freeze_multi_modal_projector": True},
            "trainer": {"use_cpu": True, "bf16": False, "learning_rate": 1e-3, "num_train_epochs": 1,
                        "per_device_train_batch_size": 2, "gradient_accumulation_steps": 2, "save_steps": 1, "seed": 0}}
     _launch(tmp_path, "sft", cfg, ["-m", "visionr1", "sft", "--config"], 29543, run_env)
@@ -109,4 +111,9 @@ def test_zero3_cold_start_sft(tiny_model_dir, cold_path, tmp_path, run_env):
     trained = model.state_dict()
     base = AutoModelForImageTextToText.from_pretrained(tiny_model_dir, dtype=torch.float32).state_dict()
     assert trained.keys() == base.keys()
-    assert any(not torch.equal(trained[k], base[k]) for k in base)
+    visual = [k for k in base if ".visual." in k]
+    assert visual and all(torch.equal(trained[k], base[k]) for k in visual)
+    assert any(not torch.equal(trained[k], base[k]) for k in base if k not in visual)
+    # counted from the full parameter sizes, not the ranks' ZeRO-3 shards
+    assert summary["parameters"]["vision_tower"] + summary["parameters"]["multi_modal_projector"] == sum(
+        base[k].numel() for k in visual)

@@ -35,7 +35,7 @@ class LoraSettings:
     dropout: float = field(default=0.05, metadata={"help": "Dropout on the LoRA branch."})
     target_modules: list[str] = field(
         default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
-        metadata={"help": "Module names to adapt (the language model's linear layers by default)."},
+        metadata={"help": "Module names to adapt, matched anywhere in the model: the defaults also match the vision tower's MLP layers unless model.freeze_vision_tower."},
     )
 
     def __post_init__(self) -> None:
@@ -46,14 +46,14 @@ class LoraSettings:
         if self.enabled and not self.target_modules:
             raise ConfigError("model.lora.target_modules is empty; list module names such as q_proj, v_proj")
 
-    def to_peft(self):
-        """The PEFT ``LoraConfig``, or ``None`` when disabled."""
+    def to_peft(self, exclude_modules: str | None = None):
+        """The PEFT ``LoraConfig``, or ``None`` when disabled; ``exclude_modules`` (a regex) keeps adapters out of frozen parts."""
         if not self.enabled:
             return None
         from peft import LoraConfig
 
-        return LoraConfig(r=self.r, lora_alpha=self.alpha, lora_dropout=self.dropout,
-                          target_modules=list(self.target_modules), task_type="CAUSAL_LM")
+        return LoraConfig(r=self.r, lora_alpha=self.alpha, lora_dropout=self.dropout, target_modules=list(self.target_modules),
+                          exclude_modules=exclude_modules, task_type="CAUSAL_LM")
 
 
 @dataclass
@@ -66,6 +66,8 @@ class ModelSettings:
     min_pixels: int | None = field(default=None, metadata={"help": "Smallest image area after resizing (processor default if None)."})
     max_pixels: int | None = field(default=None, metadata={"help": "Largest image area after resizing (processor default if None)."})
     lora: LoraSettings = field(default_factory=LoraSettings, metadata={"help": "LoRA adapter (disabled = full fine-tuning)."})
+    freeze_vision_tower: bool = field(default=False, metadata={"help": "Keep the vision encoder fixed (Qwen-VL: visual.* but the merger), LoRA adapters included (LLaMA-Factory's setting of the same name)."})
+    freeze_multi_modal_projector: bool = field(default=False, metadata={"help": "Keep the vision-language projector fixed (Qwen-VL: visual.merger) (LLaMA-Factory's setting of the same name)."})
 
     def __post_init__(self) -> None:
         if not self.path:
@@ -76,6 +78,18 @@ class ModelSettings:
             raise ConfigError(f"model.min_pixels must be >= {28 * 28} (one merged patch), got {self.min_pixels}")
         if self.min_pixels and self.max_pixels and self.max_pixels < self.min_pixels:
             raise ConfigError(f"model.max_pixels ({self.max_pixels}) must be >= model.min_pixels ({self.min_pixels})")
+
+    def frozen_parts(self) -> list[str]:
+        """The parts :func:`visionr1.models.freeze.freeze_parts` keeps fixed."""
+        from visionr1.models.freeze import frozen_parts
+
+        return frozen_parts(self.freeze_vision_tower, self.freeze_multi_modal_projector)
+
+    def peft_config(self):
+        """PEFT ``LoraConfig`` with no adapters in the frozen parts, or None for full fine-tuning."""
+        from visionr1.models.freeze import lora_exclude
+
+        return self.lora.to_peft(exclude_modules=lora_exclude(self.frozen_parts()))
 
     def init_kwargs(self) -> dict[str, Any]:
         """``from_pretrained`` keyword arguments (TRL's ``model_init_kwargs``)."""

@@ -26,6 +26,7 @@ from trl import GRPOTrainer
 
 from visionr1.errors import ConfigError
 from visionr1.grading import accuracy_reward, format_reward, get_hard_format_result_reward
+from visionr1.models.freeze import freeze_parts
 from visionr1.train.common import (
     ConvertedCheckpointMixin,
     checkpoint_step,
@@ -173,9 +174,10 @@ def run_grpo(cfg: GRPORunConfig) -> dict[str, Any]:
             args=all_args[i],
             train_dataset=dataset,
             processing_class=processor,
-            peft_config=cfg.model.lora.to_peft(),
+            peft_config=cfg.model.peft_config(),
             callbacks=[MetricsCallback(run_dir, i, settings), StageEndCallback(cfg.ptst, i)],
         )
+        summary["parameters"] = freeze_parts(trainer.model, cfg.model.frozen_parts())
         apply_speedups(trainer, cfg.speed)
         logger.info("PTST stage %d/%d: %s, from global step %d", i + 1, len(cfg.ptst.stages), settings, start)
         trainer.train(resume_from_checkpoint=str(ckpt) if ckpt else None)

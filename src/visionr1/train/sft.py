@@ -21,6 +21,7 @@ from typing import Any
 from trl import SFTTrainer
 
 from visionr1.errors import ConfigError
+from visionr1.models.freeze import freeze_parts
 from visionr1.models.vision_windows import try_vision_windows
 from visionr1.train.common import (
     ConvertedCheckpointMixin,
@@ -77,9 +78,10 @@ def run_sft(cfg: SFTRunConfig) -> dict[str, Any]:
         args=args,
         train_dataset=dataset,
         processing_class=processor,
-        peft_config=cfg.model.lora.to_peft(),
+        peft_config=cfg.model.peft_config(),
         callbacks=[MetricsCallback(run_dir)],
     )
+    parameters = freeze_parts(trainer.model, cfg.model.frozen_parts())
     windows = try_vision_windows(trainer.model) if cfg.vision_windows else False
     result = trainer.train(resume_from_checkpoint=str(ckpt) if ckpt else None)
     final = run_dir / "final"
@@ -88,7 +90,8 @@ def run_sft(cfg: SFTRunConfig) -> dict[str, Any]:
         processor.save_pretrained(str(final))
     summary = {"run_dir": str(run_dir), "resumed_from": str(ckpt) if ckpt else None, "start_step": start,
                "global_step": trainer.state.global_step, "train_loss": result.training_loss, "final": str(final),
-               "examples": len(dataset), "world_size": trainer.accelerator.num_processes, "vision_windows": windows}
+               "examples": len(dataset), "world_size": trainer.accelerator.num_processes, "vision_windows": windows,
+               "parameters": parameters}
     if is_main_process():
         (run_dir / "summary.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
     trainer.accelerator.wait_for_everyone()  # every rank leaves once the main one has written the outputs
