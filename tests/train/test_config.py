@@ -90,6 +90,8 @@ def test_7b_recipe_matches_the_paper():
     assert (t["learning_rate"], t["lr_scheduler_type"], t["warmup_steps"], t["num_train_epochs"], t["max_length"]) == (
         5e-6, "cosine", 0.05, 2, 16384)
     assert t["per_device_train_batch_size"] * t["gradient_accumulation_steps"] * 8 == 32 and t["bf16"]
+    assert sft.model.freeze_vision_tower and sft.model.freeze_multi_modal_projector  # the released config's defaults
+    assert not sft.model.lora.enabled and not grpo.model.freeze_vision_tower
     assert [(s.max_completion_length, s.num_generations, s.steps) for s in grpo.ptst.stages] == [(4096, 16, 100), (8192, 8, 100)]
     assert grpo.trainer["beta"] == 0.01 and grpo.trainer["epsilon"] == 0.2 and grpo.trainer["use_vllm"]
 
