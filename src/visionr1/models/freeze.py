@@ -24,10 +24,13 @@ Example:
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
 from visionr1.errors import ConfigError
+
+logger = logging.getLogger(__name__)
 
 PATTERNS = {
     "vision_tower": r"(?:.*\.)?(?:visual\.(?!merger(?:\.|$))|vision_tower\.|vision_model\.).*",
@@ -77,4 +80,6 @@ def freeze_parts(model: Any, parts: list[str]) -> dict[str, int]:
     if parts and trainable == 0:
         raise ConfigError(f"nothing left to train: with {', '.join('model.freeze_' + p for p in parts)} every trainable "
                           "parameter is frozen (check model.lora.target_modules)")
+    if parts:
+        logger.info("frozen: %s; %s parameters still train", ", ".join(f"{p} ({n:,})" for p, n in counts.items()), f"{trainable:,}")
     return {**counts, "trainable": trainable}
