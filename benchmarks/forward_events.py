@@ -3,7 +3,10 @@
 On a GPU, a pass whose layers are small or whose batch is split into many pieces is bound by kernel
 launches and Python, not arithmetic (the H200 figures in docs/speed.md). The number of profiler events
 (operator calls, nested ones included) is a device-independent proxy for that overhead, and the number of
-host-device synchronisations (``.item()``, ``nonzero``, ``equal``) is another. This script builds a random
+host-device synchronisations (``.item()``, ``nonzero``, ``equal``) is another, and the number of calls that
+compute something (``work``: operators that are not views, allocations or decompositions into other operators,
+and call no such operator themselves; a CPU's attention kernels decompose differently from a GPU's, so that
+column is approximate around attention) is a third. This script builds a random
 Qwen2.5-VL with the 3B's depth (36 language layers, 32 vision layers) and narrow widths, makes a GRPO batch
 (``--prompts`` prompts x ``--group`` completions, one 448² image per prompt), and counts both for the stock
 model and with visionr1's model-side speed-ups added one at a time. Figures are printed, never asserted.
@@ -14,9 +17,46 @@ model and with visionr1's model-side speed-ups added one at a time. Figures are 
 from __future__ import annotations
 
 import argparse
+import functools
 import tempfile
 
 SYNCS = ("aten::_local_scalar_dense", "aten::nonzero", "aten::equal", "aten::is_nonzero")
+ALLOCATIONS = {"aten::empty", "aten::empty_strided", "aten::empty_like", "aten::resize_", "aten::set_", "aten::lift_fresh"}
+
+
+@functools.cache
+def computes(name: str) -> bool:
+    """Whether the operator ``name`` does work of its own: not a view, an allocation or a pure decomposition."""
+    import torch
+
+    if not name.startswith("aten::") or name in ALLOCATIONS:
+        return False
+    packet = getattr(torch.ops.aten, name.split("::", 1)[1], None)
+    if packet is None:
+        return True
+    overloads = [getattr(packet, o) for o in packet.overloads()]
+
+    def decomposes(op) -> bool:
+        try:
+            return op.has_kernel_for_dispatch_key(torch._C.DispatchKey.CompositeImplicitAutograd)
+        except RuntimeError:  # an operator defined in Python (aten::__and__.bool, ...)
+            return True
+
+    return not any(op.is_view for op in overloads) and not all(decomposes(op) for op in overloads)
+
+
+def work_calls(events) -> int:
+    """Profiler events of operators that compute and call no computing operator themselves (leaves of work)."""
+    def leaf(e) -> bool:
+        stack = list(e.cpu_children)
+        while stack:
+            c = stack.pop()
+            if computes(c.name):
+                return False
+            stack.extend(c.cpu_children)
+        return True
+
+    return sum(1 for e in events if computes(e.name) and leaf(e))
 
 
 def main() -> None:
@@ -54,22 +94,23 @@ def main() -> None:
             images.append(image)
     batch = processor(text=texts, images=images, return_tensors="pt", padding=True)
 
-    def count() -> tuple[int, int]:
+    def count() -> tuple[int, int, int]:
         with torch.profiler.profile() as prof:
             model(**batch).logits.float().mean().backward()
+        model.zero_grad(set_to_none=True)
         events = {e.key: e.count for e in prof.key_averages()}
-        return sum(events.values()), sum(events.get(k, 0) for k in SYNCS)
+        return sum(events.values()), work_calls(prof.events()), sum(events.get(k, 0) for k in SYNCS)
 
     print(f"{args.prompts} prompts x G={args.group}, {args.image_size}² images, {batch['input_ids'].shape[1]} tokens per row; "
           "36 language + 32 vision layers (narrow); one forward + backward")
-    print(f"{'':32s}{'events':>10s}{'syncs':>8s}")
+    print(f"{'':32s}{'events':>10s}{'work':>8s}{'syncs':>8s}")
     rows = [("stock", None), ("+ shared_vision", enable_shared_vision), ("+ shared_prefix", enable_shared_prefix),
             ("+ vision_windows", enable_vision_windows)]
     for label, enable in rows:
         if enable is not None:
             enable(model)
-        events, syncs = count()
-        print(f"{label:32s}{events:10d}{syncs:8d}")
+        events, work, syncs = count()
+        print(f"{label:32s}{events:10d}{work:8d}{syncs:8d}")
 
 
 if __name__ == "__main__":
