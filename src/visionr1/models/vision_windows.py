@@ -100,7 +100,8 @@ def window_attention(module: torch.nn.Module, query: torch.Tensor, key: torch.Te
         raise ValueError(f"{NAME}: query and key windows differ")
     groups, inverse = _PLANS.get(cu_seq_lens_q)
     heads, dim = query.shape[1], query.shape[-1]
-    q, k, v = query[0], key[0], value[0]  # (heads, S, d)
+    q, k, v = query.squeeze(0), key.squeeze(0), value.squeeze(0)  # (heads, S, d); views (indexing [0] would
+    # make the backward allocate and fill a zero tensor per input)
     outs = []
     for length, rows in groups:
         q_, k_, v_ = (_stack(t, length, rows) for t in (q, k, v))
