@@ -66,6 +66,7 @@ def test_two_stage_ptst_carries_step_optimizer_schedule_and_weights(tiny_model_d
     assert not torch.equal(w[3][k], base[k])
     assert (w[4][k] - w[3][k]).abs().max() < (w[4][k] - base[k]).abs().max()
     assert json.loads((run / "checkpoint-3" / "ptst_state.json").read_text())["stages_completed"] == 1
+    assert json.loads((run / "checkpoint-6" / "trainable.json").read_text()) == summary["parameters"]
 
     samples = [json.loads(line) for line in (run / "samples.jsonl").read_text().splitlines()]
     assert [s["stage"] for s in samples] == [0, 0, 1, 1] and all("completion" in s for s in samples)
@@ -211,4 +212,4 @@ def test_frozen_vision_parts_keep_their_weights_under_grpo(tiny_model_dir, recor
     visual = [k for k in base if k.startswith("visual.")]
     assert visual and all(torch.equal(final[k], base[k]) for k in visual)
     assert any(not torch.equal(final[k], base[k]) for k in base if k.startswith("model.layers."))
-    assert summary["parameters"]["multi_modal_projector"] == sum(base[k].numel() for k in visual if "merger" in k)
+    assert summary["parameters"]["frozen"]["multi_modal_projector"] == sum(base[k].numel() for k in visual if "merger" in k)

@@ -144,7 +144,7 @@ def test_a_frozen_vision_tower_keeps_its_weights_while_the_rest_trains(tiny_mode
 
     from visionr1.train.sft import run_sft
 
-    cfg = _cfg(tmp_path / "run", tiny_model_dir, cold_path, max_steps=2, save_steps=10)
+    cfg = _cfg(tmp_path / "run", tiny_model_dir, cold_path, max_steps=2, save_steps=2)
     cfg.model.freeze_vision_tower = True
     summary = run_sft(cfg)
     base = load_file(Path(tiny_model_dir) / "model.safetensors")
@@ -153,4 +153,14 @@ def test_a_frozen_vision_tower_keeps_its_weights_while_the_rest_trains(tiny_mode
     merger = [k for k in base if "visual.merger." in k]
     assert tower and all(torch.equal(final[k], base[k]) for k in tower)
     assert any(not torch.equal(final[k], base[k]) for k in merger)  # the projector still trains
-    assert summary["parameters"]["vision_tower"] == sum(base[k].numel() for k in tower)
+    assert summary["parameters"]["frozen"]["vision_tower"] == sum(base[k].numel() for k in tower)
+    assert summary["parameters"]["trainable"] == sum(v.numel() for k, v in base.items() if k not in tower)
+
+    # resuming with the tower unfrozen would hand the optimizer state to other parameters: refused, saying why
+    from visionr1.errors import ConfigError
+
+    thawed = _cfg(tmp_path / "run", tiny_model_dir, cold_path, max_steps=3, save_steps=2)
+    with pytest.raises(ConfigError, match=r"checkpoint-2 was trained with .*frozen: vision_tower .*model.freeze_\* or model.lora changed"):
+        run_sft(thawed)
+    assert read_metrics(tmp_path / "run")[-1]["global_step"] == 2  # nothing was lost or overwritten
+    assert "freeze_vision_tower: true" in (tmp_path / "run" / "config.yaml").read_text()

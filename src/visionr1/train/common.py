@@ -87,6 +87,50 @@ def truncate_jsonl(path: Path, keep) -> int:
     return dropped
 
 
+TRAINABLE_FILE = "trainable.json"
+
+
+def trainable_record(model: Any, frozen: dict[str, int]) -> dict[str, Any]:
+    """What trains: the tensors and parameters that take gradients, and what ``model.freeze_*`` froze.
+
+    ``frozen`` is :func:`visionr1.models.freeze.freeze_parts`' result. Saved into every checkpoint, so a
+    resumed run with other trainable parameters (its optimizer state would not fit) is refused up front.
+    """
+    tensors = sum(1 for p in model.parameters() if p.requires_grad)
+    return {"trainable_tensors": tensors, "trainable": frozen["trainable"],
+            "frozen": {part: n for part, n in frozen.items() if part != "trainable"}}
+
+
+def check_trainable_matches(ckpt: Path | None, now: dict[str, Any]) -> None:
+    """Refuse to resume ``ckpt`` with another set of trainable parameters than it was trained with."""
+    path = ckpt / TRAINABLE_FILE if ckpt is not None else None
+    if path is None or not path.is_file():  # a checkpoint from before this record: nothing to compare
+        return
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    if (saved["trainable_tensors"], saved["trainable"]) != (now["trainable_tensors"], now["trainable"]):
+        def said(r: dict[str, Any]) -> str:
+            frozen = ", ".join(f"{k} {v:,}" for k, v in r["frozen"].items()) or "nothing"
+            return f"{r['trainable_tensors']} tensors / {r['trainable']:,} parameters (frozen: {frozen})"
+
+        raise ConfigError(f"{ckpt} was trained with {said(saved)}; this configuration trains {said(now)}. "
+                          "model.freeze_* or model.lora changed since that checkpoint, and its optimizer state "
+                          "would not fit: restore those settings, or use a new run_dir")
+
+
+def record_trainable_callback(record: dict[str, Any]):
+    """A ``TrainerCallback`` that writes ``record`` into each checkpoint the trainer saves."""
+    from transformers import TrainerCallback
+
+    class TrainableRecord(TrainerCallback):
+        def on_save(self, args, state, control, **kwargs):
+            ckpt = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+            if state.is_world_process_zero and ckpt.is_dir():
+                (ckpt / TRAINABLE_FILE).write_text(json.dumps(record, indent=1), encoding="utf-8")
+            return control
+
+    return TrainableRecord()
+
+
 def is_main_process() -> bool:
     from accelerate import PartialState
 

@@ -29,11 +29,14 @@ from visionr1.grading import accuracy_reward, format_reward, get_hard_format_res
 from visionr1.models.freeze import freeze_parts
 from visionr1.train.common import (
     ConvertedCheckpointMixin,
+    check_trainable_matches,
     checkpoint_step,
     is_main_process,
     last_checkpoint,
     load_processor,
     make_trl_args,
+    record_trainable_callback,
+    trainable_record,
     truncate_jsonl,
 )
 from visionr1.train.config import GRPORunConfig, PTSTStage, resolved_yaml
@@ -146,7 +149,6 @@ def run_grpo(cfg: GRPORunConfig) -> dict[str, Any]:
     main = is_main_process()
     if main:
         run_dir.mkdir(parents=True, exist_ok=True)
-        (run_dir / "config.yaml").write_text(resolved_yaml(cfg), encoding="utf-8")
         # Rows logged after the checkpoint we resume from will be logged again: drop them.
         truncate_jsonl(run_dir / METRICS_FILE, lambda r: r.get("global_step", 0) <= start)
         truncate_jsonl(run_dir / SAMPLES_FILE, lambda r: (r.get("global_step") or 0) <= start)
@@ -177,7 +179,11 @@ def run_grpo(cfg: GRPORunConfig) -> dict[str, Any]:
             peft_config=cfg.model.peft_config(),
             callbacks=[MetricsCallback(run_dir, i, settings), StageEndCallback(cfg.ptst, i)],
         )
-        summary["parameters"] = freeze_parts(trainer.model, cfg.model.frozen_parts())
+        summary["parameters"] = trainable_record(trainer.model, freeze_parts(trainer.model, cfg.model.frozen_parts()))
+        check_trainable_matches(ckpt, summary["parameters"])
+        trainer.add_callback(record_trainable_callback(summary["parameters"]))
+        if main and not summary["stages_run"]:  # once the run is accepted (a refused resume leaves it as it was)
+            (run_dir / "config.yaml").write_text(resolved_yaml(cfg), encoding="utf-8")
         apply_speedups(trainer, cfg.speed)
         logger.info("PTST stage %d/%d: %s, from global step %d", i + 1, len(cfg.ptst.stages), settings, start)
         trainer.train(resume_from_checkpoint=str(ckpt) if ckpt else None)

@@ -25,11 +25,14 @@ from visionr1.models.freeze import freeze_parts
 from visionr1.models.vision_windows import try_vision_windows
 from visionr1.train.common import (
     ConvertedCheckpointMixin,
+    check_trainable_matches,
     checkpoint_step,
     is_main_process,
     last_checkpoint,
     load_processor,
     make_trl_args,
+    record_trainable_callback,
+    trainable_record,
     truncate_jsonl,
 )
 from visionr1.train.config import SFTRunConfig, resolved_yaml
@@ -69,7 +72,6 @@ def run_sft(cfg: SFTRunConfig) -> dict[str, Any]:
     start = checkpoint_step(ckpt) if ckpt else 0
     if is_main_process():
         run_dir.mkdir(parents=True, exist_ok=True)
-        (run_dir / "config.yaml").write_text(resolved_yaml(cfg), encoding="utf-8")
         truncate_jsonl(run_dir / METRICS_FILE, lambda r: r.get("global_step", 0) <= start)
     dataset = build_sft_dataset(cfg.data)
     processor = load_processor(cfg.model)
@@ -81,7 +83,11 @@ def run_sft(cfg: SFTRunConfig) -> dict[str, Any]:
         peft_config=cfg.model.peft_config(),
         callbacks=[MetricsCallback(run_dir)],
     )
-    parameters = freeze_parts(trainer.model, cfg.model.frozen_parts())
+    parameters = trainable_record(trainer.model, freeze_parts(trainer.model, cfg.model.frozen_parts()))
+    check_trainable_matches(ckpt, parameters)
+    trainer.add_callback(record_trainable_callback(parameters))
+    if is_main_process():  # once the run is accepted: a refused resume leaves the folder's config as it was
+        (run_dir / "config.yaml").write_text(resolved_yaml(cfg), encoding="utf-8")
     windows = try_vision_windows(trainer.model) if cfg.vision_windows else False
     result = trainer.train(resume_from_checkpoint=str(ckpt) if ckpt else None)
     final = run_dir / "final"
