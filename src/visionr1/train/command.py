@@ -11,24 +11,34 @@ import typer
 CONFIG_HELP = "YAML config (see recipes/); key=value arguments after it override single keys, e.g. trainer.learning_rate=1e-5."
 
 
-def _run(kind: str, config: Path, overrides: list[str] | None) -> None:
+DRY_RUN_HELP = ("Check the config, the TRL arguments and every data item, print the batch and step plan, and exit "
+                "without loading the model (seconds, no GPU needed).")
+WORLD_SIZE_HELP = "With --dry-run: the number of training processes to plan for (default: $WORLD_SIZE, else 1)."
+
+
+def _run(kind: str, config: Path, overrides: list[str] | None, dry_run: bool = False, world_size: int | None = None) -> None:
+    import os
+
     from rich.console import Console
 
     from visionr1.config import load_config
     from visionr1.errors import VisionR1Error
 
     console = Console(stderr=True)
+    world = world_size or int(os.environ.get("WORLD_SIZE", "1"))
     try:
         if kind == "sft":
             from visionr1.train.config import SFTRunConfig
-            from visionr1.train.sft import run_sft
+            from visionr1.train.sft import plan_sft, run_sft
 
-            summary = run_sft(load_config(SFTRunConfig, config, overrides or []))
+            cfg = load_config(SFTRunConfig, config, overrides or [])
+            summary = plan_sft(cfg, world) if dry_run else run_sft(cfg)
         else:
             from visionr1.train.config import GRPORunConfig
-            from visionr1.train.grpo import run_grpo
+            from visionr1.train.grpo import plan_grpo, run_grpo
 
-            summary = run_grpo(load_config(GRPORunConfig, config, overrides or []))
+            cfg = load_config(GRPORunConfig, config, overrides or [])
+            summary = plan_grpo(cfg, world) if dry_run else run_grpo(cfg)
     except VisionR1Error as e:
         console.print(f"[bold red]error:[/] {e}")
         raise typer.Exit(code=2) from None
@@ -42,14 +52,18 @@ def _run(kind: str, config: Path, overrides: list[str] | None) -> None:
 def sft_command(
     config: Annotated[Path, typer.Option("--config", "-c", help=CONFIG_HELP)],
     overrides: Annotated[Optional[list[str]], typer.Argument(help="key=value overrides.", show_default=False)] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help=DRY_RUN_HELP)] = False,
+    world_size: Annotated[Optional[int], typer.Option("--world-size", min=1, help=WORLD_SIZE_HELP)] = None,
 ) -> None:
     """Cold-start SFT on cold.jsonl / ShareGPT data (full or LoRA, loss on assistant tokens, resumable)."""
-    _run("sft", config, overrides)
+    _run("sft", config, overrides, dry_run, world_size)
 
 
 def grpo_command(
     config: Annotated[Path, typer.Option("--config", "-c", help=CONFIG_HELP)],
     overrides: Annotated[Optional[list[str]], typer.Argument(help="key=value overrides.", show_default=False)] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help=DRY_RUN_HELP)] = False,
+    world_size: Annotated[Optional[int], typer.Option("--world-size", min=1, help=WORLD_SIZE_HELP)] = None,
 ) -> None:
     """GRPO with the hard formatting result reward and PTST stages in one resumable run."""
-    _run("grpo", config, overrides)
+    _run("grpo", config, overrides, dry_run, world_size)

@@ -60,6 +60,15 @@ def last_checkpoint(run_dir: Path) -> Path | None:
     return best
 
 
+def checkpoint_to_resume(run_dir: Path, resume: bool) -> Path | None:
+    """The checkpoint a run in ``run_dir`` continues from (None: a fresh run); an error if it holds one and
+    ``resume`` is off, so a finished or interrupted run is never overwritten by accident."""
+    ckpt = last_checkpoint(run_dir)
+    if ckpt is not None and not resume:
+        raise ConfigError(f"{run_dir} already holds checkpoints ({ckpt.name}); set resume=true or use a new run_dir")
+    return ckpt
+
+
 def checkpoint_step(ckpt: Path) -> int:
     return int(json.loads((ckpt / "trainer_state.json").read_text())["global_step"])
 

@@ -31,6 +31,7 @@ from visionr1.train.common import (
     ConvertedCheckpointMixin,
     check_trainable_matches,
     checkpoint_step,
+    checkpoint_to_resume,
     is_main_process,
     last_checkpoint,
     load_processor,
@@ -91,12 +92,25 @@ class EpochSeededSampler(torch.utils.data.Sampler):
         return iter(self.sampler)
 
 
-def stage_args(cfg: GRPORunConfig, i: int):
-    """The ``GRPOConfig`` of PTST stage ``i``; TRL's batch/group checks become errors naming the stage."""
+def stage_args(cfg: GRPORunConfig, i: int, *, host_only: bool = False, world_size: int = 1):
+    """The ``GRPOConfig`` of PTST stage ``i``; TRL's batch/group checks become errors naming the stage.
+
+    ``host_only``: built for a plan, in one process that may lack the run's accelerator: device checks
+    are skipped, and TRL's generation-batch check (which counts this process's world) is given the
+    generation batch of ``world_size`` processes.
+    """
     from trl import GRPOConfig
 
     stage: PTSTStage = cfg.ptst.stages[i]
     values = {**GRPO_DEFAULTS, **cfg.trainer, **stage.trainer}
+    if host_only:
+        if not torch.cuda.is_available():
+            values["use_cpu"] = True
+        if world_size > 1 and values.get("generation_batch_size") is None:
+            per_device = values.get("per_device_train_batch_size",
+                                    GRPOConfig.__dataclass_fields__["per_device_train_batch_size"].default)
+            per_generation = values.pop("steps_per_generation", None) or values.get("gradient_accumulation_steps", 1)
+            values["generation_batch_size"] = per_device * per_generation * world_size
     values.update(
         output_dir=str(cfg.run_dir),
         max_steps=cfg.ptst.total_steps,  # one LR schedule over all stages
@@ -110,6 +124,39 @@ def stage_args(cfg: GRPORunConfig, i: int):
     where = (f"ptst.stages[{i}] (max_completion_length={stage.max_completion_length}, "
              f"num_generations={stage.num_generations})")
     return make_trl_args(GRPOConfig, values, where=where)
+
+
+def plan_grpo(cfg: GRPORunConfig, world_size: int = 1) -> dict[str, Any]:
+    """What :func:`run_grpo` would do with ``world_size`` processes, without loading a model.
+
+    Checks what can be checked before a GPU is involved: every stage's TRL arguments (among them, that each
+    generation batch holds whole groups at this world size), every RL record (bad ones are reported by id), and that a
+    checkpoint in ``run_dir`` can be resumed under these stages. Returns per stage the completions and
+    prompts per optimizer step, the prompts the stage consumes and the passes over the data so far.
+    """
+    from visionr1.train.data import build_grpo_dataset
+
+    if world_size < 1:
+        raise ConfigError(f"world size must be >= 1, got {world_size}")
+    stages_args = [stage_args(cfg, i, host_only=True, world_size=world_size) for i in range(len(cfg.ptst.stages))]
+    dataset = build_grpo_dataset(cfg.data)
+    rows, prompts_so_far = [], 0
+    for i, (stage, a) in enumerate(zip(cfg.ptst.stages, stages_args)):
+        per_step = a.per_device_train_batch_size * a.gradient_accumulation_steps * world_size
+        prompts_so_far += per_step * stage.steps // stage.num_generations
+        rows.append({"stage": i, "steps": stage.steps, "num_generations": stage.num_generations,
+                     "max_completion_length": stage.max_completion_length, "completions_per_step": per_step,
+                     "prompts_per_step": per_step / stage.num_generations,
+                     "prompts": per_step * stage.steps // stage.num_generations,
+                     "data_passes_so_far": round(prompts_so_far / len(dataset), 3)})
+    plan: dict[str, Any] = {"run_dir": str(cfg.run_dir), "world_size": world_size, "records": len(dataset),
+                            "total_steps": cfg.ptst.total_steps, "stages": rows, "resume": None}
+    ckpt = checkpoint_to_resume(Path(cfg.run_dir), cfg.resume)
+    if ckpt is not None:
+        check_plan_matches(ckpt, cfg.ptst)
+        step = checkpoint_step(ckpt)
+        plan["resume"] = {"checkpoint": str(ckpt), "global_step": step, "stage": cfg.ptst.stage_at(step)}
+    return plan
 
 
 def _eos_ids(cfg: GRPORunConfig, processor) -> list[int]:
@@ -139,9 +186,7 @@ def run_grpo(cfg: GRPORunConfig) -> dict[str, Any]:
 
     run_dir = Path(cfg.run_dir)
     all_args = [stage_args(cfg, i) for i in range(len(cfg.ptst.stages))]  # validate every stage up front
-    ckpt = last_checkpoint(run_dir)
-    if ckpt is not None and not cfg.resume:
-        raise ConfigError(f"{run_dir} already holds checkpoints ({ckpt.name}); set resume=true or use a new run_dir")
+    ckpt = checkpoint_to_resume(run_dir, cfg.resume)
     start = checkpoint_step(ckpt) if ckpt else 0
     if ckpt is not None:
         check_plan_matches(ckpt, cfg.ptst)

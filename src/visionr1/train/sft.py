@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +28,8 @@ from visionr1.train.common import (
     ConvertedCheckpointMixin,
     check_trainable_matches,
     checkpoint_step,
+    checkpoint_to_resume,
     is_main_process,
-    last_checkpoint,
     load_processor,
     make_trl_args,
     record_trainable_callback,
@@ -52,12 +53,39 @@ class VisionR1SFTTrainer(ConvertedCheckpointMixin, SFTTrainer):
     """TRL's ``SFTTrainer``; only checkpoint loading is changed (see :class:`ConvertedCheckpointMixin`)."""
 
 
-def sft_args(cfg: SFTRunConfig):
+def sft_args(cfg: SFTRunConfig, *, host_only: bool = False):
+    """TRL's ``SFTConfig``; ``host_only``: for a plan on a machine without the run's accelerator."""
+    import torch
     from trl import SFTConfig
 
     values = {**SFT_DEFAULTS, **cfg.trainer, "output_dir": str(cfg.run_dir)}
+    if host_only and not torch.cuda.is_available():
+        values["use_cpu"] = True
     values.setdefault("model_init_kwargs", cfg.model.init_kwargs())
     return make_trl_args(SFTConfig, values)
+
+
+def plan_sft(cfg: SFTRunConfig, world_size: int = 1) -> dict[str, Any]:
+    """What :func:`run_sft` would do with ``world_size`` processes, without loading a model: checks the
+    TRL arguments and every example (bad ones reported by id) and returns the batch and step arithmetic."""
+    from visionr1.train.data import build_sft_dataset
+
+    if world_size < 1:
+        raise ConfigError(f"world size must be >= 1, got {world_size}")
+    args = sft_args(cfg, host_only=True)
+    dataset = build_sft_dataset(cfg.data)
+    micro = math.ceil(len(dataset) / (args.per_device_train_batch_size * world_size))  # batches per rank and epoch
+    per_epoch = max(math.ceil(micro / args.gradient_accumulation_steps), 1)
+    steps = args.max_steps if args.max_steps > 0 else math.ceil(args.num_train_epochs * per_epoch)
+    plan: dict[str, Any] = {
+        "run_dir": str(cfg.run_dir), "world_size": world_size, "examples": len(dataset),
+        "global_batch": args.per_device_train_batch_size * args.gradient_accumulation_steps * world_size,
+        "steps_per_epoch": per_epoch, "total_steps": steps, "max_length": args.max_length,
+        "frozen": cfg.model.frozen_parts(), "lora": cfg.model.lora.enabled, "resume": None}
+    ckpt = checkpoint_to_resume(Path(cfg.run_dir), cfg.resume)
+    if ckpt is not None:
+        plan["resume"] = {"checkpoint": str(ckpt), "global_step": checkpoint_step(ckpt)}
+    return plan
 
 
 def run_sft(cfg: SFTRunConfig) -> dict[str, Any]:
@@ -66,9 +94,7 @@ def run_sft(cfg: SFTRunConfig) -> dict[str, Any]:
 
     run_dir = Path(cfg.run_dir)
     args = sft_args(cfg)
-    ckpt = last_checkpoint(run_dir)
-    if ckpt is not None and not cfg.resume:
-        raise ConfigError(f"{run_dir} already holds checkpoints ({ckpt.name}); set resume=true or use a new run_dir")
+    ckpt = checkpoint_to_resume(run_dir, cfg.resume)
     start = checkpoint_step(ckpt) if ckpt else 0
     if is_main_process():
         run_dir.mkdir(parents=True, exist_ok=True)

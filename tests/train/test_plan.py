@@ -1,0 +1,94 @@
+"""``--dry-run``: config, TRL arguments and data checked, batch/step arithmetic printed, no model loaded."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from visionr1.cli import app
+from visionr1.config import load_config
+from visionr1.errors import ConfigError, DataError
+from visionr1.train.config import GRPORunConfig, SFTRunConfig
+
+REPO = Path(__file__).resolve().parents[2]
+NO_MODEL = "model.path=/nonexistent/model"  # a plan never opens the model
+
+
+def _7b(kind, tmp_path, data, *more):
+    cls = SFTRunConfig if kind == "sft" else GRPORunConfig
+    return load_config(cls, REPO / f"recipes/vision_r1_7b/{kind}.yaml",
+                       [NO_MODEL, f"data.path={data}", f"run_dir={tmp_path / 'run'}", *more])
+
+
+def test_grpo_plan_of_the_7b_recipe_on_8_processes(records_path, tmp_path):
+    from visionr1.train.grpo import plan_grpo
+
+    plan = plan_grpo(_7b("grpo", tmp_path, records_path), world_size=8)
+    # 4 completions per device x 8 accumulation steps x 8 processes = 256 per optimizer step
+    assert [(s["completions_per_step"], s["prompts_per_step"], s["prompts"]) for s in plan["stages"]] == [
+        (256, 16, 1600), (256, 32, 3200)]
+    assert plan["records"] == 8 and plan["stages"][-1]["data_passes_so_far"] == (1600 + 3200) / 8
+    assert plan["resume"] is None and not (tmp_path / "run").exists()  # nothing written
+
+
+def test_grpo_plan_checks_whole_groups_at_the_planned_world_size(records_path, tmp_path):
+    from visionr1.train.grpo import plan_grpo
+
+    # 1 completion per device x 8 accumulation steps: 8 per generation on one process (not a group of 16),
+    # 64 on eight (four groups)
+    cfg = _7b("grpo", tmp_path, records_path, "trainer.per_device_train_batch_size=1")
+    with pytest.raises(ConfigError, match=r"ptst\.stages\[0\].*generation_batch_size \(8\) must be divisible by num_generations \(16\)"):
+        plan_grpo(cfg, world_size=1)
+    assert plan_grpo(cfg, world_size=8)["stages"][0]["prompts_per_step"] == 4
+
+
+def test_grpo_plan_reports_bad_records_and_a_checkpoint_it_cannot_resume(records_path, tmp_path):
+    from visionr1.train.grpo import plan_grpo
+    from visionr1.train.ptst import STATE_FILE, stage_plan
+
+    import shutil
+
+    shutil.copytree(records_path.parent, tmp_path / "data")
+    bad = tmp_path / "data" / "train.jsonl"
+    rows = [json.loads(line) for line in bad.read_text().splitlines()]
+    rows[3]["images"] = ["images/missing.png"]
+    bad.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    with pytest.raises(DataError, match="r3"):
+        plan_grpo(_7b("grpo", tmp_path, bad), world_size=8)
+
+    cfg = _7b("grpo", tmp_path, records_path)
+    ckpt = tmp_path / "run" / "checkpoint-100"
+    ckpt.mkdir(parents=True)
+    (ckpt / "trainer_state.json").write_text(json.dumps({"global_step": 100}))
+    plan = stage_plan(cfg.ptst)
+    (ckpt / STATE_FILE).write_text(json.dumps({"global_step": 100, "stage": 0, "plan": plan}))
+    assert plan_grpo(cfg, world_size=8)["resume"] == {"checkpoint": str(ckpt), "global_step": 100, "stage": 1}
+    changed = _7b("grpo", tmp_path, records_path, "ptst.stages=[{max_completion_length: 2048, num_generations: 16, steps: 100}, "
+                  "{max_completion_length: 8192, num_generations: 8, steps: 100}]")
+    with pytest.raises(ConfigError, match="ptst stage 0"):
+        plan_grpo(changed, world_size=8)
+
+
+def test_sft_plan_counts_steps_like_the_trainer(tiny_model_dir, cold_path, tmp_path):
+    from visionr1.train.sft import plan_sft
+
+    plan = plan_sft(_7b("sft", tmp_path, cold_path), world_size=8)
+    # 8 examples, global batch 1 x 4 x 8 = 32: one step per epoch, 2 epochs
+    assert (plan["examples"], plan["global_batch"], plan["steps_per_epoch"], plan["total_steps"]) == (8, 32, 1, 2)
+    assert plan["frozen"] == ["vision_tower", "multi_modal_projector"] and plan["max_length"] == 16384
+    one = plan_sft(_7b("sft", tmp_path, cold_path, "trainer.gradient_accumulation_steps=1"), world_size=1)
+    assert (one["global_batch"], one["steps_per_epoch"], one["total_steps"]) == (1, 8, 16)
+
+
+def test_dry_run_from_the_command_line(records_path, tmp_path):
+    args = ["grpo", "--config", str(REPO / "recipes/vision_r1_7b/grpo.yaml"), "--dry-run", "--world-size", "8",
+            NO_MODEL, f"data.path={records_path}", f"run_dir={tmp_path / 'run'}"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.stdout)
+    assert plan["world_size"] == 8 and [s["num_generations"] for s in plan["stages"]] == [16, 8]
+    zero = CliRunner().invoke(app, [a if a != "8" else "0" for a in args])
+    assert zero.exit_code != 0 and "world-size" in zero.output
