@@ -92,3 +92,43 @@ def test_dry_run_from_the_command_line(records_path, tmp_path):
     assert plan["world_size"] == 8 and [s["num_generations"] for s in plan["stages"]] == [16, 8]
     zero = CliRunner().invoke(app, [a if a != "8" else "0" for a in args])
     assert zero.exit_code != 0 and "world-size" in zero.output
+
+
+def test_counted_tokens_are_what_the_trainers_feed_the_model(tiny_model_dir, cold_path, records_path, tmp_path):
+    from visionr1.train.common import load_processor
+    from visionr1.train.data import build_grpo_dataset, build_sft_dataset, length_summary, token_lengths
+    from visionr1.train.sft import VisionR1SFTTrainer, sft_args
+
+    cfg = load_config(SFTRunConfig, REPO / "recipes/tiny_cpu/sft.yaml",
+                      [f"model.path={tiny_model_dir}", f"data.path={cold_path}", f"run_dir={tmp_path / 'sft'}"])
+    processor = load_processor(cfg.model)
+    dataset = build_sft_dataset(cfg.data)
+    counted = token_lengths(dataset, processor, "messages")
+    trainer = VisionR1SFTTrainer(model=cfg.model.path, args=sft_args(cfg), processing_class=processor, train_dataset=dataset)
+    fed = [int(trainer.data_collator([row])["attention_mask"].sum()) for row in dataset]
+    assert [n for _, n in counted] == fed and len(set(fed)) > 1  # images of three sizes
+    summary = length_summary(counted, limit=sorted(fed)[-2])
+    assert summary["max"] == max(fed) and summary["over_limit"] == fed.count(max(fed))
+
+    grpo = load_config(GRPORunConfig, REPO / "recipes/tiny_cpu/grpo.yaml",
+                       [f"model.path={tiny_model_dir}", f"data.path={records_path}", f"run_dir={tmp_path / 'grpo'}"])
+    left = load_processor(grpo.model, padding_side="left")
+    prompts = build_grpo_dataset(grpo.data)
+    from trl.data_utils import prepare_multimodal_messages
+
+    for (rid, n), row in zip(token_lengths(prompts, left, "prompt", generation_prompt=True), prompts):
+        text = left.apply_chat_template(prepare_multimodal_messages(row["prompt"], images=row["images"]),
+                                        tokenize=False, add_generation_prompt=True)
+        assert n == left(text=[text], images=row["images"], return_tensors="pt")["input_ids"].shape[1], rid
+
+
+def test_dry_run_counts_tokens_only_when_asked(tiny_model_dir, records_path, tmp_path):
+    args = ["grpo", "--config", str(REPO / "recipes/tiny_cpu/grpo.yaml"), "--dry-run", f"model.path={tiny_model_dir}",
+            f"data.path={records_path}", f"run_dir={tmp_path / 'run'}"]
+    plan = json.loads(CliRunner().invoke(app, [*args[:4], "--count-tokens", *args[4:]]).stdout)
+    assert plan["prompt_tokens"]["max"] > 0
+    assert [s["longest_sequence"] for s in plan["stages"]] == [plan["prompt_tokens"]["max"] + s["max_completion_length"]
+                                                              for s in plan["stages"]]
+    assert "prompt_tokens" not in json.loads(CliRunner().invoke(app, args).stdout)
+    alone = CliRunner().invoke(app, [a for a in args if a != "--dry-run"] + ["--count-tokens"])
+    assert alone.exit_code != 0 and "--count-tokens goes with --dry-run" in alone.output

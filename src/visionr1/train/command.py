@@ -14,9 +14,12 @@ CONFIG_HELP = "YAML config (see recipes/); key=value arguments after it override
 DRY_RUN_HELP = ("Check the config, the TRL arguments and every data item, print the batch and step plan, and exit "
                 "without loading the model (seconds, no GPU needed).")
 WORLD_SIZE_HELP = "With --dry-run: the number of training processes to plan for (default: $WORLD_SIZE, else 1)."
+COUNT_TOKENS_HELP = ("With --dry-run: also load the processor (not the model) and count each item's tokens, images "
+                     "included: SFT against trainer.max_length, GRPO prompts plus each stage's completion budget.")
 
 
-def _run(kind: str, config: Path, overrides: list[str] | None, dry_run: bool = False, world_size: int | None = None) -> None:
+def _run(kind: str, config: Path, overrides: list[str] | None, dry_run: bool = False, world_size: int | None = None,
+         count_tokens: bool = False) -> None:
     import os
 
     from rich.console import Console
@@ -25,6 +28,8 @@ def _run(kind: str, config: Path, overrides: list[str] | None, dry_run: bool = F
     from visionr1.errors import VisionR1Error
 
     console = Console(stderr=True)
+    if count_tokens and not dry_run:
+        raise typer.BadParameter("--count-tokens goes with --dry-run")
     world = world_size or int(os.environ.get("WORLD_SIZE", "1"))
     try:
         if kind == "sft":
@@ -32,13 +37,13 @@ def _run(kind: str, config: Path, overrides: list[str] | None, dry_run: bool = F
             from visionr1.train.sft import plan_sft, run_sft
 
             cfg = load_config(SFTRunConfig, config, overrides or [])
-            summary = plan_sft(cfg, world) if dry_run else run_sft(cfg)
+            summary = plan_sft(cfg, world, count_tokens) if dry_run else run_sft(cfg)
         else:
             from visionr1.train.config import GRPORunConfig
             from visionr1.train.grpo import plan_grpo, run_grpo
 
             cfg = load_config(GRPORunConfig, config, overrides or [])
-            summary = plan_grpo(cfg, world) if dry_run else run_grpo(cfg)
+            summary = plan_grpo(cfg, world, count_tokens) if dry_run else run_grpo(cfg)
     except VisionR1Error as e:
         console.print(f"[bold red]error:[/] {e}")
         raise typer.Exit(code=2) from None
@@ -54,9 +59,10 @@ def sft_command(
     overrides: Annotated[Optional[list[str]], typer.Argument(help="key=value overrides.", show_default=False)] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help=DRY_RUN_HELP)] = False,
     world_size: Annotated[Optional[int], typer.Option("--world-size", min=1, help=WORLD_SIZE_HELP)] = None,
+    count_tokens: Annotated[bool, typer.Option("--count-tokens", help=COUNT_TOKENS_HELP)] = False,
 ) -> None:
     """Cold-start SFT on cold.jsonl / ShareGPT data (full or LoRA, loss on assistant tokens, resumable)."""
-    _run("sft", config, overrides, dry_run, world_size)
+    _run("sft", config, overrides, dry_run, world_size, count_tokens)
 
 
 def grpo_command(
@@ -64,6 +70,7 @@ def grpo_command(
     overrides: Annotated[Optional[list[str]], typer.Argument(help="key=value overrides.", show_default=False)] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help=DRY_RUN_HELP)] = False,
     world_size: Annotated[Optional[int], typer.Option("--world-size", min=1, help=WORLD_SIZE_HELP)] = None,
+    count_tokens: Annotated[bool, typer.Option("--count-tokens", help=COUNT_TOKENS_HELP)] = False,
 ) -> None:
     """GRPO with the hard formatting result reward and PTST stages in one resumable run."""
-    _run("grpo", config, overrides, dry_run, world_size)
+    _run("grpo", config, overrides, dry_run, world_size, count_tokens)

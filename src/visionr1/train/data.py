@@ -171,3 +171,40 @@ def build_grpo_dataset(data: GRPODataSettings):
         })
     return Dataset.from_list(rows, features=_features("grpo"))
 
+
+
+def token_lengths(dataset, processor, column: str, *, generation_prompt: bool = False) -> list[tuple[str, int]]:
+    """``(id, tokens)`` per row, counted as the model will see the row, without running the image processor.
+
+    The chat template's text of ``row[column]`` (with TRL's image placeholders, ``prepare_multimodal_messages``)
+    is tokenized; each image's placeholder then counts as the tokens that image becomes under the processor's
+    pixel budget, computed from its size alone (the processor's ``_get_num_multimodal_tokens``, what vLLM uses).
+    ``generation_prompt``: GRPO prompts end with the assistant turn's opening.
+    """
+    from trl.data_utils import prepare_multimodal_messages
+
+    tokenizer = getattr(processor, "tokenizer", processor)
+    out = []
+    for row in dataset:
+        images = row.get("images") or []
+        messages = prepare_multimodal_messages(row[column], images=images)
+        text = processor.apply_chat_template(messages, tokenize=False, add_generation_prompt=generation_prompt)
+        n = len(tokenizer(text, add_special_tokens=False)["input_ids"])
+        if images:
+            sizes = [(im.height, im.width) for im in images]
+            n += sum(processor._get_num_multimodal_tokens(image_sizes=sizes).num_image_tokens) - len(images)
+        out.append((row["id"], n))
+    return out
+
+
+def length_summary(lengths: list[tuple[str, int]], limit: int | None) -> dict[str, Any]:
+    """Max/median/p95 of ``lengths`` and the rows over ``limit`` (count and the first few ids)."""
+    values = sorted(n for _, n in lengths)
+    if not values:
+        return {"max": 0, "p50": 0, "p95": 0}
+    summary: dict[str, Any] = {"max": values[-1], "p50": values[len(values) // 2],
+                               "p95": values[min(len(values) - 1, int(0.95 * len(values)))]}
+    if limit is not None:
+        over = [i for i, n in lengths if n > limit]
+        summary.update(over_limit=len(over), over_limit_ids=over[:5], limit=limit)
+    return summary

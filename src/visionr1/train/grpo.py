@@ -126,15 +126,17 @@ def stage_args(cfg: GRPORunConfig, i: int, *, host_only: bool = False, world_siz
     return make_trl_args(GRPOConfig, values, where=where)
 
 
-def plan_grpo(cfg: GRPORunConfig, world_size: int = 1) -> dict[str, Any]:
+def plan_grpo(cfg: GRPORunConfig, world_size: int = 1, count_tokens: bool = False) -> dict[str, Any]:
     """What :func:`run_grpo` would do with ``world_size`` processes, without loading a model.
 
     Checks what can be checked before a GPU is involved: every stage's TRL arguments (among them, that each
-    generation batch holds whole groups at this world size), every RL record (bad ones are reported by id), and that a
-    checkpoint in ``run_dir`` can be resumed under these stages. Returns per stage the completions and
-    prompts per optimizer step, the prompts the stage consumes and the passes over the data so far.
+    generation batch holds whole groups at this world size), every RL record (bad ones are reported by id),
+    and that a checkpoint in ``run_dir`` can be resumed under these stages. Returns per stage the completions
+    and prompts per optimizer step, the prompts the stage consumes and the passes over the data so far.
+    ``count_tokens``: also load the processor and count every prompt's tokens (images included), and each
+    stage's longest sequence (longest prompt + completion budget).
     """
-    from visionr1.train.data import build_grpo_dataset
+    from visionr1.train.data import build_grpo_dataset, length_summary, token_lengths
 
     if world_size < 1:
         raise ConfigError(f"world size must be >= 1, got {world_size}")
@@ -151,6 +153,11 @@ def plan_grpo(cfg: GRPORunConfig, world_size: int = 1) -> dict[str, Any]:
                      "data_passes_so_far": round(prompts_so_far / len(dataset), 3)})
     plan: dict[str, Any] = {"run_dir": str(cfg.run_dir), "world_size": world_size, "records": len(dataset),
                             "total_steps": cfg.ptst.total_steps, "stages": rows, "resume": None}
+    if count_tokens:
+        processor = load_processor(cfg.model, padding_side="left")
+        plan["prompt_tokens"] = length_summary(token_lengths(dataset, processor, "prompt", generation_prompt=True), None)
+        for row in rows:
+            row["longest_sequence"] = plan["prompt_tokens"]["max"] + row["max_completion_length"]
     ckpt = checkpoint_to_resume(Path(cfg.run_dir), cfg.resume)
     if ckpt is not None:
         check_plan_matches(ckpt, cfg.ptst)

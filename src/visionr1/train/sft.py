@@ -65,10 +65,14 @@ def sft_args(cfg: SFTRunConfig, *, host_only: bool = False):
     return make_trl_args(SFTConfig, values)
 
 
-def plan_sft(cfg: SFTRunConfig, world_size: int = 1) -> dict[str, Any]:
+def plan_sft(cfg: SFTRunConfig, world_size: int = 1, count_tokens: bool = False) -> dict[str, Any]:
     """What :func:`run_sft` would do with ``world_size`` processes, without loading a model: checks the
-    TRL arguments and every example (bad ones reported by id) and returns the batch and step arithmetic."""
-    from visionr1.train.data import build_sft_dataset
+    TRL arguments and every example (bad ones reported by id) and returns the batch and step arithmetic.
+
+    ``count_tokens``: also load the processor and count every example's tokens (images included), against
+    ``max_length``: an example over it is cut at the end, losing the end of its answer.
+    """
+    from visionr1.train.data import build_sft_dataset, length_summary, token_lengths
 
     if world_size < 1:
         raise ConfigError(f"world size must be >= 1, got {world_size}")
@@ -82,6 +86,8 @@ def plan_sft(cfg: SFTRunConfig, world_size: int = 1) -> dict[str, Any]:
         "global_batch": args.per_device_train_batch_size * args.gradient_accumulation_steps * world_size,
         "steps_per_epoch": per_epoch, "total_steps": steps, "max_length": args.max_length,
         "frozen": cfg.model.frozen_parts(), "lora": cfg.model.lora.enabled, "resume": None}
+    if count_tokens:
+        plan["tokens"] = length_summary(token_lengths(dataset, load_processor(cfg.model), "messages"), args.max_length)
     ckpt = checkpoint_to_resume(Path(cfg.run_dir), cfg.resume)
     if ckpt is not None:
         plan["resume"] = {"checkpoint": str(ckpt), "global_step": checkpoint_step(ckpt)}
