@@ -132,3 +132,20 @@ def test_dry_run_counts_tokens_only_when_asked(tiny_model_dir, records_path, tmp
     assert "prompt_tokens" not in json.loads(CliRunner().invoke(app, args).stdout)
     alone = CliRunner().invoke(app, [a for a in args if a != "--dry-run"] + ["--count-tokens"])
     assert alone.exit_code != 0 and "--count-tokens goes with --dry-run" in alone.output
+
+
+def test_image_sizes_from_headers_follow_the_exif_orientation(tmp_path):
+    from datasets import Dataset as HFDataset
+    from datasets import Features, Image, List
+    from PIL import Image as PILImage
+
+    from visionr1.train.data import _image_size
+
+    img = PILImage.new("RGB", (60, 20))
+    exif = img.getexif()
+    exif[PILImage.ExifTags.Base.Orientation] = 6  # stored 60 wide, shown rotated: 20 wide, 60 high
+    img.save(tmp_path / "r.jpg", exif=exif)
+    ds = HFDataset.from_list([{"images": [str(tmp_path / "r.jpg")]}], features=Features({"images": List(Image())}))
+    decoded = ds[0]["images"][0]
+    header = ds.cast_column("images", List(Image(decode=False)))[0]["images"][0]
+    assert _image_size(header) == (decoded.height, decoded.width) == (60, 20)

@@ -181,9 +181,12 @@ def token_lengths(dataset, processor, column: str, *, generation_prompt: bool = 
     pixel budget, computed from its size alone (the processor's ``_get_num_multimodal_tokens``, what vLLM uses).
     ``generation_prompt``: GRPO prompts end with the assistant turn's opening.
     """
+    from datasets import Image, List
     from trl.data_utils import prepare_multimodal_messages
 
     tokenizer = getattr(processor, "tokenizer", processor)
+    if "images" in dataset.features:  # sizes come from the files' headers; decoding 200K images would take minutes
+        dataset = dataset.cast_column("images", List(Image(decode=False)))
     out = []
     for row in dataset:
         images = row.get("images") or []
@@ -191,10 +194,24 @@ def token_lengths(dataset, processor, column: str, *, generation_prompt: bool = 
         text = processor.apply_chat_template(messages, tokenize=False, add_generation_prompt=generation_prompt)
         n = len(tokenizer(text, add_special_tokens=False)["input_ids"])
         if images:
-            sizes = [(im.height, im.width) for im in images]
+            sizes = [_image_size(im) for im in images]
             n += sum(processor._get_num_multimodal_tokens(image_sizes=sizes).num_image_tokens) - len(images)
         out.append((row["id"], n))
     return out
+
+
+def _image_size(image: Any) -> tuple[int, int]:
+    """``(height, width)`` of a PIL image or an undecoded ``datasets.Image`` value (``path``/``bytes``)."""
+    if isinstance(image, dict):
+        import io
+
+        from PIL import Image
+
+        with Image.open(io.BytesIO(image["bytes"]) if image.get("bytes") else image["path"]) as f:  # header only
+            # decoding applies the EXIF orientation (datasets does), which swaps the sides for 5..8
+            turned = f.getexif().get(Image.ExifTags.Base.Orientation) in (5, 6, 7, 8)
+            return (f.width, f.height) if turned else (f.height, f.width)
+    return image.height, image.width
 
 
 def length_summary(lengths: list[tuple[str, int]], limit: int | None) -> dict[str, Any]:
