@@ -13,16 +13,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from visionr1.report.training import load_training_run, training_plot
+
 LABELS = {"base": "base (warm-up)", "cold_start": "cold-start SFT", "rl": "RL (PTST GRPO)"}
-CURVES = (  # metrics.jsonl key, title, scale
-    ("reward_mean", "hard formatting result reward", 1.0),
-    ("accuracy", "accuracy (any format)", 1.0),
-    ("completion_length_mean", "completion length (tokens)", 1.0),
-    ("truncation_rate", "truncation rate", 1.0),
-    ("reflective_per_1k_tokens", "reflective words / 1K tokens", 1.0),
-)
-
-
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
     if not path.is_file():
         return []
@@ -62,29 +55,6 @@ def accuracy_plot(evals: dict[str, dict[str, Any]], out: Path) -> Path:
     return out
 
 
-def training_plot(metrics: list[dict[str, Any]], out: Path) -> Path:
-    """Five panels of GRPO metrics per global step; dashed lines at PTST stage boundaries."""
-    plt = _plt()
-    rows = [r for r in metrics if "global_step" in r and r.get("reward_mean") is not None]
-    fig, axes = plt.subplots(1, len(CURVES), figsize=(4 * len(CURVES), 3.2))
-    boundaries = [rows[i]["global_step"] - 0.5 for i in range(1, len(rows)) if rows[i].get("stage") != rows[i - 1].get("stage")]
-    for ax, (key, title, scale) in zip(axes, CURVES):
-        for stage in sorted({r.get("stage", 0) for r in rows}):
-            pts = [(r["global_step"], r[key] * scale) for r in rows if r.get("stage", 0) == stage and r.get(key) is not None]
-            if pts:
-                ax.plot(*zip(*pts), marker=".", label=f"PTST stage {stage + 1}")
-        for b in boundaries:
-            ax.axvline(b, color="k", ls="--", lw=0.8)
-        ax.set_title(title, fontsize=9)
-        ax.set_xlabel("GRPO step", fontsize=8)
-        ax.tick_params(labelsize=7)
-    axes[0].legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(out, dpi=100)
-    plt.close(fig)
-    return out
-
-
 def _samples(out: Path, key: str, n: int) -> list[dict[str, Any]]:
     """The first ``n`` scored test items of one model (question, gold, response, verdict)."""
     path = out / "eval" / key / "results_records.json"
@@ -111,8 +81,8 @@ def write_demo_report(out: Path, summary: dict[str, Any], samples_per_model: int
     """Write ``accuracy.png``, ``training.png`` and ``report.md`` into ``out``; returns the paths."""
     out = Path(out)
     evals = summary["eval"]
-    metrics = _read_jsonl(out / "grpo" / "metrics.jsonl")
-    files = [accuracy_plot(evals, out / "accuracy.png"), training_plot(metrics, out / "training.png")]
+    files = [accuracy_plot(evals, out / "accuracy.png"),
+             training_plot([load_training_run(out / "grpo", "rl")], out / "training.png")]
     d, e = summary["config"]["data"], summary["config"]["eval"]
     gain = evals["rl"]["accuracy"] - evals["cold_start"]["accuracy"]
     lines = [f"# Vision-R1 in miniature — seed {summary['seed']}" + (" (`--quick`: no learning expected)" if summary["quick"] else ""),

@@ -44,7 +44,8 @@ def load_run(path: Path | str, name: str | None = None) -> RunSummary:
     return RunSummary(name=name or folder.name, path=folder, scores=scores)
 
 
-def _unique_names(runs: list[RunSummary]) -> list[str]:
+def unique_names(runs: list[Any]) -> list[str]:
+    """Run names, with the parent folder added to names that repeat (``a/grpo``, ``b/grpo``)."""
     names = [r.name for r in runs]
     if len(set(names)) == len(names):
         return names
@@ -57,7 +58,7 @@ def comparison_rows(runs: list[RunSummary]) -> tuple[list[str], list[list[Any]]]
     Metrics keep the order the benchmarks report them in (the headline number first), and the
     completion length and reflective words per completion are added for each benchmark.
     """
-    names = _unique_names(runs)
+    names = unique_names(runs)
     keys: list[tuple[str, str]] = []
     for r in runs:
         for metric in list(r.headline) + ["completion length", "reflective words / completion"]:

@@ -1,0 +1,151 @@
+"""GRPO training runs: a per-stage table and training curves, read from a run folder's ``metrics.jsonl``.
+
+``visionr1 grpo`` writes one row per optimizer step (reward, accuracy, completion length, truncation rate,
+reflective words per 1K tokens, the PTST stage it belongs to). These are the curves that show PTST at
+work: completion length held down by the short budget in the first stage, then growing when the budget
+does. Several runs (say PTST against a single long stage) are drawn in one figure, one colour per run.
+
+Example:
+    >>> from visionr1.report.training import load_training_run, stage_rows   # doctest: +SKIP
+    >>> stage_rows(load_training_run("runs/vision_r1_7b/grpo"))[0]["reward"]  # doctest: +SKIP
+    (0.21, 0.48)
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from visionr1.errors import ConfigError
+from visionr1.report.tables import unique_names
+
+METRICS_FILE = "metrics.jsonl"
+CURVES = (  # metrics.jsonl key, plot title, table column
+    ("reward_mean", "hard formatting result reward", "reward"),
+    ("accuracy", "accuracy (any format)", "accuracy"),
+    ("completion_length_mean", "completion length (tokens)", "length"),
+    ("truncation_rate", "truncation rate", "truncated"),
+    ("reflective_per_1k_tokens", "reflective words / 1K tokens", "reflective/1K"),
+)
+WINDOW = 5  # steps averaged at each end of a stage in the table
+
+
+@dataclass
+class TrainingRun:
+    """A GRPO run's name (its folder name unless given), folder and per-step rows."""
+
+    name: str
+    path: Path
+    rows: list[dict[str, Any]]
+
+
+def is_training_run(path: Path | str) -> bool:
+    """A folder ``visionr1 grpo`` wrote (``metrics.jsonl``), not an eval run (``scores.json``)."""
+    path = Path(path)
+    return path.is_dir() and (path / METRICS_FILE).is_file() and not (path / "scores.json").exists()
+
+
+def load_training_run(path: Path | str, name: str | None = None) -> TrainingRun:
+    """Read a GRPO run folder's step rows; a line cut by a killed run is skipped, a run with no step is an error."""
+    path = Path(path)
+    file = path / METRICS_FILE
+    if not file.is_file():
+        raise ConfigError(f"{path} is not a GRPO run folder (no {METRICS_FILE}); run `visionr1 grpo` with run_dir={path}")
+    rows = []
+    for line in file.read_text(encoding="utf-8").splitlines():
+        try:
+            row = json.loads(line) if line.strip() else None
+        except json.JSONDecodeError:  # the last line of a run killed mid-write
+            continue
+        if isinstance(row, dict) and "global_step" in row and row.get("reward_mean") is not None:
+            rows.append(row)
+    if not rows:
+        raise ConfigError(f"{file} holds no GRPO step yet (no row with global_step and reward_mean)")
+    return TrainingRun(name=name or path.name, path=path, rows=sorted(rows, key=lambda r: r["global_step"]))
+
+
+def _mean(values: list[float]) -> float | None:
+    return round(sum(values) / len(values), 4) if values else None
+
+
+def stage_rows(run: TrainingRun) -> list[dict[str, Any]]:
+    """Per PTST stage: its steps, budget and group size, and each curve's mean over its first and last
+    ``WINDOW`` steps as ``(start, end)``."""
+    out = []
+    for stage in sorted({r.get("stage", 0) for r in run.rows}):
+        rows = [r for r in run.rows if r.get("stage", 0) == stage]
+        row: dict[str, Any] = {"stage": stage + 1, "first_step": rows[0]["global_step"], "last_step": rows[-1]["global_step"],
+                               "max_completion_length": rows[0].get("max_completion_length"),
+                               "num_generations": rows[0].get("num_generations")}
+        for key, _, _ in CURVES:
+            values = [r[key] for r in rows if r.get(key) is not None]
+            row[key] = (_mean(values[:WINDOW]), _mean(values[-WINDOW:]))
+        out.append(row)
+    return out
+
+
+def _fmt(pair: tuple[float | None, float | None]) -> str:
+    def one(v: float | None) -> str:
+        return "–" if v is None else (f"{v:.0f}" if abs(v) >= 100 else f"{v:.3g}")
+
+    return f"{one(pair[0])} → {one(pair[1])}"
+
+
+def stage_header() -> list[str]:
+    return ["run", "stage", "steps", "budget", "G", *(column for _, _, column in CURVES)]
+
+
+def stage_table_rows(runs: list[TrainingRun]) -> list[list[str]]:
+    """Rows of :func:`stage_header`, one per run and stage; curves as ``start → end`` of the stage."""
+    table = []
+    for name, run in zip(unique_names(runs), runs):
+        for s in stage_rows(run):
+            table.append([name, str(s["stage"]), f"{s['first_step']}–{s['last_step']}", str(s["max_completion_length"]),
+                          str(s["num_generations"]), *(_fmt(s[key]) for key, _, _ in CURVES)])
+    return table
+
+
+def stage_markdown(runs: list[TrainingRun]) -> str:
+    header = stage_header()
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in stage_table_rows(runs)]
+    return "\n".join(lines) + f"\n\nCurves: mean of the first and the last {WINDOW} steps of each stage.\n"
+
+
+def training_plot(runs: list[TrainingRun], out: Path | str) -> Path:
+    """One panel per curve against the global step; PTST stage boundaries dashed. One run: a colour per
+    stage; several runs: a colour per run. Returns ``out``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig, axes = plt.subplots(1, len(CURVES), figsize=(4 * len(CURVES), 3.2))
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for k, (name, run) in enumerate(zip(unique_names(runs), runs)):
+        rows = run.rows
+        stages = sorted({r.get("stage", 0) for r in rows})
+        boundaries = [rows[i]["global_step"] - 0.5 for i in range(1, len(rows)) if rows[i].get("stage") != rows[i - 1].get("stage")]
+        for ax, (key, title, _) in zip(axes, CURVES):
+            for j, stage in enumerate(stages):
+                pts = [(r["global_step"], r[key]) for r in rows if r.get("stage", 0) == stage and r.get(key) is not None]
+                if not pts:
+                    continue
+                if len(runs) == 1:
+                    ax.plot(*zip(*pts), marker=".", color=colours[j % len(colours)], label=f"PTST stage {stage + 1}")
+                else:
+                    ax.plot(*zip(*pts), marker=".", color=colours[k % len(colours)], label=name if j == 0 else None)
+            for b in boundaries:
+                ax.axvline(b, color="k" if len(runs) == 1 else colours[k % len(colours)], ls="--", lw=0.8)
+            ax.set_title(title, fontsize=9)
+            ax.set_xlabel("GRPO step", fontsize=8)
+            ax.tick_params(labelsize=7)
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
+    return out

@@ -1,0 +1,78 @@
+"""GRPO runs in reports: per-stage table (start → end of each PTST stage), training curves, the command."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from visionr1.cli import app
+from visionr1.errors import ConfigError
+from visionr1.report.training import is_training_run, load_training_run, stage_markdown, stage_rows, training_plot
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def write_grpo_run(root: Path, lengths=(100, 90, 80, 70, 60, 50, 40, 30), stage_at=6) -> Path:
+    """A GRPO run folder: one metrics row per step, stage 2 from step ``stage_at`` (budget doubled, G halved)."""
+    root.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for step, length in enumerate(lengths, start=1):
+        stage = int(step >= stage_at)
+        rows.append({"stage": stage, "global_step": step, "num_generations": 8 >> stage, "max_completion_length": 128 << stage,
+                     "reward_mean": step / 10, "accuracy": step / 10, "completion_length_mean": length,
+                     "truncation_rate": 0.0, "reflective_per_1k_tokens": 1.0})
+    text = "".join(json.dumps(r) + "\n" for r in rows)
+    (root / "metrics.jsonl").write_text(text + '{"stage": 1, "global_st')  # a line cut by a kill
+    return root
+
+
+def test_stage_rows_average_the_ends_of_each_stage(tmp_path):
+    run = load_training_run(write_grpo_run(tmp_path / "grpo"))
+    first, second = stage_rows(run)
+    assert (first["first_step"], first["last_step"], first["max_completion_length"], first["num_generations"]) == (1, 5, 128, 8)
+    assert (second["first_step"], second["last_step"], second["max_completion_length"], second["num_generations"]) == (6, 8, 256, 4)
+    assert first["completion_length_mean"] == (80.0, 80.0)  # five steps: both ends are the whole stage
+    assert second["reward_mean"] == (0.7, 0.7) and second["completion_length_mean"] == (40.0, 40.0)
+    long = load_training_run(write_grpo_run(tmp_path / "long", lengths=range(200, 100, -5), stage_at=99))
+    (only,) = stage_rows(long)
+    assert only["completion_length_mean"] == (190.0, 115.0)  # mean of the first five, of the last five
+    assert "| grpo | 1 | 1–5 | 128 | 8 |" in stage_markdown([run])
+
+
+def test_runs_without_steps_are_errors_naming_the_folder(tmp_path):
+    with pytest.raises(ConfigError, match="not a GRPO run folder"):
+        load_training_run(tmp_path)
+    (tmp_path / "metrics.jsonl").write_text('{"global_step": 1}\n')
+    with pytest.raises(ConfigError, match="no GRPO step yet"):
+        load_training_run(tmp_path)
+
+
+def test_training_curves_png_for_one_and_several_runs(tmp_path):
+    a = load_training_run(write_grpo_run(tmp_path / "a" / "grpo"))
+    b = load_training_run(write_grpo_run(tmp_path / "b" / "grpo", stage_at=4))
+    assert training_plot([a], tmp_path / "one.png").read_bytes()[:8] == PNG
+    assert training_plot([a, b], tmp_path / "two.png").read_bytes()[:8] == PNG
+
+
+def test_report_command_takes_grpo_runs_beside_eval_runs(tmp_path):
+    from visionr1.eval.run import EvalConfig, run_eval
+
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures"
+    run_eval(EvalConfig(benchmark="mathvista", data=fixtures / "mathvista_eval", out=tmp_path / "eval", progress=False,
+                        canned=fixtures / "mathvista_eval" / "responses.json"))
+    grpo = write_grpo_run(tmp_path / "grpo")
+    assert is_training_run(grpo) and not is_training_run(tmp_path / "eval")
+
+    only = CliRunner().invoke(app, ["report", str(grpo), "--png", str(tmp_path / "t.png"), "--markdown", str(tmp_path / "t.md")])
+    assert only.exit_code == 0, only.output
+    assert (tmp_path / "t.png").read_bytes()[:8] == PNG and "| grpo | 2 | 6–8 | 256 | 4 |" in (tmp_path / "t.md").read_text()
+
+    both = CliRunner().invoke(app, ["report", str(tmp_path / "eval"), str(grpo), "--png", str(tmp_path / "r.png"),
+                                    "--markdown", str(tmp_path / "r.md")])
+    assert both.exit_code == 0, both.output
+    assert (tmp_path / "r.png").read_bytes()[:8] == PNG and (tmp_path / "r-training.png").read_bytes()[:8] == PNG
+    md = (tmp_path / "r.md").read_text()
+    assert md.startswith("| benchmark | metric | eval |") and "| grpo | 1 | 1–5 | 128 | 8 |" in md
