@@ -43,10 +43,10 @@ def test_stage_rows_average_the_ends_of_each_stage(tmp_path):
 
 
 def test_runs_without_steps_are_errors_naming_the_folder(tmp_path):
-    with pytest.raises(ConfigError, match="not a GRPO run folder"):
+    with pytest.raises(ConfigError, match="not a training run folder"):
         load_training_run(tmp_path)
     (tmp_path / "metrics.jsonl").write_text('{"global_step": 1}\n')
-    with pytest.raises(ConfigError, match="no GRPO step yet"):
+    with pytest.raises(ConfigError, match="no training step yet"):
         load_training_run(tmp_path)
 
 
@@ -73,6 +73,32 @@ def test_report_command_takes_grpo_runs_beside_eval_runs(tmp_path):
     both = CliRunner().invoke(app, ["report", str(tmp_path / "eval"), str(grpo), "--png", str(tmp_path / "r.png"),
                                     "--markdown", str(tmp_path / "r.md")])
     assert both.exit_code == 0, both.output
-    assert (tmp_path / "r.png").read_bytes()[:8] == PNG and (tmp_path / "r-training.png").read_bytes()[:8] == PNG
+    assert (tmp_path / "r.png").read_bytes()[:8] == PNG and (tmp_path / "r-grpo.png").read_bytes()[:8] == PNG
     md = (tmp_path / "r.md").read_text()
     assert md.startswith("| benchmark | metric | eval |") and "| grpo | 1 | 1–5 | 128 | 8 |" in md
+
+
+def write_sft_run(root: Path, steps: int = 12) -> Path:
+    """An SFT run folder: loss falling, TRL's token accuracy (under "trl") rising."""
+    root.mkdir(parents=True, exist_ok=True)
+    rows = [{"global_step": s, "loss": 10.0 / s, "learning_rate": 1e-3, "trl": {"mean_token_accuracy": s / steps}}
+            for s in range(1, steps + 1)]
+    (root / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return root
+
+
+def test_sft_runs_get_their_own_table_and_curves(tmp_path):
+    sft = load_training_run(write_sft_run(tmp_path / "sft"))
+    assert sft.kind == "sft" and load_training_run(write_grpo_run(tmp_path / "grpo")).kind == "grpo"
+    (row,) = stage_rows(sft)
+    assert row["loss"] == (pytest.approx((10 + 5 + 10 / 3 + 2.5 + 2) / 5, abs=1e-4), pytest.approx(
+        sum(10 / s for s in range(8, 13)) / 5, abs=1e-4))
+    assert row["mean_token_accuracy"] == (0.25, 0.8333)  # read from TRL's own log
+    assert stage_markdown([sft]).startswith("| run | steps | loss | token accuracy | learning rate |")
+
+    res = CliRunner().invoke(app, ["report", str(tmp_path / "sft"), str(tmp_path / "grpo"), "--png", str(tmp_path / "r.png")])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "r-sft.png").read_bytes()[:8] == PNG and (tmp_path / "r-grpo.png").read_bytes()[:8] == PNG
+    assert not (tmp_path / "r.png").exists()  # no eval run: no bar chart
+    with pytest.raises(ConfigError, match="one kind"):
+        training_plot([sft, load_training_run(tmp_path / "grpo")], tmp_path / "mixed.png")

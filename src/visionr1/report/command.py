@@ -14,12 +14,13 @@ import typer
 
 def report_command(
     runs: Annotated[list[Path], typer.Argument(help="Run folders written by `visionr1 eval --out` (compared side by side) "
-                                                   "or by `visionr1 grpo` (per-stage table and training curves).")],
-    png: Annotated[Path, typer.Option("--png", help="Where to write the bar chart (training runs only: the training "
-                                                    "curves; both kinds: the curves go to <stem>-training.png).")] = Path("report.png"),
+                                                   "or by `visionr1 grpo` / `visionr1 sft` (table and training curves).")],
+    png: Annotated[Path, typer.Option("--png", help="Where to write the bar chart, or the curves when all runs are "
+                                                    "GRPO (or all SFT) runs; otherwise the curves go to "
+                                                    "<stem>-grpo.png / <stem>-sft.png.")] = Path("report.png"),
     markdown: Annotated[Optional[Path], typer.Option("--markdown", help="Also write the table(s) as markdown here.")] = None,
 ) -> None:
-    """Compare eval runs side by side (table + PNG bar chart), and GRPO runs by PTST stage (table + training curves)."""
+    """Compare eval runs side by side (table + bar chart); GRPO runs by PTST stage and SFT runs (table + curves)."""
     from rich.console import Console
     from rich.table import Table
 
@@ -43,16 +44,19 @@ def report_command(
             console.print(comparison_table(evals))
             written.append(f"bar chart: {bar_chart(evals, png)}")
             parts.append(comparison_markdown(evals))
-        if training:
-            table = Table(title="GRPO by PTST stage (start → end of each stage)")
-            for column in stage_header():
+        kinds = {kind: [t for t in training if t.kind == kind] for kind in ("sft", "grpo") if any(t.kind == kind for t in training)}
+        for kind, group in kinds.items():
+            title = "GRPO by PTST stage (start → end of each stage)" if kind == "grpo" else "SFT (start → end)"
+            table = Table(title=title)
+            for column in stage_header(kind):
                 table.add_column(column)
-            for row in stage_table_rows(training):
+            for row in stage_table_rows(group):
                 table.add_row(*row)
             console.print(table)
-            curves = png.with_name(f"{png.stem}-training{png.suffix}") if evals else png
-            written.append(f"training curves: {training_plot(training, curves)}")
-            parts.append(stage_markdown(training))
+            alone = not evals and len(kinds) == 1
+            curves = png if alone else png.with_name(f"{png.stem}-{kind}{png.suffix}")
+            written.append(f"{kind} curves: {training_plot(group, curves)}")
+            parts.append(stage_markdown(group))
         if markdown is not None:
             from visionr1.data.io import atomic_write_text
 

@@ -1,9 +1,10 @@
-"""GRPO training runs: a per-stage table and training curves, read from a run folder's ``metrics.jsonl``.
+"""Training runs: a per-stage table and training curves, read from a run folder's ``metrics.jsonl``.
 
 ``visionr1 grpo`` writes one row per optimizer step (reward, accuracy, completion length, truncation rate,
 reflective words per 1K tokens, the PTST stage it belongs to). These are the curves that show PTST at
 work: completion length held down by the short budget in the first stage, then growing when the budget
-does. Several runs (say PTST against a single long stage) are drawn in one figure, one colour per run.
+does. ``visionr1 sft`` writes loss, token accuracy and learning rate per step. Several runs of one kind
+(say PTST against a single long stage) are drawn in one figure, one colour per run.
 
 Example:
     >>> from visionr1.report.training import load_training_run, stage_rows   # doctest: +SKIP
@@ -22,48 +23,67 @@ from visionr1.errors import ConfigError
 from visionr1.report.tables import unique_names
 
 METRICS_FILE = "metrics.jsonl"
-CURVES = (  # metrics.jsonl key, plot title, table column
-    ("reward_mean", "hard formatting result reward", "reward"),
-    ("accuracy", "accuracy (any format)", "accuracy"),
-    ("completion_length_mean", "completion length (tokens)", "length"),
-    ("truncation_rate", "truncation rate", "truncated"),
-    ("reflective_per_1k_tokens", "reflective words / 1K tokens", "reflective/1K"),
-)
+CURVES = {  # per kind of run: metrics.jsonl key (top level, else under "trl"), plot title, table column
+    "grpo": (
+        ("reward_mean", "hard formatting result reward", "reward"),
+        ("accuracy", "accuracy (any format)", "accuracy"),
+        ("completion_length_mean", "completion length (tokens)", "length"),
+        ("truncation_rate", "truncation rate", "truncated"),
+        ("reflective_per_1k_tokens", "reflective words / 1K tokens", "reflective/1K"),
+    ),
+    "sft": (
+        ("loss", "training loss", "loss"),
+        ("mean_token_accuracy", "token accuracy (assistant tokens)", "token accuracy"),
+        ("learning_rate", "learning rate", "learning rate"),
+    ),
+}
 WINDOW = 5  # steps averaged at each end of a stage in the table
 
 
 @dataclass
 class TrainingRun:
-    """A GRPO run's name (its folder name unless given), folder and per-step rows."""
+    """A training run's name (its folder name unless given), folder, kind (``grpo`` or ``sft``) and step rows."""
 
     name: str
     path: Path
     rows: list[dict[str, Any]]
+    kind: str = "grpo"
+
+    def value(self, row: dict[str, Any], key: str) -> float | None:
+        """A curve's value in a step row: our top-level keys first, then TRL's own logs."""
+        v = row.get(key)
+        return (row.get("trl") or {}).get(key) if v is None else v
 
 
 def is_training_run(path: Path | str) -> bool:
-    """A folder ``visionr1 grpo`` wrote (``metrics.jsonl``), not an eval run (``scores.json``)."""
+    """A folder ``visionr1 grpo`` or ``visionr1 sft`` wrote (``metrics.jsonl``), not an eval run (``scores.json``)."""
     path = Path(path)
     return path.is_dir() and (path / METRICS_FILE).is_file() and not (path / "scores.json").exists()
 
 
 def load_training_run(path: Path | str, name: str | None = None) -> TrainingRun:
-    """Read a GRPO run folder's step rows; a line cut by a killed run is skipped, a run with no step is an error."""
+    """Read a training run folder's step rows: GRPO if they carry rewards, else SFT if they carry a loss.
+
+    A line cut by a killed run is skipped; a run with no step yet is an error naming the file.
+    """
     path = Path(path)
     file = path / METRICS_FILE
     if not file.is_file():
-        raise ConfigError(f"{path} is not a GRPO run folder (no {METRICS_FILE}); run `visionr1 grpo` with run_dir={path}")
+        raise ConfigError(f"{path} is not a training run folder (no {METRICS_FILE}); "
+                          f"run `visionr1 grpo` or `visionr1 sft` with run_dir={path}")
     rows = []
     for line in file.read_text(encoding="utf-8").splitlines():
         try:
             row = json.loads(line) if line.strip() else None
         except json.JSONDecodeError:  # the last line of a run killed mid-write
             continue
-        if isinstance(row, dict) and "global_step" in row and row.get("reward_mean") is not None:
+        if isinstance(row, dict) and "global_step" in row:
             rows.append(row)
-    if not rows:
-        raise ConfigError(f"{file} holds no GRPO step yet (no row with global_step and reward_mean)")
-    return TrainingRun(name=name or path.name, path=path, rows=sorted(rows, key=lambda r: r["global_step"]))
+    for kind, marker in (("grpo", "reward_mean"), ("sft", "loss")):
+        steps = [r for r in rows if r.get(marker) is not None]
+        if steps:
+            return TrainingRun(name=name or path.name, path=path, rows=sorted(steps, key=lambda r: r["global_step"]), kind=kind)
+    raise ConfigError(f"{file} holds no training step yet (no row with global_step and reward_mean or loss)")
 
 
 def _mean(values: list[float]) -> float | None:
@@ -79,8 +99,8 @@ def stage_rows(run: TrainingRun) -> list[dict[str, Any]]:
         row: dict[str, Any] = {"stage": stage + 1, "first_step": rows[0]["global_step"], "last_step": rows[-1]["global_step"],
                                "max_completion_length": rows[0].get("max_completion_length"),
                                "num_generations": rows[0].get("num_generations")}
-        for key, _, _ in CURVES:
-            values = [r[key] for r in rows if r.get(key) is not None]
+        for key, _, _ in CURVES[run.kind]:
+            values = [v for v in (run.value(r, key) for r in rows) if v is not None]
             row[key] = (_mean(values[:WINDOW]), _mean(values[-WINDOW:]))
         out.append(row)
     return out
@@ -93,56 +113,67 @@ def _fmt(pair: tuple[float | None, float | None]) -> str:
     return f"{one(pair[0])} → {one(pair[1])}"
 
 
-def stage_header() -> list[str]:
-    return ["run", "stage", "steps", "budget", "G", *(column for _, _, column in CURVES)]
+def stage_header(kind: str = "grpo") -> list[str]:
+    """Columns of :func:`stage_table_rows` for runs of ``kind``."""
+    fixed = ["run", "stage", "steps", "budget", "G"] if kind == "grpo" else ["run", "steps"]
+    return [*fixed, *(column for _, _, column in CURVES[kind])]
 
 
 def stage_table_rows(runs: list[TrainingRun]) -> list[list[str]]:
-    """Rows of :func:`stage_header`, one per run and stage; curves as ``start → end`` of the stage."""
+    """Rows of :func:`stage_header` (runs of one kind), one per run and PTST stage; curves as ``start → end``."""
     table = []
     for name, run in zip(unique_names(runs), runs):
         for s in stage_rows(run):
-            table.append([name, str(s["stage"]), f"{s['first_step']}–{s['last_step']}", str(s["max_completion_length"]),
-                          str(s["num_generations"]), *(_fmt(s[key]) for key, _, _ in CURVES)])
+            steps = f"{s['first_step']}–{s['last_step']}"
+            fixed = ([name, str(s["stage"]), steps, str(s["max_completion_length"]), str(s["num_generations"])]
+                     if run.kind == "grpo" else [name, steps])
+            table.append([*fixed, *(_fmt(s[key]) for key, _, _ in CURVES[run.kind])])
     return table
 
 
 def stage_markdown(runs: list[TrainingRun]) -> str:
-    header = stage_header()
+    """:func:`stage_table_rows` as a markdown table (runs of one kind)."""
+    header = stage_header(runs[0].kind)
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in stage_table_rows(runs)]
-    return "\n".join(lines) + f"\n\nCurves: mean of the first and the last {WINDOW} steps of each stage.\n"
+    what = "each stage" if runs[0].kind == "grpo" else "the run"
+    return "\n".join(lines) + f"\n\nCurves: mean of the first and the last {WINDOW} steps of {what}.\n"
 
 
 def training_plot(runs: list[TrainingRun], out: Path | str) -> Path:
-    """One panel per curve against the global step; PTST stage boundaries dashed. One run: a colour per
-    stage; several runs: a colour per run. Returns ``out``."""
+    """One panel per curve of the runs' kind (all the same) against the global step; PTST stage boundaries
+    dashed. One run: a colour per stage; several runs: a colour per run. Returns ``out``."""
+    if len({run.kind for run in runs}) != 1:
+        raise ConfigError("training_plot draws runs of one kind; got " + ", ".join(sorted({r.kind for r in runs})))
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    curves = CURVES[runs[0].kind]
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    fig, axes = plt.subplots(1, len(CURVES), figsize=(4 * len(CURVES), 3.2))
+    fig, axes = plt.subplots(1, len(curves), figsize=(4 * len(curves), 3.2))
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for k, (name, run) in enumerate(zip(unique_names(runs), runs)):
         rows = run.rows
         stages = sorted({r.get("stage", 0) for r in rows})
         boundaries = [rows[i]["global_step"] - 0.5 for i in range(1, len(rows)) if rows[i].get("stage") != rows[i - 1].get("stage")]
-        for ax, (key, title, _) in zip(axes, CURVES):
+        for ax, (key, title, _) in zip(axes, curves):
             for j, stage in enumerate(stages):
-                pts = [(r["global_step"], r[key]) for r in rows if r.get("stage", 0) == stage and r.get(key) is not None]
+                pts = [(r["global_step"], run.value(r, key)) for r in rows
+                       if r.get("stage", 0) == stage and run.value(r, key) is not None]
                 if not pts:
                     continue
                 if len(runs) == 1:
-                    ax.plot(*zip(*pts), marker=".", color=colours[j % len(colours)], label=f"PTST stage {stage + 1}")
+                    label = f"PTST stage {stage + 1}" if run.kind == "grpo" else run.name
+                    ax.plot(*zip(*pts), marker=".", color=colours[j % len(colours)], label=label)
                 else:
                     ax.plot(*zip(*pts), marker=".", color=colours[k % len(colours)], label=name if j == 0 else None)
             for b in boundaries:
                 ax.axvline(b, color="k" if len(runs) == 1 else colours[k % len(colours)], ls="--", lw=0.8)
             ax.set_title(title, fontsize=9)
-            ax.set_xlabel("GRPO step", fontsize=8)
+            ax.set_xlabel(f"{run.kind.upper()} step", fontsize=8)
             ax.tick_params(labelsize=7)
     axes[0].legend(fontsize=7)
     fig.tight_layout()
