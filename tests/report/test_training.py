@@ -35,7 +35,7 @@ def test_stage_rows_average_the_ends_of_each_stage(tmp_path):
     assert (first["first_step"], first["last_step"], first["max_completion_length"], first["num_generations"]) == (1, 5, 128, 8)
     assert (second["first_step"], second["last_step"], second["max_completion_length"], second["num_generations"]) == (6, 8, 256, 4)
     assert first["completion_length_mean"] == (80.0, 80.0)  # five steps: both ends are the whole stage
-    assert second["reward_mean"] == (0.7, 0.7) and second["completion_length_mean"] == (40.0, 40.0)
+    assert second["reward_mean"] == pytest.approx((0.7, 0.7)) and second["completion_length_mean"] == (40.0, 40.0)
     long = load_training_run(write_grpo_run(tmp_path / "long", lengths=range(200, 100, -5), stage_at=99))
     (only,) = stage_rows(long)
     assert only["completion_length_mean"] == (190.0, 115.0)  # mean of the first five, of the last five
@@ -78,10 +78,10 @@ def test_report_command_takes_grpo_runs_beside_eval_runs(tmp_path):
     assert md.startswith("| benchmark | metric | eval |") and "| grpo | 1 | 1–5 | 128 | 8 |" in md
 
 
-def write_sft_run(root: Path, steps: int = 12) -> Path:
+def write_sft_run(root: Path, steps: int = 12, lr: float = 1e-3) -> Path:
     """An SFT run folder: loss falling, TRL's token accuracy (under "trl") rising."""
     root.mkdir(parents=True, exist_ok=True)
-    rows = [{"global_step": s, "loss": 10.0 / s, "learning_rate": 1e-3, "trl": {"mean_token_accuracy": s / steps}}
+    rows = [{"global_step": s, "loss": 10.0 / s, "learning_rate": lr, "trl": {"mean_token_accuracy": s / steps}}
             for s in range(1, steps + 1)]
     (root / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     return root
@@ -93,7 +93,9 @@ def test_sft_runs_get_their_own_table_and_curves(tmp_path):
     (row,) = stage_rows(sft)
     assert row["loss"] == (pytest.approx((10 + 5 + 10 / 3 + 2.5 + 2) / 5, abs=1e-4), pytest.approx(
         sum(10 / s for s in range(8, 13)) / 5, abs=1e-4))
-    assert row["mean_token_accuracy"] == (0.25, 0.8333)  # read from TRL's own log
+    assert row["mean_token_accuracy"] == pytest.approx((0.25, 50 / 60))  # read from TRL's own log
+    tiny_lr = load_training_run(write_sft_run(tmp_path / "lr", lr=5e-6))
+    assert "| 5e-06 → 5e-06 |" in stage_markdown([tiny_lr])  # a 7B learning rate is not rounded away
     assert stage_markdown([sft]).startswith("| run | steps | loss | token accuracy | learning rate |")
 
     res = CliRunner().invoke(app, ["report", str(tmp_path / "sft"), str(tmp_path / "grpo"), "--png", str(tmp_path / "r.png")])

@@ -87,7 +87,7 @@ def load_training_run(path: Path | str, name: str | None = None) -> TrainingRun:
 
 
 def _mean(values: list[float]) -> float | None:
-    return round(sum(values) / len(values), 4) if values else None
+    return sum(values) / len(values) if values else None  # not rounded: learning rates are ~1e-6
 
 
 def stage_rows(run: TrainingRun) -> list[dict[str, Any]]:
