@@ -32,6 +32,10 @@ def test_grpo_plan_of_the_7b_recipe_on_8_processes(records_path, tmp_path):
         (256, 16, 1600), (256, 32, 3200)]
     assert plan["records"] == 8 and plan["stages"][-1]["data_passes_so_far"] == (1600 + 3200) / 8
     assert plan["resume"] is None and not (tmp_path / "run").exists()  # nothing written
+    # with num_iterations=2 each generated batch is optimised on twice: half the new prompts per step
+    twice = plan_grpo(_7b("grpo", tmp_path, records_path, "trainer.num_iterations=2"), world_size=8)
+    assert [(s["completions_per_step"], s["prompts_per_step"], s["prompts"]) for s in twice["stages"]] == [
+        (256, 8, 800), (256, 16, 1600)]
 
 
 def test_grpo_plan_checks_whole_groups_at_the_planned_world_size(records_path, tmp_path):

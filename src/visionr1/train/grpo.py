@@ -145,11 +145,12 @@ def plan_grpo(cfg: GRPORunConfig, world_size: int = 1, count_tokens: bool = Fals
     rows, prompts_so_far = [], 0
     for i, (stage, a) in enumerate(zip(cfg.ptst.stages, stages_args)):
         per_step = a.per_device_train_batch_size * a.gradient_accumulation_steps * world_size
-        prompts_so_far += per_step * stage.steps // stage.num_generations
+        # each generated batch is optimised on num_iterations times: new prompts per step are 1/num_iterations
+        new_prompts = per_step / stage.num_generations / a.num_iterations
+        prompts_so_far += new_prompts * stage.steps
         rows.append({"stage": i, "steps": stage.steps, "num_generations": stage.num_generations,
                      "max_completion_length": stage.max_completion_length, "completions_per_step": per_step,
-                     "prompts_per_step": per_step / stage.num_generations,
-                     "prompts": per_step * stage.steps // stage.num_generations,
+                     "prompts_per_step": new_prompts, "prompts": round(new_prompts * stage.steps),
                      "data_passes_so_far": round(prompts_so_far / len(dataset), 3)})
     plan: dict[str, Any] = {"run_dir": str(cfg.run_dir), "world_size": world_size, "records": len(dataset),
                             "total_steps": cfg.ptst.total_steps, "stages": rows, "resume": None}
