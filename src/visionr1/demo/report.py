@@ -16,6 +16,8 @@ from typing import Any
 from visionr1.report.training import load_training_run, training_plot
 
 LABELS = {"base": "base (warm-up)", "cold_start": "cold-start SFT", "rl": "RL (PTST GRPO)"}
+
+
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
     if not path.is_file():
         return []

@@ -1,5 +1,5 @@
 """``visionr1 report RUN_A RUN_B …``: eval runs side by side (table, PNG bar chart), GRPO runs by PTST stage
-(table, training curves); optional markdown.
+and SFT runs (table, training curves); optional markdown.
 
 Top-level imports are stdlib + typer only, so ``visionr1 --help`` stays fast.
 """
@@ -22,37 +22,27 @@ def report_command(
 ) -> None:
     """Compare eval runs side by side (table + bar chart); GRPO runs by PTST stage and SFT runs (table + curves)."""
     from rich.console import Console
-    from rich.table import Table
 
     from visionr1.errors import VisionR1Error
     from visionr1.report import bar_chart, comparison_markdown, comparison_table, load_run
-    from visionr1.report.training import (
-        is_training_run,
-        load_training_run,
-        stage_header,
-        stage_markdown,
-        stage_table_rows,
-        training_plot,
-    )
+    from visionr1.report.training import is_training_run, load_training_run, stage_markdown, stage_table, training_plot
 
     console = Console()
     written, parts = [], []
     try:
-        training = [load_training_run(r) for r in runs if is_training_run(r)]
-        evals = [load_run(r) for r in runs if not is_training_run(r)]
+        evals, kinds = [], {}  # eval runs; training runs by kind (sft, grpo)
+        for r in runs:
+            if is_training_run(r):
+                run = load_training_run(r)
+                kinds.setdefault(run.kind, []).append(run)
+            else:
+                evals.append(load_run(r))
         if evals:
             console.print(comparison_table(evals))
             written.append(f"bar chart: {bar_chart(evals, png)}")
             parts.append(comparison_markdown(evals))
-        kinds = {kind: [t for t in training if t.kind == kind] for kind in ("sft", "grpo") if any(t.kind == kind for t in training)}
         for kind, group in kinds.items():
-            title = "GRPO by PTST stage (start → end of each stage)" if kind == "grpo" else "SFT (start → end)"
-            table = Table(title=title)
-            for column in stage_header(kind):
-                table.add_column(column)
-            for row in stage_table_rows(group):
-                table.add_row(*row)
-            console.print(table)
+            console.print(stage_table(group))
             alone = not evals and len(kinds) == 1
             curves = png if alone else png.with_name(f"{png.stem}-{kind}{png.suffix}")
             written.append(f"{kind} curves: {training_plot(group, curves)}")

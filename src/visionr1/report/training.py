@@ -131,6 +131,19 @@ def stage_table_rows(runs: list[TrainingRun]) -> list[list[str]]:
     return table
 
 
+def stage_table(runs: list[TrainingRun]):
+    """A ``rich.table.Table`` of :func:`stage_table_rows` (runs of one kind)."""
+    from rich.table import Table
+
+    kind = runs[0].kind
+    table = Table(title="GRPO by PTST stage (start → end of each stage)" if kind == "grpo" else "SFT (start → end)")
+    for column in stage_header(kind):
+        table.add_column(column)
+    for row in stage_table_rows(runs):
+        table.add_row(*row)
+    return table
+
+
 def stage_markdown(runs: list[TrainingRun]) -> str:
     """:func:`stage_table_rows` as a markdown table (runs of one kind)."""
     header = stage_header(runs[0].kind)

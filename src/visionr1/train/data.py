@@ -172,7 +172,6 @@ def build_grpo_dataset(data: GRPODataSettings):
     return Dataset.from_list(rows, features=_features("grpo"))
 
 
-
 def token_lengths(dataset, processor, column: str, *, generation_prompt: bool = False) -> list[tuple[str, int]]:
     """``(id, tokens)`` per row, counted as the model will see the row, without running the image processor.
 
