@@ -126,15 +126,20 @@ def check_trainable_matches(ckpt: Path | None, now: dict[str, Any]) -> None:
                           "would not fit: restore those settings, or use a new run_dir")
 
 
+def write_into_checkpoint(args: Any, state: Any, name: str, payload: dict[str, Any]) -> None:
+    """From a ``TrainerCallback.on_save``: write ``payload`` as ``name`` into the checkpoint just saved (rank 0)."""
+    ckpt = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+    if state.is_world_process_zero and ckpt.is_dir():
+        (ckpt / name).write_text(json.dumps(payload, indent=1), encoding="utf-8")
+
+
 def record_trainable_callback(record: dict[str, Any]):
     """A ``TrainerCallback`` that writes ``record`` into each checkpoint the trainer saves."""
     from transformers import TrainerCallback
 
     class TrainableRecord(TrainerCallback):
         def on_save(self, args, state, control, **kwargs):
-            ckpt = Path(args.output_dir) / f"checkpoint-{state.global_step}"
-            if state.is_world_process_zero and ckpt.is_dir():
-                (ckpt / TRAINABLE_FILE).write_text(json.dumps(record, indent=1), encoding="utf-8")
+            write_into_checkpoint(args, state, TRAINABLE_FILE, record)
             return control
 
     return TrainableRecord()

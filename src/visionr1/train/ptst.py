@@ -31,6 +31,7 @@ from typing import Any
 from transformers import TrainerCallback
 
 from visionr1.errors import ConfigError
+from visionr1.train.common import write_into_checkpoint
 from visionr1.train.config import PTSTSettings
 
 STATE_FILE = "ptst_state.json"
@@ -61,13 +62,9 @@ class StageEndCallback(TrainerCallback):
         return control
 
     def on_save(self, args, state, control, **kwargs):
-        if state.is_world_process_zero:
-            ckpt = Path(args.output_dir) / f"checkpoint-{state.global_step}"
-            if ckpt.is_dir():
-                done = self.stage + 1 if state.global_step >= self.end_step else self.stage
-                (ckpt / STATE_FILE).write_text(json.dumps(
-                    {"global_step": state.global_step, "stage": self.stage, "stages_completed": done,
-                     "plan": stage_plan(self.ptst)}, indent=1), encoding="utf-8")
+        done = self.stage + 1 if state.global_step >= self.end_step else self.stage
+        write_into_checkpoint(args, state, STATE_FILE, {"global_step": state.global_step, "stage": self.stage,
+                                                        "stages_completed": done, "plan": stage_plan(self.ptst)})
         return control
 
 
