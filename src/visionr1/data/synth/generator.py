@@ -21,6 +21,7 @@ from visionr1.data.record import Record
 from visionr1.data.synth import (
     bar_read,
     bigger_side,
+    colour_value,
     compare_length,
     count,
     digit_sum,
@@ -45,7 +46,9 @@ TASKS: dict[str, TaskSpec] = {
 }
 """Task families by name, in the round-robin order :func:`synthesize` uses."""
 
-EASY_TASKS: dict[str, TaskSpec] = {spec.name: spec for spec in (shape_colour.SPEC, shape_count.SPEC, bigger_side.SPEC)}
+EASY_TASKS: dict[str, TaskSpec] = {
+    spec.name: spec for spec in (shape_colour.SPEC, colour_value.SPEC, shape_count.SPEC, bigger_side.SPEC)
+}
 """Easy, strongly visual families made for the embedded demo (a tiny model learns them in CPU-minutes).
 Asked for by name only (``tasks=[...]``); :func:`synthesize` with no ``tasks`` uses :data:`TASKS`."""
 
