@@ -139,18 +139,36 @@ class TransformersBackend:
             raise ConfigError(f"dtype must be auto, bfloat16, float16 or float32, not {dtype!r}")
         if torch_dtype == "auto" and self.device == "cpu":
             torch_dtype = torch.float32
-        self.processor = AutoProcessor.from_pretrained(str(model_path))
-        tok = getattr(self.processor, "tokenizer", self.processor)
+        processor = AutoProcessor.from_pretrained(str(model_path))
+        model = AutoModelForImageTextToText.from_pretrained(str(model_path), dtype=torch_dtype)
+        model.to(self.device).eval()
+        self._attach(model, processor, str(model_path))
+
+    @classmethod
+    def from_loaded(cls, model, processor, sampling: SamplingConfig, *, batch_size: int = 8,
+                    label: str = "in-memory model") -> "TransformersBackend":
+        """A backend over a model already in memory (the policy being trained: validation during training).
+
+        The caller owns the model's mode: :func:`visionr1.train.validation` switches it to ``eval()`` and back.
+        """
+        if batch_size < 1:
+            raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
+        self = cls.__new__(cls)
+        self.sampling, self.batch_size = sampling, batch_size
+        self.device = str(next(model.parameters()).device)
+        self._attach(model, processor, label)
+        return self
+
+    def _attach(self, model, processor, label: str) -> None:
+        from visionr1.models.vision_windows import try_vision_windows
+
+        tok = getattr(processor, "tokenizer", processor)
         tok.padding_side = "left"
         if getattr(tok, "pad_token", None) is None:
             tok.pad_token = tok.eos_token
-        self.tokenizer = tok
-        self.model = AutoModelForImageTextToText.from_pretrained(str(model_path), dtype=torch_dtype)
-        self.model.to(self.device).eval()
-        from visionr1.models.vision_windows import try_vision_windows
-
-        self.describe = {"backend": "transformers", "model": str(model_path), "device": self.device,
-                         "batch_size": batch_size, "vision_windows": try_vision_windows(self.model)}
+        self.processor, self.tokenizer, self.model = processor, tok, model
+        self.describe = {"backend": "transformers", "model": label, "device": self.device,
+                         "batch_size": self.batch_size, "vision_windows": try_vision_windows(self.model)}
 
     def _prepare(self, r: GenRequest):
         from visionr1.data.images import open_image
@@ -184,7 +202,7 @@ class TransformersBackend:
             if not batch:
                 continue
             inputs = self.processor(text=texts, images=images or None, padding=True, return_tensors="pt").to(self.device)
-            kwargs: dict[str, Any] = {"max_new_tokens": self.sampling.max_tokens}
+            kwargs: dict[str, Any] = {"max_new_tokens": self.sampling.max_tokens, "use_cache": True}
             if self.sampling.temperature > 0:
                 kwargs.update(do_sample=True, temperature=self.sampling.temperature, top_p=self.sampling.top_p)
             else:

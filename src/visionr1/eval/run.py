@@ -234,8 +234,12 @@ def _progress(enabled: bool):
                     TimeRemainingColumn(), console=Console(stderr=True), disable=not enabled, transient=False)
 
 
-def run_eval(cfg: EvalConfig) -> dict[str, Any]:
-    """Run one evaluation end to end (resuming whatever the run folder already holds); returns ``scores.json``."""
+def run_eval(cfg: EvalConfig, backend=None) -> dict[str, Any]:
+    """Run one evaluation end to end (resuming whatever the run folder already holds); returns ``scores.json``.
+
+    ``backend``: an already built one (validation during training passes the policy it is training, see
+    :mod:`visionr1.train.validation`); by default it is built from ``cfg``.
+    """
     from visionr1.endpoints import ResponseStore
     from visionr1.eval.benchmarks import get_benchmark
 
@@ -247,7 +251,7 @@ def run_eval(cfg: EvalConfig) -> dict[str, Any]:
     identity = cfg.identity()
     _check_identity(cfg.out, identity)
     settings = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(cfg).items()}
-    backend = build_backend(cfg)
+    backend = backend or build_backend(cfg)
     _write_json(cfg.out / "run.json", {"identity": identity, "settings": settings, "items": len(items),
                                        "backend": backend.describe})  # device, batch size, vision windows
     with ResponseStore(cfg.out / "generations.sqlite") as store, _progress(cfg.progress) as progress:

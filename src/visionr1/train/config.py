@@ -212,6 +212,56 @@ class SpeedSettings:
 
 
 @dataclass
+class ValidationSettings:
+    """Held-out evaluation while training, through ``visionr1 eval``'s code path on the policy in memory.
+
+    Runs before the first step, every ``every_steps`` steps, at each PTST stage boundary and at the end;
+    writes ``RUN_DIR/validation.jsonl`` (step, stage, accuracy, format rate, mean length, truncation) and
+    each validation's eval run under ``RUN_DIR/validation/step-N/``. With ``checkpoint_selection:
+    best_validation`` the best-scoring policy is kept as ``RUN_DIR/best`` (the paper picked its checkpoint
+    by evaluating every 5th step over the last 50).
+    """
+
+    data: str = field(default="", metadata={"help": "Held-out data: a records file/folder (benchmark records) or a benchmark's data."})
+    benchmark: str = field(default="records", metadata={"help": "Eval benchmark that reads and scores data (records = our own JSONL sets; or mathvista, mathverse, ...)."})
+    split: str | None = field(default=None, metadata={"help": "Split to read (the benchmark's default when null)."})
+    every_steps: int = field(default=50, metadata={"help": "Validate every N optimizer steps (also at the start, at stage ends and at the end)."})
+    max_items: int | None = field(default=200, metadata={"help": "Validate on the first N items (null = all)."})
+    prompt: str = field(default="r1", metadata={"help": "Eval prompt mode: r1 (the training prompt) or official."})
+    temperature: float = field(default=0.0, metadata={"help": "Sampling temperature (0 = greedy)."})
+    top_p: float = field(default=1.0, metadata={"help": "Nucleus sampling mass."})
+    max_tokens: int = field(default=1024, metadata={"help": "Most new tokens per answer."})
+    batch_size: int = field(default=16, metadata={"help": "Prompts per generate() call."})
+    seed: int = field(default=0, metadata={"help": "Sampling seed."})
+    stop_after_no_gain: int | None = field(default=None, metadata={"help": "Stop training after this many validations in a row without a new best accuracy (null = never): train until held-out accuracy stops rising."})
+    min_gain: float = field(default=0.0, metadata={"help": "Accuracy points a validation must beat the best by to count as a gain."})
+
+    def __post_init__(self) -> None:
+        if not self.data:
+            raise ConfigError("validation.data is empty; point it at held-out records (e.g. a `visionr1 synth` test split)")
+        if self.every_steps < 1:
+            raise ConfigError(f"validation.every_steps must be >= 1, got {self.every_steps}")
+        if self.max_items is not None and self.max_items < 1:
+            raise ConfigError(f"validation.max_items must be >= 1 or null, got {self.max_items}")
+        if self.prompt not in ("r1", "official"):
+            raise ConfigError(f"validation.prompt must be r1 or official, not {self.prompt!r}")
+        if self.stop_after_no_gain is not None and self.stop_after_no_gain < 1:
+            raise ConfigError(f"validation.stop_after_no_gain must be >= 1 or null, got {self.stop_after_no_gain}")
+        if self.batch_size < 1 or self.max_tokens < 1:
+            raise ConfigError("validation.batch_size and validation.max_tokens must be >= 1")
+
+
+CHECKPOINT_SELECTION = ("last", "best_validation")
+
+
+def _check_selection(cfg: Any) -> None:
+    if cfg.checkpoint_selection not in CHECKPOINT_SELECTION:
+        raise ConfigError(f"checkpoint_selection must be one of {', '.join(CHECKPOINT_SELECTION)}, not {cfg.checkpoint_selection!r}")
+    if cfg.checkpoint_selection == "best_validation" and cfg.validation is None:
+        raise ConfigError("checkpoint_selection: best_validation needs a validation: {data: ...} section")
+
+
+@dataclass
 class SFTRunConfig:
     """``visionr1 sft``: cold-start supervised fine-tuning."""
 
@@ -220,11 +270,14 @@ class SFTRunConfig:
     data: SFTDataSettings | None = field(default=None, metadata={"help": "SFT data (required)."})
     trainer: dict[str, Any] = field(default_factory=dict, metadata={"help": "trl.SFTConfig fields (learning_rate, num_train_epochs, max_length, ...)."})
     vision_windows: bool = field(default=True, metadata={"help": "Windowed vision attention in one batched call per window length, not one per window (exact; only where the vision tower uses sdpa; as speed.vision_windows in GRPO)."})
+    validation: ValidationSettings | None = field(default=None, metadata={"help": "Held-out evaluation while training (null = none)."})
+    checkpoint_selection: str = field(default="last", metadata={"help": "last, or best_validation: also keep the best-validating model as RUN_DIR/best."})
     resume: bool = field(default=True, metadata={"help": "Continue from the newest checkpoint in run_dir when there is one."})
 
     def __post_init__(self) -> None:
         _require(self, "model.path", "data.path")
         check_trainer_keys("SFTConfig", self.trainer, forbidden=SFT_FORBIDDEN)
+        _check_selection(self)
 
 
 @dataclass
@@ -238,11 +291,14 @@ class GRPORunConfig:
     trainer: dict[str, Any] = field(default_factory=dict, metadata={"help": "trl.GRPOConfig fields shared by all stages (learning_rate, beta, epsilon, use_vllm, ...)."})
     samples: SamplesSettings = field(default_factory=SamplesSettings, metadata={"help": "Sample completions to keep."})
     speed: SpeedSettings = field(default_factory=SpeedSettings, metadata={"help": "Exact speed-ups (docs/speed.md): shared vision encoding, prefill and prefix, pixel store, batched vision windows, decoding."})
+    validation: ValidationSettings | None = field(default=None, metadata={"help": "Held-out evaluation while training, also at each PTST stage boundary (null = none)."})
+    checkpoint_selection: str = field(default="last", metadata={"help": "last, or best_validation: also keep the best-validating policy as RUN_DIR/best."})
     resume: bool = field(default=True, metadata={"help": "Continue from the newest checkpoint in run_dir (right stage, right step)."})
 
     def __post_init__(self) -> None:
         _require(self, "model.path", "data.path")
         check_trainer_keys("GRPOConfig", self.trainer, forbidden=GRPO_FORBIDDEN)
+        _check_selection(self)
         for i, s in enumerate(self.ptst.stages):
             check_trainer_keys("GRPOConfig", s.trainer, forbidden={**GRPO_FORBIDDEN, **STAGE_FORBIDDEN}, where=f"ptst.stages[{i}].trainer")
 

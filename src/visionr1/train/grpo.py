@@ -44,6 +44,7 @@ from visionr1.train.config import GRPORunConfig, PTSTStage, resolved_yaml
 from visionr1.train.metrics import METRICS_FILE, SAMPLES_FILE, MetricsCallback, SampleWriter, TruncationAwareReward
 from visionr1.train.ptst import StageEndCallback, check_plan_matches, release_stage, stage_plan
 from visionr1.train.speedups import apply_speedups
+from visionr1.train.validation import ValidationCallback, check_validation_data, drop_after, validation_summary
 
 logger = logging.getLogger(__name__)
 
@@ -215,7 +216,11 @@ def run_grpo(cfg: GRPORunConfig) -> dict[str, Any]:
     processor = load_processor(cfg.model, padding_side="left")
     eos = _eos_ids(cfg, processor)
     samples = SampleWriter(run_dir, cfg.samples.per_stage) if main and cfg.samples.per_stage else None
-    trainer = None
+    if cfg.validation is not None:
+        check_validation_data(cfg.validation)
+        if main:
+            drop_after(run_dir, start)
+    trainer, validation = None, None
     for i in range(cfg.ptst.stage_at(start), len(cfg.ptst.stages)):
         stage = cfg.ptst.stages[i]
         if trainer is not None:  # free the previous stage's model and optimizer before building the next
@@ -223,6 +228,11 @@ def run_grpo(cfg: GRPORunConfig) -> dict[str, Any]:
             del trainer
             gc.collect()
         settings = {"num_generations": stage.num_generations, "max_completion_length": stage.max_completion_length}
+        callbacks = [MetricsCallback(run_dir, i, settings), StageEndCallback(cfg.ptst, i)]
+        if cfg.validation is not None:
+            validation = ValidationCallback(cfg.validation, run_dir, processor, stage=i, stage_end=cfg.ptst.boundaries()[i],
+                                            keep_best=cfg.checkpoint_selection == "best_validation")
+            callbacks.append(validation)
         trainer = VisionR1GRPOTrainer(
             model=cfg.model.path,  # TRL loads it (and the reference model from the same path when beta > 0)
             reward_funcs=reward_funcs(eos, stage.max_completion_length, i, samples),
@@ -230,8 +240,10 @@ def run_grpo(cfg: GRPORunConfig) -> dict[str, Any]:
             train_dataset=dataset,
             processing_class=processor,
             peft_config=cfg.model.peft_config(),
-            callbacks=[MetricsCallback(run_dir, i, settings), StageEndCallback(cfg.ptst, i)],
+            callbacks=callbacks,
         )
+        if validation is not None:
+            validation.trainer = trainer
         summary["parameters"] = trainable_record(trainer.model, freeze_parts(trainer.model, cfg.model.frozen_parts()))
         check_trainable_matches(ckpt, summary["parameters"])
         trainer.add_callback(record_trainable_callback(summary["parameters"]))
@@ -244,11 +256,16 @@ def run_grpo(cfg: GRPORunConfig) -> dict[str, Any]:
         summary["stages_run"].append(i)
         ckpt = last_checkpoint(run_dir)
         start = trainer.state.global_step
+        if validation is not None and validation.stopped:
+            logger.info("validation accuracy stopped rising: training ends at step %d", start)
+            break
     final = run_dir / "final"
     trainer.save_model(str(final))
     if main:
         processor.save_pretrained(str(final))
     summary.update(global_step=trainer.state.global_step, final=str(final), world_size=trainer.accelerator.num_processes)
+    if validation is not None:
+        summary["validation"] = validation_summary(run_dir, validation)
     if main:
         (run_dir / "summary.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
     trainer.accelerator.wait_for_everyone()  # every rank leaves once the main one has written the outputs

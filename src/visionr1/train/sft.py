@@ -38,6 +38,7 @@ from visionr1.train.common import (
 )
 from visionr1.train.config import SFTRunConfig, resolved_yaml
 from visionr1.train.metrics import METRICS_FILE, MetricsCallback
+from visionr1.train.validation import ValidationCallback, check_validation_data, drop_after, validation_summary
 
 SFT_DEFAULTS: dict[str, Any] = {
     "assistant_only_loss": True,  # loss on the assistant's <think>…</think><answer>…</answer> only
@@ -107,14 +108,22 @@ def run_sft(cfg: SFTRunConfig) -> dict[str, Any]:
         truncate_jsonl(run_dir / METRICS_FILE, lambda r: r.get("global_step", 0) <= start)
     dataset = build_sft_dataset(cfg.data)
     processor = load_processor(cfg.model)
+    validation = None
+    if cfg.validation is not None:
+        check_validation_data(cfg.validation)
+        if is_main_process():
+            drop_after(run_dir, start)
+        validation = ValidationCallback(cfg.validation, run_dir, processor, keep_best=cfg.checkpoint_selection == "best_validation")
     trainer = VisionR1SFTTrainer(
         model=cfg.model.path,
         args=args,
         train_dataset=dataset,
         processing_class=processor,
         peft_config=cfg.model.peft_config(),
-        callbacks=[MetricsCallback(run_dir)],
+        callbacks=[MetricsCallback(run_dir)] + ([validation] if validation else []),
     )
+    if validation is not None:
+        validation.trainer = trainer
     parameters = trainable_record(trainer.model, freeze_parts(trainer.model, cfg.model.frozen_parts()))
     check_trainable_matches(ckpt, parameters)
     trainer.add_callback(record_trainable_callback(parameters))
@@ -130,6 +139,8 @@ def run_sft(cfg: SFTRunConfig) -> dict[str, Any]:
                "global_step": trainer.state.global_step, "train_loss": result.training_loss, "final": str(final),
                "examples": len(dataset), "world_size": trainer.accelerator.num_processes, "vision_windows": windows,
                "parameters": parameters}
+    if validation is not None:
+        summary["validation"] = validation_summary(run_dir, validation)
     if is_main_process():
         (run_dir / "summary.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
     trainer.accelerator.wait_for_everyone()  # every rank leaves once the main one has written the outputs

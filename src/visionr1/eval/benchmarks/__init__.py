@@ -4,7 +4,7 @@ official scoring protocol (judge-free by default). Each module exposes ``NAME``,
 and ``score(items, responses, judge=None) -> Scored``.
 
 >>> sorted(BENCHMARKS)
-['dynamath', 'mathverse', 'mathvision', 'mathvista', 'mmmath', 'wemath']
+['dynamath', 'mathverse', 'mathvision', 'mathvista', 'mmmath', 'records', 'wemath']
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ BENCHMARKS: dict[str, str] = {
     "dynamath": "visionr1.eval.benchmarks.dynamath",
     "mathvision": "visionr1.eval.benchmarks.mathvision",
     "wemath": "visionr1.eval.benchmarks.wemath",
+    "records": "visionr1.eval.benchmarks.records",  # our own sets: `visionr1 synth` output, any read_records layout
 }
-_ALIASES = {"mm-math": "mmmath", "mm_math": "mmmath", "math-v": "mathvision", "mathv": "mathvision", "we-math": "wemath"}
+_ALIASES = {"mm-math": "mmmath", "mm_math": "mmmath", "math-v": "mathvision", "mathv": "mathvision", "we-math": "wemath", "synth": "records"}
 
 
 def get_benchmark(name: str) -> ModuleType:
