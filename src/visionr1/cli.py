@@ -55,13 +55,15 @@ def synth(
     seed: Annotated[int, typer.Option(help="Seed; the same seed gives byte-identical files.")] = 0,
     tasks: Annotated[Optional[list[str]], typer.Option("--tasks", help="Task families to use (repeatable); default all.")] = None,
     split_test: Annotated[int, typer.Option("--split-test", help="Number of test records (disjoint from train).")] = 0,
+    split_val: Annotated[int, typer.Option("--split-val", help="Number of validation records (val.jsonl; disjoint from train and test).")] = 0,
     image_size: Annotated[int, typer.Option("--image-size", help="Side of the square images in pixels.")] = 224,
 ) -> None:
     """Render a synthetic, verifiable multimodal math data set (images + exact answers + solutions)."""
     from visionr1.data.synth import synthesize
 
     try:
-        summary = synthesize(out, n=n, seed=seed, tasks=tasks, split_test=split_test, image_size=image_size)
+        summary = synthesize(out, n=n, seed=seed, tasks=tasks, split_test=split_test, image_size=image_size,
+                             split_val=split_val)
     except VisionR1Error as e:
         _fail(e)
     console.print_json(data=summary)

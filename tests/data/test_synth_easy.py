@@ -1,4 +1,5 @@
-"""The easy demo families (shape_colour, shape_count, bigger_side): valid records, answers from facts, disjoint splits."""
+"""The easy demo families (shape_colour, colour_value, shape_count, bigger_side): valid records, answers from
+facts, disjoint splits."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from visionr1.data.synth.generator import EASY_TASKS
 
 RECOMPUTE = {
     "shape_colour": lambda f: f["colour"],
+    "colour_value": lambda f: str(f["table"][f["colour"]] + f["offset"]),
     "shape_count": lambda f: str(len(f["layout"])),
     "bigger_side": lambda f: "left" if f["layout"][1] > f["layout"][3] else "right",
 }
@@ -40,7 +42,7 @@ def test_items_are_valid_and_answers_follow_from_facts(tmp_path, task, difficult
         assert rec.choices is None and rec.answer_type in ("text", "integer")
 
 
-@pytest.mark.parametrize("task", sorted(RECOMPUTE))
+@pytest.mark.parametrize("task", sorted(set(RECOMPUTE) - {"colour_value"}))
 def test_questions_need_the_image(tmp_path, task):
     answers = defaultdict(set)
     for k in range(30):
@@ -59,3 +61,32 @@ def test_split_is_disjoint_and_deterministic(tmp_path):
     key = lambda r: (r.metadata["task"], repr(r.metadata["facts"]))  # noqa: E731
     assert not {key(r) for r in a_train} & {key(r) for r in a_test}
     assert {r.metadata["task"] for r in a_test} == set(RECOMPUTE)
+
+
+def test_colour_value_needs_the_image_and_every_step(tmp_path):
+    """The question alone does not fix the answer (other colours give other sums), and the solution is the
+    three steps: perceive, look up, add."""
+    ambiguous = 0
+    for k in range(40):
+        rec = generate("colour_value", random.Random(k), k, tmp_path, tmp_path, difficulty=1, image_size=112)
+        f = rec.metadata["facts"]
+        assert f["colour"] not in rec.question.split("?")[0].split(". What")[1]  # the colour is only in the picture
+        for c, v in f["table"].items():
+            assert f"{c}={v}" in rec.question
+        ambiguous += len({v + f["offset"] for v in f["table"].values()}) >= 2
+        value = f["table"][f["colour"]]
+        assert rec.metadata["solution"] == [f"The shape is {f['colour']}.", f"{f['colour']}={value}.",
+                                            f"{value}+{f['offset']}={rec.answer}."]
+    assert ambiguous == 40
+
+
+def test_validation_split_is_disjoint_from_train_and_test(tmp_path):
+    s = synthesize(tmp_path, n=40, seed=2, tasks=["shape_colour"], split_test=20, split_val=20, image_size=112,
+                   difficulty=1)
+    assert s["files"] == ["train.jsonl", "test.jsonl", "val.jsonl"] and s["splits"]["val"]["n"] == 20
+    key = lambda r: repr(r.metadata["facts"])  # noqa: E731
+    split = {name: read_jsonl(tmp_path / f"{name}.jsonl").records for name in ("train", "test", "val")}
+    assert not {key(r) for r in split["val"]} & ({key(r) for r in split["train"]} | {key(r) for r in split["test"]})
+    assert len({key(r) for r in split["val"]}) == 20 and split["val"][0].id == "shape_colour-val-00000"
+    synthesize(tmp_path, n=4, seed=2, tasks=["shape_colour"], image_size=112)  # no validation split: no stale file
+    assert not (tmp_path / "val.jsonl").exists()

@@ -192,13 +192,16 @@ def synthesize(
     split_test: int = 0,
     image_size: int = 224,
     difficulty: int | str | None = None,
+    split_val: int = 0,
 ) -> dict[str, Any]:
     """Write a synthetic data set: ``out/train.jsonl`` (``n`` items), ``out/test.jsonl`` (``split_test``
-    items, only when > 0; a stale one is removed otherwise) and the PNGs under ``out/images/``.
+    items, only when > 0; a stale one is removed otherwise), ``out/val.jsonl`` (``split_val`` items, for
+    validation during training; likewise) and the PNGs under ``out/images/``.
 
     Tasks are taken round-robin from ``tasks`` (all of :data:`TASKS` by default); ``difficulty`` pins
     the level (1–3 or easy/medium/hard), else it is sampled per item. Test items are distinct from one
-    another and no train item repeats a test item's content. Returns a summary with counts per split,
+    another, validation items from each other and from the test items, and no train item repeats a test or
+    validation item's content. Returns a summary with counts per split,
     task and difficulty.
 
     Example:
@@ -211,23 +214,25 @@ def synthesize(
     for name in names:
         get_task(name)
     level = parse_difficulty(difficulty)
-    if n < 0 or split_test < 0:
-        raise ConfigError(f"n ({n}) and split_test ({split_test}) must be >= 0")
+    if n < 0 or split_test < 0 or split_val < 0:
+        raise ConfigError(f"n ({n}), split_test ({split_test}) and split_val ({split_val}) must be >= 0")
     if not 32 <= image_size <= 2048:
         raise ConfigError(f"image_size {image_size} must be between 32 and 2048 pixels")
     out = Path(out)
     (out / "images").mkdir(parents=True, exist_ok=True)
 
     test, test_keys, test_redraws = _make_split("test", split_test, seed, names, level, image_size, out, set(), True)
-    train, _, train_redraws = _make_split("train", n, seed, names, level, image_size, out, test_keys, False)
+    val, val_keys, val_redraws = _make_split("val", split_val, seed, names, level, image_size, out, test_keys, True)
+    train, _, train_redraws = _make_split("train", n, seed, names, level, image_size, out, test_keys | val_keys, False)
 
     write_jsonl(out / "train.jsonl", train)
     files = ["train.jsonl"]
-    if split_test > 0:
-        write_jsonl(out / "test.jsonl", test)
-        files.append("test.jsonl")
-    elif (out / "test.jsonl").exists():
-        (out / "test.jsonl").unlink()
+    for name, records, wanted in (("test", test, split_test), ("val", val, split_val)):
+        if wanted > 0:
+            write_jsonl(out / f"{name}.jsonl", records)
+            files.append(f"{name}.jsonl")
+        elif (out / f"{name}.jsonl").exists():
+            (out / f"{name}.jsonl").unlink()
 
     def stats(records: list[Record], redraws: int) -> dict[str, Any]:
         return {
@@ -240,4 +245,6 @@ def synthesize(
     splits = {"train": stats(train, train_redraws)}
     if split_test > 0:
         splits["test"] = stats(test, test_redraws)
+    if split_val > 0:
+        splits["val"] = stats(val, val_redraws)
     return {"out": str(out), "seed": seed, "image_size": image_size, "files": files, "splits": splits}
