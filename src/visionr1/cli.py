@@ -103,9 +103,14 @@ def data_decontaminate(
     from visionr1.data.decontaminate import Thresholds, decontaminate
     from visionr1.eval.benchmarks import get_benchmark
 
+    def hashed(stage: str, done: int, total: int) -> None:
+        if done == total:
+            console.print(f"{stage}: pictures of {total} items hashed")
+
     try:
         s = decontaminate(train, against, lambda name, path, split: get_benchmark(name).load(path, split=split),
-                          report=report, out=out, workers=workers, thresholds=Thresholds(text_across_pictures=text_across_pictures))
+                          report=report, out=out, workers=workers, on_progress=hashed,
+                          thresholds=Thresholds(text_across_pictures=text_across_pictures))
     except VisionR1Error as e:
         _fail(e)
     for name, b in s["benchmarks"].items():

@@ -261,7 +261,30 @@ def _synth_pictures(per_family: int = 4) -> list[tuple[str, Image.Image]]:
         for k in range(per_family):
             rng = random.Random(f"{name}/{k}")
             out.append((name, spec.build(rng, rng.choice([1, 2, 3]), 224).image.convert("RGB")))
-    return out + [("flat", flat(s)) for s in range(1, 9)]
+    return out + [("flat", flat(s)) for s in range(1, 9)] + [("sparse", sparse_figure(s)) for s in range(40)]
+
+
+def sparse_figure(seed: int) -> Image.Image:
+    """A few strokes and labels on white, like a geometry problem's figure (pHash alone confuses these)."""
+    r = random.Random(seed)
+    w, h = r.randint(200, 420), r.randint(160, 340)
+    im = Image.new("RGB", (w, h), "white")
+    d = ImageDraw.Draw(im)
+    for _ in range(r.randint(2, 5)):
+        colour = tuple(r.randint(0, 200) for _ in range(3))
+        kind = r.choice(("poly", "circle", "bar", "line"))
+        if kind == "poly":
+            d.polygon([(r.randint(0, w), r.randint(0, h)) for _ in range(3)], outline=colour, width=2)
+        elif kind == "circle":
+            x, y, rad = r.randint(0, w), r.randint(0, h), r.randint(15, 80)
+            d.ellipse([x - rad, y - rad, x + rad, y + rad], outline=colour, width=2)
+        elif kind == "bar":
+            x = r.randint(0, w - 30)
+            d.rectangle([x, r.randint(h // 3, h - 20), x + 20, h - 8], fill=colour)
+        else:
+            d.line([(r.randint(0, w), r.randint(0, h)), (r.randint(0, w), r.randint(0, h))], fill=colour, width=2)
+        d.text((r.randint(0, w - 20), r.randint(0, h - 20)), r.choice("ABCx"), fill="black", font=FONT)
+    return im
 
 
 ATTACKS = {
@@ -287,6 +310,32 @@ def test_distinct_pictures_of_one_template_are_not_the_same_picture():
     train = [Item(f"{fam}-{i}", "", [encode(im)]) for i, (fam, im) in enumerate(pics)]
     pairs = {(o.train_id, o.benchmark_id) for o in find_overlaps(train, bench, workers=1)}
     assert pairs == {(it.id, it.id) for it in train}  # each picture is itself, and nothing else
+
+
+def _bar_figure(seed: int) -> Image.Image:
+    """One dominant bar, always in the same place, and three thin strokes that differ with ``seed``."""
+    r = random.Random(seed)
+    im = Image.new("RGB", (400, 320), (250, 248, 240))
+    d = ImageDraw.Draw(im)
+    d.rectangle([250, 110, 280, 300], fill=(70, 120, 110))
+    for _ in range(3):
+        d.line([(r.randint(0, 400), r.randint(0, 320)), (r.randint(0, 400), r.randint(0, 320))], fill=(60, 60, 20), width=2)
+    d.text((r.randint(0, 380), r.randint(0, 300)), "C", fill="black", font=FONT)
+    return im
+
+
+@pytest.mark.parametrize("seed", [6, 7, 8])
+def test_figures_sharing_a_dominant_block_are_told_apart_by_the_dhash(seed):
+    """pHash and thumbnails see the bar and little else; the dHash's gradients see the strokes."""
+    a, b = encode(_bar_figure(0)), encode(_bar_figure(seed))
+    pa_, pb = image_print(a, "a"), image_print(b, "b")
+    th = Thresholds()
+    assert bin(pa_.phash ^ pb.phash).count("1") <= th.phash_bits
+    assert abs(pa_.luma.astype(int) - pb.luma).max() <= th.luma_16
+    assert bin(pa_.dhash ^ pb.dhash).count("1") > th.dhash_bits
+    assert find_overlaps([Item("t", "", [b])], {"b": [Item("b", "", [a])]}, th, workers=1) == []
+    copy = resized_jpeg(_bar_figure(0))
+    assert [o.signal for o in find_overlaps([Item("t", "", [copy])], {"b": [Item("b", "", [a])]}, th, workers=1)] == ["image"]
 
 
 def test_blank_pictures_are_not_matched():

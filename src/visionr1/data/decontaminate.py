@@ -10,9 +10,9 @@ What "the same item" means here
 A benchmark item is a question about a picture. A training item is a copy of it when it shows **the
 same picture**, or, where a picture is missing on either side, asks **the same specific question**:
 
-* *Same picture* (signal ``image``): the perceptual hash (``imagehash.phash``, 64 bits) is within
-  ``phash_bits`` and the coarse pixels agree (16×16 luminance and 8×8 colour thumbnails within
-  ``luma_16`` / ``colour_8`` levels per cell). A resized or recompressed copy passes; so does a copy
+* *Same picture* (signal ``image``): two perceptual hashes (``imagehash`` pHash and dHash, 64 bits
+  each) are within ``phash_bits`` / ``dhash_bits`` and the coarse pixels agree (16×16 luminance and
+  8×8 colour thumbnails within ``luma_16`` / ``colour_8`` levels per cell). A resized or recompressed copy passes; so does a copy
   whose question was reworded, translated or given a prefix: the picture is the distinctive part.
   Near-blank pictures carry nothing to match and are skipped.
 * *Same question* (signal ``text``): the benchmark question's word 3-grams, numbers masked, are at
@@ -20,18 +20,20 @@ same picture**, or, where a picture is missing on either side, asks **the same s
   question appears in the training question. The numbers rule is what separates a copy from another
   instance of the same template ("AC = 8, AB = 10" vs "AC = 4, AB = 5"). Only a *specific* question
   counts: at least ``min_words`` words, and matching no other item of its benchmark the same way.
-  Generic questions ("What is the age gap between these two people in image?" appears 40 times in
+  Generic questions ("What is the age gap between these two people in image?" appears 44 times in
   MathVista testmini) name no item.
 * When both items have pictures, **the pictures decide**: the same question over a clearly different
-  picture is a different item (MathVista alone holds hundreds of questions whose text repeats with
-  other pictures), unless ``text_across_pictures`` is set (for sets known to redraw their figures).
+  picture is a different item (171 of MathVista testmini's 1,000 questions repeat another item's text
+  word for word, over another picture), unless ``text_across_pictures`` is set (for sets known to redraw their figures).
   When the text agrees too, the signal is ``image+text``.
 * The same picture with the same question template but *other numbers* (both questions hold numbers
   and neither set contains the other) is a different problem drawn on a near-identical figure — a
   near miss, not a copy.
 
 Blind spots, by construction: a crop or a border added to the picture moves the perceptual hash out
-of range; a change confined to a small label or a small recoloured region of an otherwise identical
+of range; two figures that share one dominant block (a bar in the same place) and differ only in a few
+thin strokes can pass every picture check (50 of the 9,500 non-copies, 0.5%, in ``benchmarks/decontaminate_speed.py``'s
+random sparse figures were flagged this way: review ``overlap.jsonl`` before dropping items); a change confined to a small label or a small recoloured region of an otherwise identical
 picture is below what 16×16 thumbnails see (the question's numbers catch the label case when the
 question states them); a reworded question over another rendering of the figure is not found.
 
@@ -77,29 +79,36 @@ MARKER = ".visionr1-decontaminate.json"
 class Thresholds:
     """When two items count as the same; every default comes from a measurement (see the module doc).
 
-    Planted copies (resized ×0.5, ×1.5 + JPEG q80, ×2 + JPEG q90, JPEG q50) of 311 pictures (the nine
-    synth families at 224 px, bar charts at 160×120, 32 px fixture pictures) against the 48,205 pairs of
-    distinct pictures among them, most drawn from the same template:
+    Pictures: planted copies (resized ×0.5, ×1.5 + JPEG q80, ×2 + JPEG q90, JPEG q50) of 691 pictures
+    (the nine synth families at 224 px, 500 random sparse figures of 300-640 px as in
+    ``benchmarks/decontaminate_speed.py``, eleven 32 px fixture pictures), 2,764 copies, against the
+    238,395 pairs of distinct pictures among them (609 of which are within 14 pHash bits):
 
-    ====================  =====================  =====================  ================
-    measure               planted, worst         distinct, best         chosen
-    ====================  =====================  =====================  ================
-    pHash bits (of 64)    10                     0 (same layout)        12
-    luma 16×16, max cell  33 (32 px images)      38 (two triangles)     36
-    colour 8×8, max cell  35                     13 (one small shape    48
-                                                 recoloured)
-    ====================  =====================  =====================  ================
+    ====================  ==================  ===================================  ======
+    measure               planted, worst      distinct pairs passing the other     chosen
+                                              three checks, best
+    ====================  ==================  ===================================  ======
+    pHash bits (of 64)    10                  none                                 12
+    dHash bits (of 64)    8                   17                                   10
+    luma 16×16, max cell  33 (32 px images)   38 (two triangle figures)            36
+    colour 8×8, max cell  35                  none                                 48
+    ====================  ==================  ===================================  ======
 
-    With all three: every planted copy caught, no distinct pair matched; ×0.7 + JPEG q60 is caught
-    for pictures of 120 px and more. Text: on MathVista testmini, distinct questions with containment
-    ≥ 0.9 whose numbers agree are either the same generic text repeated (excluded as not specific) or
-    one template with a different last word ("It is (_) after eight." / "past six."), excluded the same way.
-    Uniqueness within the benchmark does not make a short question specific ("What is the area of the shaded
-    triangle?", 8 words, may be unique in a small benchmark yet asked of any figure): 10 words at least; 591 of
-    MathVista testmini's 1,000 questions are specific by both rules.
+    All four: every planted copy caught, no distinct pair matched; ×0.7 + JPEG q60 is caught too for
+    679 of 680 pictures of 120 px and more. pHash alone is not enough: sparse figures (a few strokes on
+    white, like geometry problems) collide at 8-12 bits, and the dHash (gradients, not the DCT) does not
+    follow them. A recoloured small shape (2 of 38 recolourings in the same measurement) is not told apart.
+
+    Text: on MathVista testmini, distinct questions with containment ≥ 0.9 whose numbers agree are either
+    the same generic text repeated (excluded as not specific) or one template with a different last word
+    ("It is (_) after eight." / "past six."), excluded the same way. Uniqueness within the benchmark does
+    not make a short question specific ("What is the area of the shaded triangle?", 8 words, may be unique
+    in a small benchmark yet asked of any figure): 10 words at least; 591 of MathVista testmini's 1,000
+    questions are specific by both rules.
     """
 
     phash_bits: int = field(default=12, metadata={"help": "Most differing pHash bits (of 64) for the same picture."})
+    dhash_bits: int = field(default=10, metadata={"help": "Most differing dHash bits (of 64) for the same picture."})
     luma_16: float = field(default=36.0, metadata={"help": "Most luminance difference (0-255) in any cell of 16x16 thumbnails."})
     colour_8: float = field(default=48.0, metadata={"help": "Most colour difference (0-255) in any cell of 8x8 RGB thumbnails."})
     text: float = field(default=0.9, metadata={"help": "Least share of the benchmark question's 3-grams found in the training question."})
@@ -107,8 +116,9 @@ class Thresholds:
     text_across_pictures: bool = field(default=False, metadata={"help": "Count the same specific question over a different picture."})
 
     def __post_init__(self) -> None:
-        if not 0 <= self.phash_bits <= 64:
-            raise ConfigError(f"phash_bits must be within 0..64, not {self.phash_bits}")
+        for name in ("phash_bits", "dhash_bits"):
+            if not 0 <= getattr(self, name) <= 64:
+                raise ConfigError(f"{name} must be within 0..64, not {getattr(self, name)}")
         if not 0 < self.text <= 1:
             raise ConfigError(f"the text threshold is a share in (0, 1], not {self.text}")
         if self.min_words < 1:
@@ -246,9 +256,10 @@ class _TextIndex:
 
 @dataclass
 class ImagePrint:
-    """A picture reduced to its 64-bit pHash and two coarse thumbnails (16×16 luma, 8×8 RGB, uint8)."""
+    """A picture reduced to its 64-bit pHash and dHash and two coarse thumbnails (16×16 luma, 8×8 RGB, uint8)."""
 
     phash: int
+    dhash: int
     luma: np.ndarray
     colour: np.ndarray
 
@@ -261,9 +272,12 @@ def image_print(source: bytes | Path, item: str) -> ImagePrint | None:
     """Fingerprint one picture (``None`` when it is blank). Opens it through
     :func:`visionr1.data.images.open_image`, so a broken file is an ``ImageError`` naming ``item``.
 
-    Why the thumbnails on top of the pHash: ``imagehash`` hashes luminance only and thresholds each DCT
-    coefficient at the median, so two drawings from one template (other bar heights, a recoloured
-    background) can hash identically; the thumbnails compare the coarse pixels themselves, in colour.
+    Why more than one pHash: ``imagehash``'s pHash thresholds each low DCT coefficient of the luminance
+    at their median, so two drawings from one template (other bar heights, a recoloured background) or
+    two sparse figures whose main stroke sits in the same place can hash within a few bits. The dHash
+    (signs of neighbouring-pixel gradients) fails on other pairs than the pHash, and the thumbnails
+    compare the coarse pixels themselves, in colour. Each check is a few numpy operations on prints
+    computed once per picture.
     """
     import imagehash
     from PIL import Image
@@ -277,10 +291,12 @@ def image_print(source: bytes | Path, item: str) -> ImagePrint | None:
     luma = np.asarray(img.convert("L").resize((16, 16), Image.Resampling.BOX), dtype=np.uint8)
     if luma.std() < _BLANK_STD:
         return None
-    bits = imagehash.phash(img).hash.flatten()
-    value = int.from_bytes(np.packbits(bits).tobytes(), "big")
     colour = np.asarray(img.resize((8, 8), Image.Resampling.BOX), dtype=np.uint8)
-    return ImagePrint(value, luma, colour)
+    return ImagePrint(_as_int(imagehash.phash(img)), _as_int(imagehash.dhash(img)), luma, colour)
+
+
+def _as_int(h) -> int:
+    return int.from_bytes(np.packbits(h.hash.flatten()).tobytes(), "big")
 
 
 def _prints_of(job: tuple[str, list[bytes | Path]]) -> tuple[list[ImagePrint | None], str | None]:
@@ -329,6 +345,7 @@ class _PictureTable:
         flat = [(i, p) for i, ps in enumerate(prints) for p in ps]
         self.owner = np.array([i for i, _ in flat], dtype=np.int64)
         self.hash = np.array([p.phash for _, p in flat], dtype=np.uint64)
+        self.dhash = np.array([p.dhash for _, p in flat], dtype=np.uint64)
         self.luma = np.stack([p.luma for _, p in flat]).astype(np.int16) if flat else np.zeros((0, 16, 16), np.int16)
         self.colour = np.stack([p.colour for _, p in flat]).astype(np.int16) if flat else np.zeros((0, 8, 8, 3), np.int16)
 
@@ -350,9 +367,10 @@ def _same_pictures(train: _PictureTable, bench: _PictureTable, th: Thresholds,
         if not len(ti):
             continue
         gi = ti + start
+        dd = np.bitwise_count(train.dhash[gi] ^ bench.dhash[bi])
         luma = np.abs(train.luma[gi] - bench.luma[bi]).reshape(len(gi), -1).max(axis=1)
         colour = np.abs(train.colour[gi] - bench.colour[bi]).reshape(len(gi), -1).max(axis=1)
-        ok = (luma <= th.luma_16) & (colour <= th.colour_8)
+        ok = (dd <= th.dhash_bits) & (luma <= th.luma_16) & (colour <= th.colour_8)
         for t, b, d in zip(train.owner[gi[ok]], bench.owner[bi[ok]], dist[ti[ok], bi[ok]]):
             key = (int(t), int(b))
             found[key] = min(found.get(key, 64), int(d))
@@ -584,7 +602,8 @@ def summary_markdown(overlaps: Sequence[Overlap], s: Mapping[str, Any]) -> str:
         lines.append(f"| {name} | `{s.get('against', {}).get(name, '')}` | {b['items']} | {b['benchmark_items_hit']} | "
                      f"{b['training_items_hit']} | {sig.get('image', 0)} | {sig.get('image+text', 0)} | {sig.get('text', 0)} |")
     th = s["thresholds"]
-    lines += ["", "Same item = the same picture (pHash ≤ {phash_bits} bits of 64, 16×16 luma ≤ {luma_16}, 8×8 colour ≤ "
+    lines += ["", "Same item = the same picture (pHash ≤ {phash_bits} and dHash ≤ {dhash_bits} bits of 64, 16×16 luma ≤ "
+              "{luma_16}, 8×8 colour ≤ "
               "{colour_8} per cell), or where a picture is missing, the same specific question (≥ {text} of its "
               "3-grams, all its numbers, ≥ {min_words} words, unique in its benchmark); the same template with other "
               "numbers is not a copy. Text over a different picture counts: {text_across_pictures}.".format(**th)]
