@@ -32,7 +32,7 @@ same picture**, or, where a picture is missing on either side, asks **the same s
 
 Blind spots, by construction: a crop or a border added to the picture moves the perceptual hash out
 of range; two figures that share one dominant block (a bar in the same place) and differ only in a few
-thin strokes can pass every picture check (50 of the 9,500 non-copies, 0.5%, in ``benchmarks/decontaminate_speed.py``'s
+thin strokes can pass every picture check (47 of the 9,500 non-copies, 0.5%, in ``benchmarks/decontaminate_speed.py``'s
 random sparse figures were flagged this way: review ``overlap.jsonl`` before dropping items); a change confined to a small label or a small recoloured region of an otherwise identical
 picture is below what 16×16 thumbnails see (the question's numbers catch the label case when the
 question states them); a reworded question over another rendering of the figure is not found.
