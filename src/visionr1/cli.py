@@ -87,6 +87,43 @@ def score(
         _fail(e)
 
 
+data_app = typer.Typer(help="Data checks: training items that are benchmark items.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+
+@data_app.command("decontaminate")
+def data_decontaminate(
+    train: Annotated[Path, typer.Option("--train", help="Training data: anything `read_records` reads (JSONL, Parquet, HF folder, ShareGPT).")],
+    against: Annotated[list[str], typer.Option("--against", metavar="NAME=PATH", help="Benchmark data as NAME=PATH or NAME:SPLIT=PATH (repeatable), e.g. mathvision=data/MathVision.")],
+    out: Annotated[Optional[Path], typer.Option("--out", help="Write a clean copy of the training set here, in its layout (a new folder).")] = None,
+    report: Annotated[Optional[Path], typer.Option("--report", help="Folder for overlap.jsonl and summary.md (default: --out).")] = None,
+    workers: Annotated[Optional[int], typer.Option("--workers", help="Processes hashing pictures (default: the CPUs, at most 8).")] = None,
+    text_across_pictures: Annotated[bool, typer.Option("--text-across-pictures", help="Also count the same specific question over a different picture.")] = False,
+    fail_on_overlap: Annotated[bool, typer.Option("--fail-on-overlap", help="Exit with status 1 when any training item matches (for CI).")] = False,
+) -> None:
+    """Find training items that are benchmark items, by picture (perceptual hash) and by question text."""
+    from visionr1.data.decontaminate import Thresholds, decontaminate
+    from visionr1.eval.benchmarks import get_benchmark
+
+    def hashed(stage: str, done: int, total: int) -> None:
+        if done == total:
+            console.print(f"{stage}: pictures of {total} items hashed")
+
+    try:
+        s = decontaminate(train, against, lambda name, path, split: get_benchmark(name).load(path, split=split),
+                          report=report, out=out, workers=workers, on_progress=hashed,
+                          thresholds=Thresholds(text_across_pictures=text_across_pictures))
+    except VisionR1Error as e:
+        _fail(e)
+    for name, b in s["benchmarks"].items():
+        console.print(f"{name}: {b['benchmark_items_hit']} of {b['items']} items found in training "
+                      f"({b['training_items_hit']} training items; {b['by_signal'] or 'no matches'})")
+    console.print(f"[bold]{s['training_items_flagged']} of {s['training_items']}[/] training items match; "
+                  f"{s['seconds']} s, {s['items_per_second']} items/s; report in {report or out}")
+    if fail_on_overlap and s["training_items_flagged"]:
+        raise typer.Exit(code=1)
+
+
 # ----------------------------------------------------------------------------- stage commands
 # Each stage keeps its typer command in `visionr1/<stage>/command.py` (top-level imports: stdlib and
 # typer only, so `--help` stays fast) and is registered here, one line each.

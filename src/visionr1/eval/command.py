@@ -35,6 +35,7 @@ def eval_command(
     judge_model: Annotated[Optional[str], typer.Option("--judge-model", help="Model name at --judge-endpoint.")] = None,
     judge_api_key_env: Annotated[str, typer.Option("--judge-api-key-env", help="Env variable holding the judge's key.")] = "OPENAI_API_KEY",
     no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bars.")] = False,
+    train_data: Annotated[Optional[Path], typer.Option("--train-data", help="Training data to check the items against (writes contamination/ in the run folder).")] = None,
 ) -> None:
     """Evaluate a VLM on a benchmark with its official query and scoring protocol (judge-free by default)."""
     from rich.console import Console
@@ -50,7 +51,7 @@ def eval_command(
             seed=seed, regenerate_missing_answer=regenerate_missing_answer, batch_size=batch_size, device=device,
             dtype=dtype, concurrency=concurrency, timeout=timeout, max_retries=max_retries, api_key_env=api_key_env,
             judge_endpoint=judge_endpoint, judge_model=judge_model, judge_api_key_env=judge_api_key_env,
-            progress=not no_progress,
+            progress=not no_progress, train_data=train_data,
         )
         scores = run_eval(cfg)
     except VisionR1Error as e:

@@ -69,6 +69,7 @@ class EvalConfig:
     judge_model: str | None = field(default=None, metadata={"help": "Model name at the judge endpoint."})
     judge_api_key_env: str = field(default="OPENAI_API_KEY", metadata={"help": "Env variable with the judge's API key."})
     progress: bool = field(default=True, metadata={"help": "Show rich progress bars."})
+    train_data: Path | None = field(default=None, metadata={"help": "Training data to check these items against (contamination/)."})
 
     def __post_init__(self) -> None:
         self.data, self.out = Path(self.data), Path(self.out)
@@ -234,6 +235,22 @@ def _progress(enabled: bool):
                     TimeRemainingColumn(), console=Console(stderr=True), disable=not enabled, transient=False)
 
 
+def _contamination(cfg: EvalConfig, name: str, items) -> dict[str, Any]:
+    """``--train-data``: which of the items the training data holds (``contamination/overlap.jsonl`` and
+    ``summary.md``, by :mod:`visionr1.data.decontaminate`); checked before generating, so a bad path fails fast."""
+    import logging
+
+    from visionr1.data.decontaminate import check_benchmark_items
+
+    s = check_benchmark_items(cfg.train_data, name, items, cfg.out / "contamination")
+    hit = s["benchmarks"][name]["benchmark_items_hit"]
+    if hit:
+        logging.getLogger(__name__).warning("%d of %d %s items are in the training data %s: see %s", hit, len(items), name,
+                                            cfg.train_data, cfg.out / "contamination" / "summary.md")
+    return {"train_data": str(cfg.train_data), "items_in_training": hit, "training_items_flagged": s["training_items_flagged"],
+            "report": "contamination/summary.md"}
+
+
 def run_eval(cfg: EvalConfig, backend=None) -> dict[str, Any]:
     """Run one evaluation end to end (resuming whatever the run folder already holds); returns ``scores.json``.
 
@@ -250,6 +267,7 @@ def run_eval(cfg: EvalConfig, backend=None) -> dict[str, Any]:
     cfg.out.mkdir(parents=True, exist_ok=True)
     identity = cfg.identity()
     _check_identity(cfg.out, identity)
+    contamination = _contamination(cfg, bench.NAME, items) if cfg.train_data is not None else None
     settings = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(cfg).items()}
     backend = backend or build_backend(cfg)
     _write_json(cfg.out / "run.json", {"identity": identity, "settings": settings, "items": len(items),
@@ -286,6 +304,8 @@ def run_eval(cfg: EvalConfig, backend=None) -> dict[str, Any]:
         "judge": {"used": bool(judge), "model": cfg.judge_model, "calls": scored.judge_calls},
         "result_file": bench.RESULT_FILENAME,
     }
+    if contamination is not None:
+        scores["contamination"] = contamination
     _write_json(cfg.out / "scores.json", scores)
     from visionr1.report.markdown import write_run_report
 

@@ -59,8 +59,25 @@ def build(rng: random.Random, difficulty: int, size: int) -> Item:
                "layout": [round(cx), round(cy), round(r)]},
         description=f"The image shows one {colour} {kind} on a white background.",
         solution=[f"The shape is {colour}.", f"{colour}={value}.", f"{value}+{offset}={value + offset}."],
-        extra={"perception": {"question": "What colour is the shape in the image?", "answer": colour}},
+        extra={"subskills": subskills(rng, colour, table, offset)},
     )
+
+
+def subskills(rng: random.Random, colour: str, table: dict[str, int], offset: int) -> list[dict[str, str]]:
+    """One question per step, each answered the way the chain of thought states that step.
+
+    A real base model brings these skills from pre-training (it can name a colour, read a table, add);
+    the demo's warm-up teaches them to the random-weight tiny model next to the direct answers, so the base
+    it compares against has every skill the reasoning uses and lacks only the chaining.
+    """
+    other = rng.choice(list(table))
+    value = table[colour]
+    return [
+        {"skill": "perception", "question": "What colour is the shape in the image?", "answer": f"The shape is {colour}."},
+        {"skill": "lookup", "question": f"Values: {table_text(table)}. What is the value of {other}?",
+         "answer": f"{other}={table[other]}."},
+        {"skill": "add", "question": f"What is {value} plus {offset}?", "answer": f"{value}+{offset}={value + offset}."},
+    ]
 
 
 SPEC = TaskSpec(
