@@ -18,4 +18,6 @@ LAYOUTS = {
                    FIXTURES / "mathvision" / "responses.json"),
     "wemath": (FIXTURES / "wemath" / "testmini.json", FIXTURES / "wemath" / "WeMath.tsv",
                FIXTURES / "wemath" / "responses.json"),
+    # our own sets (`visionr1 synth` output): a folder holding test.jsonl, and the file itself
+    "records": (FIXTURES / "records", FIXTURES / "records" / "test.jsonl", FIXTURES / "records" / "responses.json"),
 }

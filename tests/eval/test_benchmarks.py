@@ -21,6 +21,7 @@ EXPECTED = {
     "dynamath": [True, True, True, False],
     "mathvision": [True, True, True],
     "wemath": [True, True, True],
+    "records": [True, True, False],
 }
 
 
