@@ -27,7 +27,7 @@ from visionr1.grading import statements
 from visionr1.grading.equivalence import choice_index, parse_number
 from visionr1.grading.extract import DECIDED_RULES, Extraction, clean_answer, extract_answer, last_number
 
-Extractor = Callable[[str, Mapping[str, Any]], str]
+Extractor = Callable[[str, Mapping[str, Any]], "str | None"]
 
 # The breakdown keys of the official scores files, in their order.
 BREAKDOWN_KEYS: tuple[str, ...] = (
@@ -278,12 +278,16 @@ def read_mathvista(response: str, record: Mapping[str, Any]) -> Extraction:
     return read_answer(response, record)
 
 
-def score_record(record: Mapping[str, Any], extractor: Extractor | None = None) -> dict[str, Any]:
+def score_record(
+    record: Mapping[str, Any], extractor: Extractor | None = None, *, undecided_only: bool = False
+) -> dict[str, Any]:
     """A copy of a MathVista result record with ``extraction``, ``prediction`` and ``true_false`` filled in.
 
-    Also ``extraction_rule`` (which rule found the extraction, ``"extractor"`` for a custom one)
-    and ``decided`` (whether the rules found an answer the response states; see
-    :data:`visionr1.grading.extract.DECIDED_RULES`).
+    Also ``extraction_rule`` (the rule that found the extraction; when ``extractor`` supplied it,
+    its ``rule`` attribute, e.g. ``"judge"``, else ``"extractor"``) and ``decided`` (whether the rules found an answer the response
+    states; see :data:`visionr1.grading.extract.DECIDED_RULES`). ``extractor`` replaces the rules
+    for every record the official quick rules do not settle, or, with ``undecided_only``, only for
+    those the rules leave undecided; when it returns ``None`` the rules' extraction stands.
 
     >>> r = score_record({"response": "So the answer is 7.", "question_type": "free_form",
     ...                   "answer_type": "integer", "precision": None, "choices": None, "answer": "7"})
@@ -294,10 +298,12 @@ def score_record(record: Mapping[str, Any], extractor: Extractor | None = None) 
     response = record.get("response")
     response = response if isinstance(response, str) else ""
     read = read_mathvista(response, record)
-    if extractor is not None and read.rule != "quick":
-        extraction, rule = extractor(response, record), "extractor"
-    else:
-        extraction, rule = read.text or "", read.rule
+    decided = read.rule in DECIDED_RULES or read.rule in ("quick", "list")
+    extraction, rule = read.text or "", read.rule
+    if extractor is not None and read.rule != "quick" and not (undecided_only and decided) and response:
+        found = extractor(response, record)
+        if found is not None:
+            extraction, rule = found, getattr(extractor, "rule", "extractor")
     prediction = normalize_extracted_answer(
         extraction, record.get("choices"), record.get("question_type", ""), record.get("answer_type", ""),
         record.get("precision"),
@@ -306,13 +312,27 @@ def score_record(record: Mapping[str, Any], extractor: Extractor | None = None) 
     out["prediction"] = prediction
     out["true_false"] = safe_equal(prediction, record.get("answer"))
     out["extraction_rule"] = rule
-    out["decided"] = rule in DECIDED_RULES or rule in ("quick", "list")
+    out["decided"] = decided
     return out
 
 
-def score_results(results: Mapping[str, Mapping[str, Any]], extractor: Extractor | None = None) -> dict[str, dict]:
+def score_results(
+    results: Mapping[str, Mapping[str, Any]], extractor: Extractor | None = None, *, undecided_only: bool = False
+) -> dict[str, dict]:
     """Score a whole MathVista result file (pid → record), keeping its order and every other field."""
-    return {pid: score_record(rec, extractor) for pid, rec in results.items()}
+    return {pid: score_record(rec, extractor, undecided_only=undecided_only) for pid, rec in results.items()}
+
+
+def extraction_summary(scored: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """How the extractions were found: records, decided by rules (count and share), by rule, by extractor."""
+    records = list(scored.values())
+    rules: dict[str, int] = {}
+    for r in records:
+        rules[str(r.get("extraction_rule"))] = rules.get(str(r.get("extraction_rule")), 0) + 1
+    decided = sum(1 for r in records if r.get("decided"))
+    return {"records": len(records), "decided_by_rules": decided, "undecided": len(records) - decided,
+            "decided_share": round(decided / len(records), 4) if records else 0.0,
+            "rules": dict(sorted(rules.items(), key=lambda kv: -kv[1]))}
 
 
 def _acc(correct: int, total: int) -> dict[str, Any]:
