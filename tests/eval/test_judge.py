@@ -52,9 +52,9 @@ def write(tmp_path: Path, data: dict) -> Path:
     return path
 
 
-def run_score(results: Path, url: str, **kwargs) -> tuple[dict, str]:
+def run_score(results: Path, url: str, out: Path | None = None, **kwargs) -> tuple[dict, str]:
     buf = io.StringIO()
-    scores = score_command("mathvista", results, results.with_name("scored.json"), url, "judge-model",
+    scores = score_command("mathvista", results, out or results.with_name("scored.json"), url, "judge-model",
                            console=Console(file=buf, width=200), **kwargs)
     return scores, buf.getvalue()
 
@@ -84,7 +84,7 @@ def test_judge_undecided_sends_only_undecided_records_and_a_rerun_makes_no_call(
 
 def test_judge_all_records_the_official_protocol_sends(tmp_path):
     with OpenAIServer(judge_answers) as server:
-        scores, _ = run_score(FIXTURE, server.url, judge_store=tmp_path / "j.sqlite")
+        scores, _ = run_score(FIXTURE, server.url, out=tmp_path / "scored.json")
         asked = len(server.log)
     # every record but those the official quick rules settle ("No" is a choice; an empty reply) is asked
     data = json.loads(FIXTURE.read_text())
