@@ -150,13 +150,25 @@ def test_eval_judge_undecided_and_rerun(name, tmp_path):
     assert (tmp_path / "run" / "judge.sqlite").exists()
 
 
-def test_eval_reports_the_share_decided_by_rules(tmp_path):
-    data, _, canned = LAYOUTS["mathvista"]
-    scores = run_eval(EvalConfig(benchmark="mathvista", data=data, canned=canned, out=tmp_path / "run", progress=False))
+@pytest.mark.parametrize("name", sorted(LAYOUTS))
+def test_eval_reports_the_share_decided_by_rules(name, tmp_path):
+    data, _, canned = LAYOUTS[name]
+    scores = run_eval(EvalConfig(benchmark=name, data=data, canned=canned, out=tmp_path / "run", progress=False))
     ext = scores["extraction"]
     verdicts = [json.loads(x) for x in (tmp_path / "run" / "verdicts.jsonl").read_text().splitlines()]
-    assert ext["items"] == len(verdicts) and ext["decided_by_rules"] == sum(v["decided"] for v in verdicts)
+    assert all(isinstance(v["decided"], bool) for v in verdicts)
+    assert ext["items"] == len(verdicts) and ext["decided_by_rules"] == sum(v["decided"] for v in verdicts) > 0
     assert json.loads((tmp_path / "run" / "scores.json").read_text())["extraction"] == ext
+
+
+def test_records_benchmark_carries_the_decided_signal():
+    from visionr1.eval.benchmarks import records
+    from visionr1.eval.benchmarks._common import EvalItem
+
+    items = [EvalItem(id=i, query="q", images=[], gold="4", row={}) for i in ("a", "b", "c")]
+    replies = {"a": "<think>x</think><answer>4</answer>", "b": "I cannot tell.", "c": "maybe 3 or 4"}
+    rows = {r["id"]: r["decided"] for r in records.score(items, replies).per_item}
+    assert rows == {"a": True, "b": False, "c": False}
 
 
 def test_build_prompt_holds_the_query_and_response():

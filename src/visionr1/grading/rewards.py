@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from visionr1.grading.equivalence import is_equivalent
-from visionr1.grading.extract import answer_in_tag, extract_answer
+from visionr1.grading.extract import DECIDED_RULES, answer_in_tag, extract_answer
 from visionr1.grading.r1 import parse_r1
 
 
@@ -27,6 +27,11 @@ class Grade:
     rule: str
     well_formed: bool
     reason: str | None
+
+    @property
+    def decided(self) -> bool:
+        """Whether the rules found an answer the completion states (not a fallback, not no answer)."""
+        return self.rule in DECIDED_RULES
 
 
 def grade(
