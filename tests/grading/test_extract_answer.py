@@ -110,6 +110,23 @@ def test_choice_letter_outside_range_is_not_a_choice():
     assert extract_answer("E", choices=["1", "2"]).rule != "choice_letter"
 
 
+@pytest.mark.parametrize(
+    "text, choices",
+    [
+        ("A decrease in light would hurt the grasshopper most.", ["grass", "mouse", "grasshopper", "owl"]),  # article
+        ("There are more pink balls in Solution A than in Solution B.", ["neither", "Solution B", "Solution A"]),  # a name
+        ("I do not have enough information to select option A or B.", ["Yes", "No"]),  # two letters mentioned
+    ],
+)
+def test_letters_that_are_not_answers(text, choices):
+    assert extract_answer(text, choices=choices).rule != "choice_letter"
+
+
+def test_a_refusal_that_names_one_option_picks_it():
+    text = 'There is no way to determine it from the text, so I will select "B" for no.'
+    assert extract_answer(text, choices=["yes", "no"]) == ("B", "choice_letter")
+
+
 def test_an_echoed_option_list_alone_is_not_a_letter():
     text = "It needs the radius first.\nChoose the correct option letter:\n(A) 1\n(B) √{3}\n(C) 2\n(D) 3"
     assert extract_answer(text, choices=["1", "√{3}", "2", "3"]).rule != "choice_letter"
@@ -125,6 +142,14 @@ def test_an_echoed_option_list_alone_is_not_a_letter():
          ["decrease", "remain the same", "increase"], "If hawks increase, the mice will most likely", "decrease"),
         ("The circus tent is larger than the car.", ["car", "circus tent"], "Which is larger, the car or the tent?",
          "circus tent"),
+        ("The youngest age group shown is 11-15 years old.", ["11-15", "21-25", "0-5"], "Which age group is youngest?",
+         "11-15"),
+        ("The function peaks at (u1, u2) = (1, 1).", ["(u1, u2) = (0, 0)", "(u1, u2) = (1, 1)"], "Where is the peak?",
+         "(u1, u2) = (1, 1)"),
+        # "Finally, …" ends a list; it does not conclude: the answer-first sentence is read
+        ("If whales vanish, the population of tuna will increase. The mice will decrease. Finally, the mice starve.",
+         ["The population of tuna will increase", "Mouse will decrease in number"], "What happens if whales vanish?",
+         "The population of tuna will increase"),
     ],
 )
 def test_option_text(text, choices, question, expected):

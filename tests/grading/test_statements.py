@@ -227,13 +227,17 @@ def test_yes_no_choices_and_questions():
         ("In 2004 the ratio was 3.", "What was the ratio in 2004?", "3"),
         ("The two numbers are 2 and 1.", "Add the two numbers.", None),  # "two" echoes; 2 and 1 remain
         ("The one with the most votes got 7.", "", "7"),  # "the one" is a pronoun
+        ("Only one store sold out.", "", "1"),
     ],
 )
 def test_stated_number(sentence, question, expected):
     assert stated_number(sentence, question) == expected
 
 
-@pytest.mark.parametrize("sentence", ["There are 3 cats and 4 dogs.", "No numbers here.", "Between 2000 and 2005."])
+@pytest.mark.parametrize(
+    "sentence",
+    ["There are 3 cats and 4 dogs.", "No numbers here.", "Between 2000 and 2005.", "Find it and pick the smallest one."],
+)
 def test_stated_number_undecided(sentence):
     assert stated_number(sentence) is None
 
@@ -251,9 +255,11 @@ def test_stated_number_undecided(sentence):
         ("The question does not provide enough information to find x.", "claim"),
         ("The figure is not provided. Please provide it.", "claim"),
         ("There is not enough information to answer.", "claim"),
+        ("I do not have enough context to say.", "claim"),
         ("It is not clear which line is meant.", "claim"),
         ("The angle is 72°, which is not among the options.", "no_option"),
         ("None of the choices match this result.", "no_option"),
+        ("The information provided does not allow for a definitive answer.", "decline"),
         # statements with a negation are answers, not refusals
         ("Periwinkle is not the maximum.", None),
         ("The graph does not have a maximum in this range.", None),
@@ -272,6 +278,7 @@ def test_refusal(text, expected):
     [
         ("The data are not listed. Thus, the answer cannot be determined from the text.", "Cannot be determined"),
         ("Therefore, the question cannot be answered.", "Cannot be answered"),
+        ('Without the function, the best option is "cannot be determined".', "Cannot be determined"),
         ("As an AI, I cannot see the image.", None),
         ("The solution cannot be provided.", None),
     ],

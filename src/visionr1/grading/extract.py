@@ -92,12 +92,15 @@ _SENTENCE_END_RE = re.compile(r"\.(?=\s|$)|\n|。")
 
 _PAREN_LETTER_RE = re.compile(r"\(([A-Za-z])\)")
 _PAREN_OR_QUOTED_LETTER_RE = re.compile(r"(?:\(|[\"“])([A-Za-z])(?:\)|[\"”])")
-_OPTION_WORD_RE = re.compile(r"\b(?:option|choice)\s*\(?([A-Z])\b\)?", re.IGNORECASE)
-_LINE_LETTER_RE = re.compile(r"^\s*(?:\*\*)?\(?([A-Z])(?:\)|\.|:|\*\*|\s|$)")
+# "option B", not "option A or B" (an alternative is no pick)
+_OPTION_WORD_RE = re.compile(r"\b(?:option|choice)\s*\(?([A-Z])\b\)?(?!\s*(?:or|and|/|,)\s*\(?[A-Z]\b)", re.IGNORECASE)
+# "B 8/11" starts with a letter answer; "A decrease in …" starts with the article
+_LINE_LETTER_RE = re.compile(r"^\s*(?:\*\*)?\(?([A-Z])(?:\)|\.|:|\*\*|\s(?![a-z])|$)")
 _LETTER_LINE_RE = re.compile(r"^\s*\(?([A-Z])(?:\)|\.|:)?(?:\s*$|[.):]\s+(.+)$)")
 _CN_OPTION_RE = re.compile(r"选项\s*([A-Z])")
 _CODE_FENCE_RE = re.compile(r"```.*?(?:```|\Z)", re.S)  # a fenced block (diagrams, code): its lines are not answers
 _FINAL_LETTER_RE = re.compile(r"(?:^|[\s(])([A-Z])\)?[.。!]?\s*$")
+_NAME_BEFORE_RE = re.compile(r"([A-Za-z]+)\s+$")
 _BARE_LETTER_RE = re.compile(r"^\s*\(?([A-Za-z])\)?\s*[.)]?\s*$")
 
 # Numbers that are exponents (``m^2``) or function arguments (``f(0)``) are not answers.
@@ -245,7 +248,11 @@ def _norm_choice_text(s: str) -> str:
     return re.sub(r"\s+", " ", clean_answer(s)).lower()
 
 
-def _from_choice(text: str, choices: list[str] | None) -> str | None:
+def _from_choice(text: str, choices: list[str] | None, *, mentions: bool = True) -> str | None:
+    """A choice letter (or an option's text standing alone). With ``mentions=False`` (the reply
+    refuses) a letter merely mentioned in parentheses, quotes or as "option X" counts only when it
+    is the one letter mentioned: "I cannot pick option A or B" picks neither, 'I will select "B"'
+    picks B."""
     valid = _letters(choices)
     if choices:
         text = _without_choice_list(text, choices)
@@ -278,15 +285,19 @@ def _from_choice(text: str, choices: list[str] | None) -> str | None:
     if choices:
         m = _FINAL_LETTER_RE.search(last_line[-200:])
         if m and m.group(1) in valid:
-            return m.group(1)
+            name = _NAME_BEFORE_RE.search(last_line[-200:][: m.start(1)])
+            word = name.group(1) if name else ""
+            # "… more balls than Solution B.": a name an option holds, not the letter B; "A or B": no pick
+            if word.lower() not in ("or", "and", "nor") and not (
+                word and _norm_choice_text(f"{word} {m.group(1)}") in map(_norm_choice_text, choices)
+            ):
+                return m.group(1)
     tail = text[-5000:]
     found = [x for x in _PAREN_OR_QUOTED_LETTER_RE.findall(tail) if x.upper() in valid and x.isupper()]
-    if found:
-        return found[-1].upper()
     if choices:
-        found = [x.upper() for x in _OPTION_WORD_RE.findall(tail) if x.upper() in valid]
-        if found:
-            return found[-1]
+        found += [x.upper() for x in _OPTION_WORD_RE.findall(tail) if x.upper() in valid]
+    if found and (mentions or len(set(found)) == 1):  # a refusal naming one option ('I select "B"') picks it
+        return found[-1].upper()
     return None
 
 
@@ -406,10 +417,11 @@ def extract_answer(text: str, *, choices: list[str] | None = None, question: str
             said = statements.leading_yes_no(text.lstrip())
             if said is not None:
                 return Extraction(str(choices[yes_no_idx[0 if said else 1]]), "yes_no")
-        found = _from_choice(text, choices)
+        refused = statements.refusal(text)
+        found = _from_choice(text, choices, mentions=not refused)
         if found:
             return Extraction(found, "choice_letter")
-        if statements.refusal(text):
+        if refused:
             return Extraction(None, "refusal")
         stated = _from_statements(text, choices, question)
         if stated is not None:

@@ -75,7 +75,7 @@ _INTRO_RE = re.compile(
 )
 _CONCLUSION_RE = re.compile(
     r"^\W*(?:therefore|thus|so|hence|consequently|in (?:conclusion|summary|short)|as a result|overall|"
-    r"this means|that means|finally)\b",
+    r"this means|that means)\b",
     re.I,
 )
 _HEAD_CHARS, _TAIL_CHARS = 1500, 3000
@@ -193,6 +193,7 @@ def _option_pattern(option: str) -> re.Pattern[str] | None:
 
 
 _CALCULATION_RE = re.compile(r"=|\d\s*[-+×*/÷]\s*\d")
+_PLAIN_NUMBER_RE = re.compile(r"^[-−]?\d+(?:\.\d+)?\s*(?:°|%|[a-z]{1,3}(?:\^?[23])?)?$")
 
 
 def _mentions(text: str, choices: Sequence[str]) -> list[int]:
@@ -256,7 +257,7 @@ def named_option(sentence: str, choices: Sequence[str], question: str = "") -> i
     choices = [str(c) for c in choices]
     found = _mentions(sentence, choices)
     if _CALCULATION_RE.search(sentence):  # "x = 7 + 1 = 8": the operands are not answers
-        found = [i for i in found if not is_numeric_option(choices[i])]
+        found = [i for i in found if not _PLAIN_NUMBER_RE.match(_norm(choices[i]))]
     if len(found) > 1 and question:
         echoed = set(_mentions(question, choices))
         found = [i for i in found if i not in echoed] or found
@@ -406,12 +407,18 @@ _CONDITION_BEFORE_RE = re.compile(
     r"between\s+\S+\s+and|(?:at|when|for|where|if)\s+[a-z]\s*=)\s*$",
     re.I,
 )
-_PRONOUN_ONE_RE = re.compile(r"(?:\b(?:the|this|that|each|any|every|which|no|a)\s+one\b|\bone\s+(?:of|another)\b)", re.I)
+# "one" is a number before a noun ("one store"), a pronoun elsewhere ("the smallest one.", "one of them")
+_PRONOUN_ONE_RE = re.compile(
+    r"\b(?:the|this|that|each|any|every|which|no|a|an)\s+one\b|\bone\s+(?:of|another|that|which|who)\b"
+    r"|\bone\b(?=\s*(?:[.,;:!?)]|$))",
+    re.I,
+)
 _EQUALS_RE = re.compile(r"=|≈|\bequals?\b|\bis\s+equal\s+to\b")
 
 
 def _numbers(sentence: str) -> list[tuple[int, str]]:
-    pronoun = {m.end() - 3 if m.group(0).lower().endswith("one") else m.start() for m in _PRONOUN_ONE_RE.finditer(sentence)}
+    pronoun = {m.end() - 3 if m.group(0).lower().endswith("one") else m.start()
+               for m in _PRONOUN_ONE_RE.finditer(sentence)}
     out = [(m.start(), m.group(0)) for m in _NUMBER_TOKEN_RE.finditer(sentence) if m.start() not in pronoun]
     out += [(m.start(1), m.group(1)) for m in _COUNT_WORD_RE.finditer(sentence)]
     return sorted(out)
@@ -484,15 +491,17 @@ _DECLINE_RE = re.compile(
     r"(?:determin|answer|tell|say|provide|give|calculat|find|found|solv|see|view|identif|confirm|know|infer|"
     r"conclud|judg|access|analy[sz]|interpret|process|read|perceiv|deduc|assess|evaluat|verif|decid|select|choos|"
     r"compar|comput|count|estimat|measur|specif|answer)\w*"
-    r"|\bas an ai\b|\bi'?m sorry\b|\bi apologi[sz]e\b",
+    r"|\bas an ai\b|\bi'?m sorry\b|\bi apologi[sz]e\b"
+    r"|\b(?:does not|doesn't|do not|don't)\s+allow\s+(?:for\s+|us\s+to\s+give\s+)?(?:a\s+)?(?:definitive|definite|"
+    r"clear|precise|conclusive)\s+answer",
     re.I,
 )
 _CLAIM_RE = re.compile(
     r"\b(?:does not|doesn't|do not|don't|did not|didn't)\s+(?:provide|give|specify|include|contain|mention|"
     r"state|list|offer)\b[^.]{0,80}?\b(?:information|details?|data|context|values?|figures?|images?|diagrams?|"
     r"graphs?|tables?|function|options?|numbers?|measurements?|descriptions?)\b"
-    r"|\b(?:not enough|insufficient|no (?:specific|additional|sufficient|further)?\s*)\s*(?:information|context|data|"
-    r"details)\b"
+    r"|\b(?:not enough|insufficient|no (?:specific|additional|sufficient|further)?\s*|(?:not|n't) have (?:enough|"
+    r"sufficient|the (?:necessary|required))\s*)\s*(?:information|context|data|details)\b"
     r"|\b(?:question|problem|figure|image|diagram|graph|table|chart|function|information|data|context|picture|"
     r"details?|text|options?|choices?|values?)\s+(?:is|are|was|were|seems? to be|appears? to be)\s+(?:not (?:provided|"
     r"given|specified|shown|included|available|visible|clear|valid)|incomplete|unclear|ambiguous|missing|nonsensical|"
@@ -540,7 +549,8 @@ def refusal(text: str) -> str | None:
 
 
 _VERDICT_RE = re.compile(
-    r"\b(?:answer|question|problem)\s+(?:cannot|can ?not|can't|could not)\s+be\s+(determined|answered|found|known|decided)\b",
+    r"\b(?:answer|question|problem)\s+(?:cannot|can ?not|can't|could not)\s+be\s+(determined|answered|found|known|decided)\b"
+    r"|[\"“']cannot be (determined|answered)[\"”']",
     re.I,
 )
 
@@ -556,9 +566,11 @@ def refusal_verdict(text: str) -> str | None:
 
     >>> refusal_verdict("The text lacks the values. Thus, the answer cannot be determined.")
     'Cannot be determined'
+    >>> refusal_verdict('So the best option is "cannot be determined".')
+    'Cannot be determined'
     """
     m = None
     probe = text if len(text) <= _HEAD_CHARS + _TAIL_CHARS else text[-_TAIL_CHARS:]
     for m in _VERDICT_RE.finditer(probe):
         pass
-    return f"Cannot be {m.group(1).lower()}" if m else None
+    return f"Cannot be {(m.group(1) or m.group(2)).lower()}" if m else None
