@@ -141,7 +141,7 @@ def _number_text(text: str, first: bool) -> str | None:
     stripped = _POWER_RE.sub(" ", text)  # "12 cm^2": the 2 is not the answer
     found = _NUM_IN_TEXT_RE.findall(stripped)
     if not found:
-        return None
+        return statements.stated_number(text)  # "the answer is two"
     return (found[0] if first else found[-1]).replace(",", "").replace("−", "-")
 
 
