@@ -260,6 +260,8 @@ def test_stated_number_undecided(sentence):
         ("The angle is 72°, which is not among the options.", "no_option"),
         ("None of the choices match this result.", "no_option"),
         ("The information provided does not allow for a definitive answer.", "decline"),
+        ("由于缺少图形，无法确定角的大小。", "decline"),  # replies to the Chinese questions refuse in Chinese
+        ("所以EB=1.6，但是这个答案不在选择中。", "no_option"),
         # statements with a negation are answers, not refusals
         ("Periwinkle is not the maximum.", None),
         ("The graph does not have a maximum in this range.", None),

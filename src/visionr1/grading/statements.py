@@ -493,7 +493,8 @@ _DECLINE_RE = re.compile(
     r"compar|comput|count|estimat|measur|specif|answer)\w*"
     r"|\bas an ai\b|\bi'?m sorry\b|\bi apologi[sz]e\b"
     r"|\b(?:does not|doesn't|do not|don't)\s+allow\s+(?:for\s+|us\s+to\s+give\s+)?(?:a\s+)?(?:definitive|definite|"
-    r"clear|precise|conclusive)\s+answer",
+    r"clear|precise|conclusive)\s+answer"
+    r"|无法(?:确定|判断|回答|计算|得出|求出|看到)|不能确定",
     re.I,
 )
 _CLAIM_RE = re.compile(
@@ -515,7 +516,7 @@ _CLAIM_RE = re.compile(
 _NO_OPTION_RE = re.compile(
     r"\b(?:none of the (?:options|choices|given|answer)|not (?:among|in|one of|listed in) the (?:options|choices|"
     r"given|answer)|no (?:correct |matching |valid )?(?:option|choice)|mistake in the (?:question|problem|options|"
-    r"choices)|options? (?:is|are) (?:not|in)correct)",
+    r"choices)|options? (?:is|are) (?:not|in)correct|不在(?:选项|选择)|没有(?:正确|符合)的?(?:选项|答案))",
     re.I,
 )
 
