@@ -516,7 +516,7 @@ _CLAIM_RE = re.compile(
 _NO_OPTION_RE = re.compile(
     r"\b(?:none of the (?:options|choices|given|answer)|not (?:among|in|one of|listed in) the (?:options|choices|"
     r"given|answer)|no (?:correct |matching |valid )?(?:option|choice)|mistake in the (?:question|problem|options|"
-    r"choices)|options? (?:is|are) (?:not|in)correct|不在(?:选项|选择)|没有(?:正确|符合)的?(?:选项|答案))",
+    r"choices)|options? (?:is|are) (?:not|in)correct)|不在(?:选项|选择)|没有(?:正确|符合)的?(?:选项|答案)",
     re.I,
 )
 
