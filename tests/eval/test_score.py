@@ -86,3 +86,18 @@ def test_judge_undecided_needs_a_judge():
 def test_prompt_contains_query_and_response():
     p = build_prompt("RESP", {"query": "QUERY"})
     assert p.endswith("QUERY\n\nModel response: RESP\n\nExtracted answer: ")
+
+
+@pytest.mark.parametrize("name", ["mathvista", "mathverse", "mmmath", "dynamath", "mathvision", "wemath"])
+def test_every_benchmark_reads_the_papers_final_answer_form(name):
+    """Issue 19: a Vision-R1 completion ends "<answer> Final Answer: X </answer>"; every scorer reads X."""
+    from visionr1.eval.benchmarks import get_benchmark
+
+    from .conftest import LAYOUTS
+
+    bench = get_benchmark(name)
+    items = bench.load(LAYOUTS[name][0])
+    replies = {it.id: f"<think>I worked it out.</think><answer> Final Answer: {it.gold} </answer>" for it in items}
+    scored = bench.score(items, replies)
+    assert all(r["correct"] for r in scored.per_item), [r for r in scored.per_item if not r["correct"]][:2]
+    assert all(r["decided"] for r in scored.per_item)

@@ -448,7 +448,7 @@ class LLMExtractor:
 
         if not response or not response.strip():
             return None
-        if self.undecided_only and extract_answer(answer_span(response), choices=item.choices).decided:
+        if self.undecided_only and extract_answer(response, choices=item.choices).decided:
             return None
         record = {"response": response, "query": item.query, "question": item.query, "choices": item.choices,
                   "answer_type": item.answer_type or "text", "precision": item.precision,

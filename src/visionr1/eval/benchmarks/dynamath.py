@@ -119,7 +119,7 @@ def judge_item(response: str, item: EvalItem, llm=None) -> dict[str, Any]:
     if not parsed:
         span = answer_span(response)
         inner = _short_answer(span) if span is not response else None
-        ex = extract_answer(span, choices=list("ABCDE") if atype == "multiple choice" else None)
+        ex = extract_answer(response, choices=list("ABCDE") if atype == "multiple choice" else None)
         # (candidate, decided by rules): the JSON or a short answer as given, the judge, the extraction rules
         candidates = [(inner, True), (span if len(span) < 64 else None, True)]
         if llm is not None:

@@ -29,7 +29,6 @@ from visionr1.eval.benchmarks._common import (
     EvalItem,
     Scored,
     acc_entry,
-    answer_span,
     as_dict,
     breakdown,
     clean_str,
@@ -98,7 +97,7 @@ def score(items: list[EvalItem], responses: dict[str, str], judge: dict | None =
     official, per_item = {}, []
     for it in items:
         response = responses.get(it.id, "")
-        ex = extract_answer(answer_span(response), choices=it.choices)
+        ex = extract_answer(response, choices=it.choices)
         extract = llm(response, it) if llm else None
         how = "judge" if extract is not None else ex.rule
         if extract is None:

@@ -23,7 +23,6 @@ from visionr1.eval.benchmarks._common import (
     EvalItem,
     Scored,
     acc_entry,
-    answer_span,
     as_list,
     breakdown,
     clean_str,
@@ -82,7 +81,7 @@ def extract(response: str, item: EvalItem, llm=None) -> tuple[str | None, str]:
         found = llm(response, item)
         if found:
             return found, "judge"
-    ex = extract_answer(answer_span(response), choices=item.choices)
+    ex = extract_answer(response, choices=item.choices)
     return ex.text, ex.rule
 
 

@@ -23,7 +23,6 @@ from visionr1.eval.benchmarks._common import (
     EvalItem,
     Scored,
     acc_entry,
-    answer_span,
     breakdown,
     clean_str,
     first_image,
@@ -87,7 +86,7 @@ def score(items: list[EvalItem], responses: dict[str, str], judge: dict | None =
         if boxed:
             extracted, how, decided = clean_answer(boxed), "boxed", True
         else:
-            ex = extract_answer(answer_span(response))
+            ex = extract_answer(response)
             extracted, decided = (llm(response, it) if llm else None), ex.decided
             how = "judge" if extracted else ex.rule
             if extracted is None:

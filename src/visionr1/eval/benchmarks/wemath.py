@@ -35,7 +35,6 @@ from visionr1.eval.benchmarks._common import (
     EvalItem,
     Scored,
     acc_entry,
-    answer_span,
     breakdown,
     clean_str,
     first_image,
@@ -110,7 +109,7 @@ def read_letter(response: str, item: EvalItem, llm=None) -> tuple[str | None, bo
     found = official_letter(response)
     if found:
         return found, True
-    ex = extract_answer(answer_span(response), choices=item.choices)
+    ex = extract_answer(response, choices=item.choices)
     judged = _as_letter(llm(response, item), item) if llm is not None else None
     if judged:
         return judged, False
