@@ -236,6 +236,11 @@ def test_text_after_a_new_question_is_not_read(text, expected):
     assert extract_answer(text) == expected
 
 
+def test_a_reply_that_only_restates_the_question_is_read_whole():
+    text = "Let me restate it.\nQuestion: What is 2 + 3?\nSolution: 2 + 3 = 5, so the answer is 5."
+    assert extract_answer(text) == ("5", "phrase")
+
+
 def test_decided_rules():
     assert extract_answer("<think>x</think><answer>4</answer>").decided
     assert extract_answer("So the answer is (B).", choices=["1", "2"]).decided

@@ -396,39 +396,48 @@ def extract_answer(text: str, *, choices: list[str] | None = None, question: str
     if len(text) > MAX_TEXT_CHARS:
         text = text[-MAX_TEXT_CHARS:]
     try:
-        text = statements.cut_at_new_question(text)
-        if "<answer>" in text:
-            found = _from_answer_tag(text)
-            if found is not None:
-                return Extraction(found, "answer_tag") if found else Extraction(None, "none")
-        if "box" in text:
-            found = last_boxed(text)
-            if found:
-                cleaned = clean_answer(found)
-                if cleaned:
-                    return Extraction(cleaned, "boxed")
-        found = _from_phrase(text)
-        if found:
-            if statements.refusal(found) and not _LETTER_IN_TEXT_RE.search(found):
-                return Extraction(None, "refusal")  # "the answer is not among the options"
-            return Extraction(found, "phrase")
-        yes_no_idx = statements.yes_no_choices(choices)
-        if yes_no_idx is not None:  # "No, Periwinkle is not the minimum. The minimum is A.": the "No" answers
-            said = statements.leading_yes_no(text.lstrip())
-            if said is not None:
-                return Extraction(str(choices[yes_no_idx[0 if said else 1]]), "yes_no")
-        refused = statements.refusal(text)
-        found = _from_choice(text, choices, mentions=not refused)
-        if found:
-            return Extraction(found, "choice_letter")
-        if refused:
-            return Extraction(None, "refusal")
-        stated = _from_statements(text, choices, question)
-        if stated is not None:
-            return stated
-        found = last_number(text)
-        if found:
-            return Extraction(found, "last_number")
+        head = statements.cut_at_new_question(text)
+        if head != text:  # the answer before a new question; a reply that only restated one is read whole
+            found = _extract(head, choices, question)
+            if found.decided:
+                return found
+        return _extract(text, choices, question)
     except (RecursionError, MemoryError, ValueError):  # defensive: extraction must never raise
-        pass
+        return Extraction(None, "none")
+
+
+def _extract(text: str, choices: list[str] | None, question: str | None) -> Extraction:
+    """Rules 1–10 on ``text`` (see the module docstring)."""
+    if "<answer>" in text:
+        found = _from_answer_tag(text)
+        if found is not None:
+            return Extraction(found, "answer_tag") if found else Extraction(None, "none")
+    if "box" in text:
+        found = last_boxed(text)
+        if found:
+            cleaned = clean_answer(found)
+            if cleaned:
+                return Extraction(cleaned, "boxed")
+    found = _from_phrase(text)
+    if found:
+        if statements.refusal(found) and not _LETTER_IN_TEXT_RE.search(found):
+            return Extraction(None, "refusal")  # "the answer is not among the options"
+        return Extraction(found, "phrase")
+    yes_no_idx = statements.yes_no_choices(choices)
+    if yes_no_idx is not None:  # "No, Periwinkle is not the minimum. The minimum is A.": the "No" answers
+        said = statements.leading_yes_no(text.lstrip())
+        if said is not None:
+            return Extraction(str(choices[yes_no_idx[0 if said else 1]]), "yes_no")
+    refused = statements.refusal(text)
+    found = _from_choice(text, choices, mentions=not refused)
+    if found:
+        return Extraction(found, "choice_letter")
+    if refused:
+        return Extraction(None, "refusal")
+    stated = _from_statements(text, choices, question)
+    if stated is not None:
+        return stated
+    found = last_number(text)
+    if found:
+        return Extraction(found, "last_number")
     return Extraction(None, "none")
