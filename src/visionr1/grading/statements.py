@@ -21,8 +21,9 @@ is general (no benchmark's wording is assumed) and says why it exists:
   the question: negated ("Periwinkle is not the maximum.") → no, affirmed → yes; a comparison
   stated the other way round ("more Y than X" for "fewer X than Y?") is read as such.
 * :func:`stated_number` — the number a sentence is about: "There are 2 items sold less than
-  5 units" is about 2; numbers after "less than", "at least", "out of", numbers in parentheses
-  and numbers repeated from the question are conditions, not answers. Number words count.
+  5 units" is about 2; numbers after "less than", "at least", "out of", numbers in a tuple
+  ("(1, 2)") and numbers repeated from the question are conditions, not answers. Number words
+  count.
 * :func:`refusal` — replies that give no answer ("cannot be determined", "the question does not
   provide enough information") are recognised, so they stay *undecided* instead of being read as
   an answer (a negated refusal is not a "no").
@@ -65,7 +66,7 @@ def cut_at_new_question(text: str) -> str:
 # ----------------------------------------------------------------------------- sentences
 
 _SENTENCE_SPLIT_RE = re.compile(r"(?:(?<=[.!?。！？])|(?<=[.!?][\"”')\]]))\s+|\n+")
-_ABBREVIATION_END_RE = re.compile(r"(?:\b(?:e\.g|i\.e|vs|approx|etc|fig|eq|no|cf|resp|mr|mrs|dr|st)\.|\b[A-Z]\.)$", re.I)
+_ABBREVIATION_END_RE = re.compile(r"\b(?:e\.g|i\.e|vs|approx|etc|fig|eq|no|cf|resp|mr|mrs|dr|st)\.$", re.I)
 _INTRO_RE = re.compile(
     r"^\W*(?:(?:based on|according to|looking at|judging (?:by|from)|from|in|on|at|as (?:shown|seen) in|given|"
     r"if|when|since|because|after|before|without|with|for|by|considering|upon|once|while)\b[^,;:]{0,150}|"
