@@ -239,12 +239,13 @@ def is_numeric_option(option: str) -> bool:
 def named_option(sentence: str, choices: Sequence[str], question: str = "") -> int | None:
     """The index of the one option ``sentence`` names, or ``None`` when it names none or several.
 
-    First by the option's whole text ("… in Christchurch is May." → "May"; inflections allowed;
-    a number option only as a whole number, and not as an operand of a calculation), then, among the options that are words, by a word
-    only that option has ("The letter has been flipped." → "flip" among slide / flip / turn;
-    "the hottest month is July" → "July and August"). When several options are named, the ones
-    the sentence echoes from the question ("What happens to fish if pelicans increase?" →
-    "increase") are set aside.
+    First by the option's whole text ("… in Christchurch is May." → "May"; inflections allowed; a
+    number option only as a whole number, and not as an operand of a calculation), then, among
+    the options that are words, by a word only that option has ("The letter has been flipped." →
+    "flip" among slide / flip / turn; "the hottest month is July" → "July and August"). When
+    several options are named, the ones the sentence echoes from the question ("What happens to
+    fish if pelicans increase?" → "increase") are set aside, and of a comparison ("The sun is
+    larger than the moon.") the side that answers the question is kept.
 
     >>> named_option("Based on the graph, the wettest month is May.", ["August", "April", "May"])
     2
@@ -282,7 +283,7 @@ def named_option(sentence: str, choices: Sequence[str], question: str = "") -> i
 
 # ----------------------------------------------------------------------------- yes / no
 
-YES_WORDS, NO_WORDS = frozenset({"yes", "true", "correct"}), frozenset({"no", "false", "incorrect"})
+YES_WORDS = frozenset({"yes", "true", "correct"})
 _LEADING_YES_NO_RE = re.compile(r"^\W*(yes|no|true|false)\b(?![-'])", re.I)
 _NEGATION_RE = re.compile(r"\b(?:not|no|never|neither|nor|none|nothing|nobody|cannot)\b|n't\b", re.I)
 _CLAUSE_BREAK_RE = re.compile(
@@ -296,13 +297,15 @@ def first_clause(sentence: str) -> str:
     """The main clause of ``sentence`` up to a clause that explains or elaborates ("…, as they eat
     grass", "…, with 94% of schools", "… because …"): the answer is stated before it."""
     return _CLAUSE_BREAK_RE.split(main_clause(sentence), maxsplit=1)[0]
+
+
 _COMPARATIVES = {
     "more": 1, "greater": 1, "larger": 1, "bigger": 1, "higher": 1, "taller": 1, "longer": 1, "older": 1, "heavier": 1,
     "fewer": -1, "less": -1, "smaller": -1, "lower": -1, "shorter": -1, "younger": -1, "lighter": -1,
     "largest": 1, "biggest": 1, "most": 1, "smallest": -1, "least": -1,
 }
 _COMPARISON_RE = re.compile(r"\b(" + "|".join(_COMPARATIVES) + r")\b(.*?)\bthan\b(.*)", re.I)
-_COMPARISON_WORD_RE = re.compile(r"\b(" + "|".join(_COMPARATIVES) + r"|largest|biggest|smallest|most|least)\b", re.I)
+_COMPARISON_WORD_RE = re.compile(r"\b(" + "|".join(_COMPARATIVES) + r")\b", re.I)
 _YES_NO_QUESTION_RE = re.compile(
     r"^\W*(?:is|are|was|were|does|do|did|has|have|had|can|could|will|would|should|shall|may|might|must)\b", re.I
 )
