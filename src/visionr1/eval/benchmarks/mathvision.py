@@ -81,7 +81,7 @@ def extract(response: str, item: EvalItem, llm=None) -> tuple[str | None, str]:
         found = llm(response, item)
         if found:
             return found, "judge"
-    ex = extract_answer(response, choices=item.choices)
+    ex = extract_answer(response, choices=item.choices, question=str(item.row.get("question") or ""))
     return ex.text, ex.rule
 
 

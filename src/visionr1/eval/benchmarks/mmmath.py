@@ -86,7 +86,7 @@ def score(items: list[EvalItem], responses: dict[str, str], judge: dict | None =
         if boxed:
             extracted, how, decided = clean_answer(boxed), "boxed", True
         else:
-            ex = extract_answer(response)
+            ex = extract_answer(response, question=str(it.row.get("question") or ""))
             extracted, decided = (llm(response, it) if llm else None), ex.decided
             how = "judge" if extracted else ex.rule
             if extracted is None:

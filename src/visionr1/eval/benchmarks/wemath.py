@@ -109,7 +109,7 @@ def read_letter(response: str, item: EvalItem, llm=None) -> tuple[str | None, bo
     found = official_letter(response)
     if found:
         return found, True
-    ex = extract_answer(response, choices=item.choices)
+    ex = extract_answer(response, choices=item.choices, question=str(item.row.get("question") or ""))
     judged = _as_letter(llm(response, item), item) if llm is not None else None
     if judged:
         return judged, False
