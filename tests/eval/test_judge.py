@@ -173,3 +173,13 @@ def test_records_benchmark_carries_the_decided_signal():
 
 def test_build_prompt_holds_the_query_and_response():
     assert build_prompt("RESP", {"query": "Q?"}).endswith("Q?\n\nModel response: RESP\n\nExtracted answer: ")
+
+
+def test_a_judge_store_that_cannot_be_opened_is_a_clear_error(tmp_path):
+    from visionr1.errors import ConfigError
+
+    (tmp_path / "a-file").write_text("x")
+    with pytest.raises(ConfigError, match="judge store"):
+        Judge("http://127.0.0.1:9/v1", "m", store_path=tmp_path / "a-file" / "judge.sqlite")
+    with pytest.raises(ConfigError, match="judge store"):
+        Judge("http://127.0.0.1:9/v1", "m", store_path=tmp_path)  # a folder, not a file

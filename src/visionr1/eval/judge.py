@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import sqlite3
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -137,7 +138,7 @@ class Judge:
         self.max_tokens = max_tokens
         try:
             self.store = ResponseStore(store_path)
-        except OSError as e:
+        except (OSError, sqlite3.Error) as e:
             raise ConfigError(f"cannot open the judge store {store_path}: {e}; choose another with --judge-store") from e
         self.store_path = Path(store_path)
         self.pending: dict[tuple[str, str], str] = {}
