@@ -65,8 +65,10 @@ def main() -> None:
     wrapped = [(f"<think>{r['response']}</think><answer>{r['answer']}</answer>", r) for r in records]
     reward = rate(lambda x: hard_format_result_reward(x[0], str(x[1]["answer"]), choices=x[1].get("choices")),
                   wrapped, args.repeat)
+    decided = sum(score_record(r)["decided"] for r in records)
     print(f"records: {len(records)} (MathVista mix), one core, best of {args.repeat}")
-    print(f"MathVista official protocol : {mathvista:10,.0f} graded answers/s")
+    print(f"MathVista official protocol : {mathvista:10,.0f} graded answers/s "
+          f"({100 * decided / len(records):.1f}% decided by rules)")
     print(f"grade() generic             : {generic:10,.0f} graded answers/s ({mv_calls} of them reached math-verify)")
     print(f"hard_format_result_reward   : {reward:10,.0f} rewards/s")
 

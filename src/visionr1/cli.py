@@ -77,12 +77,15 @@ def score(
     judge_endpoint: Annotated[Optional[str], typer.Option(help="OpenAI-compatible base URL of an LLM to extract answers.")] = None,
     judge_model: Annotated[Optional[str], typer.Option(help="Model name at the judge endpoint.")] = None,
     judge_api_key_env: Annotated[str, typer.Option(help="Environment variable holding the judge's API key.")] = "OPENAI_API_KEY",
+    judge_undecided: Annotated[bool, typer.Option("--judge-undecided", help="Send only the records the rules leave undecided to the judge.")] = False,
+    judge_store: Annotated[Optional[Path], typer.Option("--judge-store", help="File keeping the judge's answers (default: beside --out); reruns reuse them.")] = None,
 ) -> None:
     """Score a benchmark result file with the official protocol, judge-free by default."""
     from visionr1.eval.score import score_command
 
     try:
-        score_command(benchmark, results, out, judge_endpoint, judge_model, judge_api_key_env)
+        score_command(benchmark, results, out, judge_endpoint, judge_model, judge_api_key_env,
+                      judge_undecided=judge_undecided, judge_store=judge_store)
     except VisionR1Error as e:
         _fail(e)
 

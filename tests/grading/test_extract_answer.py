@@ -1,9 +1,9 @@
-"""Answer extraction, one table per rule; cases taken from real model outputs (MathVista responses)."""
+"""Answer extraction, one table per rule; cases in the styles of real model outputs (MathVista responses)."""
 
 import pytest
 
 from visionr1.grading import extract_answer
-from visionr1.grading.extract import RULES, clean_answer, last_boxed
+from visionr1.grading.extract import DECIDED_RULES, RULES, clean_answer, last_boxed
 
 OPTS4 = ["motor cortex", "occipital lobe", "temporal lobe", "frontal lobe"]
 
@@ -17,10 +17,26 @@ OPTS4 = ["motor cortex", "occipital lobe", "temporal lobe", "frontal lobe"]
         ("<think>t</think><answer>$\\boxed{\\frac{1}{2}}$</answer>", "\\frac{1}{2}"),
         ("<answer>1</answer> then <answer>2</answer>", "2"),
         ("<think>long</think><answer>3.5", "3.5"),  # truncated: take what is there
+        ("<think>t</think><answer> Final Answer: 7 </answer>", "7"),  # the paper's form
+        ("<think>t</think><answer>Final Answer: \\boxed{C}</answer>", "C"),
     ],
 )
 def test_answer_tag(text, expected):
     assert extract_answer(text) == (expected, "answer_tag")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<think>B is 7 … yes, 7.</think><answer>\\boxed{}</answer>",  # the reward hole of issue 17
+        "<think>it is 7</think><answer>   </answer>",
+        "<think>it is 7</think><answer> Final Answer: </answer>",
+        "<think>it is 7</think><answer>\\boxed{ }</answer>",
+    ],
+)
+def test_a_closed_empty_answer_tag_is_no_answer(text):
+    # the reasoning's numbers are not read instead: the reply's answer is the tag's content
+    assert extract_answer(text) == (None, "none")
 
 
 @pytest.mark.parametrize(
@@ -57,6 +73,8 @@ def test_last_boxed_unbalanced_falls_back_to_earlier():
         ("The option letter is D.", "D"),
         ("所以cosA的值为D\n\n答案:D", "D"),
         ('So the answer is "yes".', "yes"),
+        ('The correct answer is "soup." Soup has few carbs.', "soup"),  # the quote, not the sentence
+        ("The answer to the question is 2, as two shops sold less than 5.", "2, as two shops sold less than 5"),
     ],
 )
 def test_phrase(text, expected):
@@ -80,6 +98,8 @@ def test_phrase(text, expected):
         ("I pick option C since it fits", ["1", "2", "3"], "C"),
         # a letter alone on a line inside a fenced diagram is a label, not the answer
         ("Draw it:\n```\n   B\n  / \\\nA---C\n   D\n```\nSo BE = 1, the option is (A).", ["2", "3", "4", "5"], "A"),
+        # an echoed list of the options is not an answer: its last letter is only the end of the list
+        ("The radius is twice x, I pick (C).\nOptions:\n(A) 1\n(B) 2\n(C) 3\n(D) 4", ["1", "2", "3", "4"], "C"),
     ],
 )
 def test_choice_letter(text, choices, expected):
@@ -91,20 +111,143 @@ def test_choice_letter_outside_range_is_not_a_choice():
 
 
 @pytest.mark.parametrize(
+    "text, choices",
+    [
+        ("A decrease in light would hurt the grasshopper most.", ["grass", "mouse", "grasshopper", "owl"]),  # article
+        ("There are more pink balls in Solution A than in Solution B.", ["neither", "Solution B", "Solution A"]),  # a name
+        ("I do not have enough information to select option A or B.", ["Yes", "No"]),  # two letters mentioned
+    ],
+)
+def test_letters_that_are_not_answers(text, choices):
+    assert extract_answer(text, choices=choices).rule != "choice_letter"
+
+
+def test_a_refusal_that_names_one_option_picks_it():
+    text = 'There is no way to determine it from the text, so I will select "B" for no.'
+    assert extract_answer(text, choices=["yes", "no"]) == ("B", "choice_letter")
+
+
+def test_an_echoed_option_list_alone_is_not_a_letter():
+    text = "It needs the radius first.\nChoose the correct option letter:\n(A) 1\n(B) √{3}\n(C) 2\n(D) 3"
+    assert extract_answer(text, choices=["1", "√{3}", "2", "3"]).rule != "choice_letter"
+
+
+@pytest.mark.parametrize(
+    "text, choices, question, expected",
+    [
+        ("Based on the graph, the wettest month on average in Ely is May.", ["August", "April", "May"],
+         "Which month is the wettest on average in Ely?", "May"),
+        ("The letter has been flipped.", ["slide", "flip", "turn"], "What has been done to this letter?", "flip"),
+        ("If hawks increase, the mice will most likely decrease. Hawks eat mice, so fewer mice survive.",
+         ["decrease", "remain the same", "increase"], "If hawks increase, the mice will most likely", "decrease"),
+        ("The circus tent is larger than the car.", ["car", "circus tent"], "Which is larger, the car or the tent?",
+         "circus tent"),
+        ("The youngest age group shown is 11-15 years old.", ["11-15", "21-25", "0-5"], "Which age group is youngest?",
+         "11-15"),
+        ("The function peaks at (u1, u2) = (1, 1).", ["(u1, u2) = (0, 0)", "(u1, u2) = (1, 1)"], "Where is the peak?",
+         "(u1, u2) = (1, 1)"),
+        # "Finally, …" ends a list; it does not conclude: the answer-first sentence is read
+        ("If whales vanish, the population of tuna will increase. The mice will decrease. Finally, the mice starve.",
+         ["The population of tuna will increase", "Mouse will decrease in number"], "What happens if whales vanish?",
+         "The population of tuna will increase"),
+    ],
+)
+def test_option_text(text, choices, question, expected):
+    assert extract_answer(text, choices=choices, question=question) == (expected, "option_text")
+
+
+@pytest.mark.parametrize(
+    "text, choices, question, expected",
+    [
+        ("Based on the image, Teal is not the maximum. The maximum is red.", ["yes", "no"], "Is Teal the maximum?", "no"),
+        ("No, Teal is not the minimum. The minimum color is A.", ["yes", "no"], "Is Teal the minimum?", "no"),
+        ("The curve is differentiable at every point.", ["Yes", "No"], "Is the curve differentiable at every point?",
+         "Yes"),
+        ("Yes, kx^2/2 is larger than E at x=0.", ["Yes", "No"], "Is kx^2/2 larger than E at x=0?", "Yes"),
+        ("There are more red cubes than blue balls.", ["Yes", "No"], "Are there fewer blue balls than red cubes?", "Yes"),
+        # without options, a yes/no question is read the same way
+        ("The lamp is not switched on.", None, "Is the lamp switched on?", "No"),
+    ],
+)
+def test_yes_no(text, choices, question, expected):
+    assert extract_answer(text, choices=choices, question=question) == (expected, "yes_no")
+
+
+@pytest.mark.parametrize(
+    "text, choices, question, expected",
+    [
+        ("There are 2 items sold less than 5 units in at least one store.", None,
+         "How many items sold less than 5 units in at least one store?", "2"),
+        ("There are three bars with values below 40.", None, "How many bars have value below 40?", "3"),
+        ("The highest share was recorded in 2016, with 94% of schools connected.", None,
+         "Which year recorded the highest share?", "2016"),
+        ("The first jersey says 2 and the other 1. If we add them together, the total sum is 3.", None,
+         "What is the sum of the two numbers?", "3"),
+        # a number option is matched by value; an answer that is not an option is kept as written
+        ("Given that ∠P = 50.0, we find ∠ACB = 55.", ["65°", "60°", "55°", "50°"], "", "55°"),
+        ("So x is equal to 7 + 1 = 8.", ["3", "4", "6", "7"], "Find x.", "8"),
+    ],
+)
+def test_stated_number(text, choices, question, expected):
+    assert extract_answer(text, choices=choices, question=question) == (expected, "stated_number")
+
+
+@pytest.mark.parametrize(
     "text, expected",
     [
-        ("There are 3 cats and 4 dogs", "4"),
+        ("There are 3 cats and 4 dogs", "4"),  # two counts, no way to tell: the fallback
         ("from 1,200 to -3.5", "-3.5"),
-        ("a_x = 9 cm/s^2", "9"),  # an exponent is not the answer
-        ("the value of f(0) is unknown, maybe 7 or so", "7"),
-        ("I get .5", ".5"),
+        ("Step 1. Add 2 and 3.\nStep 2. Double 4 and 6.\nStep 3. Subtract 1 from 9.\nStep 4. Halve 8 and 2.", "2"),
     ],
 )
 def test_last_number(text, expected):
-    assert extract_answer(text) == (expected, "last_number")
+    ex = extract_answer(text)
+    assert ex == (expected, "last_number") and not ex.decided
 
 
-@pytest.mark.parametrize("text", ["", "   ", "I cannot tell from the image", None, 12])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The question does not provide enough information to determine the angle.",
+        "Without the figure, it is impossible to say which bar is taller; bars are often 3 cm.",
+        "As an AI, I cannot view images. Please describe it.",
+        "The answer is not among the options, since x = 72.",
+        "Thus, the answer cannot be determined from the given information.",
+    ],
+)
+def test_refusal_is_no_answer(text):
+    ex = extract_answer(text, choices=["Yes", "No"], question="Is the bar taller than 3 cm?")
+    assert ex == (None, "refusal") and not ex.decided
+
+
+def test_a_refusal_that_still_picks_an_option_is_an_answer():
+    text = "The figure is missing. Therefore, the answer is: (E) It cannot be determined."
+    assert extract_answer(text, choices=["1", "2", "3", "4", "It cannot be determined"]) == ("(E) It cannot be determined", "phrase")
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("The answer is 12.\n\nQuestion: What is 3 + 4?\nSolution: 3 + 4 = 7. The answer is 7.", ("12", "phrase")),
+        ("There are 5 red beads.\nQuestion: How many beads are blue?\nThere are 9 blue beads.", ("5", "stated_number")),
+    ],
+)
+def test_text_after_a_new_question_is_not_read(text, expected):
+    assert extract_answer(text) == expected
+
+
+def test_a_reply_that_only_restates_the_question_is_read_whole():
+    text = "Let me restate it.\nQuestion: What is 2 + 3?\nSolution: 2 + 3 = 5, so the answer is 5."
+    assert extract_answer(text) == ("5", "phrase")
+
+
+def test_decided_rules():
+    assert extract_answer("<think>x</think><answer>4</answer>").decided
+    assert extract_answer("So the answer is (B).", choices=["1", "2"]).decided
+    assert not extract_answer("I cannot tell.").decided and not extract_answer("").decided
+
+
+@pytest.mark.parametrize("text", ["", "   ", "The sky is blue today", None, 12])
 def test_none(text):
     assert extract_answer(text) == (None, "none")
 
@@ -116,7 +259,9 @@ def test_rule_order_answer_tag_beats_boxed_beats_phrase():
 
 
 def test_rules_constant():
-    assert RULES == ("answer_tag", "boxed", "phrase", "choice_letter", "last_number", "none")
+    assert RULES == ("answer_tag", "boxed", "phrase", "choice_letter", "refusal", "option_text", "yes_no",
+                     "stated_number", "last_number", "none")
+    assert DECIDED_RULES == {"answer_tag", "boxed", "phrase", "choice_letter", "option_text", "yes_no", "stated_number"}
 
 
 @pytest.mark.parametrize(

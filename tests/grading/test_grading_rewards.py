@@ -30,10 +30,50 @@ GOOD = "<think>3 apples plus 1 apple</think>\n<answer>4</answer>"
         ("<think>x</think><answer>B</answer>", "8/11", None, False, 0.0),  # a letter needs choices
         ("<think>x</think><answer>Final Answer: \\frac{1}{2}</answer>", "0.5", None, False, 1.0),
         ("<think>x</think><answer>4</answer> extra", "4", None, False, 0.0),
+        ("<think>x</think><answer>\\boxed{4}</answer>", "4", None, False, 1.0),
+        # the tag holds the answer itself: a sentence about it is not read further (as the paper's reward)
+        ("<think>x</think><answer>So it is (B).</answer>", "8/11", ["3/11", "8/11"], False, 0.0),
     ],
 )
 def test_hard_format_result_reward(completion, answer, choices, truncated, expected):
     assert hard_format_result_reward(completion, answer, choices=choices, truncated=truncated) == expected
+
+
+def test_reward_hole_empty_boxed_answer_earns_nothing():
+    # issue 17, exactly: the answer tag holds an empty \boxed{}; the 7s are in the reasoning only
+    assert hard_format_result_reward("<think>… B is 7 … yes, 7.</think><answer>\\boxed{}</answer>", "7") == 0.0
+
+
+@pytest.mark.parametrize(
+    "answer_tag",
+    ["<answer> </answer>", "<answer>\\boxed{ }</answer>", "<answer>Final Answer:</answer>",
+     "<answer> Final Answer: \\boxed{} </answer>", "<answer>\\boxed{</answer>", "<answer>$$</answer>"],
+)
+def test_no_answer_in_the_tag_is_no_reward_whatever_the_reasoning_says(answer_tag):
+    assert hard_format_result_reward(f"<think>The answer is 7. \\boxed{{7}}</think>{answer_tag}", "7") == 0.0
+
+
+def test_the_papers_final_answer_form_earns_the_reward():
+    # issue 19: the released Vision-R1 completions end "<answer> Final Answer: X </answer>"
+    assert hard_format_result_reward("<think>…</think><answer> Final Answer: 7 </answer>", answer="7") == 1.0
+    f = get_hard_format_result_reward()
+    assert f(completions=["<think>…</think><answer> Final Answer: 7 </answer>"], answer=["7"]) == [1.0]
+    assert hard_format_result_reward("<think>…</think><answer>Final Answer: 8</answer>", answer="7") == 0.0
+
+
+@pytest.mark.parametrize(
+    "given, gold, expected",
+    [
+        ("50\\%", "0.5", 1.0),  # a percentage is its value …
+        ("50\\%", "50", 1.0),  # … and, as benchmarks write percentages, its number
+        ("0.5", "50\\%", 1.0),
+        ("50", "50%", 1.0),
+        ("50\\%", "0.49", 0.0),
+        ("0.5\\%", "50", 0.0),  # 0.5% is neither 50 nor 0.5 × 100
+    ],
+)
+def test_percent_equals_its_number_and_its_value(given, gold, expected):
+    assert hard_format_result_reward(f"<think>t</think><answer>{given}</answer>", gold) == expected
 
 
 def test_visionr1_rewards_reexports():

@@ -11,6 +11,8 @@ from visionr1.grading import REFLECTIVE_WORDS, count_reflective_words, parse_r1
         ("<think>2+2=4</think><answer>4</answer>", "2+2=4", "4"),
         ("  \n<think>\nWait, recount.\n</think>\n\n<answer> 12 </answer>\n", "Wait, recount.", "12"),
         ("<think>a</think> <answer>\\frac{1}{2}</answer>", "a", "\\frac{1}{2}"),
+        ("<think>a</think><answer> Final Answer: 7 </answer>", "a", "7"),  # the paper's form
+        ("<think>a</think><answer>**Final answer:** B</answer>", "a", "B"),
     ],
 )
 def test_well_formed(text, think, answer):
@@ -36,6 +38,7 @@ def test_well_formed(text, think, answer):
         ("<think>x</think><answer>4</answer> Hope this helps.", "text after </answer>"),
         ("<think> \n </think><answer>4</answer>", "empty reasoning"),
         ("<think>x</think><answer>  </answer>", "empty answer"),
+        ("<think>x</think><answer> Final Answer: </answer>", "empty answer"),  # the label alone
         ("<THINK>x</THINK><ANSWER>4</ANSWER>", "missing <think>"),
         ("< think>x</think><answer>4</answer>", "missing <think>"),
     ],

@@ -34,6 +34,7 @@ def eval_command(
     judge_endpoint: Annotated[Optional[str], typer.Option("--judge-endpoint", help="OpenAI-compatible URL of an LLM for answer extraction.")] = None,
     judge_model: Annotated[Optional[str], typer.Option("--judge-model", help="Model name at --judge-endpoint.")] = None,
     judge_api_key_env: Annotated[str, typer.Option("--judge-api-key-env", help="Env variable holding the judge's key.")] = "OPENAI_API_KEY",
+    judge_undecided: Annotated[bool, typer.Option("--judge-undecided", help="Judge only the items the rules leave undecided.")] = False,
     no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bars.")] = False,
     train_data: Annotated[Optional[Path], typer.Option("--train-data", help="Training data to check the items against (writes contamination/ in the run folder).")] = None,
 ) -> None:
@@ -51,7 +52,7 @@ def eval_command(
             seed=seed, regenerate_missing_answer=regenerate_missing_answer, batch_size=batch_size, device=device,
             dtype=dtype, concurrency=concurrency, timeout=timeout, max_retries=max_retries, api_key_env=api_key_env,
             judge_endpoint=judge_endpoint, judge_model=judge_model, judge_api_key_env=judge_api_key_env,
-            progress=not no_progress, train_data=train_data,
+            judge_undecided=judge_undecided, progress=not no_progress, train_data=train_data,
         )
         scores = run_eval(cfg)
     except VisionR1Error as e:
@@ -60,6 +61,8 @@ def eval_command(
     head = ", ".join(f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}" for k, v in list(scores["headline"].items())[:6])
     comp = scores["completion"]
     err.print(f"[bold]{scores['benchmark']}[/] ({scores['items']} items): {head}")
+    ext = scores["extraction"]
     err.print(f"completions: mean {comp['length']['mean']} {comp['length']['unit']}, {comp['missing_answer_tag']} without "
-              f"</answer>, {comp['failed']} failed; judge calls: {scores['judge']['calls']}")
+              f"</answer>, {comp['failed']} failed; decided by rules: {ext['decided_by_rules']}/{ext['items']} "
+              f"({100 * ext['decided_share']:.1f}%); judge calls: {scores['judge']['calls']}")
     err.print(f"run folder: {out} (report.md, scores.json, {scores['result_file']})")

@@ -1,21 +1,47 @@
 """Optional LLM judge for the extraction step, over any OpenAI-compatible chat endpoint.
 
 MathVista's official pipeline asks GPT-4 to pull the answer out of each response with a few-shot
-prompt. :class:`JudgeExtractor` does the same against an endpoint you choose (vLLM, a hosted
-model…), so the official protocol can be followed where a judge is available; the rule extractor
-stays the default. Calls, retries and failures are counted, and a response the judge cannot
-handle falls back to the rule extractor so one bad call never loses a record.
+prompt. :class:`Judge` does the same against an endpoint you choose (vLLM, a hosted model…), so
+the official protocol can be followed where a judge is available; the rules stay the default.
+Two ways to use it, as evaluation kits do:
+
+* every record the official protocol sends to GPT (``--judge-endpoint/--judge-model``);
+* only the records the rules leave *undecided* (``--judge-undecided``): a refusal, a reply whose
+  answer only a fallback found. Rules first, a judge for the rest: a few percent of the calls.
+
+Calls go through :mod:`visionr1.endpoints` (bounded concurrency, retries with backoff and
+``Retry-After``, timeouts) and every answer is written at once to a durable
+:class:`~visionr1.endpoints.ResponseStore`, keyed by the record and a hash of the judge model and
+the prompt: a rerun, or a second pass over the same records, reads the answers back and calls the
+endpoint for nothing it already asked. A record whose call fails for good falls back to the rules,
+so one bad call never loses a record.
+
+Usage is ask-then-flush: :meth:`Judge.answer` returns a stored answer or queues the request and
+returns ``None``; :meth:`Judge.flush` sends everything queued, concurrently. A scorer runs once
+to queue what it needs, flushes, and runs again with every answer in hand.
+
+Example:
+    >>> from visionr1.testing import OpenAIServer
+    >>> with OpenAIServer(lambda req: "C") as server:                       # doctest: +SKIP
+    ...     judge = Judge(server.url, "judge-model", store_path="judge.sqlite")
+    ...     judge.answer("1", "…Extracted answer: ") is None                # queued
+    ...     judge.flush(); judge.answer("1", "…Extracted answer: ")
+    True
+    'C'
 """
 
 from __future__ import annotations
 
-import os
-import time
+import asyncio
+import hashlib
+import sqlite3
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from visionr1.errors import ConfigError
-from visionr1.grading.mathvista import rule_extract
+
+STAGE_PREFIX = "judge"
 
 EXTRACTION_PROMPT = """\
 You read a model's answer to a visual math question and copy out its final answer only.
@@ -54,6 +80,7 @@ Model response: The right angle is the largest, so the answer is (C) 90°.
 
 Extracted answer: C
 """
+NO_ANSWER = frozenset({"N/A", "NA", "NONE", "NULL", ""})
 
 
 def build_prompt(response: str, record: Mapping[str, Any]) -> str:
@@ -62,17 +89,31 @@ def build_prompt(response: str, record: Mapping[str, Any]) -> str:
     return f"{EXTRACTION_PROMPT}\n{query}\n\nModel response: {response}\n\nExtracted answer: "
 
 
-class JudgeExtractor:
-    """An extractor (``(response, record) -> str``) backed by an OpenAI-compatible chat endpoint.
+def clean_reply(text: str) -> str:
+    """The judge's reply without an echoed ``Extracted answer:`` label."""
+    text = (text or "").strip()
+    if text.lower().startswith("extracted answer:"):
+        text = text.split(":", 1)[1].strip()
+    return text
+
+
+class Judge:
+    """Answer extraction by an OpenAI-compatible LLM, through the endpoints client and a durable store.
 
     Args:
         endpoint: base URL, e.g. ``http://127.0.0.1:8000/v1``.
         model: the model name the endpoint serves.
+        store_path: the SQLite file that keeps every answer (reruns read it back).
         api_key_env: environment variable holding the key (``"EMPTY"`` when unset, as local servers accept).
-        max_retries: attempts per record after the first, with a short growing pause.
-        timeout: seconds per HTTP call.
+        concurrency: requests in flight.
+        max_retries: retries per call on 429/5xx/timeouts/connection errors.
+        timeout: seconds per HTTP request.
+        max_tokens: the longest reply (an extracted answer is short).
 
-    Attributes ``calls``, ``retries`` and ``failures`` count what happened.
+    Counters, for the report: ``calls`` (calls made by this object, each answered), ``reused``
+    (answers read back from the store instead of asked), ``failures`` (calls that failed for good;
+    those records fall back to the rules), ``requests`` and ``retries`` (HTTP requests sent,
+    retries among them).
     """
 
     def __init__(
@@ -80,45 +121,110 @@ class JudgeExtractor:
         endpoint: str,
         model: str,
         *,
+        store_path: Path | str,
         api_key_env: str = "OPENAI_API_KEY",
-        max_retries: int = 2,
-        timeout: float = 60.0,
-        backoff: float = 0.5,
+        concurrency: int = 16,
+        max_retries: int = 4,
+        timeout: float = 120.0,
+        max_tokens: int = 64,
     ) -> None:
         if not endpoint or not model:
             raise ConfigError("a judge needs both --judge-endpoint URL and --judge-model NAME")
-        try:
-            from openai import OpenAI
-        except ImportError as e:  # pragma: no cover - openai is a core dependency
-            raise ImportError("the LLM judge needs the `openai` package: pip install openai") from e
-        self.client = OpenAI(
-            base_url=endpoint, api_key=os.environ.get(api_key_env, "EMPTY"), max_retries=0, timeout=timeout
-        )
-        self.model = model
-        self.max_retries = max_retries
-        self.backoff = backoff
-        self.calls = 0
-        self.retries = 0
-        self.failures = 0
+        from visionr1.config import EndpointConfig
+        from visionr1.endpoints import ResponseStore
 
-    def __call__(self, response: str, record: Mapping[str, Any]) -> str:
-        prompt = build_prompt(response, record)
-        for attempt in range(self.max_retries + 1):
-            self.calls += 1
-            try:
-                out = self.client.chat.completions.create(
-                    model=self.model,
-                    messages=[{"role": "user", "content": prompt}],
-                    temperature=0.0,
-                    max_tokens=64,
-                )
-                text = (out.choices[0].message.content or "").strip()
-                if text.lower().startswith("extracted answer:"):
-                    text = text.split(":", 1)[1].strip()
-                return text
-            except Exception:  # noqa: BLE001 - network and API errors: retry, then fall back
-                if attempt < self.max_retries:
-                    self.retries += 1
-                    time.sleep(self.backoff * (attempt + 1))
-        self.failures += 1
-        return rule_extract(response, record)
+        self.config = EndpointConfig(base_url=endpoint, model=model, api_key_env=api_key_env, timeout=timeout,
+                                     max_retries=max_retries, concurrency=concurrency)
+        self.max_tokens = max_tokens
+        try:
+            self.store = ResponseStore(store_path)
+        except (OSError, sqlite3.Error) as e:
+            raise ConfigError(f"cannot open the judge store {store_path}: {e}; choose another with --judge-store") from e
+        self.store_path = Path(store_path)
+        self.pending: dict[tuple[str, str], str] = {}
+        self.calls = self.reused = self.failures = self.requests = self.retries = 0
+        self._made: set[tuple[str, str]] = set()
+        self._counted: set[tuple[str, str]] = set()
+        self._failed: set[tuple[str, str]] = set()
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Judge:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def stage(self, prompt: str) -> str:
+        """The store's stage for a prompt: the same prompt to the same judge model is the same call."""
+        digest = hashlib.sha256(f"{self.config.model}\0{prompt}".encode()).hexdigest()[:20]
+        return f"{STAGE_PREFIX}:{digest}"
+
+    def answer(self, record_id: str, prompt: str) -> str | None:
+        """The judge's answer for this record and prompt, or ``None`` when it is not known yet
+        (the request is then queued for :meth:`flush`) or its call failed for good."""
+        key = (str(record_id), self.stage(prompt))
+        stored = self.store.get(key[0], key[1], 0)
+        if stored is not None and stored.ok:
+            if key not in self._counted:
+                self._counted.add(key)
+                self.reused += key not in self._made
+            return clean_reply((stored.payload or {}).get("content", ""))
+        if key not in self._failed:
+            self.pending[key] = prompt
+        return None
+
+    def flush(self) -> int:
+        """Send every queued request (concurrently, with retries), store each answer as it
+        arrives; return how many calls were made."""
+        jobs = list(self.pending.items())
+        self.pending.clear()
+        if not jobs:
+            return 0
+        before = self.calls + self.failures
+        asyncio.run(self._send(jobs))
+        return self.calls + self.failures - before
+
+    async def _send(self, jobs: list[tuple[tuple[str, str], str]]) -> None:
+        from visionr1.endpoints import ChatClient, EndpointError, user_message
+
+        params = {"temperature": 0.0, "max_tokens": self.max_tokens}
+        async with ChatClient(self.config, default_params=params) as client:
+
+            async def one(key: tuple[str, str], prompt: str) -> None:
+                rid, stage = key
+                try:
+                    result = await client.chat([user_message(prompt)], key=f"{rid}/{stage}")
+                except EndpointError as e:
+                    self.store.put_failed(rid, stage, 0, str(e))
+                    self._failed.add(key)
+                    self.failures += 1
+                    return
+                self.store.put_ok(rid, stage, 0, {"content": result.content, "model": result.model,
+                                                  "tries": result.tries})
+                self._made.add(key)
+                self.calls += 1
+
+            await asyncio.gather(*(one(key, prompt) for key, prompt in jobs))
+            self.requests += client.counters.requests
+            self.retries += client.counters.retries
+
+    def summary(self) -> dict[str, Any]:
+        """The counters and the store, as ``scores.json`` records them."""
+        return {"model": self.config.model, "calls": self.calls, "reused": self.reused, "failures": self.failures,
+                "requests": self.requests, "retries": self.retries, "store": str(self.store_path)}
+
+
+class MathVistaJudge:
+    """The extractor (``(response, record) -> str | None``) that MathVista scoring calls: the judge's
+    extraction for the record, or ``None`` (queued, or failed: the rules then decide)."""
+
+    rule = "judge"
+
+    def __init__(self, judge: Judge) -> None:
+        self.judge = judge
+
+    def __call__(self, response: str, record: Mapping[str, Any]) -> str | None:
+        rid = str(record.get("pid") or hashlib.sha256(response.encode()).hexdigest()[:16])
+        return self.judge.answer(rid, build_prompt(response, record))

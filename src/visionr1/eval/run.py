@@ -68,6 +68,7 @@ class EvalConfig:
     judge_endpoint: str | None = field(default=None, metadata={"help": "OpenAI-compatible URL of an LLM for extraction."})
     judge_model: str | None = field(default=None, metadata={"help": "Model name at the judge endpoint."})
     judge_api_key_env: str = field(default="OPENAI_API_KEY", metadata={"help": "Env variable with the judge's API key."})
+    judge_undecided: bool = field(default=False, metadata={"help": "Judge only the items the rules leave undecided."})
     progress: bool = field(default=True, metadata={"help": "Show rich progress bars."})
     train_data: Path | None = field(default=None, metadata={"help": "Training data to check these items against (contamination/)."})
 
@@ -87,6 +88,8 @@ class EvalConfig:
             raise ConfigError("--limit must be >= 1")
         if bool(self.judge_endpoint) != bool(self.judge_model):
             raise ConfigError("give both --judge-endpoint and --judge-model to use a judge, or neither")
+        if self.judge_undecided and not self.judge_endpoint:
+            raise ConfigError("--judge-undecided needs a judge: add --judge-endpoint URL --judge-model NAME")
 
     def sampling(self):
         from visionr1.eval.backends import SamplingConfig
@@ -215,6 +218,38 @@ def completion_stats(chosen: dict[str, dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def score_with_judge(bench, items, responses: dict[str, str], cfg: EvalConfig):
+    """``bench.score``, with the judge when one is configured: a first pass queues the calls the
+    protocol needs (all of them, or with ``--judge-undecided`` those for undecided items), they go
+    out together, and a second pass scores with every answer read back from ``RUN_DIR/judge.sqlite``
+    (which also makes a rerun call nothing twice)."""
+    if not cfg.judge_endpoint:
+        return bench.score(items, responses, None)
+    judge = {"endpoint": cfg.judge_endpoint, "model": cfg.judge_model, "api_key_env": cfg.judge_api_key_env,
+             "undecided_only": cfg.judge_undecided, "store": cfg.out / "judge.sqlite"}
+    try:
+        scored = bench.score(items, responses, judge)
+        client = judge.get("client")  # opened by the benchmark's extractor, if it asked anything
+        if client is not None:
+            if client.pending:
+                client.flush()
+                scored = bench.score(items, responses, judge)
+            scored.judge = {**client.summary(), "judged": sum(1 for r in scored.per_item if r.get("extracted_by") == "judge")}
+            scored.judge_calls = client.calls
+    finally:
+        if judge.get("client") is not None:
+            judge["client"].close()
+    return scored
+
+
+def extraction_share(per_item: list[dict[str, Any]]) -> dict[str, Any]:
+    """How many items the rules decided (an answer the response states; no fallback, no judge)."""
+    n = len(per_item)
+    decided = sum(1 for r in per_item if r.get("decided"))
+    return {"items": n, "decided_by_rules": decided, "undecided": n - decided,
+            "decided_share": round(decided / n, 4) if n else 0.0}
+
+
 def _write_json(path: Path, obj: Any) -> None:
     from visionr1.data.io import atomic_write_text
 
@@ -284,9 +319,7 @@ def run_eval(cfg: EvalConfig, backend=None) -> dict[str, Any]:
     ])
 
     responses = {iid: c["response"] for iid, c in chosen.items()}
-    judge = {"endpoint": cfg.judge_endpoint, "model": cfg.judge_model, "api_key_env": cfg.judge_api_key_env} \
-        if cfg.judge_endpoint else None
-    scored = bench.score(items, responses, judge)
+    scored = score_with_judge(bench, items, responses, cfg)
     _write_json(cfg.out / bench.RESULT_FILENAME, scored.official)
     _write_jsonl(cfg.out / "verdicts.jsonl", [
         {**r, "attempt": chosen[r["id"]].get("attempt"), "error": chosen[r["id"]].get("error")} for r in scored.per_item])
@@ -301,7 +334,9 @@ def run_eval(cfg: EvalConfig, backend=None) -> dict[str, Any]:
         "breakdowns": scored.breakdowns,
         "official": scored.official_scores,
         "completion": completion_stats(chosen),
-        "judge": {"used": bool(judge), "model": cfg.judge_model, "calls": scored.judge_calls},
+        "extraction": extraction_share(scored.per_item),
+        "judge": {"used": bool(cfg.judge_endpoint), "model": cfg.judge_model, "calls": scored.judge_calls,
+                  "undecided_only": cfg.judge_undecided, **(scored.judge or {})},
         "result_file": bench.RESULT_FILENAME,
     }
     if contamination is not None:

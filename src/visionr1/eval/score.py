@@ -2,7 +2,14 @@
 
 The I/O edge around :mod:`visionr1.grading`: read the result JSON, score every record with the
 benchmark's protocol (judge-free by default, an LLM judge on request), write the scored file in
-the benchmark's own format, print the accuracy breakdown, return the scores.
+the benchmark's own format and the scores beside it, print the accuracy breakdown and the share
+of records the rules decided, return the scores.
+
+With a judge (:mod:`visionr1.eval.judge`), scoring runs twice: the first pass queues what the
+judge must be asked (every record the official protocol sends to GPT, or with
+``judge_undecided`` only the records the rules leave undecided), the queued calls go out
+together, and the second pass reads every answer back. Answers are kept in a durable store, so a
+rerun makes no call it already made.
 """
 
 from __future__ import annotations
@@ -10,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +84,32 @@ def print_scores(scores: dict[str, Any], console: Console | None = None, title: 
         console.print(t)
 
 
+def default_judge_store(results: Path, out: Path | None) -> Path:
+    """Where judge answers are kept unless ``--judge-store`` says otherwise: beside the scored file
+    (``scored.json`` → ``scored.judge.sqlite``), else beside the result file."""
+    base = Path(out) if out is not None else Path(results)
+    return base.with_name(f"{base.stem}.judge.sqlite")
+
+
+def scores_path(out: Path) -> Path:
+    """Where the scores are written beside the scored file (``scored.json`` → ``scored.scores.json``)."""
+    out = Path(out)
+    return out.with_name(f"{out.stem}.scores.json")
+
+
+def print_extraction(summary: dict[str, Any], judge: dict[str, Any] | None, console: Console) -> None:
+    """One line on how answers were found, and one on the judge's calls."""
+    n = summary["records"]
+    share = 100 * summary["decided_by_rules"] / n if n else 0.0
+    console.print(f"decided by rules: {summary['decided_by_rules']}/{n} ({share:.1f}%), "
+                  f"undecided: {summary['undecided']}")
+    if judge is not None:
+        console.print(
+            f"judge ({judge['model']}): {judge['judged']} records judged, {judge['calls']} calls made, "
+            f"{judge['reused']} answers reused from {judge['store']}, {judge['failures']} failed (rules kept)"
+        )
+
+
 def score_command(
     benchmark: str,
     results: Path,
@@ -86,39 +118,67 @@ def score_command(
     judge_model: str | None,
     judge_api_key_env: str = "OPENAI_API_KEY",
     *,
+    judge_undecided: bool = False,
+    judge_store: Path | None = None,
     console: Console | None = None,
 ) -> dict:
     """Read, score, write and print a benchmark result file; return the scores.
 
     ``results`` is the benchmark's own result format (MathVista: pid → record with ``response``,
     ``question_type``, ``answer_type``, ``precision``, ``choices``, ``answer``…). ``out`` receives
-    the same object with ``extraction``, ``prediction`` and ``true_false`` filled in. With
-    ``judge_endpoint`` and ``judge_model`` an OpenAI-compatible LLM does the extraction step.
+    the same object with ``extraction``, ``prediction`` and ``true_false`` filled in (and
+    ``extraction_rule`` / ``decided``), and the scores go beside it (:func:`scores_path`). With
+    ``judge_endpoint`` and ``judge_model`` an OpenAI-compatible LLM does the extraction step;
+    ``judge_undecided`` limits it to the records the rules leave undecided; ``judge_store`` is
+    the file that keeps its answers (default :func:`default_judge_store`).
 
-    Example (shell): ``visionr1 score mathvista output.json --out scored.json``
+    Example (shell): ``visionr1 score mathvista output.json --out scored.json --judge-endpoint
+    http://localhost:8000/v1 --judge-model qwen --judge-undecided``
     """
     if benchmark not in BENCHMARKS:
         raise ConfigError(f"unknown benchmark {benchmark!r}; valid names: {', '.join(BENCHMARKS)}")
     if bool(judge_endpoint) != bool(judge_model):
         raise ConfigError("give both --judge-endpoint and --judge-model to use a judge, or neither")
+    if judge_undecided and not judge_endpoint:
+        raise ConfigError("--judge-undecided needs a judge: add --judge-endpoint URL --judge-model NAME")
     console = console or Console()
     data = read_results(results)
-    extractor = None
+    judge = None
     if judge_endpoint:
-        from visionr1.eval.judge import JudgeExtractor
+        from visionr1.eval.judge import Judge
 
-        extractor = JudgeExtractor(judge_endpoint, judge_model, api_key_env=judge_api_key_env)
-    scored = mathvista.score_results(data, extractor)
+        judge = Judge(judge_endpoint, judge_model, api_key_env=judge_api_key_env,
+                      store_path=judge_store or default_judge_store(results, out))
+    try:
+        scored, judge_summary = _score(data, judge, judge_undecided)
+    finally:
+        if judge is not None:
+            judge.close()
     scores = mathvista.compute_scores(scored)
+    scores["extraction"] = mathvista.extraction_summary(scored)
+    if judge_summary is not None:
+        scores["judge"] = judge_summary
     if out is not None:
         write_json(scored, out)
-        console.print(f"wrote {len(scored)} scored records to {out}")
+        write_json(scores, scores_path(out))
+        console.print(f"wrote {len(scored)} scored records to {out}, the scores to {scores_path(out)}")
     print_scores(scores, console)
-    if extractor is not None:
-        console.print(
-            f"judge: {extractor.calls} calls, {extractor.retries} retries, {extractor.failures} fell back to rules"
-        )
-        scores["judge"] = {"calls": extractor.calls, "retries": extractor.retries, "failures": extractor.failures}
-    quick = Counter(bool(mathvista.quick_extract(r.get("response") or "", r) is not None) for r in data.values())
-    scores["extraction"] = {"quick_rules": quick[True], "extractor": quick[False]}
+    print_extraction(scores["extraction"], judge_summary, console)
     return scores
+
+
+def _score(data: dict, judge, undecided_only: bool) -> tuple[dict, dict[str, Any] | None]:
+    """Score ``data``; with a judge: queue, flush, score again (see the module docstring)."""
+    if judge is None:
+        return mathvista.score_results(data), None
+    from visionr1.eval.judge import MathVistaJudge
+
+    extractor = MathVistaJudge(judge)
+    scored = mathvista.score_results(data, extractor, undecided_only=undecided_only)
+    if judge.pending:
+        judge.flush()
+        scored = mathvista.score_results(data, extractor, undecided_only=undecided_only)
+    summary = judge.summary()
+    summary.update({"undecided_only": undecided_only,
+                    "judged": sum(1 for r in scored.values() if r.get("extraction_rule") == "judge")})
+    return scored, summary

@@ -5,7 +5,12 @@ Order, cheapest first; the first path that can decide, decides:
 1. normalised strings equal (case, spaces, ``$``, ``\\text{}``, trailing period, degree signs);
 2. choices: a letter or an option's text on either side is resolved to an option index;
 3. yes/no (and true/false);
-4. numbers (with ``precision`` decimals when given; ``1,000``, ``50%``, ``3/4``, ``12 cm`` parse);
+4. numbers (with ``precision`` decimals when given; ``1,000``, ``50%``, ``3/4``, ``12 cm`` parse).
+   A percentage on one side only equals both its number and its value: ``50\\%`` equals ``50``
+   (benchmarks write percentage answers as bare numbers: "What percentage …?" → ``50``) and
+   ``0.5`` (it *is* 0.5; a probability or share asked as a fraction and answered in percent is
+   right). Math-Verify treats percentages the same way, so the fast path and the slow one agree;
+   ``0.5%`` does not equal ``50``;
 5. lists of numbers (``[2007, 2008]``);
 6. Math-Verify for LaTeX, expressions, sets and intervals, under a hard timeout in a worker
    process; inputs that are too long or look explosive (huge exponents, deep nesting, factorials
@@ -133,6 +138,18 @@ def choice_index(s: str, choices: list[str] | None) -> int | None:
     return None
 
 
+def _percent_readings(pnum: float, pred: str, gnum: float, gold: str) -> list[tuple[float, float]]:
+    """(prediction, gold) values to compare: as written, plus the percentage's value (÷100) when
+    exactly one side is a percentage (see the module docstring: ``50%`` equals ``50`` and ``0.5``)."""
+    readings = [(pnum, gnum)]
+    p_pct, g_pct = pred.endswith("%"), gold.endswith("%")
+    if p_pct and not g_pct:
+        readings.append((pnum / 100, gnum))
+    elif g_pct and not p_pct:
+        readings.append((pnum, gnum / 100))
+    return readings
+
+
 def _yes_no(s: str) -> bool | None:
     t = normalize_text(s)
     first = re.split(r"[\s,.;:!]", t, maxsplit=1)[0] if t else ""
@@ -241,9 +258,10 @@ def _is_equivalent(pred, gold, choices, answer_type, precision, timeout) -> bool
     if gnum is not None:
         pnum = parse_number(pred)
         if pnum is not None:
+            readings = _percent_readings(pnum, np_, gnum, ng)
             if answer_type == "integer" and precision is None:
-                return pnum == gnum
-            return numbers_equal(pnum, gnum, precision)
+                return any(p == g for p, g in readings)
+            return any(numbers_equal(p, g, precision) for p, g in readings)
     glist = _number_list(gold)
     if glist is not None:
         plist = _number_list(pred)

@@ -1,15 +1,33 @@
 """Answer extraction: pull the final answer out of free model text, judge-free.
 
-Rules run in a fixed order and the first that fires wins; the rule's name is reported so a
-scorer can show *how* each answer was found (and a reviewer can spot a rule that misfires):
+Text after a new ``Question:`` that follows an answer is cut off first (a few-shot model that runs
+on answers a question nobody asked; see :mod:`visionr1.grading.statements`). Then rules run in a
+fixed order and the first that fires wins; the rule's name is reported so a scorer can show *how*
+each answer was found (and a reviewer can spot a rule that misfires):
 
-1. ``answer_tag``    the content of ``<answer>…</answer>`` (a leading ``Final Answer:`` dropped);
-2. ``boxed``         the last ``\\boxed{…}`` / ``\\fbox{…}``, braces matched;
+1. ``answer_tag``    the content of ``<answer>…</answer>`` (a leading ``Final Answer:`` dropped, a
+                     ``\\boxed{}`` inside taken). A closed tag is final: when it holds nothing (or
+                     an empty ``\\boxed{}``) the reply gave no answer (``none``), and numbers in the
+                     reasoning are *not* read instead;
+2. ``boxed``         the last non-empty ``\\boxed{…}`` / ``\\fbox{…}``, braces matched;
 3. ``phrase``        "the answer is …", "Answer: …", "the correct option is …";
 4. ``choice_letter`` a choice: ``(B)``, ``B.``, a bare letter on the last line, "option B", or a
-                     line that is exactly one of the ``choices``;
-5. ``last_number``   the last number in the text;
-6. ``none``          nothing found.
+                     line that is exactly one of the ``choices`` (an echoed list of the options is
+                     not an answer and is skipped);
+5. ``refusal``       the reply declines or says the question lacks information: no answer, and
+                     the statement rules below are not tried (a refusal is not a "no");
+6. ``option_text``   an option named by its text, or uniquely by a word only it has, in an answer
+                     sentence ("… the wettest month is May.");
+7. ``yes_no``        for a yes/no question: a leading "Yes"/"No", or a statement that restates the
+                     question, negated ("Periwinkle is not the maximum.") or not;
+8. ``stated_number`` the number an answer sentence is about ("There are 2 items sold less than 5
+                     units." → 2);
+9. ``last_number``   the last number in the text (a fallback);
+10. ``none``         nothing found.
+
+Rules 1–8 find an answer the reply states: the extraction is *decided*. ``last_number``,
+``refusal`` and ``none`` are not (``Extraction.decided`` is False): an evaluation can send just
+those to an LLM judge.
 
 Every regular expression here is linear in the input (no nested quantifiers), so a megabyte of
 text costs milliseconds, not minutes.
@@ -20,7 +38,17 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-RULES: tuple[str, ...] = ("answer_tag", "boxed", "phrase", "choice_letter", "last_number", "none")
+from visionr1.grading import statements
+from visionr1.grading.r1 import final_answer
+
+RULES: tuple[str, ...] = (
+    "answer_tag", "boxed", "phrase", "choice_letter", "refusal", "option_text", "yes_no", "stated_number",
+    "last_number", "none",
+)
+DECIDED_RULES: frozenset[str] = frozenset(
+    {"answer_tag", "boxed", "phrase", "choice_letter", "option_text", "yes_no", "stated_number"}
+)
+"""Rules that find an answer the reply states; the others are fallbacks or find none."""
 
 # Texts longer than this are graded on their tail only: a final answer lives at the end, and the
 # cap bounds the work a pathological completion can cause.
@@ -30,21 +58,27 @@ MAX_TEXT_CHARS = 200_000
 class Extraction(NamedTuple):
     """What :func:`extract_answer` found (``text``, ``None`` when nothing) and the ``rule`` that fired.
 
-    A named tuple, so ``text, rule = extract_answer(...)`` works.
+    A named tuple, so ``text, rule = extract_answer(...)`` works; ``decided`` says whether the
+    reply states its answer (see :data:`DECIDED_RULES`).
     """
 
     text: str | None
     rule: str
 
+    @property
+    def decided(self) -> bool:
+        """True when an explicit answer was found, False for a fallback (``last_number``) or no answer."""
+        return self.rule in DECIDED_RULES
+
 
 _ANSWER_TAG_RE = re.compile(r"<answer>(.*?)</answer>", re.DOTALL)
-_FINAL_ANSWER_PREFIX_RE = re.compile(r"^\s*(?:\*\*)?\s*final\s+answer\s*(?:\*\*)?\s*[:：]\s*(?:\*\*)?", re.IGNORECASE)
 _BOX_RE = re.compile(r"\\(?:boxed|fbox)\s*\{")
 _BOX_BARE_RE = re.compile(r"\\boxed\s+([^\s$]+)")
 
 _PHRASE_RE = re.compile(
     r"(?:"
-    r"\b(?:final\s+|correct\s+|right\s+|best\s+)?answer\s*(?:is|would\s+be|should\s+be|will\s+be|=)\s*[:：]?"
+    r"\b(?:final\s+|correct\s+|right\s+|best\s+)?answer(?:\s+to\s+(?:the|this)\s+question)?\s*"
+    r"(?:is|would\s+be|should\s+be|will\s+be|=)\s*[:：]?"
     r"|\b(?:final\s+)?answer\s*(?:\*\*)?\s*[:：]"
     r"|\b(?:correct|right|best|closest|final)\s+(?:option|choice)\s*(?:letter\s*)?(?:is|would\s+be|should\s+be|:)\s*[:：]?"
     r"|\b(?:option|choice)\s+letter\s+(?:is|would\s+be|should\s+be|:)\s*[:：]?"
@@ -58,12 +92,15 @@ _SENTENCE_END_RE = re.compile(r"\.(?=\s|$)|\n|。")
 
 _PAREN_LETTER_RE = re.compile(r"\(([A-Za-z])\)")
 _PAREN_OR_QUOTED_LETTER_RE = re.compile(r"(?:\(|[\"“])([A-Za-z])(?:\)|[\"”])")
-_OPTION_WORD_RE = re.compile(r"\b(?:option|choice)\s*\(?([A-Z])\b\)?", re.IGNORECASE)
-_LINE_LETTER_RE = re.compile(r"^\s*(?:\*\*)?\(?([A-Z])(?:\)|\.|:|\*\*|\s|$)")
+# "option B", not "option A or B" (an alternative is no pick)
+_OPTION_WORD_RE = re.compile(r"\b(?:option|choice)\s*\(?([A-Z])\b\)?(?!\s*(?:or|and|/|,)\s*\(?[A-Z]\b)", re.IGNORECASE)
+# "B 8/11" starts with a letter answer; "A decrease in …" starts with the article
+_LINE_LETTER_RE = re.compile(r"^\s*(?:\*\*)?\(?([A-Z])(?:\)|\.|:|\*\*|\s(?![a-z])|$)")
 _LETTER_LINE_RE = re.compile(r"^\s*\(?([A-Z])(?:\)|\.|:)?(?:\s*$|[.):]\s+(.+)$)")
 _CN_OPTION_RE = re.compile(r"选项\s*([A-Z])")
 _CODE_FENCE_RE = re.compile(r"```.*?(?:```|\Z)", re.S)  # a fenced block (diagrams, code): its lines are not answers
 _FINAL_LETTER_RE = re.compile(r"(?:^|[\s(])([A-Z])\)?[.。!]?\s*$")
+_NAME_BEFORE_RE = re.compile(r"([A-Za-z]+)\s+$")
 _BARE_LETTER_RE = re.compile(r"^\s*\(?([A-Za-z])\)?\s*[.)]?\s*$")
 
 # Numbers that are exponents (``m^2``) or function arguments (``f(0)``) are not answers.
@@ -136,45 +173,89 @@ def clean_answer(text: str) -> str:
     return s
 
 
+def answer_in_tag(content: str) -> str:
+    """The answer an ``<answer>`` tag's content gives, cleaned; ``""`` when it gives none.
+
+    The paper's ``Final Answer:`` label is dropped; a ``\\boxed{}`` inside is taken, and an empty
+    one is no answer (``<answer>\\boxed{}</answer>`` must not earn a reward).
+
+    >>> answer_in_tag(" Final Answer: \\\\boxed{7} "), answer_in_tag("\\\\boxed{}"), answer_in_tag("  ")
+    ('7', '', '')
+    """
+    content = final_answer(content)
+    if "box" in content:
+        boxed = last_boxed(content)
+        if boxed is not None:
+            content = boxed
+        elif _BOX_RE.search(content):
+            return ""  # an unbalanced \boxed{ holds no answer
+    return clean_answer(content)
+
+
 def _from_answer_tag(text: str) -> str | None:
+    """The answer in the last closed ``<answer>`` tag (``""`` when it holds none), else the text
+    after an unclosed one (a truncated completion: take what is there), else ``None``."""
     matches = _ANSWER_TAG_RE.findall(text)
     if matches:
-        content = matches[-1]
-    else:
-        i = text.rfind("<answer>")
-        if i < 0:
-            return None
-        content = text[i + len("<answer>") :]  # truncated completion: take what is there
-    content = _FINAL_ANSWER_PREFIX_RE.sub("", content, count=1)
-    boxed = last_boxed(content)
-    if boxed is not None:
-        content = boxed
-    content = clean_answer(content)
-    return content or None
+        return answer_in_tag(matches[-1])
+    i = text.rfind("<answer>")
+    if i < 0:
+        return None
+    return answer_in_tag(text[i + len("<answer>") :]) or None
+
+
+_QUOTED_RE = re.compile(r"^[\"“'`]([^\"”'`\n]{1,200})[\"”'`]")
 
 
 def _from_phrase(text: str) -> str | None:
     matches = list(_PHRASE_RE.finditer(text))
     for m in reversed(matches[-20:]):
         rest = text[m.end() : m.end() + 500]
-        end = _SENTENCE_END_RE.search(rest)
-        candidate = clean_answer(rest[: end.start()] if end else rest)
+        quoted = _QUOTED_RE.match(rest)  # 'The answer is "soup." Soup has…': the quote is the answer
+        if quoted:
+            candidate = clean_answer(quoted.group(1))
+        else:
+            end = _SENTENCE_END_RE.search(rest)
+            candidate = clean_answer(rest[: end.start()] if end else rest)
         if candidate:
             return candidate
     return None
 
 
+def _without_choice_list(text: str, choices: list[str]) -> str:
+    """``text`` with an echoed list of the options ("(A) 1 (B) √3 (C) 2 …") removed.
+
+    A reply that repeats the options names every letter; the last one it names ("(D) 3") is the
+    end of the list, not an answer. A list is the first two options or more, in order.
+    """
+    if len(choices) < 2 or ("(B)" not in text and "B." not in text and "B)" not in text and "B:" not in text):
+        return text
+    items = [rf"\(?{_LETTERS_ALL[i]}[).:][ \t]*{re.escape(str(c).strip())}" for i, c in enumerate(choices[:26])]
+    sep = r"[\s,;]*"
+    pattern = items[0] + sep + items[1] + "".join(f"(?:{sep}{x})?" for x in items[2:])
+    return re.sub(pattern, " ", text)
+
+
+_LETTERS_ALL = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
 def _letters(choices: list[str] | None) -> str:
     n = len(choices) if choices else 26
-    return "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[: max(0, min(n, 26))]
+    return _LETTERS_ALL[: max(0, min(n, 26))]
 
 
 def _norm_choice_text(s: str) -> str:
     return re.sub(r"\s+", " ", clean_answer(s)).lower()
 
 
-def _from_choice(text: str, choices: list[str] | None) -> str | None:
+def _from_choice(text: str, choices: list[str] | None, *, mentions: bool = True) -> str | None:
+    """A choice letter (or an option's text standing alone). With ``mentions=False`` (the reply
+    refuses) a letter merely mentioned in parentheses, quotes or as "option X" counts only when it
+    is the one letter mentioned: "I cannot pick option A or B" picks neither, 'I will select "B"'
+    picks B."""
     valid = _letters(choices)
+    if choices:
+        text = _without_choice_list(text, choices)
     stripped = clean_answer(text)
     m = _BARE_LETTER_RE.match(stripped)
     if m and m.group(1).upper() in valid and (choices or m.group(1).isupper()):
@@ -204,15 +285,19 @@ def _from_choice(text: str, choices: list[str] | None) -> str | None:
     if choices:
         m = _FINAL_LETTER_RE.search(last_line[-200:])
         if m and m.group(1) in valid:
-            return m.group(1)
+            name = _NAME_BEFORE_RE.search(last_line[-200:][: m.start(1)])
+            word = name.group(1) if name else ""
+            # "… more balls than Solution B.": a name an option holds, not the letter B; "A or B": no pick
+            if word.lower() not in ("or", "and", "nor") and not (
+                word and _norm_choice_text(f"{word} {m.group(1)}") in map(_norm_choice_text, choices)
+            ):
+                return m.group(1)
     tail = text[-5000:]
     found = [x for x in _PAREN_OR_QUOTED_LETTER_RE.findall(tail) if x.upper() in valid and x.isupper()]
-    if found:
-        return found[-1].upper()
     if choices:
-        found = [x.upper() for x in _OPTION_WORD_RE.findall(tail) if x.upper() in valid]
-        if found:
-            return found[-1]
+        found += [x.upper() for x in _OPTION_WORD_RE.findall(tail) if x.upper() in valid]
+    if found and (mentions or len(set(found)) == 1):  # a refusal naming one option ('I select "B"') picks it
+        return found[-1].upper()
     return None
 
 
@@ -229,16 +314,80 @@ def last_number(text: str) -> str | None:
     return found[-1].replace(",", "").replace("−", "-")
 
 
-def extract_answer(text: str, *, choices: list[str] | None = None) -> Extraction:
+_PLAIN_QUANTITY_RE = re.compile(r"^\s*([-−]?\d+(?:\.\d+)?)\s*(?:°|%|\\%|[a-zA-Z]{1,3}(?:\^?[23])?|degrees?)?\s*$")
+_LETTER_IN_TEXT_RE = re.compile(r"\(([A-Z])\)|^\s*([A-Z])\s*(?:[.):]|$)")
+
+
+def _option_by_value(number: str, choices: list[str]) -> str | None:
+    """The option whose plain quantity (``12``, ``60°``, ``3.5 cm``) equals ``number``, if exactly one."""
+    try:
+        value = float(number)
+    except ValueError:
+        return None
+    hits = []
+    for c in choices:
+        m = _PLAIN_QUANTITY_RE.match(str(c))
+        if m and abs(float(m.group(1).replace("−", "-")) - value) <= 1e-9 * max(1.0, abs(value)):
+            hits.append(str(c))
+    return hits[0] if len(hits) == 1 else None
+
+
+def _from_statements(text: str, choices: list[str] | None, question: str | None) -> Extraction | None:
+    """Rules 6–8: the option, yes/no or number that an answer sentence states (see :mod:`.statements`)."""
+    sentences = statements.answer_sentences(text)
+    if not sentences:
+        return None
+    question = question or ""
+    yes_no_idx = statements.yes_no_choices(choices)
+    if yes_no_idx is not None or (not choices and statements.is_yes_no_question(question)):
+        for sentence in sentences:
+            said = statements.yes_no(sentence, question)
+            if said is not None:
+                if yes_no_idx is None:
+                    return Extraction("Yes" if said else "No", "yes_no")
+                return Extraction(str(choices[yes_no_idx[0 if said else 1]]), "yes_no")
+        return None
+    clauses = [(statements.first_clause(s), statements.main_clause(s)) for s in sentences]
+    if choices:
+        for first, whole in clauses:
+            idx = statements.named_option(first, choices, question)
+            if idx is None and whole != first:
+                idx = statements.named_option(whole, choices, question)
+            if idx is not None:
+                return Extraction(str(choices[idx]), "option_text")
+        if not all(statements.is_numeric_option(str(c)) for c in choices):
+            return None
+    # an answer-first reply states its number in the first sentence, a worked solution at its end
+    if not statements.is_short_reply(text):
+        sentences = statements.answer_sentences(text, first=False)
+        clauses = [(statements.first_clause(s), statements.main_clause(s)) for s in sentences]
+    for first, whole in clauses:
+        number = statements.stated_number(first, question)
+        if number is None and whole != first:
+            number = statements.stated_number(whole, question)
+        if number is not None:
+            if choices:
+                return Extraction(_option_by_value(number, choices) or number, "stated_number")
+            return Extraction(number, "stated_number")
+    return None
+
+
+def extract_answer(text: str, *, choices: list[str] | None = None, question: str | None = None) -> Extraction:
     """Extract the final answer from model text by the rules listed in the module docstring.
 
-    ``choices`` (the option texts, in letter order) lets the choice rule recognise letters beyond
-    the obvious ``(B)`` and a final line that is an option's text. Never raises.
+    ``choices`` (the option texts, in letter order) lets the choice rules recognise letters beyond
+    the obvious ``(B)`` and options named by their text. ``question`` (the question asked) lets
+    the statement rules tell an answer from an echo of the question ("How many bars are below
+    40?" → "There are 3 bars below 40."). Never raises.
 
     >>> extract_answer("<think>…</think><answer>Final Answer: 12</answer>")
     Extraction(text='12', rule='answer_tag')
     >>> extract_answer("So the answer is (B) 8/11.", choices=["3/11", "8/11"])
     Extraction(text='(B) 8/11', rule='phrase')
+    >>> extract_answer("There are 2 items sold less than 5 units.")
+    Extraction(text='2', rule='stated_number')
+    >>> extract_answer("Periwinkle is not the maximum.", choices=["yes", "no"], question="Is Periwinkle the maximum?")
+    Extraction(text='no', rule='yes_no')
     >>> extract_answer("There are 3 cats and 4 dogs.")
     Extraction(text='4', rule='last_number')
     """
@@ -247,25 +396,48 @@ def extract_answer(text: str, *, choices: list[str] | None = None) -> Extraction
     if len(text) > MAX_TEXT_CHARS:
         text = text[-MAX_TEXT_CHARS:]
     try:
-        if "<answer>" in text:
-            found = _from_answer_tag(text)
-            if found:
-                return Extraction(found, "answer_tag")
-        if "box" in text:
-            found = last_boxed(text)
-            if found:
-                cleaned = clean_answer(found)
-                if cleaned:
-                    return Extraction(cleaned, "boxed")
-        found = _from_phrase(text)
-        if found:
-            return Extraction(found, "phrase")
-        found = _from_choice(text, choices)
-        if found:
-            return Extraction(found, "choice_letter")
-        found = last_number(text)
-        if found:
-            return Extraction(found, "last_number")
+        head = statements.cut_at_new_question(text)
+        if head != text:  # the answer before a new question; a reply that only restated one is read whole
+            found = _extract(head, choices, question)
+            if found.decided:
+                return found
+        return _extract(text, choices, question)
     except (RecursionError, MemoryError, ValueError):  # defensive: extraction must never raise
-        pass
+        return Extraction(None, "none")
+
+
+def _extract(text: str, choices: list[str] | None, question: str | None) -> Extraction:
+    """Rules 1–10 on ``text`` (see the module docstring)."""
+    if "<answer>" in text:
+        found = _from_answer_tag(text)
+        if found is not None:
+            return Extraction(found, "answer_tag") if found else Extraction(None, "none")
+    if "box" in text:
+        found = last_boxed(text)
+        if found:
+            cleaned = clean_answer(found)
+            if cleaned:
+                return Extraction(cleaned, "boxed")
+    found = _from_phrase(text)
+    if found:
+        if statements.refusal(found) and not _LETTER_IN_TEXT_RE.search(found):
+            return Extraction(None, "refusal")  # "the answer is not among the options"
+        return Extraction(found, "phrase")
+    yes_no_idx = statements.yes_no_choices(choices)
+    if yes_no_idx is not None:  # "No, Periwinkle is not the minimum. The minimum is A.": the "No" answers
+        said = statements.leading_yes_no(text.lstrip())
+        if said is not None:
+            return Extraction(str(choices[yes_no_idx[0 if said else 1]]), "yes_no")
+    refused = statements.refusal(text)
+    found = _from_choice(text, choices, mentions=not refused)
+    if found:
+        return Extraction(found, "choice_letter")
+    if refused:
+        return Extraction(None, "refusal")
+    stated = _from_statements(text, choices, question)
+    if stated is not None:
+        return stated
+    found = last_number(text)
+    if found:
+        return Extraction(found, "last_number")
     return Extraction(None, "none")

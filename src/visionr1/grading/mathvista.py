@@ -23,10 +23,11 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from visionr1.grading import statements
 from visionr1.grading.equivalence import choice_index, parse_number
-from visionr1.grading.extract import clean_answer, extract_answer, last_number
+from visionr1.grading.extract import DECIDED_RULES, Extraction, clean_answer, extract_answer, last_number
 
-Extractor = Callable[[str, Mapping[str, Any]], str]
+Extractor = Callable[[str, Mapping[str, Any]], "str | None"]
 
 # The breakdown keys of the official scores files, in their order.
 BREAKDOWN_KEYS: tuple[str, ...] = (
@@ -140,7 +141,7 @@ def _number_text(text: str, first: bool) -> str | None:
     stripped = _POWER_RE.sub(" ", text)  # "12 cm^2": the 2 is not the answer
     found = _NUM_IN_TEXT_RE.findall(stripped)
     if not found:
-        return None
+        return statements.stated_number(text)  # "the answer is two"
     return (found[0] if first else found[-1]).replace(",", "").replace("−", "-")
 
 
@@ -159,58 +160,106 @@ _FIRST_SENTENCE_RE = re.compile(r"[.!?。](?=\s|$)")
 
 
 def no_answer_text(response: str) -> str:
-    """What stands in for an extraction when no answer is found: the response's first sentence.
+    """What stands in for the extraction of a multiple-choice reply that gives no answer.
 
-    For a response without an answer (a refusal, "the options seem wrong") the official GPT-4
-    step mostly quotes the response's opening statement, sometimes says "N/A"; the official
-    normalisation then takes the option nearest to that text by edit distance. Quoting the first
-    sentence reproduces the common case.
+    The official GPT-4 step writes *something* for such a reply, and the official normalisation
+    then takes the option nearest to it by edit distance. What it writes follows the reply's own
+    words, and so does this stand-in:
+
+    * a reply that states a verdict on the answer ("Thus, the answer cannot be determined.") →
+      that verdict, as the extractor copies it: "Cannot be determined";
+    * a reply that declines ("As an AI, I can't see the image", "the solution cannot be
+      provided", "none of the options match") → "N/A";
+    * anything else (a reply that says what the question lacks, "The question does not provide
+      the figure.", or one with no answer at all) → its first sentence, which the extractor
+      mostly quotes.
+
+    These replies carry no answer, so whichever text stands in, the verdict is a guess; the
+    extraction stays *undecided* (``--judge-undecided`` sends exactly these to a judge).
+
+    >>> no_answer_text("The text lacks the sizes. Thus, the answer cannot be determined.")
+    'Cannot be determined'
+    >>> no_answer_text("As an AI, I cannot view images.")
+    'N/A'
+    >>> no_answer_text("The question does not provide the figure. Please provide it.")
+    'The question does not provide the figure.'
     """
+    verdict = statements.refusal_verdict(response)
+    if verdict:
+        return verdict
+    if statements.refusal(response) in ("decline", "no_option"):
+        return "N/A"
     text = response.strip()
     m = _FIRST_SENTENCE_RE.search(text)
     return text[: m.end()] if m else text
 
 
-def rule_extract(response: str, record: Mapping[str, Any]) -> str:
-    """Judge-free stand-in for the official GPT-4 extraction step; ``""`` when nothing is found.
+def question_text(record: Mapping[str, Any]) -> str:
+    """The question asked, without the hint and the options (which would read as echoes of the answer)."""
+    question = record.get("question")
+    if isinstance(question, str) and question.strip():
+        return question
+    query = str(record.get("query") or "")
+    query = re.split(r"\n\s*Choices\s*:", query, maxsplit=1)[0]
+    return re.sub(r"^\s*Hint:[^\n]*\n", "", query)
 
-    Multiple choice: a letter whenever one can be found (the official normaliser maps it to the
-    option), else the answer text as written. Free form: a bare number for integer/float answers,
-    ``[a, b]`` for lists.
+
+def read_answer(response: str, record: Mapping[str, Any]) -> Extraction:
+    """Judge-free stand-in for the official GPT-4 extraction step, with the rule that decided it.
+
+    ``text`` is what the official extraction field would hold: for multiple choice a letter
+    whenever an option is identified (the official normaliser maps it to the option), else the
+    answer as written; for free form a bare number for integer/float answers, ``[a, b]`` for lists.
+    ``rule`` is :func:`visionr1.grading.extract_answer`'s rule (``Extraction.decided`` tells an
+    answer the reply states from a fallback). When a multiple-choice reply gives no answer the
+    text is :func:`no_answer_text`; a free-form one gets ``""`` (the official normalisation makes
+    both a non-answer).
+
+    >>> read_answer("The wettest month is May.", {"question_type": "multi_choice", "choices": ["April", "May"],
+    ...                                           "question": "Which month is the wettest?"})
+    Extraction(text='B', rule='option_text')
+    """
+    if not isinstance(response, str) or not response.strip():
+        return Extraction("", "none")
+    question_type = record.get("question_type")
+    answer_type = record.get("answer_type")
+    question = question_text(record)
+    if question_type == "multi_choice":
+        choices = [str(c) for c in (record.get("choices") or [])]
+        ex = extract_answer(response, choices=choices, question=question)
+        if ex.text is None:
+            return Extraction(no_answer_text(response), ex.rule)
+        idx = choice_index(ex.text, choices)
+        if idx is not None:
+            return Extraction(_LETTERS[idx], ex.rule)
+        return Extraction(clean_answer(ex.text), ex.rule)
+    if answer_type == "list":
+        found = _format_list(response)
+        if found is not None:
+            return Extraction(found, "list")
+        ex = extract_answer(response, question=question)
+        return Extraction(ex.text or "", ex.rule)
+    ex = extract_answer(response, question=question)
+    if ex.text is None:
+        return Extraction("", ex.rule)
+    if answer_type in ("integer", "float"):
+        number = _number_text(ex.text, first=ex.rule != "last_number")
+        if number is None and ex.rule != "last_number":
+            number = last_number(response)
+            return Extraction(number or "", "last_number")
+        return Extraction(number or "", ex.rule)
+    return ex
+
+
+def rule_extract(response: str, record: Mapping[str, Any]) -> str:
+    """The text of :func:`read_answer`: what the official extraction field holds; ``""`` when nothing is found.
 
     >>> rule_extract("The answer is (C).", {"question_type": "multi_choice", "choices": ["1", "2", "3"]})
     'C'
     >>> rule_extract("The distance is 1,250.5 m.", {"question_type": "free_form", "answer_type": "float"})
     '1250.5'
     """
-    if not isinstance(response, str) or not response.strip():
-        return ""
-    question_type = record.get("question_type")
-    answer_type = record.get("answer_type")
-    if question_type == "multi_choice":
-        choices = [str(c) for c in (record.get("choices") or [])]
-        ex = extract_answer(response, choices=choices)
-        if ex.text is None:
-            return no_answer_text(response)
-        idx = choice_index(ex.text, choices)
-        if idx is not None:
-            return _LETTERS[idx]
-        return clean_answer(ex.text)
-    if answer_type == "list":
-        found = _format_list(response)
-        if found is not None:
-            return found
-        ex = extract_answer(response)
-        return ex.text or ""
-    ex = extract_answer(response)
-    if ex.text is None:
-        return ""
-    if answer_type in ("integer", "float"):
-        number = _number_text(ex.text, first=ex.rule != "last_number")
-        if number is None and ex.rule != "last_number":
-            number = last_number(response)
-        return number or ""
-    return ex.text
+    return read_answer(response, record).text or ""
 
 
 def extract_mathvista(response: str, record: Mapping[str, Any], extractor: Extractor | None = None) -> str:
@@ -221,18 +270,40 @@ def extract_mathvista(response: str, record: Mapping[str, Any], extractor: Extra
     return (extractor or rule_extract)(response, record)
 
 
-def score_record(record: Mapping[str, Any], extractor: Extractor | None = None) -> dict[str, Any]:
+def read_mathvista(response: str, record: Mapping[str, Any]) -> Extraction:
+    """Official quick rules (rule ``quick``, decided), then :func:`read_answer`."""
+    quick = quick_extract(response, record)
+    if quick is not None:
+        return Extraction(quick, "quick" if quick else "none")
+    return read_answer(response, record)
+
+
+def score_record(
+    record: Mapping[str, Any], extractor: Extractor | None = None, *, undecided_only: bool = False
+) -> dict[str, Any]:
     """A copy of a MathVista result record with ``extraction``, ``prediction`` and ``true_false`` filled in.
+
+    Also ``extraction_rule`` (the rule that found the extraction; when ``extractor`` supplied it,
+    its ``rule`` attribute, e.g. ``"judge"``, else ``"extractor"``) and ``decided`` (whether the rules found an answer the response
+    states; see :data:`visionr1.grading.extract.DECIDED_RULES`). ``extractor`` replaces the rules
+    for every record the official quick rules do not settle, or, with ``undecided_only``, only for
+    those the rules leave undecided; when it returns ``None`` the rules' extraction stands.
 
     >>> r = score_record({"response": "So the answer is 7.", "question_type": "free_form",
     ...                   "answer_type": "integer", "precision": None, "choices": None, "answer": "7"})
-    >>> r["extraction"], r["prediction"], r["true_false"]
-    ('7', '7', True)
+    >>> r["extraction"], r["prediction"], r["true_false"], r["decided"]
+    ('7', '7', True, True)
     """
     out = dict(record)
     response = record.get("response")
     response = response if isinstance(response, str) else ""
-    extraction = extract_mathvista(response, record, extractor)
+    read = read_mathvista(response, record)
+    decided = read.rule in DECIDED_RULES or read.rule in ("quick", "list")
+    extraction, rule = read.text or "", read.rule
+    if extractor is not None and read.rule != "quick" and not (undecided_only and decided) and response:
+        found = extractor(response, record)
+        if found is not None:
+            extraction, rule = found, getattr(extractor, "rule", "extractor")
     prediction = normalize_extracted_answer(
         extraction, record.get("choices"), record.get("question_type", ""), record.get("answer_type", ""),
         record.get("precision"),
@@ -240,12 +311,28 @@ def score_record(record: Mapping[str, Any], extractor: Extractor | None = None) 
     out["extraction"] = extraction
     out["prediction"] = prediction
     out["true_false"] = safe_equal(prediction, record.get("answer"))
+    out["extraction_rule"] = rule
+    out["decided"] = decided
     return out
 
 
-def score_results(results: Mapping[str, Mapping[str, Any]], extractor: Extractor | None = None) -> dict[str, dict]:
+def score_results(
+    results: Mapping[str, Mapping[str, Any]], extractor: Extractor | None = None, *, undecided_only: bool = False
+) -> dict[str, dict]:
     """Score a whole MathVista result file (pid → record), keeping its order and every other field."""
-    return {pid: score_record(rec, extractor) for pid, rec in results.items()}
+    return {pid: score_record(rec, extractor, undecided_only=undecided_only) for pid, rec in results.items()}
+
+
+def extraction_summary(scored: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """How the extractions were found: records, decided by rules (count and share), by rule, by extractor."""
+    records = list(scored.values())
+    rules: dict[str, int] = {}
+    for r in records:
+        rules[str(r.get("extraction_rule"))] = rules.get(str(r.get("extraction_rule")), 0) + 1
+    decided = sum(1 for r in records if r.get("decided"))
+    return {"records": len(records), "decided_by_rules": decided, "undecided": len(records) - decided,
+            "decided_share": round(decided / len(records), 4) if records else 0.0,
+            "rules": dict(sorted(rules.items(), key=lambda kv: -kv[1]))}
 
 
 def _acc(correct: int, total: int) -> dict[str, Any]:

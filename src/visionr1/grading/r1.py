@@ -4,6 +4,11 @@ A Vision-R1 completion is reasoning in ``<think>`` followed by the final answer 
 The hard formatting result reward only pays for completions that follow this grammar exactly, so
 the parser is strict and says *why* a completion fails: that reason is what a training log needs
 to explain a format-reward collapse.
+
+Two answer forms are accepted: ``<answer>X</answer>`` and the paper's ``<answer> Final Answer: X
+</answer>`` (the form of the released Vision-R1 data and model, and the pattern the authors' eval
+reads). The ``Final Answer:`` label is part of the form, not of the answer: :func:`final_answer`
+drops it, so both forms give the same answer, and a tag holding only the label is an empty answer.
 """
 
 from __future__ import annotations
@@ -15,6 +20,11 @@ THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
 ANSWER_OPEN, ANSWER_CLOSE = "<answer>", "</answer>"
 _TAGS = (THINK_OPEN, THINK_CLOSE, ANSWER_OPEN, ANSWER_CLOSE)
 
+FINAL_ANSWER_LABEL_RE = re.compile(
+    r"^\s*(?:\*\*)?\s*final\s+answer\s*(?:\*\*)?\s*[:：]\s*(?:\*\*)?", re.IGNORECASE
+)
+"""The paper's label at the start of the answer tag: ``Final Answer:`` (any case, markdown bold allowed)."""
+
 REFLECTIVE_WORDS: tuple[str, ...] = ("Wait", "Hmm", "Alternatively")
 _REFLECTIVE_RE = re.compile(r"\b(" + "|".join(REFLECTIVE_WORDS) + r")\b")
 
@@ -23,8 +33,9 @@ _REFLECTIVE_RE = re.compile(r"\b(" + "|".join(REFLECTIVE_WORDS) + r")\b")
 class R1Parse:
     """The outcome of :func:`parse_r1`.
 
-    ``think`` and ``answer`` are the stripped tag contents when ``ok``; both are ``None`` otherwise,
-    and ``reason`` says what broke the grammar.
+    ``think`` is the stripped reasoning and ``answer`` the final answer (the tag content, stripped,
+    with the paper's ``Final Answer:`` label dropped) when ``ok``; both are ``None`` otherwise, and
+    ``reason`` says what broke the grammar.
     """
 
     ok: bool
@@ -37,14 +48,26 @@ def _fail(reason: str) -> R1Parse:
     return R1Parse(ok=False, reason=reason)
 
 
+def final_answer(content: str) -> str:
+    """The answer an ``<answer>`` tag holds: its content stripped, a leading ``Final Answer:`` label dropped.
+
+    >>> final_answer(" Final Answer: 7 "), final_answer("7"), final_answer("**Final answer:**")
+    ('7', '7', '')
+    """
+    return FINAL_ANSWER_LABEL_RE.sub("", content, count=1).strip() if isinstance(content, str) else ""
+
+
 def parse_r1(text: str) -> R1Parse:
     """Parse ``<think>…</think><answer>…</answer>``, strictly.
 
     Well-formed means: optional whitespace, ``<think>``, non-empty reasoning, ``</think>``,
-    optional whitespace, ``<answer>``, non-empty answer, ``</answer>``, optional whitespace; one of
-    each tag, in that order, nothing else outside. Never raises; a non-string is malformed.
+    optional whitespace, ``<answer>``, non-empty answer (``X`` or ``Final Answer: X``), ``</answer>``,
+    optional whitespace; one of each tag, in that order, nothing else outside. Never raises; a
+    non-string is malformed.
 
     >>> parse_r1("<think>2+2 is 4</think> <answer>4</answer>").answer
+    '4'
+    >>> parse_r1("<think>2+2 is 4</think><answer> Final Answer: 4 </answer>").answer
     '4'
     >>> parse_r1("<think>x</think>4").reason
     'missing <answer>'
@@ -73,9 +96,10 @@ def parse_r1(text: str) -> R1Parse:
         return _fail("text after </answer>")
     if not think.strip():
         return _fail("empty reasoning")
-    if not answer.strip():
+    answer = final_answer(answer)
+    if not answer:
         return _fail("empty answer")
-    return R1Parse(ok=True, think=think.strip(), answer=answer.strip())
+    return R1Parse(ok=True, think=think.strip(), answer=answer)
 
 
 def count_reflective_words(text: str) -> dict[str, int]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from visionr1.grading.equivalence import is_equivalent
-from visionr1.grading.extract import extract_answer
+from visionr1.grading.extract import DECIDED_RULES, answer_in_tag, extract_answer
 from visionr1.grading.r1 import parse_r1
 
 
@@ -27,6 +27,11 @@ class Grade:
     rule: str
     well_formed: bool
     reason: str | None
+
+    @property
+    def decided(self) -> bool:
+        """Whether the rules found an answer the completion states (not a fallback, not no answer)."""
+        return self.rule in DECIDED_RULES
 
 
 def grade(
@@ -56,15 +61,22 @@ def grade(
 def hard_format_result_reward(
     completion: str, answer: str, *, choices: list[str] | None = None, truncated: bool = False
 ) -> float:
-    """1.0 iff the completion is well-formed R1 output AND its answer is equivalent to ``answer``.
+    """1.0 iff the completion is well-formed R1 output AND its ``<answer>`` is equivalent to ``answer``.
 
     The single reward Vision-R1's GRPO optimises: a right answer in the wrong format earns
-    nothing, which is what keeps the format from eroding. A truncated completion (it hit the length
-    limit) always earns 0.0, even if the tags happen to close. A choice letter counts when
-    ``choices`` maps it to the answer.
+    nothing, which is what keeps the format from eroding. The answer is read from the
+    ``<answer>`` content alone (``X`` or the paper's ``Final Answer: X``; a ``\\boxed{}`` inside
+    is taken): an empty ``\\boxed{}`` or a blank answer is no answer and earns 0.0, whatever the
+    reasoning says, so a policy cannot collect the reward by leaving the answer out. A truncated
+    completion (it hit the length limit) always earns 0.0, even if the tags happen to close. A
+    choice letter counts when ``choices`` maps it to the answer.
 
     >>> hard_format_result_reward("<think>1+1</think><answer>2</answer>", "2")
     1.0
+    >>> hard_format_result_reward("<think>1+1</think><answer> Final Answer: 2 </answer>", "2")
+    1.0
+    >>> hard_format_result_reward("<think>it is 2</think><answer>\\\\boxed{}</answer>", "2")
+    0.0
     >>> hard_format_result_reward("<answer>2</answer>", "2")
     0.0
     """
@@ -74,8 +86,10 @@ def hard_format_result_reward(
         parsed = parse_r1(completion)
         if not parsed.ok:
             return 0.0
-        ex = extract_answer(completion, choices=choices)
-        return 1.0 if is_equivalent(ex.text, str(answer), choices=choices) else 0.0
+        given = answer_in_tag(parsed.answer or "")
+        if not given:
+            return 0.0
+        return 1.0 if is_equivalent(given, str(answer), choices=choices) else 0.0
     except Exception:  # noqa: BLE001 - a reward must never stop training
         return 0.0
 

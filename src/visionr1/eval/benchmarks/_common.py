@@ -373,15 +373,17 @@ def breakdown(rows: Iterable[Mapping[str, Any]], key: str, ok: str = "correct") 
 
 
 def answer_span(response: str) -> str:
-    """The part of a response the official rules should see: the ``<answer>`` content when an R1
-    completion closed one, else the whole response."""
+    """The part of a response the official rules should see: the ``<answer>`` content (the paper's
+    ``Final Answer:`` label dropped) when an R1 completion closed one, else the whole response."""
     if not isinstance(response, str):
         return ""
     m = None
     for m in re.finditer(r"<answer>(.*?)</answer>", response, re.DOTALL):
         pass
     if m is not None and m.group(1).strip():
-        return m.group(1).strip()
+        from visionr1.grading.r1 import final_answer
+
+        return final_answer(m.group(1)) or m.group(1).strip()  # the paper's "Final Answer: X" → X
     return response
 
 
@@ -390,7 +392,8 @@ class Scored:
     """What a benchmark's ``score`` returns.
 
     ``official``: the result file in the benchmark's own format (written as ``result_filename``);
-    ``per_item``: one dict per item with at least ``id``, ``correct``, ``extracted``;
+    ``per_item``: one dict per item with at least ``id``, ``correct``, ``extracted`` and
+    ``decided`` (the benchmark's rules found an answer the response states, no fallback, no judge);
     ``headline``: metric name → percent, first entry is the number leaderboards quote;
     ``breakdowns``: name → value → ``acc_entry``; ``official_scores``: the official score structure.
     """
@@ -401,6 +404,8 @@ class Scored:
     breakdowns: dict[str, dict[str, dict[str, Any]]]
     official_scores: dict[str, Any] = field(default_factory=dict)
     judge_calls: int = 0
+    judge: dict[str, Any] | None = None
+    """The judge's counters when one was used (:meth:`visionr1.eval.judge.Judge.summary`)."""
 
 
 # ----------------------------------------------------------------------------- optional LLM judge
@@ -409,33 +414,52 @@ class Scored:
 class LLMExtractor:
     """Answer extraction by an OpenAI-compatible LLM, for the protocols whose official step is GPT.
 
-    A thin adapter over :class:`visionr1.eval.judge.JudgeExtractor` (few-shot extraction, retries,
-    call counting). ``judge`` is ``{"endpoint", "model", "api_key_env"}``. Returns ``None`` when the
-    judge says there is no answer, so the benchmark's rules decide.
+    A thin adapter over :class:`visionr1.eval.judge.Judge` (few-shot extraction through the
+    endpoints client, answers kept in a durable store). ``judge`` is ``{"endpoint", "model",
+    "api_key_env", "store", "undecided_only"}``; the :class:`Judge` it opens is kept in
+    ``judge["client"]``, so the caller can send what a first scoring pass queued
+    (``client.flush()``) and score again with every answer in hand. Returns ``None`` when the
+    judge has no answer yet, says there is none, or (with ``undecided_only``) when the rules
+    decide the response themselves: the benchmark's rules then decide.
     """
 
-    def __init__(self, judge: Mapping[str, Any]):
-        from visionr1.eval.judge import JudgeExtractor
+    rule = "judge"
 
-        self._impl = JudgeExtractor(
-            judge.get("endpoint"), judge.get("model"), api_key_env=judge.get("api_key_env") or "OPENAI_API_KEY"
-        )
+    def __init__(self, judge: dict[str, Any]):
+        from visionr1.eval.judge import Judge
+
+        client = judge.get("client")
+        if client is None:
+            if not judge.get("store"):
+                raise DataError("--judge-endpoint", "the judge needs a file to keep its answers in (judge['store'])")
+            client = Judge(judge.get("endpoint"), judge.get("model"), store_path=judge["store"],
+                           api_key_env=judge.get("api_key_env") or "OPENAI_API_KEY")
+            judge["client"] = client
+        self._judge = client
+        self.undecided_only = bool(judge.get("undecided_only"))
 
     @property
     def calls(self) -> int:
-        return self._impl.calls
+        return self._judge.calls
 
     def __call__(self, response: str, item: EvalItem) -> str | None:
+        from visionr1.eval.judge import NO_ANSWER, build_prompt
+        from visionr1.grading import extract_answer
+
+        if not response or not response.strip():
+            return None
+        if self.undecided_only and extract_answer(response, choices=item.choices).decided:
+            return None
         record = {"response": response, "query": item.query, "question": item.query, "choices": item.choices,
                   "answer_type": item.answer_type or "text", "precision": item.precision,
                   "question_type": "multi_choice" if item.choices else "free_form"}
-        out = self._impl(response, record)
-        if not isinstance(out, str) or not out.strip() or out.strip().upper() in ("N/A", "NA", "NONE", "NULL"):
+        out = self._judge.answer(item.id, build_prompt(response, record))
+        if not isinstance(out, str) or out.strip().upper() in NO_ANSWER:
             return None
         return out.strip()
 
 
-def make_extractor(judge: Mapping[str, Any] | None) -> LLMExtractor | None:
+def make_extractor(judge: dict[str, Any] | None) -> LLMExtractor | None:
     """An :class:`LLMExtractor` when a judge endpoint is configured, else ``None`` (judge-free)."""
     if not judge or not judge.get("endpoint"):
         return None

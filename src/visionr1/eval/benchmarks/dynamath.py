@@ -106,40 +106,44 @@ def _short_answer(response: str) -> str | None:
 
 
 def judge_item(response: str, item: EvalItem, llm=None) -> dict[str, Any]:
-    """The official per-item verdict (``parse``, ``extracted``, ``correct``), judge-free by default."""
+    """The official per-item verdict (``parse``, ``extracted``, ``correct``), judge-free by default,
+    and ``decided``: whether the rules found the answer (no judge, no extraction fallback)."""
     from visionr1.grading import extract_answer
 
     atype = item.answer_type or "free form"
-    parsed, value = False, None
+    parsed, value, decided = False, None, False
     short = _short_answer(response)
     if short is not None:
         parsed, value = parse_short_answer(short, atype)
+        decided = parsed
     if not parsed:
         span = answer_span(response)
         inner = _short_answer(span) if span is not response else None
-        candidates = [inner, span if len(span) < 64 else None]
+        ex = extract_answer(response, choices=list("ABCDE") if atype == "multiple choice" else None)
+        # (candidate, decided by rules): the JSON or a short answer as given, the judge, the extraction rules
+        candidates = [(inner, True), (span if len(span) < 64 else None, True)]
         if llm is not None:
-            candidates.append(llm(response, item))
-        ex = extract_answer(span, choices=list("ABCDE") if atype == "multiple choice" else None).text
-        candidates.append(ex)
-        for cand in candidates:
+            candidates.append((llm(response, item), False))
+        candidates.append((ex.text, ex.decided))
+        for cand, by_rules in candidates:
             if cand:
                 parsed, value = parse_short_answer(cand, atype)
                 if parsed:
+                    decided = by_rules
                     break
     gold = item.gold
     if not parsed:
-        return {"parse": False, "extracted": None,
+        return {"parse": False, "extracted": None, "decided": False,
                 "correct": atype == "multiple choice" and bool(gold) and gold in str(response)[:3].upper()}
     if atype == "float":
         try:
             ok = abs(float(value) - _to_float(gold)) <= 0.001
         except ValueError:
             ok = False
-        return {"parse": True, "extracted": value, "correct": ok}
+        return {"parse": True, "extracted": value, "decided": decided, "correct": ok}
     if atype == "multiple choice":
-        return {"parse": True, "extracted": value, "correct": value == gold.strip().upper()}
-    return {"parse": True, "extracted": value, "correct": str(value).lower() in gold.lower()}
+        return {"parse": True, "extracted": value, "decided": decided, "correct": value == gold.strip().upper()}
+    return {"parse": True, "extracted": value, "decided": decided, "correct": str(value).lower() in gold.lower()}
 
 
 def load(path: Path, split: str | None = None, limit: int | None = None, variants: int | None = None) -> list[EvalItem]:
@@ -183,7 +187,7 @@ def score(items: list[EvalItem], responses: dict[str, str], judge: dict | None =
         verdict = judge_item(response, it, llm)
         official.append({**it.row, "index": it.id, "qid": it.meta["qid"], "varid": it.meta["varid"], "prediction": response,
                          "answer": it.gold, **verdict})
-        per_item.append(item_result(it, verdict["correct"], verdict["extracted"]))
+        per_item.append(item_result(it, verdict["correct"], verdict["extracted"], decided=verdict["decided"]))
     n = len(per_item)
     correct = sum(r["correct"] for r in per_item)
     seeds: dict[str, dict[str, Any]] = {}

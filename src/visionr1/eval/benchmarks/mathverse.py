@@ -29,7 +29,6 @@ from visionr1.eval.benchmarks._common import (
     EvalItem,
     Scored,
     acc_entry,
-    answer_span,
     as_dict,
     breakdown,
     clean_str,
@@ -98,15 +97,18 @@ def score(items: list[EvalItem], responses: dict[str, str], judge: dict | None =
     official, per_item = {}, []
     for it in items:
         response = responses.get(it.id, "")
+        ex = extract_answer(response, choices=it.choices)
         extract = llm(response, it) if llm else None
+        how = "judge" if extract is not None else ex.rule
         if extract is None:
-            extract = extract_answer(answer_span(response), choices=it.choices).text or ""
+            extract = ex.text or ""
         if extract.strip() == it.gold.strip():  # the official prefetch
             ok = True
         else:
             ok = bool(extract) and is_equivalent(extract, it.gold, choices=it.choices)
-        official[it.id] = {**it.row, "model_answer": response, "extraction": extract, "true_false": ok}
-        per_item.append(item_result(it, ok, extract))
+        official[it.id] = {**it.row, "model_answer": response, "extraction": extract, "extracted_by": how,
+                           "true_false": ok}
+        per_item.append(item_result(it, ok, extract, decided=ex.decided, extracted_by=how))
     correct = sum(r["correct"] for r in per_item)
     versions = breakdown(per_item, "problem_version")
     ordered = {v: versions[v] for v in VERSIONS if v in versions}

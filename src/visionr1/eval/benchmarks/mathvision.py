@@ -23,7 +23,6 @@ from visionr1.eval.benchmarks._common import (
     EvalItem,
     Scored,
     acc_entry,
-    answer_span,
     as_list,
     breakdown,
     clean_str,
@@ -82,19 +81,21 @@ def extract(response: str, item: EvalItem, llm=None) -> tuple[str | None, str]:
         found = llm(response, item)
         if found:
             return found, "judge"
-    ex = extract_answer(answer_span(response), choices=item.choices)
+    ex = extract_answer(response, choices=item.choices, question=str(item.row.get("question") or ""))
     return ex.text, ex.rule
 
 
 def score(items: list[EvalItem], responses: dict[str, str], judge: dict | None = None) -> Scored:
     from visionr1.grading import is_equivalent
     from visionr1.grading.equivalence import choice_index
+    from visionr1.grading.extract import DECIDED_RULES
 
     llm = make_extractor(judge)
     official, per_item = [], []
     for it in items:
         response = responses.get(it.id, "")
         extracted, how = extract(response, it, llm)
+        decided = how == "boxed" or how in DECIDED_RULES
         if extracted and it.choices and it.gold.strip().upper() in LETTERS[: len(it.choices)]:
             idx = choice_index(extracted, it.choices)
             ok = idx is not None and LETTERS[idx] == it.gold.strip().upper()
@@ -102,7 +103,7 @@ def score(items: list[EvalItem], responses: dict[str, str], judge: dict | None =
             ok = bool(extracted) and is_equivalent(extracted, it.gold, choices=it.choices)
         official.append({**it.row, "id": it.id, "model_answer": response, "extraction": extracted, "rule": how,
                          "answer": it.gold, "correct": ok})
-        per_item.append(item_result(it, ok, extracted))
+        per_item.append(item_result(it, ok, extracted, decided=decided, extracted_by=how))
     correct = sum(r["correct"] for r in per_item)
     breakdowns = {"subject": breakdown(per_item, "subject"), "level": breakdown(per_item, "level")}
     return Scored(official=official, per_item=per_item, headline={"accuracy": acc_entry(correct, len(per_item))["accuracy"]},

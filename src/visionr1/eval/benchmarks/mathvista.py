@@ -137,10 +137,10 @@ def result_file(items: list[EvalItem], responses: dict[str, str]) -> dict[str, d
     return {it.id: {**it.row, "response": responses.get(it.id, "")} for it in items}
 
 
-def _score_with_official_path(results: dict, judge: dict | None) -> tuple[dict[str, dict], int]:
+def _score_with_official_path(results: dict, judge: dict | None) -> tuple[dict[str, dict], dict | None]:
     """Run ``visionr1.eval.score.score_command`` (what ``visionr1 score mathvista`` runs) on ``results``.
 
-    Returns the scored result file and the number of judge calls the scorer reported.
+    Returns the scored result file and the judge's counters (``None`` without a judge).
     """
     judge = judge or {}
     with tempfile.TemporaryDirectory(prefix="visionr1-mathvista-") as tmp:
@@ -151,35 +151,30 @@ def _score_with_official_path(results: dict, judge: dict | None) -> tuple[dict[s
         except ImportError:  # the score command is not installed: same grading module, no CLI wrapper
             from visionr1.grading.mathvista import score_results
 
-            return score_results(results), 0
+            return score_results(results), None
         import io
 
         from rich.console import Console
 
         summary = score_command(
             NAME, src, dst, judge.get("endpoint"), judge.get("model"), judge.get("api_key_env") or "OPENAI_API_KEY",
+            judge_undecided=bool(judge.get("undecided_only")), judge_store=judge.get("store"),
             console=Console(file=io.StringIO()),
         )
-        calls = 0
-        if isinstance(summary, dict):
-            for key in ("judge_calls", "calls"):
-                if isinstance(summary.get(key), int):
-                    calls = summary[key]
-            if isinstance(summary.get("judge"), dict) and isinstance(summary["judge"].get("calls"), int):
-                calls = summary["judge"]["calls"]
-        return json.loads(dst.read_text(encoding="utf-8")), calls
+        return json.loads(dst.read_text(encoding="utf-8")), summary.get("judge")
 
 
 def score(items: list[EvalItem], responses: dict[str, str], judge: dict | None = None) -> Scored:
     from visionr1.grading.mathvista import compute_scores
 
-    scored, judge_calls = _score_with_official_path(result_file(items, responses), judge)
+    scored, judge_summary = _score_with_official_path(result_file(items, responses), judge)
     official_scores = compute_scores(scored)
     per_item = []
     for it in items:
         rec = scored.get(it.id, {})
         per_item.append({"id": it.id, "correct": rec.get("true_false") is True, "extracted": rec.get("extraction"),
-                         "prediction": rec.get("prediction"), "gold": it.gold, **it.meta})
+                         "prediction": rec.get("prediction"), "gold": it.gold, "decided": bool(rec.get("decided")),
+                         "extracted_by": rec.get("extraction_rule"), **it.meta})
     correct = sum(r["correct"] for r in per_item)
     breakdowns = {}
     for key in BREAKDOWN_KEYS:
@@ -189,5 +184,5 @@ def score(items: list[EvalItem], responses: dict[str, str], judge: dict | None =
     return Scored(
         official=scored, per_item=per_item, headline={"accuracy": acc_entry(correct, len(per_item))["accuracy"]},
         breakdowns=breakdowns, official_scores=official_scores,
-        judge_calls=judge_calls,
+        judge_calls=(judge_summary or {}).get("calls", 0), judge=judge_summary,
     )

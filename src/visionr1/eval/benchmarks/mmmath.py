@@ -23,7 +23,6 @@ from visionr1.eval.benchmarks._common import (
     EvalItem,
     Scored,
     acc_entry,
-    answer_span,
     breakdown,
     clean_str,
     first_image,
@@ -85,17 +84,17 @@ def score(items: list[EvalItem], responses: dict[str, str], judge: dict | None =
         response = responses.get(it.id, "")
         boxed = last_boxed(response or "")
         if boxed:
-            extracted, how = clean_answer(boxed), "boxed"
+            extracted, how, decided = clean_answer(boxed), "boxed", True
         else:
-            extracted = llm(response, it) if llm else None
-            how = "judge" if extracted else "rules"
+            ex = extract_answer(response, question=str(it.row.get("question") or ""))
+            extracted, decided = (llm(response, it) if llm else None), ex.decided
+            how = "judge" if extracted else ex.rule
             if extracted is None:
-                ex = extract_answer(answer_span(response))
-                extracted, how = ex.text, ex.rule
+                extracted = ex.text
         ok = bool(extracted) and is_equivalent(extracted, it.gold)
         official.append({**it.row, "id": it.id, "response": response, "extracted": extracted, "extracted_by": how,
                          "gold": it.gold, "correct": ok})
-        per_item.append(item_result(it, ok, extracted))
+        per_item.append(item_result(it, ok, extracted, decided=decided, extracted_by=how))
     correct = sum(r["correct"] for r in per_item)
     breakdowns = {"difficulty": breakdown(per_item, "difficulty"), "grade": breakdown(per_item, "grade"),
                   "knowledge": breakdown(per_item, "knowledge")}

@@ -70,7 +70,7 @@ def score(items: list[EvalItem], responses: dict[str, str], judge: dict | None =
         g = grade(response, it.gold, choices=it.choices, answer_type=it.answer_type, precision=it.precision)
         official.append({**it.row, "response": response, "extracted": g.extracted, "extracted_by": g.rule,
                          "correct": g.correct, "well_formed": g.well_formed, "format_reason": g.reason})
-        per_item.append(item_result(it, g.correct, g.extracted, well_formed=g.well_formed))
+        per_item.append(item_result(it, g.correct, g.extracted, well_formed=g.well_formed, decided=g.decided))
     n = len(per_item)
     correct = sum(r["correct"] for r in per_item)
     formatted = sum(r["well_formed"] for r in per_item)

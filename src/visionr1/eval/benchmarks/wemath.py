@@ -35,7 +35,6 @@ from visionr1.eval.benchmarks._common import (
     EvalItem,
     Scored,
     acc_entry,
-    answer_span,
     breakdown,
     clean_str,
     first_image,
@@ -99,25 +98,36 @@ def load(path: Path, split: str | None = None, limit: int | None = None) -> list
 
 
 def letter(response: str, item: EvalItem, llm=None) -> str | None:
+    return read_letter(response, item, llm)[0]
+
+
+def read_letter(response: str, item: EvalItem, llm=None) -> tuple[str | None, bool]:
+    """The option letter and whether the rules decided it (the official rule, or an extraction
+    rule that finds a stated answer; not a fallback, not the judge)."""
     from visionr1.grading import extract_answer
-    from visionr1.grading.equivalence import choice_index
 
     found = official_letter(response)
     if found:
-        return found
-    span = answer_span(response)
-    candidates = [llm(response, item)] if llm is not None else []
-    candidates.append(extract_answer(span, choices=item.choices).text)
-    for cand in candidates:
-        if not cand:
-            continue
-        idx = choice_index(cand, item.choices) if item.choices else None
-        if idx is not None:
-            return "ABCDEFGH"[idx]
-        cand = re.sub(r"[()<>:.\s]", "", cand)
-        if len(cand) == 1 and cand.upper() in "ABCDEFGH":
-            return cand.upper()
-    return None
+        return found, True
+    ex = extract_answer(response, choices=item.choices, question=str(item.row.get("question") or ""))
+    judged = _as_letter(llm(response, item), item) if llm is not None else None
+    if judged:
+        return judged, False
+    found = _as_letter(ex.text, item)
+    return found, found is not None and ex.decided
+
+
+def _as_letter(cand: str | None, item: EvalItem) -> str | None:
+    """An option letter from an extracted answer: a letter, or an option's text."""
+    from visionr1.grading.equivalence import choice_index
+
+    if not cand:
+        return None
+    idx = choice_index(cand, item.choices) if item.choices else None
+    if idx is not None:
+        return "ABCDEFGH"[idx]
+    cand = re.sub(r"[()<>:.\s]", "", cand)
+    return cand.upper() if len(cand) == 1 and cand.upper() in "ABCDEFGH" else None
 
 
 def four_dimensional(per_item: list[dict[str, Any]]) -> dict[str, Any]:
@@ -170,10 +180,10 @@ def score(items: list[EvalItem], responses: dict[str, str], judge: dict | None =
     official, per_item = [], []
     for it in items:
         response = responses.get(it.id, "")
-        found = letter(response, it, llm)
+        found, decided = read_letter(response, it, llm)
         ok = found is not None and found == it.gold
         official.append({**it.row, "index": it.id, "prediction": response, "processed_answer": found, "joker": ok})
-        per_item.append(item_result(it, ok, found))
+        per_item.append(item_result(it, ok, found, decided=decided))
     fd = four_dimensional(per_item)
     correct = sum(r["correct"] for r in per_item)
     headline = {"score_strict": fd["score_strict"], "score_loose": fd["score_loose"],

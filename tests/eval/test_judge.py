@@ -1,0 +1,185 @@
+"""The LLM judge: through the endpoints client and its store, all records or only the undecided ones,
+against the local OpenAI-compatible test server; a rerun makes no call twice."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from visionr1.eval.judge import Judge, build_prompt
+from visionr1.eval.run import EvalConfig, run_eval
+from visionr1.eval.score import default_judge_store, score_command
+from visionr1.testing.openai_server import OpenAIServer, Reply
+
+from .conftest import LAYOUTS
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "mathvista" / "results_small.json"
+
+# A result file with one record of each kind: decided by rules, a refusal, a reply only a fallback reads.
+MIXED = {
+    "1": {"pid": "1", "question": "Which angle is largest?", "query": "Question: Which angle is largest?",
+          "choices": ["30°", "60°", "90°"], "question_type": "multi_choice", "answer_type": "text", "precision": None,
+          "answer": "90°", "response": "The right angle is largest, so the answer is (C)."},
+    "2": {"pid": "2", "question": "Is Teal the lowest?", "query": "Question: Is Teal the lowest?",
+          "choices": ["yes", "no"], "question_type": "multi_choice", "answer_type": "text", "precision": None,
+          "answer": "no", "response": "As an AI, I cannot see the chart."},
+    "3": {"pid": "3", "question": "How many pets are there?", "query": "Question: How many pets are there?",
+          "choices": None, "question_type": "free_form", "answer_type": "integer", "precision": None,
+          "answer": "7", "response": "There are 3 cats and 4 dogs."},
+    "4": {"pid": "4", "question": "How many bars are below 40?", "query": "Question: How many bars are below 40?",
+          "choices": None, "question_type": "free_form", "answer_type": "integer", "precision": None,
+          "answer": "3", "response": "There are three bars with values below 40."},
+}
+
+
+def judge_answers(req):
+    """Answers like an extraction model: the pets are 7 in all, the chart reply has no answer."""
+    text = req.text()
+    if "3 cats and 4 dogs" in text:
+        return Reply(content="7")
+    if "cannot see the chart" in text:
+        return Reply(content="N/A")
+    return Reply(content="Extracted answer: C")
+
+
+def write(tmp_path: Path, data: dict) -> Path:
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def run_score(results: Path, url: str, out: Path | None = None, **kwargs) -> tuple[dict, str]:
+    buf = io.StringIO()
+    scores = score_command("mathvista", results, out or results.with_name("scored.json"), url, "judge-model",
+                           console=Console(file=buf, width=200), **kwargs)
+    return scores, buf.getvalue()
+
+
+def test_judge_undecided_sends_only_undecided_records_and_a_rerun_makes_no_call(tmp_path):
+    results = write(tmp_path, MIXED)
+    with OpenAIServer(judge_answers) as server:
+        scores, printed = run_score(results, server.url, judge_undecided=True)
+        first = len(server.log)
+        again, printed_again = run_score(results, server.url, judge_undecided=True)
+        second = len(server.log) - first
+    scored = json.loads(results.with_name("scored.json").read_text())
+    # the refusal and the fallback went to the judge; the decided records did not
+    assert {r for r, rec in scored.items() if rec["extraction_rule"] == "judge"} == {"2", "3"}
+    assert first == 2 and scores["judge"]["calls"] == 2 and scores["judge"]["judged"] == 2
+    assert scored["3"]["extraction"] == "7" and scored["3"]["true_false"] is True  # the judge read the sum
+    assert scored["2"]["extraction"] == "N/A"  # no answer, as the official extraction writes it
+    assert scored["1"]["extraction"] == "C" and scored["4"]["extraction"] == "3"  # the rules' own answers
+    assert scores["extraction"]["decided_by_rules"] == 2 and scores["extraction"]["undecided"] == 2
+    assert "judge (judge-model): 2 records judged, 2 calls made" in printed
+    # a rerun over the same store asks nothing
+    assert second == 0 and again["judge"]["calls"] == 0 and again["judge"]["reused"] == 2
+    assert "0 calls made, 2 answers reused" in printed_again
+    assert json.loads(results.with_name("scored.json").read_text()) == scored
+    assert default_judge_store(results, results.with_name("scored.json")).exists()
+
+
+def test_judge_all_records_the_official_protocol_sends(tmp_path):
+    with OpenAIServer(judge_answers) as server:
+        scores, _ = run_score(FIXTURE, server.url, out=tmp_path / "scored.json")
+        asked = len(server.log)
+    # every record but those the official quick rules settle ("No" is a choice; an empty reply) is asked
+    data = json.loads(FIXTURE.read_text())
+    expected = sum(1 for r in data.values() if r["response"] and r["response"] not in (r.get("choices") or []))
+    assert asked == scores["judge"]["calls"] == scores["judge"]["judged"] == expected
+
+
+def test_judge_retries_through_the_endpoints_client(tmp_path):
+    def flaky(req):
+        if req.n == 1:
+            return Reply(status=429, headers={"Retry-After": "0"})
+        return judge_answers(req)
+
+    results = write(tmp_path, MIXED)
+    with OpenAIServer(flaky) as server:
+        scores, _ = run_score(results, server.url, judge_undecided=True)
+        keys = [e.key for e in server.log]
+    assert scores["judge"]["calls"] == 2 and scores["judge"]["retries"] == 2 and scores["judge"]["requests"] == 4
+    assert len(set(keys)) == 2  # each logical call retried under its own key
+
+
+def test_unreachable_judge_falls_back_to_the_rules(tmp_path):
+    results = write(tmp_path, MIXED)
+    rules_only = score_command("mathvista", results, None, None, None, console=Console(file=io.StringIO()))
+    with OpenAIServer(lambda req: Reply(status=400, content="no")) as server:
+        scores, printed = run_score(results, server.url, judge_undecided=True)
+    assert scores["judge"]["failures"] == 2 and scores["judge"]["calls"] == 0
+    assert scores["average"] == rules_only["average"]
+    assert "2 failed (rules kept)" in printed
+
+
+def test_judge_answer_is_queued_then_read_back(tmp_path):
+    with OpenAIServer(lambda req: "B") as server:
+        with Judge(server.url, "m", store_path=tmp_path / "s.sqlite") as judge:
+            assert judge.answer("r1", "prompt") is None and judge.pending
+            assert judge.flush() == 1 and not judge.pending
+            assert judge.answer("r1", "prompt") == "B" and judge.reused == 0
+            assert judge.answer("r1", "another prompt") is None  # another prompt is another call
+        with Judge(server.url, "m", store_path=tmp_path / "s.sqlite") as judge:
+            assert judge.answer("r1", "prompt") == "B" and judge.reused == 1 and judge.flush() == 0
+        with Judge(server.url, "other-model", store_path=tmp_path / "s.sqlite") as judge:
+            assert judge.answer("r1", "prompt") is None  # another judge model is another call
+        assert len(server.log) == 1
+
+
+@pytest.mark.parametrize("name", ["mathvista", "mathverse"])
+def test_eval_judge_undecided_and_rerun(name, tmp_path):
+    """visionr1 eval --judge-undecided: only undecided items reach the judge, a rerun calls nothing."""
+    data, _, canned = LAYOUTS[name]
+    responses = json.loads(Path(canned).read_text())
+    undecided = {k for k in responses}  # every canned reply, made undecided by a refusal
+    (tmp_path / "canned.json").write_text(json.dumps({k: "Sorry, I cannot see the image." for k in undecided}))
+    cfg = dict(benchmark=name, data=data, canned=tmp_path / "canned.json", judge_model="judge", judge_undecided=True,
+               progress=False)
+    with OpenAIServer(lambda req: "A") as server:
+        scores = run_eval(EvalConfig(out=tmp_path / "run", judge_endpoint=server.url, **cfg))
+        first = len(server.log)
+        again = run_eval(EvalConfig(out=tmp_path / "run", judge_endpoint=server.url, **cfg))
+        second = len(server.log) - first
+    assert first == scores["judge"]["calls"] == scores["items"] > 0
+    assert scores["extraction"]["decided_by_rules"] == 0
+    assert second == 0 and again["judge"]["calls"] == 0 and again["judge"]["reused"] == first
+    assert (tmp_path / "run" / "judge.sqlite").exists()
+
+
+@pytest.mark.parametrize("name", sorted(LAYOUTS))
+def test_eval_reports_the_share_decided_by_rules(name, tmp_path):
+    data, _, canned = LAYOUTS[name]
+    scores = run_eval(EvalConfig(benchmark=name, data=data, canned=canned, out=tmp_path / "run", progress=False))
+    ext = scores["extraction"]
+    verdicts = [json.loads(x) for x in (tmp_path / "run" / "verdicts.jsonl").read_text().splitlines()]
+    assert all(isinstance(v["decided"], bool) for v in verdicts)
+    assert ext["items"] == len(verdicts) and ext["decided_by_rules"] == sum(v["decided"] for v in verdicts) > 0
+    assert json.loads((tmp_path / "run" / "scores.json").read_text())["extraction"] == ext
+
+
+def test_records_benchmark_carries_the_decided_signal():
+    from visionr1.eval.benchmarks import records
+    from visionr1.eval.benchmarks._common import EvalItem
+
+    items = [EvalItem(id=i, query="q", images=[], gold="4", row={}) for i in ("a", "b", "c")]
+    replies = {"a": "<think>x</think><answer>4</answer>", "b": "I cannot tell.", "c": "maybe 3 or 4"}
+    rows = {r["id"]: r["decided"] for r in records.score(items, replies).per_item}
+    assert rows == {"a": True, "b": False, "c": False}
+
+
+def test_build_prompt_holds_the_query_and_response():
+    assert build_prompt("RESP", {"query": "Q?"}).endswith("Q?\n\nModel response: RESP\n\nExtracted answer: ")
+
+
+def test_a_judge_store_that_cannot_be_opened_is_a_clear_error(tmp_path):
+    from visionr1.errors import ConfigError
+
+    (tmp_path / "a-file").write_text("x")
+    with pytest.raises(ConfigError, match="judge store"):
+        Judge("http://127.0.0.1:9/v1", "m", store_path=tmp_path / "a-file" / "judge.sqlite")
+    with pytest.raises(ConfigError, match="judge store"):
+        Judge("http://127.0.0.1:9/v1", "m", store_path=tmp_path)  # a folder, not a file
