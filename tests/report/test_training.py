@@ -104,3 +104,19 @@ def test_sft_runs_get_their_own_table_and_curves(tmp_path):
     assert not (tmp_path / "r.png").exists()  # no eval run: no bar chart
     with pytest.raises(ConfigError, match="one kind"):
         training_plot([sft, load_training_run(tmp_path / "grpo")], tmp_path / "mixed.png")
+
+
+def test_validation_rows_join_the_table_and_the_figure(tmp_path):
+    root = write_grpo_run(tmp_path / "grpo")
+    rows = [{"step": 0, "stage": 0, "accuracy": 20.0}, {"step": 5, "stage": 0, "accuracy": 35.0},
+            {"step": 6, "stage": 1, "accuracy": 40.0}, {"step": 8, "stage": 1, "accuracy": 55.5}]
+    (root / "validation.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows) + '{"step": 9, "acc')
+    run = load_training_run(root)
+    assert [v["step"] for v in run.validation] == [0, 5, 6, 8]
+    first, second = stage_rows(run)
+    assert first["validation"] == (20.0, 35.0) and second["validation"] == (40.0, 55.5)
+    md = stage_markdown([run])
+    assert "validation acc" in md and "40 → 55.5" in md and "held-out evaluation" in md
+    assert training_plot([run], tmp_path / "v.png").read_bytes()[:8] == PNG
+    plain = load_training_run(write_grpo_run(tmp_path / "plain"))
+    assert plain.validation is None and "validation acc" not in stage_markdown([plain])

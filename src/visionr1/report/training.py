@@ -23,6 +23,8 @@ from visionr1.errors import ConfigError
 from visionr1.report.tables import unique_names
 
 METRICS_FILE = "metrics.jsonl"
+VALIDATION_FILE = "validation.jsonl"  # written by the `validation:` section of sft/grpo (visionr1.train.validation)
+VALIDATION_CURVE = ("accuracy", "held-out accuracy % (validation)", "validation acc")
 CURVES = {  # per kind of run: metrics.jsonl key (top level, else under "trl"), plot title, table column
     "grpo": (
         ("reward_mean", "hard formatting result reward", "reward"),
@@ -48,6 +50,7 @@ class TrainingRun:
     path: Path
     rows: list[dict[str, Any]]
     kind: str = "grpo"
+    validation: list[dict[str, Any]] | None = None
 
     def value(self, row: dict[str, Any], key: str) -> float | None:
         """A curve's value in a step row: our top-level keys first, then TRL's own logs."""
@@ -82,8 +85,23 @@ def load_training_run(path: Path | str, name: str | None = None) -> TrainingRun:
     for kind, marker in (("grpo", "reward_mean"), ("sft", "loss")):
         steps = [r for r in rows if r.get(marker) is not None]
         if steps:
-            return TrainingRun(name=name or path.name, path=path, rows=sorted(steps, key=lambda r: r["global_step"]), kind=kind)
+            return TrainingRun(name=name or path.name, path=path, rows=sorted(steps, key=lambda r: r["global_step"]), kind=kind,
+                               validation=_read_rows(path / VALIDATION_FILE, "step") or None)
     raise ConfigError(f"{file} holds no training step yet (no row with global_step and reward_mean or loss)")
+
+
+def _read_rows(file: Path, key: str) -> list[dict[str, Any]]:
+    """JSONL rows that carry ``key``, sorted by it; a line cut by a killed run is skipped."""
+    rows = []
+    if file.is_file():
+        for line in file.read_text(encoding="utf-8").splitlines():
+            try:
+                row = json.loads(line) if line.strip() else None
+            except json.JSONDecodeError:
+                continue
+            if isinstance(row, dict) and key in row:
+                rows.append(row)
+    return sorted(rows, key=lambda r: r[key])
 
 
 def _mean(values: list[float]) -> float | None:
@@ -102,6 +120,9 @@ def stage_rows(run: TrainingRun) -> list[dict[str, Any]]:
         for key, _, _ in CURVES[run.kind]:
             values = [v for v in (run.value(r, key) for r in rows) if v is not None]
             row[key] = (_mean(values[:WINDOW]), _mean(values[-WINDOW:]))
+        if run.validation:  # the first and last validation of the stage (a boundary one belongs to the stage it ends)
+            val = [v["accuracy"] for v in run.validation if v.get("stage", 0) == stage and v.get("accuracy") is not None]
+            row["validation"] = (val[0], val[-1]) if val else (None, None)
         out.append(row)
     return out
 
@@ -113,10 +134,10 @@ def _fmt(pair: tuple[float | None, float | None]) -> str:
     return f"{one(pair[0])} → {one(pair[1])}"
 
 
-def stage_header(kind: str = "grpo") -> list[str]:
+def stage_header(kind: str = "grpo", validation: bool = False) -> list[str]:
     """Columns of :func:`stage_table_rows` for runs of ``kind``."""
     fixed = ["run", "stage", "steps", "budget", "G"] if kind == "grpo" else ["run", "steps"]
-    return [*fixed, *(column for _, _, column in CURVES[kind])]
+    return [*fixed, *(column for _, _, column in CURVES[kind])] + ([VALIDATION_CURVE[2]] if validation else [])
 
 
 def stage_table_rows(runs: list[TrainingRun]) -> list[list[str]]:
@@ -127,7 +148,8 @@ def stage_table_rows(runs: list[TrainingRun]) -> list[list[str]]:
             steps = f"{s['first_step']}–{s['last_step']}"
             fixed = ([name, str(s["stage"]), steps, str(s["max_completion_length"]), str(s["num_generations"])]
                      if run.kind == "grpo" else [name, steps])
-            table.append([*fixed, *(_fmt(s[key]) for key, _, _ in CURVES[run.kind])])
+            extra = [_fmt(s.get("validation", (None, None)))] if any(r.validation for r in runs) else []
+            table.append([*fixed, *(_fmt(s[key]) for key, _, _ in CURVES[run.kind]), *extra])
     return table
 
 
@@ -137,7 +159,7 @@ def stage_table(runs: list[TrainingRun]):
 
     kind = runs[0].kind
     table = Table(title="GRPO by PTST stage (start → end of each stage)" if kind == "grpo" else "SFT (start → end)")
-    for column in stage_header(kind):
+    for column in stage_header(kind, any(r.validation for r in runs)):
         table.add_column(column)
     for row in stage_table_rows(runs):
         table.add_row(*row)
@@ -146,11 +168,13 @@ def stage_table(runs: list[TrainingRun]):
 
 def stage_markdown(runs: list[TrainingRun]) -> str:
     """:func:`stage_table_rows` as a markdown table (runs of one kind)."""
-    header = stage_header(runs[0].kind)
+    validation = any(r.validation for r in runs)
+    header = stage_header(runs[0].kind, validation)
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in stage_table_rows(runs)]
     what = "each stage" if runs[0].kind == "grpo" else "the run"
-    return "\n".join(lines) + f"\n\nCurves: mean of the first and the last {WINDOW} steps of {what}.\n"
+    note = " Validation: the first and the last held-out evaluation of it." if validation else ""
+    return "\n".join(lines) + f"\n\nCurves: mean of the first and the last {WINDOW} steps of {what}.{note}\n"
 
 
 def training_plot(runs: list[TrainingRun], out: Path | str) -> Path:
@@ -164,9 +188,10 @@ def training_plot(runs: list[TrainingRun], out: Path | str) -> Path:
     import matplotlib.pyplot as plt
 
     curves = CURVES[runs[0].kind]
+    validation = any(r.validation for r in runs)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    fig, axes = plt.subplots(1, len(curves), figsize=(4 * len(curves), 3.2))
+    fig, axes = plt.subplots(1, len(curves) + validation, figsize=(4 * (len(curves) + validation), 3.2))
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for k, (name, run) in enumerate(zip(unique_names(runs), runs)):
         rows = run.rows
@@ -186,6 +211,19 @@ def training_plot(runs: list[TrainingRun], out: Path | str) -> Path:
             for b in boundaries:
                 ax.axvline(b, color="k" if len(runs) == 1 else colours[k % len(colours)], ls="--", lw=0.8)
             ax.set_title(title, fontsize=9)
+            ax.set_xlabel(f"{run.kind.upper()} step", fontsize=8)
+            ax.tick_params(labelsize=7)
+        if validation:
+            ax = axes[-1]
+            for j, stage in enumerate(stages):
+                pts = [(v["step"], v["accuracy"]) for v in run.validation or []
+                       if v.get("stage", 0) == stage and v.get("accuracy") is not None]
+                if pts:
+                    colour = colours[(j if len(runs) == 1 else k) % len(colours)]
+                    ax.plot(*zip(*pts), marker="o", color=colour, label=name if len(runs) > 1 and j == 0 else None)
+            for b in boundaries:
+                ax.axvline(b, color="k" if len(runs) == 1 else colours[k % len(colours)], ls="--", lw=0.8)
+            ax.set_title(VALIDATION_CURVE[1], fontsize=9)
             ax.set_xlabel(f"{run.kind.upper()} step", fontsize=8)
             ax.tick_params(labelsize=7)
     axes[0].legend(fontsize=7)
