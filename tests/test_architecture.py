@@ -13,7 +13,7 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "visionr1"
 STAGES = {"bridge", "train", "eval", "report", "demo"}
-SHARED = {"data", "models", "grading", "endpoints", "config", "prompting", "errors", "rewards", "testing"}
+SHARED = {"data", "models", "grading", "endpoints", "config", "prompting", "errors", "rewards", "testing", "outdir"}
 ALLOWED = {  # stage -> the other stages it may import
     "bridge": set(),
     "train": set(),
