@@ -77,10 +77,12 @@ def check_output_dir(path: Path | str, made_by: str, *, force: bool = False, loo
         raise OutputDirError(f"{path} is a file, not a {what}; choose a folder for {made_by}'s output")
     if not path.exists():
         return "new"
+    made = owner(path)
+    if made == made_by:
+        return "ours"
     if not any(p.name != MARKER for p in path.iterdir()):
         return "empty"
-    made = owner(path)
-    if made == made_by or (made is None and looks_ours is not None and looks_ours(path)):
+    if made is None and looks_ours is not None and looks_ours(path):
         return "ours"
     if force:
         return "forced"

@@ -34,8 +34,8 @@ def test_stage_rows_average_the_ends_of_each_stage(tmp_path):
     first, second = stage_rows(run)
     assert (first["first_step"], first["last_step"], first["max_completion_length"], first["num_generations"]) == (1, 5, 128, 8)
     assert (second["first_step"], second["last_step"], second["max_completion_length"], second["num_generations"]) == (6, 8, 256, 4)
-    assert first["completion_length_mean"] == (80.0, 80.0)  # five steps: both ends are the whole stage
-    assert second["reward_mean"] == pytest.approx((0.7, 0.7)) and second["completion_length_mean"] == (40.0, 40.0)
+    assert first["completion_length_mean"] == (95.0, 65.0)  # five steps: two at each end, never the same ones
+    assert second["reward_mean"] == pytest.approx((0.6, 0.8)) and second["completion_length_mean"] == (50.0, 30.0)
     long = load_training_run(write_grpo_run(tmp_path / "long", lengths=range(200, 100, -5), stage_at=99))
     (only,) = stage_rows(long)
     assert only["completion_length_mean"] == (190.0, 115.0)  # mean of the first five, of the last five

@@ -139,7 +139,13 @@ class TransformersBackend:
             raise ConfigError(f"dtype must be auto, bfloat16, float16 or float32, not {dtype!r}")
         if torch_dtype == "auto" and self.device == "cpu":
             torch_dtype = torch.float32
-        self.processor = AutoProcessor.from_pretrained(str(model_path))
+        from visionr1.config import check_model_path
+
+        check_model_path(str(model_path), "--model")
+        try:
+            self.processor = AutoProcessor.from_pretrained(str(model_path))
+        except (OSError, ValueError) as e:  # a hub id that cannot be fetched, a folder without processor files
+            raise ConfigError(f"cannot load the processor of --model {model_path}: {' '.join(str(e).split())[:300]}") from None
         tok = getattr(self.processor, "tokenizer", self.processor)
         tok.padding_side = "left"
         if getattr(tok, "pad_token", None) is None:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from visionr1.errors import ConfigError
+from visionr1.report.plots import PNG_SOFTWARE
 from visionr1.report.tables import unique_names
 
 METRICS_FILE = "metrics.jsonl"
@@ -37,7 +38,18 @@ CURVES = {  # per kind of run: metrics.jsonl key (top level, else under "trl"), 
         ("learning_rate", "learning rate", "learning rate"),
     ),
 }
-WINDOW = 5  # steps averaged at each end of a stage in the table
+WINDOW = 5  # steps averaged at each end of a stage in the table (fewer in a short stage: see window())
+
+
+def window(steps: int) -> int:
+    """Steps averaged at each end of a stage of ``steps`` logged steps: :data:`WINDOW`, but never more than
+    half the stage, so the two ends never share a step (a 3-step stage shows its first and last value, not
+    the mean of all three twice).
+
+    >>> [window(n) for n in (1, 2, 3, 5, 9, 10, 100)]
+    [1, 1, 1, 2, 4, 5, 5]
+    """
+    return max(1, min(WINDOW, steps // 2))
 
 
 @dataclass
@@ -92,7 +104,7 @@ def _mean(values: list[float]) -> float | None:
 
 def stage_rows(run: TrainingRun) -> list[dict[str, Any]]:
     """Per PTST stage: its steps, budget and group size, and each curve's mean over its first and last
-    ``WINDOW`` steps as ``(start, end)``."""
+    :func:`window` steps as ``(start, end)``."""
     out = []
     for stage in sorted({r.get("stage", 0) for r in run.rows}):
         rows = [r for r in run.rows if r.get("stage", 0) == stage]
@@ -101,7 +113,8 @@ def stage_rows(run: TrainingRun) -> list[dict[str, Any]]:
                                "num_generations": rows[0].get("num_generations")}
         for key, _, _ in CURVES[run.kind]:
             values = [v for v in (run.value(r, key) for r in rows) if v is not None]
-            row[key] = (_mean(values[:WINDOW]), _mean(values[-WINDOW:]))
+            n = window(len(values))
+            row[key] = (_mean(values[:n]), _mean(values[-n:]))
         out.append(row)
     return out
 
@@ -150,7 +163,8 @@ def stage_markdown(runs: list[TrainingRun]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in stage_table_rows(runs)]
     what = "each stage" if runs[0].kind == "grpo" else "the run"
-    return "\n".join(lines) + f"\n\nCurves: mean of the first and the last {WINDOW} steps of {what}.\n"
+    return "\n".join(lines) + (f"\n\nCurves: mean of the first and the last {WINDOW} logged steps of {what} (of half "
+                               f"its steps when it has fewer than {2 * WINDOW}; first and last value below 4 steps).\n")
 
 
 def training_plot(runs: list[TrainingRun], out: Path | str) -> Path:
@@ -190,6 +204,6 @@ def training_plot(runs: list[TrainingRun], out: Path | str) -> Path:
             ax.tick_params(labelsize=7)
     axes[0].legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(out, dpi=100)
+    fig.savefig(out, dpi=100, metadata={"Software": PNG_SOFTWARE})
     plt.close(fig)
     return out
