@@ -294,3 +294,13 @@ def test_concurrency_help_shows_its_default():
 
     res = CliRunner().invoke(app, ["bridge", "--help"], env={"COLUMNS": "200"})
     assert "per endpoint (default 64" in res.output
+
+
+def test_an_unreadable_parquet_input_is_a_clear_error(tmp_path):
+    from visionr1.cli import app
+
+    (tmp_path / "cut.parquet").write_bytes(b"PAR1" + b"\0" * 64)
+    res = CliRunner().invoke(app, ["bridge", "--input", str(tmp_path / "cut.parquet"), "--out", str(tmp_path / "r"),
+                                   "--teacher", "template", "--no-progress"])
+    said = " ".join(res.output.split())
+    assert res.exit_code == 2 and "cut.parquet: cannot be read as Parquet" in said and "Traceback" not in said

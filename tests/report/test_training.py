@@ -104,3 +104,14 @@ def test_sft_runs_get_their_own_table_and_curves(tmp_path):
     assert not (tmp_path / "r.png").exists()  # no eval run: no bar chart
     with pytest.raises(ConfigError, match="one kind"):
         training_plot([sft, load_training_run(tmp_path / "grpo")], tmp_path / "mixed.png")
+
+
+def test_a_short_sft_run_shows_its_first_and_last_values(tmp_path):
+    """Three steps, loss 8.07 → 7.96 → 7.88: the table says 8.07 → 7.88, not the mean of all three twice."""
+    root = tmp_path / "sft"
+    root.mkdir()
+    rows = [{"global_step": s, "loss": v, "learning_rate": 1e-3} for s, v in enumerate((8.07, 7.96, 7.88), start=1)]
+    (root / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (row,) = stage_rows(load_training_run(root))
+    assert row["loss"] == (8.07, 7.88)
+    assert "| sft | 1–3 | 8.07 → 7.88 |" in stage_markdown([load_training_run(root)])

@@ -44,8 +44,9 @@ def _run(kind: str, config: Path, overrides: list[str] | None, dry_run: bool = F
 
     from rich.console import Console
 
-    from visionr1.config import load_config
+    from visionr1.config import load_config, load_yaml
     from visionr1.errors import INTERRUPTED, VisionR1Error
+    from visionr1.train.config import check_config_kind
 
     console = Console(stderr=True)
     if count_tokens and not dry_run:
@@ -55,6 +56,7 @@ def _run(kind: str, config: Path, overrides: list[str] | None, dry_run: bool = F
     if not verbose:
         _quiet()
     try:
+        check_config_kind(kind, load_yaml(config), config)
         if kind == "sft":
             from visionr1.train.config import SFTRunConfig
             from visionr1.train.sft import plan_sft, run_sft

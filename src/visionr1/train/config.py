@@ -275,6 +275,16 @@ STAGE_FORBIDDEN = {
 }
 
 
+def check_config_kind(kind: str, data: dict[str, Any], path: Path | str) -> None:
+    """Name a YAML of the other training stage in one line, rather than as unknown keys: ``ptst`` is GRPO's
+    alone, a top-level ``vision_windows`` SFT's alone (GRPO has it under ``speed``)."""
+    if kind == "sft" and "ptst" in data:
+        raise ConfigError(f"{path} is a GRPO config (it has ptst stages); run it with `visionr1 grpo --config {path}`")
+    if kind == "grpo" and "ptst" not in data and "vision_windows" in data:
+        raise ConfigError(f"{path} is an SFT config (no ptst stages, a top-level vision_windows); run it with "
+                          f"`visionr1 sft --config {path}`")
+
+
 def _require(cfg: Any, *keys: str) -> None:
     for key in keys:
         if getattr(cfg, key.split(".")[0]) is None:

@@ -118,6 +118,36 @@ def _sft_examples(path: Path) -> tuple[list[dict[str, Any]], list[DataError]]:
     return out, errors
 
 
+def _first_row(path: Path) -> dict[str, Any]:
+    """The first JSON object of a JSONL file (or the first item of a JSON list); ``{}`` when there is none."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            if path.suffix.lower() == ".jsonl":
+                row = json.loads(next((line for line in f if line.strip()), "{}"))
+            else:
+                row = json.load(f)
+                row = row[0] if isinstance(row, list) and row else row
+    except (OSError, ValueError, StopIteration):
+        return {}
+    return row if isinstance(row, dict) else {}
+
+
+def _check_kind(path: Path, kind: str) -> None:
+    """Name data of the other stage's kind in one line (instead of the same complaint for every item): SFT
+    trains on conversations (the bridge's cold.jsonl), GRPO on records (question, answer, images)."""
+    row = _first_row(path)
+    conversation = "messages" in row or "conversations" in row
+    record = {"question", "answer"} <= set(row) and not conversation
+    if kind == "sft" and record:
+        raise DataError(str(path), "holds records (question, answer, images), not SFT conversations: cold-start SFT "
+                                   "trains on the CoTs `visionr1 bridge --input <records> --out <dir>` writes to "
+                                   "<dir>/cold.jsonl (GRPO is the stage that trains on records)")
+    if kind == "grpo" and conversation and path.suffix.lower() == ".jsonl":
+        raise DataError(str(path), "holds SFT conversations (messages), not RL records: GRPO trains on records "
+                                   "(question, answer, images) such as `visionr1 synth` output, e.g. the records the "
+                                   "bridge made these CoTs from")
+
+
 def _raise_if(errors: list[DataError], n_ok: int, path: Path, skip_bad: bool = False) -> None:
     """Refuse a file with bad items, naming them all (the first 10 in the message); with ``skip_bad`` log them
     and go on with the good ones. A file with no good item is refused either way."""
@@ -143,6 +173,7 @@ def build_sft_dataset(data: SFTDataSettings):
     path = Path(data.path)
     if not path.is_file():
         raise DataError(str(path), "SFT data file not found (expected cold.jsonl or a ShareGPT .json)")
+    _check_kind(path, "sft")
     rows, errors = _sft_examples(path)
     _raise_if(errors, len(rows), path, data.skip_bad)
     if data.max_samples:
@@ -169,6 +200,8 @@ def build_grpo_dataset(data: GRPODataSettings):
 
     from visionr1.data import read_records
 
+    if Path(data.path).is_file():
+        _check_kind(Path(data.path), "grpo")
     result = read_records(Path(data.path))
     _raise_if(result.errors, len(result.records), Path(data.path), data.skip_bad)
     records = result.records[: data.max_samples] if data.max_samples else result.records
