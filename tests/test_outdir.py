@@ -8,7 +8,6 @@ import pytest
 from typer.testing import CliRunner
 
 from visionr1.cli import app
-from visionr1.outdir import MARKER, OutputDirError, check_output_dir, claim_output_dir, owner, remove_output_dir
 
 
 def _said(res) -> str:
@@ -22,6 +21,8 @@ def _notes(path):
 
 
 def test_claim_marks_new_and_empty_folders_and_refuses_foreign_ones(tmp_path):
+    from visionr1.outdir import MARKER, OutputDirError, check_output_dir, claim_output_dir, owner
+
     claim_output_dir(tmp_path / "new", "visionr1 eval")
     (tmp_path / "empty").mkdir()
     claim_output_dir(tmp_path / "empty", "visionr1 eval")
@@ -42,12 +43,16 @@ def test_claim_marks_new_and_empty_folders_and_refuses_foreign_ones(tmp_path):
 
 
 def test_an_older_folder_of_the_command_is_recognised_without_a_marker(tmp_path):
+    from visionr1.outdir import check_output_dir
+
     old = _notes(tmp_path / "old")
     assert check_output_dir(old, "visionr1 x", looks_ours=lambda p: (p / "notes.txt").exists()) == "ours"
 
 
 def test_remove_output_dir_deletes_only_what_the_command_made(tmp_path):
     """The helper a caller that reruns a stage from scratch (the demo's stage folders) clears it with."""
+    from visionr1.outdir import OutputDirError, claim_output_dir, remove_output_dir
+
     claim_output_dir(tmp_path / "sft", "visionr1 sft")
     (tmp_path / "sft" / "metrics.jsonl").write_text("{}\n")
     assert remove_output_dir(tmp_path / "sft", "visionr1 sft") and not (tmp_path / "sft").exists()
@@ -64,6 +69,8 @@ def test_tiny_model_never_deletes_a_folder_it_did_not_make(tmp_path):
     assert res.exit_code == 2 and "notes.txt" in _said(res) and "--force" in _said(res)
     assert (important / "notes.txt").read_text() == "my notes"
     # another command's run folder is refused the same way
+    from visionr1.outdir import claim_output_dir, owner
+
     claim_output_dir(tmp_path / "grpo", "visionr1 grpo")
     (tmp_path / "grpo" / "metrics.jsonl").write_text("{}\n")
     res = CliRunner().invoke(app, ["tiny-model", "--out", str(tmp_path / "grpo")])

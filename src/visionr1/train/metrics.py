@@ -16,6 +16,7 @@ Three pieces, all plugged into TRL rather than around it:
 from __future__ import annotations
 
 import json
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -248,7 +249,8 @@ def quiet_progress(trainer: Any, stage: tuple[int, int] | None = None) -> None:
 
 
 class QuietProgress(TrainerCallback):
-    """Transformers' progress bar, with :func:`progress_line` written above it instead of the log dict."""
+    """Transformers' progress bar, with :func:`progress_line` written above it instead of the log dict; both on
+    stderr, so stdout holds only the command's JSON summary."""
 
     def __init__(self, stage: tuple[int, int] | None = None) -> None:
         from transformers.trainer_callback import ProgressCallback
@@ -267,7 +269,7 @@ class QuietProgress(TrainerCallback):
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         if state.is_world_process_zero and logs and "loss" in logs and self.bar.training_bar is not None:
-            self.bar.training_bar.write(progress_line(logs, state.global_step, state.max_steps, self.stage))
+            self.bar.training_bar.write(progress_line(logs, state.global_step, state.max_steps, self.stage), file=sys.stderr)
 
 
 class QuietPrinter(TrainerCallback):
@@ -278,4 +280,4 @@ class QuietPrinter(TrainerCallback):
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         if state.is_world_process_zero and logs and "loss" in logs:
-            print(progress_line(logs, state.global_step, state.max_steps, self.stage), flush=True)
+            print(progress_line(logs, state.global_step, state.max_steps, self.stage), file=sys.stderr, flush=True)
