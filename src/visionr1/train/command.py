@@ -26,9 +26,15 @@ VERBOSE_HELP = "Show transformers' own logs: the full log dict per step, FutureW
 
 def _quiet() -> None:
     """Hide what a user cannot act on: library FutureWarnings and deprecation notes, transformers' advisory
-    warnings and its weight loading/saving bars. Errors and warnings, ours and the libraries', still show."""
+    warnings and its weight loading/saving bars, and DeepSpeed's "Setting accelerator to CPU" notice (printed to
+    stdout on every CPU run when DeepSpeed is installed, where it would break the JSON summary). Errors and
+    other warnings, ours and the libraries', still show."""
+    import logging
     import os
     import warnings
+
+    # DeepSpeed creates its logger (level, stdout handler) when imported, so the notice is filtered, not levelled
+    logging.getLogger("DeepSpeed").addFilter(lambda r: "Setting accelerator to CPU" not in r.getMessage())
 
     warnings.filterwarnings("ignore", category=FutureWarning)
     warnings.filterwarnings("ignore", category=DeprecationWarning)
