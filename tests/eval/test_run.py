@@ -216,3 +216,10 @@ def test_out_is_eval_s_own_and_bad_records_are_skipped_only_when_asked(synth_set
     with pytest.raises(ConfigError, match=r"notes\.txt.*--force"):
         run_eval(EvalConfig(out=tmp_path / "mine", skip_bad=True, **cfg))
     assert run_eval(EvalConfig(out=tmp_path / "mine", skip_bad=True, force=True, **cfg))["items"] == 3
+
+
+def test_an_unreadable_canned_file_is_a_clear_error(tmp_path):
+    (tmp_path / "canned.json").write_text('{"1": "A",')
+    with pytest.raises(DataError, match="canned.json: cannot be read as JSON"):
+        run_eval(EvalConfig(benchmark="mathvista", data=LAYOUTS["mathvista"][0], out=tmp_path / "run",
+                            canned=tmp_path / "canned.json", progress=False))

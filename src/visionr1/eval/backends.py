@@ -94,7 +94,10 @@ class CannedBackend:
             path = Path(responses)
             if not path.exists():
                 raise ConfigError(f"canned responses file {path} does not exist")
-            responses = json.loads(path.read_text(encoding="utf-8"))
+            from visionr1.data.io import reading
+
+            with reading(path, "JSON"):
+                responses = json.loads(path.read_text(encoding="utf-8"))
             if not isinstance(responses, dict):
                 raise ConfigError(f"{path} must hold a JSON object of item id -> response")
         self.responses = responses
