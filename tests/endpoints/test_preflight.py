@@ -8,7 +8,6 @@ import time
 import pytest
 
 from visionr1.config import EndpointConfig
-from visionr1.endpoints import EndpointUnavailable, check_endpoints
 from visionr1.testing import OpenAIServer, Reply
 
 
@@ -21,6 +20,8 @@ def closed_port_url() -> str:
 
 
 def test_a_closed_port_fails_at_once_naming_the_role_and_url():
+    from visionr1.endpoints import EndpointUnavailable, check_endpoints
+
     url = closed_port_url()
     t0 = time.perf_counter()
     with pytest.raises(EndpointUnavailable, match=rf"cannot reach the reasoner endpoint {url}.*server up"):
@@ -29,6 +30,8 @@ def test_a_closed_port_fails_at_once_naming_the_role_and_url():
 
 
 def test_a_model_the_server_does_not_list_is_named_with_the_ones_it_does():
+    from visionr1.endpoints import EndpointUnavailable, check_endpoints
+
     with OpenAIServer(models=["qwen-vl", "r1"]) as server:
         assert check_endpoints({"mllm": EndpointConfig(base_url=server.url, model="qwen-vl"),
                                 "reasoner": EndpointConfig(base_url=server.url, model="r1")}) == {
@@ -39,6 +42,8 @@ def test_a_model_the_server_does_not_list_is_named_with_the_ones_it_does():
 
 
 def test_a_server_without_a_model_list_is_reachable_and_the_name_is_left_to_the_calls():
+    from visionr1.endpoints import check_endpoints
+
     with OpenAIServer() as server:
         assert check_endpoints({"mllm": EndpointConfig(base_url=server.url, model="any")}) == {"mllm": "model not checked"}
 

@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from visionr1.cli import app
-from visionr1.train.metrics import progress_line, read_metrics
+from visionr1.train.metrics import read_metrics
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = REPO / "recipes" / "tiny_cpu"
@@ -101,6 +101,8 @@ def test_a_finished_grpo_run_says_it_is_already_complete(tiny_model_dir, records
 
 
 def test_progress_line_holds_the_key_metrics_only():
+    from visionr1.train.metrics import progress_line
+
     logs = {"loss": 0.0123, "reward": 0.5, "rewards/accuracy_reward/mean": 0.25, "completions/mean_length": 41.0,
             "completions/clipped_ratio": 0.125, "learning_rate": 1e-5, "kl": 0.01, "entropy": 3.2, "epoch": 0.5}
     assert progress_line(logs, 7, 200, (1, 2)) == ("step 7/200  stage 2/2  loss 0.0123  reward 0.500  acc 0.250  "
