@@ -13,10 +13,10 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "visionr1"
 STAGES = {"bridge", "train", "eval", "report", "demo"}
-SHARED = {"data", "models", "grading", "endpoints", "config", "prompting", "errors", "rewards", "testing"}
+SHARED = {"data", "models", "grading", "endpoints", "config", "prompting", "errors", "rewards", "testing", "outdir"}
 ALLOWED = {  # stage -> the other stages it may import
     "bridge": set(),
-    "train": set(),
+    "train": {"eval"},  # validation during training runs eval's code path on the policy (train/validation.py only)
     "eval": {"report"},  # eval writes report.md through the report module (which only reads)
     "report": set(),
     "demo": {"bridge", "train", "eval", "report"},
@@ -56,3 +56,8 @@ def test_module_imports_point_one_way(path):
 def test_grading_is_a_pure_leaf():
     for path in (SRC / "grading").rglob("*.py"):
         assert _imports(path) <= {"grading"}, path
+
+
+def test_only_validation_reaches_from_train_into_eval():
+    users = {p.name for p in (SRC / "train").rglob("*.py") if "eval" in _imports(p)}
+    assert users <= {"validation.py"}, users

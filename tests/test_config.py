@@ -68,3 +68,33 @@ def test_endpoint_validation_and_key_from_env(monkeypatch):
     monkeypatch.delenv("MY_KEY")
     assert EndpointConfig(api_key_env="MY_KEY").api_key() == "EMPTY"
     assert "sk-secret" not in repr(EndpointConfig(api_key_env="MY_KEY"))
+
+
+@dataclass
+class Stage:
+    steps: int = 1
+    budget: int = 16
+
+
+@dataclass
+class WithList:
+    stages: list[Stage] = field(default_factory=list)
+
+
+@pytest.mark.parametrize("override", ["stages.1.steps=9", "stages[1].steps=9"])
+def test_one_list_item_is_overridden_by_its_index(override):
+    data = {"stages": [{"steps": 3}, {"steps": 4, "budget": 32}]}
+    cfg = from_dict(WithList, apply_overrides(data, [override]))
+    assert cfg.stages == [Stage(steps=3), Stage(steps=9, budget=32)]
+    assert data["stages"][1]["steps"] == 4  # the loaded YAML is left as it was
+
+
+@pytest.mark.parametrize("override,match", [
+    ("stages.2.steps=9", r"stages has 2 item\(s\) \(indices 0–1\), no item 2"),
+    ("stages.first.steps=9", r"stages is a list; address its items by index"),
+    ("other.0.steps=9", r"other is not a list in the config, so it has no item 0; set the whole list"),
+    ("stages..steps=9", "empty part"),
+])
+def test_a_list_index_that_is_not_there_is_named(override, match):
+    with pytest.raises(ConfigError, match=match):
+        apply_overrides({"stages": [{"steps": 3}, {"steps": 4}]}, [override])

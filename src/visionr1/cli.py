@@ -34,6 +34,7 @@ def tiny_model(
     out: Annotated[Path, typer.Option("--out", help="Folder to write the model, processor and tokenizer to.")],
     seed: Annotated[int, typer.Option(help="Seed for the random weights (the build is deterministic per seed).")] = 0,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Rebuild instead of copying a cached build.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace --out even if it holds files tiny-model did not make (they are deleted).")] = False,
 ) -> None:
     """Build the tiny, RANDOM-WEIGHT Qwen2.5-VL used to run every stage offline on a CPU."""
     import time
@@ -42,7 +43,7 @@ def tiny_model(
 
     t0 = time.perf_counter()
     try:
-        path = build_tiny_model(out, seed=seed, use_cache=not no_cache)
+        path = build_tiny_model(out, seed=seed, use_cache=not no_cache, force=force)
     except VisionR1Error as e:
         _fail(e)
     console.print(f"tiny Qwen2.5-VL (random weights, seed {seed}) at [bold]{path}[/] in {time.perf_counter() - t0:.1f}s")
@@ -57,15 +58,19 @@ def synth(
     split_test: Annotated[int, typer.Option("--split-test", help="Number of test records (disjoint from train).")] = 0,
     split_val: Annotated[int, typer.Option("--split-val", help="Number of validation records (val.jsonl; disjoint from train and test).")] = 0,
     image_size: Annotated[int, typer.Option("--image-size", help="Side of the square images in pixels.")] = 224,
+    force: Annotated[bool, typer.Option("--force", help="Write into --out even if it holds files synth did not make.")] = False,
 ) -> None:
     """Render a synthetic, verifiable multimodal math data set (images + exact answers + solutions)."""
     from visionr1.data.synth import synthesize
 
     try:
         summary = synthesize(out, n=n, seed=seed, tasks=tasks, split_test=split_test, image_size=image_size,
-                             split_val=split_val)
+                             split_val=split_val, force=force)
     except VisionR1Error as e:
         _fail(e)
+    if summary.get("replaced"):
+        old = summary["replaced"]
+        console.print(f"replaced the set that was in {out} ({old['train']} train / {old['test']} test records)")
     console.print_json(data=summary)
 
 

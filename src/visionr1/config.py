@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -48,7 +49,14 @@ def load_yaml(path: Path | str) -> dict[str, Any]:
 
 
 def apply_overrides(data: dict[str, Any], overrides: list[str] | tuple[str, ...] = ()) -> dict[str, Any]:
-    """Apply ``a.b.c=value`` overrides (values parsed as YAML: ``3``, ``1e-5``, ``[1, 2]``, ``null``)."""
+    """Apply ``a.b.c=value`` overrides (values parsed as YAML: ``3``, ``1e-5``, ``[1, 2]``, ``null``).
+
+    An item of a list is addressed by its index, ``ptst.stages.0.steps=2`` or ``ptst.stages[0].steps=2``; the
+    list must be in ``data`` (the YAML) and hold that item. ``data`` is not modified.
+
+    >>> apply_overrides({"ptst": {"stages": [{"steps": 3}, {"steps": 4}]}}, ["ptst.stages[1].steps=9"])
+    {'ptst': {'stages': [{'steps': 3}, {'steps': 9}]}}
+    """
     data = dict(data)
     for item in overrides:
         if "=" not in item:
@@ -58,15 +66,42 @@ def apply_overrides(data: dict[str, Any], overrides: list[str] | tuple[str, ...]
             value = yaml.safe_load(raw) if raw != "" else ""
         except yaml.YAMLError:
             value = raw
-        node = data
-        parts = key.strip().split(".")
-        for p in parts[:-1]:
-            child = node.get(p)
-            child = dict(child) if isinstance(child, dict) else {}
-            node[p] = child
+        parts = re.sub(r"\[(\d+)\]", r".\1", key.strip()).split(".")
+        if any(not p for p in parts):
+            raise ConfigError(f"override key {key!r} has an empty part; write it as a.b.c (list items: a.b.0.c)")
+        node: Any = data
+        for i, p in enumerate(parts):
+            where = ".".join(parts[:i])
+            if isinstance(node, list):
+                index = _list_index(node, p, where, item)
+                if i == len(parts) - 1:
+                    node[index] = value
+                    break
+                child = node[index]
+                child = dict(child) if isinstance(child, dict) else list(child) if isinstance(child, list) else {}
+                node[index] = child
+            else:
+                if i == len(parts) - 1:
+                    node[p] = value
+                    break
+                child = node.get(p)
+                if parts[i + 1].isdigit() and not isinstance(child, list):
+                    full = ".".join(parts[: i + 1])
+                    raise ConfigError(f"{item}: {full} is not a list in the config, so it has no item {parts[i + 1]}; "
+                                      f"set the whole list ({full}=[...]) or write it in the YAML first")
+                child = dict(child) if isinstance(child, dict) else list(child) if isinstance(child, list) else {}
+                node[p] = child
             node = child
-        node[parts[-1]] = value
     return data
+
+
+def _list_index(items: list[Any], part: str, where: str, item: str) -> int:
+    if not part.isdigit():
+        raise ConfigError(f"{item}: {where} is a list; address its items by index ({where}.0.…), not {part!r}")
+    index = int(part)
+    if index >= len(items):
+        raise ConfigError(f"{item}: {where} has {len(items)} item(s) (indices 0–{len(items) - 1}), no item {index}")
+    return index
 
 
 def _is_dataclass_type(tp: Any) -> bool:
@@ -178,3 +213,42 @@ class EndpointConfig:
     def api_key(self) -> str:
         """The key from the environment; ``"EMPTY"`` when unset (local vLLM/SGLang servers accept any key)."""
         return os.environ.get(self.api_key_env, "") or "EMPTY"
+
+
+HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+")
+"""What a Hugging Face hub id looks like (``Qwen/Qwen2.5-VL-7B-Instruct``)."""
+
+
+def check_model_path(path: str, what: str = "model.path") -> str | None:
+    """Is ``path`` (the setting ``what``) a model that can be loaded? None: a local model folder, or a hub id in
+    the local cache; a warning (text) for a hub id that would have to be downloaded; a ConfigError otherwise.
+
+    A hub id and a relative path look alike (``runs/tiny-model``); a path whose parent folder exists here is
+    taken as a path, so a typo in it is an error rather than a download attempt. A run folder given for its
+    model is answered with the folder that holds the model (``final/``).
+    """
+    p = Path(path).expanduser()
+    if p.exists():
+        if not p.is_dir():
+            raise ConfigError(f"{what} {path} is a file; give the model's folder")
+        if not (p / "config.json").is_file():
+            if (p / "final" / "config.json").is_file():
+                raise ConfigError(f"{what} {path} is a run folder, not a model; its trained model is {p / 'final'}")
+            raise ConfigError(f"{what} {path} holds no config.json, so it is not a model folder (give a run's final/ "
+                              "or checkpoint-N folder, `visionr1 tiny-model` output, or a hub id)")
+        return None
+    if HUB_ID.fullmatch(path) and not Path(path).parent.is_dir():
+        try:
+            from huggingface_hub import try_to_load_from_cache
+
+            if isinstance(try_to_load_from_cache(path, "config.json"), str):
+                return None
+        except Exception:  # noqa: BLE001 - an unreadable cache is the same as none: warn
+            pass
+        return (f"{what} {path!r} is not a local folder, so it is read as a Hugging Face hub id; it is not in the "
+                "local cache, and nothing can be downloaded without network access (or with HF_HUB_OFFLINE=1)")
+    near = ""
+    if p.parent.is_dir():
+        names = sorted(c.name for c in p.parent.iterdir() if c.is_dir() and not c.name.startswith("."))[:8]
+        near = f"; {p.parent} holds: {', '.join(names)}" if names else f"; {p.parent} holds no folders"
+    raise ConfigError(f"{what} {path} does not exist{near}")

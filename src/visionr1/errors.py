@@ -34,3 +34,7 @@ class DataError(VisionR1Error):
 
 class ImageError(DataError):
     """An image is missing, corrupt, too large, or outside the data root."""
+
+
+INTERRUPTED = "interrupted — rerun the same command to resume"
+"""What a resumable command prints on Ctrl-C (it then exits 130, the shell's code for SIGINT)."""

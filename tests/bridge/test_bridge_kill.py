@@ -120,3 +120,27 @@ def test_sigkill_at_several_points_then_resume_equals_uninterrupted(tmp_path, sy
     assert not late, late[:3]
     runs = [json.loads(x) for x in (run / "runs.jsonl").read_text().splitlines()]
     assert len(runs) == 1  # only the completed invocation logs a line
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_ctrl_c_says_how_to_resume_and_the_rerun_finishes(tmp_path, synth_dir, workers):
+    """Ctrl-C (SIGINT to the whole process group, as a terminal sends it) ends the run with exit code 130 and
+    the line that says a rerun resumes; the rerun of the same command then completes."""
+    server, url, log = _start_server(tmp_path, "s")
+    try:
+        run = tmp_path / "run"
+        p = subprocess.Popen(_bridge_cmd(url, synth_dir, run, workers), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, start_new_session=True)
+        deadline = time.time() + 60
+        while _answered(log) < 10 and p.poll() is None and time.time() < deadline:
+            time.sleep(0.005)
+        assert p.poll() is None, "the run ended before the interrupt"
+        os.killpg(p.pid, signal.SIGINT)
+        _, err = p.communicate(timeout=60)
+        assert p.returncode == 130, err
+        assert "interrupted — rerun the same command to resume" in err and "Traceback" not in err
+        done = subprocess.run(_bridge_cmd(url, synth_dir, run, workers), capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+    finally:
+        server.terminate()
+        server.wait(10)

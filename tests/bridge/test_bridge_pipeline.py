@@ -222,3 +222,85 @@ def test_an_image_path_through_dotdot_is_placed_inside_images(tmp_path, synth_di
     assert (out / "images" / "stats.json.png").is_file()
     kept = [json.loads(x) for x in (out / "cold.jsonl").read_text().splitlines()]
     assert any(img.endswith("images/stats.json.png") for r in kept for img in r.get("images", []))
+
+
+# ----------------------------------------------------------------------------- what a new user hits (issue 22)
+
+
+def _closed_port_url() -> str:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}/v1"
+
+
+def test_a_dead_endpoint_ends_the_bridge_at_once_naming_it(tmp_path, synth_dir):
+    import time
+
+    from visionr1.cli import app
+
+    url = _closed_port_url()
+    t0 = time.perf_counter()
+    res = CliRunner().invoke(app, ["bridge", "--input", str(synth_dir), "--out", str(tmp_path / "r"), "--no-progress",
+                                   "--mllm-url", url, "--mllm-model", "a", "--reasoner-url", url, "--reasoner-model", "b"])
+    assert res.exit_code == 2 and "cannot reach the mllm endpoint" in res.output and url in " ".join(res.output.split())
+    assert time.perf_counter() - t0 < 10
+    assert not (tmp_path / "r" / "cold.jsonl").exists()
+
+
+def test_a_model_the_server_does_not_serve_ends_the_bridge_before_any_record(tmp_path, synth_dir, fake_models):
+    from visionr1.endpoints import EndpointUnavailable
+
+    with OpenAIServer(fake_models.respond, models=["fake"]) as server:
+        cfg = make_cfg(server.url, synth_dir, tmp_path / "r")
+        cfg.reasoner.model = "deepseek-r1"
+        with pytest.raises(EndpointUnavailable, match=r"reasoner endpoint .* does not serve model 'deepseek-r1'; it lists: fake"):
+            run_bridge(cfg)
+        assert server.log == []
+
+
+def test_a_run_whose_calls_mostly_fail_exits_non_zero_with_the_reason(tmp_path, synth_dir):
+    from visionr1.cli import app
+    from visionr1.testing import Reply
+
+    with OpenAIServer(lambda req: Reply(status=400, content="context length exceeded")) as server:
+        res = CliRunner().invoke(app, ["bridge", "--input", str(synth_dir), "--out", str(tmp_path / "r"), "--no-progress",
+                                       "--limit", "6", "--workers", "1", "--mllm-url", server.url, "--mllm-model", "m",
+                                       "--reasoner-url", server.url, "--reasoner-model", "r"])
+    said = " ".join(res.output.split())
+    assert res.exit_code == 2, res.output
+    assert "6 of 6 records failed their endpoint calls" in said and "context length exceeded" in said
+    assert json.loads((tmp_path / "r" / "stats.json").read_text())["rejected_by_reason"] == {"failed_call": 6}
+
+
+def test_an_out_folder_the_bridge_did_not_make_is_refused(tmp_path, synth_dir):
+    from visionr1.cli import app
+
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep me")
+    args = ["bridge", "--input", str(synth_dir), "--out", str(tmp_path / "mine"), "--teacher", "template", "--no-progress"]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 2 and "notes.txt" in res.output and "--force" in res.output
+    assert sorted(p.name for p in (tmp_path / "mine").iterdir()) == ["notes.txt"]
+    assert CliRunner().invoke(app, [*args, "--force"]).exit_code == 0
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me" and (tmp_path / "mine" / "cold.jsonl").exists()
+    assert CliRunner().invoke(app, args).exit_code == 0  # now the bridge's own: a rerun resumes
+
+
+def test_concurrency_help_shows_its_default():
+    from visionr1.cli import app
+
+    res = CliRunner().invoke(app, ["bridge", "--help"], env={"COLUMNS": "200"})
+    assert "per endpoint (default 64" in res.output
+
+
+def test_an_unreadable_parquet_input_is_a_clear_error(tmp_path):
+    from visionr1.cli import app
+
+    (tmp_path / "cut.parquet").write_bytes(b"PAR1" + b"\0" * 64)
+    res = CliRunner().invoke(app, ["bridge", "--input", str(tmp_path / "cut.parquet"), "--out", str(tmp_path / "r"),
+                                   "--teacher", "template", "--no-progress"])
+    said = " ".join(res.output.split())
+    assert res.exit_code == 2 and "cut.parquet: cannot be read as Parquet" in said and "Traceback" not in said

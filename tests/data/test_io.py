@@ -240,3 +240,47 @@ def test_atomic_writes_get_the_usual_file_mode(tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+# ----------------------------------------------------------------------------- unreadable files (issue 22, item 4)
+
+
+def _unreadable(tmp_path, data_dir, kind):
+    """A file (or folder) of ``kind`` that its library cannot read at all."""
+    root, _ = data_dir
+    if kind == "truncated parquet":
+        write_parquet(tmp_path / "set.parquet", read_jsonl(root / "train.jsonl"))
+        blob = (tmp_path / "set.parquet").read_bytes()
+        (tmp_path / "set.parquet").write_bytes(blob[: len(blob) // 2])  # a copy cut short
+        return tmp_path / "set.parquet", "cannot be read as Parquet"
+    if kind == "json that is not":
+        (tmp_path / "set.json").write_text('{"conversations": [')
+        return tmp_path / "set.json", "cannot be read as ShareGPT JSON"
+    if kind == "not a saved dataset":
+        (tmp_path / "hf").mkdir()
+        (tmp_path / "hf" / "dataset_info.json").write_text("{}")
+        return tmp_path / "hf", "cannot be read as a Hugging Face dataset"
+    (tmp_path / "bin.jsonl").write_bytes(b"\xff\xfe\x00binary" * 50)
+    return tmp_path / "bin.jsonl", "cannot be read as JSONL text"
+
+
+@pytest.mark.parametrize("kind", ["truncated parquet", "json that is not", "not a saved dataset", "binary jsonl"])
+def test_an_unreadable_file_is_a_data_error_naming_it(tmp_path, data_dir, kind):
+    path, said = _unreadable(tmp_path, data_dir, kind)
+    with pytest.raises(DataError, match=said) as e:
+        read_records(path)
+    assert e.value.item == str(path)
+
+
+def test_unreadable_benchmark_tables_are_data_errors(tmp_path, data_dir):
+    from visionr1.eval.benchmarks._common import read_table
+
+    path, _ = _unreadable(tmp_path, data_dir, "truncated parquet")
+    with pytest.raises(DataError, match="cannot be read as Parquet"):
+        read_table(path)
+    (tmp_path / "bad.json").write_text("[{")
+    with pytest.raises(DataError, match="cannot be read as JSON"):
+        read_table(tmp_path / "bad.json")
+    hf, _ = _unreadable(tmp_path, data_dir, "not a saved dataset")
+    with pytest.raises(DataError, match="cannot be read as a Hugging Face dataset"):
+        read_table(hf)

@@ -177,7 +177,7 @@ def test_synthesize_layout_and_counts(tmp_path):
 
 
 def test_no_test_file_without_a_test_split(tmp_path):
-    (tmp_path / "test.jsonl").write_text("stale\n")
+    synthesize(tmp_path, n=4, seed=0, tasks=["digit_sum"], split_test=2)  # a set with a test split, rebuilt without
     s = synthesize(tmp_path, n=4, seed=0, tasks=["digit_sum"])
     assert s["files"] == ["train.jsonl"] and "test" not in s["splits"]
     assert not (tmp_path / "test.jsonl").exists()
@@ -190,7 +190,7 @@ def test_byte_identical_for_a_seed(tmp_path):
     synthesize(tmp_path / "b", **args)
     synthesize(tmp_path / "c", **{**args, "seed": 8})
     a, b, c = (_file_hashes(tmp_path / d) for d in "abc")
-    assert len(a) == 2 + 24 and a == b
+    assert len(a) == 2 + 24 + 1 and a == b  # the JSONL files, the images, the output-folder marker
     assert a["train.jsonl"] != c["train.jsonl"]
 
 

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from visionr1.errors import ConfigError, DataError
-from visionr1.eval.benchmarks import BENCHMARKS, get_benchmark
+from visionr1.eval.benchmarks import BENCHMARKS, OWN, get_benchmark
 from visionr1.eval.benchmarks._common import EvalItem, apply_prompt_mode, image_bytes, read_table
 
 from .conftest import FIXTURES, LAYOUTS
@@ -25,7 +25,7 @@ EXPECTED = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(BENCHMARKS))
+@pytest.mark.parametrize("name", sorted({**BENCHMARKS, **OWN}))
 @pytest.mark.parametrize("layout", [0, 1], ids=["hf", "second"])
 def test_load_every_layout(name, layout):
     items = get_benchmark(name).load(LAYOUTS[name][layout])
@@ -36,7 +36,7 @@ def test_load_every_layout(name, layout):
         Image.open(__import__("io").BytesIO(it.images[0])).verify()
 
 
-@pytest.mark.parametrize("name", sorted(BENCHMARKS))
+@pytest.mark.parametrize("name", sorted({**BENCHMARKS, **OWN}))
 def test_layouts_agree(name):
     """The same benchmark in two layouts gives the same ids, queries, golds and images."""
     bench = get_benchmark(name)
@@ -46,7 +46,7 @@ def test_layouts_agree(name):
         assert [i.query for i in a] == [i.query for i in b]
 
 
-@pytest.mark.parametrize("name", sorted(BENCHMARKS))
+@pytest.mark.parametrize("name", sorted({**BENCHMARKS, **OWN}))
 def test_official_verdicts_on_canned_responses(name):
     bench = get_benchmark(name)
     items = bench.load(LAYOUTS[name][0])

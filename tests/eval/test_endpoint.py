@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from visionr1.endpoints import ResponseStore
-from visionr1.eval.benchmarks import BENCHMARKS
+from visionr1.eval.benchmarks import BENCHMARKS, OWN
 from visionr1.eval.run import EvalConfig, run_eval
 from visionr1.testing.openai_server import OpenAIServer, Reply
 
@@ -23,7 +23,7 @@ from .responder import respond
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("name", sorted(BENCHMARKS))
+@pytest.mark.parametrize("name", sorted({**BENCHMARKS, **OWN}))
 def test_endpoint_backend_second_layout(name, tmp_path):
     """The second fixture set (VLMEvalKit TSV / other layout) through the endpoint backend."""
     with OpenAIServer(respond) as server:
@@ -126,3 +126,41 @@ def test_llm_judge_extraction_is_counted(name, tmp_path):
     assert scores["judge"]["used"] and scores["judge"]["calls"] == asked > 0
     if name == "mathverse":  # the judge's "D" is the gold letter for every version
         assert scores["headline"]["accuracy"] == 100.0
+
+
+def test_a_dead_endpoint_or_an_unserved_model_ends_eval_before_any_item(tmp_path):
+    import socket
+
+    from visionr1.endpoints import EndpointUnavailable
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}/v1"
+    data = LAYOUTS["mathvista"][0]
+    t0 = time.perf_counter()
+    with pytest.raises(EndpointUnavailable, match=rf"cannot reach the --endpoint endpoint {dead}"):
+        run_eval(EvalConfig(benchmark="mathvista", data=data, out=tmp_path / "a", endpoint=dead, model_name="m",
+                            progress=False))
+    assert time.perf_counter() - t0 < 10
+    with OpenAIServer(respond, models=["vision-r1"]) as server:
+        with pytest.raises(EndpointUnavailable, match="does not serve model 'vision-r2'; it lists: vision-r1"):
+            run_eval(EvalConfig(benchmark="mathvista", data=data, out=tmp_path / "b", endpoint=server.url,
+                                model_name="vision-r2", progress=False))
+        with pytest.raises(EndpointUnavailable, match="--judge-endpoint endpoint .* does not serve model 'judge'"):
+            run_eval(EvalConfig(benchmark="mathvista", data=data, out=tmp_path / "c", endpoint=server.url,
+                                model_name="vision-r1", judge_endpoint=server.url, judge_model="judge", progress=False))
+        assert server.log == []
+
+
+def test_eval_whose_calls_mostly_fail_exits_non_zero_with_the_reason(tmp_path):
+    from typer.testing import CliRunner
+
+    from visionr1.cli import app
+
+    with OpenAIServer(lambda req: Reply(status=400, content="image too large")) as server:
+        res = CliRunner().invoke(app, ["eval", "--benchmark", "mathvista", "--data", str(LAYOUTS["mathvista"][0]),
+                                       "--out", str(tmp_path / "run"), "--endpoint", server.url, "--model-name", "m",
+                                       "--max-retries", "0", "--no-progress"])
+    said = " ".join(res.output.split())
+    assert res.exit_code == 2 and "3 of 3 items got no answer from the endpoint" in said and "image too large" in said
+    assert (tmp_path / "run" / "scores.json").exists()  # written first: the rerun asks only for the failed items

@@ -8,8 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from visionr1.cli import app
-from visionr1.errors import ConfigError
-from visionr1.eval.benchmarks import BENCHMARKS
+from visionr1.errors import ConfigError, DataError
+from visionr1.eval.benchmarks import BENCHMARKS, OWN
 from visionr1.eval.run import EvalConfig, run_eval
 
 from .conftest import LAYOUTS
@@ -17,7 +17,7 @@ from .conftest import LAYOUTS
 RUN_FILES = {"run.json", "generations.sqlite", "generations.jsonl", "verdicts.jsonl", "scores.json", "report.md"}
 
 
-@pytest.mark.parametrize("name", sorted(BENCHMARKS))
+@pytest.mark.parametrize("name", sorted({**BENCHMARKS, **OWN}))
 def test_tiny_model_end_to_end(name, tiny_model_dir, tmp_path):
     """Random weights: the text is noise, so only structure and consistency are asserted."""
     out = tmp_path / name
@@ -128,3 +128,98 @@ def test_transformers_backend_batches_vision_windows_and_generates_the_same(tiny
     assert backend.model.model.visual.config._attn_implementation == "sdpa"
     outputs["stock"] = run()
     assert len(outputs["batched"]) == 3 and outputs["batched"] == outputs["stock"]
+
+
+# ----------------------------------------------------------------------------- what a new user hits (issue 22)
+
+
+@pytest.fixture(scope="module")
+def synth_set(tmp_path_factory):
+    from visionr1.data.synth import synthesize
+
+    out = tmp_path_factory.mktemp("synth")
+    synthesize(out, n=2, seed=0, tasks=["shape_colour"], split_test=4)
+    return out
+
+
+def _canned_for(test_jsonl, tmp_path):
+    rows = [json.loads(line) for line in test_jsonl.read_text().splitlines()]
+    canned = {r["id"]: f"<think>look</think><answer>{r['answer'] if i % 2 == 0 else 'no idea'}</answer>"
+              for i, r in enumerate(rows)}
+    (tmp_path / "canned.json").write_text(json.dumps(canned))
+    return tmp_path / "canned.json"
+
+
+@pytest.mark.parametrize("name", ["records", "synth"])
+def test_our_own_records_are_a_named_benchmark(name, synth_set, tmp_path):
+    canned = _canned_for(synth_set / "test.jsonl", tmp_path)
+    res = CliRunner().invoke(app, ["eval", "--benchmark", name, "--data", str(synth_set / "test.jsonl"), "--out",
+                                   str(tmp_path / "run"), "--canned", str(canned), "--no-progress"])
+    assert res.exit_code == 0, res.output
+    scores = json.loads((tmp_path / "run" / "scores.json").read_text())
+    assert scores["benchmark"] == "records" and scores["items"] == 4 and scores["headline"]["accuracy"] == 50.0
+
+
+def test_records_given_to_a_public_benchmark_say_which_benchmark_reads_them(synth_set, tmp_path):
+    for data in (synth_set / "test.jsonl", synth_set):
+        res = CliRunner().invoke(app, ["eval", "--benchmark", "mathvista", "--data", str(data), "--out",
+                                       str(tmp_path / "run"), "--canned", "x.json"])
+        said = " ".join(res.output.split())
+        assert res.exit_code == 2 and "holds visionr1 records" in said and "--benchmark records" in said
+        assert "duplicate item id" not in said
+
+
+def test_a_benchmark_file_without_its_id_column_names_the_item(tmp_path):
+    (tmp_path / "mv.json").write_text(json.dumps([{"question": "q1", "answer": "1"}, {"question": "q2", "answer": "2"}]))
+    with pytest.raises(DataError, match=r"item 1 .*has no id: the file lacks this benchmark's id column"):
+        run_eval(EvalConfig(benchmark="mathvista", data=tmp_path / "mv.json", out=tmp_path / "run",
+                            canned=tmp_path / "mv.json", progress=False))
+
+
+def test_an_unreadable_parquet_is_a_clear_error(tmp_path):
+    cut = tmp_path / "testmini-00000-of-00001.parquet"
+    blob = (LAYOUTS["mathvista"][0] / "data" / "testmini-00000-of-00001.parquet").read_bytes()
+    cut.write_bytes(blob[:300])
+    res = CliRunner().invoke(app, ["eval", "--benchmark", "mathvista", "--data", str(cut), "--out", str(tmp_path / "o"),
+                                   "--canned", str(LAYOUTS["mathvista"][2])])
+    said = " ".join(res.output.split())
+    assert res.exit_code == 2 and "cannot be read as Parquet" in said and "Traceback" not in said
+
+
+def test_a_run_folder_given_as_the_model_points_at_its_final_model(tiny_model_dir, synth_set, tmp_path):
+    import shutil
+
+    shutil.copytree(tiny_model_dir, tmp_path / "sft" / "final")
+    res = CliRunner().invoke(app, ["eval", "--benchmark", "records", "--data", str(synth_set), "--out",
+                                   str(tmp_path / "run"), "--model", str(tmp_path / "sft")])
+    assert res.exit_code == 2 and "its trained model is" in " ".join(res.output.split())
+
+
+def test_out_is_eval_s_own_and_bad_records_are_skipped_only_when_asked(synth_set, tmp_path):
+    import shutil
+
+    shutil.copytree(synth_set, tmp_path / "data")
+    test = tmp_path / "data" / "test.jsonl"
+    rows = [json.loads(line) for line in test.read_text().splitlines()]
+    rows[1]["images"] = ["images/missing.png"]
+    test.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    canned = _canned_for(synth_set / "test.jsonl", tmp_path)
+    cfg = dict(benchmark="records", data=test, canned=canned, progress=False)
+    with pytest.raises(DataError, match=r"1 bad record\(s\) \(3 good\).*--skip-bad"):
+        run_eval(EvalConfig(out=tmp_path / "a", **cfg))
+    assert run_eval(EvalConfig(out=tmp_path / "a", skip_bad=True, **cfg))["items"] == 3
+    with pytest.raises(ConfigError, match="--skip-bad works with --benchmark records"):
+        run_eval(EvalConfig(benchmark="mathvista", data=LAYOUTS["mathvista"][0], canned=LAYOUTS["mathvista"][2],
+                            out=tmp_path / "b", skip_bad=True, progress=False))
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("x")
+    with pytest.raises(ConfigError, match=r"notes\.txt.*--force"):
+        run_eval(EvalConfig(out=tmp_path / "mine", skip_bad=True, **cfg))
+    assert run_eval(EvalConfig(out=tmp_path / "mine", skip_bad=True, force=True, **cfg))["items"] == 3
+
+
+def test_an_unreadable_canned_file_is_a_clear_error(tmp_path):
+    (tmp_path / "canned.json").write_text('{"1": "A",')
+    with pytest.raises(DataError, match="canned.json: cannot be read as JSON"):
+        run_eval(EvalConfig(benchmark="mathvista", data=LAYOUTS["mathvista"][0], out=tmp_path / "run",
+                            canned=tmp_path / "canned.json", progress=False))

@@ -68,3 +68,23 @@ def test_report_command(runs, tmp_path):
 def test_load_run_errors(tmp_path):
     with pytest.raises(ConfigError, match="not an eval run folder"):
         load_run(tmp_path)
+
+
+def test_a_folder_that_does_not_exist_is_named_as_such(tmp_path):
+    res = CliRunner().invoke(app, ["report", str(tmp_path / "nonexistent")])
+    said = " ".join(res.output.split())
+    assert res.exit_code == 2 and f"{tmp_path / 'nonexistent'} does not exist" in said
+    assert "not an eval run folder" not in said
+
+
+def test_report_overwrites_only_files_it_wrote(runs, tmp_path):
+    (tmp_path / "mine.png").write_bytes(b"not a plot")
+    (tmp_path / "notes.md").write_text("# my notes\n")
+    for option, path in (("--png", tmp_path / "mine.png"), ("--markdown", tmp_path / "notes.md")):
+        res = CliRunner().invoke(app, ["report", *map(str, runs), option, str(path)])
+        assert res.exit_code == 2 and "was not written by `visionr1 report`" in " ".join(res.output.split())
+    assert (tmp_path / "mine.png").read_bytes() == b"not a plot" and (tmp_path / "notes.md").read_text() == "# my notes\n"
+    args = ["report", *map(str, runs), "--png", str(tmp_path / "c.png"), "--markdown", str(tmp_path / "c.md")]
+    for _ in range(2):  # its own files are rewritten on a rerun
+        assert CliRunner().invoke(app, args).exit_code == 0
+    assert CliRunner().invoke(app, ["report", *map(str, runs), "--png", str(tmp_path / "mine.png"), "--force"]).exit_code == 0

@@ -34,8 +34,8 @@ def test_stage_rows_average_the_ends_of_each_stage(tmp_path):
     first, second = stage_rows(run)
     assert (first["first_step"], first["last_step"], first["max_completion_length"], first["num_generations"]) == (1, 5, 128, 8)
     assert (second["first_step"], second["last_step"], second["max_completion_length"], second["num_generations"]) == (6, 8, 256, 4)
-    assert first["completion_length_mean"] == (80.0, 80.0)  # five steps: both ends are the whole stage
-    assert second["reward_mean"] == pytest.approx((0.7, 0.7)) and second["completion_length_mean"] == (40.0, 40.0)
+    assert first["completion_length_mean"] == (95.0, 65.0)  # five steps: two at each end, never the same ones
+    assert second["reward_mean"] == pytest.approx((0.6, 0.8)) and second["completion_length_mean"] == (50.0, 30.0)
     long = load_training_run(write_grpo_run(tmp_path / "long", lengths=range(200, 100, -5), stage_at=99))
     (only,) = stage_rows(long)
     assert only["completion_length_mean"] == (190.0, 115.0)  # mean of the first five, of the last five
@@ -120,3 +120,14 @@ def test_validation_rows_join_the_table_and_the_figure(tmp_path):
     assert training_plot([run], tmp_path / "v.png").read_bytes()[:8] == PNG
     plain = load_training_run(write_grpo_run(tmp_path / "plain"))
     assert plain.validation is None and "validation acc" not in stage_markdown([plain])
+
+
+def test_a_short_sft_run_shows_its_first_and_last_values(tmp_path):
+    """Three steps, loss 8.07 → 7.96 → 7.88: the table says 8.07 → 7.88, not the mean of all three twice."""
+    root = tmp_path / "sft"
+    root.mkdir()
+    rows = [{"global_step": s, "loss": v, "learning_rate": 1e-3} for s, v in enumerate((8.07, 7.96, 7.88), start=1)]
+    (root / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (row,) = stage_rows(load_training_run(root))
+    assert row["loss"] == (8.07, 7.88)
+    assert "| sft | 1–3 | 8.07 → 7.88 |" in stage_markdown([load_training_run(root)])

@@ -125,3 +125,66 @@ def test_accelerate_deepspeed_configs_parse(name, n, monkeypatch):
     ds = json.loads((REPO / cfg.deepspeed_config["deepspeed_config_file"]).read_text())
     assert ds["zero_optimization"]["stage"] == 3 and ds["zero_optimization"]["stage3_gather_16bit_weights_on_model_save"]
     assert ds["train_micro_batch_size_per_gpu"] == "auto"  # filled in from the trainer config by transformers
+
+
+def _sft(*overrides):
+    return load_config(SFTRunConfig, REPO / "recipes/tiny_cpu/sft.yaml", ["data.path=x.jsonl", *overrides])
+
+
+def test_trainer_values_take_the_type_of_their_trl_field():
+    cfg = _sft("trainer.learning_rate=1e-5", "trainer.per_device_train_batch_size=2.0", "trainer.bf16=no",
+               "trainer.report_to=none", "trainer.gradient_checkpointing_kwargs={use_reentrant: false}")
+    assert cfg.trainer["learning_rate"] == 1e-5 and isinstance(cfg.trainer["learning_rate"], float)  # YAML: "1e-5"
+    assert cfg.trainer["per_device_train_batch_size"] == 2 and isinstance(cfg.trainer["per_device_train_batch_size"], int)
+    assert cfg.trainer["bf16"] is False and cfg.trainer["report_to"] == "none"
+    assert cfg.trainer["gradient_checkpointing_kwargs"] == {"use_reentrant": False}
+    stage = load_config(GRPORunConfig, REPO / "recipes/tiny_cpu/grpo.yaml", ["ptst.stages.1.trainer.temperature=7e-1"])
+    assert stage.ptst.stages[1].trainer == {"temperature": 0.7}
+
+
+@pytest.mark.parametrize("override,match", [
+    ("trainer.num_train_epochs=abc", r"trainer\.num_train_epochs='abc': expected a number \(trl\.SFTConfig\.num_train_epochs is float\)"),
+    ("trainer.per_device_train_batch_size=abc", r"per_device_train_batch_size='abc': expected an integer"),
+    ("trainer.per_device_train_batch_size=2.5", r"per_device_train_batch_size=2\.5: expected an integer"),
+    ("trainer.bf16=maybe", r"trainer\.bf16='maybe': expected true or false"),
+])
+def test_a_trainer_value_of_the_wrong_type_names_key_value_and_type(override, match):
+    with pytest.raises(ConfigError, match=match):
+        _sft(override)
+
+
+def test_stage_settings_are_overridden_by_index():
+    cfg = load_config(GRPORunConfig, REPO / "recipes/tiny_cpu/grpo.yaml", ["ptst.stages.0.steps=2", "ptst.stages[1].num_generations=8"])
+    assert [(s.steps, s.num_generations) for s in cfg.ptst.stages] == [(2, 4), (3, 8)]
+
+
+def test_the_tiny_cpu_readme_makes_every_file_it_uses():
+    """Each path a command in recipes/tiny_cpu/README.md reads (data.path, model.path, --input, --data, --model and
+    the recipes' own defaults) is written by a command above it (--out, run_dir, a run's final/)."""
+    import re
+    import shlex
+
+    import yaml
+
+    text = (REPO / "recipes/tiny_cpu/README.md").read_text()
+    block = re.search(r"```bash\n(.*?)```", text, re.S).group(1).replace("\\\n", " ")
+    made: list[str] = []
+    for line in block.splitlines():
+        args = shlex.split(line.split("#", 1)[0]) if line.strip() and not line.startswith("#") else []
+        if "visionr1" not in args:
+            continue
+        args = args[args.index("visionr1") + 1:]
+        opts = dict(zip(args, args[1:]))
+        sets = dict(a.split("=", 1) for a in args if "=" in a and not a.startswith("-"))
+        reads = [opts[o] for o in ("--input", "--data", "--model") if o in opts]
+        if args[0] in ("sft", "grpo"):
+            recipe = yaml.safe_load((REPO / opts["--config"]).read_text())
+            reads += [sets.get("data.path", recipe["data"]["path"]), sets.get("model.path", recipe["model"]["path"])]
+            made += [sets.get("run_dir", recipe["run_dir"])]
+        reads += [a for a in args[1:] if args[0] == "report" and not a.startswith("-") and a.startswith("runs/")
+                  and not a.endswith(".png")]
+        for path in reads:
+            assert any(path == m or path.startswith(m + "/") for m in made), f"`visionr1 {args[0]}` reads {path}, " \
+                f"which no command above it writes"
+        made += [opts["--out"]] if "--out" in opts else []
+    assert "runs/bridge" in made

@@ -14,7 +14,7 @@ from visionr1.errors import ConfigError, DataError
 from visionr1.train.config import GRPORunConfig, SFTRunConfig
 
 REPO = Path(__file__).resolve().parents[2]
-NO_MODEL = "model.path=/nonexistent/model"  # a plan never opens the model
+NO_MODEL = "model.path=Qwen/Qwen2.5-VL-7B-Instruct"  # a hub id not downloaded here: a plan warns, never opens it
 
 
 def _7b(kind, tmp_path, data, *more):
@@ -153,3 +153,66 @@ def test_image_sizes_from_headers_follow_the_exif_orientation(tmp_path):
     decoded = ds[0]["images"][0]
     header = ds.cast_column("images", List(Image(decode=False)))[0]["images"][0]
     assert _image_size(header) == (decoded.height, decoded.width) == (60, 20)
+
+
+# ----------------------------------------------------------------------------- what a new user hits (issue 22)
+
+
+def _dry(kind, *args):
+    res = CliRunner().invoke(app, [kind, "--config", str(REPO / f"recipes/tiny_cpu/{kind}.yaml"), "--dry-run", *args])
+    return res, " ".join(res.output.split())
+
+
+@pytest.mark.parametrize("override,said", [
+    ("trainer.num_train_epochs=abc", "trainer.num_train_epochs='abc': expected a number"),
+    ("trainer.per_device_train_batch_size=abc", "trainer.per_device_train_batch_size='abc': expected an integer"),
+])
+def test_dry_run_refuses_a_trainer_value_the_run_would_crash_on(cold_path, tiny_model_dir, tmp_path, override, said):
+    res, text = _dry("sft", f"model.path={tiny_model_dir}", f"data.path={cold_path}", f"run_dir={tmp_path / 'r'}", override)
+    assert res.exit_code == 2 and said in text and "Traceback" not in text
+
+
+def test_dry_run_checks_the_model_path(cold_path, tiny_model_dir, tmp_path):
+    common = [f"data.path={cold_path}", f"run_dir={tmp_path / 'r'}"]
+    res, text = _dry("sft", f"model.path={tmp_path / 'nope' / 'model'}", *common)
+    assert res.exit_code == 2 and f"model.path {tmp_path / 'nope' / 'model'} does not exist" in text
+    (tmp_path / "runs" / "tiny-model").mkdir(parents=True)
+    res, text = _dry("sft", f"model.path={tmp_path / 'runs' / 'tiny-modle'}", *common)  # a typo, not a hub id
+    assert res.exit_code == 2 and "does not exist" in text and "holds: tiny-model" in text
+    res, text = _dry("sft", "model.path=some-org/not-downloaded-vl", *common)
+    assert res.exit_code == 0 and "warning: model.path 'some-org/not-downloaded-vl' is not a local folder" in text
+    assert "nothing can be downloaded" in text
+    res, text = _dry("sft", f"model.path={tiny_model_dir}", *common)
+    assert res.exit_code == 0 and "warning:" not in text and json.loads(res.stdout)["warnings"] == []
+
+
+def test_dry_run_refuses_a_run_dir_that_holds_something_else(records_path, tiny_model_dir, tmp_path):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("x")
+    args = [f"model.path={tiny_model_dir}", f"data.path={records_path}", f"run_dir={mine}"]
+    res, text = _dry("grpo", *args)
+    assert res.exit_code == 2 and "notes.txt" in text and "--force" in text
+    assert _dry("grpo", *args, "--force")[0].exit_code == 0
+    assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]  # a plan writes nothing
+
+
+def test_dry_run_takes_a_stage_override_by_index(records_path, tiny_model_dir, tmp_path):
+    res = CliRunner().invoke(app, ["grpo", "--config", str(REPO / "recipes/tiny_cpu/grpo.yaml"), "--dry-run",
+                                   f"model.path={tiny_model_dir}", f"data.path={records_path}", f"run_dir={tmp_path / 'r'}",
+                                   "ptst.stages.0.steps=2", "ptst.stages[1].steps=5"])
+    assert res.exit_code == 0, res.output
+    assert [s["steps"] for s in json.loads(res.stdout)["stages"]] == [2, 5]
+
+
+def test_bad_items_are_refused_unless_skip_bad(tmp_path, tiny_model_dir, cold_path, records_path):
+    import shutil
+
+    shutil.copytree(cold_path.parent, tmp_path / "cold")
+    cold = tmp_path / "cold" / "cold.jsonl"
+    cold.write_text(cold.read_text() + '{"id": "broken", "messages": []}\n')
+    args = [f"model.path={tiny_model_dir}", f"data.path={cold}", f"run_dir={tmp_path / 'r'}"]
+    res, text = _dry("sft", *args)
+    assert res.exit_code == 2 and "1 bad item(s) (8 good)" in text and "broken" in text and "--skip-bad" in text
+    res, text = _dry("sft", *args, "--skip-bad")
+    assert res.exit_code == 0 and json.loads(res.stdout)["examples"] == 8

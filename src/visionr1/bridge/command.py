@@ -15,13 +15,14 @@ def bridge_command(
     mllm_model: Annotated[Optional[str], typer.Option("--mllm-model", help="MLLM model name.")] = None,
     reasoner_url: Annotated[Optional[str], typer.Option("--reasoner-url", help="Base URL of the text reasoner (stage 3).")] = None,
     reasoner_model: Annotated[Optional[str], typer.Option("--reasoner-model", help="Reasoner model name.")] = None,
-    concurrency: Annotated[Optional[int], typer.Option("--concurrency", help="Requests in flight per endpoint [default: 64].")] = None,
+    concurrency: Annotated[Optional[int], typer.Option("--concurrency", help="Requests in flight per endpoint (default 64, or the config's).")] = None,
     workers: Annotated[Optional[int], typer.Option("--workers", help="Client processes sharing the records and the concurrency; 0 (the default) = auto: min(2, CPUs).")] = None,
     config: Annotated[Optional[Path], typer.Option("--config", help="bridge.yaml; flags override it.")] = None,
     limit: Annotated[Optional[int], typer.Option("--limit", help="Use only the first N good records (reading stops there).")] = None,
     teacher: Annotated[Optional[str], typer.Option("--teacher", help="endpoints (default) or template (offline, synth records).")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Estimate calls, tokens and cost; call nothing.")] = False,
     no_progress: Annotated[bool, typer.Option("--no-progress", help="No live display.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Write into --out even if it holds files the bridge did not make.")] = False,
     overrides: Annotated[Optional[list[str]], typer.Argument(help="key=value config overrides, e.g. filters.max_reasoning_words=6000")] = None,
 ) -> None:
     """Build cold-start CoT data by modality bridging (MLLM -> description -> reasoner), resumably.
@@ -32,7 +33,7 @@ def bridge_command(
 
     from visionr1.bridge.config import BridgeConfig
     from visionr1.config import apply_overrides, from_dict, load_yaml
-    from visionr1.errors import VisionR1Error
+    from visionr1.errors import INTERRUPTED, VisionR1Error
 
     console = Console(stderr=True)
     try:
@@ -53,16 +54,23 @@ def bridge_command(
         cfg = from_dict(BridgeConfig, apply_overrides(data, overrides or []))
         if dry_run:
             from visionr1.bridge.estimate import estimate, print_estimate
+            from visionr1.bridge.pipeline import MADE_BY, looks_like_bridge_run
+            from visionr1.outdir import check_output_dir
 
+            if cfg.out is not None:
+                check_output_dir(cfg.out, MADE_BY, force=force, looks_ours=looks_like_bridge_run, what="--out folder")
             print_estimate(estimate(cfg), console)
             return
         from visionr1.bridge.pipeline import run_bridge
         from visionr1.bridge.progress import rich_progress
 
-        stats = run_bridge(cfg, progress=rich_progress(console) if cfg.progress else None)
+        stats = run_bridge(cfg, progress=rich_progress(console) if cfg.progress else None, force=force)
     except VisionR1Error as e:
         console.print(f"[bold red]error:[/] {e}")
         raise typer.Exit(code=2) from None
+    except KeyboardInterrupt:
+        console.print(f"[bold yellow]{INTERRUPTED}[/]")
+        raise typer.Exit(code=130) from None
     console.print(
         f"kept [bold green]{stats['kept']}[/] of {stats['records']}; rejected {stats['rejected']} "
         f"{stats['rejected_by_reason'] or ''} -> {cfg.out}"

@@ -37,6 +37,7 @@ import asyncio
 import itertools
 import json
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -309,6 +310,8 @@ class Bridge:
         finally:
             for t in tasks:
                 t.cancel()
+            if tasks:  # let them finish cancelling (they hand their connection back) before the clients close
+                await asyncio.gather(*tasks, return_exceptions=True)
             await self.aclose()
             if checker is not None:
                 checker.shutdown(wait=True, cancel_futures=True)  # no thread left behind (workers fork)
@@ -366,11 +369,23 @@ class _Input:
         return [e for _, _, e in sorted(self._errors, key=lambda t: (t[0], t[1]))]
 
 
-def run_bridge(cfg: BridgeConfig, *, progress: Any = None) -> dict[str, Any]:
+MADE_BY = "visionr1 bridge"
+
+
+def looks_like_bridge_run(path: Path) -> bool:
+    """A run folder the bridge wrote before output folders were marked (it holds the response store)."""
+    return (Path(path) / STORE_NAME).is_file()
+
+
+def run_bridge(cfg: BridgeConfig, *, progress: Any = None, force: bool = False) -> dict[str, Any]:
     """Run the whole bridge for ``cfg`` (resuming from RUN_DIR's store) and write the outputs.
 
     Returns the stats written to ``stats.json``. ``progress`` is an optional callable
-    ``(RunState) -> context manager`` for a live display (the CLI passes a rich one).
+    ``(RunState) -> context manager`` for a live display (the CLI passes a rich one). RUN_DIR must be new,
+    empty or a bridge run (:mod:`visionr1.outdir`); ``force`` takes any folder. With the endpoints teacher
+    each endpoint is asked once before any record (:func:`visionr1.endpoints.check_endpoints`), so a wrong
+    URL or model name ends the run at once; a run in which most records failed their calls raises
+    :class:`~visionr1.endpoints.EndpointsFailing` once the outputs are written.
 
     The records are the first ``limit`` good ones. Their images are checked as the records run (see
     :class:`_Input`); when a checked record turns out bad and a ``limit`` is set, the next records are
@@ -378,10 +393,11 @@ def run_bridge(cfg: BridgeConfig, *, progress: Any = None) -> dict[str, Any]:
     """
     from visionr1.bridge.export import note_destinations, write_outputs
 
+    from visionr1.outdir import claim_output_dir
+
     cfg.check_runnable()
     assert cfg.out is not None
-    out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = claim_output_dir(cfg.out, MADE_BY, force=force, looks_ours=looks_like_bridge_run, what="--out folder")
     source = _Input(cfg)
     store = ResponseStore(out / STORE_NAME, sync=cfg.store_sync)
     state = RunState(teacher=cfg.teacher)
@@ -393,6 +409,10 @@ def run_bridge(cfg: BridgeConfig, *, progress: Any = None) -> dict[str, Any]:
 
         bridge = Bridge(cfg, LoadResult(records=[], root=source.root), store, state)  # checks the prompt files first
         store.close()  # each round (or worker process) opens its own connection
+        if cfg.teacher == "endpoints":  # then each endpoint, once, before any record is sent
+            from visionr1.endpoints import check_endpoints
+
+            check_endpoints({"mllm": cfg.mllm, "reasoner": cfg.reasoner})
         need = cfg.limit
         first: dict[str, str] = {}
         contested: set[str] = set()
@@ -423,7 +443,21 @@ def run_bridge(cfg: BridgeConfig, *, progress: Any = None) -> dict[str, Any]:
         store.close()
     elapsed = time.perf_counter() - t0
     _append_run_log(out, cfg, state, len(good), elapsed)
+    _raise_if_most_calls_failed(good, out)
     return stats
+
+
+def _raise_if_most_calls_failed(outcomes: list[Outcome], out: Path) -> None:
+    """A run in which most records lost a call for good is an endpoint problem, not a data result: say so."""
+    from visionr1.endpoints import EndpointsFailing
+
+    failed = [o for o in outcomes if o.reason == "failed_call"]
+    if outcomes and len(failed) * 2 > len(outcomes):
+        common = Counter(o.detail for o in failed).most_common(1)[0][0]
+        raise EndpointsFailing(
+            f"{len(failed)} of {len(outcomes)} records failed their endpoint calls (most often: {common}); the outputs "
+            f"in {out} hold only what was kept. Fix the endpoint and rerun the same command: the failed calls are "
+            f"asked again and the answered ones are not")
 
 
 def _run_round(cfg: BridgeConfig, data: LoadResult, state: RunState, progress: Any, workers: int,

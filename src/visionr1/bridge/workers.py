@@ -134,6 +134,7 @@ def _worker_main(worker: int, workers: int, cfg: BridgeConfig, data: LoadResult,
     """One worker process: the bridge on the records of ``data`` it takes from ``counter``; outcomes and
     counters to ``result``."""
     _die_with_parent(parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent stops us, and says so
     try:
         assert cfg.out is not None
         state = RunState(teacher=cfg.teacher)

@@ -23,6 +23,7 @@ import os
 import re
 import tempfile
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,30 @@ class LoadResult:
     def check_images(self, record: Record) -> None:
         """:func:`check_record_images` against ``root`` (resolved once)."""
         _open_images(record, self.real_root())
+
+
+# ----------------------------------------------------------------------------- unreadable files
+
+
+@contextmanager
+def reading(path: Path | str, what: str) -> Iterator[None]:
+    """Turn a file that cannot be read as ``what`` (truncated Parquet, JSON that is not, a folder that is not
+    a saved dataset, bytes that are not text) into a :class:`DataError` naming the file, instead of the
+    library's traceback. Errors about single items (already DataErrors) pass through.
+
+    >>> with reading("x.parquet", "Parquet"):
+    ...     raise ValueError("Parquet magic bytes not found in footer")
+    Traceback (most recent call last):
+    ...
+    visionr1.errors.DataError: x.parquet: cannot be read as Parquet: Parquet magic bytes not found in footer
+    """
+    try:
+        yield
+    except DataError:
+        raise
+    except (OSError, ValueError) as e:  # pyarrow's ArrowInvalid and json's errors are ValueErrors, Unicode ones too
+        text = " ".join(str(e).split())
+        raise DataError(str(path), f"cannot be read as {what}: {text[:300]}") from None
 
 
 # ----------------------------------------------------------------------------- atomic writes
@@ -135,7 +160,7 @@ def iter_jsonl(path: Path) -> Iterator[Record | DataError]:
     still counts for the duplicate-id check (as in :func:`read_jsonl`)."""
     path = Path(path)
     seen: set[str] = set()
-    with open(path, encoding="utf-8") as f:
+    with reading(path, "JSONL text"), open(path, encoding="utf-8") as f:
         for lineno, line in enumerate(f, 1):
             if not line.strip():
                 continue
@@ -255,7 +280,8 @@ def read_parquet(path: Path, *, image_dir: Path | None = None) -> LoadResult:
     path = Path(path)
     root = path.parent
     image_dir = Path(image_dir) if image_dir else root / f"{path.stem}.images"
-    rows = pq.read_table(path).to_pylist()
+    with reading(path, "Parquet"):
+        rows = pq.read_table(path).to_pylist()
     out = LoadResult(records=[], root=root)
     for i, row in enumerate(rows):
         try:
@@ -384,11 +410,12 @@ class Conversation:
 def read_sharegpt(path: Path, *, check_images: bool = True) -> tuple[list[Conversation], list[DataError]]:
     """Read LLaMA-Factory ShareGPT JSON (a list of examples, or JSONL) in either of its two spellings."""
     path = Path(path)
-    text = path.read_text(encoding="utf-8")
-    try:
-        items = json.loads(text)
-    except json.JSONDecodeError:
-        items = [json.loads(line) for line in text.splitlines() if line.strip()]
+    with reading(path, "ShareGPT JSON (a list of examples, or JSONL)"):
+        text = path.read_text(encoding="utf-8")
+        try:
+            items = json.loads(text)
+        except json.JSONDecodeError:
+            items = [json.loads(line) for line in text.splitlines() if line.strip()]
     if isinstance(items, dict):
         items = [items]
     convs, errors = [], []
@@ -483,7 +510,11 @@ def _read_records(path: Path, check_images: bool, image_dir: Path | None, limit:
     if _saved_hf_dataset(path):
         import datasets
 
-        return from_hf_dataset(datasets.load_from_disk(str(path)), path, image_dir=image_dir)
+        with reading(path, "a Hugging Face dataset saved with save_to_disk"):
+            ds = datasets.load_from_disk(str(path))
+        if isinstance(ds, datasets.DatasetDict):
+            raise DataError(str(path), f"is a DatasetDict (splits {', '.join(ds)}); give the folder of one split")
+        return from_hf_dataset(ds, path, image_dir=image_dir)
     if path.is_dir():
         raise DataError(str(path), "folder holds neither a saved HF dataset nor train.jsonl")
     if not path.exists():

@@ -94,7 +94,10 @@ class CannedBackend:
             path = Path(responses)
             if not path.exists():
                 raise ConfigError(f"canned responses file {path} does not exist")
-            responses = json.loads(path.read_text(encoding="utf-8"))
+            from visionr1.data.io import reading
+
+            with reading(path, "JSON"):
+                responses = json.loads(path.read_text(encoding="utf-8"))
             if not isinstance(responses, dict):
                 raise ConfigError(f"{path} must hold a JSON object of item id -> response")
         self.responses = responses
@@ -139,7 +142,13 @@ class TransformersBackend:
             raise ConfigError(f"dtype must be auto, bfloat16, float16 or float32, not {dtype!r}")
         if torch_dtype == "auto" and self.device == "cpu":
             torch_dtype = torch.float32
-        processor = AutoProcessor.from_pretrained(str(model_path))
+        from visionr1.config import check_model_path
+
+        check_model_path(str(model_path), "--model")
+        try:
+            processor = AutoProcessor.from_pretrained(str(model_path))
+        except (OSError, ValueError) as e:  # a hub id that cannot be fetched, a folder without processor files
+            raise ConfigError(f"cannot load the processor of --model {model_path}: {' '.join(str(e).split())[:300]}") from None
         model = AutoModelForImageTextToText.from_pretrained(str(model_path), dtype=torch_dtype)
         model.to(self.device).eval()
         self._attach(model, processor, str(model_path))

@@ -9,7 +9,7 @@ import typer
 
 
 def eval_command(
-    benchmark: Annotated[str, typer.Option("--benchmark", help="mathvista, mathverse, mmmath, dynamath, mathvision or wemath.")],
+    benchmark: Annotated[str, typer.Option("--benchmark", help="mathvista, mathverse, mmmath, dynamath, mathvision, wemath, or records (alias synth: our own JSONL records, e.g. synth's test.jsonl).")],
     data: Annotated[Path, typer.Option("--data", help="Benchmark data: HF parquet folder / save_to_disk folder, .parquet, VLMEvalKit .tsv, .json.")],
     out: Annotated[Path, typer.Option("--out", help="Run folder (rerun the same command to resume).")],
     model: Annotated[Optional[str], typer.Option("--model", help="Local checkpoint (transformers backend).")] = None,
@@ -37,11 +37,13 @@ def eval_command(
     judge_undecided: Annotated[bool, typer.Option("--judge-undecided", help="Judge only the items the rules leave undecided.")] = False,
     no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bars.")] = False,
     train_data: Annotated[Optional[Path], typer.Option("--train-data", help="Training data to check the items against (writes contamination/ in the run folder).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Use --out even if it holds files eval did not make (files of the same names are overwritten).")] = False,
+    skip_bad: Annotated[bool, typer.Option("--skip-bad", help="records benchmark: evaluate the good records and log the bad ones (default: refuse the file, naming them).")] = False,
 ) -> None:
     """Evaluate a VLM on a benchmark with its official query and scoring protocol (judge-free by default)."""
     from rich.console import Console
 
-    from visionr1.errors import VisionR1Error
+    from visionr1.errors import INTERRUPTED, VisionR1Error
     from visionr1.eval.run import EvalConfig, run_eval
 
     err = Console(stderr=True)
@@ -52,12 +54,16 @@ def eval_command(
             seed=seed, regenerate_missing_answer=regenerate_missing_answer, batch_size=batch_size, device=device,
             dtype=dtype, concurrency=concurrency, timeout=timeout, max_retries=max_retries, api_key_env=api_key_env,
             judge_endpoint=judge_endpoint, judge_model=judge_model, judge_api_key_env=judge_api_key_env,
-            judge_undecided=judge_undecided, progress=not no_progress, train_data=train_data,
+            judge_undecided=judge_undecided, progress=not no_progress, train_data=train_data, force=force,
+            skip_bad=skip_bad,
         )
         scores = run_eval(cfg)
     except VisionR1Error as e:
         err.print(f"[bold red]error:[/] {e}")
         raise typer.Exit(code=2) from None
+    except KeyboardInterrupt:
+        err.print(f"[bold yellow]{INTERRUPTED}[/]")
+        raise typer.Exit(code=130) from None
     head = ", ".join(f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}" for k, v in list(scores["headline"].items())[:6])
     comp = scores["completion"]
     err.print(f"[bold]{scores['benchmark']}[/] ({scores['items']} items): {head}")

@@ -27,6 +27,7 @@ Example:
 
 from __future__ import annotations
 
+import inspect
 import json
 import statistics
 from dataclasses import asdict, dataclass, field
@@ -43,7 +44,7 @@ ANSWER_CLOSE = "</answer>"
 class EvalConfig:
     """Everything ``visionr1 eval`` needs; one backend among ``model``, ``endpoint`` and ``canned``."""
 
-    benchmark: str = field(metadata={"help": "mathvista, mathverse, mmmath, dynamath, mathvision or wemath."})
+    benchmark: str = field(metadata={"help": "mathvista, mathverse, mmmath, dynamath, mathvision, wemath, or records (synth)."})
     data: Path = field(metadata={"help": "Benchmark data: parquet folder, HF save_to_disk folder, .parquet, .tsv or .json."})
     out: Path = field(metadata={"help": "Run folder (created; rerun to resume)."})
     model: str | None = field(default=None, metadata={"help": "Local checkpoint for the transformers backend."})
@@ -71,6 +72,8 @@ class EvalConfig:
     judge_undecided: bool = field(default=False, metadata={"help": "Judge only the items the rules leave undecided."})
     progress: bool = field(default=True, metadata={"help": "Show rich progress bars."})
     train_data: Path | None = field(default=None, metadata={"help": "Training data to check these items against (contamination/)."})
+    force: bool = field(default=False, metadata={"help": "Use --out even if it holds files eval did not make."})
+    skip_bad: bool = field(default=False, metadata={"help": "records benchmark: evaluate the good records, log the bad ones."})
 
     def __post_init__(self) -> None:
         self.data, self.out = Path(self.data), Path(self.out)
@@ -286,25 +289,57 @@ def _contamination(cfg: EvalConfig, name: str, items) -> dict[str, Any]:
             "report": "contamination/summary.md"}
 
 
+MADE_BY = "visionr1 eval"
+
+
+def looks_like_eval_run(path: Path) -> bool:
+    """A run folder eval wrote before output folders were marked (it holds run.json)."""
+    return (Path(path) / "run.json").is_file()
+
+
+def load_items(cfg: EvalConfig, bench) -> list:
+    """The benchmark's items from ``cfg.data``; a records file given to another benchmark is named as such."""
+    from visionr1.eval.benchmarks.records import looks_like_records
+
+    if bench.NAME != "records" and looks_like_records(cfg.data, cfg.split):
+        raise ConfigError(f"{cfg.data} holds visionr1 records (id, images, question, answer per line), not "
+                          f"{bench.NAME} data; evaluate it with --benchmark records (alias synth)")
+    kwargs = {"split": cfg.split, "limit": cfg.limit}
+    if cfg.skip_bad:
+        if "skip_bad" not in inspect.signature(bench.load).parameters:
+            raise ConfigError(f"--skip-bad works with --benchmark records; the {bench.NAME} loader stops at a bad "
+                              "item, naming it")
+        kwargs["skip_bad"] = True
+    items = bench.load(cfg.data, **kwargs)
+    if not items:
+        raise ConfigError(f"{cfg.data} holds no {bench.NAME} items (split {cfg.split or bench.DEFAULT_SPLIT!r})")
+    return items
+
+
 def run_eval(cfg: EvalConfig, backend=None) -> dict[str, Any]:
     """Run one evaluation end to end (resuming whatever the run folder already holds); returns ``scores.json``.
 
     ``backend``: an already built one (validation during training passes the policy it is training, see
     :mod:`visionr1.train.validation`); by default it is built from ``cfg``.
+
+    ``--out`` must be new, empty or an eval run (``cfg.force``: any folder; :mod:`visionr1.outdir`). An endpoint
+    (and a judge endpoint) is asked once before any item is sent (:func:`visionr1.endpoints.check_endpoints`);
+    when most items' calls fail for good, :class:`~visionr1.endpoints.EndpointsFailing` is raised once the
+    outputs are written.
     """
     from visionr1.endpoints import ResponseStore
     from visionr1.eval.benchmarks import get_benchmark
+    from visionr1.outdir import claim_output_dir
 
     bench = get_benchmark(cfg.benchmark)
-    items = bench.load(cfg.data, split=cfg.split, limit=cfg.limit)
-    if not items:
-        raise ConfigError(f"{cfg.data} holds no {bench.NAME} items (split {cfg.split or bench.DEFAULT_SPLIT!r})")
-    cfg.out.mkdir(parents=True, exist_ok=True)
+    items = load_items(cfg, bench)
+    claim_output_dir(cfg.out, MADE_BY, force=cfg.force, looks_ours=looks_like_eval_run, what="--out folder")
     identity = cfg.identity()
     _check_identity(cfg.out, identity)
     contamination = _contamination(cfg, bench.NAME, items) if cfg.train_data is not None else None
     settings = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(cfg).items()}
     backend = backend or build_backend(cfg)
+    _preflight(cfg, backend)
     _write_json(cfg.out / "run.json", {"identity": identity, "settings": settings, "items": len(items),
                                        "backend": backend.describe})  # device, batch size, vision windows
     with ResponseStore(cfg.out / "generations.sqlite") as store, _progress(cfg.progress) as progress:
@@ -345,4 +380,34 @@ def run_eval(cfg: EvalConfig, backend=None) -> dict[str, Any]:
     from visionr1.report.markdown import write_run_report
 
     write_run_report(cfg.out)
+    if identity["backend"] == "endpoint":
+        _raise_if_most_failed(chosen, cfg)
     return scores
+
+
+def _preflight(cfg: EvalConfig, backend) -> None:
+    """Ask the generation endpoint and the judge endpoint once each before any item is sent."""
+    from visionr1.config import EndpointConfig
+    from visionr1.endpoints import check_endpoints
+
+    endpoints = {}
+    if cfg.endpoint:
+        endpoints["--endpoint"] = backend.config
+    if cfg.judge_endpoint:
+        endpoints["--judge-endpoint"] = EndpointConfig(base_url=cfg.judge_endpoint, model=cfg.judge_model or "",
+                                                       api_key_env=cfg.judge_api_key_env, timeout=cfg.timeout)
+    if endpoints:
+        check_endpoints(endpoints)
+
+
+def _raise_if_most_failed(chosen: dict[str, dict[str, Any]], cfg: EvalConfig) -> None:
+    from collections import Counter
+
+    from visionr1.endpoints import EndpointsFailing
+
+    failed = [c["error"] for c in chosen.values() if not c.get("payload")]
+    if chosen and len(failed) * 2 > len(chosen):
+        common = Counter(failed).most_common(1)[0][0]
+        raise EndpointsFailing(f"{len(failed)} of {len(chosen)} items got no answer from the endpoint (most often: "
+                               f"{common}); the scores in {cfg.out} count them as wrong. Fix the endpoint and rerun "
+                               "the same command: only the failed items are asked again")

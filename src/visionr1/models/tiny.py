@@ -126,20 +126,41 @@ def qwen2_5_vl_chat_template() -> str:
     return path.read_text(encoding="utf-8")
 
 
+MADE_BY = "visionr1 tiny-model"
+
+
+def looks_like_tiny_model(path: Path) -> bool:
+    """A folder this builder wrote before output folders were marked (its README says so)."""
+    readme = Path(path) / "README.md"
+    try:
+        return readme.is_file() and "Built by `visionr1 tiny-model`" in readme.read_text(encoding="utf-8")
+    except OSError:
+        return False
+
+
 def build_tiny_model(out: Path | str, seed: int = 0, spec: TinyModelSpec | None = None, *,
-                     cache_dir: Path | None = None, use_cache: bool = True) -> Path:
+                     cache_dir: Path | None = None, use_cache: bool = True, force: bool = False) -> Path:
     """Build (or copy from the cache) the tiny model into ``out``; returns ``out``.
 
     Deterministic for ``(seed, spec)``: the cache key is a hash of both and of ``BUILDER_VERSION``.
+    ``out`` is replaced whole, so it must be new, empty or a tiny model built here before
+    (:mod:`visionr1.outdir`); ``force`` replaces any folder.
     """
+    from visionr1.outdir import check_output_dir, mark_output_dir
+
     spec = spec or TinyModelSpec()
     out = Path(out)
     cache = Path(cache_dir or default_cache_dir()) / "tiny-model" / spec.key(seed)
+    same = out.exists() and cache.exists() and out.resolve() == cache.resolve()
+    if not same:
+        check_output_dir(out, MADE_BY, force=force, looks_ours=looks_like_tiny_model, what="--out folder",
+                         force_effect="everything in it is deleted")
     if use_cache and (cache / "config.json").exists():
-        if out.resolve() != cache.resolve():
+        if not same:
             if out.exists():
                 shutil.rmtree(out)
             shutil.copytree(cache, out)
+            mark_output_dir(out, MADE_BY)
         return out
     target = cache if use_cache else out
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -153,7 +174,8 @@ def build_tiny_model(out: Path | str, seed: int = 0, spec: TinyModelSpec | None 
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     if target != out:
-        return build_tiny_model(out, seed, spec, cache_dir=cache_dir, use_cache=True)
+        return build_tiny_model(out, seed, spec, cache_dir=cache_dir, use_cache=True, force=force)
+    mark_output_dir(out, MADE_BY)
     return out
 
 

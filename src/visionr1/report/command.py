@@ -19,6 +19,7 @@ def report_command(
                                                     "GRPO (or all SFT) runs; otherwise the curves go to "
                                                     "<stem>-grpo.png / <stem>-sft.png.")] = Path("report.png"),
     markdown: Annotated[Optional[Path], typer.Option("--markdown", help="Also write the table(s) as markdown here.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite --png / --markdown files that report did not write.")] = False,
 ) -> None:
     """Compare eval runs side by side (table + bar chart); GRPO runs by PTST stage and SFT runs (table + curves)."""
     from rich.console import Console
@@ -32,27 +33,72 @@ def report_command(
     try:
         evals, kinds = [], {}  # eval runs; training runs by kind (sft, grpo)
         for r in runs:
+            _check_run(r)
             if is_training_run(r):
                 run = load_training_run(r)
                 kinds.setdefault(run.kind, []).append(run)
             else:
                 evals.append(load_run(r))
+        alone = not evals and len(kinds) == 1
+        curves = {kind: png if alone else png.with_name(f"{png.stem}-{kind}{png.suffix}") for kind in kinds}
+        for path in [*([png] if evals else []), *curves.values(), *([markdown] if markdown else [])]:
+            _check_output_file(path, force)  # before anything is written
         if evals:
             console.print(comparison_table(evals))
             written.append(f"bar chart: {bar_chart(evals, png)}")
             parts.append(comparison_markdown(evals))
         for kind, group in kinds.items():
             console.print(stage_table(group))
-            alone = not evals and len(kinds) == 1
-            curves = png if alone else png.with_name(f"{png.stem}-{kind}{png.suffix}")
-            written.append(f"{kind} curves: {training_plot(group, curves)}")
+            written.append(f"{kind} curves: {training_plot(group, curves[kind])}")
             parts.append(stage_markdown(group))
         if markdown is not None:
             from visionr1.data.io import atomic_write_text
 
-            atomic_write_text(markdown, "\n\n".join(parts))
+            atomic_write_text(markdown, "\n\n".join(parts).rstrip("\n") + "\n\n" + MARKDOWN_MARK + "\n")
             written.append(f"markdown: {markdown}")
     except VisionR1Error as e:
         Console(stderr=True).print(f"[bold red]error:[/] {e}")
         raise typer.Exit(code=2) from None
     console.print("; ".join(written))
+
+
+MARKDOWN_MARK = "<!-- written by visionr1 report -->"
+"""The last line of a ``--markdown`` file: ``visionr1 report`` replaces only such files unless ``--force``."""
+
+
+def _check_run(path: Path) -> None:
+    """A clear error for a folder that does not exist or holds no run (report reads eval, SFT and GRPO runs)."""
+    from visionr1.errors import ConfigError
+
+    if not path.exists():
+        raise ConfigError(f"{path} does not exist; give a run folder written by `visionr1 eval --out`, "
+                          "`visionr1 sft` or `visionr1 grpo`")
+    if path.is_dir() and not (path / "scores.json").is_file() and not (path / "metrics.jsonl").is_file():
+        raise ConfigError(f"{path} is not a run folder: no scores.json (an eval run, `visionr1 eval --out`) and no "
+                          "metrics.jsonl (a training run, `visionr1 sft` / `visionr1 grpo`, once it has logged a step)")
+
+
+def _check_output_file(path: Path, force: bool) -> None:
+    """Refuse to overwrite a file report did not write (a PNG without our mark, a markdown file without ours)."""
+    from visionr1.errors import ConfigError
+
+    if force or not path.exists():
+        return
+    if path.is_dir():
+        raise ConfigError(f"{path} is a folder; give a file name")
+    ours = False
+    try:
+        if path.suffix.lower() == ".png":
+            from PIL import Image
+
+            from visionr1.report.plots import PNG_SOFTWARE
+
+            with Image.open(path) as im:
+                ours = im.info.get("Software") == PNG_SOFTWARE
+        else:
+            ours = path.read_text(encoding="utf-8").rstrip().endswith(MARKDOWN_MARK)
+    except (OSError, ValueError):
+        ours = False
+    if not ours:
+        raise ConfigError(f"{path} exists and was not written by `visionr1 report`; choose another file name, or pass "
+                          "--force to overwrite it")

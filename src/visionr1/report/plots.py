@@ -9,6 +9,10 @@ from visionr1.report.tables import RunSummary, comparison_rows
 SKIP = ("completion length", "reflective words / completion")
 
 
+PNG_SOFTWARE = "visionr1 report"
+"""The PNG ``Software`` text our plots carry: ``visionr1 report`` replaces only such files unless ``--force``."""
+
+
 def bar_chart(runs: list[RunSummary], out: Path | str, *, max_metrics: int = 24) -> Path:
     """Write a PNG with one group of bars per (benchmark, metric) and one bar per run; returns ``out``.
 
@@ -41,6 +45,6 @@ def bar_chart(runs: list[RunSummary], out: Path | str, *, max_metrics: int = 24)
     ax.set_title("visionr1 eval")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(out, dpi=120)
+    fig.savefig(out, dpi=120, metadata={"Software": PNG_SOFTWARE})  # marks the file as ours (report --png)
     plt.close(fig)
     return out

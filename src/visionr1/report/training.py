@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from visionr1.errors import ConfigError
+from visionr1.report.plots import PNG_SOFTWARE
 from visionr1.report.tables import unique_names
 
 METRICS_FILE = "metrics.jsonl"
@@ -39,7 +40,18 @@ CURVES = {  # per kind of run: metrics.jsonl key (top level, else under "trl"), 
         ("learning_rate", "learning rate", "learning rate"),
     ),
 }
-WINDOW = 5  # steps averaged at each end of a stage in the table
+WINDOW = 5  # steps averaged at each end of a stage in the table (fewer in a short stage: see window())
+
+
+def window(steps: int) -> int:
+    """Steps averaged at each end of a stage of ``steps`` logged steps: :data:`WINDOW`, but never more than
+    half the stage, so the two ends never share a step (a 3-step stage shows its first and last value, not
+    the mean of all three twice).
+
+    >>> [window(n) for n in (1, 2, 3, 5, 9, 10, 100)]
+    [1, 1, 1, 2, 4, 5, 5]
+    """
+    return max(1, min(WINDOW, steps // 2))
 
 
 @dataclass
@@ -110,7 +122,7 @@ def _mean(values: list[float]) -> float | None:
 
 def stage_rows(run: TrainingRun) -> list[dict[str, Any]]:
     """Per PTST stage: its steps, budget and group size, and each curve's mean over its first and last
-    ``WINDOW`` steps as ``(start, end)``."""
+    :func:`window` steps as ``(start, end)``."""
     out = []
     for stage in sorted({r.get("stage", 0) for r in run.rows}):
         rows = [r for r in run.rows if r.get("stage", 0) == stage]
@@ -119,7 +131,8 @@ def stage_rows(run: TrainingRun) -> list[dict[str, Any]]:
                                "num_generations": rows[0].get("num_generations")}
         for key, _, _ in CURVES[run.kind]:
             values = [v for v in (run.value(r, key) for r in rows) if v is not None]
-            row[key] = (_mean(values[:WINDOW]), _mean(values[-WINDOW:]))
+            n = window(len(values))
+            row[key] = (_mean(values[:n]), _mean(values[-n:]))
         if run.validation:  # the first and last validation of the stage (a boundary one belongs to the stage it ends)
             val = [v["accuracy"] for v in run.validation if v.get("stage", 0) == stage and v.get("accuracy") is not None]
             row["validation"] = (val[0], val[-1]) if val else (None, None)
@@ -174,7 +187,8 @@ def stage_markdown(runs: list[TrainingRun]) -> str:
     lines += ["| " + " | ".join(row) + " |" for row in stage_table_rows(runs)]
     what = "each stage" if runs[0].kind == "grpo" else "the run"
     note = " Validation: the first and the last held-out evaluation of it." if validation else ""
-    return "\n".join(lines) + f"\n\nCurves: mean of the first and the last {WINDOW} steps of {what}.{note}\n"
+    return "\n".join(lines) + (f"\n\nCurves: mean of the first and the last {WINDOW} logged steps of {what} (of half "
+                               f"its steps when it has fewer than {2 * WINDOW}; first and last value below 4 steps).{note}\n")
 
 
 def training_plot(runs: list[TrainingRun], out: Path | str) -> Path:
@@ -228,6 +242,6 @@ def training_plot(runs: list[TrainingRun], out: Path | str) -> Path:
             ax.tick_params(labelsize=7)
     axes[0].legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(out, dpi=100)
+    fig.savefig(out, dpi=100, metadata={"Software": PNG_SOFTWARE})
     plt.close(fig)
     return out

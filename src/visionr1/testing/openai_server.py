@@ -248,6 +248,9 @@ class OpenAIServer:
         faults: a :class:`FaultPlan` (or its dict form) or a function ``(ChatRequest) -> Reply | None``.
         log_path: a JSONL file to append one :class:`LogEntry` per answered request.
         port: 0 (default) for an ephemeral port.
+        models: the model names served, as vLLM does: ``GET /models`` lists them and a chat request for another
+            name is a 404 ``model_not_found``. None (default): any name is served and ``GET /models`` is a 404,
+            as some OpenAI-compatible proxies answer (a client cannot check the name beforehand).
     """
 
     def __init__(
@@ -259,8 +262,10 @@ class OpenAIServer:
         log_path: Path | str | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        models: list[str] | tuple[str, ...] | None = None,
     ) -> None:
         self.responder = responder or echo_responder
+        self.models = list(models) if models is not None else None
         self.latency = float(latency)
         self.faults = FaultPlan.from_dict(faults) if isinstance(faults, dict) else faults
         self.log_path = Path(log_path) if log_path else None
@@ -399,13 +404,17 @@ class OpenAIServer:
     async def _route(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
         path = path.split("?", 1)[0].rstrip("/")
         if method == "GET" and path.endswith("/models"):
-            return 200, {}, json.dumps({"object": "list", "data": [{"id": "test-model", "object": "model"}]}).encode()
+            if self.models is None:
+                return 404, {}, _error_body(f"no route for {method} {path}", "not_found")
+            return 200, {}, json.dumps({"object": "list", "data": [{"id": m, "object": "model"} for m in self.models]}).encode()
         if method != "POST" or not path.endswith("/chat/completions"):
             return 404, {}, _error_body(f"no route for {method} {path}", "not_found")
         try:
             data = json.loads(body or b"{}")
         except json.JSONDecodeError:
             return 400, {}, _error_body("request body is not JSON", "invalid_request_error")
+        if self.models is not None and str(data.get("model", "")) not in self.models:
+            return 404, {}, _error_body(f"The model `{data.get('model', '')}` does not exist.", "model_not_found")
         key = headers.get(KEY_HEADER) or hashlib.sha1(body).hexdigest()[:16]
         n = self._counts.get(key, 0) + 1
         self._counts[key] = n
@@ -492,12 +501,14 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--latency", type=float, default=0.0, help="Seconds before each answer.")
     p.add_argument("--faults", default=None, help="FaultPlan as JSON, e.g. '{\"rate_limit\": 0.1}'.")
     p.add_argument("--responder", default=None, help="module:function or file.py:function (default: echo).")
+    p.add_argument("--models", default=None, help="Comma-separated model names served (default: any name; no model list).")
     args = p.parse_args(argv)
     # run as __main__: let responders that import this module get these very classes
     sys.modules.setdefault("visionr1.testing.openai_server", sys.modules[__name__])
     responder = load_responder(args.responder) if args.responder else None
     faults = FaultPlan.from_dict(json.loads(args.faults)) if args.faults else None
-    server = OpenAIServer(responder, latency=args.latency, faults=faults, log_path=args.log, port=args.port)
+    models = [m for m in args.models.split(",") if m] if args.models else None
+    server = OpenAIServer(responder, latency=args.latency, faults=faults, log_path=args.log, port=args.port, models=models)
 
     async def run() -> None:
         await server.start_async()

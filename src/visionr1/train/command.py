@@ -8,7 +8,9 @@ from typing import Annotated, Optional
 
 import typer
 
-CONFIG_HELP = "YAML config (see recipes/); key=value arguments after it override single keys, e.g. trainer.learning_rate=1e-5."
+CONFIG_HELP = ("YAML config (see recipes/); key=value arguments after it override single keys, e.g. "
+               "trainer.learning_rate=1e-5 (trainer.* values are converted to their TRL field's type) or, for one "
+               "item of a list, ptst.stages.0.steps=2.")
 
 
 DRY_RUN_HELP = ("Check the config, the TRL arguments and every data item, print the batch and step plan, and exit "
@@ -16,40 +18,78 @@ DRY_RUN_HELP = ("Check the config, the TRL arguments and every data item, print 
 WORLD_SIZE_HELP = "With --dry-run: the number of training processes to plan for (default: $WORLD_SIZE, else 1)."
 COUNT_TOKENS_HELP = ("With --dry-run: also load the processor (not the model) and count each item's tokens, images "
                      "included: SFT against trainer.max_length, GRPO prompts plus each stage's completion budget.")
+FORCE_HELP = "Use run_dir even if it holds files this command did not make (files of the same names are overwritten)."
+SKIP_BAD_HELP = ("Train on the good items of the data and log the bad ones (data.skip_bad=true); by default a data "
+                 "file with any bad item is refused, every bad one named.")
+VERBOSE_HELP = "Show transformers' own logs: the full log dict per step, FutureWarnings, loading bars."
+
+
+def _quiet() -> None:
+    """Hide what a user cannot act on: library FutureWarnings and deprecation notes, transformers' advisory
+    warnings and its weight loading/saving bars, and DeepSpeed's "Setting accelerator to CPU" notice (printed to
+    stdout on every CPU run when DeepSpeed is installed, where it would break the JSON summary). Errors and
+    other warnings, ours and the libraries', still show."""
+    import logging
+    import os
+    import warnings
+
+    # DeepSpeed creates its logger (level, stdout handler) when imported, so the notice is filtered, not levelled
+    logging.getLogger("DeepSpeed").addFilter(lambda r: "Setting accelerator to CPU" not in r.getMessage())
+
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # not the training bar: TrainingArguments hides that only above WARNING
 
 
 def _run(kind: str, config: Path, overrides: list[str] | None, dry_run: bool = False, world_size: int | None = None,
-         count_tokens: bool = False) -> None:
+         count_tokens: bool = False, force: bool = False, skip_bad: bool = False, verbose: bool = False) -> None:
     import os
 
     from rich.console import Console
 
-    from visionr1.config import load_config
-    from visionr1.errors import VisionR1Error
+    from visionr1.config import load_config, load_yaml
+    from visionr1.errors import INTERRUPTED, VisionR1Error
+    from visionr1.train.config import check_config_kind
 
     console = Console(stderr=True)
     if count_tokens and not dry_run:
         raise typer.BadParameter("--count-tokens goes with --dry-run")
     world = world_size or int(os.environ.get("WORLD_SIZE", "1"))
+    overrides = [*(overrides or []), *(["data.skip_bad=true"] if skip_bad else [])]
+    if not verbose:
+        _quiet()
     try:
+        check_config_kind(kind, load_yaml(config), config)
         if kind == "sft":
             from visionr1.train.config import SFTRunConfig
             from visionr1.train.sft import plan_sft, run_sft
 
-            cfg = load_config(SFTRunConfig, config, overrides or [])
-            summary = plan_sft(cfg, world, count_tokens) if dry_run else run_sft(cfg)
+            cfg = load_config(SFTRunConfig, config, overrides)
+            summary = (plan_sft(cfg, world, count_tokens, force=force) if dry_run
+                       else run_sft(cfg, force=force, verbose=verbose))
         else:
             from visionr1.train.config import GRPORunConfig
             from visionr1.train.grpo import plan_grpo, run_grpo
 
-            cfg = load_config(GRPORunConfig, config, overrides or [])
-            summary = plan_grpo(cfg, world, count_tokens) if dry_run else run_grpo(cfg)
+            cfg = load_config(GRPORunConfig, config, overrides)
+            summary = (plan_grpo(cfg, world, count_tokens, force=force) if dry_run
+                       else run_grpo(cfg, force=force, verbose=verbose))
     except VisionR1Error as e:
         console.print(f"[bold red]error:[/] {e}")
         raise typer.Exit(code=2) from None
+    except KeyboardInterrupt:
+        console.print(f"[bold yellow]{INTERRUPTED}[/]")
+        raise typer.Exit(code=130) from None
     from visionr1.train.common import end_distributed, is_main_process
 
     if is_main_process():
+        for warning in summary.get("warnings") or []:
+            console.print(f"[bold yellow]warning:[/] {warning}")
+        if summary.get("already_complete"):
+            console.print(f"[bold green]{summary['message']}[/]")
         typer.echo(json.dumps(summary, indent=1, default=str))
     end_distributed()
 
@@ -60,9 +100,12 @@ def sft_command(
     dry_run: Annotated[bool, typer.Option("--dry-run", help=DRY_RUN_HELP)] = False,
     world_size: Annotated[Optional[int], typer.Option("--world-size", min=1, help=WORLD_SIZE_HELP)] = None,
     count_tokens: Annotated[bool, typer.Option("--count-tokens", help=COUNT_TOKENS_HELP)] = False,
+    force: Annotated[bool, typer.Option("--force", help=FORCE_HELP)] = False,
+    skip_bad: Annotated[bool, typer.Option("--skip-bad", help=SKIP_BAD_HELP)] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help=VERBOSE_HELP)] = False,
 ) -> None:
     """Cold-start SFT on cold.jsonl / ShareGPT data (full or LoRA, loss on assistant tokens, resumable)."""
-    _run("sft", config, overrides, dry_run, world_size, count_tokens)
+    _run("sft", config, overrides, dry_run, world_size, count_tokens, force, skip_bad, verbose)
 
 
 def grpo_command(
@@ -71,6 +114,9 @@ def grpo_command(
     dry_run: Annotated[bool, typer.Option("--dry-run", help=DRY_RUN_HELP)] = False,
     world_size: Annotated[Optional[int], typer.Option("--world-size", min=1, help=WORLD_SIZE_HELP)] = None,
     count_tokens: Annotated[bool, typer.Option("--count-tokens", help=COUNT_TOKENS_HELP)] = False,
+    force: Annotated[bool, typer.Option("--force", help=FORCE_HELP)] = False,
+    skip_bad: Annotated[bool, typer.Option("--skip-bad", help=SKIP_BAD_HELP)] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help=VERBOSE_HELP)] = False,
 ) -> None:
     """GRPO with the hard formatting result reward and PTST stages in one resumable run."""
-    _run("grpo", config, overrides, dry_run, world_size, count_tokens)
+    _run("grpo", config, overrides, dry_run, world_size, count_tokens, force, skip_bad, verbose)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,10 @@ def load_processor(model: ModelSettings, padding_side: str | None = None):
     from transformers import AutoProcessor
 
     kwargs = {"padding_side": padding_side, "truncation_side": padding_side} if padding_side else {}
-    processor = AutoProcessor.from_pretrained(model.path, **kwargs)
+    try:
+        processor = AutoProcessor.from_pretrained(model.path, **kwargs)
+    except OSError as e:  # a hub id that cannot be fetched, a folder without processor files
+        raise ConfigError(f"cannot load the processor of model.path {model.path}: {' '.join(str(e).split())[:400]}") from None
     ip = getattr(processor, "image_processor", None)
     if ip is not None and (model.min_pixels or model.max_pixels):
         size = dict(ip.size) if getattr(ip, "size", None) else {}
@@ -71,6 +75,67 @@ def checkpoint_to_resume(run_dir: Path, resume: bool) -> Path | None:
 
 def checkpoint_step(ckpt: Path) -> int:
     return int(json.loads((ckpt / "trainer_state.json").read_text())["global_step"])
+
+
+def looks_like_run(kind: str):
+    """``looks_ours`` for :mod:`visionr1.outdir`: a ``kind`` (``sft``/``grpo``) run folder from before folders were
+    marked: it holds checkpoints or step metrics, and its config.yaml (when there) has PTST stages iff GRPO."""
+
+    def check(path: Path) -> bool:
+        has_run = (path / "metrics.jsonl").is_file() or (path / "summary.json").is_file() or any(
+            p.is_dir() and p.name.startswith("checkpoint-") for p in path.iterdir())
+        if not has_run:
+            return False
+        try:
+            import yaml
+
+            config = yaml.safe_load((path / "config.yaml").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return True
+        return not isinstance(config, dict) or ("ptst" in config) == (kind == "grpo")
+
+    return check
+
+
+def claim_run_dir(run_dir: Path, kind: str, force: bool = False, *, create: bool = True) -> None:
+    """Make sure ``visionr1 {kind}`` may write into ``run_dir`` (new, empty, its own, or ``force``), and on the
+    main process create and mark it (``create``); other processes only check. See :mod:`visionr1.outdir`."""
+    from visionr1.outdir import check_output_dir, claim_output_dir
+
+    made_by, how = f"visionr1 {kind}", dict(force=force, looks_ours=looks_like_run(kind), what="run_dir")
+    if create and is_main_process():
+        claim_output_dir(run_dir, made_by, **how)
+    else:
+        check_output_dir(run_dir, made_by, **how)
+
+
+CHECKPOINT_ONLY = ("optimizer.pt", "scheduler.pt", "scaler.pt", "trainer_state.json", "training_args.bin")
+
+
+def final_from_checkpoint(ckpt: Path, final: Path, processor: Any) -> None:
+    """Write ``final/`` from the last checkpoint of a finished run whose ``final/`` is missing (a run killed
+    between its last checkpoint and the final save): the model files, without the optimizer and trainer state."""
+    tmp = final.with_name(final.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.copytree(ckpt, tmp, ignore=lambda _, names: [n for n in names if n in CHECKPOINT_ONLY
+                                                         or n.startswith("rng_state") or n.endswith("_state.json")
+                                                         or n == TRAINABLE_FILE])
+    processor.save_pretrained(str(tmp))
+    os.replace(tmp, final)
+
+
+def already_complete(run_dir: Path, further: str, step: int, total: int, **now: Any) -> dict[str, Any]:
+    """The summary of a rerun that finds ``run_dir`` finished: the last run's summary.json with this rerun's
+    ``now`` (what it did: nothing), marked complete; ``further`` says which setting trains on."""
+    try:
+        summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        summary = {"run_dir": str(run_dir)}
+    summary.update(now)
+    summary.update(start_step=step, global_step=step, final=str(run_dir / "final"), already_complete=True,
+                   message=f"{run_dir} is already complete ({step} of {total} steps); nothing to train. To train "
+                           f"further, raise {further}; to train again from the start, use a new run_dir")
+    return summary
 
 
 def truncate_jsonl(path: Path, keep) -> int:

@@ -2,8 +2,11 @@
 
 One YAML per run plus ``key=value`` overrides (:func:`visionr1.config.load_config`). Our own settings
 (model, data, PTST stages, run folder) are dataclasses; the ``trainer`` mapping is passed to TRL's
-``SFTConfig`` / ``GRPOConfig`` unchanged, after its keys are checked against those classes' fields so a
-typo is an error that lists the valid keys rather than a silently ignored setting.
+``SFTConfig`` / ``GRPOConfig``, after its keys are checked against those classes' fields (a typo is an error
+that lists the valid keys rather than a silently ignored setting) and each value is converted to its field's
+type (:func:`check_trainer_keys`): ``trainer.learning_rate=1e-5``, which YAML reads as a string, becomes the
+float TRL compares against, and ``trainer.num_train_epochs=abc`` is an error naming the key, the value and
+the type, when the config is loaded (``--dry-run`` included) rather than a traceback mid-run.
 
 Example:
     >>> cfg = from_dict(GRPORunConfig, {"model": {"path": "m"}, "data": {"path": "d.jsonl"},
@@ -15,6 +18,10 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import enum
+import functools
+import types
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -105,6 +112,7 @@ class SFTDataSettings:
 
     path: str = field(default="", metadata={"help": "cold.jsonl (messages + images) or ShareGPT .json/.jsonl; image paths relative to its folder."})
     max_samples: int | None = field(default=None, metadata={"help": "Use only the first N examples (smoke runs)."})
+    skip_bad: bool = field(default=False, metadata={"help": "Train on the good examples and log the bad ones (default: refuse a file with any bad example, naming them all); --skip-bad."})
 
     def __post_init__(self) -> None:
         if not self.path:
@@ -121,6 +129,7 @@ class GRPODataSettings:
     system_prompt: str | None = field(default=None, metadata={"help": "System message; None keeps the chat template's default (as in SFT)."})
     user_template: str | None = field(default=None, metadata={"help": "Path to a user-prompt template file; None = the shared default (templates/user.txt)."})
     max_samples: int | None = field(default=None, metadata={"help": "Use only the first N records (smoke runs)."})
+    skip_bad: bool = field(default=False, metadata={"help": "Train on the good records and log the bad ones (default: refuse a file with any bad record, naming them all); --skip-bad."})
 
     def __post_init__(self) -> None:
         if not self.path:
@@ -276,7 +285,7 @@ class SFTRunConfig:
 
     def __post_init__(self) -> None:
         _require(self, "model.path", "data.path")
-        check_trainer_keys("SFTConfig", self.trainer, forbidden=SFT_FORBIDDEN)
+        self.trainer = check_trainer_keys("SFTConfig", self.trainer, forbidden=SFT_FORBIDDEN)
         _check_selection(self)
 
 
@@ -297,10 +306,11 @@ class GRPORunConfig:
 
     def __post_init__(self) -> None:
         _require(self, "model.path", "data.path")
-        check_trainer_keys("GRPOConfig", self.trainer, forbidden=GRPO_FORBIDDEN)
+        self.trainer = check_trainer_keys("GRPOConfig", self.trainer, forbidden=GRPO_FORBIDDEN)
         _check_selection(self)
         for i, s in enumerate(self.ptst.stages):
-            check_trainer_keys("GRPOConfig", s.trainer, forbidden={**GRPO_FORBIDDEN, **STAGE_FORBIDDEN}, where=f"ptst.stages[{i}].trainer")
+            s.trainer = check_trainer_keys("GRPOConfig", s.trainer, forbidden={**GRPO_FORBIDDEN, **STAGE_FORBIDDEN},
+                                           where=f"ptst.stages[{i}].trainer")
 
 
 SFT_FORBIDDEN = {"output_dir": "run_dir"}
@@ -321,6 +331,16 @@ STAGE_FORBIDDEN = {
 }
 
 
+def check_config_kind(kind: str, data: dict[str, Any], path: Path | str) -> None:
+    """Name a YAML of the other training stage in one line, rather than as unknown keys: ``ptst`` is GRPO's
+    alone, a top-level ``vision_windows`` SFT's alone (GRPO has it under ``speed``)."""
+    if kind == "sft" and "ptst" in data:
+        raise ConfigError(f"{path} is a GRPO config (it has ptst stages); run it with `visionr1 grpo --config {path}`")
+    if kind == "grpo" and "ptst" not in data and "vision_windows" in data:
+        raise ConfigError(f"{path} is an SFT config (no ptst stages, a top-level vision_windows); run it with "
+                          f"`visionr1 sft --config {path}`")
+
+
 def _require(cfg: Any, *keys: str) -> None:
     for key in keys:
         if getattr(cfg, key.split(".")[0]) is None:
@@ -333,8 +353,21 @@ def _trl_fields(name: str) -> set[str]:
     return {f.name for f in dataclasses.fields(getattr(trl, name)) if f.init}
 
 
-def check_trainer_keys(cls_name: str, values: dict[str, Any], *, forbidden: dict[str, str], where: str = "trainer") -> None:
-    """Refuse keys that TRL's ``cls_name`` does not have, and keys that our config sets elsewhere."""
+@functools.cache
+def _trl_types(name: str) -> dict[str, Any]:
+    import trl
+
+    return typing.get_type_hints(getattr(trl, name))
+
+
+def check_trainer_keys(cls_name: str, values: dict[str, Any], *, forbidden: dict[str, str],
+                       where: str = "trainer") -> dict[str, Any]:
+    """Refuse keys that TRL's ``cls_name`` does not have, and keys that our config sets elsewhere; return the
+    values converted to their fields' types (:func:`trl_value`).
+
+    >>> check_trainer_keys("SFTConfig", {"learning_rate": "1e-5", "num_train_epochs": 2}, forbidden={})
+    {'learning_rate': 1e-05, 'num_train_epochs': 2.0}
+    """
     if not isinstance(values, dict):
         raise ConfigError(f"{where} must be a mapping of trl.{cls_name} fields")
     for k in values:
@@ -344,6 +377,132 @@ def check_trainer_keys(cls_name: str, values: dict[str, Any], *, forbidden: dict
     if unknown:
         valid = ", ".join(sorted(_trl_fields(cls_name) - set(forbidden)))
         raise ConfigError(f"unknown {where} key(s) {', '.join(unknown)} (not fields of trl.{cls_name}); valid keys: {valid}")
+    types = _trl_types(cls_name)
+    return {k: trl_value(types[k], v, f"{where}.{k}", f"trl.{cls_name}.{k}") for k, v in values.items()}
+
+
+class _NoFit(Exception):
+    pass
+
+
+_TRUE, _FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
+
+
+def _type_name(tp: Any) -> str:
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_type_name(a) for a in args if a is not type(None))
+    if origin is typing.Literal:
+        return "one of " + ", ".join(repr(a) for a in args)
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return "one of " + ", ".join(repr(m.value) for m in tp)
+    if origin is not None:
+        return getattr(origin, "__name__", str(origin)) + "[" + ", ".join(_type_name(a) for a in args) + "]"
+    return getattr(tp, "__name__", str(tp))
+
+
+def _fits(tp: Any, value: Any) -> bool:
+    if tp is bool:
+        return isinstance(value, bool)
+    if tp is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if tp is float:
+        return isinstance(value, float)
+    if tp in (str, dict, list):
+        return isinstance(value, tp)
+    origin = typing.get_origin(tp)
+    if origin in (dict, list):
+        return isinstance(value, origin)
+    return False
+
+
+def _convert(tp: Any, value: Any) -> Any:
+    """``value`` as a ``tp`` (raises :class:`_NoFit` when it cannot be one)."""
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        options = [a for a in args if a is not type(None)]
+        for a in options:  # a value that already is one of the types stays as it is
+            if _fits(a, value):
+                return value
+        for a in options:
+            try:
+                return _convert(a, value)
+            except _NoFit:
+                continue
+        raise _NoFit
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if isinstance(value, (str, int)) and text in _TRUE + _FALSE:
+            return text in _TRUE
+        raise _NoFit
+    if tp is int:
+        if isinstance(value, bool):
+            raise _NoFit
+        if isinstance(value, int):
+            return value
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise _NoFit from None
+        if not number.is_integer():
+            raise _NoFit
+        return int(number)
+    if tp is float:
+        if isinstance(value, bool):
+            raise _NoFit
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise _NoFit from None
+    if tp is str:
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            return str(value)
+        raise _NoFit
+    if origin is typing.Literal:
+        if value in args:
+            return value
+        raise _NoFit
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        if value in {m.value for m in tp} or isinstance(value, tp):
+            return value
+        raise _NoFit
+    if origin is list or tp is list:
+        if not isinstance(value, list):
+            raise _NoFit
+        return [_convert(args[0], v) for v in value] if args else value
+    if origin is dict or tp is dict:
+        if not isinstance(value, dict):
+            raise _NoFit
+        return value
+    return value  # a type we do not check here (e.g. accelerate's ParallelismConfig): TRL checks it
+
+
+def trl_value(tp: Any, value: Any, key: str, field_name: str) -> Any:
+    """``value`` converted to the type ``tp`` of TRL field ``field_name``; a ConfigError naming ``key``, the
+    value and the type when it cannot be. ``None`` is passed on as it is (TRL says whether it may be).
+
+    >>> trl_value(float, "1e-5", "trainer.learning_rate", "trl.SFTConfig.learning_rate")
+    1e-05
+    """
+    if value is None:
+        return None
+    try:
+        return _convert(tp, value)
+    except _NoFit:
+        raise ConfigError(f"{key}={value!r}: expected {_plain(tp)} ({field_name} is {_type_name(tp)}); change the "
+                          "value in the YAML or the override") from None
+
+
+def _plain(tp: Any) -> str:
+    """The type in words: ``float`` → ``a number``."""
+    words = {float: "a number", int: "an integer", bool: "true or false", str: "a string", dict: "a mapping",
+             list: "a list"}
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_plain(a) for a in args if a is not type(None))
+    return words.get(tp) or words.get(origin) or _type_name(tp)
 
 
 def resolved_yaml(cfg: Any) -> str:

@@ -9,6 +9,7 @@ paths in an ``Image`` feature, so they are decoded lazily, one batch at a time, 
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from visionr1.train.config import GRPODataSettings, SFTDataSettings
 from visionr1.prompting import render_user_prompt
 
 IMAGE_TOKEN = "<image>"
+logger = logging.getLogger(__name__)
 
 
 def _features(kind: str):
@@ -61,7 +63,10 @@ def _structured(content: Any, item: str) -> list[dict[str, Any]]:
 
 def _sft_examples(path: Path) -> tuple[list[dict[str, Any]], list[DataError]]:
     """Parse cold.jsonl (``messages`` with blocks) or ShareGPT (``conversations`` / ``<image>`` tokens)."""
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise DataError(str(path), f"cannot be read as JSON or JSONL text: {e}") from None
     try:
         items = json.loads(text)
         items = items if isinstance(items, list) else [items]
@@ -113,26 +118,64 @@ def _sft_examples(path: Path) -> tuple[list[dict[str, Any]], list[DataError]]:
     return out, errors
 
 
-def _raise_if(errors: list[DataError], n_ok: int, path: Path) -> None:
-    if errors:
-        head = "\n  ".join(str(e) for e in errors[:10])
-        raise DataError(str(path), f"{len(errors)} bad item(s) ({n_ok} good); fix or drop them:\n  {head}")
+def _first_row(path: Path) -> dict[str, Any]:
+    """The first JSON object of a JSONL file (or the first item of a JSON list); ``{}`` when there is none."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            if path.suffix.lower() == ".jsonl":
+                row = json.loads(next((line for line in f if line.strip()), "{}"))
+            else:
+                row = json.load(f)
+                row = row[0] if isinstance(row, list) and row else row
+    except (OSError, ValueError, StopIteration):
+        return {}
+    return row if isinstance(row, dict) else {}
+
+
+def _check_kind(path: Path, kind: str) -> None:
+    """Name data of the other stage's kind in one line (instead of the same complaint for every item): SFT
+    trains on conversations (the bridge's cold.jsonl), GRPO on records (question, answer, images)."""
+    row = _first_row(path)
+    conversation = "messages" in row or "conversations" in row
+    record = {"question", "answer"} <= set(row) and not conversation
+    if kind == "sft" and record:
+        raise DataError(str(path), "holds records (question, answer, images), not SFT conversations: cold-start SFT "
+                                   "trains on the CoTs `visionr1 bridge --input <records> --out <dir>` writes to "
+                                   "<dir>/cold.jsonl (GRPO is the stage that trains on records)")
+    if kind == "grpo" and conversation and path.suffix.lower() == ".jsonl":
+        raise DataError(str(path), "holds SFT conversations (messages), not RL records: GRPO trains on records "
+                                   "(question, answer, images) such as `visionr1 synth` output, e.g. the records the "
+                                   "bridge made these CoTs from")
+
+
+def _raise_if(errors: list[DataError], n_ok: int, path: Path, skip_bad: bool = False) -> None:
+    """Refuse a file with bad items, naming them all (the first 10 in the message); with ``skip_bad`` log them
+    and go on with the good ones. A file with no good item is refused either way."""
+    head = "\n  ".join(str(e) for e in errors[:10]) + (f"\n  ... and {len(errors) - 10} more" if len(errors) > 10 else "")
+    if errors and not (skip_bad and n_ok):
+        raise DataError(str(path), f"{len(errors)} bad item(s) ({n_ok} good); fix or drop them, or pass --skip-bad "
+                                   f"(data.skip_bad=true) to train on the good ones:\n  {head}")
     if n_ok == 0:
         raise DataError(str(path), "no usable examples")
+    if errors:
+        logger.warning("%s: skipping %d bad item(s) of %d (data.skip_bad):\n  %s", path, len(errors),
+                       len(errors) + n_ok, head)
 
 
 def build_sft_dataset(data: SFTDataSettings):
     """cold.jsonl / ShareGPT → a ``datasets.Dataset`` of ``messages`` + ``images`` for ``SFTTrainer``.
 
-    Every bad example is reported at once (id and reason) before any training starts.
+    Every bad example is reported at once (id and reason) before any training starts; the file is refused
+    unless ``data.skip_bad``, which trains on the good ones and logs the bad ones.
     """
     from datasets import Dataset
 
     path = Path(data.path)
     if not path.is_file():
         raise DataError(str(path), "SFT data file not found (expected cold.jsonl or a ShareGPT .json)")
+    _check_kind(path, "sft")
     rows, errors = _sft_examples(path)
-    _raise_if(errors, len(rows), path)
+    _raise_if(errors, len(rows), path, data.skip_bad)
     if data.max_samples:
         rows = rows[: data.max_samples]
     return Dataset.from_list(rows, features=_features("sft"))
@@ -157,8 +200,10 @@ def build_grpo_dataset(data: GRPODataSettings):
 
     from visionr1.data import read_records
 
+    if Path(data.path).is_file():
+        _check_kind(Path(data.path), "grpo")
     result = read_records(Path(data.path))
-    _raise_if(result.errors, len(result.records), Path(data.path))
+    _raise_if(result.errors, len(result.records), Path(data.path), data.skip_bad)
     records = result.records[: data.max_samples] if data.max_samples else result.records
     rows = []
     for r in records:

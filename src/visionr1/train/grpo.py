@@ -24,14 +24,18 @@ from typing import Any, Callable
 import torch
 from trl import GRPOTrainer
 
+from visionr1.config import check_model_path
 from visionr1.errors import ConfigError
 from visionr1.grading import accuracy_reward, format_reward, get_hard_format_result_reward
 from visionr1.models.freeze import freeze_parts
 from visionr1.train.common import (
     ConvertedCheckpointMixin,
+    already_complete,
     check_trainable_matches,
     checkpoint_step,
     checkpoint_to_resume,
+    claim_run_dir,
+    final_from_checkpoint,
     is_main_process,
     last_checkpoint,
     load_processor,
@@ -41,7 +45,14 @@ from visionr1.train.common import (
     truncate_jsonl,
 )
 from visionr1.train.config import GRPORunConfig, PTSTStage, resolved_yaml
-from visionr1.train.metrics import METRICS_FILE, SAMPLES_FILE, MetricsCallback, SampleWriter, TruncationAwareReward
+from visionr1.train.metrics import (
+    METRICS_FILE,
+    SAMPLES_FILE,
+    MetricsCallback,
+    SampleWriter,
+    TruncationAwareReward,
+    quiet_progress,
+)
 from visionr1.train.ptst import StageEndCallback, check_plan_matches, release_stage, stage_plan
 from visionr1.train.speedups import apply_speedups
 from visionr1.train.validation import ValidationCallback, check_validation_data, drop_after, validation_summary
@@ -127,12 +138,14 @@ def stage_args(cfg: GRPORunConfig, i: int, *, host_only: bool = False, world_siz
     return make_trl_args(GRPOConfig, values, where=where)
 
 
-def plan_grpo(cfg: GRPORunConfig, world_size: int = 1, count_tokens: bool = False) -> dict[str, Any]:
+def plan_grpo(cfg: GRPORunConfig, world_size: int = 1, count_tokens: bool = False, *,
+              force: bool = False) -> dict[str, Any]:
     """What :func:`run_grpo` would do with ``world_size`` processes, without loading a model.
 
     Checks what can be checked before a GPU is involved: every stage's TRL arguments (among them, that each
-    generation batch holds whole groups at this world size), every RL record (bad ones are reported by id),
-    and that a checkpoint in ``run_dir`` can be resumed under these stages. Returns per stage the completions
+    generation batch holds whole groups at this world size), ``model.path``, that ``run_dir`` is new, empty or a
+    GRPO run (``force``: any folder), every RL record (bad ones are reported by id), and that a checkpoint in
+    ``run_dir`` can be resumed under these stages. Returns ``warnings`` and, per stage, the completions
     and prompts per optimizer step, the prompts the stage consumes and the passes over the data so far.
     ``count_tokens``: also load the processor and count every prompt's tokens (images included), and each
     stage's longest sequence (longest prompt + completion budget).
@@ -142,6 +155,8 @@ def plan_grpo(cfg: GRPORunConfig, world_size: int = 1, count_tokens: bool = Fals
     if world_size < 1:
         raise ConfigError(f"world size must be >= 1, got {world_size}")
     stages_args = [stage_args(cfg, i, host_only=True, world_size=world_size) for i in range(len(cfg.ptst.stages))]
+    warning = check_model_path(cfg.model.path)
+    claim_run_dir(Path(cfg.run_dir), "grpo", force, create=False)
     dataset = build_grpo_dataset(cfg.data)
     rows, prompts_so_far = [], 0
     for i, (stage, a) in enumerate(zip(cfg.ptst.stages, stages_args)):
@@ -154,7 +169,8 @@ def plan_grpo(cfg: GRPORunConfig, world_size: int = 1, count_tokens: bool = Fals
                      "prompts_per_step": new_prompts, "prompts": round(new_prompts * stage.steps),
                      "data_passes_so_far": round(prompts_so_far / len(dataset), 3)})
     plan: dict[str, Any] = {"run_dir": str(cfg.run_dir), "world_size": world_size, "records": len(dataset),
-                            "total_steps": cfg.ptst.total_steps, "stages": rows, "resume": None}
+                            "total_steps": cfg.ptst.total_steps, "stages": rows, "resume": None,
+                            "warnings": [warning] if warning else []}
     if count_tokens:
         processor = load_processor(cfg.model, padding_side="left")
         plan["prompt_tokens"] = length_summary(token_lengths(dataset, processor, "prompt", generation_prompt=True), None)
@@ -165,6 +181,9 @@ def plan_grpo(cfg: GRPORunConfig, world_size: int = 1, count_tokens: bool = Fals
         check_plan_matches(ckpt, cfg.ptst)
         step = checkpoint_step(ckpt)
         plan["resume"] = {"checkpoint": str(ckpt), "global_step": step, "stage": cfg.ptst.stage_at(step)}
+        if step >= cfg.ptst.total_steps:
+            plan["warnings"].append(f"{cfg.run_dir} is already complete ({step} of {cfg.ptst.total_steps} steps): "
+                                    "a run would train nothing")
     return plan
 
 
@@ -189,12 +208,19 @@ def reward_funcs(eos_ids: list[int], max_completion_length: int, stage: int, sam
     return [hard] + [TruncationAwareReward(f, eos_ids, max_completion_length) for f in (format_reward, accuracy_reward)]
 
 
-def run_grpo(cfg: GRPORunConfig) -> dict[str, Any]:
-    """Run (or resume) all PTST stages; returns a summary (global_step, stages run, final model path)."""
+def run_grpo(cfg: GRPORunConfig, *, force: bool = False, verbose: bool = False) -> dict[str, Any]:
+    """Run (or resume) all PTST stages; returns a summary (global_step, stages run, final model path).
+
+    ``run_dir`` must be new, empty or a GRPO run (``force``: any folder; :mod:`visionr1.outdir`). A run whose
+    stages are all done is not trained further: the summary says ``already_complete``. ``verbose``:
+    transformers' own progress logs instead of one line of key metrics per logging step.
+    """
     from visionr1.train.data import build_grpo_dataset
 
     run_dir = Path(cfg.run_dir)
     all_args = [stage_args(cfg, i) for i in range(len(cfg.ptst.stages))]  # validate every stage up front
+    check_model_path(cfg.model.path)
+    claim_run_dir(run_dir, "grpo", force)
     ckpt = checkpoint_to_resume(run_dir, cfg.resume)
     start = checkpoint_step(ckpt) if ckpt else 0
     if ckpt is not None:
@@ -202,15 +228,17 @@ def run_grpo(cfg: GRPORunConfig) -> dict[str, Any]:
     total = cfg.ptst.total_steps
     main = is_main_process()
     if main:
-        run_dir.mkdir(parents=True, exist_ok=True)
         # Rows logged after the checkpoint we resume from will be logged again: drop them.
         truncate_jsonl(run_dir / METRICS_FILE, lambda r: r.get("global_step", 0) <= start)
         truncate_jsonl(run_dir / SAMPLES_FILE, lambda r: (r.get("global_step") or 0) <= start)
     summary = {"run_dir": str(run_dir), "resumed_from": str(ckpt) if ckpt else None, "start_step": start,
                "total_steps": total, "stages": stage_plan(cfg.ptst), "stages_run": []}
     if start >= total:
-        summary.update(global_step=start, final=str(run_dir / "final"))
-        return summary
+        if main and ckpt is not None and not (run_dir / "final").is_dir():
+            final_from_checkpoint(ckpt, run_dir / "final", load_processor(cfg.model, padding_side="left"))
+        last = len(cfg.ptst.stages) - 1
+        return already_complete(run_dir, f"ptst.stages.{last}.steps or add a stage", start, total,
+                                resumed_from=str(ckpt), stages_run=[])
 
     dataset = build_grpo_dataset(cfg.data)
     processor = load_processor(cfg.model, padding_side="left")
@@ -250,6 +278,8 @@ def run_grpo(cfg: GRPORunConfig) -> dict[str, Any]:
         if main and not summary["stages_run"]:  # once the run is accepted (a refused resume leaves it as it was)
             (run_dir / "config.yaml").write_text(resolved_yaml(cfg), encoding="utf-8")
         apply_speedups(trainer, cfg.speed)
+        if not verbose:
+            quiet_progress(trainer, stage=(i, len(cfg.ptst.stages)))
         logger.info("PTST stage %d/%d: %s, from global step %d", i + 1, len(cfg.ptst.stages), settings, start)
         trainer.train(resume_from_checkpoint=str(ckpt) if ckpt else None)
         trainer.accelerator.wait_for_everyone()

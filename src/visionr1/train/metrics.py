@@ -16,6 +16,7 @@ Three pieces, all plugged into TRL rather than around it:
 from __future__ import annotations
 
 import json
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -203,3 +204,80 @@ def read_metrics(run_dir: Path | str) -> list[dict[str, Any]]:
     if not path.is_file():
         return []
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+# ----------------------------------------------------------------------------- the console
+
+
+PROGRESS_KEYS = (  # (TRL log key, label, format) in the order the console line shows them
+    ("loss", "loss", ".4g"),
+    ("reward", "reward", ".3f"),
+    ("rewards/accuracy_reward/mean", "acc", ".3f"),
+    ("rewards/format_reward/mean", "format", ".3f"),
+    ("mean_token_accuracy", "token acc", ".3f"),
+    ("completions/mean_length", "len", ".1f"),
+    ("completions/clipped_ratio", "trunc", ".2f"),
+    ("learning_rate", "lr", ".2e"),
+)
+
+
+def progress_line(logs: dict[str, Any], step: int, max_steps: int, stage: tuple[int, int] | None = None) -> str:
+    """One console line for a logging step: the key metrics only (all of them are in ``metrics.jsonl``).
+
+    >>> progress_line({"loss": 0.5, "reward": 0.25, "learning_rate": 1e-4, "kl": 0.1}, 3, 6, (0, 2))
+    'step 3/6  stage 1/2  loss 0.5  reward 0.250  lr 1.00e-04'
+    """
+    parts = [f"step {step}/{max_steps}"]
+    if stage is not None:
+        parts.append(f"stage {stage[0] + 1}/{stage[1]}")
+    for key, label, fmt in PROGRESS_KEYS:
+        value = logs.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            parts.append(f"{label} {value:{fmt}}")
+    return "  ".join(parts)
+
+
+def quiet_progress(trainer: Any, stage: tuple[int, int] | None = None) -> None:
+    """Swap the trainer's console logging (the whole log dict per step, printed into the progress bar) for one
+    line of key metrics per logging step (:func:`progress_line`); ``metrics.jsonl`` keeps everything."""
+    from transformers.trainer_callback import PrinterCallback, ProgressCallback
+
+    bar = not trainer.args.disable_tqdm
+    trainer.remove_callback(ProgressCallback)
+    trainer.remove_callback(PrinterCallback)
+    trainer.add_callback(QuietProgress(stage) if bar else QuietPrinter(stage))
+
+
+class QuietProgress(TrainerCallback):
+    """Transformers' progress bar, with :func:`progress_line` written above it instead of the log dict; both on
+    stderr, so stdout holds only the command's JSON summary."""
+
+    def __init__(self, stage: tuple[int, int] | None = None) -> None:
+        from transformers.trainer_callback import ProgressCallback
+
+        self.bar = ProgressCallback()
+        self.stage = stage
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        return self.bar.on_train_begin(args, state, control, **kwargs)
+
+    def on_step_end(self, args, state, control, **kwargs):
+        return self.bar.on_step_end(args, state, control, **kwargs)
+
+    def on_train_end(self, args, state, control, **kwargs):
+        return self.bar.on_train_end(args, state, control, **kwargs)
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if state.is_world_process_zero and logs and "loss" in logs and self.bar.training_bar is not None:
+            self.bar.training_bar.write(progress_line(logs, state.global_step, state.max_steps, self.stage), file=sys.stderr)
+
+
+class QuietPrinter(TrainerCallback):
+    """:func:`progress_line` printed per logging step, for ``disable_tqdm`` runs (no bar)."""
+
+    def __init__(self, stage: tuple[int, int] | None = None) -> None:
+        self.stage = stage
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if state.is_world_process_zero and logs and "loss" in logs:
+            print(progress_line(logs, state.global_step, state.max_steps, self.stage), file=sys.stderr, flush=True)

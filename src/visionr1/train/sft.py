@@ -21,14 +21,18 @@ from typing import Any
 
 from trl import SFTTrainer
 
+from visionr1.config import check_model_path
 from visionr1.errors import ConfigError
 from visionr1.models.freeze import freeze_parts
 from visionr1.models.vision_windows import try_vision_windows
 from visionr1.train.common import (
     ConvertedCheckpointMixin,
+    already_complete,
     check_trainable_matches,
     checkpoint_step,
     checkpoint_to_resume,
+    claim_run_dir,
+    final_from_checkpoint,
     is_main_process,
     load_processor,
     make_trl_args,
@@ -37,7 +41,7 @@ from visionr1.train.common import (
     truncate_jsonl,
 )
 from visionr1.train.config import SFTRunConfig, resolved_yaml
-from visionr1.train.metrics import METRICS_FILE, MetricsCallback
+from visionr1.train.metrics import METRICS_FILE, MetricsCallback, quiet_progress
 from visionr1.train.validation import ValidationCallback, check_validation_data, drop_after, validation_summary
 
 SFT_DEFAULTS: dict[str, Any] = {
@@ -66,9 +70,17 @@ def sft_args(cfg: SFTRunConfig, *, host_only: bool = False):
     return make_trl_args(SFTConfig, values)
 
 
-def plan_sft(cfg: SFTRunConfig, world_size: int = 1, count_tokens: bool = False) -> dict[str, Any]:
+def sft_steps(args, examples: int, world_size: int) -> tuple[int, int]:
+    """``(optimizer steps per epoch, total steps)`` of ``examples`` on ``world_size`` processes, as the trainer counts."""
+    micro = math.ceil(examples / (args.per_device_train_batch_size * world_size))  # batches per rank and epoch
+    per_epoch = max(math.ceil(micro / args.gradient_accumulation_steps), 1)
+    return per_epoch, args.max_steps if args.max_steps > 0 else math.ceil(args.num_train_epochs * per_epoch)
+
+
+def plan_sft(cfg: SFTRunConfig, world_size: int = 1, count_tokens: bool = False, *, force: bool = False) -> dict[str, Any]:
     """What :func:`run_sft` would do with ``world_size`` processes, without loading a model: checks the
-    TRL arguments and every example (bad ones reported by id) and returns the batch and step arithmetic.
+    TRL arguments, ``model.path``, the run folder and every example (bad ones reported by id) and returns the
+    batch and step arithmetic (and ``warnings``, e.g. a hub id that would have to be downloaded).
 
     ``count_tokens``: also load the processor and count every example's tokens (images included), against
     ``max_length``: an example over it is cut at the end, losing the end of its answer.
@@ -78,35 +90,54 @@ def plan_sft(cfg: SFTRunConfig, world_size: int = 1, count_tokens: bool = False)
     if world_size < 1:
         raise ConfigError(f"world size must be >= 1, got {world_size}")
     args = sft_args(cfg, host_only=True)
+    warning = check_model_path(cfg.model.path)
+    claim_run_dir(Path(cfg.run_dir), "sft", force, create=False)
     dataset = build_sft_dataset(cfg.data)
-    micro = math.ceil(len(dataset) / (args.per_device_train_batch_size * world_size))  # batches per rank and epoch
-    per_epoch = max(math.ceil(micro / args.gradient_accumulation_steps), 1)
-    steps = args.max_steps if args.max_steps > 0 else math.ceil(args.num_train_epochs * per_epoch)
+    per_epoch, steps = sft_steps(args, len(dataset), world_size)
     plan: dict[str, Any] = {
         "run_dir": str(cfg.run_dir), "world_size": world_size, "examples": len(dataset),
         "global_batch": args.per_device_train_batch_size * args.gradient_accumulation_steps * world_size,
         "steps_per_epoch": per_epoch, "total_steps": steps, "max_length": args.max_length,
-        "frozen": cfg.model.frozen_parts(), "lora": cfg.model.lora.enabled, "resume": None}
+        "frozen": cfg.model.frozen_parts(), "lora": cfg.model.lora.enabled, "resume": None,
+        "warnings": [warning] if warning else []}
     if count_tokens:
         plan["tokens"] = length_summary(token_lengths(dataset, load_processor(cfg.model), "messages"), args.max_length)
     ckpt = checkpoint_to_resume(Path(cfg.run_dir), cfg.resume)
     if ckpt is not None:
         plan["resume"] = {"checkpoint": str(ckpt), "global_step": checkpoint_step(ckpt)}
+        if checkpoint_step(ckpt) >= steps:
+            plan["warnings"].append(f"{cfg.run_dir} is already complete ({checkpoint_step(ckpt)} of {steps} steps): "
+                                    "a run would train nothing")
     return plan
 
 
-def run_sft(cfg: SFTRunConfig) -> dict[str, Any]:
-    """Train (or resume) cold-start SFT; returns a summary (global_step, final model path, train loss)."""
+def run_sft(cfg: SFTRunConfig, *, force: bool = False, verbose: bool = False) -> dict[str, Any]:
+    """Train (or resume) cold-start SFT; returns a summary (global_step, final model path, train loss).
+
+    ``run_dir`` must be new, empty or an SFT run (``force``: any folder; :mod:`visionr1.outdir`). A run that
+    already reached its last step is not trained further: the summary says ``already_complete`` (and
+    ``final/`` is written from the last checkpoint if it is missing). ``verbose``: transformers' own progress
+    logs (the whole log dict per step) instead of one line of key metrics per logging step.
+    """
+    from accelerate import PartialState
+
     from visionr1.train.data import build_sft_dataset
 
     run_dir = Path(cfg.run_dir)
     args = sft_args(cfg)
+    check_model_path(cfg.model.path)
+    claim_run_dir(run_dir, "sft", force)
     ckpt = checkpoint_to_resume(run_dir, cfg.resume)
     start = checkpoint_step(ckpt) if ckpt else 0
     if is_main_process():
-        run_dir.mkdir(parents=True, exist_ok=True)
         truncate_jsonl(run_dir / METRICS_FILE, lambda r: r.get("global_step", 0) <= start)
     dataset = build_sft_dataset(cfg.data)
+    _, total = sft_steps(args, len(dataset), PartialState().num_processes)
+    if ckpt is not None and start >= total:  # the trainer would take one more step past max_steps
+        if is_main_process() and not (run_dir / "final").is_dir():
+            final_from_checkpoint(ckpt, run_dir / "final", load_processor(cfg.model))
+        return already_complete(run_dir, "trainer.max_steps or trainer.num_train_epochs", start, total,
+                                resumed_from=str(ckpt))
     processor = load_processor(cfg.model)
     validation = None
     if cfg.validation is not None:
@@ -127,6 +158,8 @@ def run_sft(cfg: SFTRunConfig) -> dict[str, Any]:
     parameters = trainable_record(trainer.model, freeze_parts(trainer.model, cfg.model.frozen_parts()))
     check_trainable_matches(ckpt, parameters)
     trainer.add_callback(record_trainable_callback(parameters))
+    if not verbose:
+        quiet_progress(trainer)
     if is_main_process():  # once the run is accepted: a refused resume leaves the folder's config as it was
         (run_dir / "config.yaml").write_text(resolved_yaml(cfg), encoding="utf-8")
     windows = try_vision_windows(trainer.model) if cfg.vision_windows else False

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -193,10 +194,15 @@ def synthesize(
     image_size: int = 224,
     difficulty: int | str | None = None,
     split_val: int = 0,
+    force: bool = False,
 ) -> dict[str, Any]:
     """Write a synthetic data set: ``out/train.jsonl`` (``n`` items), ``out/test.jsonl`` (``split_test``
     items, only when > 0; a stale one is removed otherwise), ``out/val.jsonl`` (``split_val`` items, for
     validation during training; likewise) and the PNGs under ``out/images/``.
+
+    ``out`` must be new, empty or a set this function wrote (:mod:`visionr1.outdir`; ``force`` takes any
+    folder). A set already there is replaced whole: its images that the new set does not use are removed,
+    and the summary's ``replaced`` says how many records it had.
 
     Tasks are taken round-robin from ``tasks`` (all of :data:`TASKS` by default); ``difficulty`` pins
     the level (1–3 or easy/medium/hard), else it is sampled per item. Test items are distinct from one
@@ -219,7 +225,12 @@ def synthesize(
     if not 32 <= image_size <= 2048:
         raise ConfigError(f"image_size {image_size} must be between 32 and 2048 pixels")
     out = Path(out)
+    from visionr1.outdir import check_output_dir, mark_output_dir
+
+    status = check_output_dir(out, MADE_BY, force=force, looks_ours=looks_like_synth, what="--out folder")
+    replaced = {split: _count_lines(out / f"{split}.jsonl") for split in ("train", "test", "val")}
     (out / "images").mkdir(parents=True, exist_ok=True)
+    mark_output_dir(out, MADE_BY)
 
     test, test_keys, test_redraws = _make_split("test", split_test, seed, names, level, image_size, out, set(), True)
     val, val_keys, val_redraws = _make_split("val", split_val, seed, names, level, image_size, out, test_keys, True)
@@ -233,6 +244,11 @@ def synthesize(
             files.append(f"{name}.jsonl")
         elif (out / f"{name}.jsonl").exists():
             (out / f"{name}.jsonl").unlink()
+    if status == "ours":  # a set rebuilt in place: its images the new set does not use would linger
+        used = {Path(p).name for r in (*train, *test, *val) for p in r.images}
+        for png in (out / "images").iterdir():
+            if png.name not in used and _OUR_IMAGE.fullmatch(png.name):
+                png.unlink()
 
     def stats(records: list[Record], redraws: int) -> dict[str, Any]:
         return {
@@ -247,4 +263,31 @@ def synthesize(
         splits["test"] = stats(test, test_redraws)
     if split_val > 0:
         splits["val"] = stats(val, val_redraws)
-    return {"out": str(out), "seed": seed, "image_size": image_size, "files": files, "splits": splits}
+    summary: dict[str, Any] = {"out": str(out), "seed": seed, "image_size": image_size, "files": files, "splits": splits}
+    if any(v is not None for v in replaced.values()):
+        summary["replaced"] = {k: v or 0 for k, v in replaced.items()}
+    return summary
+
+
+MADE_BY = "visionr1 synth"
+_OUR_IMAGE = re.compile(r"[a-z0-9_]+-(train|test|val)-\d{5}\.png")
+"""The names :func:`_to_record` gives images (only these are removed when a set is rebuilt)."""
+
+
+def looks_like_synth(path: Path) -> bool:
+    """A folder :func:`synthesize` wrote before output folders were marked: a ``train.jsonl`` of synth records."""
+    try:
+        with open(Path(path) / "train.jsonl", encoding="utf-8") as f:
+            first = json.loads(f.readline() or "{}")
+    except (OSError, ValueError):
+        return False
+    return isinstance(first, dict) and str(first.get("source", "")).startswith("synth/")
+
+
+def _count_lines(path: Path) -> int | None:
+    """Non-empty lines of ``path``; None when there is no such file."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return sum(1 for line in f if line.strip())
+    except (OSError, UnicodeDecodeError):
+        return None

@@ -3,8 +3,14 @@ official scoring protocol (judge-free by default). Each module exposes ``NAME``,
 ``DEFAULT_SPLIT``, ``RESULT_FILENAME``, ``load(path, split=None, limit=None) -> list[EvalItem]``
 and ``score(items, responses, judge=None) -> Scored``.
 
+:data:`BENCHMARKS` are the public benchmarks; ``records`` (alias ``synth``) is our own JSONL records
+(``visionr1 synth`` output, a held-out split of your data) as a benchmark: the training prompt, graded by
+:func:`visionr1.grading.grade`.
+
 >>> sorted(BENCHMARKS)
-['dynamath', 'mathverse', 'mathvision', 'mathvista', 'mmmath', 'records', 'wemath']
+['dynamath', 'mathverse', 'mathvision', 'mathvista', 'mmmath', 'wemath']
+>>> get_benchmark("synth").NAME
+'records'
 """
 
 from __future__ import annotations
@@ -21,22 +27,26 @@ BENCHMARKS: dict[str, str] = {
     "dynamath": "visionr1.eval.benchmarks.dynamath",
     "mathvision": "visionr1.eval.benchmarks.mathvision",
     "wemath": "visionr1.eval.benchmarks.wemath",
-    "records": "visionr1.eval.benchmarks.records",  # our own sets: `visionr1 synth` output, any read_records layout
 }
-_ALIASES = {"mm-math": "mmmath", "mm_math": "mmmath", "math-v": "mathvision", "mathv": "mathvision", "we-math": "wemath", "synth": "records"}
+"""The public benchmarks, by name."""
+OWN = {"records": "visionr1.eval.benchmarks.records"}
+"""Our own data as a benchmark, by name."""
+_ALIASES = {"mm-math": "mmmath", "mm_math": "mmmath", "math-v": "mathvision", "mathv": "mathvision", "we-math": "wemath",
+            "synth": "records"}
 
 
 def get_benchmark(name: str) -> ModuleType:
     """The benchmark module for ``name`` (case-insensitive; a dotted path to your own module also works)."""
     key = _ALIASES.get(name.lower(), name.lower())
-    if key in BENCHMARKS:
-        return importlib.import_module(BENCHMARKS[key])
+    if key in BENCHMARKS or key in OWN:
+        return importlib.import_module({**BENCHMARKS, **OWN}[key])
     if "." in name:
         try:
             return importlib.import_module(name)
         except ImportError as e:
             raise ConfigError(f"cannot import benchmark module {name!r}: {e}") from None
-    raise ConfigError(f"unknown benchmark {name!r}; valid: {', '.join(sorted(BENCHMARKS))} (or a dotted module path)")
+    raise ConfigError(f"unknown benchmark {name!r}; valid: {', '.join(sorted(BENCHMARKS))}, records (our own JSONL "
+                      "records, also called synth), or a dotted module path")
 
 
-__all__ = ["BENCHMARKS", "get_benchmark"]
+__all__ = ["BENCHMARKS", "OWN", "get_benchmark"]

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from visionr1.data.images import resolve_image_path
+from visionr1.data.io import reading
 from visionr1.errors import DataError, ImageError
 from visionr1.prompting import load_template
 
@@ -110,7 +111,9 @@ def _read_parquet(paths: Iterable[Path]) -> list[dict[str, Any]]:
 
     rows: list[dict[str, Any]] = []
     for p in paths:
-        for r in pq.read_table(p).to_pylist():
+        with reading(p, "Parquet"):
+            table = pq.read_table(p)
+        for r in table.to_pylist():
             r.setdefault("_source_file", p.name)
             rows.append(r)
     return rows
@@ -176,7 +179,8 @@ def read_table(path: Path, split: str | None = None) -> tuple[list[dict[str, Any
         raise DataError(str(path), "benchmark data not found (give a parquet folder, .parquet, .tsv, .json or .jsonl)")
     if path.is_dir():
         if any((path / n).exists() for n in ("dataset_info.json", "state.json", "dataset_dict.json")):
-            return _read_saved_dataset(path, split), path, "hf_saved"
+            with reading(path, "a Hugging Face dataset saved with save_to_disk"):
+                return _read_saved_dataset(path, split), path, "hf_saved"
         files = _parquet_files(path, split)
         if files:
             return _read_parquet(files), path, "parquet"
@@ -191,9 +195,11 @@ def read_table(path: Path, split: str | None = None) -> tuple[list[dict[str, Any
     if suffix == ".parquet":
         return _read_parquet([path]), path.parent, "parquet"
     if suffix == ".tsv":
-        return _read_tsv(path), path.parent, "tsv"
+        with reading(path, "a tab-separated table (VLMEvalKit .tsv)"):
+            return _read_tsv(path), path.parent, "tsv"
     if suffix in (".json", ".jsonl"):
-        return _read_json(path), path.parent, "json"
+        with reading(path, "JSON" if suffix == ".json" else "JSONL"):
+            return _read_json(path), path.parent, "json"
     raise DataError(str(path), f"unsupported file type {suffix!r} (use .parquet, .tsv, .json, .jsonl or a folder)")
 
 
@@ -321,8 +327,12 @@ def optional_int(value: Any) -> int | None:
 
 
 def unique_ids(items: list[EvalItem], source: str) -> None:
+    """Every item has an id of its own; an item without one means the file lacks the benchmark's id column."""
     seen: set[str] = set()
-    for it in items:
+    for i, it in enumerate(items):
+        if not str(it.id).strip():
+            raise DataError(f"item {i + 1}", "has no id: the file lacks this benchmark's id column (is --data a file "
+                                             "of the benchmark given with --benchmark?)", source)
         if it.id in seen:
             raise DataError(it.id, "duplicate item id; each benchmark item needs its own id", source)
         seen.add(it.id)

@@ -14,6 +14,8 @@ Example:
 
 from __future__ import annotations
 
+import json
+import logging
 from pathlib import Path
 
 from visionr1.eval.benchmarks._common import EvalItem, Scored, acc_entry, breakdown, item_result, unique_ids
@@ -37,16 +39,41 @@ def query(question: str, choices: list[str] | None) -> str:
     return f"{question.strip()}\n{format_choices(choices)}".rstrip()
 
 
-def load(path: Path, split: str | None = None, limit: int | None = None) -> list[EvalItem]:
-    """Records from ``path`` (a file, or a folder holding ``{split}.jsonl``, default ``test.jsonl``)."""
+def looks_like_records(path: Path, split: str | None = None) -> bool:
+    """Does ``path`` hold our records (a JSONL whose first line has ``id``, ``images``, ``question``, ``answer``)?
+
+    What ``visionr1 eval`` uses to say "this is a records file: use ``--benchmark records``" when another
+    benchmark is asked for, rather than failing later on a missing benchmark id.
+    """
+    file = _data_file(Path(path), split)
+    if not file.is_file() or file.suffix.lower() != ".jsonl":
+        return False
+    try:
+        with open(file, encoding="utf-8") as f:
+            first = json.loads(next((line for line in f if line.strip()), "{}"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(first, dict) and {"id", "images", "question", "answer"} <= set(first)
+
+
+def load(path: Path, split: str | None = None, limit: int | None = None, skip_bad: bool = False) -> list[EvalItem]:
+    """Records from ``path`` (a file, or a folder holding ``{split}.jsonl``, default ``test.jsonl``).
+
+    A file with bad records is refused, the first five named; ``skip_bad`` evaluates the good ones and logs
+    the bad ones instead.
+    """
     from visionr1.data import read_records
     from visionr1.errors import DataError
 
     file = _data_file(path, split)
     result = read_records(file)
-    if result.errors:
+    if result.errors and not (skip_bad and result.records):
         head = "; ".join(str(e) for e in result.errors[:5])
-        raise DataError(str(file), f"{len(result.errors)} bad record(s): {head}")
+        raise DataError(str(file), f"{len(result.errors)} bad record(s) ({len(result.records)} good); fix or drop "
+                                   f"them, or pass --skip-bad to evaluate the good ones: {head}")
+    if result.errors:
+        logging.getLogger(__name__).warning("%s: skipping %d bad record(s) (--skip-bad): %s", file, len(result.errors),
+                                            "; ".join(str(e) for e in result.errors[:5]))
     items = []
     for rec in result.records[:limit] if limit else result.records:
         images = [p.read_bytes() for p in result.image_paths(rec)]

@@ -1,0 +1,130 @@
+"""Output folders: a command writes only into a folder it made itself, a new one, or one handed over with ``--force``.
+
+Why: ``--out DIR`` and ``run_dir`` are typed by hand, and a folder that already exists may hold anything: notes,
+another stage's run, a training run of the week before. A command that deletes or overwrites it on a typo loses
+work no rerun brings back (``tiny-model --out important`` once removed ``important/notes.txt``). So every command
+that writes an output folder claims it first:
+
+* a folder that does not exist, or is empty, is created and marked as the command's own;
+* a folder the same command marked (or, from before the marks, one that holds only what that command writes) is
+  the command's own: it is resumed or rebuilt as before;
+* anything else is refused with a :class:`OutputDirError` that names what is there and says how to go on (a new
+  folder, or ``--force`` to write into it anyway).
+
+The mark is a small JSON file, :data:`MARKER`, that says which command made the folder.
+
+Example:
+    >>> import tempfile; from pathlib import Path
+    >>> root = Path(tempfile.mkdtemp())
+    >>> claim_output_dir(root / "run", "visionr1 synth") == root / "run"
+    True
+    >>> owner(root / "run")
+    'visionr1 synth'
+    >>> _ = (root / "mine").mkdir(); _ = (root / "mine" / "notes.txt").write_text("x")
+    >>> try:
+    ...     claim_output_dir(root / "mine", "visionr1 synth")
+    ... except OutputDirError as e:
+    ...     print(str(e).split(", so")[0])  # doctest: +ELLIPSIS
+    /.../mine holds files that `visionr1 synth` did not make (notes.txt)
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Callable
+
+from visionr1.errors import ConfigError
+
+MARKER = ".visionr1.json"
+"""The file in an output folder that names the command which made it."""
+
+LooksOurs = Callable[[Path], bool]
+FORCE_EFFECT = "files of the same names there are overwritten; nothing else is deleted"
+
+
+class OutputDirError(ConfigError):
+    """An output folder holds something the command did not make; the message says how to proceed."""
+
+
+def owner(path: Path | str) -> str | None:
+    """The command that marked ``path`` (``"visionr1 grpo"``), or None when it carries no readable mark."""
+    marker = Path(path) / MARKER
+    try:
+        made_by = json.loads(marker.read_text(encoding="utf-8")).get("made_by")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return made_by if isinstance(made_by, str) else None
+
+
+def _listing(path: Path, limit: int = 4) -> str:
+    names = sorted(p.name + ("/" if p.is_dir() else "") for p in path.iterdir() if p.name != MARKER)
+    more = f", … {len(names) - limit} more" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
+
+
+def check_output_dir(path: Path | str, made_by: str, *, force: bool = False, looks_ours: LooksOurs | None = None,
+                     flag: str = "--force", what: str = "folder", force_effect: str = FORCE_EFFECT) -> str:
+    """May ``made_by`` write into ``path``? Returns why (``new``, ``empty``, ``ours``, ``forced``); else raises.
+
+    ``looks_ours(path)`` recognises a folder the command wrote before it marked its folders (it holds the
+    command's own files and nothing else that matters), so older runs still resume. ``flag`` is how the user
+    says ``force`` to this command and ``force_effect`` what it then does to the folder, for the message.
+    """
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise OutputDirError(f"{path} is a file, not a {what}; choose a folder for {made_by}'s output")
+    if not path.exists():
+        return "new"
+    made = owner(path)
+    if made == made_by:
+        return "ours"
+    if not any(p.name != MARKER for p in path.iterdir()):
+        return "empty"
+    if made is None and looks_ours is not None and looks_ours(path):
+        return "ours"
+    if force:
+        return "forced"
+    held = f"holds the output of `{made}`" if made else f"holds files that `{made_by}` did not make ({_listing(path)})"
+    raise OutputDirError(f"{path} {held}, so `{made_by}` leaves it alone. Choose a new {what}, or pass {flag} to "
+                         f"use this one anyway ({force_effect})")
+
+
+def mark_output_dir(path: Path | str, made_by: str) -> None:
+    """Write the :data:`MARKER` saying ``made_by`` made ``path`` (kept when it is already there)."""
+    from visionr1.data.io import atomic_write_text
+
+    path = Path(path)
+    if owner(path) == made_by:
+        return
+    atomic_write_text(path / MARKER, json.dumps({"made_by": made_by}) + "\n")  # no time: same run, same bytes
+
+
+def claim_output_dir(path: Path | str, made_by: str, *, force: bool = False, looks_ours: LooksOurs | None = None,
+                     flag: str = "--force", what: str = "folder", force_effect: str = FORCE_EFFECT) -> Path:
+    """:func:`check_output_dir`, then create ``path`` (parents too) and mark it as ``made_by``'s; returns ``path``."""
+    path = Path(path)
+    check_output_dir(path, made_by, force=force, looks_ours=looks_ours, flag=flag, what=what, force_effect=force_effect)
+    path.mkdir(parents=True, exist_ok=True)
+    mark_output_dir(path, made_by)
+    return path
+
+
+def remove_output_dir(path: Path | str, made_by: str, *, force: bool = False, looks_ours: LooksOurs | None = None,
+                      flag: str = "--force") -> bool:
+    """Delete ``path`` if ``made_by`` made it (to rebuild it from scratch); refuse a folder it did not make.
+
+    Returns whether something was deleted. This is how a caller that reruns a stage from scratch (the demo's
+    stage folders) clears the old output without ever deleting a folder the user put there.
+    """
+    path = Path(path)
+    if check_output_dir(path, made_by, force=force, looks_ours=looks_ours, flag=flag,
+                        force_effect="the folder is deleted and made again") == "new":
+        return False
+    shutil.rmtree(path)
+    return True
+
+
+__all__ = ["MARKER", "OutputDirError", "check_output_dir", "claim_output_dir", "mark_output_dir", "owner",
+           "remove_output_dir"]

@@ -1,0 +1,150 @@
+"""``visionr1 sft`` / ``visionr1 grpo`` as a new user runs them (issue 22): typed overrides in a real run, one console
+line per step, a finished run rerun, Ctrl-C, and data or configs of the other stage named for what they are."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from visionr1.cli import app
+from visionr1.train.metrics import read_metrics
+
+REPO = Path(__file__).resolve().parents[2]
+TINY = REPO / "recipes" / "tiny_cpu"
+
+
+def _sft_cmd(model, data, run, *more):
+    return [sys.executable, "-m", "visionr1", "sft", "--config", str(TINY / "sft.yaml"), f"model.path={model}",
+            f"data.path={data}", f"run_dir={run}", "model.max_pixels=12544", "trainer.per_device_train_batch_size=4",
+            "trainer.save_steps=1", *more]
+
+
+@pytest.mark.slow
+def test_sft_run_with_a_string_learning_rate_then_a_rerun_that_trains_nothing(tiny_model_dir, cold_path, tmp_path, run_env):
+    from safetensors.torch import load_file
+
+    run = tmp_path / "run"
+    cmd = _sft_cmd(tiny_model_dir, cold_path, run, "trainer.learning_rate=1e-3", "trainer.max_steps=2")  # YAML: a string
+    first = subprocess.run(cmd, cwd=REPO, env=run_env, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr[-3000:]
+    # quiet console: one line of key metrics per step; the whole log dict only in metrics.jsonl
+    assert "step 1/2  loss " in first.stderr and "lr 1.00e-03" in first.stderr
+    assert "FutureWarning" not in first.stderr and "{'loss'" not in first.stderr + first.stdout
+    assert json.loads(first.stdout)["global_step"] == 2  # stdout: the summary alone
+    assert "mean_token_accuracy" in read_metrics(run)[0]["trl"]
+    weights = load_file(run / "final" / "model.safetensors")
+
+    again = subprocess.run(cmd, cwd=REPO, env=run_env, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr[-3000:]
+    said = " ".join(again.stderr.split())
+    assert f"{run} is already complete (2 of 2 steps); nothing to train" in said
+    summary = json.loads(again.stdout)
+    assert summary["already_complete"] is True and summary["global_step"] == 2
+    assert sorted(p.name for p in run.glob("checkpoint-*")) == ["checkpoint-1", "checkpoint-2"]
+    assert [r["global_step"] for r in read_metrics(run)] == [1, 2]
+    after = load_file(run / "final" / "model.safetensors")
+    assert all((after[k] == weights[k]).all() for k in weights)
+
+    # a finished run whose final/ was lost (killed after its last checkpoint) gets it back from that checkpoint
+    import shutil
+
+    shutil.rmtree(run / "final")
+    assert subprocess.run(cmd, cwd=REPO, env=run_env, capture_output=True, timeout=300).returncode == 0
+    restored = load_file(run / "final" / "model.safetensors")
+    assert all((restored[k] == weights[k]).all() for k in weights)
+    assert (run / "final" / "processor_config.json").is_file() and not (run / "final" / "optimizer.pt").exists()
+
+
+@pytest.mark.slow
+def test_ctrl_c_says_how_to_resume(tiny_model_dir, cold_path, tmp_path, run_env):
+    run = tmp_path / "run"
+    proc = subprocess.Popen(_sft_cmd(tiny_model_dir, cold_path, run, "trainer.max_steps=200"), cwd=REPO, env=run_env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.time() + 180
+    while time.time() < deadline and proc.poll() is None and not read_metrics(run):
+        time.sleep(0.1)
+    assert proc.poll() is None, proc.stderr.read()[-3000:]
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal sends
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err[-3000:]
+    assert "interrupted — rerun the same command to resume" in err and "Traceback" not in err
+
+
+def _finished_grpo_run(run: Path, steps: int) -> None:
+    """A GRPO run folder as a finished run leaves it: its last checkpoint at the last step, final/, summary.json."""
+    ckpt = run / f"checkpoint-{steps}"
+    ckpt.mkdir(parents=True)
+    (ckpt / "trainer_state.json").write_text(json.dumps({"global_step": steps}))
+    (run / "final").mkdir()
+    (run / "summary.json").write_text(json.dumps({"run_dir": str(run), "global_step": steps, "stages_run": [0, 1]}))
+    (run / "metrics.jsonl").write_text("".join(json.dumps({"global_step": s}) + "\n" for s in range(1, steps + 1)))
+
+
+def test_a_finished_grpo_run_says_it_is_already_complete(tiny_model_dir, records_path, tmp_path):
+    run = tmp_path / "run"
+    _finished_grpo_run(run, 6)
+    res = CliRunner().invoke(app, ["grpo", "--config", str(TINY / "grpo.yaml"), f"model.path={tiny_model_dir}",
+                                   f"data.path={records_path}", f"run_dir={run}"])
+    assert res.exit_code == 0, res.output
+    said = " ".join(res.output.split())
+    assert f"{run} is already complete (6 of 6 steps); nothing to train. To train further, raise ptst.stages.1.steps" in said
+    summary = json.loads(res.stdout)
+    assert summary["already_complete"] is True and summary["stages_run"] == []
+
+
+def test_progress_line_holds_the_key_metrics_only():
+    from visionr1.train.metrics import progress_line
+
+    logs = {"loss": 0.0123, "reward": 0.5, "rewards/accuracy_reward/mean": 0.25, "completions/mean_length": 41.0,
+            "completions/clipped_ratio": 0.125, "learning_rate": 1e-5, "kl": 0.01, "entropy": 3.2, "epoch": 0.5}
+    assert progress_line(logs, 7, 200, (1, 2)) == ("step 7/200  stage 2/2  loss 0.0123  reward 0.500  acc 0.250  "
+                                                   "len 41.0  trunc 0.12  lr 1.00e-05")
+
+
+# ----------------------------------------------------------------------------- the other stage's files
+
+
+def test_records_given_to_sft_and_conversations_given_to_grpo_are_named(tiny_model_dir, cold_path, records_path, tmp_path):
+    res = CliRunner().invoke(app, ["sft", "--config", str(TINY / "sft.yaml"), "--dry-run", f"model.path={tiny_model_dir}",
+                                   f"data.path={records_path}", f"run_dir={tmp_path / 'a'}"])
+    said = " ".join(res.output.split())
+    assert res.exit_code == 2 and "holds records (question, answer, images), not SFT conversations" in said
+    assert "visionr1 bridge" in said and said.count("error") == 1
+    res = CliRunner().invoke(app, ["grpo", "--config", str(TINY / "grpo.yaml"), "--dry-run", f"model.path={tiny_model_dir}",
+                                   f"data.path={cold_path}", f"run_dir={tmp_path / 'b'}"])
+    said = " ".join(res.output.split())
+    assert res.exit_code == 2 and "holds SFT conversations (messages), not RL records" in said
+
+
+def test_the_other_stage_s_config_is_named(tmp_path):
+    res = CliRunner().invoke(app, ["sft", "--config", str(TINY / "grpo.yaml"), "--dry-run"])
+    assert res.exit_code == 2 and "is a GRPO config" in res.output and "visionr1 grpo --config" in " ".join(res.output.split())
+    res = CliRunner().invoke(app, ["grpo", "--config", str(TINY / "sft.yaml"), "--dry-run"])
+    assert res.exit_code == 2 and "is an SFT config" in res.output
+
+
+def test_a_run_folder_given_as_the_model_points_at_its_final_model(tiny_model_dir, cold_path, tmp_path):
+    import shutil
+
+    run = tmp_path / "sft"
+    shutil.copytree(tiny_model_dir, run / "final")
+    res = CliRunner().invoke(app, ["sft", "--config", str(TINY / "sft.yaml"), "--dry-run", f"model.path={run}",
+                                   f"data.path={cold_path}", f"run_dir={tmp_path / 'next'}"])
+    assert res.exit_code == 2 and f"model.path {run} is a run folder, not a model; its trained model is {run / 'final'}" in \
+        " ".join(res.output.split())
+
+
+def test_an_unreadable_parquet_is_an_error_in_the_dry_run(tiny_model_dir, tmp_path):
+    (tmp_path / "cut.parquet").write_bytes(b"PAR1" + b"\0" * 64)
+    res = CliRunner().invoke(app, ["grpo", "--config", str(TINY / "grpo.yaml"), "--dry-run", f"model.path={tiny_model_dir}",
+                                   f"data.path={tmp_path / 'cut.parquet'}", f"run_dir={tmp_path / 'r'}"])
+    said = " ".join(res.output.split())
+    assert res.exit_code == 2 and "cut.parquet: cannot be read as Parquet" in said and "Traceback" not in said
