@@ -1,50 +1,111 @@
-"""Run the full `visionr1 demo` on several seeds, one after another, and print the table.
+"""Run the full `visionr1 demo` on several seeds, one after another, and print the table the README shows.
 
-    .venv/bin/python benchmarks/demo_seeds.py                 # seeds 0 1 2 into runs/demo-seeds/seed-N
+    .venv/bin/python benchmarks/demo_seeds.py                        # seeds 0-4 into runs/demo-seeds/seed-N
     .venv/bin/python benchmarks/demo_seeds.py --seeds 3 --out /tmp/seeds
+    .venv/bin/python benchmarks/demo_seeds.py --repeat 0             # also rerun seed 0 and compare the tables
 
-Each seed is a fresh subprocess (its own peak RSS); the numbers come from each run's summary.json.
-Figures only, never asserted in tests.
+Each seed is a fresh subprocess (its own peak RSS); the numbers come from each run's summary.json. The table
+gives base (warmed up to answer directly until its validation accuracy stopped rising), cold-start SFT and RL
+test accuracy, RL minus each, RL format, the GRPO reward rise (mean of the last 10 steps minus the first 10),
+wall time and peak RSS; then the mean and the spread (min–max) over the seeds, and the machine it ran on.
+``--repeat S`` reruns seed S into a second folder and says whether the two tables are identical (a machine
+is deterministic for a seed; two machines of the same kind need not agree). Figures only, never asserted
+in tests.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import platform
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+COLUMNS = ("seed", "base %", "cold-start %", "RL %", "RL − base", "RL − cold", "RL format %", "reward rise",
+           "wall s", "peak RSS MB")
+
+
+def machine() -> str:
+    """CPU model, cores and memory of this machine, for the table's caption."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    except (ValueError, OSError, AttributeError):
+        mem = float("nan")
+    return f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB, {platform.system()} {platform.release()}"
+
+
+def reward_rise(run: Path, n: int = 10) -> float | None:
+    """Mean GRPO reward over the last ``n`` steps minus the mean over the first ``n`` (grpo/metrics.jsonl)."""
+    path = run / "grpo" / "metrics.jsonl"
+    if not path.is_file():
+        return None
+    rewards = [r["reward_mean"] for r in map(json.loads, path.read_text().splitlines()) if r.get("reward_mean") is not None]
+    if len(rewards) < 2:
+        return None
+    k = min(n, len(rewards) // 2)
+    return sum(rewards[-k:]) / k - sum(rewards[:k]) / k
+
+
+def run_seed(cli: Path, out: Path, seed: int, quick: bool) -> tuple:
+    cmd = [str(cli), "demo", "--out", str(out), "--seed", str(seed)] + (["--quick"] if quick else [])
+    print(f"== seed {seed}: {' '.join(cmd)}", flush=True)
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    wall = time.perf_counter() - t0
+    s = json.loads((out / "summary.json").read_text())
+    ev = s["eval"]
+    base, cold, rl = ev["base"]["accuracy"], ev["cold_start"]["accuracy"], ev["rl"]["accuracy"]
+    print(f"   done in {wall:.0f}s", flush=True)
+    return (seed, base, cold, rl, rl - base, rl - cold, ev["rl"]["format"], reward_rise(out), wall, s["peak_rss_mb"])
+
+
+def fmt(row: tuple) -> str:
+    seed, base, cold, rl, d_base, d_cold, form, rise, wall, rss = row
+    rise_s = "–" if rise is None else f"{rise:+.2f}"
+    return (f"| {seed} | {base:.1f} | {cold:.1f} | {rl:.1f} | {d_base:+.1f} | {d_cold:+.1f} | {form:.1f} | {rise_s} | "
+            f"{wall:.0f} | {rss:.0f} |")
+
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     ap.add_argument("--out", type=Path, default=Path("runs/demo-seeds"))
+    ap.add_argument("--repeat", type=int, default=None, help="Rerun this seed and check the table is identical.")
     ap.add_argument("--quick", action="store_true", help="Run the --quick demo (smoke test of this script).")
     args = ap.parse_args()
     cli = Path(sys.executable).with_name("visionr1")
-    rows = []
-    for seed in args.seeds:
-        out = args.out / f"seed-{seed}"
-        cmd = [str(cli), "demo", "--out", str(out), "--seed", str(seed)] + (["--quick"] if args.quick else [])
-        print(f"== seed {seed}: {' '.join(cmd)}", flush=True)
-        t0 = time.perf_counter()
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-        wall = time.perf_counter() - t0
-        s = json.loads((out / "summary.json").read_text())
-        ev = s["eval"]
-        rows.append((seed, ev["base"]["accuracy"], ev["cold_start"]["accuracy"], ev["rl"]["accuracy"],
-                     ev["rl"]["accuracy"] - ev["cold_start"]["accuracy"], ev["rl"]["format"], wall, s["peak_rss_mb"]))
-        print(f"   done in {wall:.0f}s", flush=True)
-    head = ("seed", "base acc %", "cold-start acc %", "RL acc %", "RL - cold", "RL format %", "wall s", "peak RSS MB")
-    print("| " + " | ".join(head) + " |")
-    print("|" + "---:|" * len(head))
+    rows = [run_seed(cli, args.out / f"seed-{seed}", seed, args.quick) for seed in args.seeds]
+    print(f"\nmachine: {machine()}; `visionr1 demo`{' --quick' if args.quick else ''}\n")
+    print("| " + " | ".join(COLUMNS) + " |")
+    print("|" + "---:|" * len(COLUMNS))
     for r in rows:
-        print(f"| {r[0]} | {r[1]:.1f} | {r[2]:.1f} | {r[3]:.1f} | {r[4]:+.1f} | {r[5]:.1f} | {r[6]:.0f} | {r[7]:.0f} |")
+        print(fmt(r))
     if len(rows) > 1:
-        mean = [sum(r[i] for r in rows) / len(rows) for i in range(1, 6)]
-        print(f"| mean | {mean[0]:.1f} | {mean[1]:.1f} | {mean[2]:.1f} | {mean[3]:+.1f} | {mean[4]:.1f} | | |")
+        cols = list(zip(*rows))
+        stats = []
+        for i in range(1, len(COLUMNS)):
+            vals = [v for v in cols[i] if v is not None]
+            stats.append((sum(vals) / len(vals), min(vals), max(vals)) if vals else None)
+        print("| mean | " + " | ".join("–" if s is None else f"{s[0]:.1f}" for s in stats) + " |")
+        print("| min–max | " + " | ".join("–" if s is None else f"{s[1]:.1f}–{s[2]:.1f}" for s in stats) + " |")
+    if args.repeat is not None:
+        first = next((r for r in rows if r[0] == args.repeat), None) or run_seed(
+            cli, args.out / f"seed-{args.repeat}", args.repeat, args.quick)
+        again = run_seed(cli, args.out / f"seed-{args.repeat}-repeat", args.repeat, args.quick)
+        same = first[1:8] == again[1:8]
+        print(f"\nseed {args.repeat} run twice: {'identical' if same else 'DIFFERENT'} accuracy, format and reward "
+              f"columns\n{fmt(first)}\n{fmt(again)}")
 
 
 if __name__ == "__main__":

@@ -66,6 +66,9 @@ def test_sft_validates_keeps_the_best_and_stops_when_accuracy_stops_rising(tiny_
 
     assert (run / "best" / "model.safetensors").is_file()
     assert AutoProcessor.from_pretrained(run / "best").tokenizer.padding_side == "right"  # as trained, not the eval copy's
+    again = run_sft(cfg)  # the rerun finds the stopped run complete: no step past the stop
+    assert again["already_complete"] and again["global_step"] == 6 and "stop_after_no_gain" in again["message"]
+    assert [r["step"] for r in read_validation(run)] == [0, 2, 4, 6]
     scores = json.loads((run / "validation" / "step-4" / "scores.json").read_text())
     assert scores["items"] == 4 and scores["benchmark"] == "records"
     for key in ("format", "mean_length", "truncated", "items", "seconds"):

@@ -55,7 +55,13 @@ from visionr1.train.metrics import (
 )
 from visionr1.train.ptst import StageEndCallback, check_plan_matches, release_stage, stage_plan
 from visionr1.train.speedups import apply_speedups
-from visionr1.train.validation import ValidationCallback, check_validation_data, drop_after, validation_summary
+from visionr1.train.validation import (
+    ValidationCallback,
+    check_validation_data,
+    drop_after,
+    stopped_at,
+    validation_summary,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -233,11 +239,14 @@ def run_grpo(cfg: GRPORunConfig, *, force: bool = False, verbose: bool = False) 
         truncate_jsonl(run_dir / SAMPLES_FILE, lambda r: (r.get("global_step") or 0) <= start)
     summary = {"run_dir": str(run_dir), "resumed_from": str(ckpt) if ckpt else None, "start_step": start,
                "total_steps": total, "stages": stage_plan(cfg.ptst), "stages_run": []}
-    if start >= total:
+    stopped = ckpt is not None and cfg.validation is not None and stopped_at(run_dir) == start
+    if start >= total or stopped:
         if main and ckpt is not None and not (run_dir / "final").is_dir():
             final_from_checkpoint(ckpt, run_dir / "final", load_processor(cfg.model, padding_side="left"))
         last = len(cfg.ptst.stages) - 1
-        return already_complete(run_dir, f"ptst.stages.{last}.steps or add a stage", start, total,
+        further = ("validation.stop_after_no_gain (validation stopped it: held-out accuracy stopped rising)" if stopped
+                   else f"ptst.stages.{last}.steps or add a stage")
+        return already_complete(run_dir, further, start, total,
                                 resumed_from=str(ckpt), stages_run=[])
 
     dataset = build_grpo_dataset(cfg.data)

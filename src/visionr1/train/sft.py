@@ -42,7 +42,13 @@ from visionr1.train.common import (
 )
 from visionr1.train.config import SFTRunConfig, resolved_yaml
 from visionr1.train.metrics import METRICS_FILE, MetricsCallback, quiet_progress
-from visionr1.train.validation import ValidationCallback, check_validation_data, drop_after, validation_summary
+from visionr1.train.validation import (
+    ValidationCallback,
+    check_validation_data,
+    drop_after,
+    stopped_at,
+    validation_summary,
+)
 
 SFT_DEFAULTS: dict[str, Any] = {
     "assistant_only_loss": True,  # loss on the assistant's <think>…</think><answer>…</answer> only
@@ -133,11 +139,13 @@ def run_sft(cfg: SFTRunConfig, *, force: bool = False, verbose: bool = False) ->
         truncate_jsonl(run_dir / METRICS_FILE, lambda r: r.get("global_step", 0) <= start)
     dataset = build_sft_dataset(cfg.data)
     _, total = sft_steps(args, len(dataset), PartialState().num_processes)
-    if ckpt is not None and start >= total:  # the trainer would take one more step past max_steps
+    stopped = ckpt is not None and cfg.validation is not None and stopped_at(run_dir) == start
+    if ckpt is not None and (start >= total or stopped):  # the trainer would take one more step past max_steps
         if is_main_process() and not (run_dir / "final").is_dir():
             final_from_checkpoint(ckpt, run_dir / "final", load_processor(cfg.model))
-        return already_complete(run_dir, "trainer.max_steps or trainer.num_train_epochs", start, total,
-                                resumed_from=str(ckpt))
+        further = ("validation.stop_after_no_gain (validation stopped it: held-out accuracy stopped rising)" if stopped
+                   else "trainer.max_steps or trainer.num_train_epochs")
+        return already_complete(run_dir, further, start, total, resumed_from=str(ckpt))
     processor = load_processor(cfg.model)
     validation = None
     if cfg.validation is not None:

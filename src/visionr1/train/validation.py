@@ -42,6 +42,7 @@ VALIDATION_FILE = "validation.jsonl"
 VALIDATION_DIR = "validation"
 BEST_DIR = "best"
 BEST_FILE = "best.json"
+STOPPED_FILE = "stopped_early.json"
 
 
 def read_validation(run_dir: Path | str) -> list[dict[str, Any]]:
@@ -181,7 +182,19 @@ class ValidationCallback(TrainerCallback):
         if patience is not None and self.since_best >= patience:
             self.stopped = True
             control.should_training_stop = True
-            control.should_save = True
+            control.should_save = True  # the checkpoint at this step; a rerun finds the run complete
+            (self.run_dir / STOPPED_FILE).write_text(json.dumps({"step": step, "best_accuracy": self.best,
+                                                                 "validations_without_gain": self.since_best}), encoding="utf-8")
+
+
+def stopped_at(run_dir: Path | str) -> int | None:
+    """The step at which validation ended a run (``stop_after_no_gain``), or None: a rerun that resumes from
+    that step's checkpoint has nothing left to train."""
+    path = Path(run_dir) / STOPPED_FILE
+    try:
+        return int(json.loads(path.read_text(encoding="utf-8"))["step"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def _since_best(rows: list[dict[str, Any]]) -> int:
@@ -199,6 +212,9 @@ def drop_after(run_dir: Path, start: int) -> None:
 
     run_dir = Path(run_dir)
     truncate_jsonl(run_dir / VALIDATION_FILE, lambda r: r.get("step", 0) <= start)
+    stop = stopped_at(run_dir)
+    if stop is not None and stop > start:
+        (run_dir / STOPPED_FILE).unlink()
     folder = run_dir / VALIDATION_DIR
     if folder.is_dir():
         for p in folder.glob("step-*"):
