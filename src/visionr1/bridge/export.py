@@ -12,7 +12,7 @@ RUN_DIR after a run::
                          relative to RUN_DIR, so the folder moves as a unit
     rejected.jsonl       {"id", "stage", "reason", "detail"} per rejected record (and per unreadable input item)
     stats.json/stats.md  kept/rejected counts by reason, tokens and cost per stage, reasoning length
-                         distribution, and the paper's Table 2 figures ("Wait"/"Hmm"/"Alternatively" counts)
+                         distribution, and the paper's Table 2 figures (counts of its five reflective words)
     calls.sqlite         every endpoint response (the resume store)
     runs.jsonl           one line per invocation (new vs replayed calls, items/s)
 

@@ -25,8 +25,10 @@ FINAL_ANSWER_LABEL_RE = re.compile(
 )
 """The paper's label at the start of the answer tag: ``Final Answer:`` (any case, markdown bold allowed)."""
 
-REFLECTIVE_WORDS: tuple[str, ...] = ("Wait", "Hmm", "Alternatively")
-_REFLECTIVE_RE = re.compile(r"\b(" + "|".join(REFLECTIVE_WORDS) + r")\b")
+REFLECTIVE_WORDS: tuple[str, ...] = ("Wait", "Hmm", "Mistake", "Alternatively", "Check")
+"""The five self-reflective indicators the paper counts (arXiv 2503.06749, Table 2), in its order."""
+_REFLECTIVE_RE = re.compile(r"\b(" + "|".join(REFLECTIVE_WORDS) + r")\b", re.IGNORECASE)
+_CANONICAL = {w.lower(): w for w in REFLECTIVE_WORDS}
 
 
 @dataclass(frozen=True)
@@ -103,16 +105,18 @@ def parse_r1(text: str) -> R1Parse:
 
 
 def count_reflective_words(text: str) -> dict[str, int]:
-    """Count the reflection markers the Vision-R1 paper tracks ("Wait", "Hmm", "Alternatively").
+    """Count the paper's reflective words (Wait, Hmm, Mistake, Alternatively, Check) in ``text``.
 
-    Whole words, case-sensitive: the capitalised forms are the ones that open a self-correction;
-    "wait for the bus" does not count.
+    Whole words in any case. The paper does not state its counting rule; its own reflective examples
+    write them mid-sentence in lower case ("But wait, maybe I made a mistake. Let me double-check
+    again", Vision-R1-7B on MathVerse), so a capitalised-only count would miss most "mistake" and
+    "check" it reports in Table 2. Inflected forms ("Waiting", "checked", "Hmmm") do not count.
 
-    >>> count_reflective_words("Hmm. Wait, no. Wait.")
-    {'Wait': 2, 'Hmm': 1, 'Alternatively': 0}
+    >>> count_reflective_words("Hmm. Wait, no. But wait, a mistake: let me double-check.")
+    {'Wait': 2, 'Hmm': 1, 'Mistake': 1, 'Alternatively': 0, 'Check': 1}
     """
     counts = dict.fromkeys(REFLECTIVE_WORDS, 0)
     if isinstance(text, str):
         for m in _REFLECTIVE_RE.finditer(text):
-            counts[m.group(1)] += 1
+            counts[_CANONICAL[m.group(1).lower()]] += 1
     return counts
