@@ -52,7 +52,7 @@ class EvalConfig:
     canned: Path | None = field(default=None, metadata={"help": "JSON of item id -> response (no generation)."})
     split: str | None = field(default=None, metadata={"help": "Split to read (default: the benchmark's, e.g. testmini)."})
     limit: int | None = field(default=None, metadata={"help": "Evaluate only the first N items."})
-    prompt: str = field(default="official", metadata={"help": "official, or r1 (append the think/answer instruction)."})
+    prompt: str = field(default="official", metadata={"help": "official (the benchmark's query), r1 (plus our think/answer instruction) or raw (the question and choices only: the paper's)."})
     temperature: float = field(default=0.6, metadata={"help": "Sampling temperature."})
     top_p: float = field(default=0.95, metadata={"help": "Nucleus sampling mass."})
     max_tokens: int = field(default=16000, metadata={"help": "Most new tokens per answer."})
@@ -80,8 +80,8 @@ class EvalConfig:
                               + (f" (got {', '.join(chosen)})" if chosen else ""))
         if self.endpoint and not self.model_name:
             raise ConfigError("--endpoint needs --model-name (the name the server knows the model by)")
-        if self.prompt not in ("official", "r1"):
-            raise ConfigError(f"--prompt must be official or r1, not {self.prompt!r}")
+        if self.prompt not in ("official", "r1", "raw"):
+            raise ConfigError(f"--prompt must be official, r1 or raw, not {self.prompt!r}")
         if self.regenerate_missing_answer < 0:
             raise ConfigError("--regenerate-missing-answer must be >= 0")
         if self.limit is not None and self.limit < 1:
@@ -140,7 +140,7 @@ def generate_all(items, backend, store, cfg: EvalConfig, progress) -> dict[str, 
     Returns ``{item id: {"response", "attempt", "attempts", "payload" | "error"}}``.
     """
     from visionr1.eval.backends import GenRequest
-    from visionr1.eval.benchmarks._common import apply_prompt_mode, is_multiple_choice
+    from visionr1.eval.benchmarks._common import apply_prompt_mode
 
     by_id = {it.id: it for it in items}
     for attempt in range(cfg.regenerate_missing_answer + 1):
@@ -166,7 +166,7 @@ def generate_all(items, backend, store, cfg: EvalConfig, progress) -> dict[str, 
                 store.put_failed(item_id, STAGE, _attempt, error or "unknown error")
             progress.advance(_task)
 
-        requests = [GenRequest(rid=f"{it.id}#{attempt}", text=apply_prompt_mode(it.query, cfg.prompt, is_multiple_choice(it)), images=it.images,
+        requests = [GenRequest(rid=f"{it.id}#{attempt}", text=apply_prompt_mode(it, cfg.prompt), images=it.images,
                                item_id=it.id, attempt=attempt) for it in todo]
         backend.generate(requests, on_result)
     chosen: dict[str, dict[str, Any]] = {}

@@ -119,7 +119,7 @@ class GRPODataSettings:
 
     path: str = field(default="", metadata={"help": "Records file or folder (`visionr1 synth` output, JSONL, parquet, HF dataset)."})
     system_prompt: str | None = field(default=None, metadata={"help": "System message; None keeps the chat template's default (as in SFT)."})
-    user_template: str | None = field(default=None, metadata={"help": "Path to a user-prompt template file; None = the shared default (templates/user.txt)."})
+    user_template: str | None = field(default=None, metadata={"help": "User-prompt form: r1 (the default when null: question, choices and a think/answer instruction), raw (question and choices only: the paper's RL prompt), or a template file's path."})
     max_samples: int | None = field(default=None, metadata={"help": "Use only the first N records (smoke runs)."})
 
     def __post_init__(self) -> None:
@@ -227,7 +227,7 @@ class ValidationSettings:
     split: str | None = field(default=None, metadata={"help": "Split to read (the benchmark's default when null)."})
     every_steps: int = field(default=50, metadata={"help": "Validate every N optimizer steps (also at the start, at stage ends and at the end)."})
     max_items: int | None = field(default=200, metadata={"help": "Validate on the first N items (null = all)."})
-    prompt: str = field(default="r1", metadata={"help": "Eval prompt mode: r1 (the training prompt) or official."})
+    prompt: str = field(default="r1", metadata={"help": "Eval prompt mode: r1 (the r1 training prompt), raw (the question and choices only, for a model trained on the raw form) or official."})
     temperature: float = field(default=0.0, metadata={"help": "Sampling temperature (0 = greedy)."})
     top_p: float = field(default=1.0, metadata={"help": "Nucleus sampling mass."})
     max_tokens: int = field(default=1024, metadata={"help": "Most new tokens per answer."})
@@ -243,8 +243,8 @@ class ValidationSettings:
             raise ConfigError(f"validation.every_steps must be >= 1, got {self.every_steps}")
         if self.max_items is not None and self.max_items < 1:
             raise ConfigError(f"validation.max_items must be >= 1 or null, got {self.max_items}")
-        if self.prompt not in ("r1", "official"):
-            raise ConfigError(f"validation.prompt must be r1 or official, not {self.prompt!r}")
+        if self.prompt not in ("r1", "raw", "official"):
+            raise ConfigError(f"validation.prompt must be r1, raw or official, not {self.prompt!r}")
         if self.stop_after_no_gain is not None and self.stop_after_no_gain < 1:
             raise ConfigError(f"validation.stop_after_no_gain must be >= 1 or null, got {self.stop_after_no_gain}")
         if self.batch_size < 1 or self.max_tokens < 1:

@@ -29,6 +29,7 @@ from visionr1.eval.benchmarks._common import (
     item_result,
     make_extractor,
     read_table,
+    raw_question,
     row_without_images,
     unique_ids,
 )
@@ -67,6 +68,7 @@ def load(path: Path, split: str | None = None, limit: int | None = None) -> list
             meta={"difficulty": clean_str(row.get("difficult")) or clean_str(row.get("difficulty")) or None,
                   "grade": clean_str(row.get("year")) or None, "knowledge": row.get("knowledge") or None},
             row=row_without_images(row),
+            raw=raw_question(question),
         ))
         if limit and len(items) >= limit:
             break

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from visionr1.eval.benchmarks._common import EvalItem, Scored, acc_entry, breakdown, item_result, unique_ids
+from visionr1.eval.benchmarks._common import EvalItem, Scored, acc_entry, breakdown, item_result, raw_question, unique_ids
 
 NAME = "records"
 DEFAULT_SPLIT = "test"
@@ -55,6 +55,7 @@ def load(path: Path, split: str | None = None, limit: int | None = None) -> list
             answer_type=rec.answer_type, precision=rec.precision,
             meta={"task": rec.metadata.get("task") or rec.source, "difficulty": rec.metadata.get("difficulty")},
             row={"id": rec.id, "question": rec.question, "answer": rec.answer, "choices": rec.choices},
+            raw=raw_question(rec.question, rec.choices),
         ))
     unique_ids(items, str(file))
     return items
