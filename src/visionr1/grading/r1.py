@@ -31,6 +31,27 @@ _REFLECTIVE_RE = re.compile(r"\b(" + "|".join(REFLECTIVE_WORDS) + r")\b", re.IGN
 _CANONICAL = {w.lower(): w for w in REFLECTIVE_WORDS}
 
 
+ANSWER_FORMS: tuple[str, ...] = ("final_answer", "short")
+"""How :func:`format_r1` writes the answer: ``final_answer`` is the paper's ``<answer> Final Answer:X </answer>``
+(its released Vision-R1-cold data and Vision-R1-7B write exactly this, and the authors' eval reads the answer
+with the pattern ``<answer> Final Answer:(.*?) </answer>``); ``short`` is ``<answer>X</answer>``."""
+
+
+def format_r1(think: str, answer: str, form: str = "final_answer") -> str:
+    """A completion in R1 form: ``<think>think</think>`` then the answer in ``form`` (:data:`ANSWER_FORMS`).
+
+    >>> format_r1("2 and 2 make 4.", "4")
+    '<think>2 and 2 make 4.</think><answer> Final Answer:4 </answer>'
+    >>> format_r1("2 and 2 make 4.", "4", "short")
+    '<think>2 and 2 make 4.</think><answer>4</answer>'
+    """
+    if form == "final_answer":
+        return f"{THINK_OPEN}{think}{THINK_CLOSE}{ANSWER_OPEN} Final Answer:{answer} {ANSWER_CLOSE}"
+    if form == "short":
+        return f"{THINK_OPEN}{think}{THINK_CLOSE}{ANSWER_OPEN}{answer}{ANSWER_CLOSE}"
+    raise ValueError(f"unknown answer form {form!r}; valid: {', '.join(ANSWER_FORMS)}")
+
+
 @dataclass(frozen=True)
 class R1Parse:
     """The outcome of :func:`parse_r1`.
