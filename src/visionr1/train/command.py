@@ -14,12 +14,15 @@ CONFIG_HELP = "YAML config (see recipes/); key=value arguments after it override
 DRY_RUN_HELP = ("Check the config, the TRL arguments and every data item, print the batch and step plan, and exit "
                 "without loading the model (seconds, no GPU needed).")
 WORLD_SIZE_HELP = "With --dry-run: the number of training processes to plan for (default: $WORLD_SIZE, else 1)."
+SFT_HELP = ("With grpo --dry-run: the SFT run folder, SFT config or SFT data the policy comes from; the plan warns when "
+            "it trained on another prompt form than GRPO asks in (default: the summary.json beside model.path, when "
+            "that is an SFT run's final/).")
 COUNT_TOKENS_HELP = ("With --dry-run: also load the processor (not the model) and count each item's tokens, images "
                      "included: SFT against trainer.max_length, GRPO prompts plus each stage's completion budget.")
 
 
 def _run(kind: str, config: Path, overrides: list[str] | None, dry_run: bool = False, world_size: int | None = None,
-         count_tokens: bool = False) -> None:
+         count_tokens: bool = False, sft: Path | None = None) -> None:
     import os
 
     from rich.console import Console
@@ -30,6 +33,8 @@ def _run(kind: str, config: Path, overrides: list[str] | None, dry_run: bool = F
     console = Console(stderr=True)
     if count_tokens and not dry_run:
         raise typer.BadParameter("--count-tokens goes with --dry-run")
+    if sft is not None and not dry_run:
+        raise typer.BadParameter("--sft goes with --dry-run")
     world = world_size or int(os.environ.get("WORLD_SIZE", "1"))
     try:
         if kind == "sft":
@@ -43,7 +48,7 @@ def _run(kind: str, config: Path, overrides: list[str] | None, dry_run: bool = F
             from visionr1.train.grpo import plan_grpo, run_grpo
 
             cfg = load_config(GRPORunConfig, config, overrides or [])
-            summary = plan_grpo(cfg, world, count_tokens) if dry_run else run_grpo(cfg)
+            summary = plan_grpo(cfg, world, count_tokens, sft=sft) if dry_run else run_grpo(cfg)
     except VisionR1Error as e:
         console.print(f"[bold red]error:[/] {e}")
         raise typer.Exit(code=2) from None
@@ -51,7 +56,44 @@ def _run(kind: str, config: Path, overrides: list[str] | None, dry_run: bool = F
 
     if is_main_process():
         typer.echo(json.dumps(summary, indent=1, default=str))
+        if dry_run and kind == "grpo":
+            _print_grpo_plan(summary, console)
     end_distributed()
+
+
+def _print_grpo_plan(plan: dict, console) -> None:
+    """The plan's per-stage compute as a table (stderr; stdout keeps the JSON), then its warnings."""
+    from rich.table import Table
+
+    def num(v) -> str:
+        if v is None:
+            return "?"
+        v = float(v)
+        for unit, size in (("B", 1e9), ("M", 1e6), ("K", 1e3)):
+            if abs(v) >= size:
+                return f"{v / size:.3g}{unit}"
+        return f"{v:g}"
+
+    table = Table(title=f"PTST plan at {plan['world_size']} process(es) (--world-size N plans for N): "
+                        f"reward {plan['reward']}, prompt form {plan['prompt_form']}"
+                        + (", matched compute" if plan["matched_compute"] else ""))
+    cols = [("stage", "stage"), ("G", "num_generations"), ("budget", "max_completion_length"), ("steps", "steps"),
+            ("rollout batches", "rollout_batches"), ("updates / rollout", "updates_per_rollout_batch"),
+            ("prompts / step", "prompts_per_step"), ("completions / step", "completions_per_step"),
+            ("tokens sampled / step", "tokens_sampled_per_step"), ("prompts / rollout", "prompts_per_rollout_batch"),
+            ("completions / rollout", "completions_per_rollout_batch"), ("prompts", "prompts"),
+            ("tokens sampled", "tokens_sampled"), ("passes so far", "data_passes_so_far")]
+    for title, _ in cols:
+        table.add_column(title, justify="right")
+    for row in plan["stages"]:
+        table.add_row(*(num(row.get(key)) for _, key in cols))
+    console.print(table)
+    console.print("objective: " + "; ".join(f"stage {r['stage']}: " + ", ".join(f"{k}={v}" for k, v in r["objective"].items())
+                                          for r in plan["stages"]))
+    if plan["skipped_stages"]:
+        console.print(f"stages turned off (enabled: false): {plan['skipped_stages']}")
+    for w in plan.get("warnings") or []:
+        console.print(f"[bold yellow]warning:[/] {w}")
 
 
 def sft_command(
@@ -71,6 +113,7 @@ def grpo_command(
     dry_run: Annotated[bool, typer.Option("--dry-run", help=DRY_RUN_HELP)] = False,
     world_size: Annotated[Optional[int], typer.Option("--world-size", min=1, help=WORLD_SIZE_HELP)] = None,
     count_tokens: Annotated[bool, typer.Option("--count-tokens", help=COUNT_TOKENS_HELP)] = False,
+    sft: Annotated[Optional[Path], typer.Option("--sft", help=SFT_HELP)] = None,
 ) -> None:
     """GRPO with the hard formatting result reward and PTST stages in one resumable run."""
-    _run("grpo", config, overrides, dry_run, world_size, count_tokens)
+    _run("grpo", config, overrides, dry_run, world_size, count_tokens, sft)
