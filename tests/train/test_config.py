@@ -42,7 +42,7 @@ def test_required_sections_and_stage_ranges():
         from_dict(GRPORunConfig, {"data": {"path": "x"}})
     with pytest.raises(ConfigError, match="num_generations must be >= 2"):
         PTSTStage(num_generations=1)
-    with pytest.raises(ConfigError, match="ptst.stages has no enabled stage"):
+    with pytest.raises(ConfigError, match="ptst.stages has no stage to run"):
         PTSTSettings(stages=[])
 
 

@@ -62,7 +62,8 @@ def _run(kind: str, config: Path, overrides: list[str] | None, dry_run: bool = F
 
 
 def _print_grpo_plan(plan: dict, console) -> None:
-    """The plan's per-stage compute as a table (stderr; stdout keeps the JSON), then its warnings."""
+    """The plan's per-stage compute as a table, one column per stage (stderr; stdout keeps the JSON), then the
+    objective and the warnings."""
     from rich.table import Table
 
     def num(v) -> str:
@@ -70,28 +71,37 @@ def _print_grpo_plan(plan: dict, console) -> None:
             return "?"
         v = float(v)
         for unit, size in (("B", 1e9), ("M", 1e6), ("K", 1e3)):
-            if abs(v) >= size:
-                return f"{v / size:.3g}{unit}"
-        return f"{v:g}"
+            if abs(v) >= 100 * size:
+                return f"{v / size:,.4g}{unit}"
+        return f"{int(v):,}" if v.is_integer() else f"{v:,.4g}"
 
-    table = Table(title=f"PTST plan at {plan['world_size']} process(es) (--world-size N plans for N): "
-                        f"reward {plan['reward']}, prompt form {plan['prompt_form']}"
-                        + (", matched compute" if plan["matched_compute"] else ""))
-    cols = [("stage", "stage"), ("G", "num_generations"), ("budget", "max_completion_length"), ("steps", "steps"),
-            ("rollout batches", "rollout_batches"), ("updates / rollout", "updates_per_rollout_batch"),
-            ("prompts / step", "prompts_per_step"), ("completions / step", "completions_per_step"),
-            ("tokens sampled / step", "tokens_sampled_per_step"), ("prompts / rollout", "prompts_per_rollout_batch"),
-            ("completions / rollout", "completions_per_rollout_batch"), ("prompts", "prompts"),
-            ("tokens sampled", "tokens_sampled"), ("passes so far", "data_passes_so_far")]
-    for title, _ in cols:
-        table.add_column(title, justify="right")
+    table = Table(title=f"PTST plan at {plan['world_size']} process(es) (--world-size N plans for N)")
+    table.add_column("per stage")
     for row in plan["stages"]:
-        table.add_row(*(num(row.get(key)) for _, key in cols))
+        table.add_column(f"stage {row['stage']}", justify="right")
+    rows = [("group size G", "num_generations"), ("completion budget (tokens)", "max_completion_length"),
+            ("optimizer steps", "steps"), ("rollout batches", "rollout_batches"),
+            ("updates per rollout batch", "updates_per_rollout_batch"), ("prompts per step", "prompts_per_step"),
+            ("completions per step", "completions_per_step"), ("tokens sampled per step", "tokens_sampled_per_step"),
+            ("prompts per rollout batch", "prompts_per_rollout_batch"),
+            ("completions per rollout batch", "completions_per_rollout_batch"),
+            ("tokens sampled per rollout batch", "tokens_sampled_per_rollout_batch"), ("prompts (stage)", "prompts"),
+            ("completions (stage)", "completions"), ("tokens sampled (stage)", "tokens_sampled"),
+            ("passes over the data so far", "data_passes_so_far")]
+    for title, key in rows:
+        table.add_row(title, *(num(r.get(key)) for r in plan["stages"]))
     console.print(table)
-    console.print("objective: " + "; ".join(f"stage {r['stage']}: " + ", ".join(f"{k}={v}" for k, v in r["objective"].items())
-                                          for r in plan["stages"]))
+    match = "match" if plan["tokens_sampled_per_step_match"] else "differ"
+    console.print(f"tokens sampled per step {match} across stages (ptst.matched_compute: "
+                  f"{str(plan['matched_compute']).lower()}); reward: {plan['reward']}; prompt form: {plan['prompt_form']}"
+                  + (f"; SFT trained on: {plan['sft_prompt_form']['form']}" if plan.get("sft_prompt_form") else ""))
+    objectives = [r["objective"] for r in plan["stages"]]
+    shown = [objectives[0]] if all(o == objectives[0] for o in objectives) else objectives
+    for i, o in enumerate(shown):
+        where = "objective" if len(shown) == 1 else f"objective, stage {i}"
+        console.print(f"{where}: " + ", ".join(f"{k}={v}" for k, v in o.items()))
     if plan["skipped_stages"]:
-        console.print(f"stages turned off (enabled: false): {plan['skipped_stages']}")
+        console.print(f"optional stages left out (ptst.run_optional=true runs them), YAML index: {plan['skipped_stages']}")
     for w in plan.get("warnings") or []:
         console.print(f"[bold yellow]warning:[/] {w}")
 

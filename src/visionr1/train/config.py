@@ -137,8 +137,8 @@ class PTSTStage:
     num_generations: int = field(default=16, metadata={"help": "Group size G (completions per prompt) in this stage."})
     steps: int = field(default=100, metadata={"help": "Optimizer steps in this stage (a whole number of rollout batches: see --dry-run's updates per rollout batch)."})
     trainer: dict[str, Any] = field(default_factory=dict, metadata={"help": "Extra GRPOConfig overrides for this stage only (e.g. temperature)."})
-    enabled: bool = field(default=True, metadata={"help": "false: keep the stage in the YAML but do not run it (e.g. the paper's optional third stage); "
-                                                          "turn it on later with ptst.stages[i].enabled=true and rerun to continue."})
+    optional: bool = field(default=False, metadata={"help": "Run this stage only with ptst.run_optional: true (the paper's optional third "
+                                                            "stage); turn that on after the others ran and rerun: the run continues."})
 
     def __post_init__(self) -> None:
         for name in ("max_completion_length", "steps"):
@@ -161,12 +161,15 @@ class PTSTSettings:
                                                                    "with its group size G. With G x max_completion_length equal in all stages (the "
                                                                    "paper's 16 x 4K = 8 x 8K = 4 x 16K) every stage then samples the same tokens per step."})
 
+    run_optional: bool = field(default=False, metadata={"help": "Also run the stages marked optional: true."})
+
     def __post_init__(self) -> None:
-        self.skipped = [i for i, s in enumerate(self.stages) if not s.enabled]
-        """Indices (in the YAML's list) of the stages turned off with ``enabled: false``."""
-        self.stages = [s for s in self.stages if s.enabled]
+        self.skipped = [i for i, s in enumerate(self.stages) if s.optional and not self.run_optional]
+        """Indices (in the YAML's list) of the optional stages left out (``ptst.run_optional: false``)."""
+        self.stages = [s for i, s in enumerate(self.stages) if i not in self.skipped]
         if not self.stages:
-            raise ConfigError("ptst.stages has no enabled stage; give at least one {max_completion_length, num_generations, steps}")
+            raise ConfigError("ptst.stages has no stage to run; give at least one {max_completion_length, num_generations, steps}"
+                              " (optional ones run only with ptst.run_optional: true)")
         if self.matched_compute:
             budgets = [s.num_generations * s.max_completion_length for s in self.stages]
             if len(set(budgets)) > 1:
