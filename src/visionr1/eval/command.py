@@ -19,6 +19,7 @@ def eval_command(
     split: Annotated[Optional[str], typer.Option("--split", help="Split (default: the benchmark's, e.g. testmini).")] = None,
     limit: Annotated[Optional[int], typer.Option("--limit", help="Only the first N items.")] = None,
     prompt: Annotated[str, typer.Option("--prompt", help="official (the benchmark's query), r1 (plus our <think>/<answer> instruction) or raw (the question and choices only: the paper's and the authors' eval).")] = "official",
+    protocol: Annotated[str, typer.Option("--protocol", help="Scoring protocol where a benchmark has several: mmmath official = the released sympy scorer (raw question) the paper's numbers come from.")] = "default",
     temperature: Annotated[float, typer.Option(help="Sampling temperature (paper: 0.6).")] = 0.6,
     top_p: Annotated[float, typer.Option("--top-p", help="Nucleus mass (paper: 0.95).")] = 0.95,
     max_tokens: Annotated[int, typer.Option("--max-tokens", help="Most new tokens (paper: 16000).")] = 16000,
@@ -48,7 +49,7 @@ def eval_command(
     try:
         cfg = EvalConfig(
             benchmark=benchmark, data=data, out=out, model=model, endpoint=endpoint, model_name=model_name, canned=canned,
-            split=split, limit=limit, prompt=prompt, temperature=temperature, top_p=top_p, max_tokens=max_tokens,
+            split=split, limit=limit, prompt=prompt, protocol=protocol, temperature=temperature, top_p=top_p, max_tokens=max_tokens,
             seed=seed, regenerate_missing_answer=regenerate_missing_answer, batch_size=batch_size, device=device,
             dtype=dtype, concurrency=concurrency, timeout=timeout, max_retries=max_retries, api_key_env=api_key_env,
             judge_endpoint=judge_endpoint, judge_model=judge_model, judge_api_key_env=judge_api_key_env,

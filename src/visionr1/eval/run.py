@@ -53,6 +53,7 @@ class EvalConfig:
     split: str | None = field(default=None, metadata={"help": "Split to read (default: the benchmark's, e.g. testmini)."})
     limit: int | None = field(default=None, metadata={"help": "Evaluate only the first N items."})
     prompt: str = field(default="official", metadata={"help": "official (the benchmark's query), r1 (plus our think/answer instruction) or raw (the question and choices only: the paper's)."})
+    protocol: str = field(default="default", metadata={"help": "Scoring protocol, for benchmarks that have several (mmmath: default, or official = the released sympy scorer the paper's numbers come from)."})
     temperature: float = field(default=0.6, metadata={"help": "Sampling temperature."})
     top_p: float = field(default=0.95, metadata={"help": "Nucleus sampling mass."})
     max_tokens: int = field(default=16000, metadata={"help": "Most new tokens per answer."})
@@ -82,6 +83,8 @@ class EvalConfig:
             raise ConfigError("--endpoint needs --model-name (the name the server knows the model by)")
         if self.prompt not in ("official", "r1", "raw"):
             raise ConfigError(f"--prompt must be official, r1 or raw, not {self.prompt!r}")
+        if not self.protocol:
+            raise ConfigError("--protocol is empty; use default (or a benchmark's named protocol, e.g. mmmath's official)")
         if self.regenerate_missing_answer < 0:
             raise ConfigError("--regenerate-missing-answer must be >= 0")
         if self.limit is not None and self.limit < 1:
@@ -101,7 +104,8 @@ class EvalConfig:
         return {"benchmark": self.benchmark, "split": self.split, "prompt": self.prompt,
                 "backend": "transformers" if self.model else "endpoint" if self.endpoint else "canned",
                 "model": self.model or self.model_name or (str(self.canned) if self.canned else None),
-                "temperature": self.temperature, "top_p": self.top_p, "max_tokens": self.max_tokens, "seed": self.seed}
+                "temperature": self.temperature, "top_p": self.top_p, "max_tokens": self.max_tokens, "seed": self.seed,
+                "protocol": self.protocol}
 
 
 def build_backend(cfg: EvalConfig):
@@ -296,7 +300,11 @@ def run_eval(cfg: EvalConfig, backend=None) -> dict[str, Any]:
     from visionr1.eval.benchmarks import get_benchmark
 
     bench = get_benchmark(cfg.benchmark)
-    items = bench.load(cfg.data, split=cfg.split, limit=cfg.limit)
+    protocols = getattr(bench, "PROTOCOLS", ("default",))
+    if cfg.protocol not in protocols:
+        raise ConfigError(f"{bench.NAME} has no protocol {cfg.protocol!r}; it has: {', '.join(protocols)}")
+    extra = {"protocol": cfg.protocol} if cfg.protocol != "default" else {}
+    items = bench.load(cfg.data, split=cfg.split, limit=cfg.limit, **extra)
     if not items:
         raise ConfigError(f"{cfg.data} holds no {bench.NAME} items (split {cfg.split or bench.DEFAULT_SPLIT!r})")
     cfg.out.mkdir(parents=True, exist_ok=True)
@@ -329,6 +337,7 @@ def run_eval(cfg: EvalConfig, backend=None) -> dict[str, Any]:
         "model": identity["model"],
         "backend": identity["backend"],
         "prompt": cfg.prompt,
+        "protocol": cfg.protocol,
         "items": len(items),
         "headline": scored.headline,
         "breakdowns": scored.breakdowns,
