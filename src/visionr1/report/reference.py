@@ -39,9 +39,10 @@ class Reference:
         return self.values.get((bench, metric))
 
 
-PAPER_SOURCE = ("Vision-R1, arXiv 2503.06749v1, Table 1: MathVista (testmini, ALL), MathVerse (testmini), MM-Math; "
-                "the authors' released evaluation (evalscope/VLMEvalKit: raw question, sampling at temperature 0.6, "
-                "top_p 0.95, MM-Math scored by its released sympy scorer)")
+PAPER_SOURCE = ("Vision-R1, arXiv 2503.06749v1, Table 1: MathVista (testmini, ALL), MathVerse (testmini), MM-Math. "
+                "The authors' released evaluation (Osilly/Vision-R1 evaluation/, May 2025) asks the raw question, samples "
+                "at temperature 0.6 / top_p 0.95 and scores MM-Math with its released sympy scorer; the paper does not "
+                "say how each baseline number was obtained")
 REFERENCES: dict[str, list[Reference]] = {
     "paper": [
         Reference("Qwen2.5-VL-7B (paper)", PAPER_SOURCE,
