@@ -168,7 +168,7 @@ def test_dry_run_of_the_7b_recipe_as_shipped_prints_the_compute_per_stage():
     for line in ("updates per rollout batch", "prompts per step", "completions per step", "tokens sampled per step",
                  "tokens sampled per step match across stages (ptst.matched_compute: true)"):
         assert line in table, line
-    assert "1,049K" in table and "optional stages left out" in table
+    assert "1.049M" in table and "optional stages left out" in table
 
 
 def test_dry_run_warns_when_sft_and_grpo_prompt_forms_differ(records_path, cold_path, tmp_path):

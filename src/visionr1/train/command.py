@@ -70,10 +70,10 @@ def _print_grpo_plan(plan: dict, console) -> None:
         if v is None:
             return "?"
         v = float(v)
-        for unit, size in (("B", 1e9), ("M", 1e6), ("K", 1e3)):
-            if abs(v) >= 100 * size:
-                return f"{v / size:,.4g}{unit}"
-        return f"{int(v):,}" if v.is_integer() else f"{v:,.4g}"
+        if abs(v) < 1e5:
+            return f"{int(v):,}" if v.is_integer() else f"{v:.4g}"
+        unit, size = next((u, n) for u, n in (("B", 1e9), ("M", 1e6), ("K", 1e3)) if abs(v) >= n)
+        return f"{v / size:.4g}{unit}"
 
     table = Table(title=f"PTST plan at {plan['world_size']} process(es) (--world-size N plans for N)")
     table.add_column("per stage")
