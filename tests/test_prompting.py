@@ -49,3 +49,15 @@ def test_count_forms_most_frequent_first():
     assert count_prompt_forms(texts) == {"r1": 3, "raw": 2}
     assert list(count_prompt_forms(texts)) == ["r1", "raw"]
     assert count_prompt_forms([]) == {}
+
+
+def test_the_bridge_exports_in_a_named_form(tmp_path):
+    """``prompts.user: raw`` (a Path after config parsing) names the raw form, unless a file of that name exists."""
+    from pathlib import Path
+
+    from visionr1.bridge.config import BridgeConfig
+    from visionr1.config import from_dict
+
+    cfg = from_dict(BridgeConfig, {"prompts": {"user": "raw"}})
+    assert isinstance(cfg.prompts.user, Path)
+    assert render_user_prompt("Find x.", ["1", "2"], cfg.prompts.user) == "Find x.\nChoices:\n(A) 1\n(B) 2"

@@ -60,10 +60,10 @@ _TAG_MENTION_RE = re.compile(r"<\s*/?\s*(think|answer)\s*>", re.IGNORECASE)
 
 def template_path(template: str | Path | None = None) -> Path:
     """The file of a named form (``r1``, ``raw``), or ``template`` as a path; ``None`` is the default (``r1``)."""
-    if template is None or template == "":
+    if template is None or str(template) == "":
         return DEFAULT_USER_TEMPLATE
-    if isinstance(template, str) and template in USER_TEMPLATES:
-        return USER_TEMPLATES[template]
+    if str(template) in USER_TEMPLATES and not Path(template).is_file():  # a config may hand the name over as a Path
+        return USER_TEMPLATES[str(template)]
     return Path(template)
 
 

@@ -138,7 +138,8 @@ class PTSTStage:
     steps: int = field(default=100, metadata={"help": "Optimizer steps in this stage (a whole number of rollout batches: see --dry-run's updates per rollout batch)."})
     trainer: dict[str, Any] = field(default_factory=dict, metadata={"help": "Extra GRPOConfig overrides for this stage only (e.g. temperature)."})
     optional: bool = field(default=False, metadata={"help": "Run this stage only with ptst.run_optional: true (the paper's optional third "
-                                                            "stage); turn that on after the others ran and rerun: the run continues."})
+                                                            "stage); turn that on after the others ran and rerun: the run continues "
+                                                            "(a decaying LR schedule was laid over the stages that ran; the 7B recipe's is constant)."})
 
     def __post_init__(self) -> None:
         for name in ("max_completion_length", "steps"):
