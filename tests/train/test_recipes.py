@@ -144,3 +144,17 @@ def test_vision_r1_long_on_the_tiny_model(tiny_model_dir, records_path, tmp_path
     assert len(rollouts) == 1 and rollouts[0]["completion_length_max"] <= 64
     for r in rollouts:  # the hard reward is the optimised one
         assert r["reward_mean"] == pytest.approx(r["hard_reward"], abs=1e-6)
+
+
+def test_the_7b_bridge_recipe_exports_what_the_7b_sft_and_grpo_recipes_expect(tmp_path):
+    """recipes/vision_r1_7b/bridge.yaml writes the raw prompt form (GRPO's data.user_template) and the paper's answer."""
+    from visionr1.bridge.config import BridgeConfig
+    from visionr1.bridge.export import assemble
+    from visionr1.prompting import render_user_prompt, template_form
+
+    bridge = from_dict(BridgeConfig, load_yaml(REPO / "recipes/vision_r1_7b/bridge.yaml"))
+    grpo = from_dict(GRPORunConfig, load_yaml(REPO / "recipes/vision_r1_7b/grpo.yaml"))
+    assert template_form(bridge.prompts.user) == template_form(grpo.data.user_template) == "raw"
+    assert render_user_prompt("Find x.", None, bridge.prompts.user) == "Find x."
+    assert bridge.resolved_answer_form == "final_answer"
+    assert assemble("r", "7", bridge.resolved_answer_form) == "<think>r</think><answer> Final Answer:7 </answer>"
