@@ -33,7 +33,7 @@ def main() -> None:
     args = ap.parse_args()
 
     import transformers
-    from trl import GRPOConfig, GRPOTrainer
+    from trl import GRPOTrainer
 
     transformers.logging.set_verbosity_error()
     from visionr1.config import from_dict

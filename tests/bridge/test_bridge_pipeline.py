@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from visionr1.bridge.pipeline import run_bridge
 from visionr1.config import EndpointConfig, from_dict
 from visionr1.data.io import read_records, read_sharegpt
 from visionr1.errors import ConfigError
-from visionr1.grading import grade, parse_r1
+from visionr1.grading import grade, hard_format_result_reward, parse_r1
 from visionr1.testing import FaultPlan, OpenAIServer
 
 OUTPUTS = ("cold.sharegpt.json", "cold.jsonl", "rejected.jsonl", "stats.json", "stats.md")
@@ -85,7 +86,10 @@ def test_kept_items_are_valid_r1_sft_data(faulty_run, synth_dir):
         text = assistant["content"][0]["text"]
         parsed = parse_r1(text)
         assert parsed.ok, parsed.reason
+        # the paper's answer form, exactly as the authors' eval pattern reads it
+        assert re.search(r"</think><answer> Final Answer:(.*?) </answer>$", text).group(1) == parsed.answer
         rec = recs[item["id"]]
+        assert hard_format_result_reward(text, rec.answer, choices=rec.choices) == 1.0
         assert grade(text, rec.answer, choices=rec.choices, answer_type=rec.answer_type, precision=rec.precision).correct
         if rec.choices:
             assert parsed.answer == rec.answer_letter
@@ -175,6 +179,29 @@ def test_cli_template_teacher_and_flags_override_yaml(tmp_path, synth_dir):
     assert stats["teacher"] == "template" and stats["records"] == 20
     assert stats["rejected"] >= 4  # flaw_rate 0.5 from the YAML
     assert set(stats["rejected_by_reason"]) <= {"wrong_answer", "truncated"}
+    assert stats["answer_form"] == "final_answer"
+
+
+@pytest.mark.parametrize("settings,form,tail", [
+    ([], "final_answer", " </answer>"),
+    (["template.brief=true"], "short", "</answer>"),  # auto: the demo's brief CoTs keep the short form
+    (["template.brief=true", "answer_form=final_answer"], "final_answer", " </answer>"),
+    (["answer_form=short"], "short", "</answer>"),
+])
+def test_answer_form_setting(tmp_path, synth_dir, settings, form, tail):
+    from visionr1.cli import app
+
+    out = tmp_path / "run"
+    res = CliRunner().invoke(app, ["bridge", "--input", str(synth_dir), "--out", str(out), "--teacher", "template",
+                                   "--limit", "4", "--no-progress", "template.flaw_rate=0", *settings])
+    assert res.exit_code == 0, res.output
+    assert json.loads((out / "stats.json").read_text())["answer_form"] == form
+    texts = [json.loads(line)["messages"][1]["content"][0]["text"] for line in (out / "cold.jsonl").read_text().splitlines()]
+    assert texts and all(parse_r1(t).ok and t.endswith(tail) for t in texts)
+    assert all(("Final Answer:" in t) == (form == "final_answer") for t in texts)
+    bad = CliRunner().invoke(app, ["bridge", "--input", str(synth_dir), "--out", str(out), "--teacher", "template",
+                                   "answer_form=long"])
+    assert bad.exit_code == 2 and "answer_form must be one of auto, final_answer, short" in bad.output
 
 
 def test_cli_dry_run_calls_nothing(tmp_path, synth_dir):

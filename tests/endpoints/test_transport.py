@@ -15,7 +15,7 @@ import pytest
 from visionr1.config import EndpointConfig
 from visionr1.endpoints.client import ChatClient, EndpointError, user_message
 from visionr1.endpoints.transport import AsyncioBackend, AsyncioStream, asyncio_transport
-from visionr1.testing import FaultPlan, OpenAIServer, Reply
+from visionr1.testing import FaultPlan, OpenAIServer
 
 
 async def _http_server(handler, ssl_context=None):

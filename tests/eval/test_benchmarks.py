@@ -148,6 +148,28 @@ def test_r1_prompt_mode_appends_training_instruction():
     q = apply_prompt_mode("Q?", "r1", multiple_choice=True)
     assert q.startswith("Q?\n") and "<think></think>" in q and "letter of the correct option" in q
     assert apply_prompt_mode("Q?", "official") == "Q?"
+    with pytest.raises(DataError, match="valid: official, r1, raw"):
+        apply_prompt_mode("Q?", "cot")
+
+
+# an official instruction each benchmark adds to its query, which the raw form leaves out
+OFFICIAL_ONLY = {"mathvista": "Hint:", "mathverse": "Please first conduct reasoning", "mmmath": "\\boxed{}",
+                 "dynamath": "JSON", "mathvision": "\\boxed{}", "wemath": "Thought process"}
+
+
+@pytest.mark.parametrize("name", sorted(BENCHMARKS))
+def test_raw_prompt_mode_is_the_question_and_its_choices_only(name):
+    """``--prompt raw`` (the paper's form) sends the benchmark's own question and options, no instruction."""
+    from visionr1.prompting import detect_prompt_form
+
+    for it in get_benchmark(name).load(LAYOUTS[name][0]):
+        raw = apply_prompt_mode(it, "raw")
+        assert raw and detect_prompt_form(raw) == "raw", (name, it.id, raw)
+        if name in OFFICIAL_ONLY and it.raw is not None:
+            assert OFFICIAL_ONLY[name] not in raw and OFFICIAL_ONLY[name] in apply_prompt_mode(it, "official"), (name, it.id)
+        if it.choices and name != "wemath":  # We-Math's options sit in its own "A. …; B. …" text
+            assert all(c in raw for c in it.choices), (name, it.id, raw)
+        assert apply_prompt_mode(it, "r1").startswith(it.query.rstrip())
 
 
 def test_bad_data_is_a_clear_error(tmp_path):

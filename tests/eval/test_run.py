@@ -223,3 +223,41 @@ def test_an_unreadable_canned_file_is_a_clear_error(tmp_path):
     with pytest.raises(DataError, match="canned.json: cannot be read as JSON"):
         run_eval(EvalConfig(benchmark="mathvista", data=LAYOUTS["mathvista"][0], out=tmp_path / "run",
                             canned=tmp_path / "canned.json", progress=False))
+
+
+def test_mmmath_official_protocol_is_the_released_scorer_on_the_raw_question(tmp_path):
+    """``--protocol official``: the raw question, the authors' ``Final Answer:`` extraction, sympy at 1e-2."""
+    from visionr1.eval.benchmarks import get_benchmark
+
+    items = get_benchmark("mmmath").load(LAYOUTS["mmmath"][0], protocol="official")
+    assert all("boxed" not in it.query and it.query == it.raw for it in items)
+    canned = tmp_path / "canned.json"
+    canned.write_text(json.dumps({
+        "mm_1": "<think>base angles: (180-40)/2</think><answer> Final Answer:70^\\circ </answer>",  # released form
+        "mm_2": "Slope is \\boxed{2}.",
+        "mm_3": "<think>a quarter circle of radius 2</think><answer> Final Answer:3.14 </answer>",  # pi within 1e-2
+    }))
+    cli = CliRunner().invoke(app, ["eval", "--benchmark", "mmmath", "--data", str(LAYOUTS["mmmath"][0]),
+                                   "--out", str(tmp_path / "run"), "--canned", str(canned), "--protocol", "official",
+                                   "--no-progress"])
+    assert cli.exit_code == 0, cli.output
+    scores = json.loads((tmp_path / "run" / "scores.json").read_text())
+    assert scores["protocol"] == "official" and scores["headline"]["accuracy"] == 100.0
+    verdicts = [json.loads(line) for line in (tmp_path / "run" / "verdicts.jsonl").read_text().splitlines()]
+    assert [(v["extracted"], v["extracted_by"]) for v in verdicts] == [
+        ("70^\\circ", "answer_tag"), ("Slope is \\boxed{2}.", "boxed"), ("3.14", "answer_tag")]
+    # the default protocol (math-verify, exact) does not take 3.14 for pi
+    default = run_eval(EvalConfig(benchmark="mmmath", data=LAYOUTS["mmmath"][0], out=tmp_path / "default",
+                                  canned=canned, progress=False))
+    assert default["protocol"] == "default" and default["headline"]["accuracy"] < 100.0
+    # a benchmark without that protocol, and a judge with it, are named errors; a rerun cannot switch protocols
+    for args, message in ((["--benchmark", "mathvista", "--data", str(LAYOUTS["mathvista"][0])], "mathvista has no protocol 'official'"),
+                          (["--benchmark", "mmmath", "--data", str(LAYOUTS["mmmath"][0]), "--judge-endpoint", "http://x",
+                            "--judge-model", "m"], "has no LLM step")):
+        bad = CliRunner().invoke(app, ["eval", *args, "--out", str(tmp_path / "bad"), "--canned", str(canned),
+                                       "--protocol", "official", "--no-progress"])
+        assert bad.exit_code == 2 and message in bad.output, bad.output
+    switched = CliRunner().invoke(app, ["eval", "--benchmark", "mmmath", "--data", str(LAYOUTS["mmmath"][0]),
+                                        "--out", str(tmp_path / "default"), "--canned", str(canned), "--protocol",
+                                        "official", "--no-progress"])
+    assert switched.exit_code == 2 and "other settings" in switched.output

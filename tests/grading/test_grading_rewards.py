@@ -5,7 +5,9 @@ import pickle
 import pytest
 
 from visionr1.grading import (
+    ANSWER_FORMS,
     accuracy_reward,
+    format_r1,
     format_reward,
     get_hard_format_result_reward,
     grade,
@@ -127,3 +129,12 @@ def test_grade():
     assert (g.correct, g.extracted, g.rule, g.well_formed, g.reason) == (True, "4", "answer_tag", True, None)
     g = grade("Hmm, so the answer is (C).", "3", choices=["1", "2", "3"])
     assert (g.correct, g.rule, g.well_formed, g.reason) == (True, "phrase", False, "missing <think>")
+
+
+@pytest.mark.parametrize("answer_form", ANSWER_FORMS)
+def test_hard_reward_pays_both_answer_forms(answer_form):
+    """The bridge writes the paper's ``Final Answer:`` form by default; the reward reads either form alike."""
+    text = format_r1("3 + 4 = 7", "7", answer_form)
+    assert hard_format_result_reward(text, "7") == 1.0 and hard_format_result_reward(text, "8") == 0.0
+    assert hard_format_result_reward("<think>3 + 4 = 7</think><answer> Final Answer: 7 </answer>", "7") == 1.0
+    assert hard_format_result_reward("<think>3 + 4 = 7</think><answer> Final Answer: </answer>", "7") == 0.0

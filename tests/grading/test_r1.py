@@ -59,8 +59,12 @@ def test_parse_is_frozen():
         p.ok = False  # type: ignore[misc]
 
 
-def test_reflective_words():
-    assert REFLECTIVE_WORDS == ("Wait", "Hmm", "Alternatively")
-    text = "Hmm, 3. Wait, no: 4. Wait! Alternatively, wait for it. Waiting. Hmmm."
-    assert count_reflective_words(text) == {"Wait": 2, "Hmm": 1, "Alternatively": 1}
-    assert count_reflective_words("") == {"Wait": 0, "Hmm": 0, "Alternatively": 0}
+def test_reflective_words_are_the_papers_five():
+    assert REFLECTIVE_WORDS == ("Wait", "Hmm", "Mistake", "Alternatively", "Check")  # Table 2, in its order
+    text = "Hmm, 3. Wait, no: 4. But wait! Alternatively... Waiting. Hmmm. CHECK: a mistake? Mistakes. Checked."
+    assert count_reflective_words(text) == {"Wait": 2, "Hmm": 1, "Mistake": 1, "Alternatively": 1, "Check": 1}
+    assert count_reflective_words("") == dict.fromkeys(REFLECTIVE_WORDS, 0)
+    # the paper's own reflective example (Vision-R1-7B on MathVerse, Fig. 5) writes them in lower case
+    figure = "D is 24. But wait, maybe I made a mistake. Let me double-check again. Wait, maybe I miscalculated BD?"
+    assert count_reflective_words(figure) == {"Wait": 2, "Hmm": 0, "Mistake": 1, "Alternatively": 0, "Check": 1}
+    assert count_reflective_words(None) == dict.fromkeys(REFLECTIVE_WORDS, 0)

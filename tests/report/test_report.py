@@ -88,3 +88,28 @@ def test_report_overwrites_only_files_it_wrote(runs, tmp_path):
     for _ in range(2):  # its own files are rewritten on a rerun
         assert CliRunner().invoke(app, args).exit_code == 0
     assert CliRunner().invoke(app, ["report", *map(str, runs), "--png", str(tmp_path / "mine.png"), "--force"]).exit_code == 0
+
+
+def test_reference_paper_adds_the_papers_columns(runs, tmp_path):
+    """``report --reference paper``: Qwen2.5-VL-7B 68.1/46.7/34.1 and Vision-R1-7B 73.5/52.4/40.2 beside the runs."""
+    from visionr1.report.reference import get_references
+
+    header, rows = comparison_rows([load_run(p) for p in runs] + get_references("paper"))
+    assert header[-2:] == ["Qwen2.5-VL-7B (paper)", "Vision-R1-7B (paper)"]
+    by = {(r[0], r[1]): r[2:] for r in rows}
+    assert by[("mathvista", "accuracy")] == [100.0, 0.0, None, 68.1, 73.5]
+    assert by[("mathverse", "accuracy")] == [None, None, None, 46.7, 52.4]
+    assert by[("mmmath", "accuracy")] == [None, None, None, 34.1, 40.2]
+    assert by[("mathvista", "completion length")][3:] == [None, None]
+
+    md = tmp_path / "c.md"
+    res = CliRunner().invoke(app, ["report", str(runs[0]), "--reference", "paper", "--png", str(tmp_path / "c.png"),
+                                   "--markdown", str(md)])
+    assert res.exit_code == 0, res.output
+    assert "Vision-R1-7B (paper)" in md.read_text() and "| mmmath | accuracy | – | 34.10 | 40.20 |" in md.read_text()
+    assert "arXiv 2503.06749v1, Table 1" in res.output
+    alone = CliRunner().invoke(app, ["report", "--reference", "paper", "--png", str(tmp_path / "p.png")])
+    assert alone.exit_code == 0 and "73.50" in alone.output
+    for args, message in ((["--reference", "blog"], "unknown reference 'blog'; valid: paper"), ([], "give run folders")):
+        bad = CliRunner().invoke(app, ["report", *args])
+        assert bad.exit_code == 2 and message in bad.output

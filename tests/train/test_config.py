@@ -42,7 +42,7 @@ def test_required_sections_and_stage_ranges():
         from_dict(GRPORunConfig, {"data": {"path": "x"}})
     with pytest.raises(ConfigError, match="num_generations must be >= 2"):
         PTSTStage(num_generations=1)
-    with pytest.raises(ConfigError, match="ptst.stages is empty"):
+    with pytest.raises(ConfigError, match="ptst.stages has no stage to run"):
         PTSTSettings(stages=[])
 
 
@@ -92,8 +92,16 @@ def test_7b_recipe_matches_the_paper():
     assert t["per_device_train_batch_size"] * t["gradient_accumulation_steps"] * 8 == 32 and t["bf16"]
     assert sft.model.freeze_vision_tower and sft.model.freeze_multi_modal_projector  # the released config's defaults
     assert not sft.model.lora.enabled and not grpo.model.freeze_vision_tower
-    assert [(s.max_completion_length, s.num_generations, s.steps) for s in grpo.ptst.stages] == [(4096, 16, 100), (8192, 8, 100)]
-    assert grpo.trainer["beta"] == 0.01 and grpo.trainer["epsilon"] == 0.2 and grpo.trainer["use_vllm"]
+    # PAPER: 4K/G16 then 8K/G8, 100 steps each; a paper step is a rollout batch of 4 updates (EasyR1's batch)
+    assert [(s.max_completion_length, s.num_generations, s.steps) for s in grpo.ptst.stages] == [(4096, 16, 400), (8192, 8, 400)]
+    t = grpo.trainer
+    assert t["steps_per_generation"] // t["gradient_accumulation_steps"] == 4 and t["num_iterations"] == 1
+    assert t["beta"] == 0.01 and t["epsilon"] == 0.2 and t["use_vllm"] and grpo.ptst.matched_compute
+    assert (t["loss_type"], t["scale_rewards"], t["mask_truncated_completions"], t["importance_sampling_level"]) == (
+        "grpo", "group", False, "token")
+    assert grpo.reward.kind == "hard" and grpo.data.user_template == "raw" and grpo.data.system_prompt is None
+    third = load_config(GRPORunConfig, REPO / "recipes/vision_r1_7b/grpo.yaml", ["ptst.run_optional=true"])
+    assert [(s.max_completion_length, s.num_generations, s.steps) for s in third.ptst.stages][2] == (16384, 4, 400)
 
 
 def test_overrides_reach_nested_fields():
@@ -188,3 +196,31 @@ def test_the_tiny_cpu_readme_makes_every_file_it_uses():
                 f"which no command above it writes"
         made += [opts["--out"]] if "--out" in opts else []
     assert "runs/bridge" in made
+
+
+def test_reward_kind_hard_is_the_default_and_additive_takes_weights():
+    from visionr1.train.grpo import stage_args
+
+    cpu = {"use_cpu": True, "per_device_train_batch_size": 16}
+    assert _grpo().reward.kind == "hard" and stage_args(_grpo(trainer=cpu), 0).reward_weights == [1.0, 0.0, 0.0]
+    zero = _grpo(reward={"kind": "additive"}, trainer=cpu)
+    assert (zero.reward.format_weight, zero.reward.accuracy_weight) == (1.0, 1.0)  # the paper's 1:1
+    assert stage_args(zero, 0).reward_weights == [0.0, 1.0, 1.0]
+    assert _grpo(reward={"kind": "additive", "accuracy_weight": 2}).reward.trl_weights() == [0.0, 1.0, 2.0]
+    with pytest.raises(ConfigError, match="reward.format_weight applies to reward.kind: additive"):
+        _grpo(reward={"format_weight": 0.5})
+    with pytest.raises(ConfigError, match="reward.kind must be one of hard, additive, not 'soft'"):
+        _grpo(reward={"kind": "soft"})
+    with pytest.raises(ConfigError, match="not both 0"):
+        _grpo(reward={"kind": "additive", "format_weight": 0, "accuracy_weight": 0})
+    # TRL's own key is refused with where the setting lives now
+    with pytest.raises(ConfigError, match=r"trainer.reward_weights is set by visionr1; use reward.kind"):
+        _grpo(trainer={"reward_weights": [1, 1, 1]})
+
+
+def test_optional_stages_run_only_when_asked():
+    stages = [{"steps": 1}, {"steps": 2, "max_completion_length": 8192, "num_generations": 8, "optional": True}]
+    cfg = _grpo(ptst={"stages": stages})
+    assert cfg.ptst.total_steps == 1 and cfg.ptst.skipped == [1]
+    on = _grpo(ptst={"stages": stages, "run_optional": True})
+    assert on.ptst.total_steps == 3 and on.ptst.skipped == [] and on.ptst.boundaries() == [1, 3]

@@ -213,3 +213,24 @@ def test_frozen_vision_parts_keep_their_weights_under_grpo(tiny_model_dir, recor
     assert visual and all(torch.equal(final[k], base[k]) for k in visual)
     assert any(not torch.equal(final[k], base[k]) for k in base if k.startswith("model.layers."))
     assert summary["parameters"]["frozen"]["multi_modal_projector"] == sum(base[k].numel() for k in visual if "merger" in k)
+
+
+def test_an_optional_stage_turned_on_later_continues_the_run(tiny_model_dir, records_path, tmp_path):
+    """The paper's optional third stage: run the others, then rerun with ptst.run_optional=true."""
+    from visionr1.train.grpo import run_grpo
+
+    stages = [{"max_completion_length": 8, "num_generations": 4, "steps": 2},
+              {"max_completion_length": 16, "num_generations": 2, "steps": 2, "optional": True}]
+
+    def cfg(run_optional):
+        raw = _cfg(tmp_path / "run", tiny_model_dir, records_path, stages, lr_scheduler_type="constant")
+        raw["ptst"]["run_optional"] = run_optional
+        return from_dict(GRPORunConfig, raw)
+
+    first = run_grpo(cfg(False))
+    assert (first["global_step"], first["stages_run"]) == (2, [0])
+    second = run_grpo(cfg(True))
+    assert (second["start_step"], second["global_step"], second["stages_run"]) == (2, 4, [1])
+    rows = read_metrics(tmp_path / "run")
+    assert [(r["global_step"], r["stage"], r["num_generations"]) for r in rows] == [(1, 0, 4), (2, 0, 4), (3, 1, 2), (4, 1, 2)]
+    assert {r["learning_rate"] for r in rows} == {1e-3}

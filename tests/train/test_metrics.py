@@ -31,7 +31,8 @@ def test_truncated_completion_earns_zero_even_when_well_formed_and_right():
     out = r([[{"role": "assistant", "content": GOOD}]] * 2, completion_ids=[[1, 2, 3, 4], [1, 2, EOS]],
             answer=["4", "4"], log_metric=lambda k, v: logged.__setitem__(k, v))
     assert out == [0.0, 1.0]
-    assert logged["reflection/words_per_1k_tokens"] == pytest.approx(1000 * 4 / 7)  # 2x(Wait, Hmm) over 7 tokens
+    assert logged["reflection/words_per_1k_tokens"] == pytest.approx(1000 * 6 / 7)  # 2x(Wait, Hmm, check) over 7 tokens
+    assert logged["reflection/check_per_1k_tokens"] == pytest.approx(1000 * 2 / 7)
     assert logged["reflection/wait_per_1k_tokens"] == pytest.approx(1000 * 2 / 7)
 
 

@@ -27,23 +27,75 @@ def test_grpo_plan_of_the_7b_recipe_on_8_processes(records_path, tmp_path):
     from visionr1.train.grpo import plan_grpo
 
     plan = plan_grpo(_7b("grpo", tmp_path, records_path), world_size=8)
-    # 4 completions per device x 8 accumulation steps x 8 processes = 256 per optimizer step
-    assert [(s["completions_per_step"], s["prompts_per_step"], s["prompts"]) for s in plan["stages"]] == [
-        (256, 16, 1600), (256, 32, 3200)]
-    assert plan["records"] == 8 and plan["stages"][-1]["data_passes_so_far"] == (1600 + 3200) / 8
+    # EasyR1's batch: 512 prompts per rollout batch, 4 updates of 128 prompts; 100 rollout batches per stage.
+    # Matched compute: prompts per step stay 128, so stage 2 takes half the completions at twice the budget.
+    assert [(s["completions_per_step"], s["prompts_per_step"], s["updates_per_rollout_batch"], s["rollout_batches"],
+             s["prompts_per_rollout_batch"], s["prompts"]) for s in plan["stages"]] == [
+        (2048, 128, 4, 100, 512, 51200), (1024, 128, 4, 100, 512, 51200)]
+    assert [s["tokens_sampled_per_step"] for s in plan["stages"]] == [128 * 16 * 4096] * 2 == [128 * 8 * 8192] * 2
+    assert [s["tokens_sampled"] for s in plan["stages"]] == [512 * 16 * 4096 * 100] * 2
+    assert plan["tokens_sampled_per_step_match"] and plan["matched_compute"] and plan["skipped_stages"] == [2]
+    assert plan["records"] == 8 and plan["stages"][-1]["data_passes_so_far"] == 2 * 51200 / 8
+    assert plan["prompt_form"] == "raw" and plan["reward"] == "hard" and plan["warnings"] == []
+    assert plan["stages"][0]["objective"]["name"] == "grpo" and plan["stages"][0]["objective"]["epsilon"] == 0.2
     assert plan["resume"] is None and not (tmp_path / "run").exists()  # nothing written
-    # with num_iterations=2 each generated batch is optimised on twice: half the new prompts per step
-    twice = plan_grpo(_7b("grpo", tmp_path, records_path, "trainer.num_iterations=2"), world_size=8)
-    assert [(s["completions_per_step"], s["prompts_per_step"], s["prompts"]) for s in twice["stages"]] == [
-        (256, 8, 800), (256, 16, 1600)]
+    # with num_iterations=2 each rollout batch is optimised on twice: 8 updates, half the new prompts per step
+    twice = plan_grpo(_7b("grpo", tmp_path, records_path, "trainer.num_iterations=2", "ptst.run_optional=true",
+                          "ptst.stages=[{max_completion_length: 4096, num_generations: 16, steps: 800}]"), world_size=8)
+    assert [(s["completions_per_step"], s["prompts_per_step"], s["updates_per_rollout_batch"], s["prompts"])
+            for s in twice["stages"]] == [(2048, 64, 8, 51200)]
+
+
+def test_grpo_plan_without_matched_compute_keeps_completions_per_step(records_path, tmp_path):
+    from visionr1.train.grpo import plan_grpo
+
+    plan = plan_grpo(_7b("grpo", tmp_path, records_path, "ptst.matched_compute=false"), world_size=8)
+    assert [(s["completions_per_step"], s["prompts_per_step"]) for s in plan["stages"]] == [(2048, 128), (2048, 256)]
+    assert not plan["tokens_sampled_per_step_match"]
+    assert plan["stages"][1]["tokens_sampled_per_step"] == 2 * plan["stages"][0]["tokens_sampled_per_step"]
+
+
+def test_optional_third_stage_matches_too(records_path, tmp_path):
+    from visionr1.train.grpo import plan_grpo, stage_args
+
+    cfg = _7b("grpo", tmp_path, records_path, "ptst.run_optional=true")
+    plan = plan_grpo(cfg, world_size=8)
+    assert [(s["num_generations"], s["max_completion_length"], s["completions_per_step"]) for s in plan["stages"]] == [
+        (16, 4096, 2048), (8, 8192, 1024), (4, 16384, 512)]
+    assert plan["tokens_sampled_per_step_match"] and plan["skipped_stages"] == []
+    # per-device batches 4, 2, 1: every micro-batch holds the same 16K completion tokens
+    assert [stage_args(cfg, i, host_only=True, world_size=8).per_device_train_batch_size for i in range(3)] == [4, 2, 1]
+
+
+def test_matched_compute_refuses_what_it_cannot_match(records_path, tmp_path):
+    from visionr1.train.grpo import plan_grpo
+
+    with pytest.raises(ConfigError, match=r"num_generations x max_completion_length equal in every stage.*stage 1: 8 x 4096"):
+        _7b("grpo", tmp_path, records_path, "ptst.stages=[{max_completion_length: 4096, num_generations: 16, steps: 400}, "
+            "{max_completion_length: 4096, num_generations: 8, steps: 400}]")
+    with pytest.raises(ConfigError, match=r"stages\[1\].trainer.per_device_train_batch_size is derived by ptst.matched_compute"):
+        _7b("grpo", tmp_path, records_path, "ptst.stages=[{max_completion_length: 4096, num_generations: 16, steps: 400}, "
+            "{max_completion_length: 8192, num_generations: 8, steps: 400, trainer: {per_device_train_batch_size: 8}}]")
+    cfg = _7b("grpo", tmp_path, records_path, "trainer.per_device_train_batch_size=1")
+    with pytest.raises(ConfigError, match=r"stage 1 \(num_generations=8\) needs per_device_train_batch_size = 1 x 8 / 16 = 0.5"):
+        plan_grpo(cfg, world_size=8)
+
+
+def test_a_stage_must_be_whole_rollout_batches(records_path, tmp_path):
+    from visionr1.train.grpo import plan_grpo
+
+    cfg = _7b("grpo", tmp_path, records_path, "ptst.stages=[{max_completion_length: 4096, num_generations: 16, steps: 402}]")
+    with pytest.raises(ConfigError, match=r"steps=402 is not a whole number of rollout batches \(4 optimizer steps each"):
+        plan_grpo(cfg, world_size=8)
 
 
 def test_grpo_plan_checks_whole_groups_at_the_planned_world_size(records_path, tmp_path):
     from visionr1.train.grpo import plan_grpo
 
-    # 1 completion per device x 8 accumulation steps: 8 per generation on one process (not a group of 16),
-    # 64 on eight (four groups)
-    cfg = _7b("grpo", tmp_path, records_path, "trainer.per_device_train_batch_size=1")
+    # 2 completions per device x 4 generation steps (1 update per rollout batch): 8 per generation on one
+    # process (not a group of 16), 64 on eight (four groups)
+    cfg = _7b("grpo", tmp_path, records_path, "trainer.per_device_train_batch_size=2", "trainer.gradient_accumulation_steps=4",
+              "trainer.steps_per_generation=4", "ptst.stages=[{max_completion_length: 4096, num_generations: 16, steps: 100}]")
     with pytest.raises(ConfigError, match=r"ptst\.stages\[0\].*generation_batch_size \(8\) must be divisible by num_generations \(16\)"):
         plan_grpo(cfg, world_size=1)
     assert plan_grpo(cfg, world_size=8)["stages"][0]["prompts_per_step"] == 4
@@ -69,9 +121,14 @@ def test_grpo_plan_reports_bad_records_and_a_checkpoint_it_cannot_resume(records
     (ckpt / "trainer_state.json").write_text(json.dumps({"global_step": 100}))
     plan = stage_plan(cfg.ptst)
     (ckpt / STATE_FILE).write_text(json.dumps({"global_step": 100, "stage": 0, "plan": plan}))
-    assert plan_grpo(cfg, world_size=8)["resume"] == {"checkpoint": str(ckpt), "global_step": 100, "stage": 1}
-    changed = _7b("grpo", tmp_path, records_path, "ptst.stages=[{max_completion_length: 2048, num_generations: 16, steps: 100}, "
-                  "{max_completion_length: 8192, num_generations: 8, steps: 100}]")
+    assert plan_grpo(cfg, world_size=8)["resume"] == {"checkpoint": str(ckpt), "global_step": 100, "stage": 0}
+    (ckpt.parent / "checkpoint-400").mkdir()
+    (ckpt.parent / "checkpoint-400" / "trainer_state.json").write_text(json.dumps({"global_step": 400}))
+    (ckpt.parent / "checkpoint-400" / STATE_FILE).write_text(json.dumps({"global_step": 400, "stage": 0, "plan": plan}))
+    ckpt = ckpt.parent / "checkpoint-400"
+    assert plan_grpo(cfg, world_size=8)["resume"] == {"checkpoint": str(ckpt), "global_step": 400, "stage": 1}
+    changed = _7b("grpo", tmp_path, records_path, "ptst.stages=[{max_completion_length: 2048, num_generations: 32, steps: 400}, "
+                  "{max_completion_length: 8192, num_generations: 8, steps: 400}]")
     with pytest.raises(ConfigError, match="ptst stage 0"):
         plan_grpo(changed, world_size=8)
 
@@ -96,6 +153,49 @@ def test_dry_run_from_the_command_line(records_path, tmp_path):
     assert plan["world_size"] == 8 and [s["num_generations"] for s in plan["stages"]] == [16, 8]
     zero = CliRunner().invoke(app, [a if a != "8" else "0" for a in args])
     assert zero.exit_code != 0 and "world-size" in zero.output
+
+
+def test_dry_run_of_the_7b_recipe_as_shipped_prints_the_compute_per_stage():
+    """``visionr1 grpo --config recipes/vision_r1_7b/grpo.yaml --dry-run``: no data yet, no GPU, no model."""
+    result = CliRunner().invoke(app, ["grpo", "--config", str(REPO / "recipes/vision_r1_7b/grpo.yaml"), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.stdout)
+    assert plan["records"] is None and "does not exist" in plan["warnings"][0]
+    # per stage: prompts, completions, tokens sampled, updates per rollout batch (one process: 1/8 of the 8-GPU batch)
+    assert [(s["prompts_per_step"], s["completions_per_step"], s["tokens_sampled_per_step"], s["updates_per_rollout_batch"])
+            for s in plan["stages"]] == [(16, 256, 256 * 4096, 4), (16, 128, 128 * 8192, 4)]
+    table = result.stderr
+    for line in ("updates per rollout batch", "prompts per step", "completions per step", "tokens sampled per step",
+                 "tokens sampled per step match across stages (ptst.matched_compute: true)"):
+        assert line in table, line
+    assert "1.049M" in table and "optional stages left out" in table
+
+
+def test_dry_run_warns_when_sft_and_grpo_prompt_forms_differ(records_path, cold_path, tmp_path):
+    from visionr1.train.grpo import plan_grpo
+
+    # cold_path's user turns are in the r1 form (conftest.write_cold); the 7B recipe asks in the raw form
+    cfg = _7b("grpo", tmp_path, records_path)
+    plan = plan_grpo(cfg, world_size=8, sft=cold_path)
+    assert plan["sft_prompt_form"]["form"] == "r1" and plan["sft_prompt_form"]["forms"] == {"r1": 8}
+    assert any("SFT trained on the r1 prompt form" in w and "set data.user_template=r1" in w for w in plan["warnings"])
+    assert not plan_grpo(_7b("grpo", tmp_path, records_path, "data.user_template=r1"), world_size=8, sft=cold_path)["warnings"]
+    # an SFT run folder says it in summary.json; model.path = that run's final/ is found without --sft
+    run = tmp_path / "sft"
+    (run / "final").mkdir(parents=True)
+    (run / "summary.json").write_text(json.dumps({"prompt_form": "raw", "prompt_forms": {"raw": 5}}))
+    found = plan_grpo(_7b("grpo", tmp_path, records_path, f"model.path={run / 'final'}", "data.user_template=null"), world_size=8)
+    assert found["sft_prompt_form"]["form"] == "raw" and "GRPO asks in the r1 form" in found["warnings"][0]
+    # an SFT config: its data file's user turns are read
+    sft_yaml = tmp_path / "sft.yaml"
+    sft_yaml.write_text(f"data: {{path: {cold_path}}}\n")
+    assert plan_grpo(cfg, world_size=8, sft=sft_yaml)["sft_prompt_form"]["form"] == "r1"
+    with pytest.raises(ConfigError, match="not an SFT run folder"):
+        plan_grpo(cfg, world_size=8, sft=tmp_path)
+    cli = CliRunner().invoke(app, ["grpo", "--config", str(REPO / "recipes/vision_r1_7b/grpo.yaml"), "--dry-run",
+                                   "--world-size", "8", "--sft", str(cold_path), NO_MODEL, f"data.path={records_path}",
+                                   f"run_dir={tmp_path / 'run'}"])
+    assert cli.exit_code == 0 and "warning:" in cli.stderr and "SFT trained on the r1 prompt form" in cli.stderr
 
 
 def test_counted_tokens_are_what_the_trainers_feed_the_model(tiny_model_dir, cold_path, records_path, tmp_path):
@@ -216,3 +316,16 @@ def test_bad_items_are_refused_unless_skip_bad(tmp_path, tiny_model_dir, cold_pa
     assert res.exit_code == 2 and "1 bad item(s) (8 good)" in text and "broken" in text and "--skip-bad" in text
     res, text = _dry("sft", *args, "--skip-bad")
     assert res.exit_code == 0 and json.loads(res.stdout)["examples"] == 8
+
+
+def test_sft_plan_counts_prompt_forms(cold_path, tmp_path):
+    from visionr1.train.data import sft_prompt_forms
+    from visionr1.train.sft import plan_sft
+
+    assert plan_sft(_7b("sft", tmp_path, cold_path), world_size=8)["prompt_forms"] == {"r1": 8}
+    # a ShareGPT file in Vision-R1-cold's layout: the source questions, no format instruction
+    share = tmp_path / "cold.json"
+    share.write_text(json.dumps([{"conversations": [{"from": "human", "value": "<image>Find x.\nChoices:\nA: 2\nB: 3"},
+                                                    {"from": "gpt", "value": "<think>x</think><answer> Final Answer:A </answer>"}],
+                                  "image": "a.png"}] * 3))
+    assert sft_prompt_forms(share) == {"raw": 3}

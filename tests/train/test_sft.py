@@ -89,6 +89,9 @@ def test_sft_loss_falls_and_a_rerun_resumes_from_the_checkpoint(tiny_model_dir, 
     losses = [r["loss"] for r in read_metrics(run)]
     assert len(losses) == 8 and sum(losses[-3:]) / 3 < 0.8 * sum(losses[:3]) / 3
     assert first["global_step"] == 8 and (run / "final" / "model.safetensors").is_file()
+    # the summary says which prompt form it trained on (cold_path's user turns are the r1 form), for GRPO's dry-run
+    saved = json.loads((run / "summary.json").read_text())
+    assert (saved["prompt_form"], saved["prompt_forms"]) == ("r1", {"r1": 8})
 
     # a longer run in the same folder resumes at step 8 with the trained weights and optimizer
     second = run_sft(_cfg(run, tiny_model_dir, cold_path, max_steps=10))

@@ -19,6 +19,7 @@ from visionr1.config import EndpointConfig
 from visionr1.errors import ConfigError
 
 TEACHERS = ("endpoints", "template")
+ANSWER_FORMS = ("auto", "final_answer", "short")
 
 
 @dataclass
@@ -28,7 +29,7 @@ class PromptFiles:
     pseudo_cot: Path | None = field(default=None, metadata={"help": "Stage 1 (MLLM): image + question + answer -> pseudo-CoT."})
     description: Path | None = field(default=None, metadata={"help": "Stage 2 (MLLM): image + question + pseudo-CoT -> description."})
     reasoner: Path | None = field(default=None, metadata={"help": "Stage 3 (reasoner): description + question -> long CoT."})
-    user: Path | None = field(default=None, metadata={"help": "User-turn template of the exported SFT data (visionr1.prompting format); None = the shared default GRPO and eval use."})
+    user: Path | None = field(default=None, metadata={"help": "User-turn form of the exported SFT data: r1 (the default when null: question, choices, think/answer instruction), raw (question and choices only, the paper's), or a template file (visionr1.prompting format). GRPO's data.user_template should name the same form."})
 
 
 @dataclass
@@ -105,6 +106,10 @@ class BridgeConfig:
     retry_failed: bool = field(default=True, metadata={"help": "On rerun, ask again the calls that failed for good last time."})
     store_sync: str = field(default="normal", metadata={"help": "SQLite synchronous mode: normal (process-crash safe) or full."})
     images: str = field(default="copy", metadata={"help": "How images reach RUN_DIR/images: copy or link (hard link, else copy)."})
+    answer_form: str = field(default="auto", metadata={"help": "How the exported assistant turn writes its answer: final_answer (the paper's "
+                                                              "'<answer> Final Answer:X </answer>', as Vision-R1-cold and the released model), short "
+                                                              "('<answer>X</answer>'), or auto: final_answer, but short for the template teacher's "
+                                                              "brief CoTs (template.brief, the demo's ~4M-parameter student)."})
     progress: bool = field(default=True, metadata={"help": "Show the live progress display."})
     workers: int = field(default=0, metadata={"help": "Client processes sharing the records (and each endpoint's concurrency); 0 = auto: min(2, CPUs) for endpoints, 1 for template."})
 
@@ -115,10 +120,23 @@ class BridgeConfig:
             raise ConfigError(f"store_sync must be 'normal' or 'full', not {self.store_sync!r}")
         if self.images not in ("copy", "link"):
             raise ConfigError(f"images must be 'copy' or 'link', not {self.images!r}")
+        if self.answer_form not in ANSWER_FORMS:
+            raise ConfigError(f"answer_form must be one of {', '.join(ANSWER_FORMS)}, not {self.answer_form!r}")
         if self.workers < 0:
             raise ConfigError(f"workers must be >= 0 (0 = auto), got {self.workers}")
         if self.limit is not None and self.limit < 0:
             raise ConfigError(f"limit must be >= 0, got {self.limit}")
+
+    @property
+    def resolved_answer_form(self) -> str:
+        """The answer form the export writes (``auto`` resolved).
+
+        ``auto`` keeps the short form only for the template teacher's brief CoTs: they exist for the embedded
+        demo's ~4M-parameter student, whose measured results (recipes/demo/demo.yaml) were made on that form.
+        """
+        if self.answer_form != "auto":
+            return self.answer_form
+        return "short" if self.teacher == "template" and self.template.brief else "final_answer"
 
     def check_runnable(self) -> None:
         """Raise a ConfigError naming what is missing before any work starts."""

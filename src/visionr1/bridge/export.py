@@ -6,20 +6,22 @@ RUN_DIR after a run::
                          (the user turn starts with one <image> per image)
     cold.jsonl           TRL SFTTrainer messages format, one object per line:
                          {"id", "messages": [user: [{"type": "image"}..., {"type": "text", "text": prompt}],
-                                             assistant: [{"type": "text", "text": "<think>…</think><answer>…</answer>"}]],
+                                             assistant: [{"type": "text", "text": "<think>…</think><answer> Final Answer:… </answer>"}]],
                           "images": ["images/..."]}
     images/...           copies (or hard links) of the kept records' images; both files' image paths are
                          relative to RUN_DIR, so the folder moves as a unit
     rejected.jsonl       {"id", "stage", "reason", "detail"} per rejected record (and per unreadable input item)
     stats.json/stats.md  kept/rejected counts by reason, tokens and cost per stage, reasoning length
-                         distribution, and the paper's Table 2 figures ("Wait"/"Hmm"/"Alternatively" counts)
+                         distribution, and the paper's Table 2 figures (counts of its five reflective words)
     calls.sqlite         every endpoint response (the resume store)
     runs.jsonl           one line per invocation (new vs replayed calls, items/s)
 
 The user turn is rendered by :func:`visionr1.prompting.render_user_prompt` (the GRPO and eval prompt). For multiple choice the options
 are listed as ``(A) ...`` lines and ``<answer>`` holds the option **letter** (the grader maps letters to
 option text through ``choices``, so GRPO rewards accept either); otherwise ``<answer>`` holds the
-reasoner's final answer, already verified equivalent to the ground truth.
+reasoner's final answer, already verified equivalent to the ground truth. The answer is written in the paper's
+form, ``<answer> Final Answer:X </answer>`` (``answer_form``; see :data:`visionr1.grading.r1.ANSWER_FORMS`),
+which the grammar, the reward and every extractor read as they read ``<answer>X</answer>``.
 
 Every file is written atomically and only from the outcomes in input order, so a resumed run writes
 byte-identical files.
@@ -39,19 +41,19 @@ from visionr1.bridge.config import BridgeConfig
 from visionr1.bridge.filters import REASONS
 from visionr1.data.io import Conversation, LoadResult, atomic_write_text, write_sharegpt
 from visionr1.errors import VisionR1Error
-from visionr1.grading import REFLECTIVE_WORDS, count_reflective_words
+from visionr1.grading import REFLECTIVE_WORDS, count_reflective_words, format_r1
 from visionr1.prompting import render_user_prompt
 
 STAGE_ROLE = {"pseudo_cot": "mllm", "description": "mllm", "reasoning": "reasoner"}
 
 
-def assemble(reasoning: str, answer: str) -> str:
-    """The assistant turn: ``<think>reasoning</think><answer>answer</answer>``.
+def assemble(reasoning: str, answer: str, form: str = "final_answer") -> str:
+    """The assistant turn, in ``form`` (:func:`visionr1.grading.format_r1`).
 
     >>> assemble("2 and 2 make 4.", "4")
-    '<think>2 and 2 make 4.</think><answer>4</answer>'
+    '<think>2 and 2 make 4.</think><answer> Final Answer:4 </answer>'
     """
-    return f"<think>{reasoning}</think><answer>{answer}</answer>"
+    return format_r1(reasoning, answer, form)
 
 
 def _place_image(src: Path, dst: Path, mode: str) -> None:
@@ -166,7 +168,7 @@ def write_outputs(cfg: BridgeConfig, data: LoadResult, outcomes: list[Any], stat
                 placements.setdefault(dst_rel, src)
             images.append(dst_rel)
         prompt = render_user_prompt(rec.question, rec.choices, cfg.prompts.user)
-        reply = assemble(o.reasoning, o.answer)
+        reply = assemble(o.reasoning, o.answer, cfg.resolved_answer_form)
         sharegpt.append(Conversation(id=rec.id, messages=[{"role": "user", "content": prompt},
                                                           {"role": "assistant", "content": reply}], images=images))
         trl_lines.append(json.dumps({
@@ -237,6 +239,7 @@ def compute_stats(cfg: BridgeConfig, data: LoadResult, outcomes: list[Any], stat
     chars = [len(o.reasoning) for o in kept]
     return {
         "teacher": cfg.teacher,
+        "answer_form": cfg.resolved_answer_form,
         "models": {"mllm": cfg.mllm.model, "reasoner": cfg.reasoner.model} if cfg.teacher == "endpoints" else None,
         "records": len(outcomes) + len(data.errors),
         "kept": len(kept),

@@ -53,7 +53,8 @@ class EvalConfig:
     canned: Path | None = field(default=None, metadata={"help": "JSON of item id -> response (no generation)."})
     split: str | None = field(default=None, metadata={"help": "Split to read (default: the benchmark's, e.g. testmini)."})
     limit: int | None = field(default=None, metadata={"help": "Evaluate only the first N items."})
-    prompt: str = field(default="official", metadata={"help": "official, or r1 (append the think/answer instruction)."})
+    prompt: str = field(default="official", metadata={"help": "official (the benchmark's query), r1 (plus our think/answer instruction) or raw (the question and choices only: the paper's)."})
+    protocol: str = field(default="default", metadata={"help": "Scoring protocol, for benchmarks that have several (mmmath: default, or official = the released sympy scorer the paper's numbers come from)."})
     temperature: float = field(default=0.6, metadata={"help": "Sampling temperature."})
     top_p: float = field(default=0.95, metadata={"help": "Nucleus sampling mass."})
     max_tokens: int = field(default=16000, metadata={"help": "Most new tokens per answer."})
@@ -83,8 +84,10 @@ class EvalConfig:
                               + (f" (got {', '.join(chosen)})" if chosen else ""))
         if self.endpoint and not self.model_name:
             raise ConfigError("--endpoint needs --model-name (the name the server knows the model by)")
-        if self.prompt not in ("official", "r1"):
-            raise ConfigError(f"--prompt must be official or r1, not {self.prompt!r}")
+        if self.prompt not in ("official", "r1", "raw"):
+            raise ConfigError(f"--prompt must be official, r1 or raw, not {self.prompt!r}")
+        if not self.protocol:
+            raise ConfigError("--protocol is empty; use default (or a benchmark's named protocol, e.g. mmmath's official)")
         if self.regenerate_missing_answer < 0:
             raise ConfigError("--regenerate-missing-answer must be >= 0")
         if self.limit is not None and self.limit < 1:
@@ -104,7 +107,8 @@ class EvalConfig:
         return {"benchmark": self.benchmark, "split": self.split, "prompt": self.prompt,
                 "backend": "transformers" if self.model else "endpoint" if self.endpoint else "canned",
                 "model": self.model or self.model_name or (str(self.canned) if self.canned else None),
-                "temperature": self.temperature, "top_p": self.top_p, "max_tokens": self.max_tokens, "seed": self.seed}
+                "temperature": self.temperature, "top_p": self.top_p, "max_tokens": self.max_tokens, "seed": self.seed,
+                "protocol": self.protocol}
 
 
 def build_backend(cfg: EvalConfig):
@@ -143,7 +147,7 @@ def generate_all(items, backend, store, cfg: EvalConfig, progress) -> dict[str, 
     Returns ``{item id: {"response", "attempt", "attempts", "payload" | "error"}}``.
     """
     from visionr1.eval.backends import GenRequest
-    from visionr1.eval.benchmarks._common import apply_prompt_mode, is_multiple_choice
+    from visionr1.eval.benchmarks._common import apply_prompt_mode
 
     by_id = {it.id: it for it in items}
     for attempt in range(cfg.regenerate_missing_answer + 1):
@@ -169,7 +173,7 @@ def generate_all(items, backend, store, cfg: EvalConfig, progress) -> dict[str, 
                 store.put_failed(item_id, STAGE, _attempt, error or "unknown error")
             progress.advance(_task)
 
-        requests = [GenRequest(rid=f"{it.id}#{attempt}", text=apply_prompt_mode(it.query, cfg.prompt, is_multiple_choice(it)), images=it.images,
+        requests = [GenRequest(rid=f"{it.id}#{attempt}", text=apply_prompt_mode(it, cfg.prompt), images=it.images,
                                item_id=it.id, attempt=attempt) for it in todo]
         backend.generate(requests, on_result)
     chosen: dict[str, dict[str, Any]] = {}
@@ -304,7 +308,12 @@ def load_items(cfg: EvalConfig, bench) -> list:
     if bench.NAME != "records" and looks_like_records(cfg.data, cfg.split):
         raise ConfigError(f"{cfg.data} holds visionr1 records (id, images, question, answer per line), not "
                           f"{bench.NAME} data; evaluate it with --benchmark records (alias synth)")
+    protocols = getattr(bench, "PROTOCOLS", ("default",))
+    if cfg.protocol not in protocols:
+        raise ConfigError(f"{bench.NAME} has no protocol {cfg.protocol!r}; it has: {', '.join(protocols)}")
     kwargs = {"split": cfg.split, "limit": cfg.limit}
+    if cfg.protocol != "default":
+        kwargs["protocol"] = cfg.protocol
     if cfg.skip_bad:
         if "skip_bad" not in inspect.signature(bench.load).parameters:
             raise ConfigError(f"--skip-bad works with --benchmark records; the {bench.NAME} loader stops at a bad "
@@ -364,6 +373,7 @@ def run_eval(cfg: EvalConfig, backend=None) -> dict[str, Any]:
         "model": identity["model"],
         "backend": identity["backend"],
         "prompt": cfg.prompt,
+        "protocol": cfg.protocol,
         "items": len(items),
         "headline": scored.headline,
         "breakdowns": scored.breakdowns,

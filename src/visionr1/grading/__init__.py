@@ -11,7 +11,7 @@ True
 
 from visionr1.grading.equivalence import is_equivalent
 from visionr1.grading.extract import Extraction, extract_answer
-from visionr1.grading.r1 import REFLECTIVE_WORDS, R1Parse, count_reflective_words, parse_r1
+from visionr1.grading.r1 import ANSWER_FORMS, REFLECTIVE_WORDS, R1Parse, count_reflective_words, format_r1, parse_r1
 from visionr1.grading.rewards import (
     Grade,
     accuracy_reward,
@@ -24,6 +24,7 @@ from visionr1.grading.rewards import (
 from visionr1.grading.supervisor import GradingTimeout, math_compare, warmup
 
 __all__ = [
+    "ANSWER_FORMS",
     "REFLECTIVE_WORDS",
     "Extraction",
     "Grade",
@@ -33,6 +34,7 @@ __all__ = [
     "completion_text",
     "count_reflective_words",
     "extract_answer",
+    "format_r1",
     "format_reward",
     "get_hard_format_result_reward",
     "grade",

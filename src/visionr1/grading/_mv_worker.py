@@ -4,11 +4,27 @@ Run as a script (``python _mv_worker.py``) by :mod:`visionr1.grading.supervisor`
 math_verify, so it starts in about half a second. The parent kills it when a comparison runs past
 its deadline, which is the only timeout that works in every thread and every kind of process
 (math-verify's own ``signal.alarm`` timeout works only in a main thread).
+
+A request with ``"op": "mmmath"`` runs MM-Math's released scorer (``mmmath.py`` beside this file, loaded
+by file name: it imports nothing from visionr1) instead of Math-Verify's comparison.
 """
 
 import json
 import logging
 import sys
+
+
+def _mmmath():
+    """``mmmath.py`` beside this file, loaded by path (this worker runs outside the visionr1 package)."""
+    import importlib.util
+    from pathlib import Path
+
+    if "_visionr1_mmmath" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("_visionr1_mmmath", Path(__file__).with_name("mmmath.py"))
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        sys.modules["_visionr1_mmmath"] = module
+    return sys.modules["_visionr1_mmmath"]
 
 
 def main() -> None:
@@ -26,6 +42,11 @@ def main() -> None:
     for line in sys.stdin:
         try:
             req = json.loads(line)
+            if req.get("op") == "mmmath":
+                reply = {"equal": _mmmath().judge(req["gold"], req["pred"])}
+                out.write(json.dumps(reply) + "\n")
+                out.flush()
+                continue
             gold = parse_one(req["gold"])
             pred = parse_one(req["pred"])
             if not gold or not pred:

@@ -25,8 +25,31 @@ FINAL_ANSWER_LABEL_RE = re.compile(
 )
 """The paper's label at the start of the answer tag: ``Final Answer:`` (any case, markdown bold allowed)."""
 
-REFLECTIVE_WORDS: tuple[str, ...] = ("Wait", "Hmm", "Alternatively")
-_REFLECTIVE_RE = re.compile(r"\b(" + "|".join(REFLECTIVE_WORDS) + r")\b")
+REFLECTIVE_WORDS: tuple[str, ...] = ("Wait", "Hmm", "Mistake", "Alternatively", "Check")
+"""The five self-reflective indicators the paper counts (arXiv 2503.06749, Table 2), in its order."""
+_REFLECTIVE_RE = re.compile(r"\b(" + "|".join(REFLECTIVE_WORDS) + r")\b", re.IGNORECASE)
+_CANONICAL = {w.lower(): w for w in REFLECTIVE_WORDS}
+
+
+ANSWER_FORMS: tuple[str, ...] = ("final_answer", "short")
+"""How :func:`format_r1` writes the answer: ``final_answer`` is the paper's ``<answer> Final Answer:X </answer>``
+(its released Vision-R1-cold data and Vision-R1-7B write exactly this, and the authors' eval reads the answer
+with the pattern ``<answer> Final Answer:(.*?) </answer>``); ``short`` is ``<answer>X</answer>``."""
+
+
+def format_r1(think: str, answer: str, form: str = "final_answer") -> str:
+    """A completion in R1 form: ``<think>think</think>`` then the answer in ``form`` (:data:`ANSWER_FORMS`).
+
+    >>> format_r1("2 and 2 make 4.", "4")
+    '<think>2 and 2 make 4.</think><answer> Final Answer:4 </answer>'
+    >>> format_r1("2 and 2 make 4.", "4", "short")
+    '<think>2 and 2 make 4.</think><answer>4</answer>'
+    """
+    if form == "final_answer":
+        return f"{THINK_OPEN}{think}{THINK_CLOSE}{ANSWER_OPEN} Final Answer:{answer} {ANSWER_CLOSE}"
+    if form == "short":
+        return f"{THINK_OPEN}{think}{THINK_CLOSE}{ANSWER_OPEN}{answer}{ANSWER_CLOSE}"
+    raise ValueError(f"unknown answer form {form!r}; valid: {', '.join(ANSWER_FORMS)}")
 
 
 @dataclass(frozen=True)
@@ -103,16 +126,18 @@ def parse_r1(text: str) -> R1Parse:
 
 
 def count_reflective_words(text: str) -> dict[str, int]:
-    """Count the reflection markers the Vision-R1 paper tracks ("Wait", "Hmm", "Alternatively").
+    """Count the paper's reflective words (Wait, Hmm, Mistake, Alternatively, Check) in ``text``.
 
-    Whole words, case-sensitive: the capitalised forms are the ones that open a self-correction;
-    "wait for the bus" does not count.
+    Whole words in any case. The paper does not state its counting rule; its own reflective examples
+    write them mid-sentence in lower case ("But wait, maybe I made a mistake. Let me double-check
+    again", Vision-R1-7B on MathVerse), so a capitalised-only count would miss most "mistake" and
+    "check" it reports in Table 2. Inflected forms ("Waiting", "checked", "Hmmm") do not count.
 
-    >>> count_reflective_words("Hmm. Wait, no. Wait.")
-    {'Wait': 2, 'Hmm': 1, 'Alternatively': 0}
+    >>> count_reflective_words("Hmm. Wait, no. But wait, a mistake: let me double-check.")
+    {'Wait': 2, 'Hmm': 1, 'Mistake': 1, 'Alternatively': 0, 'Check': 1}
     """
     counts = dict.fromkeys(REFLECTIVE_WORDS, 0)
     if isinstance(text, str):
         for m in _REFLECTIVE_RE.finditer(text):
-            counts[m.group(1)] += 1
+            counts[_CANONICAL[m.group(1).lower()]] += 1
     return counts

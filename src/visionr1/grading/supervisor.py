@@ -126,6 +126,25 @@ class MathVerifySupervisor:
         finally:
             self._lock.release()
 
+    def run(self, op: str, payload: dict, *, timeout: float) -> dict:
+        """Run worker operation ``op`` (see ``_mv_worker.OPS``) on ``payload``; its reply, or
+        :class:`GradingTimeout` past ``timeout`` seconds (the worker is then replaced)."""
+        deadline = time.monotonic() + timeout
+        if not self._lock.acquire(timeout=max(0.0, timeout)):
+            raise GradingTimeout(f"grader busy for {timeout:.1f} s")
+        try:
+            worker = self._ensure()
+            reply = worker.request({**payload, "op": op}, deadline)
+            if reply is None:
+                worker.kill()
+                self.restarts += 1
+                self._worker = _Worker()
+                self.timeouts += 1
+                raise GradingTimeout(f"{op} took longer than {timeout:.1f} s")
+            return reply
+        finally:
+            self._lock.release()
+
     def close(self) -> None:
         with self._lock:
             if self._worker is not None and self._pid == os.getpid():
@@ -147,6 +166,12 @@ def math_compare(pred: str, gold: str, *, timeout: float = 2.0, float_rounding: 
     'equal'
     """
     return _SUPERVISOR.compare(pred, gold, timeout=timeout, float_rounding=float_rounding)
+
+
+def run_in_worker(op: str, payload: dict, *, timeout: float = 10.0) -> dict:
+    """Run a grading operation other than Math-Verify's comparison in the supervised worker (e.g. ``"mmmath"``,
+    :func:`visionr1.grading.mmmath.official_equal`), under the same hard deadline."""
+    return _SUPERVISOR.run(op, payload, timeout=timeout)
 
 
 def warmup() -> None:

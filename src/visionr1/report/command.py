@@ -13,40 +13,52 @@ import typer
 
 
 def report_command(
-    runs: Annotated[list[Path], typer.Argument(help="Run folders written by `visionr1 eval --out` (compared side by side) "
-                                                   "or by `visionr1 grpo` / `visionr1 sft` (table and training curves).")],
+    runs: Annotated[Optional[list[Path]], typer.Argument(help="Run folders written by `visionr1 eval --out` (compared side by side) "
+                                                             "or by `visionr1 grpo` / `visionr1 sft` (table and training curves).",
+                                                        show_default=False)] = None,
     png: Annotated[Path, typer.Option("--png", help="Where to write the bar chart, or the curves when all runs are "
                                                     "GRPO (or all SFT) runs; otherwise the curves go to "
                                                     "<stem>-grpo.png / <stem>-sft.png.")] = Path("report.png"),
     markdown: Annotated[Optional[Path], typer.Option("--markdown", help="Also write the table(s) as markdown here.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite --png / --markdown files that report did not write.")] = False,
+    reference: Annotated[Optional[list[str]], typer.Option("--reference", help="Add published numbers as columns: paper "
+                                                                                 "(Qwen2.5-VL-7B and Vision-R1-7B on MathVista, "
+                                                                                 "MathVerse, MM-Math, the paper's Table 1).")] = None,
 ) -> None:
     """Compare eval runs side by side (table + bar chart); GRPO runs by PTST stage and SFT runs (table + curves)."""
     from rich.console import Console
 
-    from visionr1.errors import VisionR1Error
+    from visionr1.errors import ConfigError, VisionR1Error
     from visionr1.report import bar_chart, comparison_markdown, comparison_table, load_run
     from visionr1.report.training import is_training_run, load_training_run, stage_markdown, stage_table, training_plot
 
     console = Console()
     written, parts = [], []
     try:
+        from visionr1.report.reference import get_references
+
+        if not runs and not reference:
+            raise ConfigError("give run folders to compare, or --reference paper (or both)")
+        references = [ref for name in reference or [] for ref in get_references(name)]
         evals, kinds = [], {}  # eval runs; training runs by kind (sft, grpo)
-        for r in runs:
+        for r in runs or []:
             _check_run(r)
             if is_training_run(r):
                 run = load_training_run(r)
                 kinds.setdefault(run.kind, []).append(run)
             else:
                 evals.append(load_run(r))
-        alone = not evals and len(kinds) == 1
+        alone = not evals and not references and len(kinds) == 1
         curves = {kind: png if alone else png.with_name(f"{png.stem}-{kind}{png.suffix}") for kind in kinds}
-        for path in [*([png] if evals else []), *curves.values(), *([markdown] if markdown else [])]:
+        for path in [*([png] if evals or references else []), *curves.values(), *([markdown] if markdown else [])]:
             _check_output_file(path, force)  # before anything is written
-        if evals:
-            console.print(comparison_table(evals))
-            written.append(f"bar chart: {bar_chart(evals, png)}")
-            parts.append(comparison_markdown(evals))
+        if evals or references:
+            columns = evals + references
+            console.print(comparison_table(columns))
+            written.append(f"bar chart: {bar_chart(columns, png)}")
+            parts.append(comparison_markdown(columns))
+            if references:
+                written.append("reference: " + "; ".join(sorted({r.source for r in references})))
         for kind, group in kinds.items():
             console.print(stage_table(group))
             written.append(f"{kind} curves: {training_plot(group, curves[kind])}")

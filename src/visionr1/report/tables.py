@@ -29,6 +29,20 @@ class RunSummary:
     def headline(self) -> dict[str, float]:
         return dict(self.scores.get("headline") or {})
 
+    def keys(self) -> list[tuple[str, str]]:
+        """The (benchmark, metric) rows this run fills: its headline metrics, completion length, reflective words."""
+        return [(self.benchmark, m) for m in list(self.headline) + ["completion length", "reflective words / completion"]]
+
+    def value(self, bench: str, metric: str) -> Any:
+        if bench != self.benchmark:
+            return None
+        completion = self.scores.get("completion") or {}
+        if metric == "completion length":
+            return (completion.get("length") or {}).get("mean")
+        if metric == "reflective words / completion":
+            return (completion.get("reflective_words") or {}).get("per_completion")
+        return self.headline.get(metric)
+
 
 def load_run(path: Path | str, name: str | None = None) -> RunSummary:
     """Read a run folder (or its ``scores.json``)."""
@@ -52,31 +66,20 @@ def unique_names(runs: list[Any]) -> list[str]:
     return [f"{r.path.parent.name}/{r.name}" if names.count(r.name) > 1 else r.name for r in runs]
 
 
-def comparison_rows(runs: list[RunSummary]) -> tuple[list[str], list[list[Any]]]:
+def comparison_rows(runs: list[Any]) -> tuple[list[str], list[list[Any]]]:
     """``(header, rows)``: header is ``["benchmark", "metric", run names…]``; a missing value is ``None``.
 
     Metrics keep the order the benchmarks report them in (the headline number first), and the
-    completion length and reflective words per completion are added for each benchmark.
+    completion length and reflective words per completion are added for each benchmark. ``runs`` may include
+    published reference columns (:class:`visionr1.report.reference.Reference`, e.g. the paper's numbers).
     """
     names = unique_names(runs)
     keys: list[tuple[str, str]] = []
     for r in runs:
-        for metric in list(r.headline) + ["completion length", "reflective words / completion"]:
-            if (r.benchmark, metric) not in keys:
-                keys.append((r.benchmark, metric))
-    rows = []
-    for bench, metric in keys:
-        row: list[Any] = [bench, metric]
-        for r in runs:
-            if r.benchmark != bench:
-                row.append(None)
-            elif metric == "completion length":
-                row.append(((r.scores.get("completion") or {}).get("length") or {}).get("mean"))
-            elif metric == "reflective words / completion":
-                row.append(((r.scores.get("completion") or {}).get("reflective_words") or {}).get("per_completion"))
-            else:
-                row.append(r.headline.get(metric))
-        rows.append(row)
+        for key in r.keys():
+            if key not in keys:
+                keys.append(key)
+    rows = [[bench, metric, *(r.value(bench, metric) for r in runs)] for bench, metric in keys]
     return ["benchmark", "metric", *names], rows
 
 

@@ -16,6 +16,9 @@ CONFIG_HELP = ("YAML config (see recipes/); key=value arguments after it overrid
 DRY_RUN_HELP = ("Check the config, the TRL arguments and every data item, print the batch and step plan, and exit "
                 "without loading the model (seconds, no GPU needed).")
 WORLD_SIZE_HELP = "With --dry-run: the number of training processes to plan for (default: $WORLD_SIZE, else 1)."
+SFT_HELP = ("With grpo --dry-run: the SFT run folder, SFT config or SFT data the policy comes from; the plan warns when "
+            "it trained on another prompt form than GRPO asks in (default: the summary.json beside model.path, when "
+            "that is an SFT run's final/).")
 COUNT_TOKENS_HELP = ("With --dry-run: also load the processor (not the model) and count each item's tokens, images "
                      "included: SFT against trainer.max_length, GRPO prompts plus each stage's completion budget.")
 FORCE_HELP = "Use run_dir even if it holds files this command did not make (files of the same names are overwritten)."
@@ -45,7 +48,8 @@ def _quiet() -> None:
 
 
 def _run(kind: str, config: Path, overrides: list[str] | None, dry_run: bool = False, world_size: int | None = None,
-         count_tokens: bool = False, force: bool = False, skip_bad: bool = False, verbose: bool = False) -> None:
+         count_tokens: bool = False, force: bool = False, skip_bad: bool = False, verbose: bool = False,
+         sft: Path | None = None) -> None:
     import os
 
     from rich.console import Console
@@ -57,6 +61,8 @@ def _run(kind: str, config: Path, overrides: list[str] | None, dry_run: bool = F
     console = Console(stderr=True)
     if count_tokens and not dry_run:
         raise typer.BadParameter("--count-tokens goes with --dry-run")
+    if sft is not None and not dry_run:
+        raise typer.BadParameter("--sft goes with --dry-run")
     world = world_size or int(os.environ.get("WORLD_SIZE", "1"))
     overrides = [*(overrides or []), *(["data.skip_bad=true"] if skip_bad else [])]
     if not verbose:
@@ -75,7 +81,7 @@ def _run(kind: str, config: Path, overrides: list[str] | None, dry_run: bool = F
             from visionr1.train.grpo import plan_grpo, run_grpo
 
             cfg = load_config(GRPORunConfig, config, overrides)
-            summary = (plan_grpo(cfg, world, count_tokens, force=force) if dry_run
+            summary = (plan_grpo(cfg, world, count_tokens, sft=sft, force=force) if dry_run
                        else run_grpo(cfg, force=force, verbose=verbose))
     except VisionR1Error as e:
         console.print(f"[bold red]error:[/] {e}")
@@ -91,7 +97,54 @@ def _run(kind: str, config: Path, overrides: list[str] | None, dry_run: bool = F
         if summary.get("already_complete"):
             console.print(f"[bold green]{summary['message']}[/]")
         typer.echo(json.dumps(summary, indent=1, default=str))
+        if dry_run and kind == "grpo":
+            _print_grpo_plan(summary, console)
     end_distributed()
+
+
+def _print_grpo_plan(plan: dict, console) -> None:
+    """The plan's per-stage compute as a table, one column per stage (stderr; stdout keeps the JSON), then the
+    objective and the warnings."""
+    from rich.table import Table
+
+    def num(v) -> str:
+        if v is None:
+            return "?"
+        v = float(v)
+        if abs(v) < 1e5:
+            return f"{int(v):,}" if v.is_integer() else f"{v:.4g}"
+        unit, size = next((u, n) for u, n in (("B", 1e9), ("M", 1e6), ("K", 1e3)) if abs(v) >= n)
+        return f"{v / size:.4g}{unit}"
+
+    table = Table(title=f"PTST plan at {plan['world_size']} process(es) (--world-size N plans for N)")
+    table.add_column("per stage")
+    for row in plan["stages"]:
+        table.add_column(f"stage {row['stage']}", justify="right")
+    rows = [("group size G", "num_generations"), ("completion budget (tokens)", "max_completion_length"),
+            ("optimizer steps", "steps"), ("rollout batches", "rollout_batches"),
+            ("updates per rollout batch", "updates_per_rollout_batch"), ("prompts per step", "prompts_per_step"),
+            ("completions per step", "completions_per_step"), ("tokens sampled per step", "tokens_sampled_per_step"),
+            ("prompts per rollout batch", "prompts_per_rollout_batch"),
+            ("completions per rollout batch", "completions_per_rollout_batch"),
+            ("tokens sampled per rollout batch", "tokens_sampled_per_rollout_batch"), ("prompts (stage)", "prompts"),
+            ("completions (stage)", "completions"), ("tokens sampled (stage)", "tokens_sampled"),
+            ("passes over the data so far", "data_passes_so_far")]
+    for title, key in rows:
+        table.add_row(title, *(num(r.get(key)) for r in plan["stages"]))
+    console.print(table)
+    match = "match" if plan["tokens_sampled_per_step_match"] else "differ"
+    console.print(f"tokens sampled per step {match} across stages (ptst.matched_compute: "
+                  f"{str(plan['matched_compute']).lower()}); reward: {plan['reward']}; prompt form: {plan['prompt_form']}"
+                  + (f"; SFT trained on: {plan['sft_prompt_form']['form']}" if plan.get("sft_prompt_form") else ""))
+    objectives = [r["objective"] for r in plan["stages"]]
+    shown = [objectives[0]] if all(o == objectives[0] for o in objectives) else objectives
+    for i, o in enumerate(shown):
+        where = "objective" if len(shown) == 1 else f"objective, stage {i}"
+        console.print(f"{where}: " + ", ".join(f"{k}={v}" for k, v in o.items()))
+    if plan["skipped_stages"]:
+        console.print(f"optional stages left out (ptst.run_optional=true runs them), YAML index: {plan['skipped_stages']}")
+    for w in plan.get("warnings") or []:
+        console.print(f"[bold yellow]warning:[/] {w}")
 
 
 def sft_command(
@@ -117,6 +170,7 @@ def grpo_command(
     force: Annotated[bool, typer.Option("--force", help=FORCE_HELP)] = False,
     skip_bad: Annotated[bool, typer.Option("--skip-bad", help=SKIP_BAD_HELP)] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help=VERBOSE_HELP)] = False,
+    sft: Annotated[Optional[Path], typer.Option("--sft", help=SFT_HELP)] = None,
 ) -> None:
     """GRPO with the hard formatting result reward and PTST stages in one resumable run."""
-    _run("grpo", config, overrides, dry_run, world_size, count_tokens, force, skip_bad, verbose)
+    _run("grpo", config, overrides, dry_run, world_size, count_tokens, force, skip_bad, verbose, sft)

@@ -127,7 +127,7 @@ class GRPODataSettings:
 
     path: str = field(default="", metadata={"help": "Records file or folder (`visionr1 synth` output, JSONL, parquet, HF dataset)."})
     system_prompt: str | None = field(default=None, metadata={"help": "System message; None keeps the chat template's default (as in SFT)."})
-    user_template: str | None = field(default=None, metadata={"help": "Path to a user-prompt template file; None = the shared default (templates/user.txt)."})
+    user_template: str | None = field(default=None, metadata={"help": "User-prompt form: r1 (the default when null: question, choices and a think/answer instruction), raw (question and choices only: the paper's RL prompt), or a template file's path."})
     max_samples: int | None = field(default=None, metadata={"help": "Use only the first N records (smoke runs)."})
     skip_bad: bool = field(default=False, metadata={"help": "Train on the good records and log the bad ones (default: refuse a file with any bad record, naming them all); --skip-bad."})
 
@@ -144,8 +144,11 @@ class PTSTStage:
 
     max_completion_length: int = field(default=4096, metadata={"help": "Token budget per completion in this stage."})
     num_generations: int = field(default=16, metadata={"help": "Group size G (completions per prompt) in this stage."})
-    steps: int = field(default=100, metadata={"help": "Optimizer steps in this stage."})
+    steps: int = field(default=100, metadata={"help": "Optimizer steps in this stage (a whole number of rollout batches: see --dry-run's updates per rollout batch)."})
     trainer: dict[str, Any] = field(default_factory=dict, metadata={"help": "Extra GRPOConfig overrides for this stage only (e.g. temperature)."})
+    optional: bool = field(default=False, metadata={"help": "Run this stage only with ptst.run_optional: true (the paper's optional third "
+                                                            "stage); turn that on after the others ran and rerun: the run continues "
+                                                            "(a decaying LR schedule was laid over the stages that ran; the 7B recipe's is constant)."})
 
     def __post_init__(self) -> None:
         for name in ("max_completion_length", "steps"):
@@ -163,10 +166,32 @@ class PTSTSettings:
         default_factory=lambda: [PTSTStage(4096, 16, 100), PTSTStage(8192, 8, 100)],
         metadata={"help": "Stages in order; the paper uses 4K/G16 then 8K/G8, 100 steps each."},
     )
+    matched_compute: bool = field(default=False, metadata={"help": "Keep the prompts per optimizer step (and per rollout batch) of the first stage in every "
+                                                                   "stage: each stage's per-device batch (and generation_batch_size, if set) scales "
+                                                                   "with its group size G. With G x max_completion_length equal in all stages (the "
+                                                                   "paper's 16 x 4K = 8 x 8K = 4 x 16K) every stage then samples the same tokens per step."})
+
+    run_optional: bool = field(default=False, metadata={"help": "Also run the stages marked optional: true."})
 
     def __post_init__(self) -> None:
+        self.skipped = [i for i, s in enumerate(self.stages) if s.optional and not self.run_optional]
+        """Indices (in the YAML's list) of the optional stages left out (``ptst.run_optional: false``)."""
+        self.stages = [s for i, s in enumerate(self.stages) if i not in self.skipped]
         if not self.stages:
-            raise ConfigError("ptst.stages is empty; give at least one {max_completion_length, num_generations, steps}")
+            raise ConfigError("ptst.stages has no stage to run; give at least one {max_completion_length, num_generations, steps}"
+                              " (optional ones run only with ptst.run_optional: true)")
+        if self.matched_compute:
+            budgets = [s.num_generations * s.max_completion_length for s in self.stages]
+            if len(set(budgets)) > 1:
+                listed = ", ".join(f"stage {i}: {s.num_generations} x {s.max_completion_length} = {b}"
+                                   for i, (s, b) in enumerate(zip(self.stages, budgets)))
+                raise ConfigError(f"ptst.matched_compute needs num_generations x max_completion_length equal in every stage "
+                                  f"(the paper's 16 x 4096 = 8 x 8192 = 4 x 16384); got {listed}")
+            for i, s in enumerate(self.stages):
+                for key in ("per_device_train_batch_size", "generation_batch_size"):
+                    if key in s.trainer:
+                        raise ConfigError(f"ptst.stages[{i}].trainer.{key} is derived by ptst.matched_compute (scaled with the "
+                                          f"stage's num_generations); remove it, or set ptst.matched_compute: false")
 
     @property
     def total_steps(self) -> int:
@@ -186,6 +211,45 @@ class PTSTSettings:
             if global_step < end:
                 return i
         return len(self.stages) - 1
+
+
+REWARD_KINDS = ("hard", "additive")
+
+
+@dataclass
+class RewardSettings:
+    """What GRPO optimises. All three rewards (the hard formatting result reward, format, accuracy) are computed
+    and logged every step whatever is chosen; ``kind`` sets the weights TRL sums them with."""
+
+    kind: str = field(default="hard", metadata={"help": "hard: the hard formatting result reward alone, 1 only when the format and the answer are both "
+                                                        "right (paper §3.4, Vision-R1); additive: format_weight x format + accuracy_weight x accuracy "
+                                                        "(paper §3.1, Vision-R1-Zero, 1:1)."})
+    format_weight: float | None = field(default=None, metadata={"help": "additive only: weight of the format reward (well-formed <think>/<answer>, not truncated); default 1."})
+    accuracy_weight: float | None = field(default=None, metadata={"help": "additive only: weight of the accuracy reward (the answer is right, format aside); default 1."})
+
+    def __post_init__(self) -> None:
+        if self.kind not in REWARD_KINDS:
+            raise ConfigError(f"reward.kind must be one of {', '.join(REWARD_KINDS)}, not {self.kind!r}")
+        if self.kind == "hard":
+            for name in ("format_weight", "accuracy_weight"):
+                if getattr(self, name) is not None:
+                    raise ConfigError(f"reward.{name} applies to reward.kind: additive; reward.kind: hard optimises the hard "
+                                      f"formatting result reward alone (remove reward.{name}, or set reward.kind: additive)")
+        else:
+            self.format_weight = 1.0 if self.format_weight is None else self.format_weight
+            self.accuracy_weight = 1.0 if self.accuracy_weight is None else self.accuracy_weight
+            if self.format_weight < 0 or self.accuracy_weight < 0 or self.format_weight + self.accuracy_weight == 0:
+                raise ConfigError("reward.format_weight and reward.accuracy_weight must be >= 0 and not both 0")
+
+    def trl_weights(self) -> list[float]:
+        """TRL's ``reward_weights`` for the reward functions in their fixed order: [hard, format, accuracy].
+
+        >>> RewardSettings().trl_weights(), RewardSettings("additive").trl_weights()
+        ([1.0, 0.0, 0.0], [0.0, 1.0, 1.0])
+        """
+        if self.kind == "hard":
+            return [1.0, 0.0, 0.0]
+        return [0.0, float(self.format_weight), float(self.accuracy_weight)]
 
 
 @dataclass
@@ -236,7 +300,7 @@ class ValidationSettings:
     split: str | None = field(default=None, metadata={"help": "Split to read (the benchmark's default when null)."})
     every_steps: int = field(default=50, metadata={"help": "Validate every N optimizer steps (also at the start, at stage ends and at the end)."})
     max_items: int | None = field(default=200, metadata={"help": "Validate on the first N items (null = all)."})
-    prompt: str = field(default="r1", metadata={"help": "Eval prompt mode: r1 (the training prompt) or official."})
+    prompt: str = field(default="r1", metadata={"help": "Eval prompt mode: r1 (the r1 training prompt), raw (the question and choices only, for a model trained on the raw form) or official."})
     temperature: float = field(default=0.0, metadata={"help": "Sampling temperature (0 = greedy)."})
     top_p: float = field(default=1.0, metadata={"help": "Nucleus sampling mass."})
     max_tokens: int = field(default=1024, metadata={"help": "Most new tokens per answer."})
@@ -252,8 +316,8 @@ class ValidationSettings:
             raise ConfigError(f"validation.every_steps must be >= 1, got {self.every_steps}")
         if self.max_items is not None and self.max_items < 1:
             raise ConfigError(f"validation.max_items must be >= 1 or null, got {self.max_items}")
-        if self.prompt not in ("r1", "official"):
-            raise ConfigError(f"validation.prompt must be r1 or official, not {self.prompt!r}")
+        if self.prompt not in ("r1", "raw", "official"):
+            raise ConfigError(f"validation.prompt must be r1, raw or official, not {self.prompt!r}")
         if self.stop_after_no_gain is not None and self.stop_after_no_gain < 1:
             raise ConfigError(f"validation.stop_after_no_gain must be >= 1 or null, got {self.stop_after_no_gain}")
         if self.batch_size < 1 or self.max_tokens < 1:
@@ -297,6 +361,7 @@ class GRPORunConfig:
     model: ModelSettings | None = field(default=None, metadata={"help": "Policy (and reference) model (required)."})
     data: GRPODataSettings | None = field(default=None, metadata={"help": "RL records and prompt format (required)."})
     ptst: PTSTSettings = field(default_factory=PTSTSettings, metadata={"help": "PTST stages."})
+    reward: RewardSettings = field(default_factory=RewardSettings, metadata={"help": "The optimised reward: hard (Vision-R1) or additive format + accuracy (Vision-R1-Zero)."})
     trainer: dict[str, Any] = field(default_factory=dict, metadata={"help": "trl.GRPOConfig fields shared by all stages (learning_rate, beta, epsilon, use_vllm, ...)."})
     samples: SamplesSettings = field(default_factory=SamplesSettings, metadata={"help": "Sample completions to keep."})
     speed: SpeedSettings = field(default_factory=SpeedSettings, metadata={"help": "Exact speed-ups (docs/speed.md): shared vision encoding, prefill and prefix, pixel store, batched vision windows, decoding."})
@@ -319,7 +384,7 @@ GRPO_FORBIDDEN = {
     "max_steps": "ptst.stages[*].steps",
     "num_generations": "ptst.stages[*].num_generations",
     "max_completion_length": "ptst.stages[*].max_completion_length",
-    "reward_weights": "nothing: the hard formatting result reward is the only optimised reward",
+    "reward_weights": "reward.kind (hard | additive) and reward.format_weight / reward.accuracy_weight",
 }
 STAGE_FORBIDDEN = {
     # The optimizer and LR schedule carry across stages: one schedule over all stages' steps.

@@ -16,7 +16,7 @@ from typing import Any
 from visionr1.data.images import open_image, resolve_image_path
 from visionr1.errors import DataError
 from visionr1.train.config import GRPODataSettings, SFTDataSettings
-from visionr1.prompting import render_user_prompt
+from visionr1.prompting import count_prompt_forms, render_user_prompt
 
 IMAGE_TOKEN = "<image>"
 logger = logging.getLogger(__name__)
@@ -179,6 +179,40 @@ def build_sft_dataset(data: SFTDataSettings):
     if data.max_samples:
         rows = rows[: data.max_samples]
     return Dataset.from_list(rows, features=_features("sft"))
+
+
+def _first_user_text(example: Any) -> str:
+    """The text of an SFT example's first user turn (image placeholders and blocks left out)."""
+    if not isinstance(example, dict):
+        return ""
+    for turn in example.get("messages", example.get("conversations")) or []:
+        if not isinstance(turn, dict) or turn.get("role", turn.get("from")) not in ("user", "human"):
+            continue
+        content = turn.get("content", turn.get("value"))
+        if isinstance(content, str):
+            return content.replace(IMAGE_TOKEN, "").strip()
+        if isinstance(content, list):
+            return "".join(str(p.get("text") or "") for p in content if isinstance(p, dict) and p.get("type") == "text").strip()
+        return ""
+    return ""
+
+
+def sft_prompt_forms(path: Path | str) -> dict[str, int]:
+    """How many SFT examples' user turns are in each prompt form (:func:`visionr1.prompting.detect_prompt_form`),
+    most frequent first. Reads only the text (no image is opened), so a 200K-example file takes seconds."""
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    try:
+        items = json.loads(text)
+        items = items if isinstance(items, list) else [items]
+    except json.JSONDecodeError:
+        items = []
+        for line in text.splitlines():
+            try:
+                items.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue  # reported by build_sft_dataset
+    return count_prompt_forms(_first_user_text(ex) for ex in items)
 
 
 def grpo_prompt(question: str, choices: list[str] | None, data: GRPODataSettings) -> list[dict[str, str]]:

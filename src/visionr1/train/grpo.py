@@ -1,7 +1,8 @@
 """``visionr1 grpo``: GRPO with the hard formatting result reward, in PTST stages, on TRL's ``GRPOTrainer``.
 
 The value added over a plain TRL script is the Vision-R1 recipe: the prompt shared with SFT and eval,
-the hard formatting result reward (truncated → 0) with format and accuracy logged beside it (weight 0),
+the hard formatting result reward (truncated → 0) with format and accuracy logged beside it (weight 0; or the
+three weighted by ``reward.kind: additive``, Vision-R1-Zero's format + result),
 PTST stages in one resumable run (:mod:`visionr1.train.ptst`), and the metrics of
 :mod:`visionr1.train.metrics`. Everything else (generation, vLLM server/colocate, DeepSpeed, LoRA with the
 adapter-disabled model as reference, the loss) is TRL's, configured through ``trainer:``.
@@ -28,6 +29,7 @@ from visionr1.config import check_model_path
 from visionr1.errors import ConfigError
 from visionr1.grading import accuracy_reward, format_reward, get_hard_format_result_reward
 from visionr1.models.freeze import freeze_parts
+from visionr1.prompting import template_form
 from visionr1.train.common import (
     ConvertedCheckpointMixin,
     already_complete,
@@ -53,6 +55,7 @@ from visionr1.train.metrics import (
     TruncationAwareReward,
     quiet_progress,
 )
+from visionr1.train.objective import objective_record
 from visionr1.train.ptst import StageEndCallback, check_plan_matches, release_stage, stage_plan
 from visionr1.train.speedups import apply_speedups
 from visionr1.train.validation import (
@@ -75,7 +78,6 @@ GRPO_DEFAULTS: dict[str, Any] = {
     "remove_unused_columns": False,  # answer/choices/id must reach the reward
     "save_only_model": False,  # optimizer + scheduler state must carry across stages and resumes
 }
-REWARD_WEIGHTS = [1.0, 0.0, 0.0]  # hard formatting result reward optimised; format and accuracy only logged
 
 
 class VisionR1GRPOTrainer(ConvertedCheckpointMixin, GRPOTrainer):
@@ -110,6 +112,39 @@ class EpochSeededSampler(torch.utils.data.Sampler):
         return iter(self.sampler)
 
 
+def stage_values(cfg: GRPORunConfig, i: int) -> dict[str, Any]:
+    """The ``GRPOConfig`` values of PTST stage ``i`` before TRL sees them: defaults, ``trainer:``, the stage's
+    ``trainer:``, and what PTST sets (completion budget, group size, one LR schedule over all stages, reward
+    weights). With ``ptst.matched_compute`` the per-device batch (and ``generation_batch_size``, if set) is the
+    first stage's scaled by ``G_i / G_0``, so every stage takes the same prompts per step."""
+    stage: PTSTStage = cfg.ptst.stages[i]
+    values = {**GRPO_DEFAULTS, **cfg.trainer, **stage.trainer}
+    if cfg.ptst.matched_compute and i > 0:
+        from trl import GRPOConfig
+
+        g0 = cfg.ptst.stages[0].num_generations
+        for key in ("per_device_train_batch_size", "generation_batch_size"):
+            base = values.get(key, GRPOConfig.__dataclass_fields__[key].default)
+            if base is None:
+                continue
+            scaled = base * stage.num_generations / g0
+            if scaled < 1 or scaled != int(scaled):
+                raise ConfigError(
+                    f"ptst.matched_compute: stage {i} (num_generations={stage.num_generations}) needs {key} = {base} x "
+                    f"{stage.num_generations} / {g0} = {scaled:g}, not a whole number >= 1; choose trainer.{key} so that "
+                    f"it scales to whole numbers (a multiple of {g0 // math.gcd(g0, stage.num_generations)})")
+            values[key] = int(scaled)
+    values.update(
+        output_dir=str(cfg.run_dir),
+        max_steps=cfg.ptst.total_steps,  # one LR schedule over all stages
+        num_generations=stage.num_generations,
+        max_completion_length=stage.max_completion_length,
+        reward_weights=cfg.reward.trl_weights(),
+    )
+    values.setdefault("model_init_kwargs", cfg.model.init_kwargs())
+    return values
+
+
 def stage_args(cfg: GRPORunConfig, i: int, *, host_only: bool = False, world_size: int = 1):
     """The ``GRPOConfig`` of PTST stage ``i``; TRL's batch/group checks become errors naming the stage.
 
@@ -120,7 +155,7 @@ def stage_args(cfg: GRPORunConfig, i: int, *, host_only: bool = False, world_siz
     from trl import GRPOConfig
 
     stage: PTSTStage = cfg.ptst.stages[i]
-    values = {**GRPO_DEFAULTS, **cfg.trainer, **stage.trainer}
+    values = stage_values(cfg, i)
     if host_only:
         if not torch.cuda.is_available():
             values["use_cpu"] = True
@@ -129,30 +164,66 @@ def stage_args(cfg: GRPORunConfig, i: int, *, host_only: bool = False, world_siz
                                     GRPOConfig.__dataclass_fields__["per_device_train_batch_size"].default)
             per_generation = values.pop("steps_per_generation", None) or values.get("gradient_accumulation_steps", 1)
             values["generation_batch_size"] = per_device * per_generation * world_size
-    values.update(
-        output_dir=str(cfg.run_dir),
-        max_steps=cfg.ptst.total_steps,  # one LR schedule over all stages
-        num_generations=stage.num_generations,
-        max_completion_length=stage.max_completion_length,
-        reward_weights=REWARD_WEIGHTS,
-    )
-    values.setdefault("model_init_kwargs", cfg.model.init_kwargs())
     if values.get("save_only_model"):
         raise ConfigError("trainer.save_only_model must be false: PTST carries optimizer state through checkpoints")
     where = (f"ptst.stages[{i}] (max_completion_length={stage.max_completion_length}, "
              f"num_generations={stage.num_generations})")
-    return make_trl_args(GRPOConfig, values, where=where)
+    args = make_trl_args(GRPOConfig, values, where=where)
+    batch = stage_batch(cfg, i, args, world_size if host_only else None)
+    if batch["updates_per_rollout_batch"].is_integer() and stage.steps % int(batch["updates_per_rollout_batch"]):
+        raise ConfigError(
+            f"{where}: steps={stage.steps} is not a whole number of rollout batches ({batch['updates_per_rollout_batch']:g} "
+            f"optimizer steps each: steps_per_generation x num_iterations / gradient_accumulation_steps); the stage "
+            f"would end inside a rollout batch and throw the rest of it away")
+    return args
 
 
-def plan_grpo(cfg: GRPORunConfig, world_size: int = 1, count_tokens: bool = False, *,
+def stage_batch(cfg: GRPORunConfig, i: int, args, world_size: int | None = None) -> dict[str, Any]:
+    """Stage ``i``'s batch arithmetic at ``world_size`` processes (the args' own world when None).
+
+    Per optimizer step (an *update*): completions = per-device batch x gradient accumulation x processes, prompts
+    = completions / G. Per rollout batch (one generation): completions = per-device batch x steps_per_generation x
+    processes; it feeds ``steps_per_generation x num_iterations / gradient_accumulation_steps`` updates. Tokens
+    sampled count each completion at the stage's budget (completions x max_completion_length): the compute PTST
+    holds constant per prompt (16 x 4K = 8 x 8K)."""
+    stage = cfg.ptst.stages[i]
+    values = stage_values(cfg, i)
+    world = world_size or args.world_size
+    per_device, accumulation = args.per_device_train_batch_size, args.gradient_accumulation_steps
+    if values.get("generation_batch_size") is not None:
+        per_generation = values["generation_batch_size"] / (per_device * world)
+    else:
+        per_generation = values.get("steps_per_generation") or accumulation
+    updates = per_generation * args.num_iterations / accumulation
+    rollout_completions = per_device * per_generation * world
+    rollout_tokens = rollout_completions * stage.max_completion_length
+    return {
+        "completions_per_step": per_device * accumulation * world,
+        "prompts_per_step": rollout_completions / stage.num_generations / updates,  # new prompts per optimizer step
+        "updates_per_rollout_batch": updates,
+        "rollout_batches": stage.steps / updates,
+        "prompts_per_rollout_batch": rollout_completions / stage.num_generations,
+        "completions_per_rollout_batch": rollout_completions,
+        "tokens_sampled_per_rollout_batch": rollout_tokens,
+        "tokens_sampled_per_step": rollout_tokens / updates,
+    }
+
+
+def plan_grpo(cfg: GRPORunConfig, world_size: int = 1, count_tokens: bool = False, sft: str | Path | None = None, *,
               force: bool = False) -> dict[str, Any]:
     """What :func:`run_grpo` would do with ``world_size`` processes, without loading a model.
 
     Checks what can be checked before a GPU is involved: every stage's TRL arguments (among them, that each
-    generation batch holds whole groups at this world size), ``model.path``, that ``run_dir`` is new, empty or a
-    GRPO run (``force``: any folder), every RL record (bad ones are reported by id), and that a checkpoint in
-    ``run_dir`` can be resumed under these stages. Returns ``warnings`` and, per stage, the completions
-    and prompts per optimizer step, the prompts the stage consumes and the passes over the data so far.
+    generation batch holds whole groups at this world size, and that a stage is a whole number of rollout
+    batches), ``model.path``, that ``run_dir`` is new, empty or a GRPO run (``force``: any folder), every RL record (bad ones are reported by id), and that a checkpoint in ``run_dir`` can be resumed
+    under these stages. Returns per stage the batch arithmetic of :func:`stage_batch` (prompts, completions and
+    tokens sampled per step and per rollout batch, updates per rollout batch), the stage's totals, the passes
+    over the data so far, and the objective (:mod:`visionr1.train.objective`).
+
+    A data file that does not exist yet is not an error here (the plan of a recipe can be read before its data
+    is made): ``warnings`` says so and the passes are unknown. ``warnings`` also says when the SFT the policy comes
+    from was trained on another prompt form than GRPO asks in (``sft``: an SFT run folder, SFT config or SFT data
+    file; else the ``summary.json`` beside ``model.path`` when that is an SFT run's ``final/``).
     ``count_tokens``: also load the processor and count every prompt's tokens (images included), and each
     stage's longest sequence (longest prompt + completion budget).
     """
@@ -161,23 +232,48 @@ def plan_grpo(cfg: GRPORunConfig, world_size: int = 1, count_tokens: bool = Fals
     if world_size < 1:
         raise ConfigError(f"world size must be >= 1, got {world_size}")
     stages_args = [stage_args(cfg, i, host_only=True, world_size=world_size) for i in range(len(cfg.ptst.stages))]
+    warnings: list[str] = []
     warning = check_model_path(cfg.model.path)
+    if warning:
+        warnings.append(warning)
     claim_run_dir(Path(cfg.run_dir), "grpo", force, create=False)
-    dataset = build_grpo_dataset(cfg.data)
-    rows, prompts_so_far = [], 0
+    dataset = None
+    if Path(cfg.data.path).exists():
+        dataset = build_grpo_dataset(cfg.data)
+    else:
+        warnings.append(f"data.path {cfg.data.path} does not exist: the records were not checked and the passes over "
+                        f"the data are not known")
+    rows, prompts_so_far = [], 0.0
     for i, (stage, a) in enumerate(zip(cfg.ptst.stages, stages_args)):
-        per_step = a.per_device_train_batch_size * a.gradient_accumulation_steps * world_size
-        # each generated batch is optimised on num_iterations times: new prompts per step are 1/num_iterations
-        new_prompts = per_step / stage.num_generations / a.num_iterations
-        prompts_so_far += new_prompts * stage.steps
+        batch = stage_batch(cfg, i, a, world_size)
+        prompts = batch["prompts_per_rollout_batch"] * batch["rollout_batches"]
+        prompts_so_far += prompts
+        objective = objective_record(a)
         rows.append({"stage": i, "steps": stage.steps, "num_generations": stage.num_generations,
-                     "max_completion_length": stage.max_completion_length, "completions_per_step": per_step,
-                     "prompts_per_step": new_prompts, "prompts": round(new_prompts * stage.steps),
-                     "data_passes_so_far": round(prompts_so_far / len(dataset), 3)})
-    plan: dict[str, Any] = {"run_dir": str(cfg.run_dir), "world_size": world_size, "records": len(dataset),
-                            "total_steps": cfg.ptst.total_steps, "stages": rows, "resume": None,
-                            "warnings": [warning] if warning else []}
-    if count_tokens:
+                     "max_completion_length": stage.max_completion_length, **batch,
+                     "prompts": round(prompts), "completions": round(batch["completions_per_rollout_batch"] * batch["rollout_batches"]),
+                     "tokens_sampled": round(batch["tokens_sampled_per_rollout_batch"] * batch["rollout_batches"]),
+                     "data_passes_so_far": round(prompts_so_far / len(dataset), 3) if dataset is not None else None,
+                     "objective": {k: objective[k] for k in ("name", *LOSS_KEYS_SHOWN)}})
+    per_step = {r["tokens_sampled_per_step"] for r in rows}
+    plan: dict[str, Any] = {"run_dir": str(cfg.run_dir), "world_size": world_size,
+                            "records": len(dataset) if dataset is not None else None,
+                            "total_steps": cfg.ptst.total_steps, "skipped_stages": cfg.ptst.skipped,
+                            "matched_compute": cfg.ptst.matched_compute, "tokens_sampled_per_step_match": len(per_step) == 1,
+                            "reward": cfg.reward.kind, "prompt_form": template_form(cfg.data.user_template),
+                            "stages": rows, "resume": None}
+    if cfg.ptst.matched_compute and len(per_step) > 1:  # cannot happen by construction; a plan must never claim it
+        raise ConfigError(f"ptst.matched_compute: stages sample {sorted(per_step)} tokens per step")
+    sft_form = sft_prompt_form(sft if sft is not None else _sft_run_of(cfg.model.path))
+    if sft_form is not None:
+        plan["sft_prompt_form"] = sft_form
+        if sft_form["form"] != plan["prompt_form"]:
+            warnings.append(
+                f"SFT trained on the {sft_form['form']} prompt form ({sft_form['source']}), but GRPO asks in the "
+                f"{plan['prompt_form']} form (data.user_template={cfg.data.user_template!r}): the policy meets prompts it "
+                f"was not trained on; set data.user_template={sft_form['form'] if sft_form['form'] != 'other' else 'FILE'} "
+                f"to match")
+    if count_tokens and dataset is not None:
         processor = load_processor(cfg.model, padding_side="left")
         plan["prompt_tokens"] = length_summary(token_lengths(dataset, processor, "prompt", generation_prompt=True), None)
         for row in rows:
@@ -188,9 +284,51 @@ def plan_grpo(cfg: GRPORunConfig, world_size: int = 1, count_tokens: bool = Fals
         step = checkpoint_step(ckpt)
         plan["resume"] = {"checkpoint": str(ckpt), "global_step": step, "stage": cfg.ptst.stage_at(step)}
         if step >= cfg.ptst.total_steps:
-            plan["warnings"].append(f"{cfg.run_dir} is already complete ({step} of {cfg.ptst.total_steps} steps): "
-                                    "a run would train nothing")
+            warnings.append(f"{cfg.run_dir} is already complete ({step} of {cfg.ptst.total_steps} steps): "
+                            "a run would train nothing")
+    plan["warnings"] = warnings
     return plan
+
+
+LOSS_KEYS_SHOWN = ("loss_type", "scale_rewards", "mask_truncated_completions", "importance_sampling_level",
+                   "epsilon", "epsilon_high", "beta", "num_iterations", "reward_weights")
+
+
+def _sft_run_of(model_path: str) -> Path | None:
+    """The SFT run folder ``model.path`` comes from, when it is an SFT run's ``final/`` (its ``summary.json``)."""
+    folder = Path(model_path)
+    return folder.parent if folder.name == "final" and (folder.parent / "summary.json").is_file() else None
+
+
+def sft_prompt_form(source: str | Path | None) -> dict[str, Any] | None:
+    """The prompt form an SFT run trained on: ``{"form", "forms", "source"}``, or None when unknown.
+
+    ``source``: an SFT run folder (its ``summary.json``, written by ``visionr1 sft``), an SFT config YAML (its
+    ``data.path`` is read), or an SFT data file (``cold.jsonl`` or ShareGPT; only the user turns are read)."""
+    from visionr1.train.data import sft_prompt_forms
+
+    if source is None:
+        return None
+    path = Path(source)
+    if path.is_dir():
+        summary = path / "summary.json"
+        if not summary.is_file():
+            raise ConfigError(f"{path} is not an SFT run folder (no summary.json); give the SFT run folder, config or data file")
+        data = json.loads(summary.read_text(encoding="utf-8"))
+        if not data.get("prompt_forms"):
+            return None  # a run from before summaries recorded it
+        return {"form": data["prompt_form"], "forms": data["prompt_forms"], "source": f"{summary}"}
+    if path.suffix in (".yaml", ".yml"):
+        from visionr1.config import load_yaml
+
+        data_path = ((load_yaml(path).get("data") or {}).get("path"))
+        if not data_path:
+            raise ConfigError(f"{path} has no data.path: give an SFT config, run folder or data file")
+        path = Path(data_path)
+    if not path.is_file():
+        raise ConfigError(f"SFT data {path} not found (give an SFT run folder, config or data file)")
+    forms = sft_prompt_forms(path)
+    return {"form": next(iter(forms), "raw"), "forms": forms, "source": str(path)}
 
 
 def _eos_ids(cfg: GRPORunConfig, processor) -> list[int]:
@@ -238,7 +376,8 @@ def run_grpo(cfg: GRPORunConfig, *, force: bool = False, verbose: bool = False) 
         truncate_jsonl(run_dir / METRICS_FILE, lambda r: r.get("global_step", 0) <= start)
         truncate_jsonl(run_dir / SAMPLES_FILE, lambda r: (r.get("global_step") or 0) <= start)
     summary = {"run_dir": str(run_dir), "resumed_from": str(ckpt) if ckpt else None, "start_step": start,
-               "total_steps": total, "stages": stage_plan(cfg.ptst), "stages_run": []}
+               "total_steps": total, "stages": stage_plan(cfg.ptst), "stages_run": [], "reward": cfg.reward.kind,
+               "prompt_form": template_form(cfg.data.user_template)}
     stopped = ckpt is not None and cfg.validation is not None and stopped_at(run_dir) == start
     if start >= total or stopped:
         if main and ckpt is not None and not (run_dir / "final").is_dir():
@@ -281,6 +420,9 @@ def run_grpo(cfg: GRPORunConfig, *, force: bool = False, verbose: bool = False) 
         )
         if validation is not None:
             validation.trainer = trainer
+        # what this stage optimises, read back from the trainer's own args (not from the YAML)
+        summary.setdefault("objective", []).append(
+            {"stage": i, **objective_record(trainer.args, trainer.accelerator.num_processes)})
         summary["parameters"] = trainable_record(trainer.model, freeze_parts(trainer.model, cfg.model.frozen_parts()))
         check_trainable_matches(ckpt, summary["parameters"])
         trainer.add_callback(record_trainable_callback(summary["parameters"]))

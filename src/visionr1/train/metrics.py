@@ -5,7 +5,7 @@ Three pieces, all plugged into TRL rather than around it:
 * :class:`TruncationAwareReward` wraps a batch reward from :mod:`visionr1.grading` and passes it the
   ``truncated`` column that TRL does not provide to reward functions (computed from ``completion_ids``,
   the EOS ids and the stage's ``max_completion_length``). The optimised reward also reports the
-  reflective-word rate (Wait/Hmm/Alternatively per 1K completion tokens) through TRL's ``log_metric``
+  reflective-word rate (Wait/Hmm/Mistake/Alternatively/Check per 1K completion tokens) through TRL's ``log_metric``
   hook, and hands a few completions to a :class:`SampleWriter`.
 * :class:`SampleWriter` appends sample completions to ``RUN_DIR/samples.jsonl`` (``per_stage`` per stage).
 * :class:`MetricsCallback` turns each of TRL's log events into one row of ``RUN_DIR/metrics.jsonl`` with

@@ -104,8 +104,8 @@ def plan_sft(cfg: SFTRunConfig, world_size: int = 1, count_tokens: bool = False,
         "run_dir": str(cfg.run_dir), "world_size": world_size, "examples": len(dataset),
         "global_batch": args.per_device_train_batch_size * args.gradient_accumulation_steps * world_size,
         "steps_per_epoch": per_epoch, "total_steps": steps, "max_length": args.max_length,
-        "frozen": cfg.model.frozen_parts(), "lora": cfg.model.lora.enabled, "resume": None,
-        "warnings": [warning] if warning else []}
+        "frozen": cfg.model.frozen_parts(), "lora": cfg.model.lora.enabled, "prompt_forms": prompt_forms(dataset),
+        "resume": None, "warnings": [warning] if warning else []}
     if count_tokens:
         plan["tokens"] = length_summary(token_lengths(dataset, load_processor(cfg.model), "messages"), args.max_length)
     ckpt = checkpoint_to_resume(Path(cfg.run_dir), cfg.resume)
@@ -115,6 +115,19 @@ def plan_sft(cfg: SFTRunConfig, world_size: int = 1, count_tokens: bool = False,
             plan["warnings"].append(f"{cfg.run_dir} is already complete ({checkpoint_step(ckpt)} of {steps} steps): "
                                     "a run would train nothing")
     return plan
+
+
+def prompt_forms(dataset) -> dict[str, int]:
+    """The prompt forms of the examples' first user turns (r1, raw, other: :func:`visionr1.prompting.detect_prompt_form`)."""
+    from visionr1.prompting import count_prompt_forms
+
+    def user_text(messages) -> str:
+        for m in messages:
+            if m["role"] == "user":
+                return "".join(p["text"] or "" for p in m["content"] if p["type"] == "text")
+        return ""
+
+    return count_prompt_forms(user_text(m) for m in dataset["messages"])
 
 
 def run_sft(cfg: SFTRunConfig, *, force: bool = False, verbose: bool = False) -> dict[str, Any]:
@@ -176,10 +189,13 @@ def run_sft(cfg: SFTRunConfig, *, force: bool = False, verbose: bool = False) ->
     trainer.save_model(str(final))
     if is_main_process():
         processor.save_pretrained(str(final))
+    forms = prompt_forms(dataset)
     summary = {"run_dir": str(run_dir), "resumed_from": str(ckpt) if ckpt else None, "start_step": start,
                "global_step": trainer.state.global_step, "train_loss": result.training_loss, "final": str(final),
                "examples": len(dataset), "world_size": trainer.accelerator.num_processes, "vision_windows": windows,
-               "parameters": parameters}
+               "parameters": parameters,
+               # the user-prompt form trained on (read from the data's user turns): GRPO's --dry-run compares it
+               "prompt_form": next(iter(forms), None), "prompt_forms": forms}
     if validation is not None:
         summary["validation"] = validation_summary(run_dir, validation)
     if is_main_process():

@@ -31,9 +31,9 @@ from typing import Any
 from visionr1.data.images import resolve_image_path
 from visionr1.data.io import reading
 from visionr1.errors import DataError, ImageError
-from visionr1.prompting import load_template
+from visionr1.prompting import r1_instruction, render_user_prompt
 
-PROMPT_MODES = ("official", "r1")
+PROMPT_MODES = ("official", "r1", "raw")
 
 
 @dataclass
@@ -42,7 +42,8 @@ class EvalItem:
 
     ``id`` is the benchmark's own id (MathVista ``pid``, VLMEvalKit ``index``…), unique in a run;
     ``query`` the official prompt text; ``images`` the raw encoded image files (PNG/JPEG bytes);
-    ``gold`` the reference answer; ``row`` every original field, kept for the official result file.
+    ``gold`` the reference answer; ``row`` every original field, kept for the official result file;
+    ``raw`` the bare question with its choices (``--prompt raw``; the query when a loader sets none).
     """
 
     id: str
@@ -54,30 +55,37 @@ class EvalItem:
     precision: int | None = None
     meta: dict[str, Any] = field(default_factory=dict)
     row: dict[str, Any] = field(default_factory=dict)
+    raw: str | None = None
 
 
-def r1_instruction(multiple_choice: bool = False) -> str:
-    """The instruction ``--prompt r1`` appends: the think/answer request of the shared training prompt.
+def apply_prompt_mode(item: EvalItem | str, mode: str, multiple_choice: bool | None = None) -> str:
+    """The text sent for ``item`` under ``--prompt``: ``official`` the query as the benchmark builds it; ``r1``
+    that query plus the ``r1`` form's think/answer instruction (what our SFT and GRPO taught); ``raw`` the bare
+    question and its choices (:attr:`EvalItem.raw`: the paper's form, what the authors' eval sends).
 
-    It is the part of :mod:`visionr1.prompting`'s template after ``{choices}``, so evaluation asks
-    exactly what SFT and GRPO taught.
-
-    >>> "<answer></answer>" in r1_instruction()
-    True
+    ``item`` may be a bare query string (``raw`` then sends it as it is).
     """
-    text = load_template()
-    tail = text.split("{choices}", 1)[1] if "{choices}" in text else text.replace("{question}", "")
-    kind = "the letter of the correct option" if multiple_choice else "the final answer"
-    return tail.replace("{answer_kind}", kind).strip()
-
-
-def apply_prompt_mode(query: str, mode: str, multiple_choice: bool = False) -> str:
-    """``official``: the query as the benchmark builds it; ``r1``: plus the R1 think/answer instruction."""
+    query = item if isinstance(item, str) else item.query
+    if multiple_choice is None:
+        multiple_choice = False if isinstance(item, str) else is_multiple_choice(item)
     if mode == "official":
         return query
     if mode == "r1":
         return f"{query.rstrip()}\n{r1_instruction(multiple_choice)}"
+    if mode == "raw":
+        raw = query if isinstance(item, str) else (item.raw or item.query)
+        return raw.strip()
     raise DataError("--prompt", f"unknown prompt mode {mode!r}; valid: {', '.join(PROMPT_MODES)}")
+
+
+def raw_question(question: str, choices: list[str] | None = None, *, listed: bool = False) -> str:
+    """The ``raw`` form of a benchmark question: the question, then its choices as the ``raw`` user template
+    lays them out, unless the question text already lists them (``listed``).
+
+    >>> raw_question("Which is larger?", ["3/11", "8/11"])
+    'Which is larger?\\nChoices:\\n(A) 3/11\\n(B) 8/11'
+    """
+    return render_user_prompt(question, None if listed else choices, "raw")
 
 
 def is_multiple_choice(item: EvalItem) -> bool:

@@ -38,6 +38,7 @@ from visionr1.eval.benchmarks._common import (
     make_extractor,
     optional_int,
     read_table,
+    raw_question,
     row_without_images,
     unique_ids,
 )
@@ -167,6 +168,7 @@ def load(path: Path, split: str | None = None, limit: int | None = None, variant
             meta={"qid": qid, "varid": varid, "subject": clean_str(row.get("subject")) or None,
                   "knowledge_level": clean_str(row.get("knowledge_level")) or None, "answer_type": atype},
             row=row_without_images(row),
+            raw=raw_question(question, listed=True),  # DynaMath's questions list their options
         ))
     items.sort(key=lambda it: (it.meta["varid"], _natural(it.meta["qid"])))
     if limit:

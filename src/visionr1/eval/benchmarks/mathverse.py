@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
 from visionr1.eval.benchmarks._common import (
     EvalItem,
@@ -36,6 +35,7 @@ from visionr1.eval.benchmarks._common import (
     item_result,
     make_extractor,
     read_table,
+    raw_question,
     row_without_images,
     unique_ids,
 )
@@ -83,6 +83,8 @@ def load(path: Path, split: str | None = None, limit: int | None = None, query_c
                   "subject": metadata.get("subject"), "subfield": metadata.get("subfield") or row.get("subfield"),
                   "question_type": qtype, "question_for_eval": q_eval},
             row=record,
+            # the version's own question text (it lists the options); Vision Only has none: the query stays
+            raw=raw_question(shown, listed=True) if (shown := clean_str(row.get("question"))) else None,
         ))
         if limit and len(items) >= limit:
             break

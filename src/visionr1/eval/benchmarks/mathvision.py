@@ -30,6 +30,7 @@ from visionr1.eval.benchmarks._common import (
     item_result,
     make_extractor,
     read_table,
+    raw_question,
     row_without_images,
     unique_ids,
 )
@@ -63,6 +64,7 @@ def load(path: Path, split: str | None = None, limit: int | None = None) -> list
             meta={"subject": clean_str(row.get("subject")) or clean_str(row.get("category")) or None,
                   "level": clean_str(row.get("level")) or None},
             row=row_without_images(row),
+            raw=raw_question(question, options, listed=layout == "tsv" and "Choices" in question),
         ))
         if limit and len(items) >= limit:
             break

@@ -34,6 +34,7 @@ from visionr1.eval.benchmarks._common import (
     clean_str,
     first_image,
     optional_int,
+    raw_question,
     read_table,
     unique_ids,
 )
@@ -125,6 +126,8 @@ def load(path: Path, split: str | None = None, limit: int | None = None) -> list
                   "source": meta.get("source"), "question_type": problem["question_type"],
                   "answer_type": problem["answer_type"]},
             row=problem,
+            raw=raw_question(problem["question"] + (f" (Unit: {problem['unit']})" if problem["unit"] else ""),
+                             problem["choices"]),
         ))
         if limit and len(items) >= limit:
             break

@@ -7,11 +7,18 @@ with Process Evaluation and Fine-grained Classification"). Records are JSON with
 medium, hard) and ``knowledge``. The same fields in a parquet/HF layout (``image`` column) and a
 TSV (``index``, ``image`` base64, ``answer``) are read too.
 
-Outcome evaluation (the leaderboard number): the model's final answer must be in ``\\boxed{}``;
-it is compared with the boxed answer of the solution. The prompt asks for exactly that. The
-official comparison is judge-free already; ``visionr1.grading.is_equivalent`` does it here
-(Math-Verify with fast paths). When no ``\\boxed{}`` is found the ``<answer>`` content (``--prompt
-r1``) or the general extraction rules are used, and ``extracted_by`` records which one fired.
+Two protocols (``visionr1 eval --protocol``):
+
+* ``default``, outcome evaluation as the MM-Math paper states it: the question plus "put your final answer
+  within ``\\boxed{}``"; the reply's last ``\\boxed{}`` is compared with the boxed answer of the solution by
+  ``visionr1.grading.is_equivalent`` (Math-Verify with fast paths). When no ``\\boxed{}`` is found the
+  ``<answer>`` content (``--prompt r1``) or the general extraction rules are used, and ``extracted_by`` records
+  which one fired.
+* ``official``, the released scorer the Vision-R1 authors ran (VLMEvalKit's MM-Math through their evalscope
+  fork): the raw question, no instruction; the reply's ``<answer> Final Answer:… </answer>`` content (their
+  extraction) or the whole reply goes to MM-Math's sympy scorer at tolerance 1e-2
+  (:mod:`visionr1.grading.mmmath`). Use it to compare with the paper's MM-Math numbers.
+
 Process evaluation (GPT-4V error classification) is not reproduced.
 """
 
@@ -29,6 +36,7 @@ from visionr1.eval.benchmarks._common import (
     item_result,
     make_extractor,
     read_table,
+    raw_question,
     row_without_images,
     unique_ids,
 )
@@ -37,6 +45,7 @@ NAME = "mmmath"
 DEFAULT_SPLIT = None
 RESULT_FILENAME = "results_mmmath.json"
 PROMPT_SUFFIX = "Please reason step by step, and put your final answer within \\boxed{}."
+PROTOCOLS = ("default", "official")
 
 
 def gold_from_solution(solution: str) -> str:
@@ -47,7 +56,8 @@ def gold_from_solution(solution: str) -> str:
     return (found or solution or "").strip()
 
 
-def load(path: Path, split: str | None = None, limit: int | None = None) -> list[EvalItem]:
+def load(path: Path, split: str | None = None, limit: int | None = None, protocol: str = "default") -> list[EvalItem]:
+    """MM-Math items; under ``protocol="official"`` the query is the raw question (no boxed instruction)."""
     rows, root, layout = read_table(path, split)
     items = []
     for i, row in enumerate(rows):
@@ -63,10 +73,13 @@ def load(path: Path, split: str | None = None, limit: int | None = None) -> list
         gold = clean_str(row.get("answer")) or gold_from_solution(solution)
         question = clean_str(row.get("question"))
         items.append(EvalItem(
-            id=iid, query=f"{question}\n{PROMPT_SUFFIX}", images=images, gold=gold,
+            id=iid, query=raw_question(question) if protocol == "official" else f"{question}\n{PROMPT_SUFFIX}",
+            images=images, gold=gold,
             meta={"difficulty": clean_str(row.get("difficult")) or clean_str(row.get("difficulty")) or None,
-                  "grade": clean_str(row.get("year")) or None, "knowledge": row.get("knowledge") or None},
+                  "grade": clean_str(row.get("year")) or None, "knowledge": row.get("knowledge") or None,
+                  **({"protocol": protocol} if protocol != "default" else {})},
             row=row_without_images(row),
+            raw=raw_question(question),
         ))
         if limit and len(items) >= limit:
             break
@@ -74,15 +87,41 @@ def load(path: Path, split: str | None = None, limit: int | None = None) -> list
     return items
 
 
+def _official_verdict(it: EvalItem, response: str) -> tuple[str, str, bool, bool]:
+    """``(prediction, extracted_by, decided, correct)`` under the released scorer."""
+    from visionr1.grading.extract import last_boxed
+    from visionr1.grading.mmmath import official_equal, official_prediction
+
+    prediction = official_prediction(response)
+    if prediction != (response or ""):
+        how = "answer_tag"
+    elif last_boxed(prediction):
+        how = "boxed"
+    else:
+        how = "whole_response"
+    return prediction, how, how != "whole_response", bool(prediction) and official_equal(it.gold, prediction)
+
+
 def score(items: list[EvalItem], responses: dict[str, str], judge: dict | None = None) -> Scored:
     from visionr1.grading import extract_answer, is_equivalent
     from visionr1.grading.extract import clean_answer, last_boxed
 
+    protocols = {it.meta.get("protocol", "default") for it in items}
+    if "official" in protocols and judge:
+        from visionr1.errors import ConfigError
+
+        raise ConfigError("MM-Math's official protocol has no LLM step: drop --judge-endpoint, or use --protocol default")
     llm = make_extractor(judge)
     official, per_item = [], []
     for it in items:
         response = responses.get(it.id, "")
         boxed = last_boxed(response or "")
+        if it.meta.get("protocol") == "official":
+            extracted, how, decided, ok = _official_verdict(it, response)
+            official.append({**it.row, "id": it.id, "response": response, "prediction": extracted, "extracted_by": how,
+                             "gold": it.gold, "hit": ok, "correct": ok})
+            per_item.append(item_result(it, ok, extracted, decided=decided, extracted_by=how))
+            continue
         if boxed:
             extracted, how, decided = clean_answer(boxed), "boxed", True
         else:

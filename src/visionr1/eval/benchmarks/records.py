@@ -18,7 +18,7 @@ import json
 import logging
 from pathlib import Path
 
-from visionr1.eval.benchmarks._common import EvalItem, Scored, acc_entry, breakdown, item_result, unique_ids
+from visionr1.eval.benchmarks._common import EvalItem, Scored, acc_entry, breakdown, item_result, raw_question, unique_ids
 
 NAME = "records"
 DEFAULT_SPLIT = "test"
@@ -82,6 +82,7 @@ def load(path: Path, split: str | None = None, limit: int | None = None, skip_ba
             answer_type=rec.answer_type, precision=rec.precision,
             meta={"task": rec.metadata.get("task") or rec.source, "difficulty": rec.metadata.get("difficulty")},
             row={"id": rec.id, "question": rec.question, "answer": rec.answer, "choices": rec.choices},
+            raw=raw_question(rec.question, rec.choices),
         ))
     unique_ids(items, str(file))
     return items

@@ -41,6 +41,7 @@ from visionr1.eval.benchmarks._common import (
     item_result,
     make_extractor,
     read_table,
+    raw_question,
     row_without_images,
     unique_ids,
 )
@@ -90,6 +91,7 @@ def load(path: Path, split: str | None = None, limit: int | None = None) -> list
             choices=option_texts(option),
             meta={"ID": pid, "key": key, "knowledge_concept": clean_str(row.get("knowledge concept")) or None},
             row=row_without_images(row),
+            raw=raw_question(f"{question}\n{option}".strip() if option else question, listed=True),
         ))
         if limit and len(items) >= limit:
             break
