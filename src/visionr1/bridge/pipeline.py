@@ -407,7 +407,7 @@ def run_bridge(cfg: BridgeConfig, *, progress: Any = None, force: bool = False) 
         _check_same_teacher(store, cfg)
         from visionr1.bridge.workers import resolve_workers, run_workers
 
-        bridge = Bridge(cfg, LoadResult(records=[], root=source.root), store, state)  # checks the prompt files first
+        Bridge(cfg, LoadResult(records=[], root=source.root), store, state)  # checks the prompt files first
         store.close()  # each round (or worker process) opens its own connection
         if cfg.teacher == "endpoints":  # then each endpoint, once, before any record is sent
             from visionr1.endpoints import check_endpoints
