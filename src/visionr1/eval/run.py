@@ -311,6 +311,9 @@ def load_items(cfg: EvalConfig, bench) -> list:
     protocols = getattr(bench, "PROTOCOLS", ("default",))
     if cfg.protocol not in protocols:
         raise ConfigError(f"{bench.NAME} has no protocol {cfg.protocol!r}; it has: {', '.join(protocols)}")
+    if cfg.judge_endpoint and cfg.protocol in getattr(bench, "NO_JUDGE_PROTOCOLS", ()):
+        raise ConfigError(f"{bench.NAME}'s {cfg.protocol} protocol has no LLM step: drop --judge-endpoint, or use "
+                          "--protocol default")
     kwargs = {"split": cfg.split, "limit": cfg.limit}
     if cfg.protocol != "default":
         kwargs["protocol"] = cfg.protocol

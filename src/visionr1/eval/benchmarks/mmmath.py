@@ -46,6 +46,8 @@ DEFAULT_SPLIT = None
 RESULT_FILENAME = "results_mmmath.json"
 PROMPT_SUFFIX = "Please reason step by step, and put your final answer within \\boxed{}."
 PROTOCOLS = ("default", "official")
+NO_JUDGE_PROTOCOLS = ("official",)
+"""Protocols with no LLM step: eval refuses a judge with them before anything is generated."""
 
 
 def gold_from_solution(solution: str) -> str:
