@@ -42,6 +42,20 @@ def test_claim_marks_new_and_empty_folders_and_refuses_foreign_ones(tmp_path):
         check_output_dir(tmp_path / "file", "visionr1 eval")
 
 
+def test_a_folder_caught_while_its_mark_is_being_written_is_still_empty(tmp_path):
+    """Under ``accelerate launch`` the main process claims run_dir while the others check it: a check that lands
+    between the mark's temporary file and its rename sees only that file, which is not somebody else's output."""
+    from visionr1.outdir import MARKER, OutputDirError, check_output_dir
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / f".{MARKER}.k2j4.tmp").write_text('{"made_by": "visionr1 grpo"}')
+    assert check_output_dir(run, "visionr1 grpo") == "empty"
+    (run / "notes.txt").write_text("x")
+    with pytest.raises(OutputDirError, match=r"\(notes\.txt\)"):  # the temporary file is not listed as a stranger
+        check_output_dir(run, "visionr1 grpo")
+
+
 def test_an_older_folder_of_the_command_is_recognised_without_a_marker(tmp_path):
     from visionr1.outdir import check_output_dir
 

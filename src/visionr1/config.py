@@ -219,9 +219,17 @@ HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+")
 """What a Hugging Face hub id looks like (``Qwen/Qwen2.5-VL-7B-Instruct``)."""
 
 
-def check_model_path(path: str, what: str = "model.path") -> str | None:
+RUN_OUTPUT = re.compile(r"final|checkpoint-\d+|best")
+"""The folders a training run writes its model into (``RUN_DIR/final``, ``checkpoint-N``, ``best``)."""
+
+
+def check_model_path(path: str, what: str = "model.path", *, planning: bool = False) -> str | None:
     """Is ``path`` (the setting ``what``) a model that can be loaded? None: a local model folder, or a hub id in
     the local cache; a warning (text) for a hub id that would have to be downloaded; a ConfigError otherwise.
+
+    ``planning`` (a ``--dry-run``): a run's model folder (``…/final``, ``checkpoint-N``, ``best``) that does not
+    exist yet is a warning, not an error, when its run folder is missing or is a run: a recipe's GRPO stage
+    names the SFT run's ``final/`` before that run has been made, and its plan can still be read.
 
     A hub id and a relative path look alike (``runs/tiny-model``); a path whose parent folder exists here is
     taken as a path, so a typo in it is an error rather than a download attempt. A run folder given for its
@@ -247,6 +255,9 @@ def check_model_path(path: str, what: str = "model.path") -> str | None:
             pass
         return (f"{what} {path!r} is not a local folder, so it is read as a Hugging Face hub id; it is not in the "
                 "local cache, and nothing can be downloaded without network access (or with HF_HUB_OFFLINE=1)")
+    if planning and RUN_OUTPUT.fullmatch(p.name) and (not p.parent.exists() or (p.parent / ".visionr1.json").is_file()):
+        return (f"{what} {path} does not exist yet (it is the model a training run writes into {p.parent}); the plan "
+                "is printed, and the run itself needs that model first")
     near = ""
     if p.parent.is_dir():
         names = sorted(c.name for c in p.parent.iterdir() if c.is_dir() and not c.name.startswith("."))[:8]

@@ -41,6 +41,12 @@ MARKER = ".visionr1.json"
 """The file in an output folder that names the command which made it."""
 
 LooksOurs = Callable[[Path], bool]
+
+
+def _is_mark(name: str) -> bool:
+    """The mark, or the temporary file it is being written through (``..visionr1.json.XXXX.tmp``): another process
+    of the same launch that looks while the main process marks the folder must still see it as empty."""
+    return name == MARKER or name.startswith(f".{MARKER}.")
 FORCE_EFFECT = "files of the same names there are overwritten; nothing else is deleted"
 
 
@@ -59,7 +65,7 @@ def owner(path: Path | str) -> str | None:
 
 
 def _listing(path: Path, limit: int = 4) -> str:
-    names = sorted(p.name + ("/" if p.is_dir() else "") for p in path.iterdir() if p.name != MARKER)
+    names = sorted(p.name + ("/" if p.is_dir() else "") for p in path.iterdir() if not _is_mark(p.name))
     more = f", … {len(names) - limit} more" if len(names) > limit else ""
     return ", ".join(names[:limit]) + more
 
@@ -80,7 +86,7 @@ def check_output_dir(path: Path | str, made_by: str, *, force: bool = False, loo
     made = owner(path)
     if made == made_by:
         return "ours"
-    if not any(p.name != MARKER for p in path.iterdir()):
+    if all(_is_mark(p.name) for p in path.iterdir()):
         return "empty"
     if made is None and looks_ours is not None and looks_ours(path):
         return "ours"

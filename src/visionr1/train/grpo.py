@@ -233,7 +233,7 @@ def plan_grpo(cfg: GRPORunConfig, world_size: int = 1, count_tokens: bool = Fals
         raise ConfigError(f"world size must be >= 1, got {world_size}")
     stages_args = [stage_args(cfg, i, host_only=True, world_size=world_size) for i in range(len(cfg.ptst.stages))]
     warnings: list[str] = []
-    warning = check_model_path(cfg.model.path)
+    warning = check_model_path(cfg.model.path, planning=True)
     if warning:
         warnings.append(warning)
     claim_run_dir(Path(cfg.run_dir), "grpo", force, create=False)

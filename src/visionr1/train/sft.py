@@ -96,7 +96,7 @@ def plan_sft(cfg: SFTRunConfig, world_size: int = 1, count_tokens: bool = False,
     if world_size < 1:
         raise ConfigError(f"world size must be >= 1, got {world_size}")
     args = sft_args(cfg, host_only=True)
-    warning = check_model_path(cfg.model.path)
+    warning = check_model_path(cfg.model.path, planning=True)
     claim_run_dir(Path(cfg.run_dir), "sft", force, create=False)
     dataset = build_sft_dataset(cfg.data)
     per_epoch, steps = sft_steps(args, len(dataset), world_size)
