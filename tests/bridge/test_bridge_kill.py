@@ -28,6 +28,12 @@ FAULTS = {"rate_limit": 0.08, "server_error": 0.05, "malformed": 0.03, "hang": 0
           "retry_after": 0.02, "hang_seconds": 5.0, "always_fail": ["-00007/reasoning"]}
 
 
+def _sigint_default() -> None:
+    """Ctrl-C must reach the child as a terminal's would: a background job of a non-interactive shell (``cmd &``,
+    how CI may start the suite) inherits SIGINT ignored, and Python then installs no KeyboardInterrupt handler."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start_server(tmp: Path, name: str) -> tuple[subprocess.Popen, str, Path]:
     port_file, log = tmp / f"{name}.port", tmp / f"{name}.log.jsonl"
     p = subprocess.Popen([sys.executable, "-m", "visionr1.testing.openai_server", "--port-file", str(port_file),
@@ -130,7 +136,7 @@ def test_ctrl_c_says_how_to_resume_and_the_rerun_finishes(tmp_path, synth_dir, w
     try:
         run = tmp_path / "run"
         p = subprocess.Popen(_bridge_cmd(url, synth_dir, run, workers), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             text=True, start_new_session=True)
+                             text=True, start_new_session=True, preexec_fn=_sigint_default)
         deadline = time.time() + 60
         while _answered(log) < 10 and p.poll() is None and time.time() < deadline:
             time.sleep(0.005)

@@ -21,6 +21,12 @@ REPO = Path(__file__).resolve().parents[2]
 TINY = REPO / "recipes" / "tiny_cpu"
 
 
+def _sigint_default() -> None:
+    """Ctrl-C must reach the child as a terminal's would: a background job of a non-interactive shell (``cmd &``,
+    how CI may start the suite) inherits SIGINT ignored, and Python then installs no KeyboardInterrupt handler."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _sft_cmd(model, data, run, *more):
     return [sys.executable, "-m", "visionr1", "sft", "--config", str(TINY / "sft.yaml"), f"model.path={model}",
             f"data.path={data}", f"run_dir={run}", "model.max_pixels=12544", "trainer.per_device_train_batch_size=4",
@@ -67,7 +73,8 @@ def test_sft_run_with_a_string_learning_rate_then_a_rerun_that_trains_nothing(ti
 def test_ctrl_c_says_how_to_resume(tiny_model_dir, cold_path, tmp_path, run_env):
     run = tmp_path / "run"
     proc = subprocess.Popen(_sft_cmd(tiny_model_dir, cold_path, run, "trainer.max_steps=200"), cwd=REPO, env=run_env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=_sigint_default)
     deadline = time.time() + 180
     while time.time() < deadline and proc.poll() is None and not read_metrics(run):
         time.sleep(0.1)
