@@ -94,10 +94,20 @@ def test_brief_cots_are_shorter_and_set_in_the_bridge_config(tmp_path):
     assert lengths[True] < lengths[False]
 
 
-def test_warmup_rows_answer_only(tmp_path):
+def test_warmup_rows_are_direct_answers_and_each_step_on_its_own(tmp_path):
     from visionr1.data.synth import synthesize
     from visionr1.demo import write_warmup_data
 
-    synthesize(tmp_path, n=6, seed=0, tasks=["shape_colour"], image_size=56)
-    assert write_warmup_data(tmp_path / "train.jsonl", tmp_path / "w.jsonl", describe=False) == 6
-    assert write_warmup_data(tmp_path / "train.jsonl", tmp_path / "w2.jsonl") == 12
+    synthesize(tmp_path, n=6, seed=0, tasks=["colour_value"], image_size=56)
+    assert write_warmup_data(tmp_path / "train.jsonl", tmp_path / "w.jsonl", skills=False) == {"answer": 6}
+    kinds = write_warmup_data(tmp_path / "train.jsonl", tmp_path / "w2.jsonl", describe=True)
+    assert kinds == {"answer": 6, "read": 6, "perception": 6, "fact": 6, "add": 6, "describe": 6}
+    rows = [json.loads(x) for x in (tmp_path / "w2.jsonl").read_text().splitlines()]
+    answers = {r["id"].rsplit("-", 1)[1]: r["messages"][1]["content"][0]["text"] for r in rows if r["id"].startswith(
+        "colour_value-train-00000-")}
+    rec = json.loads((tmp_path / "train.jsonl").read_text().splitlines()[0])
+    # every step is answered the way the chain of thought states it; the direct answer has no R1 format
+    assert answers["answer"] == f"The answer is {rec['answer']}."
+    steps = {step["skill"]: step["answer"] for step in rec["metadata"]["subskills"]}
+    assert all(answers[k] == v for k, v in steps.items())
+    assert steps["read"] in rec["metadata"]["solution"] and steps["perception"] in rec["metadata"]["solution"]

@@ -11,11 +11,12 @@ from PIL import Image
 
 from visionr1.data.io import read_jsonl
 from visionr1.data.synth import TASKS, generate, synthesize
+from visionr1.data.synth.colour_value import VALUE, held_out
 from visionr1.data.synth.generator import EASY_TASKS
 
 RECOMPUTE = {
     "shape_colour": lambda f: f["colour"],
-    "colour_value": lambda f: str(f["table"][f["colour"]] + f["offset"]),
+    "colour_value": lambda f: str(VALUE[f["colour"]] + f["offset"]),
     "shape_count": lambda f: str(len(f["layout"])),
     "bigger_side": lambda f: "left" if f["layout"][1] > f["layout"][3] else "right",
 }
@@ -64,20 +65,33 @@ def test_split_is_disjoint_and_deterministic(tmp_path):
 
 
 def test_colour_value_needs_the_image_and_every_step(tmp_path):
-    """The question alone does not fix the answer (other colours give other sums), and the solution is the
-    three steps: perceive, look up, add."""
-    ambiguous = 0
+    """The question alone does not fix the answer (the colour is only in the picture), and the solution is the
+    four steps: read the number, perceive the colour, recall its value, add."""
     for k in range(40):
         rec = generate("colour_value", random.Random(k), k, tmp_path, tmp_path, difficulty=1, image_size=112)
         f = rec.metadata["facts"]
-        assert f["colour"] not in rec.question.split("?")[0].split(". What")[1]  # the colour is only in the picture
-        for c, v in f["table"].items():
-            assert f"{c}={v}" in rec.question
-        ambiguous += len({v + f["offset"] for v in f["table"].values()}) >= 2
-        value = f["table"][f["colour"]]
-        assert rec.metadata["solution"] == [f"The shape is {f['colour']}.", f"{f['colour']}={value}.",
-                                            f"{value}+{f['offset']}={rec.answer}."]
-    assert ambiguous == 40
+        assert not any(c in rec.question for c in VALUE) and str(f["offset"]) in rec.question
+        value = VALUE[f["colour"]]
+        assert rec.metadata["solution"] == [f"The question adds {f['offset']}.", f"The shape is {f['colour']}.",
+                                            f"{f['colour']}={value}.", f"{value}+{f['offset']}={rec.answer}."]
+        skills = {s["skill"]: s for s in rec.metadata["subskills"]}
+        assert skills["read"]["answer"] == rec.metadata["solution"][0] and rec.question in skills["read"]["question"]
+        assert skills["perception"]["answer"] == rec.metadata["solution"][1]
+        colour = skills["fact"]["question"].removeprefix("What is the value of ").rstrip("?")
+        assert skills["fact"]["answer"] == f"{colour}={VALUE[colour]}."
+    assert len(set(VALUE.values())) == len(VALUE)  # no two colours share a value: the colour decides the answer
+
+
+def test_colour_value_asks_held_out_pairs_only_in_test_and_validation(tmp_path):
+    """A third of the (colour, offset) pairs; every colour and every offset is still asked in training."""
+    pairs = [(c, a) for c in VALUE for a in range(1, 10)]
+    out = [p for p in pairs if held_out({"colour": p[0], "offset": p[1]})]
+    assert len(out) == len(pairs) // 3
+    assert {c for c, _ in pairs if (c, _) not in out} == set(VALUE) and len({a for c, a in pairs if (c, a) not in out}) == 9
+    synthesize(tmp_path, n=120, seed=0, tasks=["colour_value"], split_test=30, split_val=30, image_size=56)
+    split = {name: read_jsonl(tmp_path / f"{name}.jsonl").records for name in ("train", "test", "val")}
+    assert not any(held_out(r.metadata["facts"]) for r in split["train"])
+    assert all(held_out(r.metadata["facts"]) for r in [*split["test"], *split["val"]])
 
 
 def test_validation_split_is_disjoint_from_train_and_test(tmp_path):

@@ -84,29 +84,36 @@ def _peak_rss_mb() -> float:
 # ----------------------------------------------------------------------------- stages
 
 
-def write_warmup_data(train_jsonl: Path, out: Path, describe: bool = True) -> int:
-    """Warm-up rows (TRL messages format, images relative to ``out``'s folder) from the train split.
+def write_warmup_data(train_jsonl: Path, out: Path, describe: bool = False, skills: bool = True) -> dict[str, int]:
+    """Warm-up rows (TRL messages format, images relative to ``out``'s folder) from the train split; returns the
+    number of rows of each kind.
 
-    Per record: the shared R1 user prompt → ``The answer is X.`` (a plain answer: the base model does not
-    know the R1 format) and, with ``describe``, ``Describe the image.`` → the record's description.
+    Per record: the shared R1 user prompt → ``The answer is X.`` (a direct answer: the base model does not know
+    the R1 format), with ``skills`` one row per step of the record's ``metadata.subskills`` (each step asked on its
+    own and answered as the chain of thought states it: the base gets every skill the reasoning uses), and with
+    ``describe`` ``Describe the image.`` → the record's description.
     """
     from visionr1.data import read_records
     from visionr1.prompting import render_user_prompt
 
     res = read_records(train_jsonl)
-    rows = []
+    rows, kinds = [], {"answer": 0}
+
+    def add(rid: str, images: list[str], question: str, answer: str, kind: str) -> None:
+        rows.append({"id": rid, "images": images, "messages": [
+            {"role": "user", "content": [{"type": "image"}, {"type": "text", "text": question}]},
+            {"role": "assistant", "content": [{"type": "text", "text": answer}]}]})
+        kinds[kind] = kinds.get(kind, 0) + 1
+
     for r in res.records:
-        image = [{"type": "image"}]
         answer = r.answer if not r.choices else f"({chr(65 + r.choices.index(r.answer))}) {r.answer}"
-        rows.append({"id": f"{r.id}-answer", "images": r.images, "messages": [
-            {"role": "user", "content": image + [{"type": "text", "text": render_user_prompt(r.question, r.choices)}]},
-            {"role": "assistant", "content": [{"type": "text", "text": f"The answer is {answer}."}]}]})
+        add(f"{r.id}-answer", r.images, render_user_prompt(r.question, r.choices), f"The answer is {answer}.", "answer")
+        for step in (r.metadata.get("subskills") or []) if skills else []:
+            add(f"{r.id}-{step['skill']}", r.images, step["question"], step["answer"], step["skill"])
         if describe:
-            rows.append({"id": f"{r.id}-describe", "images": r.images, "messages": [
-                {"role": "user", "content": image + [{"type": "text", "text": DESCRIBE_PROMPT}]},
-                {"role": "assistant", "content": [{"type": "text", "text": r.metadata["description"]}]}]})
+            add(f"{r.id}-describe", r.images, DESCRIBE_PROMPT, r.metadata["description"], "describe")
     out.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
-    return len(rows)
+    return kinds
 
 
 def _stage_config(cls, name: str, recipes: Path, overrides: list[str]):
@@ -139,9 +146,10 @@ def run_demo(out: Path, seed: int = 0, quick: bool = False, recipes: Path = RECI
     from visionr1.models.tiny import TinyModelSpec, build_tiny_model
     from visionr1.train import GRPORunConfig, SFTRunConfig, run_grpo, run_sft
 
+    from visionr1.outdir import claim_output_dir
+
     console = console or Console()
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = claim_output_dir(Path(out), "visionr1 demo", looks_ours=looks_like_demo, flag="a new --out")
     cfg = load_demo_config(recipes, quick)
     _quiet_transformers()
     torch.manual_seed(seed)
@@ -160,9 +168,16 @@ def run_demo(out: Path, seed: int = 0, quick: bool = False, recipes: Path = RECI
         return result
 
     data_dir = out / "data"
-    stage(1, "synth", f"{d['n_train']} train / {d['n_test']} test records of {', '.join(d['tasks'])}", lambda: {
+
+    def wcfg_raw(name: str) -> dict[str, Any]:
+        from visionr1.config import load_yaml
+
+        return load_yaml(Path(recipes) / f"{name}.yaml")
+
+    stage(1, "synth", f"{d['n_train']} train / {d.get('n_val', 0)} validation / {d['n_test']} test records of "
+                      f"{', '.join(d['tasks'])}", lambda: {
         "splits": synthesize(data_dir, n=d["n_train"], seed=seed, tasks=d["tasks"], split_test=d["n_test"],
-                             image_size=d["image_size"], difficulty=d.get("difficulty"))["splits"]})
+                             split_val=d.get("n_val", 0), image_size=d["image_size"], difficulty=d.get("difficulty"))["splits"]})
 
     def bridge() -> dict[str, Any]:
         bcfg = from_dict(BridgeConfig, {"input": str(data_dir / "train.jsonl"), "out": str(out / "bridge"),
@@ -183,22 +198,27 @@ def run_demo(out: Path, seed: int = 0, quick: bool = False, recipes: Path = RECI
         spec = TinyModelSpec(**{**m, "num_attention_heads": m.get("num_attention_heads", 4),
                                 "min_pixels": d["image_size"] ** 2, "max_pixels": d["image_size"] ** 2})
         model_dir = build_tiny_model(out / "tiny-model", seed=seed, spec=spec)
-        n = write_warmup_data(data_dir / "train.jsonl", data_dir / "warmup.jsonl", describe=bool(d.get("warmup_describe", True)))
+        rows = write_warmup_data(data_dir / "train.jsonl", data_dir / "warmup.jsonl",
+                                 describe=bool(d.get("warmup_describe", False)), skills=bool(d.get("warmup_skills", True)))
         wcfg = _stage_config(SFTRunConfig, "warmup", recipes, [
             f"run_dir={out / 'base'}", f"model.path={model_dir}", f"data.path={data_dir / 'warmup.jsonl'}",
-            f"trainer.seed={seed}", "resume=false", *cfg["overrides"]["warmup"]])
-        _fresh(out / "base")
+            f"trainer.seed={seed}", "resume=false", *_validation(wcfg_raw("warmup"), data_dir, seed),
+            *cfg["overrides"]["warmup"]])
+        _rerun(out / "base", "sft")
         res = run_sft(wcfg)
-        return {"rows": n, "steps": res["global_step"], "train_loss": round(res["train_loss"], 4),
-                "params_m": round(_param_count(model_dir) / 1e6, 2)}
+        best = _best(out / "base")
+        return {"rows": rows, "steps": res["global_step"], "train_loss": round(res["train_loss"], 4),
+                "params_m": round(_param_count(model_dir) / 1e6, 2), "best": best,
+                "stopped_early": (out / "base" / "stopped_early.json").is_file()}
 
-    stage(3, "warm-up", "random tiny Qwen2.5-VL learns to see and answer (plain answers, no R1 format)", warmup)
+    stage(3, "warm-up", "random tiny Qwen2.5-VL learns to see, the facts and the sums, and to answer directly "
+                        "(no R1 format), until its validation accuracy stops rising", warmup)
 
     def sft() -> dict[str, Any]:
         scfg = _stage_config(SFTRunConfig, "sft", recipes, [
             f"run_dir={out / 'sft'}", f"model.path={out / 'base' / 'final'}", f"data.path={out / 'bridge' / 'cold.jsonl'}",
             f"trainer.seed={seed}", "resume=false", *cfg["overrides"]["sft"]])
-        _fresh(out / "sft")
+        _rerun(out / "sft", "sft")
         res = run_sft(scfg)
         return {"examples": res["examples"], "steps": res["global_step"], "train_loss": round(res["train_loss"], 4)}
 
@@ -207,23 +227,26 @@ def run_demo(out: Path, seed: int = 0, quick: bool = False, recipes: Path = RECI
     def grpo() -> dict[str, Any]:
         gcfg = _stage_config(GRPORunConfig, "grpo", recipes, [
             f"run_dir={out / 'grpo'}", f"model.path={out / 'sft' / 'final'}", f"data.path={data_dir / 'train.jsonl'}",
-            f"trainer.seed={seed}", "resume=false", *cfg["overrides"]["grpo"]])
-        _fresh(out / "grpo")
+            f"trainer.seed={seed}", "resume=false", *_validation(wcfg_raw("grpo"), data_dir, seed),
+            *cfg["overrides"]["grpo"]])
+        _rerun(out / "grpo", "grpo")
         res = run_grpo(gcfg)
         return {"steps": res["global_step"], "stages": res["stages"]}
 
     stage(5, "grpo", "PTST GRPO with the hard formatting result reward", grpo)
 
     def evaluate() -> dict[str, Any]:
-        paths = {"base": out / "base" / "final", "cold_start": out / "sft" / "final", "rl": out / "grpo" / "final"}
+        base = out / "base" / ("best" if (out / "base" / "best" / "config.json").is_file() else "final")
+        paths = {"base": base, "cold_start": out / "sft" / "final", "rl": out / "grpo" / "final", "base_seen": base}
         results = {}
-        for key, label in MODELS:
+        for key, label in (*MODELS, ("base_seen", "base on train-split questions")):
             console.print(f"[bold]{label}[/]: {paths[key]}")
-            ecfg = EvalConfig(benchmark=RECORDS_BENCHMARK, data=data_dir / "test.jsonl", out=out / "eval" / key,
-                              model=str(paths[key]), prompt="r1", temperature=e["temperature"], top_p=1.0,
-                              max_tokens=e["max_tokens"], seed=seed, batch_size=e["batch_size"], device="cpu",
-                              dtype="float32")
-            _fresh(out / "eval" / key)
+            seen = key == "base_seen"  # what the base learned from what it was shown: train-split items, direct
+            ecfg = EvalConfig(benchmark=RECORDS_BENCHMARK, data=data_dir / ("train.jsonl" if seen else "test.jsonl"),
+                              out=out / "eval" / key, model=str(paths[key]), prompt="r1", temperature=e["temperature"],
+                              top_p=1.0, max_tokens=e["max_tokens"], seed=seed, batch_size=e["batch_size"],
+                              device="cpu", dtype="float32", limit=d["n_test"] if seen else None)
+            _rerun(out / "eval" / key, "eval")
             scores = run_eval(ecfg)
             comp = scores["completion"]
             n = max(1, comp["completions"])
@@ -231,13 +254,15 @@ def run_demo(out: Path, seed: int = 0, quick: bool = False, recipes: Path = RECI
                             "items": scores["items"], "mean_tokens": comp["length"]["mean"],
                             "truncated": round(100 * comp["truncated"] / n, 1),
                             "reflective_per_completion": comp["reflective_words"]["per_completion"],
-                            "by_task": {t: v["accuracy"] for t, v in scores["breakdowns"]["task"].items()}}
+                            "by_task": {t: v["accuracy"] for t, v in scores["breakdowns"]["task"].items()},
+                            "model": str(paths[key].relative_to(out))}
             console.print(f"  accuracy {results[key]['accuracy']:.1f}%  format {results[key]['format']:.1f}%  "
                           f"mean {comp['length']['mean']} tokens  truncated {results[key]['truncated']}%")
         return results
 
     summary["eval"] = stage(6, "eval", f"3 models on {d['n_test']} test records, greedy, {e['max_tokens']} new tokens", evaluate)
-    summary["stages"]["eval"] = {k: v for k, v in summary["stages"]["eval"].items() if k not in dict(MODELS)}
+    summary["stages"]["eval"] = {k: v for k, v in summary["stages"]["eval"].items()
+                                 if k not in {*dict(MODELS), "base_seen"}}
 
     def report() -> dict[str, Any]:
         from visionr1.demo.report import write_demo_report
@@ -255,12 +280,38 @@ def run_demo(out: Path, seed: int = 0, quick: bool = False, recipes: Path = RECI
     return summary
 
 
-def _fresh(path: Path) -> None:
-    """Remove a stage's previous output: the demo reruns each stage from scratch."""
-    import shutil
+def _rerun(path: Path, kind: str) -> None:
+    """Remove a stage's previous output (the demo reruns each stage from scratch), but only a folder that stage
+    made: anything else in its place is refused (:mod:`visionr1.outdir`)."""
+    from visionr1.outdir import remove_output_dir
 
-    if path.exists():
-        shutil.rmtree(path)
+    if kind == "eval":
+        from visionr1.eval.run import looks_like_eval_run as looks
+    else:
+        from visionr1.train.common import looks_like_run
+
+        looks = looks_like_run(kind)
+    remove_output_dir(path, f"visionr1 {kind}", looks_ours=looks)
+
+
+def _validation(recipe: dict[str, Any], data_dir: Path, seed: int) -> list[str]:
+    """The overrides that point a stage recipe's ``validation:`` section at the demo's validation split."""
+    if not recipe.get("validation"):
+        return []
+    return [f"validation.data={data_dir / 'val.jsonl'}", f"validation.seed={seed}"]
+
+
+def _best(run: Path) -> dict[str, Any] | None:
+    """``best.json`` of a run that kept its best-validating model (step, stage, accuracy), or None."""
+    try:
+        return json.loads((run / "best" / "best.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def looks_like_demo(path: Path) -> bool:
+    """A folder ``visionr1 demo`` wrote before output folders were marked: its summary.json and data/."""
+    return (Path(path) / "summary.json").is_file() and (Path(path) / "data" / "train.jsonl").is_file()
 
 
 def _param_count(model_dir: Path) -> int:

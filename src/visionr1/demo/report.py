@@ -57,8 +57,8 @@ def accuracy_plot(evals: dict[str, dict[str, Any]], out: Path) -> Path:
     return out
 
 
-def _samples(out: Path, key: str, n: int) -> list[dict[str, Any]]:
-    """The first ``n`` scored test items of one model (question, gold, response, verdict)."""
+def _samples(out: Path, key: str, n: int | None) -> list[dict[str, Any]]:
+    """The first ``n`` (None: all) scored test items of one model (question, gold, response, verdict)."""
     path = out / "eval" / key / "results_records.json"
     if not path.is_file():
         return []
@@ -79,14 +79,49 @@ def _grpo_trainer_settings(path: Path) -> dict[str, Any]:
     return (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("trainer") or {}
 
 
+def _base_section(evals: dict[str, Any], warm: dict[str, Any]) -> list[str]:
+    """Why reasoning is needed: the base's direct answers on questions it was trained on and on held-out ones,
+    and its warm-up validation curve (the base is the best-validating checkpoint, not a short warm-up)."""
+    lines = ["## The base: warmed up until validation stopped rising", ""]
+    best = warm.get("best") or {}
+    seen = evals.get("base_seen")
+    text = (f"The warm-up trained {warm.get('steps')} steps"
+            + (" and stopped because validation accuracy had stopped rising" if warm.get("stopped_early") else "")
+            + (f"; its best validation accuracy, {best.get('accuracy')}%, was at step {best.get('step')}, and that "
+               f"checkpoint (`{evals['base'].get('model')}`) is the base evaluated here." if best else "."))
+    lines += [text, ""]
+    if seen:
+        lines += [f"Answering directly, the base gets **{seen['accuracy']:.1f}%** of train-split questions (pairs it was "
+                  f"trained on) and **{evals['base']['accuracy']:.1f}%** of test questions (held-out pairs): it learned "
+                  "every step and the pairs it was shown, but does not compose the steps for a new pair in one forward "
+                  "pass. Writing the steps down does.", ""]
+    return lines + ["![warm-up](warmup.png)", ""]
+
+
+def _base_wrong_rl_right(out: Path) -> list[str]:
+    """One test item the base answers wrong directly and the RL model answers right by reasoning."""
+    base = {s["id"]: s for s in _samples(out, "base", None)}
+    for s in _samples(out, "rl", None):
+        b = base.get(s["id"])
+        if b and s.get("correct") and not b.get("correct"):
+            return ["### One item: the base answers directly and wrong, the RL model reasons and is right", "",
+                    f"**{s['id']}** — {s['question']} gold `{s['answer']}`", "",
+                    f"base (extracted `{b.get('extracted')}`):", "", _fence(b.get("response") or ""), "",
+                    f"RL (extracted `{s.get('extracted')}`):", "", _fence(s.get("response") or ""), ""]
+    return ["(No test item that the base gets wrong and the RL model right.)", ""]
+
+
 def write_demo_report(out: Path, summary: dict[str, Any], samples_per_model: int = 2) -> list[Path]:
     """Write ``accuracy.png``, ``training.png`` and ``report.md`` into ``out``; returns the paths."""
     out = Path(out)
     evals = summary["eval"]
     files = [accuracy_plot(evals, out / "accuracy.png"),
-             training_plot([load_training_run(out / "grpo", "rl")], out / "training.png")]
+             training_plot([load_training_run(out / "grpo", "rl")], out / "training.png"),
+             training_plot([load_training_run(out / "base", "warm-up")], out / "warmup.png")]
     d, e = summary["config"]["data"], summary["config"]["eval"]
     gain = evals["rl"]["accuracy"] - evals["cold_start"]["accuracy"]
+    over_base = evals["rl"]["accuracy"] - evals["base"]["accuracy"]
+    warm = summary["stages"].get("warm-up", {})
     lines = [f"# Vision-R1 in miniature — seed {summary['seed']}" + (" (`--quick`: no learning expected)" if summary["quick"] else ""),
              "",
              f"Test split: {d['n_test']} held-out records of {', '.join(d['tasks'])} (difficulty {d.get('difficulty')}, "
@@ -101,8 +136,11 @@ def write_demo_report(out: Path, summary: dict[str, Any], samples_per_model: int
         tasks = ", ".join(f"{t.split('/')[-1]} {v:.0f}" for t, v in r["by_task"].items())
         lines.append(f"| {label} | {r['accuracy']:.1f} | {r['format']:.1f} | {r['mean_tokens']} | {r['truncated']} | "
                      f"{r['reflective_per_completion']} | {tasks} |")
-    lines += ["", f"RL − cold-start: **{gain:+.1f} points**; RL format compliance **{evals['rl']['format']:.1f}%**.", "",
-              "![accuracy](accuracy.png)", "", "## GRPO training (PTST)", "",
+    lines += ["", f"RL − base: **{over_base:+.1f} points**; RL − cold-start: **{gain:+.1f} points**; RL format compliance "
+              f"**{evals['rl']['format']:.1f}%**.", "", "![accuracy](accuracy.png)", ""]
+    lines += _base_section(evals, warm)
+    lines += _base_wrong_rl_right(out)
+    lines += ["## GRPO training (PTST)", "",
               "Per GRPO step: mean hard formatting result reward, accuracy of the sampled completions, mean completion "
               "length, share truncated at the stage's budget, and reflective words (Wait/Hmm/Alternatively) per 1K "
               "tokens. Dashed lines: PTST stage boundaries.", "",

@@ -42,6 +42,9 @@ class TaskSpec:
         answer_type: ``"integer"``, ``"float"``, ``"text"`` or ``"integer|float"`` when it depends on difficulty.
         multiple_choice: whether items come with four choices.
         summary: one line on what is asked and what difficulty changes.
+        held_out: ``facts -> bool`` for a family that tests systematic generalisation: the items it says True
+            for are asked only in the test and validation splits, the others only in train (None: any item
+            goes in any split).
     """
 
     name: str
@@ -49,3 +52,4 @@ class TaskSpec:
     answer_type: str
     multiple_choice: bool
     summary: str
+    held_out: Callable[[dict[str, Any]], bool] | None = None

@@ -1,22 +1,25 @@
-"""``colour_value``: look up the one shape's colour in a value table printed in the question, then add.
+"""``colour_value``: what is the shape's colour worth, plus a number? Three easy steps, asked in one question.
 
-Made for the embedded demo, where reasoning must be *needed*: perception stays as easy as in
-``shape_colour`` (one large shape, six well-separated colours, learned to 100% by the ~4M model in
-CPU-minutes), and the steps are in the composition. Each item carries its own random table, so nothing
-about the answer can be memorised from the picture alone::
+Made for the embedded demo, where reasoning must be *needed*. Each colour has a fixed value (:data:`VALUE`:
+red 4, blue 7, green 2, orange 5, purple 9, black 3), known the way a base model knows facts from
+pre-training (the demo's warm-up teaches them), and the question adds an offset::
 
-    Values: green=4, black=9, red=2, blue=7, orange=1, purple=5. What is the value of the shape's colour plus 3?
+    What is the value of the shape's colour plus 3?        (a blue shape: 7 + 3 = 10)
 
-The chain of thought is three short single-hop steps, each easy for a small transformer: *the shape is
-blue* (perception) → *blue=7* (copy from the prompt) → *7+3=10* (a one-digit sum). Answering directly
-needs all three in the one forward pass at the answer position: see the colour, find that colour in a
-table whose order changes per item, read the digit after it, and add the offset. That is what a 4-layer
-model does badly, and what ``visionr1 demo`` measures: the base model is warmed up to answer directly
-until its validation accuracy stops rising, and R1-style reasoning must beat it.
+The chain of thought is four single-hop steps, each learned by the ~4M model in CPU-minutes: *the question adds
+3* (read the question) → *the shape is blue* (perception, as in ``shape_colour``) → *blue=7* (a fact) → *7+3=10*
+(a one-digit sum).
 
-Difficulty changes the shape's size as in ``shape_colour`` (1 large, 2 medium, 3 small). ``facts``
-include the table, the offset and the layout, so two items are the same problem only when they ask the
-same thing about the same picture.
+**Held-out pairs.** A third of the (colour, offset) pairs are never asked in the train split; the test and
+validation splits ask only those (:func:`held_out`, used by :func:`visionr1.data.synth.synthesize`). A model
+that answers directly must then compose the steps inside one forward pass for a pair it was never shown, which
+a small transformer trained in minutes does not do (it learns the pairs it saw); a model that writes the steps
+down uses each one on its own, and every step is as familiar on a held-out pair as on a trained one. The demo's
+warm-up teaches the base model every step on its own (:func:`subskills`: perception, the values, the sums of
+every pair), so the base has every skill the reasoning uses and lacks only the chaining.
+
+Difficulty changes the shape's size as in ``shape_colour`` (1 large, 2 medium, 3 small). ``facts`` include the
+layout, so two items are the same problem only when they ask the same thing about the same picture.
 """
 
 from __future__ import annotations
@@ -27,56 +30,59 @@ from visionr1.data.synth._draw import COLOURS, SHAPES, Canvas
 from visionr1.data.synth._spec import Item, TaskSpec
 
 _RADIUS = {1: (50, 70), 2: (35, 50), 3: (22, 35)}
-VALUES = range(1, 10)
-"""Table values: one digit each, so every value is one token and every sum at most 18."""
+VALUE = {"red": 4, "blue": 7, "green": 2, "orange": 5, "purple": 9, "black": 3}
+"""Each colour's fixed value (one digit, all different)."""
 OFFSETS = range(1, 10)
+"""The number added: one digit, so every sum is at most 18."""
+QUESTION = "What is the value of the shape's colour plus {offset}?"
 
 
-def table_text(table: dict[str, int]) -> str:
-    """``green=4, black=9, …`` in the table's own (per-item random) order."""
-    return ", ".join(f"{c}={v}" for c, v in table.items())
+def held_out(facts: dict) -> bool:
+    """Is this (colour, offset) pair one the train split never asks? A third of the pairs: three offsets per
+    colour and two colours per offset, so every colour and every offset is still asked in training."""
+    return (list(VALUE).index(facts["colour"]) + facts["offset"]) % 3 == 0
 
 
 def build(rng: random.Random, difficulty: int, size: int) -> Item:
     lo, hi = _RADIUS[difficulty]
     r = rng.uniform(lo, hi)
-    colour = rng.choice(list(COLOURS))
+    colour = rng.choice(list(VALUE))
     kind = rng.choice(SHAPES)
     cx, cy = rng.uniform(r + 8, 224 - r - 8), rng.uniform(r + 8, 224 - r - 8)
-    order = list(COLOURS)
-    rng.shuffle(order)
-    table = {c: rng.choice(VALUES) for c in order}
     offset = rng.choice(OFFSETS)
-    value = table[colour]
+    value = VALUE[colour]
     canvas = Canvas(size)
     canvas.shape(kind, cx, cy, r, colour)
     return Item(
         image=canvas.finish(),
-        question=f"Values: {table_text(table)}. What is the value of the shape's colour plus {offset}?",
+        question=QUESTION.format(offset=offset),
         answer=str(value + offset),
         answer_type="integer",
-        facts={"colour": colour, "shape": kind, "table": table, "offset": offset,
-               "layout": [round(cx), round(cy), round(r)]},
+        facts={"colour": colour, "shape": kind, "offset": offset, "layout": [round(cx), round(cy), round(r)]},
         description=f"The image shows one {colour} {kind} on a white background.",
-        solution=[f"The shape is {colour}.", f"{colour}={value}.", f"{value}+{offset}={value + offset}."],
-        extra={"subskills": subskills(rng, colour, table, offset)},
+        solution=[f"The question adds {offset}.", f"The shape is {colour}.", f"{colour}={value}.",
+                  f"{value}+{offset}={value + offset}."],
+        extra={"subskills": subskills(rng, colour, offset)},
     )
 
 
-def subskills(rng: random.Random, colour: str, table: dict[str, int], offset: int) -> list[dict[str, str]]:
-    """One question per step, each answered the way the chain of thought states that step.
+def subskills(rng: random.Random, colour: str, offset: int) -> list[dict[str, str]]:
+    """Four one-step questions beside the item, each answered the way the chain of thought states that step:
+    the number the question adds (read from the item's own question), the colour of the item's shape, the value of
+    a random colour, and a random one-digit sum of a colour's value and an offset (over all pairs, held-out ones
+    included).
 
-    A real base model brings these skills from pre-training (it can name a colour, read a table, add);
-    the demo's warm-up teaches them to the random-weight tiny model next to the direct answers, so the base
-    it compares against has every skill the reasoning uses and lacks only the chaining.
+    A real base model brings these skills from pre-training (it can name a colour, knows facts, adds); the
+    demo's warm-up teaches them to the random-weight tiny model next to the direct answers.
     """
-    other = rng.choice(list(table))
-    value = table[colour]
+    other = rng.choice(list(VALUE))
+    a, b = VALUE[rng.choice(list(VALUE))], rng.choice(OFFSETS)
     return [
+        {"skill": "read", "question": f"{QUESTION.format(offset=offset)} What number does the question add?",
+         "answer": f"The question adds {offset}."},
         {"skill": "perception", "question": "What colour is the shape in the image?", "answer": f"The shape is {colour}."},
-        {"skill": "lookup", "question": f"Values: {table_text(table)}. What is the value of {other}?",
-         "answer": f"{other}={table[other]}."},
-        {"skill": "add", "question": f"What is {value} plus {offset}?", "answer": f"{value}+{offset}={value + offset}."},
+        {"skill": "fact", "question": f"What is the value of {other}?", "answer": f"{other}={VALUE[other]}."},
+        {"skill": "add", "question": f"What is {a} plus {b}?", "answer": f"{a}+{b}={a + b}."},
     ]
 
 
@@ -85,5 +91,6 @@ SPEC = TaskSpec(
     build=build,
     answer_type="integer",
     multiple_choice=False,
-    summary="read the shape's colour, look its value up in the question's table, add the offset (needs three steps)",
+    summary="the value of the shape's colour plus a number (three steps); test/val ask only pairs train never asks",
+    held_out=held_out,
 )

@@ -172,7 +172,8 @@ def _make_split(
             lvl = level or rng.choice(DIFFICULTIES)
             item = spec.build(rng, lvl, image_size)
             key = content_key(task, item)
-            if key not in blocked and not (unique and key in keys):
+            in_split = spec.held_out is None or spec.held_out(item.facts) == (split != "train")
+            if in_split and key not in blocked and not (unique and key in keys):
                 break
             redraws += 1
         else:
@@ -207,7 +208,8 @@ def synthesize(
     Tasks are taken round-robin from ``tasks`` (all of :data:`TASKS` by default); ``difficulty`` pins
     the level (1–3 or easy/medium/hard), else it is sampled per item. Test items are distinct from one
     another, validation items from each other and from the test items, and no train item repeats a test or
-    validation item's content. Returns a summary with counts per split,
+    validation item's content; a family with ``held_out`` pairs asks those only in test and validation, the
+    rest only in train (:class:`~visionr1.data.synth._spec.TaskSpec`). Returns a summary with counts per split,
     task and difficulty.
 
     Example:
