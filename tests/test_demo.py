@@ -29,7 +29,7 @@ def test_every_stage_ran_and_summary_is_written(quick_run):
     assert list(summary["stages"]) == list(STAGES)
     assert all(v["seconds"] >= 0 for v in summary["stages"].values())
     assert summary["peak_rss_mb"] > 0 and summary["quick"] is True
-    assert set(summary["eval"]) == {"base", "cold_start", "rl"}
+    assert set(summary["eval"]) == {"base", "cold_start", "rl", "base_seen"}
     for r in summary["eval"].values():
         assert 0 <= r["accuracy"] <= 100 and 0 <= r["format"] <= 100 and r["items"] == 24
     assert summary["stages"]["bridge"]["kept"] > 0
@@ -44,6 +44,21 @@ def test_stage_outputs_exist(quick_run):
     for key in ("base", "cold_start", "rl"):
         scores = json.loads((out / "eval" / key / "scores.json").read_text())
         assert scores["items"] == 24 and set(scores["headline"]) == {"accuracy", "format"}
+
+
+def test_warmup_and_grpo_validate_on_the_validation_split(quick_run):
+    out, _ = quick_run
+    val_ids = {json.loads(x)["id"] for x in (out / "data" / "val.jsonl").read_text().splitlines()}
+    train_ids = {json.loads(x)["id"] for x in (out / "data" / "train.jsonl").read_text().splitlines()}
+    assert val_ids and not val_ids & train_ids
+    base_rows = [json.loads(x) for x in (out / "base" / "validation.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in base_rows][-2:] == [6, 12]
+    grpo_rows = [json.loads(x) for x in (out / "grpo" / "validation.jsonl").read_text().splitlines()]
+    assert {r["stage"] for r in grpo_rows} >= {0, 1}
+    summary = json.loads((out / "summary.json").read_text())
+    # the base the demo evaluates is the best-validating warm-up checkpoint
+    assert summary["eval"]["base"]["model"] == "base/best"
+    assert summary["stages"]["warm-up"]["best"]["step"] in {r["step"] for r in base_rows}
 
 
 def test_grpo_ran_both_ptst_stages(quick_run):
