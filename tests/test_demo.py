@@ -126,3 +126,32 @@ def test_warmup_rows_are_direct_answers_and_each_step_on_its_own(tmp_path):
     steps = {step["skill"]: step["answer"] for step in rec["metadata"]["subskills"]}
     assert all(answers[k] == v for k, v in steps.items())
     assert steps["read"] in rec["metadata"]["solution"] and steps["perception"] in rec["metadata"]["solution"]
+
+
+def test_warmup_skill_copies_and_the_cold_start_mix(tmp_path):
+    from visionr1.data.synth import synthesize
+    from visionr1.demo import write_cold_start_mix, write_warmup_data
+
+    synthesize(tmp_path / "data", n=6, seed=0, tasks=["colour_value"], image_size=56)
+    kinds = write_warmup_data(tmp_path / "data" / "train.jsonl", tmp_path / "data" / "w.jsonl",
+                              skills={"add": 3, "perception": 2})
+    assert kinds == {"answer": 6, "read": 6, "perception": 12, "fact": 6, "add": 18}
+    # a CoT file in another folder (as the bridge writes it), its image paths relative to that folder
+    (tmp_path / "bridge").mkdir()
+    (tmp_path / "bridge" / "images").mkdir()
+    (tmp_path / "bridge" / "images" / "c0.png").write_bytes((tmp_path / "data" / "images" / "colour_value-train-00000.png").read_bytes())
+    cot = {"id": "c0", "images": ["images/c0.png"],
+           "messages": [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "q"}]},
+                        {"role": "assistant", "content": [{"type": "text", "text": "<think>t</think><answer>1</answer>"}]}]}
+    (tmp_path / "bridge" / "cold.jsonl").write_text(json.dumps(cot) + "\n")
+    mix = tmp_path / "mix.jsonl"
+    counts = write_cold_start_mix(tmp_path / "bridge" / "cold.jsonl", tmp_path / "data" / "w.jsonl", mix,
+                                  {"add": 4, "perception": 10}, seed=0)
+    assert counts == {"cot": 1, "add": 4, "perception": 6}  # 6 distinct perception rows: copies are not drawn twice
+    rows = [json.loads(x) for x in mix.read_text().splitlines()]
+    assert len(rows) == 11 and len({r["id"] for r in rows}) == 11
+    for r in rows:  # every image resolves from the mix's own folder
+        assert all((mix.parent / i).is_file() for i in r["images"]), r["images"]
+    assert write_cold_start_mix(tmp_path / "bridge" / "cold.jsonl", tmp_path / "data" / "w.jsonl", mix,
+                                {"add": 4, "perception": 10}, seed=0) == counts
+    assert [json.loads(x)["id"] for x in mix.read_text().splitlines()] == [r["id"] for r in rows]

@@ -84,13 +84,15 @@ def _peak_rss_mb() -> float:
 # ----------------------------------------------------------------------------- stages
 
 
-def write_warmup_data(train_jsonl: Path, out: Path, describe: bool = False, skills: bool = True) -> dict[str, int]:
+def write_warmup_data(train_jsonl: Path, out: Path, describe: bool = False,
+                      skills: bool | dict[str, int] = True) -> dict[str, int]:
     """Warm-up rows (TRL messages format, images relative to ``out``'s folder) from the train split; returns the
     number of rows of each kind.
 
     Per record: the shared R1 user prompt → ``The answer is X.`` (a direct answer: the base model does not know
-    the R1 format), with ``skills`` one row per step of the record's ``metadata.subskills`` (each step asked on its
-    own and answered as the chain of thought states it: the base gets every skill the reasoning uses), and with
+    the R1 format), with ``skills`` the steps of the record's ``metadata.subskills`` (each step asked on its own
+    and answered as the chain of thought states it: the base gets every skill the reasoning uses; a dict gives
+    the copies of each skill's row, e.g. ``{"add": 3}``: a ~4M model learns one-digit sums slowest), and with
     ``describe`` ``Describe the image.`` → the record's description.
     """
     from visionr1.data import read_records
@@ -98,6 +100,7 @@ def write_warmup_data(train_jsonl: Path, out: Path, describe: bool = False, skil
 
     res = read_records(train_jsonl)
     rows, kinds = [], {"answer": 0}
+    copies = skills if isinstance(skills, dict) else None
 
     def add(rid: str, images: list[str], question: str, answer: str, kind: str) -> None:
         rows.append({"id": rid, "images": images, "messages": [
@@ -109,10 +112,49 @@ def write_warmup_data(train_jsonl: Path, out: Path, describe: bool = False, skil
         answer = r.answer if not r.choices else f"({chr(65 + r.choices.index(r.answer))}) {r.answer}"
         add(f"{r.id}-answer", r.images, render_user_prompt(r.question, r.choices), f"The answer is {answer}.", "answer")
         for step in (r.metadata.get("subskills") or []) if skills else []:
-            add(f"{r.id}-{step['skill']}", r.images, step["question"], step["answer"], step["skill"])
+            for k in range(copies.get(step["skill"], 1) if copies else 1):
+                add(f"{r.id}-{step['skill']}" + (f"-{k + 1}" if k else ""), r.images, step["question"],
+                    step["answer"], step["skill"])
         if describe:
             add(f"{r.id}-describe", r.images, DESCRIBE_PROMPT, r.metadata["description"], "describe")
     out.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    return kinds
+
+
+def write_cold_start_mix(cold_jsonl: Path, warmup_jsonl: Path, out: Path, replay: dict[str, int],
+                         seed: int = 0) -> dict[str, int]:
+    """The cold-start SFT set: the bridge's CoTs plus ``replay[skill]`` warm-up rows of each skill, shuffled
+    (image paths rewritten relative to ``out``'s folder, which must hold both inputs' images); returns the rows
+    of each kind.
+
+    Why: SFT on a few hundred CoTs alone teaches the tiny model to write the chain but overwrites the skills
+    it uses (it memorises the sums of the (colour, offset) pairs it saw in the CoTs and gets held-out pairs
+    wrong); replaying each step asked on its own keeps the chain's steps general. Rows are drawn from the
+    first copy of each warm-up row only.
+    """
+    import os
+    import random
+
+    def rows(path: Path) -> list[dict[str, Any]]:
+        items = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+        for r in items:
+            r["images"] = [os.path.relpath(path.parent / i, out.parent) for i in r.get("images") or []]
+        return items
+
+    cold = rows(cold_jsonl)
+    pool: dict[str, list[dict[str, Any]]] = {}
+    for r in rows(warmup_jsonl):
+        head, _, tail = r["id"].rpartition("-")
+        if not tail.isdigit():  # the first copy of each row
+            pool.setdefault(tail, []).append(r)
+    rng = random.Random(seed)
+    mix, kinds = list(cold), {"cot": len(cold)}
+    for skill, n in replay.items():
+        picked = rng.sample(pool.get(skill, []), min(n, len(pool.get(skill, []))))
+        mix += picked
+        kinds[skill] = len(picked)
+    rng.shuffle(mix)
+    out.write_text("".join(json.dumps(r) + "\n" for r in mix), encoding="utf-8")
     return kinds
 
 
@@ -199,7 +241,7 @@ def run_demo(out: Path, seed: int = 0, quick: bool = False, recipes: Path = RECI
                                 "min_pixels": d["image_size"] ** 2, "max_pixels": d["image_size"] ** 2})
         model_dir = build_tiny_model(out / "tiny-model", seed=seed, spec=spec)
         rows = write_warmup_data(data_dir / "train.jsonl", data_dir / "warmup.jsonl",
-                                 describe=bool(d.get("warmup_describe", False)), skills=bool(d.get("warmup_skills", True)))
+                                 describe=bool(d.get("warmup_describe", False)), skills=d.get("warmup_skills", True))
         wcfg = _stage_config(SFTRunConfig, "warmup", recipes, [
             f"run_dir={out / 'base'}", f"model.path={model_dir}", f"data.path={data_dir / 'warmup.jsonl'}",
             f"trainer.seed={seed}", "resume=false", *_validation(wcfg_raw("warmup"), data_dir, seed),
@@ -215,12 +257,22 @@ def run_demo(out: Path, seed: int = 0, quick: bool = False, recipes: Path = RECI
                         "(no R1 format), until its validation accuracy stops rising", warmup)
 
     def sft() -> dict[str, Any]:
+        cold = out / "bridge" / "cold.jsonl"
+        rows = {"cot": None}
+        if d.get("sft_replay"):
+            # at the run folder's top: its images live in bridge/ and data/, and a data file's images must
+            # lie under its own folder
+            rows = write_cold_start_mix(cold, data_dir / "warmup.jsonl", out / "cold_start.jsonl",
+                                        d["sft_replay"], seed=seed)
+            cold = out / "cold_start.jsonl"
+            console.print(f"cold-start set: {rows}")
         scfg = _stage_config(SFTRunConfig, "sft", recipes, [
-            f"run_dir={out / 'sft'}", f"model.path={out / 'base' / 'final'}", f"data.path={out / 'bridge' / 'cold.jsonl'}",
+            f"run_dir={out / 'sft'}", f"model.path={out / 'base' / 'final'}", f"data.path={cold}",
             f"trainer.seed={seed}", "resume=false", *cfg["overrides"]["sft"]])
         _rerun(out / "sft", "sft")
         res = run_sft(scfg)
-        return {"examples": res["examples"], "steps": res["global_step"], "train_loss": round(res["train_loss"], 4)}
+        return {"examples": res["examples"], "steps": res["global_step"], "train_loss": round(res["train_loss"], 4),
+                "rows": rows}
 
     stage(4, "sft", "cold-start SFT on the teacher's R1-style CoTs", sft)
 
