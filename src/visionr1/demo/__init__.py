@@ -2,16 +2,20 @@
 
 The stages, each through the same function its own subcommand calls (only the configs are small):
 
-1. ``synth``   train split and a disjoint test split of easy, strongly visual task families;
-2. ``bridge``  the cold-start set: template teacher → the real stage-4 filters → ``cold.jsonl`` (with
+1. ``synth``   train, validation and test splits of ``colour_value`` ("What is the value of the shape's colour
+               plus 3?"); validation and test ask only (colour, offset) pairs the train split never asks, so a
+               direct answer needs every step composed in one forward pass and a chain of thought does not;
+2. ``bridge``  the cold-start CoTs: template teacher → the real stage-4 filters → ``cold.jsonl`` (with
                ``data.brief_cots`` the teacher writes its short form, which a ~4M-parameter student can imitate);
-3. ``warm-up`` the random-weight tiny Qwen2.5-VL learns to see and answer (``run_sft`` on answer rows, and
-               description rows with ``data.warmup_describe``, from the train split; it plays the role of the
-               base model's pre-training);
-4. ``sft``     cold-start SFT on the teacher's reflective CoTs;
-5. ``grpo``    GRPO with the hard formatting result reward in two PTST stages;
+3. ``warm-up`` the random-weight tiny Qwen2.5-VL learns to see and answer directly (``run_sft`` on direct-answer
+               rows and on each reasoning step asked on its own, ``data.warmup_skills``, from the train split; it
+               plays the role of the base model's pre-training), validating every 50 steps; the best-validating
+               checkpoint is the base;
+4. ``sft``     cold-start SFT on the teacher's CoTs plus replayed step rows (``data.sft_replay``);
+5. ``grpo``    GRPO with the hard formatting result reward in two PTST stages, validating as it trains;
 6. ``eval``    base, cold-start and RL models on the test split (``visionr1 eval``'s ``run_eval``, records
-               benchmark, transformers backend, greedy, one completion budget for all three);
+               benchmark, transformers backend, greedy, one completion budget for all three), and the base on
+               train-split questions (what it learned from what it was shown);
 7. ``report``  ``RUN_DIR/report.md``, PNG plots and ``summary.json``.
 
 The configs live in ``recipes/demo/`` (``demo.yaml`` for data/model/eval, one YAML per training stage).
