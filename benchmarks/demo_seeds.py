@@ -5,8 +5,8 @@
     .venv/bin/python benchmarks/demo_seeds.py --repeat 0             # also rerun seed 0 and compare the tables
 
 Each seed is a fresh subprocess (its own peak RSS); the numbers come from each run's summary.json. The table
-gives base (warmed up to answer directly until its validation accuracy stopped rising), cold-start SFT and RL
-test accuracy, RL minus each, RL format, the GRPO reward rise (mean of the last 10 steps minus the first 10),
+gives the base's direct answers on train-split questions (pairs it was trained on), then base (the
+best-validating warm-up checkpoint, answering directly), cold-start SFT and RL test accuracy (held-out pairs), RL minus each, RL format, the GRPO reward rise (mean of the last 10 steps minus the first 10),
 wall time and peak RSS; then the mean and the spread (min–max) over the seeds, and the machine it ran on.
 ``--repeat S`` reruns seed S into a second folder and says whether the two tables are identical (a machine
 is deterministic for a seed; two machines of the same kind need not agree). Figures only, never asserted
@@ -24,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-COLUMNS = ("seed", "base %", "cold-start %", "RL %", "RL − base", "RL − cold", "RL format %", "reward rise",
+COLUMNS = ("seed", "base (trained pairs) %", "base %", "cold-start %", "RL %", "RL − base", "RL − cold", "RL format %", "reward rise",
            "wall s", "peak RSS MB")
 
 
@@ -67,13 +67,15 @@ def run_seed(cli: Path, out: Path, seed: int, quick: bool) -> tuple:
     ev = s["eval"]
     base, cold, rl = ev["base"]["accuracy"], ev["cold_start"]["accuracy"], ev["rl"]["accuracy"]
     print(f"   done in {wall:.0f}s", flush=True)
-    return (seed, base, cold, rl, rl - base, rl - cold, ev["rl"]["format"], reward_rise(out), wall, s["peak_rss_mb"])
+    seen = ev.get("base_seen", {}).get("accuracy")
+    return (seed, seen, base, cold, rl, rl - base, rl - cold, ev["rl"]["format"], reward_rise(out), wall, s["peak_rss_mb"])
 
 
 def fmt(row: tuple) -> str:
-    seed, base, cold, rl, d_base, d_cold, form, rise, wall, rss = row
+    seed, seen, base, cold, rl, d_base, d_cold, form, rise, wall, rss = row
     rise_s = "–" if rise is None else f"{rise:+.2f}"
-    return (f"| {seed} | {base:.1f} | {cold:.1f} | {rl:.1f} | {d_base:+.1f} | {d_cold:+.1f} | {form:.1f} | {rise_s} | "
+    seen_s = "–" if seen is None else f"{seen:.1f}"
+    return (f"| {seed} | {seen_s} | {base:.1f} | {cold:.1f} | {rl:.1f} | {d_base:+.1f} | {d_cold:+.1f} | {form:.1f} | {rise_s} | "
             f"{wall:.0f} | {rss:.0f} |")
 
 
@@ -103,7 +105,7 @@ def main() -> None:
         first = next((r for r in rows if r[0] == args.repeat), None) or run_seed(
             cli, args.out / f"seed-{args.repeat}", args.repeat, args.quick)
         again = run_seed(cli, args.out / f"seed-{args.repeat}-repeat", args.repeat, args.quick)
-        same = first[1:8] == again[1:8]
+        same = first[1:9] == again[1:9]
         print(f"\nseed {args.repeat} run twice: {'identical' if same else 'DIFFERENT'} accuracy, format and reward "
               f"columns\n{fmt(first)}\n{fmt(again)}")
 
