@@ -293,9 +293,12 @@ def run_demo(out: Path, seed: int = 0, quick: bool = False, recipes: Path = RECI
 
     def evaluate() -> dict[str, Any]:
         base = out / "base" / ("best" if (out / "base" / "best" / "config.json").is_file() else "final")
-        paths = {"base": base, "cold_start": out / "sft" / "final", "rl": out / "grpo" / "final", "base_seen": base}
+        # base_seen: the fully warmed-up model (the one cold-start SFT starts from) on train-split questions,
+        # i.e. what the warm-up taught it from what it was shown
+        paths = {"base": base, "cold_start": out / "sft" / "final", "rl": out / "grpo" / "final",
+                 "base_seen": out / "base" / "final"}
         results = {}
-        for key, label in (*MODELS, ("base_seen", "base on train-split questions")):
+        for key, label in (*MODELS, ("base_seen", "warmed-up base on train-split questions")):
             console.print(f"[bold]{label}[/]: {paths[key]}")
             seen = key == "base_seen"  # what the base learned from what it was shown: train-split items, direct
             ecfg = EvalConfig(benchmark=RECORDS_BENCHMARK, data=data_dir / ("train.jsonl" if seen else "test.jsonl"),

@@ -95,8 +95,10 @@ def _base_section(evals: dict[str, Any], warm: dict[str, Any]) -> list[str]:
                f"checkpoint (`{evals['base'].get('model')}`) is the base evaluated here." if best else "."))
     lines += [text, ""]
     if seen:
-        lines += [f"Answering directly, the base gets **{seen['accuracy']:.1f}%** of train-split questions (pairs it was "
-                  f"trained on) and **{evals['base']['accuracy']:.1f}%** of test questions (pairs it was never asked)."]
+        lines += [f"Answering directly, the fully warmed-up model (`{seen.get('model')}`, where cold-start SFT starts) "
+                  f"gets **{seen['accuracy']:.1f}%** of train-split questions (pairs it was trained on), and the base "
+                  f"(`{evals['base'].get('model')}`) **{evals['base']['accuracy']:.1f}%** of test questions (pairs it "
+                  "was never asked)."]
         if seen["accuracy"] - evals["base"]["accuracy"] >= 10:
             lines += ["It learned the pairs it was shown but does not compose the steps for a new pair in one forward "
                       "pass; a model that writes the steps down uses each one on its own."]
