@@ -14,7 +14,8 @@ from visionr1.train.config import GRPORunConfig
 from visionr1.train.objective import LOSS_DEFINING_KEYS
 
 REPO = Path(__file__).resolve().parents[2]
-GRPO_RECIPES = sorted(p for p in (REPO / "recipes").rglob("*.yaml") if "ptst" in load_yaml(p))
+# one level deep; recipes/demo is a link to the package's demo recipes, which a glob follows (rglob may not)
+GRPO_RECIPES = sorted(p for p in (REPO / "recipes").glob("*/*.yaml") if "ptst" in load_yaml(p))
 PAPER_RECIPES = [REPO / "recipes" / n / "grpo.yaml" for n in ("vision_r1_7b", "vision_r1_zero", "vision_r1_long")]
 
 

@@ -18,7 +18,7 @@ The stages, each through the same function its own subcommand calls (only the co
                train-split questions (what it learned from what it was shown);
 7. ``report``  ``RUN_DIR/report.md``, PNG plots and ``summary.json``.
 
-The configs live in ``recipes/demo/`` (``demo.yaml`` for data/model/eval, one YAML per training stage).
+The configs live in ``visionr1/demo/recipes/`` (package data; ``recipes/demo/`` in the repository links to it) (``demo.yaml`` for data/model/eval, one YAML per training stage).
 Top-level imports are stdlib and typer only, so ``visionr1 --help`` stays fast.
 
 Example:
@@ -37,7 +37,9 @@ from typing import Annotated, Any, Callable
 
 import typer
 
-RECIPES = Path(__file__).resolve().parents[3] / "recipes" / "demo"
+RECIPES = Path(__file__).resolve().parent / "recipes"
+"""demo.yaml and the stage recipes, shipped in the package (a wheel's ``visionr1 demo`` finds them);
+``recipes/demo`` in the repository is a link to this folder."""
 RECORDS_BENCHMARK = "visionr1.eval.benchmarks.records"
 MODELS = (("base", "base (warm-up)"), ("cold_start", "cold-start SFT"), ("rl", "RL (PTST GRPO)"))
 STAGES = ("synth", "bridge", "warm-up", "sft", "grpo", "eval", "report")
