@@ -80,7 +80,7 @@ def start_server(tmp: Path, latency: float) -> tuple[subprocess.Popen, str]:
 
 def run_once(data: Path, out: Path, url: str, concurrency: int, limit: int, workers: int = 0) -> tuple[float, dict]:
     from visionr1.bridge.config import BridgeConfig
-    from visionr1.bridge.pipeline import run_bridge
+    from visionr1.bridge.run import run_bridge
     from visionr1.config import EndpointConfig
 
     ep = {"base_url": url, "model": "bench", "timeout": 30.0, "concurrency": concurrency}

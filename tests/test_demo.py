@@ -87,7 +87,7 @@ def test_quick_overrides_apply():
 
 def test_brief_cots_are_shorter_and_set_in_the_bridge_config(tmp_path):
     from visionr1.bridge.config import BridgeConfig
-    from visionr1.bridge.pipeline import run_bridge
+    from visionr1.bridge.run import run_bridge
     from visionr1.bridge.teacher import template_cot
     from visionr1.config import from_dict
     from visionr1.data import read_records

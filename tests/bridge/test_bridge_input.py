@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from visionr1.bridge import pipeline
+from visionr1.bridge import run as bridge_run
 from visionr1.bridge.config import BridgeConfig
-from visionr1.bridge.pipeline import run_bridge
+from visionr1.bridge.run import run_bridge
 from visionr1.config import EndpointConfig
 from visionr1.data.io import read_records
 from visionr1.testing import OpenAIServer
@@ -55,7 +55,7 @@ def outputs(out: Path) -> dict[str, bytes]:
 
 def checked_first(monkeypatch):
     """The bridge as before: every image opened by the reader, before any call."""
-    monkeypatch.setattr(pipeline, "native_jsonl", lambda path: None)
+    monkeypatch.setattr(bridge_run, "native_jsonl", lambda path: None)
 
 
 def test_truncated_image_is_caught_by_the_reader(mixed):

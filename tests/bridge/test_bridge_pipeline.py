@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from visionr1.bridge.config import BridgeConfig
 from visionr1.bridge.estimate import estimate
 from visionr1.bridge.filters import REASONS
-from visionr1.bridge.pipeline import run_bridge
+from visionr1.bridge.run import run_bridge
 from visionr1.config import EndpointConfig, from_dict
 from visionr1.data.io import read_records, read_sharegpt
 from visionr1.errors import ConfigError

@@ -13,7 +13,8 @@ from rich.console import Console
 
 from visionr1.bridge import workers as W
 from visionr1.bridge.config import BridgeConfig
-from visionr1.bridge.pipeline import STAGES, run_bridge
+from visionr1.bridge.pipeline import STAGES
+from visionr1.bridge.run import run_bridge
 from visionr1.config import EndpointConfig
 from visionr1.endpoints.store import ResponseStore
 from visionr1.errors import ConfigError

@@ -7,7 +7,8 @@ Stages (see :mod:`visionr1.bridge.pipeline`): pseudo-CoT, description, long CoT,
 
 from visionr1.bridge.config import BridgeConfig
 from visionr1.bridge.filters import REASONS, Candidate, Verdict, check, rewrite_description_refs
-from visionr1.bridge.pipeline import STAGES, run_bridge
+from visionr1.bridge.pipeline import STAGES
+from visionr1.bridge.run import run_bridge
 from visionr1.bridge.teacher import template_cot
 
 __all__ = [

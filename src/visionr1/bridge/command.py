@@ -54,14 +54,14 @@ def bridge_command(
         cfg = from_dict(BridgeConfig, apply_overrides(data, overrides or []))
         if dry_run:
             from visionr1.bridge.estimate import estimate, print_estimate
-            from visionr1.bridge.pipeline import MADE_BY, looks_like_bridge_run
+            from visionr1.bridge.run import MADE_BY, looks_like_bridge_run
             from visionr1.outdir import check_output_dir
 
             if cfg.out is not None:
                 check_output_dir(cfg.out, MADE_BY, force=force, looks_ours=looks_like_bridge_run, what="--out folder")
             print_estimate(estimate(cfg), console)
             return
-        from visionr1.bridge.pipeline import run_bridge
+        from visionr1.bridge.run import run_bridge
         from visionr1.bridge.progress import rich_progress
 
         stats = run_bridge(cfg, progress=rich_progress(console) if cfg.progress else None, force=force)

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from visionr1.bridge.config import BridgeConfig
-from visionr1.bridge.pipeline import STAGES, STORE_NAME, load_input
+from visionr1.bridge.pipeline import STAGES, STORE_NAME
+from visionr1.bridge.run import load_input
 from visionr1.bridge.prompts import load_prompt
 from visionr1.prompting import choice_lines
 

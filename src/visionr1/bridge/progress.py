@@ -14,7 +14,7 @@ from visionr1.bridge.pipeline import STAGES, RunState
 
 
 def rich_progress(console: Console | None = None, refresh: float = 0.25) -> Callable[[RunState], Any]:
-    """A ``progress`` argument for :func:`~visionr1.bridge.pipeline.run_bridge` (call inside the event loop)."""
+    """A ``progress`` argument for :func:`~visionr1.bridge.run.run_bridge` (call inside the event loop)."""
 
     @contextlib.contextmanager
     def display(state: RunState) -> Iterator[None]:

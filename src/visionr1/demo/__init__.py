@@ -187,7 +187,7 @@ def run_demo(out: Path, seed: int = 0, quick: bool = False, recipes: Path = RECI
     from rich.console import Console
 
     from visionr1.bridge.config import BridgeConfig
-    from visionr1.bridge.pipeline import run_bridge
+    from visionr1.bridge.run import run_bridge
     from visionr1.config import from_dict
     from visionr1.data.synth import synthesize
     from visionr1.eval.run import EvalConfig, run_eval
