@@ -385,8 +385,10 @@ def from_hf_dataset(ds, root: Path, *, image_dir: Path | None = None) -> LoadRes
 
 # ----------------------------------------------------------------------------- ShareGPT (LLaMA-Factory)
 
-_ROLE = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant",
-         "system": "system", "observation": "tool", "function_call": "assistant"}
+SHAREGPT_ROLES = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant",
+                  "system": "system", "observation": "tool", "function_call": "assistant"}
+"""ShareGPT speaker names (LLaMA-Factory's ``from`` and the OpenAI ``role`` spelling) -> chat roles; the one map
+both this reader and :mod:`visionr1.train.data` use."""
 
 
 @dataclass
@@ -440,11 +442,11 @@ def _parse_sharegpt(ex: Any, item: str, root: Path, check_images: bool) -> Conve
             raise DataError(item, "a conversation turn must be an object")
         role = t.get("role", t.get("from"))
         content = t.get("content", t.get("value"))
-        if role not in _ROLE:
+        if role not in SHAREGPT_ROLES:
             raise DataError(item, f"unknown role {role!r}")
         if not isinstance(content, str):
             raise DataError(item, f"turn content must be text, got {type(content).__name__}")
-        messages.append({"role": _ROLE[role], "content": content})
+        messages.append({"role": SHAREGPT_ROLES[role], "content": content})
     if ex.get("system"):
         messages.insert(0, {"role": "system", "content": str(ex["system"])})
     imgs = ex.get("images", ex.get("image")) or []

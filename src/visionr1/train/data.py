@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from visionr1.data.images import open_image, resolve_image_path
+from visionr1.data.io import IMAGE_TOKEN, SHAREGPT_ROLES
 from visionr1.errors import DataError
 from visionr1.train.config import GRPODataSettings, SFTDataSettings
 from visionr1.prompting import count_prompt_forms, render_user_prompt
 
-IMAGE_TOKEN = "<image>"
 logger = logging.getLogger(__name__)
 
 
@@ -78,7 +78,6 @@ def _sft_examples(path: Path) -> tuple[list[dict[str, Any]], list[DataError]]:
                     items.append(json.loads(line))
                 except json.JSONDecodeError as e:
                     items.append(DataError(f"line {i + 1}", f"not JSON: {e}", str(path)))
-    roles = {"human": "user", "gpt": "assistant", "user": "user", "assistant": "assistant", "system": "system"}
     out, errors = [], []
     for i, ex in enumerate(items):
         if isinstance(ex, DataError):
@@ -95,7 +94,7 @@ def _sft_examples(path: Path) -> tuple[list[dict[str, Any]], list[DataError]]:
             if ex.get("system"):
                 messages.append({"role": "system", "content": _structured(str(ex["system"]), item)})
             for t in turns:
-                role = roles.get(t.get("role", t.get("from")) if isinstance(t, dict) else None)
+                role = SHAREGPT_ROLES.get(t.get("role", t.get("from")) if isinstance(t, dict) else None)
                 if role is None:
                     raise DataError(item, f"unknown role in turn {t!r:.80}")
                 messages.append({"role": role, "content": _structured(t.get("content", t.get("value")), item)})
