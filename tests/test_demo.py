@@ -59,6 +59,9 @@ def test_warmup_and_grpo_validate_on_the_validation_split(quick_run):
     # the base the demo evaluates is the best-validating warm-up checkpoint
     assert summary["eval"]["base"]["model"] == "base/best"
     assert summary["stages"]["warm-up"]["best"]["step"] in {r["step"] for r in base_rows}
+    # and the RL model is GRPO's best-validating step
+    assert summary["eval"]["rl"]["model"] == "grpo/best"
+    assert summary["stages"]["grpo"]["best"]["step"] in {r["step"] for r in grpo_rows}
 
 
 def test_grpo_ran_both_ptst_stages(quick_run):

@@ -289,7 +289,7 @@ def run_demo(out: Path, seed: int = 0, quick: bool = False, recipes: Path = RECI
             *cfg["overrides"]["grpo"]])
         _rerun(out / "grpo", "grpo")
         res = run_grpo(gcfg)
-        return {"steps": res["global_step"], "stages": res["stages"]}
+        return {"steps": res["global_step"], "stages": res["stages"], "best": _best(out / "grpo")}
 
     stage(5, "grpo", "PTST GRPO with the hard formatting result reward", grpo)
 
@@ -297,7 +297,8 @@ def run_demo(out: Path, seed: int = 0, quick: bool = False, recipes: Path = RECI
         base = out / "base" / ("best" if (out / "base" / "best" / "config.json").is_file() else "final")
         # base_seen: the fully warmed-up model (the one cold-start SFT starts from) on train-split questions,
         # i.e. what the warm-up taught it from what it was shown
-        paths = {"base": base, "cold_start": out / "sft" / "final", "rl": out / "grpo" / "final",
+        rl = out / "grpo" / ("best" if (out / "grpo" / "best" / "config.json").is_file() else "final")
+        paths = {"base": base, "cold_start": out / "sft" / "final", "rl": rl,
                  "base_seen": out / "base" / "final"}
         results = {}
         for key, label in (*MODELS, ("base_seen", "warmed-up base on train-split questions")):

@@ -145,7 +145,13 @@ def write_demo_report(out: Path, summary: dict[str, Any], samples_per_model: int
         lines.append(f"| {label} | {r['accuracy']:.1f} | {r['format']:.1f} | {r['mean_tokens']} | {r['truncated']} | "
                      f"{r['reflective_per_completion']} | {tasks} |")
     lines += ["", f"RL − base: **{over_base:+.1f} points**; RL − cold-start: **{gain:+.1f} points**; RL format compliance "
-              f"**{evals['rl']['format']:.1f}%**.", "", "![accuracy](accuracy.png)", ""]
+              f"**{evals['rl']['format']:.1f}%**.", ""]
+    rl_best = summary["stages"].get("grpo", {}).get("best")
+    if rl_best:
+        lines += [f"The RL model is `{evals['rl'].get('model')}`: the GRPO step with the best validation accuracy "
+                  f"(step {rl_best.get('step')}, PTST stage {(rl_best.get('stage') or 0) + 1}, {rl_best.get('accuracy')}% "
+                  "on the validation split, which is disjoint from the test split).", ""]
+    lines += ["![accuracy](accuracy.png)", ""]
     lines += _base_section(evals, warm)
     lines += _base_wrong_rl_right(out)
     lines += ["## GRPO training (PTST)", "",
