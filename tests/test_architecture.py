@@ -1,7 +1,7 @@
 """The arrows point one way: stages hand work over through files and never import each other.
 
 dataset → bridge → sft/grpo → eval → report; only ``cli`` and ``demo`` wire stages together, and the shared
-pieces (data, models, grading, endpoints, config, prompting, errors) import no stage.
+pieces (data, models, grading, endpoints, config, r1, errors) import no stage.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "visionr1"
 STAGES = {"bridge", "train", "eval", "report", "demo"}
-SHARED = {"data", "models", "grading", "endpoints", "config", "prompting", "errors", "rewards", "testing", "outdir"}
+SHARED = {"data", "models", "grading", "endpoints", "config", "r1", "errors", "rewards", "testing", "outdir"}
 ALLOWED = {  # stage -> the other stages it may import
     "bridge": set(),
     "train": {"eval"},  # validation during training runs eval's code path on the policy (train/validation.py only)
@@ -54,8 +54,12 @@ def test_module_imports_point_one_way(path):
 
 
 def test_grading_is_a_pure_leaf():
+    """Grading imports nothing of ours but the R1 contract (r1.py), which imports only errors.py, which imports
+    nothing of ours."""
     for path in (SRC / "grading").rglob("*.py"):
-        assert _imports(path) <= {"grading"}, path
+        assert _imports(path) <= {"grading", "r1"}, path
+    assert _imports(SRC / "r1.py") <= {"errors"}
+    assert _imports(SRC / "errors.py") == set()
 
 
 def test_only_validation_reaches_from_train_into_eval():

@@ -160,7 +160,7 @@ OFFICIAL_ONLY = {"mathvista": "Hint:", "mathverse": "Please first conduct reason
 @pytest.mark.parametrize("name", sorted(BENCHMARKS))
 def test_raw_prompt_mode_is_the_question_and_its_choices_only(name):
     """``--prompt raw`` (the paper's form) sends the benchmark's own question and options, no instruction."""
-    from visionr1.prompting import detect_prompt_form
+    from visionr1.r1 import detect_prompt_form
 
     for it in get_benchmark(name).load(LAYOUTS[name][0]):
         raw = apply_prompt_mode(it, "raw")

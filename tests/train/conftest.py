@@ -37,7 +37,7 @@ def write_records(root: Path, n: int = 8) -> Path:
 
 def write_cold(root: Path, n: int = 8) -> Path:
     """A bridge-style ``cold.jsonl`` (structured messages, images relative to the file's folder)."""
-    from visionr1.prompting import render_user_prompt
+    from visionr1.r1 import render_user_prompt
 
     (root / "img").mkdir(parents=True, exist_ok=True)
     lines = []

@@ -7,7 +7,7 @@ import pytest
 
 from visionr1.grading import get_hard_format_result_reward
 from visionr1.train.metrics import MetricsCallback, SampleWriter, TruncationAwareReward, read_metrics
-from visionr1.prompting import render_user_prompt
+from visionr1.r1 import render_user_prompt
 
 EOS = 7
 GOOD = "<think>2 and 2. Wait, Hmm, check.</think><answer>4</answer>"

@@ -151,7 +151,7 @@ def test_the_7b_bridge_recipe_exports_what_the_7b_sft_and_grpo_recipes_expect(tm
     """recipes/vision_r1_7b/bridge.yaml writes the raw prompt form (GRPO's data.user_template) and the paper's answer."""
     from visionr1.bridge.config import BridgeConfig
     from visionr1.bridge.export import assemble
-    from visionr1.prompting import render_user_prompt, template_form
+    from visionr1.r1 import render_user_prompt, template_form
 
     bridge = from_dict(BridgeConfig, load_yaml(REPO / "recipes/vision_r1_7b/bridge.yaml"))
     grpo = from_dict(GRPORunConfig, load_yaml(REPO / "recipes/vision_r1_7b/grpo.yaml"))

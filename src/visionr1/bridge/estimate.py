@@ -15,7 +15,7 @@ from visionr1.bridge.config import BridgeConfig
 from visionr1.bridge.pipeline import STAGES, STORE_NAME
 from visionr1.bridge.run import load_input
 from visionr1.bridge.prompts import load_prompt
-from visionr1.prompting import choice_lines
+from visionr1.r1 import choice_lines
 
 TYPICAL_COMPLETION = {"pseudo_cot": 350, "description": 450, "reasoning": 2500}
 """Typical completion tokens per stage (R1-class CoTs on MathVista-like items run 1-4K tokens)."""

@@ -16,11 +16,11 @@ RUN_DIR after a run::
     calls.sqlite         every endpoint response (the resume store)
     runs.jsonl           one line per invocation (new vs replayed calls, items/s)
 
-The user turn is rendered by :func:`visionr1.prompting.render_user_prompt` (the GRPO and eval prompt). For multiple choice the options
+The user turn is rendered by :func:`visionr1.r1.render_user_prompt` (the GRPO and eval prompt). For multiple choice the options
 are listed as ``(A) ...`` lines and ``<answer>`` holds the option **letter** (the grader maps letters to
 option text through ``choices``, so GRPO rewards accept either); otherwise ``<answer>`` holds the
 reasoner's final answer, already verified equivalent to the ground truth. The answer is written in the paper's
-form, ``<answer> Final Answer:X </answer>`` (``answer_form``; see :data:`visionr1.grading.r1.ANSWER_FORMS`),
+form, ``<answer> Final Answer:X </answer>`` (``answer_form``; see :data:`visionr1.r1.ANSWER_FORMS`),
 which the grammar, the reward and every extractor read as they read ``<answer>X</answer>``.
 
 Every file is written atomically and only from the outcomes in input order, so a resumed run writes
@@ -41,8 +41,7 @@ from visionr1.bridge.config import BridgeConfig
 from visionr1.bridge.filters import REASONS
 from visionr1.data.io import Conversation, LoadResult, atomic_write_text, write_sharegpt
 from visionr1.errors import VisionR1Error
-from visionr1.grading import REFLECTIVE_WORDS, count_reflective_words, format_r1
-from visionr1.prompting import render_user_prompt
+from visionr1.r1 import REFLECTIVE_WORDS, format_r1, reflective_tally, render_user_prompt
 
 STAGE_ROLE = {"pseudo_cot": "mllm", "description": "mllm", "reasoning": "reasoner"}
 
@@ -229,12 +228,8 @@ def compute_stats(cfg: BridgeConfig, data: LoadResult, outcomes: list[Any], stat
     }
     if prices.any:
         tokens["total"]["cost_usd"] = round(cost, 4)
-    reflective = {w: 0 for w in REFLECTIVE_WORDS}
-    with_word = {w: 0 for w in REFLECTIVE_WORDS}
-    for o in kept:
-        for w, n in count_reflective_words(o.reasoning).items():
-            reflective[w] += n
-            with_word[w] += n > 0
+    tally = reflective_tally(o.reasoning for o in kept)
+    reflective, with_word = tally.total, tally.texts_with
     words = [len(o.reasoning.split()) for o in kept]
     chars = [len(o.reasoning) for o in kept]
     return {

@@ -26,6 +26,7 @@ from visionr1.bridge.config import FilterConfig
 from visionr1.data.record import Record
 from visionr1.endpoints.client import split_reasoning
 from visionr1.grading import extract_answer, is_equivalent
+from visionr1.r1 import R1_TAGS, THINK_CLOSE, THINK_OPEN, choice_letter
 
 REASONS: dict[str, str] = {
     "failed_call": "an endpoint call failed for good (retries exhausted or a permanent error)",
@@ -45,8 +46,6 @@ REASONS: dict[str, str] = {
 }
 """Every rejection reason, with what it means (also written to stats.md)."""
 
-_TAGS = ("<think>", "</think>", "<answer>", "</answer>")
-_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 @dataclass
@@ -62,7 +61,7 @@ class Candidate:
     def from_response(cls, content: str | None, reasoning: str | None, finish_reason: str | None) -> Candidate:
         """Split inline ``<think>`` or take the separate reasoning field (see ``split_reasoning``)."""
         text = content or ""
-        unclosed = (reasoning is None or not reasoning.strip()) and "<think>" in text and "</think>" not in text
+        unclosed = (reasoning is None or not reasoning.strip()) and THINK_OPEN in text and THINK_CLOSE not in text
         r, rest = split_reasoning(text, reasoning)
         return cls(reasoning=r, content=rest, finish_reason=finish_reason, unclosed=unclosed)
 
@@ -145,8 +144,8 @@ def answer_text(extracted: str, record: Record) -> str:
     """
     if record.choices:
         for i in range(len(record.choices)):
-            if is_equivalent(extracted, _LETTERS[i], choices=record.choices):
-                return _LETTERS[i]
+            if is_equivalent(extracted, choice_letter(i), choices=record.choices):
+                return choice_letter(i)
         return record.answer_letter or extracted
     return extracted.strip()
 
@@ -157,7 +156,7 @@ def answer_text(extracted: str, record: Record) -> str:
 def garbled(text: str) -> str | None:
     """Why ``text`` is unusable as reasoning, or None: R1 tags inside, control/replacement characters,
     or too few letters (binary noise, base64, a wall of symbols)."""
-    for tag in _TAGS:
+    for tag in R1_TAGS:
         if tag in text:
             return f"contains {tag}"
     bad = sum(1 for ch in text if ch == "\ufffd" or (unicodedata.category(ch) == "Cc" and ch not in "\n\r\t"))

@@ -19,6 +19,7 @@ with ``template.brief: true`` in the bridge config (``visionr1 demo`` does).
 
 Example:
     >>> from visionr1.data.record import Record
+from visionr1.r1 import choice_letter
     >>> rec = Record(id="count-0", question="How many red circles are there?", answer="3", answer_type="integer",
     ...              metadata={"description": "The image shows 3 red circles and 2 blue squares.",
     ...                        "solution": ["Find the red circles: 3.", "So there are 3 red circles."]})
@@ -34,8 +35,8 @@ import re
 
 from visionr1.bridge.filters import Candidate
 from visionr1.data.record import Record
+from visionr1.r1 import choice_letter
 
-_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 _OPENINGS = [
     "Okay, let me look at this problem. The question is: {q}",
@@ -83,7 +84,7 @@ def _wrong_answer(rec: Record, rng: random.Random) -> str:
 def _final(answer: str, rec: Record) -> tuple[str, str]:
     """(conclusion sentence, final-answer line) for ``answer`` (a choice text for multiple choice)."""
     if rec.choices and answer in rec.choices:
-        letter = _LETTERS[rec.choices.index(answer)]
+        letter = choice_letter(rec.choices.index(answer))
         return f"That matches option ({letter}) {answer}, so the answer is {letter}.", f"Final answer: {letter}"
     return f"So the final answer is {answer}.", f"Final answer: {answer}"
 
@@ -108,7 +109,7 @@ def template_cot(rec: Record, *, seed: int = 0, flaw_rate: float = 0.1, brief: b
 
     parts = [] if brief else [rng.choice(_OPENINGS).format(q=rec.question)]
     if rec.choices:
-        opts = "; ".join(f"({_LETTERS[i]}) {c}" for i, c in enumerate(rec.choices))
+        opts = "; ".join(f"({choice_letter(i)}) {c}" for i, c in enumerate(rec.choices))
         parts.append(f"The options are {opts}.")
     if description:
         if brief:

@@ -31,6 +31,7 @@ from typing import Any
 from visionr1.data.images import confine_image_path, image_to_png_bytes, open_image, resolve_image_path
 from visionr1.data.record import Record
 from visionr1.errors import DataError
+from visionr1.r1 import answer_tags
 
 IMAGE_TOKEN = "<image>"
 
@@ -403,8 +404,8 @@ class Conversation:
         """The (question, answer) view: first user turn, and the assistant's ``<answer>`` (or whole reply)."""
         user = next((m["content"] for m in self.messages if m["role"] == "user"), "")
         reply = next((m["content"] for m in reversed(self.messages) if m["role"] == "assistant"), "")
-        m = re.search(r"<answer>(.*?)</answer>", reply, re.S)
-        answer = (m.group(1) if m else reply).strip()
+        tags = answer_tags(reply)
+        answer = (tags[0] if tags else reply).strip()
         return Record(id=self.id, images=list(self.images), question=strip_image_tokens(user), answer=answer,
                       answer_type=infer_answer_type(answer), source="sharegpt", metadata={"response": reply})
 

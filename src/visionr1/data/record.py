@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from visionr1.errors import DataError
+from visionr1.r1 import choice_letter
 
 ANSWER_TYPES = ("integer", "float", "text", "list")
 """Allowed ``answer_type`` values (MathVista's vocabulary). Multiple choice is marked by ``choices``."""
@@ -80,7 +81,7 @@ class Record:
         """The letter (A, B, ...) of the correct choice, for multiple choice."""
         if self.choices is None:
             return None
-        return chr(ord("A") + self.choices.index(self.answer))
+        return choice_letter(self.choices.index(self.answer))
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

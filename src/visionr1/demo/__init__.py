@@ -102,7 +102,7 @@ def write_warmup_data(train_jsonl: Path, out: Path, describe: bool = False,
     ``describe`` ``Describe the image.`` → the record's description.
     """
     from visionr1.data import read_records
-    from visionr1.prompting import render_user_prompt
+    from visionr1.r1 import render_user_prompt
 
     res = read_records(train_jsonl)
     rows, kinds = [], {"answer": 0}
@@ -115,7 +115,7 @@ def write_warmup_data(train_jsonl: Path, out: Path, describe: bool = False,
         kinds[kind] = kinds.get(kind, 0) + 1
 
     for r in res.records:
-        answer = r.answer if not r.choices else f"({chr(65 + r.choices.index(r.answer))}) {r.answer}"
+        answer = r.answer if not r.choices else f"({r.answer_letter}) {r.answer}"
         add(f"{r.id}-answer", r.images, render_user_prompt(r.question, r.choices), f"The answer is {answer}.", "answer")
         for step in (r.metadata.get("subskills") or []) if skills else []:
             for k in range(copies.get(step["skill"], 1) if copies else 1):

@@ -48,6 +48,7 @@ from typing import Any
 
 from visionr1.config import EndpointConfig
 from visionr1.errors import VisionR1Error
+from visionr1.r1 import THINK_CLOSE, THINK_OPEN
 
 __all__ = [
     "ChatClient",
@@ -162,16 +163,16 @@ def split_reasoning(content: str | None, reasoning: str | None = None) -> tuple[
     content = content or ""
     if reasoning is not None and reasoning.strip():
         # some servers also leave an empty or duplicate think block inline
-        if "</think>" in content:
-            content = content.split("</think>", 1)[1]
+        if THINK_CLOSE in content:
+            content = content.split(THINK_CLOSE, 1)[1]
         return reasoning.strip(), content.strip()
-    if "</think>" in content:
-        head, tail = content.split("</think>", 1)
-        if "<think>" in head:
-            head = head.split("<think>", 1)[1]
+    if THINK_CLOSE in content:
+        head, tail = content.split(THINK_CLOSE, 1)
+        if THINK_OPEN in head:
+            head = head.split(THINK_OPEN, 1)[1]
         return head.strip(), tail.strip()
-    if "<think>" in content:  # opened, never closed: the reasoning ran out
-        return content.split("<think>", 1)[1].strip(), ""
+    if THINK_OPEN in content:  # opened, never closed: the reasoning ran out
+        return content.split(THINK_OPEN, 1)[1].strip(), ""
     return None, content.strip()
 
 

@@ -35,9 +35,9 @@ from pathlib import Path
 from typing import Any
 
 from visionr1.errors import ConfigError
+from visionr1.r1 import ANSWER_CLOSE
 
 STAGE = "eval"
-ANSWER_CLOSE = "</answer>"
 
 
 @dataclass
@@ -195,20 +195,14 @@ def generate_all(items, backend, store, cfg: EvalConfig, progress) -> dict[str, 
 def completion_stats(chosen: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """Completion length (tokens where the backend reports them, else characters), R1 format,
     truncation and reflective-word statistics over the chosen responses."""
-    from visionr1.grading import REFLECTIVE_WORDS, count_reflective_words, parse_r1
+    from visionr1.r1 import parse_r1, reflective_tally
 
     texts = [c["response"] for c in chosen.values() if c.get("payload")]
     tokens = [c["payload"].get("completion_tokens") for c in chosen.values() if c.get("payload")]
     unit = "tokens" if tokens and all(isinstance(t, int) for t in tokens) else "characters"
     lengths = tokens if unit == "tokens" else [len(t) for t in texts]
-    words = dict.fromkeys(REFLECTIVE_WORDS, 0)
-    with_any = 0
-    for t in texts:
-        counts = count_reflective_words(t)
-        for k, v in counts.items():
-            words[k] += v
-        with_any += any(counts.values())
-    n = len(texts)
+    tally = reflective_tally(texts)
+    words, with_any, n = tally.total, tally.texts_with_any, len(texts)
     finish = [c["payload"].get("finish_reason") for c in chosen.values() if c.get("payload")]
     return {
         "completions": n,

@@ -11,7 +11,7 @@ True
 
 from visionr1.grading.equivalence import is_equivalent
 from visionr1.grading.extract import Extraction, extract_answer
-from visionr1.grading.r1 import ANSWER_FORMS, REFLECTIVE_WORDS, R1Parse, count_reflective_words, format_r1, parse_r1
+from visionr1.r1 import ANSWER_FORMS, REFLECTIVE_WORDS, R1Parse, count_reflective_words, format_r1, parse_r1
 from visionr1.grading.rewards import (
     Grade,
     accuracy_reward,

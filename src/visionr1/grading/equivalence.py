@@ -28,6 +28,7 @@ from functools import lru_cache
 
 from visionr1.grading.extract import clean_answer
 from visionr1.grading.supervisor import GradingTimeout, math_compare
+from visionr1.r1 import LETTERS
 
 # Math-Verify is only asked about short answers: a final answer longer than this is a sentence.
 MAX_MATH_CHARS = 300
@@ -35,7 +36,6 @@ MAX_NESTING = 12
 
 _YES = {"yes", "true", "correct", "y"}
 _NO = {"no", "false", "incorrect", "n"}
-_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 _WS_RE = re.compile(r"\s+")
 _DEGREE_RE = re.compile(r"\^\s*\{?\\circ\}?|°|\\degree|\\circ")
@@ -131,7 +131,7 @@ def choice_index(s: str, choices: list[str] | None) -> int | None:
     if m:
         letter = m.group(1).upper()
         rest = t[m.end(1) :].lstrip(").:").strip()
-        idx = _LETTERS.find(letter)
+        idx = LETTERS.find(letter)
         bare = not rest and (m.group(1).isupper() or len(t) <= 3)
         if 0 <= idx < len(choices) and (bare or t.startswith("(") or not rest or normalize_text(rest) == norm_choices[idx]):
             return idx

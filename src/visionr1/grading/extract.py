@@ -39,7 +39,7 @@ import re
 from typing import NamedTuple
 
 from visionr1.grading import statements
-from visionr1.grading.r1 import final_answer
+from visionr1.r1 import ANSWER_OPEN, LETTERS, answer_tags, final_answer
 
 RULES: tuple[str, ...] = (
     "answer_tag", "boxed", "phrase", "choice_letter", "refusal", "option_text", "yes_no", "stated_number",
@@ -71,7 +71,6 @@ class Extraction(NamedTuple):
         return self.rule in DECIDED_RULES
 
 
-_ANSWER_TAG_RE = re.compile(r"<answer>(.*?)</answer>", re.DOTALL)
 _BOX_RE = re.compile(r"\\(?:boxed|fbox)\s*\{")
 _BOX_BARE_RE = re.compile(r"\\boxed\s+([^\s$]+)")
 
@@ -195,13 +194,13 @@ def answer_in_tag(content: str) -> str:
 def _from_answer_tag(text: str) -> str | None:
     """The answer in the last closed ``<answer>`` tag (``""`` when it holds none), else the text
     after an unclosed one (a truncated completion: take what is there), else ``None``."""
-    matches = _ANSWER_TAG_RE.findall(text)
+    matches = answer_tags(text)
     if matches:
         return answer_in_tag(matches[-1])
-    i = text.rfind("<answer>")
+    i = text.rfind(ANSWER_OPEN)
     if i < 0:
         return None
-    return answer_in_tag(text[i + len("<answer>") :]) or None
+    return answer_in_tag(text[i + len(ANSWER_OPEN) :]) or None
 
 
 _QUOTED_RE = re.compile(r"^[\"“'`]([^\"”'`\n]{1,200})[\"”'`]")
@@ -230,18 +229,15 @@ def _without_choice_list(text: str, choices: list[str]) -> str:
     """
     if len(choices) < 2 or ("(B)" not in text and "B." not in text and "B)" not in text and "B:" not in text):
         return text
-    items = [rf"\(?{_LETTERS_ALL[i]}[).:][ \t]*{re.escape(str(c).strip())}" for i, c in enumerate(choices[:26])]
+    items = [rf"\(?{LETTERS[i]}[).:][ \t]*{re.escape(str(c).strip())}" for i, c in enumerate(choices[:26])]
     sep = r"[\s,;]*"
     pattern = items[0] + sep + items[1] + "".join(f"(?:{sep}{x})?" for x in items[2:])
     return re.sub(pattern, " ", text)
 
 
-_LETTERS_ALL = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-
-
 def _letters(choices: list[str] | None) -> str:
     n = len(choices) if choices else 26
-    return _LETTERS_ALL[: max(0, min(n, 26))]
+    return LETTERS[: max(0, min(n, len(LETTERS)))]
 
 
 def _norm_choice_text(s: str) -> str:
@@ -408,7 +404,7 @@ def extract_answer(text: str, *, choices: list[str] | None = None, question: str
 
 def _extract(text: str, choices: list[str] | None, question: str | None) -> Extraction:
     """Rules 1–10 on ``text`` (see the module docstring)."""
-    if "<answer>" in text:
+    if ANSWER_OPEN in text:
         found = _from_answer_tag(text)
         if found is not None:
             return Extraction(found, "answer_tag") if found else Extraction(None, "none")

@@ -26,6 +26,7 @@ from typing import Any
 from visionr1.grading import statements
 from visionr1.grading.equivalence import choice_index, parse_number
 from visionr1.grading.extract import DECIDED_RULES, Extraction, clean_answer, extract_answer, last_number
+from visionr1.r1 import LETTERS, choice_letter
 
 Extractor = Callable[[str, Mapping[str, Any]], "str | None"]
 
@@ -41,7 +42,6 @@ BREAKDOWN_KEYS: tuple[str, ...] = (
     "grade",
     "skills",
 )
-_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _PAREN_LETTER_RE = re.compile(r"\(([a-zA-Z])\)")
 _LIST_RE = re.compile(r"\[([^\[\]]{1,500})\]")
 _POWER_RE = re.compile(r"\^\s*\{?[-\d.]+\}?")
@@ -89,7 +89,7 @@ def normalize_extracted_answer(
         letters = _PAREN_LETTER_RE.findall(text)
         if letters:
             text = letters[0].upper()
-        options = list(_LETTERS[: len(choices or [])])
+        options = list(LETTERS[: len(choices or [])])
         if text in options:
             return choices[options.index(text)]
         return closest_choice(text, list(choices or [""]))
@@ -231,7 +231,7 @@ def read_answer(response: str, record: Mapping[str, Any]) -> Extraction:
             return Extraction(no_answer_text(response), ex.rule)
         idx = choice_index(ex.text, choices)
         if idx is not None:
-            return Extraction(_LETTERS[idx], ex.rule)
+            return Extraction(choice_letter(idx), ex.rule)
         return Extraction(clean_answer(ex.text), ex.rule)
     if answer_type == "list":
         found = _format_list(response)

@@ -39,10 +39,11 @@ from __future__ import annotations
 import math
 import re
 
+from visionr1.r1 import ANSWER_OPEN, FINAL_ANSWER_FORM_RE
+
 PRECISION = 1e-2
 """MM-Math's default absolute tolerance."""
 
-_ANSWER_TAG_RE = re.compile(r"<answer> Final Answer:(.*?) </answer>", re.DOTALL)
 _CJK_RE = re.compile(r"[\u4e00-\u9fff]+")
 _DOLLAR_RE = re.compile(r"\$(.*?)\$")
 _TRIG_DEGREES_RE = re.compile(r"(\\sin|\\cos|\\tan)(\d+)")
@@ -65,8 +66,8 @@ def official_prediction(response: str) -> str:
     'so the answer is \\\\boxed{2}'
     """
     text = response if isinstance(response, str) else ""
-    if "<answer>" in text:
-        m = _ANSWER_TAG_RE.search(text)
+    if ANSWER_OPEN in text:
+        m = FINAL_ANSWER_FORM_RE.search(text)
         if m:
             return m.group(1).strip()
     return text

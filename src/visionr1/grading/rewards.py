@@ -14,7 +14,7 @@ from typing import Any
 
 from visionr1.grading.equivalence import is_equivalent
 from visionr1.grading.extract import DECIDED_RULES, answer_in_tag, extract_answer
-from visionr1.grading.r1 import parse_r1
+from visionr1.r1 import parse_r1
 
 
 @dataclass(frozen=True)

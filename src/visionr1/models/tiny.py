@@ -24,6 +24,7 @@ import shutil
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from visionr1.r1 import R1_TAGS
 
 BUILDER_VERSION = 1
 """Bump when the builder's output changes, so cached builds are not reused."""
@@ -33,7 +34,6 @@ QWEN2_VL_SPECIAL_TOKENS = [
     "<|box_start|>", "<|box_end|>", "<|quad_start|>", "<|quad_end|>", "<|vision_start|>",
     "<|vision_end|>", "<|vision_pad|>", "<|image_pad|>", "<|video_pad|>",
 ]  # fmt: skip
-R1_TAGS = ["<think>", "</think>", "<answer>", "</answer>"]
 """Added as single tokens but not *special*: decoding with ``skip_special_tokens=True`` must keep them."""
 
 

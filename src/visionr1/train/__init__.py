@@ -5,7 +5,7 @@
 """
 
 from visionr1.train.config import GRPORunConfig, PTSTSettings, PTSTStage, SFTRunConfig
-from visionr1.prompting import render_user_prompt
+from visionr1.r1 import render_user_prompt
 
 __all__ = ["GRPORunConfig", "PTSTSettings", "PTSTStage", "SFTRunConfig", "render_user_prompt", "run_grpo", "run_sft"]
 

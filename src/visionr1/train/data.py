@@ -2,7 +2,7 @@
 
 SFT rows are ``{"id", "messages", "images"}`` (conversational, structured content with ``{"type": "image"}``
 blocks where the images go); GRPO rows are ``{"id", "prompt", "images", "answer", "choices"}`` with the
-prompt rendered by :func:`visionr1.prompting.render_user_prompt`. Images are stored as absolute
+prompt rendered by :func:`visionr1.r1.render_user_prompt`. Images are stored as absolute
 paths in an ``Image`` feature, so they are decoded lazily, one batch at a time, never all in memory.
 """
 
@@ -17,7 +17,7 @@ from visionr1.data.images import open_image, resolve_image_path
 from visionr1.data.io import IMAGE_TOKEN, SHAREGPT_ROLES
 from visionr1.errors import DataError
 from visionr1.train.config import GRPODataSettings, SFTDataSettings
-from visionr1.prompting import count_prompt_forms, render_user_prompt
+from visionr1.r1 import count_prompt_forms, render_user_prompt
 
 logger = logging.getLogger(__name__)
 
@@ -197,7 +197,7 @@ def _first_user_text(example: Any) -> str:
 
 
 def sft_prompt_forms(path: Path | str) -> dict[str, int]:
-    """How many SFT examples' user turns are in each prompt form (:func:`visionr1.prompting.detect_prompt_form`),
+    """How many SFT examples' user turns are in each prompt form (:func:`visionr1.r1.detect_prompt_form`),
     most frequent first. Reads only the text (no image is opened), so a 200K-example file takes seconds."""
     path = Path(path)
     text = path.read_text(encoding="utf-8")

@@ -29,7 +29,7 @@ from visionr1.config import check_model_path
 from visionr1.errors import ConfigError
 from visionr1.grading import accuracy_reward, format_reward, get_hard_format_result_reward
 from visionr1.models.freeze import freeze_parts
-from visionr1.prompting import template_form
+from visionr1.r1 import template_form
 from visionr1.train.common import (
     ConvertedCheckpointMixin,
     already_complete,

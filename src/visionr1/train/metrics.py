@@ -23,7 +23,8 @@ from typing import Any
 
 from transformers import TrainerCallback
 
-from visionr1.grading import REFLECTIVE_WORDS, completion_text, count_reflective_words
+from visionr1.grading import completion_text
+from visionr1.r1 import reflective_tally
 
 METRICS_FILE = "metrics.jsonl"
 SAMPLES_FILE = "samples.jsonl"
@@ -130,10 +131,7 @@ class TruncationAwareReward:
     def _monitor(self, completions, ids, truncated, rewards, columns) -> None:
         texts = [completion_text(c) for c in completions]
         n_tokens = sum(len(i) for i in ids)
-        counts = dict.fromkeys(REFLECTIVE_WORDS, 0)
-        for t in texts:
-            for w, n in count_reflective_words(t).items():
-                counts[w] += n
+        counts = reflective_tally(texts).total
         log_metric = columns.get("log_metric")
         if log_metric is not None and n_tokens:
             log_metric("reflection/words_per_1k_tokens", 1000.0 * sum(counts.values()) / n_tokens)

@@ -118,8 +118,8 @@ def plan_sft(cfg: SFTRunConfig, world_size: int = 1, count_tokens: bool = False,
 
 
 def prompt_forms(dataset) -> dict[str, int]:
-    """The prompt forms of the examples' first user turns (r1, raw, other: :func:`visionr1.prompting.detect_prompt_form`)."""
-    from visionr1.prompting import count_prompt_forms
+    """The prompt forms of the examples' first user turns (r1, raw, other: :func:`visionr1.r1.detect_prompt_form`)."""
+    from visionr1.r1 import count_prompt_forms
 
     def user_text(messages) -> str:
         for m in messages:

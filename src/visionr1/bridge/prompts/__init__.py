@@ -1,7 +1,7 @@
 """Default prompt templates (``string.Template`` files; ``$name`` placeholders, ``$$`` for a dollar sign).
 
 Files: ``pseudo_cot.txt`` (stage 1), ``description.txt`` (stage 2), ``reasoner.txt`` (stage 3). The user
-turn of the exported SFT data is the prompt GRPO and eval use, :mod:`visionr1.prompting`. Copy one, edit it,
+turn of the exported SFT data is the prompt GRPO and eval use, :mod:`visionr1.r1`. Copy one, edit it,
 and point ``prompts.<name>`` in the YAML at the copy. Placeholders each template may use:
 
 * all: ``$question``, ``$choices`` (``(A) ...`` lines, empty unless multiple choice);

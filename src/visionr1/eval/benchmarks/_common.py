@@ -31,7 +31,7 @@ from typing import Any
 from visionr1.data.images import resolve_image_path
 from visionr1.data.io import reading
 from visionr1.errors import DataError, ImageError
-from visionr1.prompting import r1_instruction, render_user_prompt
+from visionr1.r1 import answer_tags, choice_letter, final_answer, r1_instruction, render_user_prompt
 
 PROMPT_MODES = ("official", "r1", "raw")
 
@@ -346,11 +346,8 @@ def unique_ids(items: list[EvalItem], source: str) -> None:
         seen.add(it.id)
 
 
-LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-
-
 def choices_block(choices: list[str], style: str = "({letter}) {text}") -> str:
-    return "\n".join(style.format(letter=LETTERS[i], text=c) for i, c in enumerate(choices))
+    return "\n".join(style.format(letter=choice_letter(i), text=c) for i, c in enumerate(choices))
 
 
 NOT_COPIED = ("image", "decoded_image", "_source_file")
@@ -395,13 +392,9 @@ def answer_span(response: str) -> str:
     ``Final Answer:`` label dropped) when an R1 completion closed one, else the whole response."""
     if not isinstance(response, str):
         return ""
-    m = None
-    for m in re.finditer(r"<answer>(.*?)</answer>", response, re.DOTALL):
-        pass
-    if m is not None and m.group(1).strip():
-        from visionr1.grading.r1 import final_answer
-
-        return final_answer(m.group(1)) or m.group(1).strip()  # the paper's "Final Answer: X" → X
+    tags = answer_tags(response)
+    if tags and tags[-1].strip():
+        return final_answer(tags[-1]) or tags[-1].strip()  # the paper's "Final Answer: X" → X
     return response
 
 

@@ -19,11 +19,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from visionr1.eval.benchmarks._common import (
-    LETTERS,
     EvalItem,
     Scored,
     acc_entry,
     as_list,
+    choices_block,
     breakdown,
     clean_str,
     first_image,
@@ -34,6 +34,7 @@ from visionr1.eval.benchmarks._common import (
     row_without_images,
     unique_ids,
 )
+from visionr1.r1 import LETTERS
 
 NAME = "mathvision"
 DEFAULT_SPLIT = "testmini"
@@ -45,7 +46,7 @@ INSTRUCTION = ('Please solve the problem step by step and put your answer in one
 def build_query(question: str, options: list[str] | None) -> str:
     text = question
     if options:
-        text += "\n\nChoices: " + "\n".join(f"({LETTERS[i]}) {o}" for i, o in enumerate(options))
+        text += "\n\nChoices: " + choices_block(options)
     return f"{text}\n{INSTRUCTION}"
 
 

@@ -31,6 +31,7 @@ from visionr1.eval.benchmarks._common import (
     acc_entry,
     as_dict,
     as_list,
+    choices_block,
     clean_str,
     first_image,
     optional_int,
@@ -75,7 +76,7 @@ def build_query(row: dict[str, Any]) -> str:
         question = f"{question} (Unit: {unit})"
     text = f"Hint: {hint}\nQuestion: {question}"
     if choices:
-        text += "\nChoices:\n" + "\n".join(f"({chr(ord('A') + i)}) {c}" for i, c in enumerate(choices))
+        text += "\nChoices:\n" + choices_block(choices)
     return text
 
 

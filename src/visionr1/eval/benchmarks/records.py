@@ -3,7 +3,7 @@
 Why: the embedded demo evaluates base, cold-start and RL models on a held-out synth test split through
 the same ``visionr1 eval`` path (transformers backend, durable store, scores, report) as the public
 benchmarks. The query is the question plus its choices block, so ``--prompt r1`` gives exactly the user
-prompt SFT and GRPO were trained on (:func:`visionr1.prompting.render_user_prompt`). Scoring is
+prompt SFT and GRPO were trained on (:func:`visionr1.r1.render_user_prompt`). Scoring is
 :func:`visionr1.grading.grade` (R1 ``<answer>`` first, then the general extraction rules), with a
 ``format`` headline: the share of responses :func:`visionr1.grading.parse_r1` accepts.
 
@@ -33,8 +33,8 @@ def _data_file(path: Path, split: str | None) -> Path:
 
 
 def query(question: str, choices: list[str] | None) -> str:
-    """The question and its ``Choices:`` block, as :func:`visionr1.prompting.render_user_prompt` lays them out."""
-    from visionr1.prompting import format_choices
+    """The question and its ``Choices:`` block, as :func:`visionr1.r1.render_user_prompt` lays them out."""
+    from visionr1.r1 import format_choices
 
     return f"{question.strip()}\n{format_choices(choices)}".rstrip()
 

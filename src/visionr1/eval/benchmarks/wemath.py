@@ -45,6 +45,7 @@ from visionr1.eval.benchmarks._common import (
     row_without_images,
     unique_ids,
 )
+from visionr1.r1 import LETTERS, choice_letter
 
 NAME = "wemath"
 DEFAULT_SPLIT = "testmini"
@@ -67,11 +68,14 @@ def option_texts(option: str) -> list[str] | None:
     return out or None
 
 
+OFFICIAL_LETTERS = LETTERS[:8]
+"""The option letters the official rule accepts (A-H)."""
+
 def official_letter(prediction: str) -> str | None:
     """The official rule: text after the last ``Answer``, ``<>:.`` removed, first char if a letter A–H."""
     tail = str(prediction).split("Answer")[-1].strip()
     tail = re.sub(r"[><:.]", "", tail).strip()
-    return tail[0] if tail and tail[0] in "ABCDEFGH" else None
+    return tail[0] if tail and tail[0] in OFFICIAL_LETTERS else None
 
 
 def load(path: Path, split: str | None = None, limit: int | None = None) -> list[EvalItem]:
@@ -127,9 +131,9 @@ def _as_letter(cand: str | None, item: EvalItem) -> str | None:
         return None
     idx = choice_index(cand, item.choices) if item.choices else None
     if idx is not None:
-        return "ABCDEFGH"[idx]
+        return choice_letter(idx)
     cand = re.sub(r"[()<>:.\s]", "", cand)
-    return cand.upper() if len(cand) == 1 and cand.upper() in "ABCDEFGH" else None
+    return cand.upper() if len(cand) == 1 and cand.upper() in OFFICIAL_LETTERS else None
 
 
 def four_dimensional(per_item: list[dict[str, Any]]) -> dict[str, Any]:

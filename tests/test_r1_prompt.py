@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from visionr1.errors import ConfigError
-from visionr1.prompting import (
+from visionr1.r1 import (
     USER_TEMPLATES,
     count_prompt_forms,
     detect_prompt_form,

@@ -68,3 +68,47 @@ def test_reflective_words_are_the_papers_five():
     figure = "D is 24. But wait, maybe I made a mistake. Let me double-check again. Wait, maybe I miscalculated BD?"
     assert count_reflective_words(figure) == {"Wait": 2, "Hmm": 0, "Mistake": 1, "Alternatively": 0, "Check": 1}
     assert count_reflective_words(None) == dict.fromkeys(REFLECTIVE_WORDS, 0)
+
+
+# ----------------------------------------------------------------------------- the rest of the R1 contract
+
+def test_answer_tags_first_and_last_are_what_each_reader_takes():
+    from visionr1.r1 import answer_tags
+
+    text = "<think>a</think><answer> 3 </answer> and later <answer> Final Answer:4 </answer><answer>5"
+    assert answer_tags(text) == [" 3 ", " Final Answer:4 "]
+    assert answer_tags("no tags") == [] and answer_tags(None) == []
+    assert answer_tags("<answer>a\nb</answer>") == ["a\nb"]  # across lines
+
+
+def test_choice_letters_round_trip():
+    from visionr1.r1 import LETTERS, choice_letter, letter_index
+
+    assert [choice_letter(i) for i in range(4)] == ["A", "B", "C", "D"]
+    assert all(letter_index(choice_letter(i)) == i for i in range(len(LETTERS)))
+    assert letter_index(" c ") == 2
+    assert letter_index("E", 4) is None and letter_index("D", 4) == 3
+    assert letter_index("AB") is None and letter_index("") is None and letter_index("7") is None
+
+
+def test_the_instruction_is_rendered_and_the_r1_prompt_ends_with_it():
+    from visionr1.r1 import r1_instruction, render_user_prompt
+
+    plain, mc = r1_instruction(False), r1_instruction(True)
+    assert plain == ("Think step by step inside <think></think> tags, then give the final answer inside "
+                     "<answer></answer> tags.")
+    assert mc == plain.replace("the final answer", "the letter of the correct option")
+    assert render_user_prompt("2+2?") == "2+2?\n" + plain
+    assert render_user_prompt("Which?", ["a", "b"]) == "Which?\nChoices:\n(A) a\n(B) b\n" + mc
+
+
+def test_reflective_tally_sums_counts_over_texts():
+    from visionr1.r1 import REFLECTIVE_WORDS, count_reflective_words, reflective_tally
+
+    texts = ["Wait, wait. Hmm.", "No reflection here.", "Alternatively, check it. Wait."]
+    t = reflective_tally(iter(texts))  # any iterable, read once
+    assert t.texts == 3 and t.texts_with_any == 2
+    assert t.total == {w: sum(count_reflective_words(x)[w] for x in texts) for w in REFLECTIVE_WORDS}
+    assert t.total["Wait"] == 3 and t.texts_with["Wait"] == 2 and t.texts_with["Hmm"] == 1
+    empty = reflective_tally([])
+    assert empty.texts == 0 and sum(empty.total.values()) == 0
