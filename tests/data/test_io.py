@@ -99,6 +99,40 @@ def test_sharegpt_both_spellings_and_round_trip(data_dir):
     assert json.loads((root / "c.json").read_text())[0].keys() >= {"conversations", "images"}
 
 
+def test_one_parser_reads_every_chat_spelling_the_same_way_for_records_and_sft(data_dir):
+    """ShareGPT from/value with a placeholder, role/content with none (images go first), and TRL messages with
+    content blocks (the bridge's cold.jsonl) are one example; the SFT reader gets the same rows from each."""
+    from visionr1.train.data import _sft_examples
+
+    root, _ = data_dir
+    reply = "<think>look</think><answer>blue</answer>"
+    spellings = {
+        "from_value": {"id": "x", "conversations": [{"from": "human", "value": "<image>Which colour?"},
+                                                    {"from": "gpt", "value": reply}], "image": "images/blue.png"},
+        "no_placeholder": {"id": "x", "conversations": [{"role": "user", "content": "Which colour?"},
+                                                        {"role": "assistant", "content": reply}], "images": ["images/blue.png"]},
+        "blocks": {"id": "x", "messages": [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": "Which colour?"}]},
+                                           {"role": "assistant", "content": [{"type": "text", "text": reply}]}],
+                   "images": ["images/blue.png"]},
+    }
+    convs, rows = {}, {}
+    for name, ex in spellings.items():
+        (root / f"{name}.jsonl").write_text(json.dumps(ex) + "\n")
+        (convs[name],), errs = read_sharegpt(root / f"{name}.jsonl")
+        rows[name], sft_errs = _sft_examples(root / f"{name}.jsonl")
+        assert errs == sft_errs == [], name
+    assert convs["from_value"].messages == convs["no_placeholder"].messages == convs["blocks"].messages
+    assert convs["blocks"].messages[0] == {"role": "user", "content": "<image>Which colour?"}
+    assert rows["from_value"] == rows["no_placeholder"] == rows["blocks"]
+    (row,) = rows["blocks"]
+    assert row["messages"][0]["content"] == [{"type": "image", "text": None}, {"type": "text", "text": "Which colour?"}]
+    assert row["images"] == [str((root / "images/blue.png").resolve())]
+    # a line that is not JSON is one bad item; the other lines are read
+    (root / "mixed.jsonl").write_text(json.dumps(spellings["blocks"]) + "\n{not json\n")
+    convs_m, errs_m = read_sharegpt(root / "mixed.jsonl")
+    assert [c.id for c in convs_m] == ["x"] and [e.item for e in errs_m] == ["line 2"]
+
+
 def test_sharegpt_bad_items_are_named_and_the_rest_kept(data_dir):
     root, _ = data_dir
     items = [

@@ -410,28 +410,69 @@ class Conversation:
                       answer_type=infer_answer_type(answer), source="sharegpt", metadata={"response": reply})
 
 
-def read_sharegpt(path: Path, *, check_images: bool = True) -> tuple[list[Conversation], list[DataError]]:
-    """Read LLaMA-Factory ShareGPT JSON (a list of examples, or JSONL) in either of its two spellings."""
+def read_sharegpt(path: Path, *, check_images: bool = True,
+                  require_assistant: bool = False) -> tuple[list[Conversation], list[DataError]]:
+    """Read chat examples: LLaMA-Factory ShareGPT JSON (a list of examples, or JSONL) in either of its two
+    spellings (``conversations`` with ``from``/``value``, or ``role``/``content``), and TRL's ``messages`` with
+    content blocks (``{"type": "image"}`` / ``{"type": "text", "text": ...}``, what ``bridge`` writes as
+    cold.jsonl). The one parser of these formats: ``sft`` reads its data through it too.
+
+    Every message's content comes back as text with one ``<image>`` per image, in place; an example whose turns
+    name no image gets its images' placeholders at the start of the first user turn (LLaMA-Factory's rule). A
+    bad example (or a JSONL line that is not JSON) is reported by id with its reason; the others are returned.
+    ``require_assistant``: an example with no assistant turn is bad (SFT has nothing to learn from it).
+    """
     path = Path(path)
-    with reading(path, "ShareGPT JSON (a list of examples, or JSONL)"):
+    what = "ShareGPT JSON (a list of examples, or JSONL)"
+    with reading(path, what):
         text = path.read_text(encoding="utf-8")
-        try:
-            items = json.loads(text)
-        except json.JSONDecodeError:
-            items = [json.loads(line) for line in text.splitlines() if line.strip()]
-    if isinstance(items, dict):
+    try:
+        items: list[Any] = json.loads(text)
+    except json.JSONDecodeError as whole:
+        items = []
+        for i, line in enumerate(text.splitlines()):
+            if line.strip():
+                try:
+                    items.append(json.loads(line))
+                except json.JSONDecodeError as e:
+                    items.append(DataError(f"line {i + 1}", f"not JSON: {e}", str(path)))
+        if all(isinstance(x, DataError) for x in items):  # not one line of JSON: the file, not an item, is bad
+            raise DataError(str(path), f"cannot be read as {what}: {whole}") from None
+    if not isinstance(items, list):
         items = [items]
     convs, errors = [], []
     for i, ex in enumerate(items):
+        if isinstance(ex, DataError):
+            errors.append(ex)
+            continue
         item = str(ex.get("id", f"{path.stem}-{i}")) if isinstance(ex, dict) else f"item {i}"
         try:
-            convs.append(_parse_sharegpt(ex, item, path.parent, check_images))
+            convs.append(_parse_chat(ex, item, path.parent, check_images, require_assistant))
         except DataError as e:
             errors.append(DataError(e.item, e.reason, str(path)))
     return convs, errors
 
 
-def _parse_sharegpt(ex: Any, item: str, root: Path, check_images: bool) -> Conversation:
+def _content_text(content: Any, item: str) -> str:
+    """A turn's content as text with ``<image>`` placeholders: a string as it is, content blocks joined."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = []
+        for block in content:
+            if not isinstance(block, dict) or block.get("type") not in ("text", "image"):
+                raise DataError(item, f"content blocks must be {{'type': 'text'|'image'}}, got {block!r:.80}")
+            if block["type"] == "image":
+                parts.append(IMAGE_TOKEN)
+            elif isinstance(block.get("text"), str):
+                parts.append(block["text"])
+            else:
+                raise DataError(item, f"a text block holds no text: {block!r:.80}")
+        return "".join(parts)
+    raise DataError(item, f"turn content must be text or a list of content blocks, got {type(content).__name__}")
+
+
+def _parse_chat(ex: Any, item: str, root: Path, check_images: bool, require_assistant: bool = False) -> Conversation:
     if not isinstance(ex, dict):
         raise DataError(item, "each example must be a JSON object")
     turns = ex.get("conversations", ex.get("messages"))
@@ -442,18 +483,22 @@ def _parse_sharegpt(ex: Any, item: str, root: Path, check_images: bool) -> Conve
         if not isinstance(t, dict):
             raise DataError(item, "a conversation turn must be an object")
         role = t.get("role", t.get("from"))
-        content = t.get("content", t.get("value"))
         if role not in SHAREGPT_ROLES:
-            raise DataError(item, f"unknown role {role!r}")
-        if not isinstance(content, str):
-            raise DataError(item, f"turn content must be text, got {type(content).__name__}")
-        messages.append({"role": SHAREGPT_ROLES[role], "content": content})
+            raise DataError(item, f"unknown role {role!r:.40}")
+        messages.append({"role": SHAREGPT_ROLES[role], "content": _content_text(t.get("content", t.get("value")), item)})
+    if require_assistant and not any(m["role"] == "assistant" for m in messages):
+        raise DataError(item, "no assistant turn to learn from")
     if ex.get("system"):
         messages.insert(0, {"role": "system", "content": str(ex["system"])})
     imgs = ex.get("images", ex.get("image")) or []
     imgs = [imgs] if isinstance(imgs, str) else [str(p) for p in imgs]
     n_tokens = sum(m["content"].count(IMAGE_TOKEN) for m in messages)
-    if imgs and n_tokens not in (0, len(imgs)):
+    if imgs and n_tokens == 0:  # no placeholders: the images go before the first user text (LLaMA-Factory)
+        user = next((m for m in messages if m["role"] == "user"), None)
+        if user is None:
+            raise DataError(item, f"{len(imgs)} image(s) but no user turn to put them in")
+        user["content"] = IMAGE_TOKEN * len(imgs) + user["content"]
+    elif n_tokens != len(imgs):
         raise DataError(item, f"{n_tokens} <image> placeholder(s) for {len(imgs)} image(s)")
     for p in imgs:
         full = resolve_image_path(root, p, item)

@@ -13,11 +13,11 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from visionr1.data.images import open_image, resolve_image_path
-from visionr1.data.io import IMAGE_TOKEN, SHAREGPT_ROLES
+from visionr1.data.images import resolve_image_path
+from visionr1.data.io import IMAGE_TOKEN, read_sharegpt
 from visionr1.errors import DataError
-from visionr1.train.config import GRPODataSettings, SFTDataSettings
 from visionr1.r1 import count_prompt_forms, render_user_prompt
+from visionr1.train.config import GRPODataSettings, SFTDataSettings
 
 logger = logging.getLogger(__name__)
 
@@ -41,79 +41,25 @@ def _features(kind: str):
     })
 
 
-def _structured(content: Any, item: str) -> list[dict[str, Any]]:
-    """String content with ``<image>`` placeholders, or structured blocks → structured blocks."""
-    if isinstance(content, str):
-        parts: list[dict[str, Any]] = []
-        for i, chunk in enumerate(content.split(IMAGE_TOKEN)):
-            if i:
-                parts.append({"type": "image", "text": None})
-            if chunk:
-                parts.append({"type": "text", "text": chunk})
-        return parts
-    if isinstance(content, list):
-        out = []
-        for p in content:
-            if not isinstance(p, dict) or p.get("type") not in ("text", "image"):
-                raise DataError(item, f"content blocks must be {{'type': 'text'|'image'}}, got {p!r}")
-            out.append({"type": p["type"], "text": p.get("text") if p["type"] == "text" else None})
-        return out
-    raise DataError(item, f"message content must be a string or a list of blocks, got {type(content).__name__}")
+def _blocks(text: str) -> list[dict[str, Any]]:
+    """Text with ``<image>`` placeholders -> TRL content blocks (an image block per placeholder, in place)."""
+    parts: list[dict[str, Any]] = []
+    for i, chunk in enumerate(text.split(IMAGE_TOKEN)):
+        if i:
+            parts.append({"type": "image", "text": None})
+        if chunk:
+            parts.append({"type": "text", "text": chunk})
+    return parts
 
 
 def _sft_examples(path: Path) -> tuple[list[dict[str, Any]], list[DataError]]:
-    """Parse cold.jsonl (``messages`` with blocks) or ShareGPT (``conversations`` / ``<image>`` tokens)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise DataError(str(path), f"cannot be read as JSON or JSONL text: {e}") from None
-    try:
-        items = json.loads(text)
-        items = items if isinstance(items, list) else [items]
-    except json.JSONDecodeError:
-        items = []
-        for i, line in enumerate(text.splitlines()):
-            if line.strip():
-                try:
-                    items.append(json.loads(line))
-                except json.JSONDecodeError as e:
-                    items.append(DataError(f"line {i + 1}", f"not JSON: {e}", str(path)))
-    out, errors = [], []
-    for i, ex in enumerate(items):
-        if isinstance(ex, DataError):
-            errors.append(ex)
-            continue
-        item = str(ex.get("id", f"{path.stem}-{i}")) if isinstance(ex, dict) else f"item {i}"
-        try:
-            if not isinstance(ex, dict):
-                raise DataError(item, "each example must be a JSON object")
-            turns = ex.get("messages", ex.get("conversations"))
-            if not isinstance(turns, list) or not turns:
-                raise DataError(item, "no 'messages' (or 'conversations') list")
-            messages = []
-            if ex.get("system"):
-                messages.append({"role": "system", "content": _structured(str(ex["system"]), item)})
-            for t in turns:
-                role = SHAREGPT_ROLES.get(t.get("role", t.get("from")) if isinstance(t, dict) else None)
-                if role is None:
-                    raise DataError(item, f"unknown role in turn {t!r:.80}")
-                messages.append({"role": role, "content": _structured(t.get("content", t.get("value")), item)})
-            if not any(m["role"] == "assistant" for m in messages):
-                raise DataError(item, "no assistant turn to learn from")
-            imgs = ex.get("images", ex.get("image")) or []
-            imgs = [imgs] if isinstance(imgs, str) else [str(p) for p in imgs]
-            n_blocks = sum(p["type"] == "image" for m in messages for p in m["content"])
-            if n_blocks == 0 and imgs:  # no placeholders: images go before the first user text (LLaMA-Factory)
-                user = next(m for m in messages if m["role"] == "user")
-                user["content"] = [{"type": "image", "text": None} for _ in imgs] + user["content"]
-            elif n_blocks != len(imgs):
-                raise DataError(item, f"{n_blocks} image placeholder(s) for {len(imgs)} image(s)")
-            paths = [resolve_image_path(path.parent, p, item) for p in imgs]
-            for p in paths:
-                open_image(p, item)
-            out.append({"id": item, "messages": messages, "images": [str(p) for p in paths]})
-        except DataError as e:
-            errors.append(DataError(e.item, e.reason, str(path)))
+    """TRL rows from a chat file (cold.jsonl's ``messages`` with blocks, or ShareGPT), read by
+    :func:`visionr1.data.read_sharegpt` (the one parser of these formats); every image is opened."""
+    convs, errors = read_sharegpt(path, check_images=True, require_assistant=True)
+    out = []
+    for c in convs:
+        out.append({"id": c.id, "messages": [{"role": m["role"], "content": _blocks(m["content"])} for m in c.messages],
+                    "images": [str(resolve_image_path(path.parent, p, c.id)) for p in c.images]})
     return out, errors
 
 
