@@ -12,7 +12,7 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
-from visionr1.errors import VisionR1Error
+from visionr1.errors import cli_errors
 
 app = typer.Typer(
     name="visionr1",
@@ -22,11 +22,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console(stderr=True)
-
-
-def _fail(e: Exception) -> None:
-    console.print(f"[bold red]error:[/] {e}")
-    raise typer.Exit(code=2)
 
 
 @app.command("tiny-model")
@@ -42,10 +37,8 @@ def tiny_model(
     from visionr1.models.tiny import build_tiny_model
 
     t0 = time.perf_counter()
-    try:
+    with cli_errors(console, resumable=False):
         path = build_tiny_model(out, seed=seed, use_cache=not no_cache, force=force)
-    except VisionR1Error as e:
-        _fail(e)
     console.print(f"tiny Qwen2.5-VL (random weights, seed {seed}) at [bold]{path}[/] in {time.perf_counter() - t0:.1f}s")
 
 
@@ -63,11 +56,9 @@ def synth(
     """Render a synthetic, verifiable multimodal math data set (images + exact answers + solutions)."""
     from visionr1.data.synth import synthesize
 
-    try:
+    with cli_errors(console, resumable=False):
         summary = synthesize(out, n=n, seed=seed, tasks=tasks, split_test=split_test, image_size=image_size,
                              split_val=split_val, force=force)
-    except VisionR1Error as e:
-        _fail(e)
     if summary.get("replaced"):
         old = summary["replaced"]
         console.print(f"replaced the set that was in {out} ({old['train']} train / {old['test']} test records)")
@@ -88,11 +79,9 @@ def score(
     """Score a benchmark result file with the official protocol, judge-free by default."""
     from visionr1.eval.score import score_command
 
-    try:
+    with cli_errors(console, resumable=False):
         score_command(benchmark, results, out, judge_endpoint, judge_model, judge_api_key_env,
                       judge_undecided=judge_undecided, judge_store=judge_store)
-    except VisionR1Error as e:
-        _fail(e)
 
 
 data_app = typer.Typer(help="Data checks: training items that are benchmark items.", no_args_is_help=True)
@@ -117,12 +106,10 @@ def data_decontaminate(
         if done == total:
             console.print(f"{stage}: pictures of {total} items hashed")
 
-    try:
+    with cli_errors(console, resumable=False):
         s = decontaminate(train, against, lambda name, path, split: get_benchmark(name).load(path, split=split),
                           report=report, out=out, workers=workers, on_progress=hashed,
                           thresholds=Thresholds(text_across_pictures=text_across_pictures))
-    except VisionR1Error as e:
-        _fail(e)
     for name, b in s["benchmarks"].items():
         console.print(f"{name}: {b['benchmark_items_hit']} of {b['items']} items found in training "
                       f"({b['training_items_hit']} training items; {b['by_signal'] or 'no matches'})")

@@ -33,10 +33,10 @@ def bridge_command(
 
     from visionr1.bridge.config import BridgeConfig
     from visionr1.config import apply_overrides, from_dict, load_yaml
-    from visionr1.errors import INTERRUPTED, VisionR1Error
+    from visionr1.errors import cli_errors
 
     console = Console(stderr=True)
-    try:
+    with cli_errors(console):
         data: dict[str, Any] = load_yaml(config) if config else {}
         flags: dict[str, Any] = {"input": input, "out": out, "limit": limit, "teacher": teacher, "workers": workers}
         for role, url, model in (("mllm", mllm_url, mllm_model), ("reasoner", reasoner_url, reasoner_model)):
@@ -65,12 +65,6 @@ def bridge_command(
         from visionr1.bridge.progress import rich_progress
 
         stats = run_bridge(cfg, progress=rich_progress(console) if cfg.progress else None, force=force)
-    except VisionR1Error as e:
-        console.print(f"[bold red]error:[/] {e}")
-        raise typer.Exit(code=2) from None
-    except KeyboardInterrupt:
-        console.print(f"[bold yellow]{INTERRUPTED}[/]")
-        raise typer.Exit(code=130) from None
     console.print(
         f"kept [bold green]{stats['kept']}[/] of {stats['records']}; rejected {stats['rejected']} "
         f"{stats['rejected_by_reason'] or ''} -> {cfg.out}"

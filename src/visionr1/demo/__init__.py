@@ -55,14 +55,11 @@ def demo_command(
     """Run the whole method on the embedded default and show that it works (report.md + plots)."""
     from rich.console import Console
 
-    from visionr1.errors import VisionR1Error
+    from visionr1.errors import cli_errors
 
     console = Console()
-    try:
+    with cli_errors(console, resumable=False):
         run_demo(out, seed=seed, quick=quick, recipes=recipes, console=console)
-    except VisionR1Error as e:
-        console.print(f"[bold red]error:[/] {e}")
-        raise typer.Exit(code=2) from None
 
 
 # ----------------------------------------------------------------------------- configuration

@@ -44,11 +44,11 @@ def eval_command(
     """Evaluate a VLM on a benchmark with its official query and scoring protocol (judge-free by default)."""
     from rich.console import Console
 
-    from visionr1.errors import INTERRUPTED, VisionR1Error
+    from visionr1.errors import cli_errors
     from visionr1.eval.run import EvalConfig, run_eval
 
     err = Console(stderr=True)
-    try:
+    with cli_errors(err):
         cfg = EvalConfig(
             benchmark=benchmark, data=data, out=out, model=model, endpoint=endpoint, model_name=model_name, canned=canned,
             split=split, limit=limit, prompt=prompt, protocol=protocol, temperature=temperature, top_p=top_p, max_tokens=max_tokens,
@@ -59,12 +59,6 @@ def eval_command(
             skip_bad=skip_bad,
         )
         scores = run_eval(cfg)
-    except VisionR1Error as e:
-        err.print(f"[bold red]error:[/] {e}")
-        raise typer.Exit(code=2) from None
-    except KeyboardInterrupt:
-        err.print(f"[bold yellow]{INTERRUPTED}[/]")
-        raise typer.Exit(code=130) from None
     head = ", ".join(f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}" for k, v in list(scores["headline"].items())[:6])
     comp = scores["completion"]
     err.print(f"[bold]{scores['benchmark']}[/] ({scores['items']} items): {head}")

@@ -28,13 +28,13 @@ def report_command(
     """Compare eval runs side by side (table + bar chart); GRPO runs by PTST stage and SFT runs (table + curves)."""
     from rich.console import Console
 
-    from visionr1.errors import ConfigError, VisionR1Error
+    from visionr1.errors import ConfigError, cli_errors
     from visionr1.report import bar_chart, comparison_markdown, comparison_table, load_run
     from visionr1.report.training import is_training_run, load_training_run, stage_markdown, stage_table, training_plot
 
     console = Console()
     written, parts = [], []
-    try:
+    with cli_errors(resumable=False):
         from visionr1.report.reference import get_references
 
         if not runs and not reference:
@@ -68,9 +68,6 @@ def report_command(
 
             atomic_write_text(markdown, "\n\n".join(parts).rstrip("\n") + "\n\n" + MARKDOWN_MARK + "\n")
             written.append(f"markdown: {markdown}")
-    except VisionR1Error as e:
-        Console(stderr=True).print(f"[bold red]error:[/] {e}")
-        raise typer.Exit(code=2) from None
     console.print("; ".join(written))
 
 

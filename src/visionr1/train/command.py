@@ -55,7 +55,7 @@ def _run(kind: str, config: Path, overrides: list[str] | None, dry_run: bool = F
     from rich.console import Console
 
     from visionr1.config import load_config, load_yaml
-    from visionr1.errors import INTERRUPTED, VisionR1Error
+    from visionr1.errors import cli_errors
     from visionr1.train.config import check_config_kind
 
     console = Console(stderr=True)
@@ -67,7 +67,7 @@ def _run(kind: str, config: Path, overrides: list[str] | None, dry_run: bool = F
     overrides = [*(overrides or []), *(["data.skip_bad=true"] if skip_bad else [])]
     if not verbose:
         _quiet()
-    try:
+    with cli_errors(console):
         check_config_kind(kind, load_yaml(config), config)
         if kind == "sft":
             from visionr1.train.config import SFTRunConfig
@@ -83,12 +83,6 @@ def _run(kind: str, config: Path, overrides: list[str] | None, dry_run: bool = F
             cfg = load_config(GRPORunConfig, config, overrides)
             summary = (plan_grpo(cfg, world, count_tokens, sft=sft, force=force) if dry_run
                        else run_grpo(cfg, force=force, verbose=verbose))
-    except VisionR1Error as e:
-        console.print(f"[bold red]error:[/] {e}")
-        raise typer.Exit(code=2) from None
-    except KeyboardInterrupt:
-        console.print(f"[bold yellow]{INTERRUPTED}[/]")
-        raise typer.Exit(code=130) from None
     from visionr1.train.common import end_distributed, is_main_process
 
     if is_main_process():
