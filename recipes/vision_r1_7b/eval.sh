@@ -19,8 +19,8 @@ EP=${2:-http://localhost:8000/v1}
 DATA=${3:-data}
 OUT=${4:-runs/eval}/$MODEL
 REASK=${REASK:-4}
-COMMON=(--endpoint "$EP" --model-name "$MODEL" --prompt raw --temperature 0.6 --top-p 0.95 --max-tokens 16000
-        --regenerate-missing-answer "$REASK")
+COMMON=(--config recipes/vision_r1_7b/eval.yaml --endpoint "$EP" --model-name "$MODEL"
+        --regenerate-missing-answer "$REASK")   # raw prompt, 0.6 / 0.95 / 16000 tokens: eval.yaml
 visionr1 eval --benchmark mathvista --data "$DATA/MathVista" --out "$OUT/mathvista" "${COMMON[@]}"
 visionr1 eval --benchmark mathverse --data "$DATA/MathVerse" --out "$OUT/mathverse" "${COMMON[@]}"
 visionr1 eval --benchmark mmmath --data "$DATA/MM-Math" --out "$OUT/mmmath" --protocol official "${COMMON[@]}"

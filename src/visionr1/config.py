@@ -161,6 +161,12 @@ def from_dict(cls: type[T], data: dict[str, Any], *, _where: str = "") -> T:
         raise ConfigError(
             f"unknown config key(s) {', '.join(prefix + k for k in unknown)}; valid keys here: {', '.join(sorted(fields))}"
         )
+    missing = [n for n, f in fields.items() if n not in data
+               and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+    if missing:
+        prefix = f"{_where}." if _where else ""
+        raise ConfigError(f"missing config key(s) {', '.join(prefix + k for k in missing)}: set them in the config "
+                          f"file or as key=value")
     kwargs = {k: _convert(hints[k], v, f"{_where}.{k}" if _where else k) for k, v in data.items()}
     try:
         return cls(**kwargs)
@@ -185,9 +191,32 @@ def to_dict(obj: Any) -> dict[str, Any]:
     return plain(dataclasses.asdict(obj))
 
 
-def load_config(cls: type[T], path: Path | str | None = None, overrides: list[str] | tuple[str, ...] = ()) -> T:
-    """YAML file (optional) + ``key=value`` overrides → a validated ``cls`` instance."""
+def load_config(cls: type[T], path: Path | str | None = None, overrides: list[str] | tuple[str, ...] = (),
+                flags: dict[str, Any] | None = None) -> T:
+    """YAML file (optional), then a command's shortcut ``flags``, then ``key=value`` overrides → a validated ``cls``
+    instance; every stage's command builds its config this way.
+
+    ``flags`` maps dotted keys to what the user typed (``{"temperature": 0.6, "mllm.base_url": url}``); a None
+    value is a flag not given and leaves the file's value alone. An unknown key, from any of the three, is refused
+    naming it.
+
+    >>> from dataclasses import dataclass
+    >>> @dataclass
+    ... class C:
+    ...     a: int = 1
+    ...     b: str = "x"
+    >>> load_config(C, None, ["b=z"], flags={"a": 3, "b": None})
+    C(a=3, b='z')
+    """
     data = load_yaml(path) if path else {}
+    typed = [(k, v) for k, v in (flags or {}).items() if v is not None]
+    for key, value in typed:
+        node = data
+        *parents, last = key.split(".")
+        for p in parents:
+            node[p] = dict(node.get(p) or {})
+            node = node[p]
+        node[last] = str(value) if isinstance(value, Path) else value
     return from_dict(cls, apply_overrides(data, list(overrides)))
 
 

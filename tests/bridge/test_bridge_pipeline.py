@@ -182,6 +182,20 @@ def test_cli_template_teacher_and_flags_override_yaml(tmp_path, synth_dir):
     assert stats["answer_form"] == "final_answer"
 
 
+def test_cli_wrong_keys_are_refused_naming_them(tmp_path, synth_dir):
+    from visionr1.cli import app
+
+    yaml_cfg = tmp_path / "bridge.yaml"
+    yaml_cfg.write_text("teacher: template\nfilters: {min_reasoning_wrds: 5}\n")
+    res = CliRunner().invoke(app, ["bridge", "--input", str(synth_dir), "--out", str(tmp_path / "run"),
+                                   "--config", str(yaml_cfg)])
+    assert res.exit_code == 2 and "unknown config key(s) filters.min_reasoning_wrds" in res.output
+    res = CliRunner().invoke(app, ["bridge", "--input", str(synth_dir), "--out", str(tmp_path / "run"),
+                                   "--teacher", "template", "mllm.modle=x"])
+    assert res.exit_code == 2 and "mllm.modle" in res.output and "Traceback" not in res.output
+    assert not (tmp_path / "run").exists()
+
+
 @pytest.mark.parametrize("settings,form,tail", [
     ([], "final_answer", " </answer>"),
     (["template.brief=true"], "short", "</answer>"),  # auto: the demo's brief CoTs keep the short form

@@ -261,3 +261,53 @@ def test_mmmath_official_protocol_is_the_released_scorer_on_the_raw_question(tmp
                                         "--out", str(tmp_path / "default"), "--canned", str(canned), "--protocol",
                                         "official", "--no-progress"])
     assert switched.exit_code == 2 and "other settings" in switched.output
+
+
+def test_eval_takes_a_config_file_flags_and_overrides_like_every_stage(tmp_path):
+    """`visionr1 eval --config FILE key=value`: the file, then the flags typed, then the overrides; a wrong key
+    is refused naming it, a missing one too."""
+    import yaml
+
+    canned = tmp_path / "canned.json"
+    canned.write_text(json.dumps({"1": "The answer is C.", "2": "<answer>3</answer>", "3": "AB = 2.54 cm"}))
+    cfg_file = tmp_path / "eval.yaml"
+    cfg_file.write_text(yaml.safe_dump({"benchmark": "mathvista", "data": str(LAYOUTS["mathvista"][0]),
+                                        "out": str(tmp_path / "from-file"), "canned": str(canned), "progress": False,
+                                        "temperature": 0.3, "max_tokens": 100}))
+    runner = CliRunner()
+    res = runner.invoke(app, ["eval", "--config", str(cfg_file), "--max-tokens", "50", "temperature=0.0",
+                              f"out={tmp_path / 'run'}"])
+    assert res.exit_code == 0, res.output
+    run = json.loads((tmp_path / "run" / "run.json").read_text())["identity"]
+    assert (run["temperature"], run["max_tokens"], run["benchmark"]) == (0.0, 50, "mathvista")  # override, flag, file
+    assert not (tmp_path / "from-file").exists()
+    # the same run from flags only gives the same verdicts
+    res = runner.invoke(app, ["eval", "--benchmark", "mathvista", "--data", str(LAYOUTS["mathvista"][0]), "--out",
+                              str(tmp_path / "flags"), "--canned", str(canned), "--no-progress", "--max-tokens", "50",
+                              "--temperature", "0"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "flags" / "verdicts.jsonl").read_text() == (tmp_path / "run" / "verdicts.jsonl").read_text()
+    # wrong and missing keys: one line, exit 2, the key named
+    res = runner.invoke(app, ["eval", "--config", str(cfg_file), "temprature=0.1"])
+    assert res.exit_code == 2 and "unknown config key(s) temprature" in res.output and "Traceback" not in res.output
+    (tmp_path / "bad.yaml").write_text("benchmark: mathvista\nmax_tokes: 5\n")
+    res = runner.invoke(app, ["eval", "--config", str(tmp_path / "bad.yaml")])
+    assert res.exit_code == 2 and "max_tokes" in res.output
+    res = runner.invoke(app, ["eval", "--canned", str(canned)])
+    assert res.exit_code == 2 and "missing config key(s) benchmark, data, out" in res.output
+
+
+@pytest.mark.parametrize("recipe", ["recipes/tiny_cpu/eval.yaml", "recipes/vision_r1_7b/eval.yaml"])
+def test_eval_recipes_load(recipe):
+    from pathlib import Path
+
+    from visionr1.eval.run import load_eval_config
+
+    root = Path(__file__).resolve().parents[2]
+    cfg = load_eval_config(root / recipe)
+    if "7b" in recipe:  # the authors' sampling
+        assert (cfg.prompt, cfg.temperature, cfg.top_p, cfg.max_tokens, cfg.regenerate_missing_answer) == \
+               ("raw", 0.6, 0.95, 16000, 4)
+        assert cfg.endpoint and cfg.model_name
+    else:
+        assert cfg.benchmark == "records" and cfg.model and cfg.prompt == "r1"

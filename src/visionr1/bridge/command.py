@@ -32,26 +32,16 @@ def bridge_command(
     from rich.console import Console
 
     from visionr1.bridge.config import BridgeConfig
-    from visionr1.config import apply_overrides, from_dict, load_yaml
+    from visionr1.config import load_config
     from visionr1.errors import cli_errors
 
     console = Console(stderr=True)
     with cli_errors(console):
-        data: dict[str, Any] = load_yaml(config) if config else {}
-        flags: dict[str, Any] = {"input": input, "out": out, "limit": limit, "teacher": teacher, "workers": workers}
-        for role, url, model in (("mllm", mllm_url, mllm_model), ("reasoner", reasoner_url, reasoner_model)):
-            section = dict(data.get(role) or {})
-            if url is not None:
-                section["base_url"] = url
-            if model is not None:
-                section["model"] = model
-            if concurrency is not None:
-                section["concurrency"] = concurrency
-            data[role] = section
-        data.update({k: str(v) if isinstance(v, Path) else v for k, v in flags.items() if v is not None})
-        if no_progress:
-            data["progress"] = False
-        cfg = from_dict(BridgeConfig, apply_overrides(data, overrides or []))
+        flags: dict[str, Any] = {"input": input, "out": out, "limit": limit, "teacher": teacher, "workers": workers,
+                                 "mllm.base_url": mllm_url, "mllm.model": mllm_model, "mllm.concurrency": concurrency,
+                                 "reasoner.base_url": reasoner_url, "reasoner.model": reasoner_model,
+                                 "reasoner.concurrency": concurrency, "progress": False if no_progress else None}
+        cfg = load_config(BridgeConfig, config, overrides or [], flags=flags)
         if dry_run:
             from visionr1.bridge.estimate import estimate, print_estimate
             from visionr1.bridge.run import MADE_BY, looks_like_bridge_run

@@ -9,55 +9,60 @@ import typer
 
 
 def eval_command(
-    benchmark: Annotated[str, typer.Option("--benchmark", help="mathvista, mathverse, mmmath, dynamath, mathvision, wemath, or records (alias synth: our own JSONL records, e.g. synth's test.jsonl).")],
-    data: Annotated[Path, typer.Option("--data", help="Benchmark data: HF parquet folder / save_to_disk folder, .parquet, VLMEvalKit .tsv, .json.")],
-    out: Annotated[Path, typer.Option("--out", help="Run folder (rerun the same command to resume).")],
+    benchmark: Annotated[Optional[str], typer.Option("--benchmark", help="mathvista, mathverse, mmmath, dynamath, mathvision, wemath, or records (alias synth: our own JSONL records, e.g. synth's test.jsonl).")] = None,
+    data: Annotated[Optional[Path], typer.Option("--data", help="Benchmark data: HF parquet folder / save_to_disk folder, .parquet, VLMEvalKit .tsv, .json.")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Run folder (rerun the same command to resume).")] = None,
     model: Annotated[Optional[str], typer.Option("--model", help="Local checkpoint (transformers backend).")] = None,
     endpoint: Annotated[Optional[str], typer.Option("--endpoint", help="OpenAI-compatible base URL, e.g. http://localhost:8000/v1.")] = None,
     model_name: Annotated[Optional[str], typer.Option("--model-name", help="Model name at --endpoint.")] = None,
     canned: Annotated[Optional[Path], typer.Option("--canned", help="JSON of item id -> response: score existing outputs, no generation.")] = None,
     split: Annotated[Optional[str], typer.Option("--split", help="Split (default: the benchmark's, e.g. testmini).")] = None,
     limit: Annotated[Optional[int], typer.Option("--limit", help="Only the first N items.")] = None,
-    prompt: Annotated[str, typer.Option("--prompt", help="official (the benchmark's query), r1 (plus our <think>/<answer> instruction) or raw (the question and choices only: the paper's and the authors' eval).")] = "official",
-    protocol: Annotated[str, typer.Option("--protocol", help="Scoring protocol where a benchmark has several: mmmath official = the released sympy scorer (raw question) the paper's numbers come from.")] = "default",
-    temperature: Annotated[float, typer.Option(help="Sampling temperature (paper: 0.6).")] = 0.6,
-    top_p: Annotated[float, typer.Option("--top-p", help="Nucleus mass (paper: 0.95).")] = 0.95,
-    max_tokens: Annotated[int, typer.Option("--max-tokens", help="Most new tokens (paper: 16000).")] = 16000,
-    seed: Annotated[int, typer.Option(help="Sampling seed.")] = 0,
-    regenerate_missing_answer: Annotated[int, typer.Option("--regenerate-missing-answer", help="Re-ask up to N times when </answer> is missing (the authors' eval: 4, i.e. 5 calls at most).")] = 0,
-    batch_size: Annotated[int, typer.Option("--batch-size", help="transformers: prompts per generate call.")] = 8,
+    prompt: Annotated[Optional[str], typer.Option("--prompt", help="official (the benchmark's query), r1 (plus our <think>/<answer> instruction) or raw (the question and choices only: the paper's and the authors' eval).")] = None,
+    protocol: Annotated[Optional[str], typer.Option("--protocol", help="Scoring protocol where a benchmark has several: mmmath official = the released sympy scorer (raw question) the paper's numbers come from.")] = None,
+    temperature: Annotated[Optional[float], typer.Option(help="Sampling temperature (default and paper: 0.6).")] = None,
+    top_p: Annotated[Optional[float], typer.Option("--top-p", help="Nucleus mass (default and paper: 0.95).")] = None,
+    max_tokens: Annotated[Optional[int], typer.Option("--max-tokens", help="Most new tokens (default and paper: 16000).")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="Sampling seed (default 0).")] = None,
+    regenerate_missing_answer: Annotated[Optional[int], typer.Option("--regenerate-missing-answer", help="Re-ask up to N times when </answer> is missing (the authors' eval: 4, i.e. 5 calls at most).")] = None,
+    batch_size: Annotated[Optional[int], typer.Option("--batch-size", help="transformers: prompts per generate call (default 8).")] = None,
     device: Annotated[Optional[str], typer.Option(help="transformers: cpu / cuda / cuda:N.")] = None,
-    dtype: Annotated[str, typer.Option(help="transformers: auto, bfloat16, float16, float32.")] = "auto",
-    concurrency: Annotated[int, typer.Option(help="endpoint: requests in flight.")] = 64,
-    timeout: Annotated[float, typer.Option(help="endpoint: seconds per request.")] = 600.0,
-    max_retries: Annotated[int, typer.Option("--max-retries", help="endpoint: retries per request.")] = 6,
-    api_key_env: Annotated[str, typer.Option("--api-key-env", help="endpoint: env variable holding the key.")] = "OPENAI_API_KEY",
+    dtype: Annotated[Optional[str], typer.Option(help="transformers: auto (default), bfloat16, float16, float32.")] = None,
+    concurrency: Annotated[Optional[int], typer.Option(help="endpoint: requests in flight (default 64).")] = None,
+    timeout: Annotated[Optional[float], typer.Option(help="endpoint: seconds per request (default 600).")] = None,
+    max_retries: Annotated[Optional[int], typer.Option("--max-retries", help="endpoint: retries per request (default 6).")] = None,
+    api_key_env: Annotated[Optional[str], typer.Option("--api-key-env", help="endpoint: env variable holding the key (default OPENAI_API_KEY).")] = None,
     judge_endpoint: Annotated[Optional[str], typer.Option("--judge-endpoint", help="OpenAI-compatible URL of an LLM for answer extraction.")] = None,
     judge_model: Annotated[Optional[str], typer.Option("--judge-model", help="Model name at --judge-endpoint.")] = None,
-    judge_api_key_env: Annotated[str, typer.Option("--judge-api-key-env", help="Env variable holding the judge's key.")] = "OPENAI_API_KEY",
+    judge_api_key_env: Annotated[Optional[str], typer.Option("--judge-api-key-env", help="Env variable holding the judge's key (default OPENAI_API_KEY).")] = None,
     judge_undecided: Annotated[bool, typer.Option("--judge-undecided", help="Judge only the items the rules leave undecided.")] = False,
     no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bars.")] = False,
     train_data: Annotated[Optional[Path], typer.Option("--train-data", help="Training data to check the items against (writes contamination/ in the run folder).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Use --out even if it holds files eval did not make (files of the same names are overwritten).")] = False,
     skip_bad: Annotated[bool, typer.Option("--skip-bad", help="records benchmark: evaluate the good records and log the bad ones (default: refuse the file, naming them).")] = False,
+    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="eval.yaml (keys: visionr1 eval's settings, e.g. recipes/vision_r1_7b/eval.yaml); the flags above override it.")] = None,
+    overrides: Annotated[Optional[list[str]], typer.Argument(help="key=value overrides, applied last (e.g. temperature=0).", show_default=False)] = None,
 ) -> None:
     """Evaluate a VLM on a benchmark with its official query and scoring protocol (judge-free by default)."""
     from rich.console import Console
 
     from visionr1.errors import cli_errors
-    from visionr1.eval.run import EvalConfig, run_eval
+    from visionr1.eval.run import load_eval_config, run_eval
 
     err = Console(stderr=True)
     with cli_errors(err):
-        cfg = EvalConfig(
+        flags = dict(
             benchmark=benchmark, data=data, out=out, model=model, endpoint=endpoint, model_name=model_name, canned=canned,
-            split=split, limit=limit, prompt=prompt, protocol=protocol, temperature=temperature, top_p=top_p, max_tokens=max_tokens,
-            seed=seed, regenerate_missing_answer=regenerate_missing_answer, batch_size=batch_size, device=device,
-            dtype=dtype, concurrency=concurrency, timeout=timeout, max_retries=max_retries, api_key_env=api_key_env,
-            judge_endpoint=judge_endpoint, judge_model=judge_model, judge_api_key_env=judge_api_key_env,
-            judge_undecided=judge_undecided, progress=not no_progress, train_data=train_data, force=force,
-            skip_bad=skip_bad,
+            split=split, limit=limit, prompt=prompt, protocol=protocol, temperature=temperature, top_p=top_p,
+            max_tokens=max_tokens, seed=seed, regenerate_missing_answer=regenerate_missing_answer, batch_size=batch_size,
+            device=device, dtype=dtype, concurrency=concurrency, timeout=timeout, max_retries=max_retries,
+            api_key_env=api_key_env, judge_endpoint=judge_endpoint, judge_model=judge_model,
+            judge_api_key_env=judge_api_key_env, train_data=train_data,
+            # switches: only an explicit one overrides the config file
+            judge_undecided=judge_undecided or None, progress=False if no_progress else None, force=force or None,
+            skip_bad=skip_bad or None,
         )
+        cfg = load_eval_config(config, overrides or [], flags)
         scores = run_eval(cfg)
     head = ", ".join(f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}" for k, v in list(scores["headline"].items())[:6])
     comp = scores["completion"]
@@ -66,4 +71,4 @@ def eval_command(
     err.print(f"completions: mean {comp['length']['mean']} {comp['length']['unit']}, {comp['missing_answer_tag']} without "
               f"</answer>, {comp['failed']} failed; decided by rules: {ext['decided_by_rules']}/{ext['items']} "
               f"({100 * ext['decided_share']:.1f}%); judge calls: {scores['judge']['calls']}")
-    err.print(f"run folder: {out} (report.md, scores.json, {scores['result_file']})")
+    err.print(f"run folder: {cfg.out} (report.md, scores.json, {scores['result_file']})")

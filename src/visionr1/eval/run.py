@@ -111,6 +111,20 @@ class EvalConfig:
                 "protocol": self.protocol}
 
 
+def load_eval_config(path: Path | str | None = None, overrides: list[str] | tuple[str, ...] = (),
+                     flags: dict[str, Any] | None = None) -> EvalConfig:
+    """``visionr1 eval``'s settings as every stage reads them (:func:`visionr1.config.load_config`): an eval.yaml
+    (optional), then the flags typed, then ``key=value`` overrides; a wrong key is refused naming it."""
+    from visionr1.config import load_config
+
+    try:
+        return load_config(EvalConfig, path, overrides, flags=flags)
+    except ConfigError as e:
+        if str(e).startswith("missing config key"):
+            raise ConfigError(f"{e} (eval's flags: --benchmark, --data, --out)") from None
+        raise
+
+
 def build_backend(cfg: EvalConfig):
     from visionr1.eval import backends
 
