@@ -45,7 +45,7 @@ def test_reloads_with_auto_classes_and_generates_from_an_image(tiny_model_dir):
 def test_tokenizer_has_qwen_specials_and_r1_tags_that_survive_decoding(tiny_model_dir):
     processor, _ = _load(tiny_model_dir)
     tok = processor.tokenizer
-    for t in QWEN2_VL_SPECIAL_TOKENS + R1_TAGS:
+    for t in [*QWEN2_VL_SPECIAL_TOKENS, *R1_TAGS]:
         assert tok.convert_tokens_to_ids(t) != tok.unk_token_id and len(tok.tokenize(t)) == 1, t
     s = "<think>\n3 + 4 = 7. Wait, check: yes.\n</think>\n<answer>7</answer>"
     ids = tok(s)["input_ids"]
