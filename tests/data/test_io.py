@@ -307,7 +307,7 @@ def test_an_unreadable_file_is_a_data_error_naming_it(tmp_path, data_dir, kind):
 
 
 def test_unreadable_benchmark_tables_are_data_errors(tmp_path, data_dir):
-    from visionr1.eval.benchmarks._common import read_table
+    from visionr1.data.tables import read_table
 
     path, _ = _unreadable(tmp_path, data_dir, "truncated parquet")
     with pytest.raises(DataError, match="cannot be read as Parquet"):

@@ -9,7 +9,8 @@ from PIL import Image
 
 from visionr1.errors import ConfigError, DataError
 from visionr1.eval.benchmarks import BENCHMARKS, OWN, get_benchmark
-from visionr1.eval.benchmarks._common import EvalItem, apply_prompt_mode, image_bytes, read_table
+from visionr1.data.tables import image_bytes, read_table
+from visionr1.eval.benchmarks._common import EvalItem, apply_prompt_mode
 
 from .conftest import FIXTURES, LAYOUTS
 

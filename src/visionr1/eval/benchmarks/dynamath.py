@@ -26,18 +26,20 @@ import re
 from pathlib import Path
 from typing import Any
 
+from visionr1.data.tables import (
+    clean_str,
+    first_image,
+    optional_int,
+    read_table,
+)
 from visionr1.eval.benchmarks._common import (
     EvalItem,
     Scored,
     acc_entry,
     answer_span,
     breakdown,
-    clean_str,
-    first_image,
     item_result,
     make_extractor,
-    optional_int,
-    read_table,
     raw_question,
     row_without_images,
     unique_ids,

@@ -24,17 +24,19 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from visionr1.data.tables import (
+    as_dict,
+    clean_str,
+    first_image,
+    read_table,
+)
 from visionr1.eval.benchmarks._common import (
     EvalItem,
     Scored,
     acc_entry,
-    as_dict,
     breakdown,
-    clean_str,
-    first_image,
     item_result,
     make_extractor,
-    read_table,
     raw_question,
     row_without_images,
     unique_ids,

@@ -18,18 +18,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from visionr1.data.tables import (
+    as_list,
+    clean_str,
+    first_image,
+    read_table,
+)
 from visionr1.eval.benchmarks._common import (
     EvalItem,
     Scored,
     acc_entry,
-    as_list,
     choices_block,
     breakdown,
-    clean_str,
-    first_image,
     item_result,
     make_extractor,
-    read_table,
     raw_question,
     row_without_images,
     unique_ids,

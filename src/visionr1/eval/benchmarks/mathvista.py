@@ -25,18 +25,20 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from visionr1.data.tables import (
+    as_dict,
+    as_list,
+    clean_str,
+    first_image,
+    optional_int,
+    read_table,
+)
 from visionr1.eval.benchmarks._common import (
     EvalItem,
     Scored,
     acc_entry,
-    as_dict,
-    as_list,
     choices_block,
-    clean_str,
-    first_image,
-    optional_int,
     raw_question,
-    read_table,
     unique_ids,
 )
 

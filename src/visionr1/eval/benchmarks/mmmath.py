@@ -26,16 +26,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from visionr1.data.tables import (
+    clean_str,
+    first_image,
+    read_table,
+)
 from visionr1.eval.benchmarks._common import (
     EvalItem,
     Scored,
     acc_entry,
     breakdown,
-    clean_str,
-    first_image,
     item_result,
     make_extractor,
-    read_table,
     raw_question,
     row_without_images,
     unique_ids,
