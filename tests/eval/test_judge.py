@@ -183,3 +183,53 @@ def test_a_judge_store_that_cannot_be_opened_is_a_clear_error(tmp_path):
         Judge("http://127.0.0.1:9/v1", "m", store_path=tmp_path / "a-file" / "judge.sqlite")
     with pytest.raises(ConfigError, match="judge store"):
         Judge("http://127.0.0.1:9/v1", "m", store_path=tmp_path)  # a folder, not a file
+
+
+def test_a_judge_run_killed_with_sigkill_and_rerun_asks_nothing_twice(tmp_path):
+    """`visionr1 score --judge-*` in a child process, SIGKILLed once half of its answers are stored; the rerun
+    sends only the calls that had not been answered."""
+    import os
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+    import time
+
+    results = write(tmp_path, MIXED)
+    scored = results.with_name("scored.json")
+    store = default_judge_store(results, scored)
+    slow = {"3 cats and 4 dogs", "three bars"}  # records 3 and 4 hang until the kill
+
+    def answers(req):
+        reply = judge_answers(req)
+        if any(s in req.text() for s in slow):
+            reply.delay = 60.0
+        return reply
+
+    def stored_ok() -> int:
+        if not store.exists():
+            return 0
+        try:
+            with sqlite3.connect(store) as db:
+                return db.execute("SELECT COUNT(*) FROM calls WHERE status = 'ok'").fetchone()[0]
+        except sqlite3.Error:
+            return 0
+
+    cmd = [sys.executable, "-m", "visionr1", "score", "mathvista", str(results), "--out", str(scored),
+           "--judge-endpoint", "URL", "--judge-model", "judge-model"]
+    with OpenAIServer(answers) as server:
+        cmd[cmd.index("URL")] = server.url
+        child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 60
+        while stored_ok() < 2 and time.time() < deadline and child.poll() is None:
+            time.sleep(0.05)
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait()
+        assert child.returncode == -signal.SIGKILL and stored_ok() == 2 and not scored.exists()
+        before = len(server.log)
+    with OpenAIServer(judge_answers) as server:  # the rerun, against a prompt server
+        scores, printed = run_score(results, server.url)
+        asked = [e.key for e in server.log]
+    assert len(asked) == 2 and scores["judge"]["calls"] == 2 and scores["judge"]["reused"] == 2, printed
+    assert before >= 2  # sent before the kill (the slow two may or may not have gone out); answered ones are not resent
+    assert json.loads(scored.read_text())["3"]["extraction"] == "7"
