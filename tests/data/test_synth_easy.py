@@ -1,4 +1,4 @@
-"""The easy demo families (shape_colour, colour_value, shape_count, bigger_side): valid records, answers from
+"""The easy demo families (shape_colour, colour_value, colour_count, shape_count, bigger_side): valid records, answers from
 facts, disjoint splits."""
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from visionr1.data.synth.generator import EASY_TASKS
 RECOMPUTE = {
     "shape_colour": lambda f: f["colour"],
     "colour_value": lambda f: str(VALUE[f["colour"]] + f["offset"]),
+    "colour_count": lambda f: str(VALUE[f["colour"]] + f["offset"]),
     "shape_count": lambda f: str(len(f["layout"])),
     "bigger_side": lambda f: "left" if f["layout"][1] > f["layout"][3] else "right",
 }
@@ -43,7 +44,7 @@ def test_items_are_valid_and_answers_follow_from_facts(tmp_path, task, difficult
         assert rec.choices is None and rec.answer_type in ("text", "integer")
 
 
-@pytest.mark.parametrize("task", sorted(set(RECOMPUTE) - {"colour_value"}))
+@pytest.mark.parametrize("task", sorted(set(RECOMPUTE) - {"colour_value", "colour_count"}))
 def test_questions_need_the_image(tmp_path, task):
     answers = defaultdict(set)
     for k in range(30):
@@ -90,6 +91,31 @@ def test_colour_value_asks_held_out_pairs_only_in_test_and_validation(tmp_path):
     assert {c for c, _ in pairs if (c, _) not in out} == set(VALUE) and len({a for c, a in pairs if (c, a) not in out}) == 9
     synthesize(tmp_path, n=120, seed=0, tasks=["colour_value"], split_test=30, split_val=30, image_size=56)
     split = {name: read_jsonl(tmp_path / f"{name}.jsonl").records for name in ("train", "test", "val")}
+    assert not any(held_out(r.metadata["facts"]) for r in split["train"])
+    assert all(held_out(r.metadata["facts"]) for r in [*split["test"], *split["val"]])
+
+
+def test_colour_count_is_colour_value_solved_by_counting_up(tmp_path):
+    """The same questions, answers, images and held-out pairs as colour_value; the sum is written as a count whose
+    every number follows from the two before it, ending on the number the question adds."""
+    from visionr1.data.synth.colour_count import count_up
+
+    assert count_up(7, 3) == "Counting up 3 from 7: 8 (1), 9 (2), 10 (3)."
+    assert count_up(9, 1) == "Counting up 1 from 9: 10 (1)."
+    for k in range(40):
+        a = generate("colour_value", random.Random(k), k, tmp_path / "a", tmp_path / "a", difficulty=1, image_size=56)
+        b = generate("colour_count", random.Random(k), k, tmp_path / "b", tmp_path / "b", difficulty=1, image_size=56)
+        assert (a.question, a.answer, a.metadata["facts"]) == (b.question, b.answer, b.metadata["facts"])
+        assert (tmp_path / "a" / a.images[0]).read_bytes() == (tmp_path / "b" / b.images[0]).read_bytes()
+        f = b.metadata["facts"]
+        value = VALUE[f["colour"]]
+        assert b.metadata["solution"] == [*a.metadata["solution"][:3], count_up(value, f["offset"]),
+                                          a.metadata["solution"][3]]
+        add = {s["skill"]: s for s in b.metadata["subskills"]}["add"]
+        x, y = (int(t) for t in add["question"].removeprefix("What is ").rstrip("?").split(" plus "))
+        assert add["answer"] == f"{count_up(x, y)} {x}+{y}={x + y}."
+    synthesize(tmp_path / "s", n=60, seed=0, tasks=["colour_count"], split_test=20, split_val=20, image_size=56)
+    split = {name: read_jsonl(tmp_path / "s" / f"{name}.jsonl").records for name in ("train", "test", "val")}
     assert not any(held_out(r.metadata["facts"]) for r in split["train"])
     assert all(held_out(r.metadata["facts"]) for r in [*split["test"], *split["val"]])
 

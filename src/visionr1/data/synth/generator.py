@@ -22,6 +22,7 @@ from visionr1.data.record import Record
 from visionr1.data.synth import (
     bar_read,
     bigger_side,
+    colour_count,
     colour_value,
     compare_length,
     count,
@@ -48,7 +49,8 @@ TASKS: dict[str, TaskSpec] = {
 """Task families by name, in the round-robin order :func:`synthesize` uses."""
 
 EASY_TASKS: dict[str, TaskSpec] = {
-    spec.name: spec for spec in (shape_colour.SPEC, colour_value.SPEC, shape_count.SPEC, bigger_side.SPEC)
+    spec.name: spec
+    for spec in (shape_colour.SPEC, colour_value.SPEC, colour_count.SPEC, shape_count.SPEC, bigger_side.SPEC)
 }
 """Easy, strongly visual families made for the embedded demo (a tiny model learns them in CPU-minutes).
 Asked for by name only (``tasks=[...]``); :func:`synthesize` with no ``tasks`` uses :data:`TASKS`."""

@@ -1,0 +1,64 @@
+"""``colour_count``: ``colour_value`` (the shape's colour's value plus a number), solved by counting up.
+
+The same questions, values and held-out (colour, offset) pairs as :mod:`colour_value`; only the written solution
+differs. Its sum is a count, one number at a time, with the count kept beside each number::
+
+    What is the value of the shape's colour plus 3?      (a blue shape, blue=7)
+    The question adds 3. The shape is blue. blue=7. Counting up 3 from 7: 8 (1), 9 (2), 10 (3). 7+3=10.
+
+Why counting: every token of the count follows from the two just before it (the next number, the next count),
+and the count stops when it reaches the number the question adds, so a chain of thought works the same on a
+(colour, offset) pair it was never shown as on one it was. A one-shot sum (``7+3=10``) is a fact per pair: a
+small model that learns it inside chains of thought on the train split's pairs remembers those pairs and gets
+held-out ones wrong. Answering directly still needs every step composed in one forward pass, for a pair it never
+saw answered.
+"""
+
+from __future__ import annotations
+
+import random
+
+from visionr1.data.synth import colour_value
+from visionr1.data.synth._spec import Item, TaskSpec
+from visionr1.data.synth.colour_value import OFFSETS, QUESTION, VALUE
+
+
+def count_up(start: int, n: int) -> str:
+    """``Counting up 3 from 7: 8 (1), 9 (2), 10 (3).``"""
+    return f"Counting up {n} from {start}: " + ", ".join(f"{start + i} ({i})" for i in range(1, n + 1)) + "."
+
+
+def build(rng: random.Random, difficulty: int, size: int) -> Item:
+    item = colour_value.build(rng, difficulty, size)
+    colour, offset = item.facts["colour"], item.facts["offset"]
+    value = VALUE[colour]
+    item.solution = [f"The question adds {offset}.", f"The shape is {colour}.", f"{colour}={value}.",
+                     count_up(value, offset), f"{value}+{offset}={value + offset}."]
+    item.extra = {"subskills": subskills(rng, colour, offset)}
+    return item
+
+
+def subskills(rng: random.Random, colour: str, offset: int) -> list[dict[str, str]]:
+    """Four one-step questions beside the item, each answered the way the chain of thought states that step: the
+    number the question adds, the colour of the item's shape, the value of a random colour, and a count up from a
+    random colour's value by a random number, ending on the sum (over all pairs, held-out ones included: a base
+    model knows how to count)."""
+    other = rng.choice(list(VALUE))
+    a, b = VALUE[rng.choice(list(VALUE))], rng.choice(OFFSETS)
+    return [
+        {"skill": "read", "question": f"{QUESTION.format(offset=offset)} What number does the question add?",
+         "answer": f"The question adds {offset}."},
+        {"skill": "perception", "question": "What colour is the shape in the image?", "answer": f"The shape is {colour}."},
+        {"skill": "fact", "question": f"What is the value of {other}?", "answer": f"{other}={VALUE[other]}."},
+        {"skill": "add", "question": f"What is {a} plus {b}?", "answer": f"{count_up(a, b)} {a}+{b}={a + b}."},
+    ]
+
+
+SPEC = TaskSpec(
+    name="colour_count",
+    build=build,
+    answer_type="integer",
+    multiple_choice=False,
+    summary="colour_value's questions, solved by counting up; test/val ask only pairs train never asks",
+    held_out=colour_value.held_out,
+)
