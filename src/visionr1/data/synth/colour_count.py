@@ -20,7 +20,7 @@ import random
 
 from visionr1.data.synth import colour_value
 from visionr1.data.synth._spec import Item, TaskSpec
-from visionr1.data.synth.colour_value import OFFSETS, QUESTION, VALUE
+from visionr1.data.synth.colour_value import VALUE
 
 
 def count_up(start: int, n: int) -> str:
@@ -39,19 +39,9 @@ def build(rng: random.Random, difficulty: int, size: int) -> Item:
 
 
 def subskills(rng: random.Random, colour: str, offset: int) -> list[dict[str, str]]:
-    """Four one-step questions beside the item, each answered the way the chain of thought states that step: the
-    number the question adds, the colour of the item's shape, the value of a random colour, and a count up from a
-    random colour's value by a random number, ending on the sum (over all pairs, held-out ones included: a base
-    model knows how to count)."""
-    other = rng.choice(list(VALUE))
-    a, b = VALUE[rng.choice(list(VALUE))], rng.choice(OFFSETS)
-    return [
-        {"skill": "read", "question": f"{QUESTION.format(offset=offset)} What number does the question add?",
-         "answer": f"The question adds {offset}."},
-        {"skill": "perception", "question": "What colour is the shape in the image?", "answer": f"The shape is {colour}."},
-        {"skill": "fact", "question": f"What is the value of {other}?", "answer": f"{other}={VALUE[other]}."},
-        {"skill": "add", "question": f"What is {a} plus {b}?", "answer": f"{count_up(a, b)} {a}+{b}={a + b}."},
-    ]
+    """colour_value's four one-step questions (:func:`colour_value.subskills`), the sum written as a count ending
+    on the sum, over all pairs, held-out ones included (a base model knows how to count)."""
+    return colour_value.subskills(rng, colour, offset, write_sum=lambda a, b: f"{count_up(a, b)} {a}+{b}={a + b}.")
 
 
 SPEC = TaskSpec(

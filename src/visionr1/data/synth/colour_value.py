@@ -25,6 +25,7 @@ layout, so two items are the same problem only when they ask the same thing abou
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
 from visionr1.data.synth._draw import COLOURS, SHAPES, Canvas
 from visionr1.data.synth._spec import Item, TaskSpec
@@ -66,11 +67,12 @@ def build(rng: random.Random, difficulty: int, size: int) -> Item:
     )
 
 
-def subskills(rng: random.Random, colour: str, offset: int) -> list[dict[str, str]]:
+def subskills(rng: random.Random, colour: str, offset: int,
+              write_sum: Callable[[int, int], str] = lambda a, b: f"{a}+{b}={a + b}.") -> list[dict[str, str]]:
     """Four one-step questions beside the item, each answered the way the chain of thought states that step:
     the number the question adds (read from the item's own question), the colour of the item's shape, the value of
     a random colour, and a random one-digit sum of a colour's value and an offset (over all pairs, held-out ones
-    included).
+    included), written by ``write_sum`` (:mod:`colour_count` writes it as a count).
 
     A real base model brings these skills from pre-training (it can name a colour, knows facts, adds); the
     demo's warm-up teaches them to the random-weight tiny model next to the direct answers.
@@ -82,7 +84,7 @@ def subskills(rng: random.Random, colour: str, offset: int) -> list[dict[str, st
          "answer": f"The question adds {offset}."},
         {"skill": "perception", "question": "What colour is the shape in the image?", "answer": f"The shape is {colour}."},
         {"skill": "fact", "question": f"What is the value of {other}?", "answer": f"{other}={VALUE[other]}."},
-        {"skill": "add", "question": f"What is {a} plus {b}?", "answer": f"{a}+{b}={a + b}."},
+        {"skill": "add", "question": f"What is {a} plus {b}?", "answer": write_sum(a, b)},
     ]
 
 
