@@ -2,9 +2,10 @@
 
 The stages, each through the same function its own subcommand calls (only the configs are small):
 
-1. ``synth``   train, validation and test splits of ``colour_value`` ("What is the value of the shape's colour
-               plus 3?"); validation and test ask only (colour, offset) pairs the train split never asks, so a
-               direct answer needs every step composed in one forward pass and a chain of thought does not;
+1. ``synth``   train, validation and test splits of ``colour_count`` ("What is the value of the shape's colour
+               plus 3?", solved by counting up); validation and test ask only (colour, offset) pairs the train split
+               never asks, so a direct answer needs every step composed in one forward pass and a chain of thought
+               does not;
 2. ``bridge``  the cold-start CoTs: template teacher → the real stage-4 filters → ``cold.jsonl`` (with
                ``data.brief_cots`` the teacher writes its short form, which a ~4M-parameter student can imitate);
 3. ``warm-up`` the random-weight tiny Qwen2.5-VL learns to see and answer directly (``run_sft`` on direct-answer
