@@ -1,0 +1,47 @@
+"""Step by step, what a demo run's models get right in their chains of thought (colour_count / colour_value).
+
+    .venv/bin/python benchmarks/demo_chains.py runs/demo-seeds/seed-*       # one row per run folder and model
+
+Reads each run's test split (``data/test.jsonl``) and the cold-start and RL models' test completions
+(``eval/<model>/generations.jsonl``), and prints, per model: the share of completions that name the right colour
+("The shape is blue"), state its value ("blue=7"), write the whole count right (colour_count: "8 (1), 9 (2), 10
+(3)."), and their mean length and share cut at the budget (from ``summary.json``). Figures only.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from visionr1.data.synth.colour_count import count_up
+from visionr1.data.synth.colour_value import VALUE
+
+
+def chain_stats(run: Path, model: str) -> dict[str, float]:
+    recs = {r["id"]: r for r in map(json.loads, (run / "data" / "test.jsonl").read_text().splitlines())}
+    gens = [json.loads(x) for x in (run / "eval" / model / "generations.jsonl").read_text().splitlines()]
+    hits = {"colour": 0, "value": 0, "count": 0}
+    for g in gens:
+        facts = recs[g["id"]]["metadata"]["facts"]
+        text, colour, offset = g.get("response") or "", facts["colour"], facts["offset"]
+        hits["colour"] += f"shape is {colour}" in text
+        hits["value"] += f"{colour}={VALUE[colour]}" in text
+        hits["count"] += count_up(VALUE[colour], offset).split(": ", 1)[1] in text
+    return {k: 100 * v / max(1, len(gens)) for k, v in hits.items()}
+
+
+def main() -> None:
+    print("| run | model | colour right % | value right % | count right % | mean tokens | truncated % |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    for arg in sys.argv[1:]:
+        run = Path(arg)
+        evals = json.loads((run / "summary.json").read_text())["eval"]
+        for model in ("cold_start", "rl"):
+            s = chain_stats(run, model)
+            print(f"| {run.name} | {model} | {s['colour']:.0f} | {s['value']:.0f} | {s['count']:.0f} | "
+                  f"{evals[model]['mean_tokens']} | {evals[model]['truncated']} |")
+
+
+if __name__ == "__main__":
+    main()
