@@ -47,7 +47,6 @@ REASONS: dict[str, str] = {
 """Every rejection reason, with what it means (also written to stats.md)."""
 
 
-
 @dataclass
 class Candidate:
     """A stage-3 output (or the template teacher's): reasoning, the text after it, and why it stopped."""

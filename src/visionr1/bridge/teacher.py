@@ -19,7 +19,6 @@ with ``template.brief: true`` in the bridge config (``visionr1 demo`` does).
 
 Example:
     >>> from visionr1.data.record import Record
-from visionr1.r1 import choice_letter
     >>> rec = Record(id="count-0", question="How many red circles are there?", answer="3", answer_type="integer",
     ...              metadata={"description": "The image shows 3 red circles and 2 blue squares.",
     ...                        "solution": ["Find the red circles: 3.", "So there are 3 red circles."]})
