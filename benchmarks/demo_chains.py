@@ -34,8 +34,12 @@ def chain_stats(run: Path, model: str) -> dict[str, float]:
 def main() -> None:
     print("| run | model | colour right % | value right % | count right % | mean tokens | truncated % |")
     print("|---|---|---:|---:|---:|---:|---:|")
+    if len(sys.argv) < 2:
+        sys.exit("usage: demo_chains.py RUN_DIR [RUN_DIR ...]  (folders `visionr1 demo --out` wrote)")
     for arg in sys.argv[1:]:
         run = Path(arg)
+        if not (run / "summary.json").is_file() or not (run / "data" / "test.jsonl").is_file():
+            sys.exit(f"{run}: not a finished `visionr1 demo` run folder (no summary.json or data/test.jsonl)")
         evals = json.loads((run / "summary.json").read_text())["eval"]
         for model in ("cold_start", "rl"):
             s = chain_stats(run, model)
