@@ -109,8 +109,9 @@ def test_colour_count_is_colour_value_solved_by_counting_up(tmp_path):
         assert (tmp_path / "a" / a.images[0]).read_bytes() == (tmp_path / "b" / b.images[0]).read_bytes()
         f = b.metadata["facts"]
         value = VALUE[f["colour"]]
-        assert b.metadata["solution"] == [*a.metadata["solution"][:3], count_up(value, f["offset"]),
-                                          a.metadata["solution"][3]]
+        # the number added is read right before the count that uses it
+        read, shape, fact, total = a.metadata["solution"]
+        assert b.metadata["solution"] == [shape, fact, read, count_up(value, f["offset"]), total]
         add = {s["skill"]: s for s in b.metadata["subskills"]}["add"]
         x, y = (int(t) for t in add["question"].removeprefix("What is ").rstrip("?").split(" plus "))
         assert add["answer"] == f"{count_up(x, y)} {x}+{y}={x + y}."

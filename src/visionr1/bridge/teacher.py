@@ -92,7 +92,7 @@ def template_cot(rec: Record, *, seed: int = 0, flaw_rate: float = 0.1, brief: b
     """An R1-style candidate for a synth record, or None when it has no programmatic solution.
 
     ``brief`` drops the opening restatement and the "step by step" line and keeps 0-2 self-checks that
-    repeat a step (about a third of the default length): the embedded demo's ~4M-parameter model needs
+    repeat the last step, right after it (about a third of the default length): the embedded demo's ~4M-parameter model needs
     CoTs that fit a short completion budget.
     """
     solution = rec.metadata.get("solution")
@@ -124,11 +124,18 @@ def template_cot(rec: Record, *, seed: int = 0, flaw_rate: float = 0.1, brief: b
         parts.append(f"{conn} {_lower_first(step)}" if conn.endswith(",") else f"{conn} {_lower_first(step)}")
     n_checks = rng.choice([0, 1, 1, 2]) if brief else rng.choice([1, 1, 2, 2, 3])
     check_templates = rng.sample(_CHECKS[:3] if brief else _CHECKS, n_checks)
-    for tpl in check_templates:
-        step = rng.choice(body_steps or steps)
-        parts.append(tpl.format(step=step, q=rec.question, d=description or step))
-    if last:
-        parts.append(last)
+    if brief:
+        # Brief: the checks come after the last step and restate it, so every step of the chain still follows
+        # from the few sentences before it (a check that restates a random earlier step sits between two
+        # steps that depend on each other, and a ~4M student garbles it: "the question adds 4" when it adds 3).
+        parts += [last] if last else []
+        parts += [tpl.format(step=last or steps[-1], q=rec.question, d=description) for tpl in check_templates]
+    else:
+        for tpl in check_templates:
+            step = rng.choice(body_steps or steps)
+            parts.append(tpl.format(step=step, q=rec.question, d=description or step))
+        if last:
+            parts.append(last)
 
     answer = rec.answer
     if flaw == "wrong_answer":

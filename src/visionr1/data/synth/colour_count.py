@@ -4,7 +4,7 @@ The same questions, values and held-out (colour, offset) pairs as :mod:`colour_v
 differs. Its sum is a count, one number at a time, with the count kept beside each number::
 
     What is the value of the shape's colour plus 3?      (a blue shape, blue=7)
-    The question adds 3. The shape is blue. blue=7. Counting up 3 from 7: 8 (1), 9 (2), 10 (3). 7+3=10.
+    The shape is blue. blue=7. The question adds 3. Counting up 3 from 7: 8 (1), 9 (2), 10 (3). 7+3=10.
 
 Why counting: every token of the count follows from the two just before it (the next number, the next count),
 and the count stops when it reaches the number the question adds, so a chain of thought works the same on a
@@ -12,6 +12,9 @@ and the count stops when it reaches the number the question adds, so a chain of 
 small model that learns it inside chains of thought on the train split's pairs remembers those pairs and gets
 held-out ones wrong. Answering directly still needs every step composed in one forward pass, for a pair it never
 saw answered.
+
+The number added is read just before the count that uses it (colour_value reads it first): the count copies it
+from the sentence before, not from four sentences back, where the ~4M model copied the wrong number.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ def build(rng: random.Random, difficulty: int, size: int) -> Item:
     item = colour_value.build(rng, difficulty, size)
     colour, offset = item.facts["colour"], item.facts["offset"]
     value = VALUE[colour]
-    item.solution = [f"The question adds {offset}.", f"The shape is {colour}.", f"{colour}={value}.",
+    item.solution = [f"The shape is {colour}.", f"{colour}={value}.", f"The question adds {offset}.",
                      count_up(value, offset), f"{value}+{offset}={value + offset}."]
     item.extra = {"subskills": subskills(rng, colour, offset)}
     return item
