@@ -60,6 +60,24 @@ def test_bad_override_and_bad_files(tmp_path):
         load_config(Outer, tmp_path / "bad.yaml")
 
 
+@dataclass
+class WithEndpoint:
+    name: str = "x"
+    endpoint: EndpointConfig | None = None
+
+
+def test_an_optional_nested_block_absent_from_the_file_is_filled_by_overrides_and_flags(tmp_path):
+    cfg_file = tmp_path / "c.yaml"
+    cfg_file.write_text("name: y\n")
+    assert load_config(WithEndpoint, cfg_file).endpoint is None
+    cfg = load_config(WithEndpoint, cfg_file, ["endpoint.base_url=http://h/v1", "endpoint.concurrency=2"])
+    assert cfg.endpoint == EndpointConfig(base_url="http://h/v1", concurrency=2)
+    cfg = load_config(WithEndpoint, cfg_file, ["endpoint.model=m"], flags={"endpoint.base_url": "http://f/v1"})
+    assert cfg.endpoint == EndpointConfig(base_url="http://f/v1", model="m")
+    with pytest.raises(ConfigError, match=r"unknown config key\(s\) endpoint\.bse_url; valid keys here: api_key_env"):
+        load_config(WithEndpoint, cfg_file, ["endpoint.bse_url=x"])
+
+
 def test_endpoint_validation_and_key_from_env(monkeypatch):
     with pytest.raises(ConfigError, match="concurrency must be >= 1"):
         EndpointConfig(concurrency=0)

@@ -77,10 +77,11 @@ def score(
     judge_store: Annotated[Optional[Path], typer.Option("--judge-store", help="File keeping the judge's answers (default: beside --out); reruns reuse them.")] = None,
 ) -> None:
     """Score a benchmark result file with the official protocol, judge-free by default."""
+    from visionr1.eval.judge import judge_config
     from visionr1.eval.score import score_command
 
     with cli_errors(console, resumable=False):
-        score_command(benchmark, results, out, judge_endpoint, judge_model, judge_api_key_env,
+        score_command(benchmark, results, out, judge_config(judge_endpoint, judge_model, judge_api_key_env),
                       judge_undecided=judge_undecided, judge_store=judge_store)
 
 

@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from visionr1.config import EndpointConfig
 from visionr1.endpoints import ResponseStore
 from visionr1.eval.benchmarks import BENCHMARKS, OWN
+from visionr1.eval.judge import JudgeEndpointConfig
 from visionr1.eval.run import EvalConfig, run_eval
 from visionr1.testing.openai_server import OpenAIServer, Reply
 
@@ -27,9 +29,9 @@ REPO = Path(__file__).resolve().parents[2]
 def test_endpoint_backend_second_layout(name, tmp_path):
     """The second fixture set (VLMEvalKit TSV / other layout) through the endpoint backend."""
     with OpenAIServer(respond) as server:
-        scores = run_eval(EvalConfig(benchmark=name, data=LAYOUTS[name][1], out=tmp_path / "run", endpoint=server.url,
-                                     model_name="vision-r1", prompt="r1", regenerate_missing_answer=2, concurrency=4,
-                                     progress=False))
+        ep = EndpointConfig(base_url=server.url, model="vision-r1", concurrency=4)
+        scores = run_eval(EvalConfig(benchmark=name, data=LAYOUTS[name][1], out=tmp_path / "run", endpoint=ep,
+                                     prompt="r1", regenerate_missing_answer=2, progress=False))
         log = list(server.log)
     gens = [json.loads(line) for line in (tmp_path / "run" / "generations.jsonl").read_text().splitlines()]
     assert len(log) == len(gens)  # one request per stored call, none repeated
@@ -53,8 +55,8 @@ def test_endpoint_retries_and_failed_items(tmp_path):
 
     data = LAYOUTS["mathvista"][0]
     with OpenAIServer(flaky) as server:
-        cfg = EvalConfig(benchmark="mathvista", data=data, out=tmp_path / "run", endpoint=server.url, model_name="m",
-                         max_retries=3, progress=False)
+        cfg = EvalConfig(benchmark="mathvista", data=data, out=tmp_path / "run",
+                         endpoint=EndpointConfig(base_url=server.url, model="m", max_retries=3), progress=False)
         scores = run_eval(cfg)
         assert scores["completion"]["failed"] == 1
         verdicts = {v["id"]: v for v in map(json.loads, (tmp_path / "run" / "verdicts.jsonl").read_text().splitlines())}
@@ -119,8 +121,9 @@ def test_llm_judge_extraction_is_counted(name, tmp_path):
         return Reply(content="N/A" if name == "dynamath" else "D")
 
     with OpenAIServer(respond) as model, OpenAIServer(judge) as judge_server:
-        scores = run_eval(EvalConfig(benchmark=name, data=LAYOUTS[name][0], out=tmp_path / "run", endpoint=model.url,
-                                     model_name="m", judge_endpoint=judge_server.url, judge_model="judge",
+        scores = run_eval(EvalConfig(benchmark=name, data=LAYOUTS[name][0], out=tmp_path / "run",
+                                     endpoint=EndpointConfig(base_url=model.url, model="m"),
+                                     judge=JudgeEndpointConfig(base_url=judge_server.url, model="judge"),
                                      progress=False))
         asked = len(judge_server.log)
     assert scores["judge"]["used"] and scores["judge"]["calls"] == asked > 0
@@ -139,16 +142,17 @@ def test_a_dead_endpoint_or_an_unserved_model_ends_eval_before_any_item(tmp_path
     data = LAYOUTS["mathvista"][0]
     t0 = time.perf_counter()
     with pytest.raises(EndpointUnavailable, match=rf"cannot reach the --endpoint endpoint {dead}"):
-        run_eval(EvalConfig(benchmark="mathvista", data=data, out=tmp_path / "a", endpoint=dead, model_name="m",
-                            progress=False))
+        run_eval(EvalConfig(benchmark="mathvista", data=data, out=tmp_path / "a",
+                            endpoint=EndpointConfig(base_url=dead, model="m"), progress=False))
     assert time.perf_counter() - t0 < 10
     with OpenAIServer(respond, models=["vision-r1"]) as server:
         with pytest.raises(EndpointUnavailable, match="does not serve model 'vision-r2'; it lists: vision-r1"):
-            run_eval(EvalConfig(benchmark="mathvista", data=data, out=tmp_path / "b", endpoint=server.url,
-                                model_name="vision-r2", progress=False))
+            run_eval(EvalConfig(benchmark="mathvista", data=data, out=tmp_path / "b",
+                                endpoint=EndpointConfig(base_url=server.url, model="vision-r2"), progress=False))
         with pytest.raises(EndpointUnavailable, match="--judge-endpoint endpoint .* does not serve model 'judge'"):
-            run_eval(EvalConfig(benchmark="mathvista", data=data, out=tmp_path / "c", endpoint=server.url,
-                                model_name="vision-r1", judge_endpoint=server.url, judge_model="judge", progress=False))
+            run_eval(EvalConfig(benchmark="mathvista", data=data, out=tmp_path / "c",
+                                endpoint=EndpointConfig(base_url=server.url, model="vision-r1"),
+                                judge=JudgeEndpointConfig(base_url=server.url, model="judge"), progress=False))
         assert server.log == []
 
 

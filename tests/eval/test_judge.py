@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from visionr1.eval.judge import Judge, build_prompt
+from visionr1.errors import ConfigError
+from visionr1.eval.judge import Judge, JudgeEndpointConfig, build_prompt, judge_config
 from visionr1.eval.run import EvalConfig, run_eval
 from visionr1.eval.score import default_judge_store, score_command
 from visionr1.testing.openai_server import OpenAIServer, Reply
@@ -54,8 +55,8 @@ def write(tmp_path: Path, data: dict) -> Path:
 
 def run_score(results: Path, url: str, out: Path | None = None, **kwargs) -> tuple[dict, str]:
     buf = io.StringIO()
-    scores = score_command("mathvista", results, out or results.with_name("scored.json"), url, "judge-model",
-                           console=Console(file=buf, width=200), **kwargs)
+    scores = score_command("mathvista", results, out or results.with_name("scored.json"),
+                           judge_config(url, "judge-model"), console=Console(file=buf, width=200), **kwargs)
     return scores, buf.getvalue()
 
 
@@ -108,7 +109,7 @@ def test_judge_retries_through_the_endpoints_client(tmp_path):
 
 def test_unreachable_judge_falls_back_to_the_rules(tmp_path):
     results = write(tmp_path, MIXED)
-    rules_only = score_command("mathvista", results, None, None, None, console=Console(file=io.StringIO()))
+    rules_only = score_command("mathvista", results, None, None, console=Console(file=io.StringIO()))
     with OpenAIServer(lambda req: Reply(status=400, content="no")) as server:
         scores, printed = run_score(results, server.url, judge_undecided=True)
     assert scores["judge"]["failures"] == 2 and scores["judge"]["calls"] == 0
@@ -116,16 +117,32 @@ def test_unreachable_judge_falls_back_to_the_rules(tmp_path):
     assert "2 failed (rules kept)" in printed
 
 
+def test_the_judge_built_from_url_and_model_keeps_the_judges_defaults(tmp_path):
+    """16 in flight, 4 retries, 120 s: lighter than a generation endpoint's 64 / 6 / 600 s."""
+    from visionr1.config import EndpointConfig
+
+    url = "http://127.0.0.1:9/v1"
+    for cfg in (judge_config(url, "m"), JudgeEndpointConfig(base_url=url, model="m")):
+        assert isinstance(cfg, EndpointConfig)
+        assert (cfg.concurrency, cfg.max_retries, cfg.timeout, cfg.api_key_env) == (16, 4, 120.0, "OPENAI_API_KEY")
+    assert judge_config("http://127.0.0.1:9/v1", "m", "JUDGE_KEY").api_key_env == "JUDGE_KEY"
+    with Judge(judge_config("http://127.0.0.1:9/v1", "m"), store_path=tmp_path / "s.sqlite") as judge:
+        assert (judge.config.concurrency, judge.config.max_retries, judge.config.timeout) == (16, 4, 120.0)
+    with pytest.raises(ConfigError, match="both --judge-endpoint URL and --judge-model NAME"):
+        Judge(EndpointConfig(base_url="http://127.0.0.1:9/v1"), store_path=tmp_path / "s.sqlite")
+
+
 def test_judge_answer_is_queued_then_read_back(tmp_path):
     with OpenAIServer(lambda req: "B") as server:
-        with Judge(server.url, "m", store_path=tmp_path / "s.sqlite") as judge:
+        with Judge(JudgeEndpointConfig(base_url=server.url, model="m"), store_path=tmp_path / "s.sqlite") as judge:
             assert judge.answer("r1", "prompt") is None and judge.pending
             assert judge.flush() == 1 and not judge.pending
             assert judge.answer("r1", "prompt") == "B" and judge.reused == 0
             assert judge.answer("r1", "another prompt") is None  # another prompt is another call
-        with Judge(server.url, "m", store_path=tmp_path / "s.sqlite") as judge:
+        with Judge(JudgeEndpointConfig(base_url=server.url, model="m"), store_path=tmp_path / "s.sqlite") as judge:
             assert judge.answer("r1", "prompt") == "B" and judge.reused == 1 and judge.flush() == 0
-        with Judge(server.url, "other-model", store_path=tmp_path / "s.sqlite") as judge:
+        other = JudgeEndpointConfig(base_url=server.url, model="other-model")
+        with Judge(other, store_path=tmp_path / "s.sqlite") as judge:
             assert judge.answer("r1", "prompt") is None  # another judge model is another call
         assert len(server.log) == 1
 
@@ -137,12 +154,12 @@ def test_eval_judge_undecided_and_rerun(name, tmp_path):
     responses = json.loads(Path(canned).read_text())
     undecided = {k for k in responses}  # every canned reply, made undecided by a refusal
     (tmp_path / "canned.json").write_text(json.dumps({k: "Sorry, I cannot see the image." for k in undecided}))
-    cfg = dict(benchmark=name, data=data, canned=tmp_path / "canned.json", judge_model="judge", judge_undecided=True,
-               progress=False)
+    cfg = dict(benchmark=name, data=data, canned=tmp_path / "canned.json", judge_undecided=True, progress=False)
     with OpenAIServer(lambda req: "A") as server:
-        scores = run_eval(EvalConfig(out=tmp_path / "run", judge_endpoint=server.url, **cfg))
+        judge = JudgeEndpointConfig(base_url=server.url, model="judge")
+        scores = run_eval(EvalConfig(out=tmp_path / "run", judge=judge, **cfg))
         first = len(server.log)
-        again = run_eval(EvalConfig(out=tmp_path / "run", judge_endpoint=server.url, **cfg))
+        again = run_eval(EvalConfig(out=tmp_path / "run", judge=judge, **cfg))
         second = len(server.log) - first
     assert first == scores["judge"]["calls"] == scores["items"] > 0
     assert scores["extraction"]["decided_by_rules"] == 0
@@ -176,13 +193,11 @@ def test_build_prompt_holds_the_query_and_response():
 
 
 def test_a_judge_store_that_cannot_be_opened_is_a_clear_error(tmp_path):
-    from visionr1.errors import ConfigError
-
     (tmp_path / "a-file").write_text("x")
     with pytest.raises(ConfigError, match="judge store"):
-        Judge("http://127.0.0.1:9/v1", "m", store_path=tmp_path / "a-file" / "judge.sqlite")
+        Judge(judge_config("http://127.0.0.1:9/v1", "m"), store_path=tmp_path / "a-file" / "judge.sqlite")
     with pytest.raises(ConfigError, match="judge store"):
-        Judge("http://127.0.0.1:9/v1", "m", store_path=tmp_path)  # a folder, not a file
+        Judge(judge_config("http://127.0.0.1:9/v1", "m"), store_path=tmp_path)  # a folder, not a file
 
 
 def test_a_judge_run_killed_with_sigkill_and_rerun_asks_nothing_twice(tmp_path):

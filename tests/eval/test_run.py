@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from visionr1.cli import app
+from visionr1.config import EndpointConfig
 from visionr1.errors import ConfigError, DataError
 from visionr1.eval.benchmarks import BENCHMARKS, OWN
 from visionr1.eval.run import EvalConfig, run_eval
@@ -88,9 +89,16 @@ def test_config_errors(tmp_path):
     with pytest.raises(ConfigError, match="exactly one backend"):
         EvalConfig(benchmark="mathvista", data=data, out=tmp_path)
     with pytest.raises(ConfigError, match="--model-name"):
-        EvalConfig(benchmark="mathvista", data=data, out=tmp_path, endpoint="http://x/v1")
+        EvalConfig(benchmark="mathvista", data=data, out=tmp_path, endpoint=EndpointConfig(base_url="http://x/v1"))
     with pytest.raises(ConfigError, match="both --judge-endpoint"):
-        EvalConfig(benchmark="mathvista", data=data, out=tmp_path, canned=LAYOUTS["mathvista"][2], judge_model="m")
+        EvalConfig(benchmark="mathvista", data=data, out=tmp_path, canned=LAYOUTS["mathvista"][2],
+                   judge=EndpointConfig(model="m"))
+    with pytest.raises(ConfigError, match="--judge-undecided needs a judge"):
+        EvalConfig(benchmark="mathvista", data=data, out=tmp_path, canned=LAYOUTS["mathvista"][2], judge_undecided=True)
+    with pytest.raises(ConfigError, match="exactly one backend"):  # endpoint settings without a URL choose nothing
+        EvalConfig(benchmark="mathvista", data=data, out=tmp_path, endpoint=EndpointConfig(model="m", concurrency=4))
+    with pytest.raises(ConfigError, match="endpoint must be an EndpointConfig"):
+        EvalConfig(benchmark="mathvista", data=data, out=tmp_path, endpoint="http://x/v1")
     run_eval(EvalConfig(benchmark="mathvista", data=data, out=tmp_path / "r", canned=LAYOUTS["mathvista"][2], progress=False))
     with pytest.raises(ConfigError, match="other settings"):  # no mixing generations of different settings
         run_eval(EvalConfig(benchmark="mathvista", data=data, out=tmp_path / "r", canned=LAYOUTS["mathvista"][2],
@@ -308,6 +316,91 @@ def test_eval_recipes_load(recipe):
     if "7b" in recipe:  # the authors' sampling
         assert (cfg.prompt, cfg.temperature, cfg.top_p, cfg.max_tokens, cfg.regenerate_missing_answer) == \
                ("raw", 0.6, 0.95, 16000, 4)
-        assert cfg.endpoint and cfg.model_name
+        assert isinstance(cfg.endpoint, EndpointConfig) and cfg.endpoint.base_url and cfg.endpoint.model
+        assert cfg.identity()["backend"] == "endpoint" and cfg.judge is None
     else:
         assert cfg.benchmark == "records" and cfg.model and cfg.prompt == "r1"
+
+
+def _eval_yaml(tmp_path, text: str):
+    from visionr1.eval.run import load_eval_config
+
+    path = tmp_path / "eval.yaml"
+    path.write_text(f"benchmark: mathvista\ndata: {LAYOUTS['mathvista'][0]}\nout: {tmp_path / 'run'}\n{text}")
+    return lambda overrides=(), flags=None: load_eval_config(path, overrides, flags)
+
+
+def test_eval_yaml_endpoint_and_judge_blocks_load_as_endpoint_configs(tmp_path):
+    load = _eval_yaml(tmp_path, "endpoint: {base_url: http://localhost:8000/v1, model: vision-r1-7b, concurrency: 8}\n"
+                                "judge: {base_url: http://localhost:8001/v1, model: qwen-judge}\n")
+    cfg = load()
+    assert isinstance(cfg.endpoint, EndpointConfig) and isinstance(cfg.judge, EndpointConfig)
+    assert cfg.endpoint == EndpointConfig(base_url="http://localhost:8000/v1", model="vision-r1-7b", concurrency=8)
+    assert (cfg.judge.base_url, cfg.judge.model) == ("http://localhost:8001/v1", "qwen-judge")
+    # only URL and model given: the judge's own defaults, not the generation endpoint's
+    assert (cfg.judge.concurrency, cfg.judge.max_retries, cfg.judge.timeout) == (16, 4, 120.0)
+    assert load(["judge.concurrency=2", "endpoint.timeout=30"]).judge.concurrency == 2
+    assert load(["endpoint.timeout=30"]).endpoint.timeout == 30.0
+    with pytest.raises(ConfigError, match=r"unknown config key\(s\) endpoint\.bse_url; valid keys here: api_key_env"):
+        load(["endpoint.bse_url=x"])
+    with pytest.raises(ConfigError, match=r"judge\.modle"):
+        _eval_yaml(tmp_path, "canned: c.json\njudge: {base_url: http://x/v1, modle: m}\n")()
+
+
+def test_an_override_or_a_flag_fills_an_endpoint_block_the_file_does_not_have(tmp_path):
+    load = _eval_yaml(tmp_path, "")
+    cfg = load(["endpoint.base_url=http://localhost:8000/v1", "endpoint.model=m"])
+    assert cfg.endpoint == EndpointConfig(base_url="http://localhost:8000/v1", model="m")
+    cfg = load(flags={"endpoint.base_url": "http://h/v1", "endpoint.model": "m", "judge.base_url": "http://j/v1",
+                      "judge.model": "jm", "judge.api_key_env": None})
+    assert (cfg.endpoint.base_url, cfg.judge.base_url, cfg.judge.api_key_env) == ("http://h/v1", "http://j/v1",
+                                                                                    "OPENAI_API_KEY")
+
+
+def test_an_older_flat_eval_yaml_is_refused_with_the_nested_form(tmp_path):
+    with pytest.raises(ConfigError, match=r"config key\(s\) model_name.*endpoint: \{base_url: URL, model: NAME"):
+        _eval_yaml(tmp_path, "endpoint: {base_url: http://x/v1, model: m}\nmodel_name: m\n")()
+    with pytest.raises(ConfigError, match=r"endpoint must be a mapping.*endpoint: \{base_url: URL"):
+        _eval_yaml(tmp_path, "endpoint: http://x/v1\n")()
+
+
+def test_eval_flags_land_in_the_nested_endpoint_and_judge(tmp_path, monkeypatch):
+    """The flags users type (--endpoint, --model-name, --concurrency, ..., --judge-*) fill endpoint.* and judge.*."""
+    import visionr1.eval.run as run
+
+    seen = {}
+
+    def capture(cfg):
+        seen["cfg"] = cfg
+        raise ConfigError("captured")
+
+    monkeypatch.setattr(run, "run_eval", capture)
+    res = CliRunner().invoke(app, [
+        "eval", "--benchmark", "mathvista", "--data", str(LAYOUTS["mathvista"][0]), "--out", str(tmp_path / "run"),
+        "--endpoint", "http://h:8000/v1", "--model-name", "vision-r1", "--concurrency", "3", "--timeout", "60",
+        "--max-retries", "1", "--api-key-env", "GEN_KEY", "--judge-endpoint", "http://j:8001/v1", "--judge-model",
+        "qwen", "--judge-api-key-env", "JUDGE_KEY", "--judge-undecided"])
+    assert res.exit_code == 2 and "captured" in res.output, res.output
+    cfg = seen["cfg"]
+    assert cfg.endpoint == EndpointConfig(base_url="http://h:8000/v1", model="vision-r1", api_key_env="GEN_KEY",
+                                          timeout=60.0, max_retries=1, concurrency=3)
+    assert (cfg.judge.base_url, cfg.judge.model, cfg.judge.api_key_env) == ("http://j:8001/v1", "qwen", "JUDGE_KEY")
+    assert (cfg.judge.concurrency, cfg.judge.max_retries, cfg.judge.timeout) == (16, 4, 120.0)
+    assert cfg.judge_undecided
+    res = CliRunner().invoke(app, ["eval", "--benchmark", "mathvista", "--data", str(LAYOUTS["mathvista"][0]),
+                                   "--out", str(tmp_path / "run"), "--endpoint", "http://h/v1"])
+    assert res.exit_code == 2 and "--endpoint needs --model-name" in res.output
+    res = CliRunner().invoke(app, ["eval", "--benchmark", "mathvista", "--data", str(LAYOUTS["mathvista"][0]),
+                                   "--out", str(tmp_path / "run"), "--model-name", "m", "--judge-endpoint", "http://j"])
+    assert res.exit_code == 2 and "exactly one backend" in res.output
+
+
+def test_identity_of_an_endpoint_run_is_what_earlier_run_folders_hold(tmp_path):
+    """A run folder written before endpoint settings were nested must still resume: same identity dict."""
+    cfg = EvalConfig(benchmark="mathvista", data=LAYOUTS["mathvista"][0], out=tmp_path,
+                     endpoint=EndpointConfig(base_url="http://localhost:8000/v1", model="vision-r1-7b", concurrency=8),
+                     judge=EndpointConfig(base_url="http://j/v1", model="judge"), prompt="raw",
+                     regenerate_missing_answer=4)
+    assert cfg.identity() == {"benchmark": "mathvista", "split": None, "prompt": "raw", "backend": "endpoint",
+                              "model": "vision-r1-7b", "temperature": 0.6, "top_p": 0.95, "max_tokens": 16000,
+                              "seed": 0, "protocol": "default"}

@@ -19,7 +19,7 @@ def quiet() -> Console:
 
 def test_score_command_writes_official_fields(tmp_path):
     out = tmp_path / "scored.json"
-    scores = score_command("mathvista", FIXTURE, out, None, None, console=quiet())
+    scores = score_command("mathvista", FIXTURE, out, None, console=quiet())
     scored = json.loads(out.read_text())
     original = json.loads(FIXTURE.read_text())
     assert list(scored) == list(original)
@@ -36,19 +36,27 @@ def test_score_command_prints_the_table(tmp_path):
     import io
 
     buf = io.StringIO()
-    score_command("mathvista", FIXTURE, None, None, None, console=Console(file=buf, width=120))
+    score_command("mathvista", FIXTURE, None, None, console=Console(file=buf, width=120))
     text = buf.getvalue()
     assert "accuracy 90.00% (9/10)" in text and "multi_choice" in text
 
 
 def test_unknown_benchmark_lists_valid_names():
     with pytest.raises(ConfigError, match="mathvista"):
-        score_command("mathverse", FIXTURE, None, None, None, console=quiet())
+        score_command("mathverse", FIXTURE, None, None, console=quiet())
 
 
 def test_judge_needs_endpoint_and_model():
-    with pytest.raises(ConfigError):
-        score_command("mathvista", FIXTURE, None, "http://127.0.0.1:9/v1", None, console=quiet())
+    from typer.testing import CliRunner
+
+    from visionr1.cli import app
+    from visionr1.eval.judge import judge_config
+
+    with pytest.raises(ConfigError, match="both --judge-endpoint and --judge-model"):
+        judge_config("http://127.0.0.1:9/v1", None)
+    assert judge_config(None, None) is None
+    res = CliRunner().invoke(app, ["score", "mathvista", str(FIXTURE), "--judge-endpoint", "http://127.0.0.1:9/v1"])
+    assert res.exit_code == 2 and "both --judge-endpoint and --judge-model" in res.output
 
 
 @pytest.mark.parametrize("content, reason", [("[1, 2]", "JSON object"), ('{"1": {"response": "x"}}', "missing")])
@@ -56,12 +64,12 @@ def test_bad_result_files(tmp_path, content, reason):
     p = tmp_path / "bad.json"
     p.write_text(content)
     with pytest.raises(DataError, match=reason):
-        score_command("mathvista", p, None, None, None, console=quiet())
+        score_command("mathvista", p, None, None, console=quiet())
 
 
 def test_score_command_writes_scores_beside_the_scored_file(tmp_path):
     out = tmp_path / "scored.json"
-    scores = score_command("mathvista", FIXTURE, out, None, None, console=quiet())
+    scores = score_command("mathvista", FIXTURE, out, None, console=quiet())
     saved = json.loads((tmp_path / "scored.scores.json").read_text())
     assert saved["average"] == scores["average"] and saved["extraction"] == scores["extraction"]
     ext = scores["extraction"]
@@ -73,14 +81,14 @@ def test_score_command_prints_the_share_decided_by_rules(tmp_path):
     import io
 
     buf = io.StringIO()
-    scores = score_command("mathvista", FIXTURE, None, None, None, console=Console(file=buf, width=160))
+    scores = score_command("mathvista", FIXTURE, None, None, console=Console(file=buf, width=160))
     ext = scores["extraction"]
     assert f"decided by rules: {ext['decided_by_rules']}/10" in buf.getvalue()
 
 
 def test_judge_undecided_needs_a_judge():
     with pytest.raises(ConfigError, match="judge-endpoint"):
-        score_command("mathvista", FIXTURE, None, None, None, judge_undecided=True, console=quiet())
+        score_command("mathvista", FIXTURE, None, None, judge_undecided=True, console=quiet())
 
 
 def test_prompt_contains_query_and_response():

@@ -51,17 +51,19 @@ def eval_command(
 
     err = Console(stderr=True)
     with cli_errors(err):
-        flags = dict(
-            benchmark=benchmark, data=data, out=out, model=model, endpoint=endpoint, model_name=model_name, canned=canned,
-            split=split, limit=limit, prompt=prompt, protocol=protocol, temperature=temperature, top_p=top_p,
-            max_tokens=max_tokens, seed=seed, regenerate_missing_answer=regenerate_missing_answer, batch_size=batch_size,
-            device=device, dtype=dtype, concurrency=concurrency, timeout=timeout, max_retries=max_retries,
-            api_key_env=api_key_env, judge_endpoint=judge_endpoint, judge_model=judge_model,
-            judge_api_key_env=judge_api_key_env, train_data=train_data,
+        flags = {
+            "benchmark": benchmark, "data": data, "out": out, "model": model, "canned": canned, "split": split,
+            "limit": limit, "prompt": prompt, "protocol": protocol, "temperature": temperature, "top_p": top_p,
+            "max_tokens": max_tokens, "seed": seed, "regenerate_missing_answer": regenerate_missing_answer,
+            "batch_size": batch_size, "device": device, "dtype": dtype, "train_data": train_data,
+            # the endpoint and the judge are nested in the config (endpoint: {base_url, model, ...}, judge: {...})
+            "endpoint.base_url": endpoint, "endpoint.model": model_name, "endpoint.concurrency": concurrency,
+            "endpoint.timeout": timeout, "endpoint.max_retries": max_retries, "endpoint.api_key_env": api_key_env,
+            "judge.base_url": judge_endpoint, "judge.model": judge_model, "judge.api_key_env": judge_api_key_env,
             # switches: only an explicit one overrides the config file
-            judge_undecided=judge_undecided or None, progress=False if no_progress else None, force=force or None,
-            skip_bad=skip_bad or None,
-        )
+            "judge_undecided": judge_undecided or None, "progress": False if no_progress else None,
+            "force": force or None, "skip_bad": skip_bad or None,
+        }
         cfg = load_eval_config(config, overrides or [], flags)
         scores = run_eval(cfg)
     head = ", ".join(f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}" for k, v in list(scores["headline"].items())[:6])

@@ -23,7 +23,7 @@ to queue what it needs, flushes, and runs again with every answer in hand.
 Example:
     >>> from visionr1.testing import OpenAIServer
     >>> with OpenAIServer(lambda req: "C") as server:                       # doctest: +SKIP
-    ...     judge = Judge(server.url, "judge-model", store_path="judge.sqlite")
+    ...     judge = Judge(JudgeEndpointConfig(base_url=server.url, model="judge-model"), store_path="judge.sqlite")
     ...     judge.answer("1", "…Extracted answer: ") is None                # queued
     ...     judge.flush(); judge.answer("1", "…Extracted answer: ")
     True
@@ -36,9 +36,11 @@ import asyncio
 import hashlib
 import sqlite3
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from visionr1.config import EndpointConfig
 from visionr1.errors import ConfigError
 
 STAGE_PREFIX = "judge"
@@ -97,17 +99,35 @@ def clean_reply(text: str) -> str:
     return text
 
 
+@dataclass
+class JudgeEndpointConfig(EndpointConfig):
+    """The judge's endpoint: an :class:`~visionr1.config.EndpointConfig` with the judge's own defaults (short
+    extraction calls, often to a shared server: 16 in flight, 4 retries, 120 s), the one place they are set,
+    whether the judge comes from ``--judge-*`` flags, an eval.yaml ``judge:`` block or ``visionr1 score``."""
+
+    timeout: float = field(default=120.0, metadata={"help": "Per-request timeout in seconds."})
+    max_retries: int = field(default=4, metadata={"help": "Retries on 429/5xx/timeouts/connection errors."})
+    concurrency: int = field(default=16, metadata={"help": "Requests in flight at once."})
+
+
+def judge_config(base_url: str | None, model: str | None,
+                 api_key_env: str = "OPENAI_API_KEY") -> JudgeEndpointConfig | None:
+    """The judge ``--judge-endpoint/--judge-model/--judge-api-key-env`` name, with the judge's defaults; None
+    when neither URL nor model is given (judge-free). One of the two alone is refused, naming the flags."""
+    if bool(base_url) != bool(model):
+        raise ConfigError("give both --judge-endpoint and --judge-model to use a judge, or neither")
+    if not base_url:
+        return None
+    return JudgeEndpointConfig(base_url=base_url, model=model or "", api_key_env=api_key_env)
+
+
 class Judge:
     """Answer extraction by an OpenAI-compatible LLM, through the endpoints client and a durable store.
 
     Args:
-        endpoint: base URL, e.g. ``http://127.0.0.1:8000/v1``.
-        model: the model name the endpoint serves.
+        config: the judge's endpoint (base URL, model, key env, concurrency, retries, timeout); build it with
+            :class:`JudgeEndpointConfig` or :func:`judge_config` to get the judge's defaults.
         store_path: the SQLite file that keeps every answer (reruns read it back).
-        api_key_env: environment variable holding the key (``"EMPTY"`` when unset, as local servers accept).
-        concurrency: requests in flight.
-        max_retries: retries per call on 429/5xx/timeouts/connection errors.
-        timeout: seconds per HTTP request.
         max_tokens: the longest reply (an extracted answer is short).
 
     Counters, for the report: ``calls`` (calls made by this object, each answered), ``reused``
@@ -116,25 +136,12 @@ class Judge:
     retries among them).
     """
 
-    def __init__(
-        self,
-        endpoint: str,
-        model: str,
-        *,
-        store_path: Path | str,
-        api_key_env: str = "OPENAI_API_KEY",
-        concurrency: int = 16,
-        max_retries: int = 4,
-        timeout: float = 120.0,
-        max_tokens: int = 64,
-    ) -> None:
-        if not endpoint or not model:
+    def __init__(self, config: EndpointConfig, *, store_path: Path | str, max_tokens: int = 64) -> None:
+        if not config.base_url or not config.model:
             raise ConfigError("a judge needs both --judge-endpoint URL and --judge-model NAME")
-        from visionr1.config import EndpointConfig
         from visionr1.endpoints import ResponseStore
 
-        self.config = EndpointConfig(base_url=endpoint, model=model, api_key_env=api_key_env, timeout=timeout,
-                                     max_retries=max_retries, concurrency=concurrency)
+        self.config = config
         self.max_tokens = max_tokens
         try:
             self.store = ResponseStore(store_path)

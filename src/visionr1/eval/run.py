@@ -34,7 +34,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from visionr1.config import EndpointConfig
 from visionr1.errors import ConfigError
+from visionr1.eval.judge import JudgeEndpointConfig
 from visionr1.r1 import ANSWER_CLOSE
 
 STAGE = "eval"
@@ -48,8 +50,7 @@ class EvalConfig:
     data: Path = field(metadata={"help": "Benchmark data: parquet folder, HF save_to_disk folder, .parquet, .tsv or .json."})
     out: Path = field(metadata={"help": "Run folder (created; rerun to resume)."})
     model: str | None = field(default=None, metadata={"help": "Local checkpoint for the transformers backend."})
-    endpoint: str | None = field(default=None, metadata={"help": "OpenAI-compatible base URL (e.g. vLLM serve)."})
-    model_name: str | None = field(default=None, metadata={"help": "Model name at the endpoint."})
+    endpoint: EndpointConfig | None = field(default=None, metadata={"help": "OpenAI-compatible endpoint to generate with (e.g. vLLM serve): base_url, model, concurrency, timeout, max_retries, api_key_env."})
     canned: Path | None = field(default=None, metadata={"help": "JSON of item id -> response (no generation)."})
     split: str | None = field(default=None, metadata={"help": "Split to read (default: the benchmark's, e.g. testmini)."})
     limit: int | None = field(default=None, metadata={"help": "Evaluate only the first N items."})
@@ -63,13 +64,7 @@ class EvalConfig:
     batch_size: int = field(default=8, metadata={"help": "transformers: prompts per generate() call."})
     device: str | None = field(default=None, metadata={"help": "transformers: cpu, cuda, cuda:1 (default: cuda if available)."})
     dtype: str = field(default="auto", metadata={"help": "transformers: auto, bfloat16, float16, float32."})
-    concurrency: int = field(default=64, metadata={"help": "endpoint: requests in flight."})
-    timeout: float = field(default=600.0, metadata={"help": "endpoint: seconds per request."})
-    max_retries: int = field(default=6, metadata={"help": "endpoint: retries per request."})
-    api_key_env: str = field(default="OPENAI_API_KEY", metadata={"help": "endpoint: env variable with the API key."})
-    judge_endpoint: str | None = field(default=None, metadata={"help": "OpenAI-compatible URL of an LLM for extraction."})
-    judge_model: str | None = field(default=None, metadata={"help": "Model name at the judge endpoint."})
-    judge_api_key_env: str = field(default="OPENAI_API_KEY", metadata={"help": "Env variable with the judge's API key."})
+    judge: JudgeEndpointConfig | None = field(default=None, metadata={"help": "OpenAI-compatible LLM for answer extraction: base_url, model and the endpoint's other keys (the judge's defaults: 16 in flight, 4 retries, 120 s)."})
     judge_undecided: bool = field(default=False, metadata={"help": "Judge only the items the rules leave undecided."})
     progress: bool = field(default=True, metadata={"help": "Show rich progress bars."})
     train_data: Path | None = field(default=None, metadata={"help": "Training data to check these items against (contamination/)."})
@@ -78,11 +73,15 @@ class EvalConfig:
 
     def __post_init__(self) -> None:
         self.data, self.out = Path(self.data), Path(self.out)
-        chosen = [n for n, v in (("--model", self.model), ("--endpoint", self.endpoint), ("--canned", self.canned)) if v]
+        for name, ep in (("endpoint", self.endpoint), ("judge", self.judge)):
+            if ep is not None and not isinstance(ep, EndpointConfig):
+                raise ConfigError(f"{name} must be an EndpointConfig (base_url=..., model=...), not {ep!r}")
+        chosen = [n for n, v in (("--model", self.model), ("--endpoint", self.uses_endpoint), ("--canned", self.canned))
+                  if v]
         if len(chosen) != 1:
             raise ConfigError("give exactly one backend: --model PATH, --endpoint URL --model-name NAME, or --canned FILE"
                               + (f" (got {', '.join(chosen)})" if chosen else ""))
-        if self.endpoint and not self.model_name:
+        if self.uses_endpoint and not self.endpoint.model:
             raise ConfigError("--endpoint needs --model-name (the name the server knows the model by)")
         if self.prompt not in ("official", "r1", "raw"):
             raise ConfigError(f"--prompt must be official, r1 or raw, not {self.prompt!r}")
@@ -92,10 +91,20 @@ class EvalConfig:
             raise ConfigError("--regenerate-missing-answer must be >= 0")
         if self.limit is not None and self.limit < 1:
             raise ConfigError("--limit must be >= 1")
-        if bool(self.judge_endpoint) != bool(self.judge_model):
+        if self.judge is not None and bool(self.judge.base_url) != bool(self.judge.model):
             raise ConfigError("give both --judge-endpoint and --judge-model to use a judge, or neither")
-        if self.judge_undecided and not self.judge_endpoint:
+        if self.judge_undecided and not self.uses_judge:
             raise ConfigError("--judge-undecided needs a judge: add --judge-endpoint URL --judge-model NAME")
+
+    @property
+    def uses_endpoint(self) -> bool:
+        """Generation goes to an endpoint (``endpoint.base_url`` set; other endpoint keys alone choose nothing)."""
+        return self.endpoint is not None and bool(self.endpoint.base_url)
+
+    @property
+    def uses_judge(self) -> bool:
+        """An LLM judge does the extraction step (``judge.base_url`` set)."""
+        return self.judge is not None and bool(self.judge.base_url)
 
     def sampling(self):
         from visionr1.eval.backends import SamplingConfig
@@ -105,23 +114,38 @@ class EvalConfig:
     def identity(self) -> dict[str, Any]:
         """The settings a resumed run must share with the first one (generations depend on them)."""
         return {"benchmark": self.benchmark, "split": self.split, "prompt": self.prompt,
-                "backend": "transformers" if self.model else "endpoint" if self.endpoint else "canned",
-                "model": self.model or self.model_name or (str(self.canned) if self.canned else None),
+                "backend": "transformers" if self.model else "endpoint" if self.uses_endpoint else "canned",
+                "model": self.model or (self.endpoint.model if self.endpoint else None)
+                         or (str(self.canned) if self.canned else None),
                 "temperature": self.temperature, "top_p": self.top_p, "max_tokens": self.max_tokens, "seed": self.seed,
                 "protocol": self.protocol}
+
+
+FLAT_ENDPOINT_KEYS = frozenset({"model_name", "concurrency", "timeout", "max_retries", "api_key_env", "judge_endpoint",
+                                "judge_model", "judge_api_key_env"})
+"""The top-level keys an older eval.yaml used for what ``endpoint:`` and ``judge:`` now hold."""
+
+NESTED_HINT = ("the endpoint settings are nested: endpoint: {base_url: URL, model: NAME, concurrency: N, timeout: S, "
+               "max_retries: N, api_key_env: VAR} and judge: {base_url: URL, model: NAME, api_key_env: VAR}")
 
 
 def load_eval_config(path: Path | str | None = None, overrides: list[str] | tuple[str, ...] = (),
                      flags: dict[str, Any] | None = None) -> EvalConfig:
     """``visionr1 eval``'s settings as every stage reads them (:func:`visionr1.config.load_config`): an eval.yaml
-    (optional), then the flags typed, then ``key=value`` overrides; a wrong key is refused naming it."""
+    (optional), then the flags typed (dotted keys: ``--endpoint`` is ``endpoint.base_url``), then ``key=value``
+    overrides; a wrong key is refused naming it, with the nested form when it is an older file's flat key."""
     from visionr1.config import load_config
 
     try:
         return load_config(EvalConfig, path, overrides, flags=flags)
     except ConfigError as e:
-        if str(e).startswith("missing config key"):
+        msg = str(e)
+        if msg.startswith("missing config key"):
             raise ConfigError(f"{e} (eval's flags: --benchmark, --data, --out)") from None
+        unknown = msg.split(";")[0].removeprefix("unknown config key(s) ").split(", ")
+        if ((msg.startswith("unknown config key") and FLAT_ENDPOINT_KEYS & set(unknown))
+                or msg.startswith(("endpoint must be a mapping", "judge must be a mapping"))):
+            raise ConfigError(f"{e} ({NESTED_HINT})") from None
         raise
 
 
@@ -133,11 +157,7 @@ def build_backend(cfg: EvalConfig):
     if cfg.model:
         return backends.TransformersBackend(cfg.model, cfg.sampling(), batch_size=cfg.batch_size, device=cfg.device,
                                             dtype=cfg.dtype)
-    from visionr1.config import EndpointConfig
-
-    ep = EndpointConfig(base_url=cfg.endpoint, model=cfg.model_name, api_key_env=cfg.api_key_env, timeout=cfg.timeout,
-                        max_retries=cfg.max_retries, concurrency=cfg.concurrency)
-    return backends.EndpointBackend(ep, cfg.sampling())
+    return backends.EndpointBackend(cfg.endpoint, cfg.sampling())
 
 
 def _check_identity(out: Path, identity: dict[str, Any]) -> None:
@@ -238,10 +258,9 @@ def score_with_judge(bench, items, responses: dict[str, str], cfg: EvalConfig):
     protocol needs (all of them, or with ``--judge-undecided`` those for undecided items), they go
     out together, and a second pass scores with every answer read back from ``RUN_DIR/judge.sqlite``
     (which also makes a rerun call nothing twice)."""
-    if not cfg.judge_endpoint:
+    if not cfg.uses_judge:
         return bench.score(items, responses, None)
-    judge = {"endpoint": cfg.judge_endpoint, "model": cfg.judge_model, "api_key_env": cfg.judge_api_key_env,
-             "undecided_only": cfg.judge_undecided, "store": cfg.out / "judge.sqlite"}
+    judge = {"config": cfg.judge, "undecided_only": cfg.judge_undecided, "store": cfg.out / "judge.sqlite"}
     try:
         scored = bench.score(items, responses, judge)
         client = judge.get("client")  # opened by the benchmark's extractor, if it asked anything
@@ -319,7 +338,7 @@ def load_items(cfg: EvalConfig, bench) -> list:
     protocols = getattr(bench, "PROTOCOLS", ("default",))
     if cfg.protocol not in protocols:
         raise ConfigError(f"{bench.NAME} has no protocol {cfg.protocol!r}; it has: {', '.join(protocols)}")
-    if cfg.judge_endpoint and cfg.protocol in getattr(bench, "NO_JUDGE_PROTOCOLS", ()):
+    if cfg.uses_judge and cfg.protocol in getattr(bench, "NO_JUDGE_PROTOCOLS", ()):
         raise ConfigError(f"{bench.NAME}'s {cfg.protocol} protocol has no LLM step: drop --judge-endpoint, or use "
                           "--protocol default")
     kwargs = {"split": cfg.split, "limit": cfg.limit}
@@ -391,8 +410,8 @@ def run_eval(cfg: EvalConfig, backend=None) -> dict[str, Any]:
         "official": scored.official_scores,
         "completion": completion_stats(chosen),
         "extraction": extraction_share(scored.per_item),
-        "judge": {"used": bool(cfg.judge_endpoint), "model": cfg.judge_model, "calls": scored.judge_calls,
-                  "undecided_only": cfg.judge_undecided, **(scored.judge or {})},
+        "judge": {"used": cfg.uses_judge, "model": cfg.judge.model if cfg.uses_judge else None,
+                  "calls": scored.judge_calls, "undecided_only": cfg.judge_undecided, **(scored.judge or {})},
         "result_file": bench.RESULT_FILENAME,
     }
     if contamination is not None:
@@ -408,15 +427,13 @@ def run_eval(cfg: EvalConfig, backend=None) -> dict[str, Any]:
 
 def _preflight(cfg: EvalConfig, backend) -> None:
     """Ask the generation endpoint and the judge endpoint once each before any item is sent."""
-    from visionr1.config import EndpointConfig
     from visionr1.endpoints import check_endpoints
 
     endpoints = {}
-    if cfg.endpoint:
+    if cfg.uses_endpoint:
         endpoints["--endpoint"] = backend.config
-    if cfg.judge_endpoint:
-        endpoints["--judge-endpoint"] = EndpointConfig(base_url=cfg.judge_endpoint, model=cfg.judge_model or "",
-                                                       api_key_env=cfg.judge_api_key_env, timeout=cfg.timeout)
+    if cfg.uses_judge:
+        endpoints["--judge-endpoint"] = cfg.judge
     if endpoints:
         check_endpoints(endpoints)
 

@@ -23,6 +23,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from visionr1.config import EndpointConfig
 from visionr1.errors import ConfigError, DataError
 from visionr1.grading import mathvista
 
@@ -114,9 +115,7 @@ def score_command(
     benchmark: str,
     results: Path,
     out: Path | None,
-    judge_endpoint: str | None,
-    judge_model: str | None,
-    judge_api_key_env: str = "OPENAI_API_KEY",
+    judge: EndpointConfig | None = None,
     *,
     judge_undecided: bool = False,
     judge_store: Path | None = None,
@@ -127,33 +126,31 @@ def score_command(
     ``results`` is the benchmark's own result format (MathVista: pid → record with ``response``,
     ``question_type``, ``answer_type``, ``precision``, ``choices``, ``answer``…). ``out`` receives
     the same object with ``extraction``, ``prediction`` and ``true_false`` filled in (and
-    ``extraction_rule`` / ``decided``), and the scores go beside it (:func:`scores_path`). With
-    ``judge_endpoint`` and ``judge_model`` an OpenAI-compatible LLM does the extraction step;
-    ``judge_undecided`` limits it to the records the rules leave undecided; ``judge_store`` is
-    the file that keeps its answers (default :func:`default_judge_store`).
+    ``extraction_rule`` / ``decided``), and the scores go beside it (:func:`scores_path`). With a
+    ``judge`` endpoint (:func:`visionr1.eval.judge.judge_config` builds it from the ``--judge-*`` flags,
+    with the judge's defaults) an OpenAI-compatible LLM does the extraction step; ``judge_undecided``
+    limits it to the records the rules leave undecided; ``judge_store`` is the file that keeps its
+    answers (default :func:`default_judge_store`).
 
     Example (shell): ``visionr1 score mathvista output.json --out scored.json --judge-endpoint
     http://localhost:8000/v1 --judge-model qwen --judge-undecided``
     """
     if benchmark not in BENCHMARKS:
         raise ConfigError(f"unknown benchmark {benchmark!r}; valid names: {', '.join(BENCHMARKS)}")
-    if bool(judge_endpoint) != bool(judge_model):
-        raise ConfigError("give both --judge-endpoint and --judge-model to use a judge, or neither")
-    if judge_undecided and not judge_endpoint:
+    if judge_undecided and judge is None:
         raise ConfigError("--judge-undecided needs a judge: add --judge-endpoint URL --judge-model NAME")
     console = console or Console()
     data = read_results(results)
-    judge = None
-    if judge_endpoint:
+    client = None
+    if judge is not None:
         from visionr1.eval.judge import Judge
 
-        judge = Judge(judge_endpoint, judge_model, api_key_env=judge_api_key_env,
-                      store_path=judge_store or default_judge_store(results, out))
+        client = Judge(judge, store_path=judge_store or default_judge_store(results, out))
     try:
-        scored, judge_summary = _score(data, judge, judge_undecided)
+        scored, judge_summary = _score(data, client, judge_undecided)
     finally:
-        if judge is not None:
-            judge.close()
+        if client is not None:
+            client.close()
     scores = mathvista.compute_scores(scored)
     scores["extraction"] = mathvista.extraction_summary(scored)
     if judge_summary is not None:

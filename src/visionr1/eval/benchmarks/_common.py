@@ -165,8 +165,8 @@ class LLMExtractor:
     """Answer extraction by an OpenAI-compatible LLM, for the protocols whose official step is GPT.
 
     A thin adapter over :class:`visionr1.eval.judge.Judge` (few-shot extraction through the
-    endpoints client, answers kept in a durable store). ``judge`` is ``{"endpoint", "model",
-    "api_key_env", "store", "undecided_only"}``; the :class:`Judge` it opens is kept in
+    endpoints client, answers kept in a durable store). ``judge`` is ``{"config": EndpointConfig, "store",
+    "undecided_only"}``; the :class:`Judge` it opens is kept in
     ``judge["client"]``, so the caller can send what a first scoring pass queued
     (``client.flush()``) and score again with every answer in hand. Returns ``None`` when the
     judge has no answer yet, says there is none, or (with ``undecided_only``) when the rules
@@ -182,8 +182,7 @@ class LLMExtractor:
         if client is None:
             if not judge.get("store"):
                 raise DataError("--judge-endpoint", "the judge needs a file to keep its answers in (judge['store'])")
-            client = Judge(judge.get("endpoint"), judge.get("model"), store_path=judge["store"],
-                           api_key_env=judge.get("api_key_env") or "OPENAI_API_KEY")
+            client = Judge(judge["config"], store_path=judge["store"])
             judge["client"] = client
         self._judge = client
         self.undecided_only = bool(judge.get("undecided_only"))
@@ -211,6 +210,6 @@ class LLMExtractor:
 
 def make_extractor(judge: dict[str, Any] | None) -> LLMExtractor | None:
     """An :class:`LLMExtractor` when a judge endpoint is configured, else ``None`` (judge-free)."""
-    if not judge or not judge.get("endpoint"):
+    if not judge or judge.get("config") is None:
         return None
     return LLMExtractor(judge)

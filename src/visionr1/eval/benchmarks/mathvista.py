@@ -163,9 +163,8 @@ def _score_with_official_path(results: dict, judge: dict | None) -> tuple[dict[s
         from rich.console import Console
 
         summary = score_command(
-            NAME, src, dst, judge.get("endpoint"), judge.get("model"), judge.get("api_key_env") or "OPENAI_API_KEY",
-            judge_undecided=bool(judge.get("undecided_only")), judge_store=judge.get("store"),
-            console=Console(file=io.StringIO()),
+            NAME, src, dst, judge.get("config"), judge_undecided=bool(judge.get("undecided_only")),
+            judge_store=judge.get("store"), console=Console(file=io.StringIO()),
         )
         return json.loads(dst.read_text(encoding="utf-8")), summary.get("judge")
 
