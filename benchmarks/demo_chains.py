@@ -4,8 +4,8 @@
 
 Reads each run's test split (``data/test.jsonl``) and the cold-start and RL models' test completions
 (``eval/<model>/generations.jsonl``), and prints, per model: the share of completions that name the right colour
-("The shape is blue"), state its value ("blue=7"), write the whole count right (colour_count: "8 (1), 9 (2), 10
-(3)."), and their mean length and share cut at the budget (from ``summary.json``). Figures only.
+("The shape is blue"), state its value ("blue=7"), write the whole count right (colour_count: "8 (2 left), 9 (1 left),
+10 (0 left).", in the format of the code that reads the run), and their mean length and share cut at the budget (from ``summary.json``). Figures only.
 """
 
 from __future__ import annotations

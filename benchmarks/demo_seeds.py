@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/demo_seeds.py --seeds 3 --out /tmp/seeds
     .venv/bin/python benchmarks/demo_seeds.py --repeat 0             # also rerun seed 0 and compare the tables
     .venv/bin/python benchmarks/demo_seeds.py --jobs 2               # two seeds at a time, one thread each
+    .venv/bin/python benchmarks/demo_seeds.py --reuse                # read seeds already finished in --out
 
 Each seed is a fresh subprocess (its own peak RSS); the numbers come from each run's summary.json. The table
 gives the base's direct answers on train-split questions (pairs it was trained on), then base (the
@@ -59,14 +60,23 @@ def reward_rise(run: Path, n: int = 10) -> float | None:
     return sum(rewards[-k:]) / k - sum(rewards[:k]) / k
 
 
-def run_seed(cli: Path, out: Path, seed: int, quick: bool, threads: int | None = None) -> tuple:
-    cmd = [str(cli), "demo", "--out", str(out), "--seed", str(seed)] + (["--quick"] if quick else [])
-    env = {**os.environ, **({"OMP_NUM_THREADS": str(threads)} if threads else {})}
-    print(f"== seed {seed}: {' '.join(cmd)}" + (f" (OMP_NUM_THREADS={threads})" if threads else ""), flush=True)
-    t0 = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env)
-    wall = time.perf_counter() - t0
-    s = json.loads((out / "summary.json").read_text())
+def run_seed(cli: Path, out: Path, seed: int, quick: bool, threads: int | None = None, reuse: bool = False) -> tuple:
+    done = out / "summary.json"
+    if reuse and done.is_file():
+        s = json.loads(done.read_text())
+        if s.get("seed") != seed or bool(s.get("quick")) != quick:
+            raise SystemExit(f"{done}: a run of seed {s.get('seed')} (quick={s.get('quick')}), not of seed {seed} "
+                             f"(quick={quick}); move it away or choose another --out")
+        wall = s["total_seconds"]
+        print(f"== seed {seed}: read the finished run in {out} (its own total_seconds {wall:.0f}s)", flush=True)
+    else:
+        cmd = [str(cli), "demo", "--out", str(out), "--seed", str(seed)] + (["--quick"] if quick else [])
+        env = {**os.environ, **({"OMP_NUM_THREADS": str(threads)} if threads else {})}
+        print(f"== seed {seed}: {' '.join(cmd)}" + (f" (OMP_NUM_THREADS={threads})" if threads else ""), flush=True)
+        t0 = time.perf_counter()
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env)
+        wall = time.perf_counter() - t0
+        s = json.loads(done.read_text())
     ev = s["eval"]
     base, cold, rl = ev["base"]["accuracy"], ev["cold_start"]["accuracy"], ev["rl"]["accuracy"]
     print(f"   done in {wall:.0f}s", flush=True)
@@ -89,18 +99,21 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=None, help="Rerun this seed and check the table is identical.")
     ap.add_argument("--quick", action="store_true", help="Run the --quick demo (smoke test of this script).")
     ap.add_argument("--jobs", type=int, default=1, help="Seeds run at a time (each with cores/jobs threads).")
+    ap.add_argument("--reuse", action="store_true",
+                    help="Read a seed whose folder already holds a finished run (summary.json) instead of rerunning it "
+                         "(to finish an interrupted benchmark); its wall time is the run's own total_seconds.")
     args = ap.parse_args()
     cli = Path(sys.executable).with_name("visionr1")
     jobs = max(1, args.jobs)
     threads = max(1, (os.cpu_count() or 1) // jobs) if jobs > 1 else None
     if jobs == 1:
-        rows = [run_seed(cli, args.out / f"seed-{seed}", seed, args.quick) for seed in args.seeds]
+        rows = [run_seed(cli, args.out / f"seed-{seed}", seed, args.quick, reuse=args.reuse) for seed in args.seeds]
     else:
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(jobs) as pool:
-            rows = list(pool.map(lambda seed: run_seed(cli, args.out / f"seed-{seed}", seed, args.quick, threads),
-                                 args.seeds))
+            rows = list(pool.map(lambda seed: run_seed(cli, args.out / f"seed-{seed}", seed, args.quick, threads,
+                                                       args.reuse), args.seeds))
     together = f"; {jobs} seeds at a time, {threads} thread(s) each (wall times under contention)" if jobs > 1 else ""
     print(f"\nmachine: {machine()}; `visionr1 demo`{' --quick' if args.quick else ''}{together}\n")
     print("| " + " | ".join(COLUMNS) + " |")

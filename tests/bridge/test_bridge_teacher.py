@@ -45,8 +45,8 @@ def test_record_without_solution_is_none():
 def test_brief_self_checks_follow_the_last_step_and_restate_it():
     """Brief CoTs (the demo's ~4M student): the steps run in order with nothing between them, and any self-check
     comes after the last step and restates it, so each step follows from the sentences just before it."""
-    steps = ["The shape is blue.", "blue=7.", "The question adds 3.", "Counting up 3 from 7: 8 (1), 9 (2), 10 (3).",
-             "7+3=10."]
+    steps = ["The shape is blue.", "blue=7.", "The question adds 3.",
+             "Counting up 3 from 7: 8 (2 left), 9 (1 left), 10 (0 left).", "7+3=10."]
     checks = 0
     for i in range(30):
         rec = Record(id=f"c-{i}", question="What is the value of the shape's colour plus 3?", answer="10",
@@ -54,8 +54,7 @@ def test_brief_self_checks_follow_the_last_step_and_restate_it():
         parts = template_cot(rec, seed=0, flaw_rate=0.0, brief=True).reasoning.split("\n\n")
         assert parts[0] == "One blue square."
         unlinked = [next(p.removeprefix(c + " ") for c in _CONNECTORS if p.startswith(c + " ")) for p in parts[1:5]]
-        assert unlinked == [
-            "the shape is blue.", "blue=7.", "the question adds 3.", "counting up 3 from 7: 8 (1), 9 (2), 10 (3)."]
+        assert unlinked == [s[0].lower() + s[1:] for s in steps[:4]]
         assert parts[5] == "7+3=10." and parts[-1] == "So the final answer is 10."
         for check_ in parts[6:-1]:
             assert "7+3=10." in check_ and count_reflective_words(check_)

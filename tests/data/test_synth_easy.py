@@ -100,8 +100,8 @@ def test_colour_count_is_colour_value_solved_by_counting_up(tmp_path):
     every number follows from the two before it, ending on the number the question adds."""
     from visionr1.data.synth.colour_count import count_up
 
-    assert count_up(7, 3) == "Counting up 3 from 7: 8 (1), 9 (2), 10 (3)."
-    assert count_up(9, 1) == "Counting up 1 from 9: 10 (1)."
+    assert count_up(7, 3) == "Counting up 3 from 7: 8 (2 left), 9 (1 left), 10 (0 left)."
+    assert count_up(9, 1) == "Counting up 1 from 9: 10 (0 left)."
     for k in range(40):
         a = generate("colour_value", random.Random(k), k, tmp_path / "a", tmp_path / "a", difficulty=1, image_size=56)
         b = generate("colour_count", random.Random(k), k, tmp_path / "b", tmp_path / "b", difficulty=1, image_size=56)

@@ -4,10 +4,10 @@ The same questions, values and held-out (colour, offset) pairs as :mod:`colour_v
 differs. Its sum is a count, one number at a time, with the count kept beside each number::
 
     What is the value of the shape's colour plus 3?      (a blue shape, blue=7)
-    The shape is blue. blue=7. The question adds 3. Counting up 3 from 7: 8 (1), 9 (2), 10 (3). 7+3=10.
+    The shape is blue. blue=7. The question adds 3. Counting up 3 from 7: 8 (2 left), 9 (1 left), 10 (0 left). 7+3=10.
 
-Why counting: every token of the count follows from the two just before it (the next number, the next count),
-and the count stops when it reaches the number the question adds, so a chain of thought works the same on a
+Why counting: every token of the count follows from the two just before it (the next number, one step fewer
+left), and the count stops at ``0 left``, so a chain of thought works the same on a
 (colour, offset) pair it was never shown as on one it was. A one-shot sum (``7+3=10``) is a fact per pair: a
 small model that learns it inside chains of thought on the train split's pairs remembers those pairs and gets
 held-out ones wrong. Answering directly still needs every step composed in one forward pass, for a pair it never
@@ -27,8 +27,14 @@ from visionr1.data.synth.colour_value import VALUE
 
 
 def count_up(start: int, n: int) -> str:
-    """``Counting up 3 from 7: 8 (1), 9 (2), 10 (3).``"""
-    return f"Counting up {n} from {start}: " + ", ".join(f"{start + i} ({i})" for i in range(1, n + 1)) + "."
+    """``Counting up 3 from 7: 8 (2 left), 9 (1 left), 10 (0 left).``
+
+    The count keeps how many steps are *left*, not how many are done: each number and each remainder follows from
+    the one two tokens back (one more, one less) and the count ends at ``0 left``, which the model sees right
+    there. Counting the steps done ("8 (1), 9 (2), 10 (3)") ends when the step number equals the number added,
+    a comparison with a token a dozen back, and the ~4M model overshot or stopped early (the count was right in
+    0-37% of cold-start chains on five seeds)."""
+    return f"Counting up {n} from {start}: " + ", ".join(f"{start + i} ({n - i} left)" for i in range(1, n + 1)) + "."
 
 
 def build(rng: random.Random, difficulty: int, size: int) -> Item:
