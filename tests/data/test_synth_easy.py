@@ -114,7 +114,7 @@ def test_colour_count_is_colour_value_solved_by_counting_up(tmp_path):
         assert b.metadata["solution"] == [shape, fact, read, count_up(value, f["offset"]), total]
         add = {s["skill"]: s for s in b.metadata["subskills"]}["add"]
         x, y = (int(t) for t in add["question"].removeprefix("What is ").rstrip("?").split(" plus "))
-        assert add["answer"] == f"{count_up(x, y)} {x}+{y}={x + y}."
+        assert add["answer"] == f"{count_up(x, y)} {x}+{y}={x + y}. So the final answer is {x + y}."
     synthesize(tmp_path / "s", n=60, seed=0, tasks=["colour_count"], split_test=20, split_val=20, image_size=56)
     split = {name: read_jsonl(tmp_path / "s" / f"{name}.jsonl").records for name in ("train", "test", "val")}
     assert not any(held_out(r.metadata["facts"]) for r in split["train"])

@@ -49,8 +49,15 @@ def build(rng: random.Random, difficulty: int, size: int) -> Item:
 
 def subskills(rng: random.Random, colour: str, offset: int) -> list[dict[str, str]]:
     """colour_value's four one-step questions (:func:`colour_value.subskills`), the sum written as a count ending
-    on the sum, over all pairs, held-out ones included (a base model knows how to count)."""
-    return colour_value.subskills(rng, colour, offset, write_sum=lambda a, b: f"{count_up(a, b)} {a}+{b}={a + b}.")
+    on the sum and concluded the way the teacher's chains conclude ("So the final answer is 10."), over all pairs,
+    held-out ones included (a base model knows how to count, and to say what it found).
+
+    Why the conclusion: the chains of thought are written for train-split pairs only, so after "So the final
+    answer is" a student can recall the trained pair's sum instead of copying the sum just written; on a held-out
+    pair it then wrote "5+6=11. So the final answer is 10." (seed 3: the count right in 81% of cold-start chains,
+    the answer in 0%). Concluding every sum, held-out pairs included, teaches the copy."""
+    return colour_value.subskills(rng, colour, offset, write_sum=lambda a, b: (
+        f"{count_up(a, b)} {a}+{b}={a + b}. So the final answer is {a + b}."))
 
 
 SPEC = TaskSpec(
