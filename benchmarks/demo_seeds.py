@@ -126,8 +126,15 @@ def main() -> None:
         for i in range(1, len(COLUMNS)):
             vals = [v for v in cols[i] if v is not None]
             stats.append((sum(vals) / len(vals), min(vals), max(vals)) if vals else None)
-        print("| mean | " + " | ".join("–" if s is None else f"{s[0]:.1f}" for s in stats) + " |")
-        print("| min–max | " + " | ".join("–" if s is None else f"{s[1]:.1f}–{s[2]:.1f}" for s in stats) + " |")
+        # each column as its rows write it: signed differences, the reward rise to two places, seconds and MB whole
+        spec = {5: "+.1f", 6: "+.1f", 8: "+.2f", 9: ".0f", 10: ".0f"}
+
+        def cell(i: int, v: float) -> str:
+            return format(v, spec.get(i + 1, ".1f"))
+
+        print("| mean | " + " | ".join("–" if s is None else cell(i, s[0]) for i, s in enumerate(stats)) + " |")
+        print("| min–max | " + " | ".join("–" if s is None else f"{cell(i, s[1])} to {cell(i, s[2])}"
+                                         for i, s in enumerate(stats)) + " |")
     if args.repeat is not None:
         first = next((r for r in rows if r[0] == args.repeat), None) or run_seed(
             cli, args.out / f"seed-{args.repeat}", args.repeat, args.quick)
