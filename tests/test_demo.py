@@ -1,7 +1,7 @@
 """``visionr1 demo --quick``: every stage runs through the real stage functions and the report is written.
 
 The quick run is a smoke test (tiny sizes, a few steps): it cannot show learning, so nothing here asserts
-accuracies; ``benchmarks/demo_seeds.py`` runs the full demo on three seeds for that.
+accuracies; ``benchmarks/demo_seeds.py`` runs the full demo on five seeds for that.
 """
 
 from __future__ import annotations
