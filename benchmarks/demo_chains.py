@@ -32,10 +32,10 @@ def chain_stats(run: Path, model: str) -> dict[str, float]:
 
 
 def main() -> None:
-    print("| run | model | colour right % | value right % | count right % | mean tokens | truncated % |")
-    print("|---|---|---:|---:|---:|---:|---:|")
     if len(sys.argv) < 2:
         sys.exit("usage: demo_chains.py RUN_DIR [RUN_DIR ...]  (folders `visionr1 demo --out` wrote)")
+    print("| run | model | colour right % | value right % | count right % | mean tokens | truncated % |")
+    print("|---|---|---:|---:|---:|---:|---:|")
     for arg in sys.argv[1:]:
         run = Path(arg)
         if not (run / "summary.json").is_file() or not (run / "data" / "test.jsonl").is_file():

@@ -345,6 +345,9 @@ def test_eval_yaml_endpoint_and_judge_blocks_load_as_endpoint_configs(tmp_path):
         load(["endpoint.bse_url=x"])
     with pytest.raises(ConfigError, match=r"judge\.modle"):
         _eval_yaml(tmp_path, "canned: c.json\njudge: {base_url: http://x/v1, modle: m}\n")()
+    # a judge needs both its URL and its model, from a file as from the flags (test_score: the flags)
+    with pytest.raises(ConfigError, match="give both --judge-endpoint and --judge-model"):
+        _eval_yaml(tmp_path, "canned: c.json\njudge: {base_url: http://x/v1}\n")()
 
 
 def test_an_override_or_a_flag_fills_an_endpoint_block_the_file_does_not_have(tmp_path):

@@ -121,7 +121,7 @@ def template_cot(rec: Record, *, seed: int = 0, flaw_rate: float = 0.1, brief: b
         parts.append("Let me work through this step by step.")
     for i, step in enumerate(body_steps):
         conn = _CONNECTORS[min(i, len(_CONNECTORS) - 1)] if i < 2 else rng.choice(_CONNECTORS[1:])
-        parts.append(f"{conn} {_lower_first(step)}" if conn.endswith(",") else f"{conn} {_lower_first(step)}")
+        parts.append(f"{conn} {_lower_first(step)}")
     n_checks = rng.choice([0, 1, 1, 2]) if brief else rng.choice([1, 1, 2, 2, 3])
     check_templates = rng.sample(_CHECKS[:3] if brief else _CHECKS, n_checks)
     if brief:
