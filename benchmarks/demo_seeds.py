@@ -5,11 +5,13 @@
     .venv/bin/python benchmarks/demo_seeds.py --repeat 0             # also rerun seed 0 and compare the tables
     .venv/bin/python benchmarks/demo_seeds.py --jobs 2               # two seeds at a time, one thread each
     .venv/bin/python benchmarks/demo_seeds.py --reuse                # read seeds already finished in --out
+    .venv/bin/python benchmarks/demo_seeds.py --recipes MY_RECIPES   # a copy of recipes/demo/ you changed
 
 Each seed is a fresh subprocess (its own peak RSS); the numbers come from each run's summary.json. The table
 gives the base's direct answers on train-split questions (pairs it was trained on), then base (the
 best-validating warm-up checkpoint, answering directly), cold-start SFT and RL test accuracy (held-out pairs), RL minus each, RL format, the GRPO reward rise (mean of the last 10 steps minus the first 10),
-wall time and peak RSS; then the mean and the spread (min–max) over the seeds, and the machine it ran on.
+wall time and peak RSS; then the mean and the spread (min–max) over the seeds, and the machine it ran on; then each
+seed's wall time per stage (summary.json's ``stages``).
 ``--jobs N`` runs N seeds at a time, each with ``OMP_NUM_THREADS`` = cores / N (faster in all; each seed's wall time
 is then measured under contention, and the table says so). ``--repeat S`` reruns seed S into a second folder and says whether the two tables are identical (a machine
 is deterministic for a seed; two machines of the same kind need not agree). Figures only, never asserted
@@ -60,7 +62,17 @@ def reward_rise(run: Path, n: int = 10) -> float | None:
     return sum(rewards[-k:]) / k - sum(rewards[:k]) / k
 
 
-def run_seed(cli: Path, out: Path, seed: int, quick: bool, threads: int | None = None, reuse: bool = False) -> tuple:
+STAGES = ("synth", "bridge", "warm-up", "sft", "grpo", "eval", "report")
+
+
+def stage_seconds(out: Path) -> list[float | None]:
+    """Seconds per demo stage, from the run's summary.json (None for a stage it did not record)."""
+    stages = json.loads((out / "summary.json").read_text()).get("stages", {})
+    return [stages.get(name, {}).get("seconds") for name in STAGES]
+
+
+def run_seed(cli: Path, out: Path, seed: int, quick: bool, threads: int | None = None, reuse: bool = False,
+             recipes: Path | None = None) -> tuple:
     done = out / "summary.json"
     if reuse and done.is_file():
         s = json.loads(done.read_text())
@@ -70,7 +82,8 @@ def run_seed(cli: Path, out: Path, seed: int, quick: bool, threads: int | None =
         wall = s["total_seconds"]
         print(f"== seed {seed}: read the finished run in {out} (its own total_seconds {wall:.0f}s)", flush=True)
     else:
-        cmd = [str(cli), "demo", "--out", str(out), "--seed", str(seed)] + (["--quick"] if quick else [])
+        cmd = ([str(cli), "demo", "--out", str(out), "--seed", str(seed)] + (["--quick"] if quick else [])
+               + (["--recipes", str(recipes)] if recipes else []))
         env = {**os.environ, **({"OMP_NUM_THREADS": str(threads)} if threads else {})}
         print(f"== seed {seed}: {' '.join(cmd)}" + (f" (OMP_NUM_THREADS={threads})" if threads else ""), flush=True)
         t0 = time.perf_counter()
@@ -102,20 +115,26 @@ def main() -> None:
     ap.add_argument("--reuse", action="store_true",
                     help="Read a seed whose folder already holds a finished run (summary.json) instead of rerunning it "
                          "(to finish an interrupted benchmark); its wall time is the run's own total_seconds.")
+    ap.add_argument("--recipes", type=Path, default=None,
+                    help="Demo recipes folder (demo.yaml and the stage recipes) instead of the package's.")
     args = ap.parse_args()
+    if args.recipes is not None and not (args.recipes / "demo.yaml").is_file():
+        raise SystemExit(f"--recipes {args.recipes}: no demo.yaml there (copy recipes/demo/ and change the copy)")
     cli = Path(sys.executable).with_name("visionr1")
     jobs = max(1, args.jobs)
     threads = max(1, (os.cpu_count() or 1) // jobs) if jobs > 1 else None
     if jobs == 1:
-        rows = [run_seed(cli, args.out / f"seed-{seed}", seed, args.quick, reuse=args.reuse) for seed in args.seeds]
+        rows = [run_seed(cli, args.out / f"seed-{seed}", seed, args.quick, reuse=args.reuse, recipes=args.recipes)
+                for seed in args.seeds]
     else:
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(jobs) as pool:
             rows = list(pool.map(lambda seed: run_seed(cli, args.out / f"seed-{seed}", seed, args.quick, threads,
-                                                       args.reuse), args.seeds))
+                                                       args.reuse, args.recipes), args.seeds))
     together = f"; {jobs} seeds at a time, {threads} thread(s) each (wall times under contention)" if jobs > 1 else ""
-    print(f"\nmachine: {machine()}; `visionr1 demo`{' --quick' if args.quick else ''}{together}\n")
+    recipes = f" --recipes {args.recipes}" if args.recipes else ""
+    print(f"\nmachine: {machine()}; `visionr1 demo{recipes}`{' --quick' if args.quick else ''}{together}\n")
     print("| " + " | ".join(COLUMNS) + " |")
     print("|" + "---:|" * len(COLUMNS))
     for r in rows:
@@ -135,10 +154,14 @@ def main() -> None:
         print("| mean | " + " | ".join("–" if s is None else cell(i, s[0]) for i, s in enumerate(stats)) + " |")
         print("| min–max | " + " | ".join("–" if s is None else f"{cell(i, s[1])} to {cell(i, s[2])}"
                                          for i, s in enumerate(stats)) + " |")
+    print("\nwall time per stage, seconds\n\n| seed | " + " | ".join(STAGES) + " |\n|" + "---:|" * (len(STAGES) + 1))
+    for seed in args.seeds:
+        print(f"| {seed} | " + " | ".join("–" if v is None else f"{v:.1f}" for v in stage_seconds(args.out / f"seed-{seed}"))
+              + " |")
     if args.repeat is not None:
         first = next((r for r in rows if r[0] == args.repeat), None) or run_seed(
-            cli, args.out / f"seed-{args.repeat}", args.repeat, args.quick)
-        again = run_seed(cli, args.out / f"seed-{args.repeat}-repeat", args.repeat, args.quick)
+            cli, args.out / f"seed-{args.repeat}", args.repeat, args.quick, recipes=args.recipes)
+        again = run_seed(cli, args.out / f"seed-{args.repeat}-repeat", args.repeat, args.quick, recipes=args.recipes)
         same = first[1:9] == again[1:9]
         print(f"\nseed {args.repeat} run twice: {'identical' if same else 'DIFFERENT'} accuracy, format and reward "
               f"columns\n{fmt(first)}\n{fmt(again)}")
