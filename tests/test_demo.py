@@ -7,6 +7,7 @@ accuracies; ``benchmarks/demo_seeds.py`` runs the full demo on five seeds for th
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from typer.testing import CliRunner
@@ -158,3 +159,37 @@ def test_warmup_skill_copies_and_the_cold_start_mix(tmp_path):
     assert write_cold_start_mix(tmp_path / "bridge" / "cold.jsonl", tmp_path / "data" / "w.jsonl", mix,
                                 {"add": 4, "perception": 10}, seed=0) == counts
     assert [json.loads(x)["id"] for x in mix.read_text().splitlines()] == [r["id"] for r in rows]
+
+
+def test_cold_start_mix_writes_concluded_sums_as_r1_answers(tmp_path):
+    """r1_form: a replayed row ending "So the final answer is X." becomes <think>…</think><answer>X</answer>
+    (the copy into the answer tag, on every pair); rows without a conclusion and the CoTs stay as they were."""
+    from visionr1.data.synth import synthesize
+    from visionr1.demo import write_cold_start_mix, write_warmup_data
+
+    synthesize(tmp_path / "data", n=8, seed=0, tasks=["colour_count"], image_size=56)
+    write_warmup_data(tmp_path / "data" / "train.jsonl", tmp_path / "data" / "w.jsonl")
+    cot = {"id": "c0", "images": [],
+           "messages": [{"role": "user", "content": [{"type": "text", "text": "q"}]},
+                        {"role": "assistant", "content": [{"type": "text", "text": "<think>So the final answer is 1.</think><answer>1</answer>"}]}]}
+    (tmp_path / "data" / "cold.jsonl").write_text(json.dumps(cot) + "\n")
+    replay = {"add": 8, "perception": 8}
+    plain, r1 = tmp_path / "plain.jsonl", tmp_path / "r1.jsonl"
+    kinds = write_cold_start_mix(tmp_path / "data" / "cold.jsonl", tmp_path / "data" / "w.jsonl", plain, replay, seed=3)
+    assert write_cold_start_mix(tmp_path / "data" / "cold.jsonl", tmp_path / "data" / "w.jsonl", r1, replay, seed=3,
+                                r1_form=True) == kinds
+    before = {r["id"]: r for r in map(json.loads, plain.read_text().splitlines())}
+    after = [json.loads(x) for x in r1.read_text().splitlines()]
+    assert [r["id"] for r in after] == list(before)  # the same rows, in the same order
+    rewritten = 0
+    for r in after:
+        old = before[r["id"]]["messages"][-1]["content"][0]["text"]
+        new = r["messages"][-1]["content"][0]["text"]
+        assert r["messages"][:-1] == before[r["id"]]["messages"][:-1] and r["images"] == before[r["id"]]["images"]
+        if r["id"].endswith("-add"):
+            a, b = map(int, re.search(r"What is (\d+) plus (\d+)", r["messages"][0]["content"][1]["text"]).groups())
+            assert new == f"<think>{old}</think><answer>{a + b}</answer>", new
+            rewritten += 1
+        else:
+            assert new == old
+    assert rewritten == kinds["add"] == 8

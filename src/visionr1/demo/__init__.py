@@ -31,6 +31,7 @@ Example:
 from __future__ import annotations
 
 import json
+import re
 import resource
 import time
 from pathlib import Path
@@ -126,7 +127,7 @@ def write_warmup_data(train_jsonl: Path, out: Path, describe: bool = False,
 
 
 def write_cold_start_mix(cold_jsonl: Path, warmup_jsonl: Path, out: Path, replay: dict[str, int],
-                         seed: int = 0) -> dict[str, int]:
+                         seed: int = 0, r1_form: bool = False) -> dict[str, int]:
     """The cold-start SFT set: the bridge's CoTs plus ``replay[skill]`` warm-up rows of each skill, shuffled
     (image paths rewritten relative to ``out``'s folder, which must hold both inputs' images); returns the rows
     of each kind.
@@ -135,6 +136,13 @@ def write_cold_start_mix(cold_jsonl: Path, warmup_jsonl: Path, out: Path, replay
     it uses (it memorises the sums of the (colour, offset) pairs it saw in the CoTs and gets held-out pairs
     wrong); replaying each step asked on its own keeps the chain's steps general. Rows are drawn from the
     first copy of each warm-up row only.
+
+    ``r1_form``: a replayed row whose answer ends on a conclusion ("... 5+6=11. So the final answer is 11.") is
+    written as an R1 answer, ``<think>…</think><answer>11</answer>``, so the copy of the conclusion into the
+    answer tag is learned on every pair, as the conclusion itself is in the warm-up. Without it the student
+    learns that copy only from CoTs of train-split pairs, and after ``<answer>`` it recalled a trained pair's
+    sum instead (colour_count, seed 1: the chain's conclusion right in 93 of 150 RL test answers, the answer tag
+    in 34).
     """
     import os
     import random
@@ -155,11 +163,28 @@ def write_cold_start_mix(cold_jsonl: Path, warmup_jsonl: Path, out: Path, replay
     mix, kinds = list(cold), {"cot": len(cold)}
     for skill, n in replay.items():
         picked = rng.sample(pool.get(skill, []), min(n, len(pool.get(skill, []))))
+        if r1_form:
+            picked = [_as_r1_answer(r) for r in picked]
         mix += picked
         kinds[skill] = len(picked)
     rng.shuffle(mix)
     out.write_text("".join(json.dumps(r) + "\n" for r in mix), encoding="utf-8")
     return kinds
+
+
+_CONCLUSION = re.compile(r"So the final answer is (.+)\.\s*$")
+
+
+def _as_r1_answer(row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` with its assistant text ``T`` ending "So the final answer is X." rewritten as
+    ``<think>T</think><answer>X</answer>``; any other row unchanged."""
+    *head, last = row["messages"]
+    text = last["content"][0]["text"] if isinstance(last["content"], list) else last["content"]
+    m = _CONCLUSION.search(text)
+    if last["role"] != "assistant" or not m:
+        return row
+    r1 = f"<think>{text}</think><answer>{m.group(1)}</answer>"
+    return {**row, "messages": [*head, {"role": "assistant", "content": [{"type": "text", "text": r1}]}]}
 
 
 def _stage_config(cls, name: str, recipes: Path, overrides: list[str]):
@@ -267,7 +292,7 @@ def run_demo(out: Path, seed: int = 0, quick: bool = False, recipes: Path = RECI
             # at the run folder's top: its images live in bridge/ and data/, and a data file's images must
             # lie under its own folder
             rows = write_cold_start_mix(cold, data_dir / "warmup.jsonl", out / "cold_start.jsonl",
-                                        d["sft_replay"], seed=seed)
+                                        d["sft_replay"], seed=seed, r1_form=bool(d.get("sft_replay_r1", False)))
             cold = out / "cold_start.jsonl"
             console.print(f"cold-start set: {rows}")
         scfg = _stage_config(SFTRunConfig, "sft", recipes, [
