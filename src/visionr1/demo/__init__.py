@@ -12,7 +12,8 @@ The stages, each through the same function its own subcommand calls (only the co
                rows and on each reasoning step asked on its own, ``data.warmup_skills``, from the train split; it
                plays the role of the base model's pre-training), validating every 50 steps; the best-validating
                checkpoint is the base;
-4. ``sft``     cold-start SFT on the teacher's CoTs plus replayed step rows (``data.sft_replay``);
+4. ``sft``     cold-start SFT on the teacher's CoTs plus replayed step rows (``data.sft_replay``; the sums that
+               conclude written as R1 answers with ``data.sft_replay_r1``);
 5. ``grpo``    GRPO with the hard formatting result reward in two PTST stages, validating as it trains;
 6. ``eval``    base, cold-start and RL models on the test split (``visionr1 eval``'s ``run_eval``, records
                benchmark, transformers backend, greedy, one completion budget for all three), and the base on
