@@ -162,7 +162,7 @@ def test_warmup_skill_copies_and_the_cold_start_mix(tmp_path):
 
 
 def test_cold_start_mix_writes_concluded_sums_as_r1_answers(tmp_path):
-    """r1_form: a replayed row ending "So the final answer is X." becomes <think>…</think><answer>X</answer>
+    """r1_form="short": a replayed row ending "So the final answer is X." becomes <think>…</think><answer>X</answer>
     (the copy into the answer tag, on every pair); rows without a conclusion and the CoTs stay as they were."""
     from visionr1.data.synth import synthesize
     from visionr1.demo import write_cold_start_mix, write_warmup_data
@@ -177,7 +177,7 @@ def test_cold_start_mix_writes_concluded_sums_as_r1_answers(tmp_path):
     plain, r1 = tmp_path / "plain.jsonl", tmp_path / "r1.jsonl"
     kinds = write_cold_start_mix(tmp_path / "data" / "cold.jsonl", tmp_path / "data" / "w.jsonl", plain, replay, seed=3)
     assert write_cold_start_mix(tmp_path / "data" / "cold.jsonl", tmp_path / "data" / "w.jsonl", r1, replay, seed=3,
-                                r1_form=True) == kinds
+                                r1_form="short") == kinds
     before = {r["id"]: r for r in map(json.loads, plain.read_text().splitlines())}
     after = [json.loads(x) for x in r1.read_text().splitlines()]
     assert [r["id"] for r in after] == list(before)  # the same rows, in the same order

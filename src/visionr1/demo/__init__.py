@@ -128,7 +128,7 @@ def write_warmup_data(train_jsonl: Path, out: Path, describe: bool = False,
 
 
 def write_cold_start_mix(cold_jsonl: Path, warmup_jsonl: Path, out: Path, replay: dict[str, int],
-                         seed: int = 0, r1_form: bool = False) -> dict[str, int]:
+                         seed: int = 0, r1_form: str | None = None) -> dict[str, int]:
     """The cold-start SFT set: the bridge's CoTs plus ``replay[skill]`` warm-up rows of each skill, shuffled
     (image paths rewritten relative to ``out``'s folder, which must hold both inputs' images); returns the rows
     of each kind.
@@ -138,9 +138,10 @@ def write_cold_start_mix(cold_jsonl: Path, warmup_jsonl: Path, out: Path, replay
     wrong); replaying each step asked on its own keeps the chain's steps general. Rows are drawn from the
     first copy of each warm-up row only.
 
-    ``r1_form``: a replayed row whose answer ends on a conclusion ("... 5+6=11. So the final answer is 11.") is
-    written as an R1 answer, ``<think>…</think><answer>11</answer>``, so the copy of the conclusion into the
-    answer tag is learned on every pair, as the conclusion itself is in the warm-up. Without it the student
+    ``r1_form`` (an answer form of :func:`visionr1.r1.format_r1`, the one the CoTs use): a replayed row whose
+    answer ends on a conclusion ("... 5+6=11. So the final answer is 11.") is written as an R1 answer in that form,
+    e.g. ``<think>…</think><answer>11</answer>``, so the copy of the conclusion into the answer tag is learned on
+    every pair, as the conclusion itself is in the warm-up. Without it the student
     learns that copy only from CoTs of train-split pairs, and after ``<answer>`` it recalled a trained pair's
     sum instead (colour_count, seed 1: the chain's conclusion right in 93 of 150 RL test answers, the answer tag
     in 34).
@@ -165,7 +166,7 @@ def write_cold_start_mix(cold_jsonl: Path, warmup_jsonl: Path, out: Path, replay
     for skill, n in replay.items():
         picked = rng.sample(pool.get(skill, []), min(n, len(pool.get(skill, []))))
         if r1_form:
-            picked = [_as_r1_answer(r) for r in picked]
+            picked = [_as_r1_answer(r, r1_form) for r in picked]
         mix += picked
         kinds[skill] = len(picked)
     rng.shuffle(mix)
@@ -176,15 +177,17 @@ def write_cold_start_mix(cold_jsonl: Path, warmup_jsonl: Path, out: Path, replay
 _CONCLUSION = re.compile(r"So the final answer is (.+)\.\s*$")
 
 
-def _as_r1_answer(row: dict[str, Any]) -> dict[str, Any]:
+def _as_r1_answer(row: dict[str, Any], form: str) -> dict[str, Any]:
     """``row`` with its assistant text ``T`` ending "So the final answer is X." rewritten as
-    ``<think>T</think><answer>X</answer>``; any other row unchanged."""
+    ``format_r1(T, X, form)``; any other row unchanged."""
+    from visionr1.r1 import format_r1
+
     *head, last = row["messages"]
     text = last["content"][0]["text"] if isinstance(last["content"], list) else last["content"]
     m = _CONCLUSION.search(text)
     if last["role"] != "assistant" or not m:
         return row
-    r1 = f"<think>{text}</think><answer>{m.group(1)}</answer>"
+    r1 = format_r1(text, m.group(1), form)
     return {**row, "messages": [*head, {"role": "assistant", "content": [{"type": "text", "text": r1}]}]}
 
 
@@ -261,7 +264,7 @@ def run_demo(out: Path, seed: int = 0, quick: bool = False, recipes: Path = RECI
         console.print(f"kept {st['kept']} of {st['records']} CoTs; rejected {st['rejected_by_reason']}; "
                       f"reasoning words p50 {st['reasoning_length_words']['p50']}")
         return {"kept": st["kept"], "records": st["records"], "rejected_by_reason": st["rejected_by_reason"],
-                "reasoning_words_p50": st["reasoning_length_words"]["p50"]}
+                "reasoning_words_p50": st["reasoning_length_words"]["p50"], "answer_form": st["answer_form"]}
 
     stage(2, "bridge", "template teacher → filters → cold.jsonl", bridge)
 
@@ -293,7 +296,8 @@ def run_demo(out: Path, seed: int = 0, quick: bool = False, recipes: Path = RECI
             # at the run folder's top: its images live in bridge/ and data/, and a data file's images must
             # lie under its own folder
             rows = write_cold_start_mix(cold, data_dir / "warmup.jsonl", out / "cold_start.jsonl",
-                                        d["sft_replay"], seed=seed, r1_form=bool(d.get("sft_replay_r1", False)))
+                                        d["sft_replay"], seed=seed,
+                                        r1_form=summary["stages"]["bridge"]["answer_form"] if d.get("sft_replay_r1") else None)
             cold = out / "cold_start.jsonl"
             console.print(f"cold-start set: {rows}")
         scfg = _stage_config(SFTRunConfig, "sft", recipes, [
