@@ -112,3 +112,14 @@ def test_reflective_tally_sums_counts_over_texts():
     assert t.total["Wait"] == 3 and t.texts_with["Wait"] == 2 and t.texts_with["Hmm"] == 1
     empty = reflective_tally([])
     assert empty.texts == 0 and sum(empty.total.values()) == 0
+
+
+def test_conclusion_round_trips_and_only_at_the_end():
+    from visionr1.r1 import concluded_answer, conclusion
+
+    assert conclusion("11") == "So the final answer is 11."
+    assert concluded_answer("4+7=11. " + conclusion("11") + "\n") == "11"
+    assert concluded_answer(conclusion("11") + " Then more text.") is None  # not the last sentence
+    assert concluded_answer("4+7=11.") is None
+    assert concluded_answer(conclusion("2.5")) == "2.5"
+    assert concluded_answer(None) is None

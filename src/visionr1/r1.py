@@ -75,6 +75,32 @@ def format_r1(think: str, answer: str, form: str = "final_answer") -> str:
     raise ValueError(f"unknown answer form {form!r}; valid: {', '.join(ANSWER_FORMS)}")
 
 
+CONCLUSION_PREFIX = "So the final answer is "
+"""How the template teacher's chains (and the synthetic tasks' one-step sums) end their reasoning:
+:func:`conclusion` writes the sentence, :func:`concluded_answer` reads it back. One place, because the teacher
+writes it, the embedded tasks write it and the demo reads it, and all three must agree."""
+_CONCLUSION_RE = re.compile(re.escape(CONCLUSION_PREFIX) + r"((?:[^.\n]|\.(?=\S))+)\.\s*$")  # "2.5" yes, ". More" no
+
+
+def conclusion(answer: str) -> str:
+    """The sentence a chain of thought ends on.
+
+    >>> conclusion("11")
+    'So the final answer is 11.'
+    """
+    return f"{CONCLUSION_PREFIX}{answer}."
+
+
+def concluded_answer(text: str) -> str | None:
+    """The answer of the :func:`conclusion` ``text`` ends on, or None when it ends on none.
+
+    >>> concluded_answer("5+6=11. So the final answer is 11."), concluded_answer("5+6=11.")
+    ('11', None)
+    """
+    m = _CONCLUSION_RE.search(text) if isinstance(text, str) else None
+    return m.group(1) if m else None
+
+
 @dataclass(frozen=True)
 class R1Parse:
     """The outcome of :func:`parse_r1`.

@@ -34,7 +34,7 @@ import re
 
 from visionr1.bridge.filters import Candidate
 from visionr1.data.record import Record
-from visionr1.r1 import choice_letter
+from visionr1.r1 import choice_letter, conclusion
 
 
 _OPENINGS = [
@@ -85,7 +85,7 @@ def _final(answer: str, rec: Record) -> tuple[str, str]:
     if rec.choices and answer in rec.choices:
         letter = choice_letter(rec.choices.index(answer))
         return f"That matches option ({letter}) {answer}, so the answer is {letter}.", f"Final answer: {letter}"
-    return f"So the final answer is {answer}.", f"Final answer: {answer}"
+    return conclusion(answer), f"Final answer: {answer}"
 
 
 def template_cot(rec: Record, *, seed: int = 0, flaw_rate: float = 0.1, brief: bool = False) -> Candidate | None:

@@ -32,7 +32,6 @@ Example:
 from __future__ import annotations
 
 import json
-import re
 import resource
 import time
 from pathlib import Path
@@ -174,20 +173,17 @@ def write_cold_start_mix(cold_jsonl: Path, warmup_jsonl: Path, out: Path, replay
     return kinds
 
 
-_CONCLUSION = re.compile(r"So the final answer is (.+)\.\s*$")
-
-
 def _as_r1_answer(row: dict[str, Any], form: str) -> dict[str, Any]:
-    """``row`` with its assistant text ``T`` ending "So the final answer is X." rewritten as
-    ``format_r1(T, X, form)``; any other row unchanged."""
-    from visionr1.r1 import format_r1
+    """``row`` with its assistant text ``T`` ending on a conclusion ("So the final answer is X.",
+    :func:`visionr1.r1.conclusion`) rewritten as ``format_r1(T, X, form)``; any other row unchanged."""
+    from visionr1.r1 import concluded_answer, format_r1
 
     *head, last = row["messages"]
     text = last["content"][0]["text"] if isinstance(last["content"], list) else last["content"]
-    m = _CONCLUSION.search(text)
-    if last["role"] != "assistant" or not m:
+    answer = concluded_answer(text)
+    if last["role"] != "assistant" or answer is None:
         return row
-    r1 = format_r1(text, m.group(1), form)
+    r1 = format_r1(text, answer, form)
     return {**row, "messages": [*head, {"role": "assistant", "content": [{"type": "text", "text": r1}]}]}
 
 

@@ -24,6 +24,7 @@ import random
 from visionr1.data.synth import colour_value
 from visionr1.data.synth._spec import Item, TaskSpec
 from visionr1.data.synth.colour_value import VALUE
+from visionr1.r1 import conclusion
 
 
 def count_up(start: int, n: int) -> str:
@@ -57,7 +58,7 @@ def subskills(rng: random.Random, colour: str, offset: int) -> list[dict[str, st
     pair it then wrote "5+6=11. So the final answer is 10." (seed 3: the count right in 81% of cold-start chains,
     the answer in 0%). Concluding every sum, held-out pairs included, teaches the copy."""
     return colour_value.subskills(rng, colour, offset, write_sum=lambda a, b: (
-        f"{count_up(a, b)} {a}+{b}={a + b}. So the final answer is {a + b}."))
+        f"{count_up(a, b)} {a}+{b}={a + b}. {conclusion(str(a + b))}"))
 
 
 SPEC = TaskSpec(
