@@ -20,6 +20,10 @@ from pathlib import Path
 
 from visionr1.data.synth.colour_count import count_up
 from visionr1.data.synth.colour_value import VALUE
+from visionr1.r1 import CONCLUSION_PREFIX, answer_tags, conclusion, final_answer
+
+# the conclusion as the chain writes it, before </think>; the final "." may be missing (a model's slip)
+_CONCLUSION_BEFORE_THINK_CLOSE = re.compile(re.escape(CONCLUSION_PREFIX) + r"(\S+?)\.?\s*</think>")
 
 
 def chain_stats(run: Path, model: str) -> dict[str, float]:
@@ -33,12 +37,11 @@ def chain_stats(run: Path, model: str) -> dict[str, float]:
         hits["colour"] += f"shape is {colour}" in text
         hits["value"] += f"{colour}={VALUE[colour]}" in text
         hits["count"] += count_up(VALUE[colour], offset).split(": ", 1)[1] in text
-        hits["conclusion"] += f"So the final answer is {VALUE[colour] + offset}." in text
-        conclusion = re.search(r"So the final answer is (\S+?)\.?\s*</think>", text)
-        tag = re.search(r"<answer>(.*?)</answer>", text, re.S)
-        if conclusion and tag:
+        hits["conclusion"] += conclusion(str(VALUE[colour] + offset)) in text
+        concluded, tags = _CONCLUSION_BEFORE_THINK_CLOSE.search(text), answer_tags(text)
+        if concluded and tags:
             both += 1
-            copied += tag.group(1).strip() == conclusion.group(1)
+            copied += final_answer(tags[0]) == concluded.group(1)
     stats = {k: 100 * v / max(1, len(gens)) for k, v in hits.items()}
     stats["copied"] = 100 * copied / both if both else float("nan")
     return stats

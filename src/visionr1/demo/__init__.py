@@ -291,9 +291,9 @@ def run_demo(out: Path, seed: int = 0, quick: bool = False, recipes: Path = RECI
         if d.get("sft_replay"):
             # at the run folder's top: its images live in bridge/ and data/, and a data file's images must
             # lie under its own folder
+            r1_form = summary["stages"]["bridge"]["answer_form"] if d.get("sft_replay_r1") else None
             rows = write_cold_start_mix(cold, data_dir / "warmup.jsonl", out / "cold_start.jsonl",
-                                        d["sft_replay"], seed=seed,
-                                        r1_form=summary["stages"]["bridge"]["answer_form"] if d.get("sft_replay_r1") else None)
+                                        d["sft_replay"], seed=seed, r1_form=r1_form)
             cold = out / "cold_start.jsonl"
             console.print(f"cold-start set: {rows}")
         scfg = _stage_config(SFTRunConfig, "sft", recipes, [
