@@ -62,6 +62,30 @@ def reward_rise(run: Path, n: int = 10) -> float | None:
     return sum(rewards[-k:]) / k - sum(rewards[:k]) / k
 
 
+def grpo_stages(run: Path) -> str:
+    """Per PTST stage: mean reward and truncation (grpo/metrics.jsonl), then held-out validation accuracy at step 0
+    and at the kept checkpoint (grpo/validation.jsonl, grpo/summary.json): the reward rise mixes learning with the
+    stage boundary's longer budget; validation is at one budget throughout."""
+    path = run / "grpo" / "metrics.jsonl"
+    if not path.is_file():
+        return "–"
+    rows = [r for r in map(json.loads, path.read_text().splitlines()) if r.get("reward_mean") is not None]
+    cells = []
+    for stage in dict.fromkeys(r.get("stage") for r in rows):
+        part = [r for r in rows if r.get("stage") == stage]
+        cut = [r["truncation_rate"] for r in part if r.get("truncation_rate") is not None]
+        cells.append(f"{sum(r['reward_mean'] for r in part) / len(part):.2f} / "
+                     + (f"{100 * sum(cut) / len(cut):.0f}%" if cut else "–"))
+    vals, summary = run / "grpo" / "validation.jsonl", run / "grpo" / "summary.json"
+    kept = json.loads(summary.read_text()).get("validation", {}) if summary.is_file() else {}
+    first = next(map(json.loads, vals.read_text().splitlines()), None) if vals.is_file() else None
+    if first is not None and kept.get("best_accuracy") is not None:
+        cells.append(f"{first['accuracy']:.0f} → {kept['best_accuracy']:.0f} (step {kept.get('best_step')})")
+    else:
+        cells.append("–")
+    return " | ".join(cells)
+
+
 STAGES = ("synth", "bridge", "warm-up", "sft", "grpo", "eval", "report")
 
 
@@ -158,6 +182,10 @@ def main() -> None:
     for seed in args.seeds:
         print(f"| {seed} | " + " | ".join("–" if v is None else f"{v:.1f}" for v in stage_seconds(args.out / f"seed-{seed}"))
               + " |")
+    print("\nGRPO per PTST stage: mean reward / share of samples cut; held-out validation accuracy %, step 0 → kept"
+          "\n\n| seed | stage 1 | stage 2 | validation |\n|---:|---:|---:|---:|")
+    for seed in args.seeds:
+        print(f"| {seed} | {grpo_stages(args.out / f'seed-{seed}')} |")
     if args.repeat is not None:
         first = next((r for r in rows if r[0] == args.repeat), None) or run_seed(
             cli, args.out / f"seed-{args.repeat}", args.repeat, args.quick, recipes=args.recipes)
