@@ -48,6 +48,20 @@ def test_each_filter_names_its_reason(cand, rec, reason):
         assert reason in REASONS
 
 
+def test_an_answer_the_grader_cannot_decide_is_not_kept_nor_called_wrong(monkeypatch):
+    import visionr1.grading.equivalence as eq
+    from visionr1.grading.supervisor import GradingTimeout
+
+    def undecided(*args, **kwargs):
+        raise GradingTimeout("budgets spent")
+
+    monkeypatch.setattr(eq, "math_compare", undecided)
+    eq._math_verdict.cache_clear()
+    rec = Record(id="s", question="Simplify the root.", answer="\\sqrt{12}")
+    v = check(Candidate(GOOD + "So 2 root 3.", "Final answer: 2\\sqrt{3}"), rec, CFG)
+    assert (v.ok, v.reason) == (False, "undecided_answer")
+
+
 def test_separate_reasoning_field_and_inline_think_give_the_same_verdict():
     a = check(Candidate.from_response("<think>" + GOOD + "</think>Final answer: 3", None, "stop"), INT, CFG)
     b = check(Candidate.from_response("Final answer: 3", GOOD, "stop"), INT, CFG)

@@ -211,3 +211,33 @@ def test_split_files_are_picked_by_exact_name(tmp_path):
     shutil.copy(src, tmp_path / "testmini_text_only.parquet")
     assert len(get_benchmark("mathverse").load(tmp_path)) == 5
     assert len(get_benchmark("mathverse").load(tmp_path, split="testmini_text_only")) == 5
+
+
+def test_an_undecided_grader_is_counted_apart_never_as_wrong(monkeypatch):
+    """With Math-Verify unable to decide anything (its budgets spent), no verdict flips to wrong: an item is
+    right, or wrong as before, or undecided (``correct`` None), counted apart and not credited. MathVista's
+    protocol never asks Math-Verify, so its verdicts (``eval`` and ``score`` alike) stay exactly the same."""
+    from visionr1.eval.benchmarks._common import acc_entry, verdict_counts
+    from visionr1.grading.equivalence import _math_verdict
+    from visionr1.grading.supervisor import GradingTimeout, MathVerifySupervisor
+
+    def undecided(self, *args, **kwargs):
+        raise GradingTimeout("budgets spent")
+
+    monkeypatch.setattr(MathVerifySupervisor, "_request", undecided)
+    _math_verdict.cache_clear()
+    seen = 0
+    for name in sorted({**BENCHMARKS, **OWN}):
+        bench = get_benchmark(name)
+        scored = bench.score(bench.load(LAYOUTS[name][0]), json.loads(LAYOUTS[name][2].read_text(encoding="utf-8")))
+        got = [r["correct"] for r in scored.per_item]
+        assert all(g is e or g is None for g, e in zip(got, EXPECTED[name])), (name, got)
+        counts = verdict_counts(scored.per_item)
+        assert (counts["correct"], counts["undecided"]) == (got.count(True), got.count(None))
+        assert counts["wrong"] == got.count(False)
+        if counts["undecided"] and "accuracy" in scored.headline:
+            assert scored.headline["accuracy"] == acc_entry(counts["correct"], len(got))["accuracy"]
+        if name == "mathvista":
+            assert got == EXPECTED[name]
+        seen += counts["undecided"]
+    assert seen >= 1  # the fixtures do reach Math-Verify

@@ -1,4 +1,4 @@
-"""Property tests over random and adversarial strings: never raises, stays fast, reward is 0.0 or 1.0."""
+"""Property tests over random and adversarial strings: never raises, stays fast (in CPU), reward is 0.0 or 1.0."""
 
 import time
 
@@ -23,9 +23,14 @@ FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthChe
 
 
 def _timed(fn, *args, **kwargs):
-    t = time.monotonic()
+    """``fn(...)``, checked to take under 2 s of this process's CPU (runaway regexes, quadratic loops).
+
+    CPU rather than the clock, so a busy machine cannot fail it; Math-Verify's own time is its worker's, bounded
+    by the grader's budgets (tests/grading/test_supervisor.py).
+    """
+    t = time.process_time()
     out = fn(*args, **kwargs)
-    assert time.monotonic() - t < 2.0
+    assert time.process_time() - t < 2.0
     return out
 
 
@@ -41,7 +46,7 @@ def test_reward_is_binary_and_fast(text, gold, ch, truncated):
 @FAST
 @given(any_text, any_text, choices)
 def test_equivalence_never_raises(pred, gold, ch):
-    assert _timed(is_equivalent, pred, gold, choices=ch) in (True, False)
+    assert _timed(is_equivalent, pred, gold, choices=ch) in (True, False, None)  # None: undecided in the budget
 
 
 @FAST
@@ -59,7 +64,7 @@ def test_extraction_and_parse_never_raise(text, ch):
 @given(any_text, golds, choices)
 def test_grade_never_raises(text, gold, ch):
     g = _timed(grade, text, gold, choices=ch)
-    assert isinstance(g.correct, bool)
+    assert g.correct in (True, False, None)
 
 
 @FAST

@@ -49,9 +49,6 @@ def test_the_authors_extraction_reads_the_released_answer_form():
 
 
 def test_a_runaway_sympy_call_is_stopped():
-    import time
-
-    t0 = time.monotonic()  # sympy simplifies this for ~20 s in-process on 2 cores
-    assert official_equal("x", "(x+1)^{120}(x-1)^{100}+\\tan(x)^{50}", timeout=2.0) is False
-    assert time.monotonic() - t0 < 6.0
+    # sympy simplifies this for ~20 s in-process on 2 cores; stopped after 0.5 s of CPU, it is undecided, not False
+    assert official_equal("x", "(x+1)^{120}(x-1)^{100}+\\tan(x)^{50}", timeout=0.2, retry_timeout=0.5) is None
     assert official_equal("\\frac{3}{2}", "1.5") is True  # the worker is back after a stop

@@ -37,6 +37,7 @@ REASONS: dict[str, str] = {
     "garbled_reasoning": "the reasoning holds format tags, control characters or little text",
     "no_final_answer": "no final answer could be extracted",
     "wrong_answer": "the final answer is not equivalent to the ground truth",
+    "undecided_answer": "the grader could not decide, within its budget, whether the final answer is right",
     "repetition": "the reasoning repeats itself (degenerate generation)",
     "language_mixing": "the reasoning mixes in another script (e.g. Chinese in English)",
     "too_short": "the reasoning is shorter than filters.min_reasoning_words",
@@ -97,7 +98,10 @@ def check(cand: Candidate, record: Record, cfg: FilterConfig) -> Verdict:
     if extracted is None:
         return reject("no_final_answer")
     precision = record.precision
-    if not is_equivalent(extracted, record.answer, choices=record.choices, answer_type=record.answer_type, precision=precision):
+    same = is_equivalent(extracted, record.answer, choices=record.choices, answer_type=record.answer_type, precision=precision)
+    if same is None:  # only answers shown right are kept, but an undecided one is not called wrong
+        return reject("undecided_answer", f"got {extracted!r}, expected {record.answer!r}", extracted)
+    if not same:
         return reject("wrong_answer", f"got {extracted!r}, expected {record.answer!r}", extracted)
     rep = repetition(reasoning, cfg)
     if rep:

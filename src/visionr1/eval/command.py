@@ -73,4 +73,7 @@ def eval_command(
     err.print(f"completions: mean {comp['length']['mean']} {comp['length']['unit']}, {comp['missing_answer_tag']} without "
               f"</answer>, {comp['failed']} failed; decided by rules: {ext['decided_by_rules']}/{ext['items']} "
               f"({100 * ext['decided_share']:.1f}%); judge calls: {scores['judge']['calls']}")
+    if scores["verdicts"]["undecided"]:
+        err.print(f"undecided: {scores['verdicts']['undecided']} item(s) the grader could not decide in its budget "
+                  "(not credited, not counted wrong; listed in scores.json under verdicts)")
     err.print(f"run folder: {cfg.out} (report.md, scores.json, {scores['result_file']})")

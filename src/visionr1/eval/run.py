@@ -10,9 +10,12 @@ The run folder (``--out``) holds:
 * ``generations.jsonl``   the raw generations, one line per call, exported from the store;
 * ``results_<benchmark>.json``  the benchmark's own result format (MathVista: the pid → record file
                            ``visionr1 score mathvista`` reads and writes);
-* ``verdicts.jsonl``      one line per item: id, extracted answer, verdict, breakdown fields;
+* ``verdicts.jsonl``      one line per item: id, extracted answer, verdict (``correct``: true, false, or null
+                           when the grader could not decide in its budget), breakdown fields;
 * ``scores.json``         headline metrics, breakdowns, the official score structure, completion
-                           length and reflective-word statistics, judge and generation counts;
+                           length and reflective-word statistics, judge and generation counts, and
+                           ``verdicts``: right / wrong / undecided counts (an undecided item is not
+                           credited in the accuracy, and not counted wrong either: rerun to grade it);
 * ``report.md``           the same, as tables (``visionr1.report``).
 
 Resume: rerunning the same command asks only for the calls the store does not hold. With
@@ -368,6 +371,7 @@ def run_eval(cfg: EvalConfig, backend=None) -> dict[str, Any]:
     """
     from visionr1.endpoints import ResponseStore
     from visionr1.eval.benchmarks import get_benchmark
+    from visionr1.eval.benchmarks._common import verdict_counts
     from visionr1.outdir import claim_output_dir
 
     bench = get_benchmark(cfg.benchmark)
@@ -410,6 +414,7 @@ def run_eval(cfg: EvalConfig, backend=None) -> dict[str, Any]:
         "official": scored.official_scores,
         "completion": completion_stats(chosen),
         "extraction": extraction_share(scored.per_item),
+        "verdicts": verdict_counts(scored.per_item),
         "judge": {"used": cfg.uses_judge, "model": cfg.judge.model if cfg.uses_judge else None,
                   "calls": scored.judge_calls, "undecided_only": cfg.judge_undecided, **(scored.judge or {})},
         "result_file": bench.RESULT_FILENAME,

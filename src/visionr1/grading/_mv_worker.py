@@ -5,6 +5,9 @@ math_verify, so it starts in about half a second. The parent kills it when a com
 its deadline, which is the only timeout that works in every thread and every kind of process
 (math-verify's own ``signal.alarm`` timeout works only in a main thread).
 
+After its imports (and one comparison, so that math-verify's lazily built parsers are ready too) it writes
+``{"ready": true}``: the supervisor charges a request's deadline only from then on.
+
 A request with ``"op": "mmmath"`` runs MM-Math's released scorer (``mmmath.py`` beside this file, loaded
 by file name: it imports nothing from visionr1) instead of Math-Verify's comparison.
 """
@@ -39,6 +42,12 @@ def main() -> None:
         return parse(text, extraction_config=configs, parsing_timeout=None)
 
     out = sys.stdout
+    try:
+        verify(parse_one("1"), parse_one("\\frac{2}{2}"), timeout_seconds=None)
+    except Exception:  # noqa: BLE001 - a warm-up only
+        pass
+    out.write(json.dumps({"ready": True}) + "\n")
+    out.flush()
     for line in sys.stdin:
         try:
             req = json.loads(line)

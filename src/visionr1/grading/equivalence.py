@@ -12,8 +12,9 @@ Order, cheapest first; the first path that can decide, decides:
    right). Math-Verify treats percentages the same way, so the fast path and the slow one agree;
    ``0.5%`` does not equal ``50``;
 5. lists of numbers (``[2007, 2008]``);
-6. Math-Verify for LaTeX, expressions, sets and intervals, under a hard timeout in a worker
-   process; inputs that are too long or look explosive (huge exponents, deep nesting, factorials
+6. Math-Verify for LaTeX, expressions, sets and intervals, under a hard deadline in a worker
+   process (counted in the worker's CPU seconds, so load does not change verdicts; a comparison
+   past its deadline is undecided, ``None``, never ``False``); inputs that are too long or look explosive (huge exponents, deep nesting, factorials
    of large numbers) are called unparseable without being parsed.
 
 Nothing here calls ``eval``; model text only ever reaches regexes, ``float()`` and Math-Verify's
@@ -191,12 +192,11 @@ def _worth_math_verify(s: str) -> bool:
 
 @lru_cache(maxsize=65536)
 def _math_verdict(pred: str, gold: str, timeout: float) -> str:
+    """Math-Verify's verdict, cached. An undecided comparison raises :class:`GradingTimeout`, which
+    ``lru_cache`` does not store: a timeout is never remembered as a verdict (the next call tries again)."""
     if looks_explosive(pred) or looks_explosive(gold):
         return "unparseable"
-    try:
-        return math_compare(pred, gold, timeout=timeout)
-    except GradingTimeout:
-        return "unparseable"
+    return math_compare(pred, gold, timeout=timeout)
 
 
 def is_equivalent(
@@ -207,13 +207,17 @@ def is_equivalent(
     answer_type: str | None = None,
     precision: int | None = None,
     timeout: float = 2.0,
-) -> bool:
-    """Whether the predicted answer means the same as the gold one. Never raises.
+) -> bool | None:
+    """Whether the predicted answer means the same as the gold one: ``True``, ``False``, or ``None``
+    when it could not be decided. Never raises.
 
     ``choices`` lets a letter stand for its option (and the reverse); ``answer_type`` ("integer",
     "float", "list", "text", as in MathVista) and ``precision`` (decimals) tighten numeric checks.
-    Math-Verify is reached only when no fast path decides, with a hard ``timeout`` in seconds; a
-    timed-out or unparseable comparison is ``False``.
+    Math-Verify is reached only when no fast path decides, with a budget of ``timeout`` CPU seconds
+    of its worker (a busy machine does not eat into it), then a longer one
+    (:func:`visionr1.grading.supervisor.retry_budget`). An unparseable comparison is ``False``; one
+    still running past both budgets is ``None``, undecided: not wrong, and not cached (``None`` is
+    falsy, so ``if is_equivalent(...)`` credits only what was shown equal).
 
     >>> is_equivalent("B", "8/11", choices=["3/11", "8/11"])
     True
@@ -225,7 +229,7 @@ def is_equivalent(
     try:
         return _is_equivalent(pred, gold, choices, answer_type, precision, timeout)
     except GradingTimeout:
-        return False
+        return None
     except Exception:  # noqa: BLE001 - a grader that raises would stop a training run
         return False
 

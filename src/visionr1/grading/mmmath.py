@@ -248,8 +248,10 @@ def judge(gold: str, prediction: str, precision: float = PRECISION) -> bool:
     return True
 
 
-def official_equal(gold: str, prediction: str, *, timeout: float = 10.0) -> bool:
-    """:func:`judge` in the supervised grading worker, stopped after ``timeout`` seconds (then: not equal).
+def official_equal(gold: str, prediction: str, *, timeout: float = 10.0, retry_timeout: float | None = None) -> bool | None:
+    """:func:`judge` in the supervised grading worker: ``timeout`` CPU seconds, then up to ``retry_timeout``
+    (:func:`visionr1.grading.supervisor.retry_budget` by default); ``None`` (undecided, not "not equal")
+    when sympy is still running past both.
 
     >>> official_equal("\\\\frac{3}{2}", "1.5")
     True
@@ -257,6 +259,8 @@ def official_equal(gold: str, prediction: str, *, timeout: float = 10.0) -> bool
     from visionr1.grading.supervisor import GradingTimeout, run_in_worker
 
     try:
-        return bool(run_in_worker("mmmath", {"gold": str(gold), "pred": str(prediction)}, timeout=timeout).get("equal"))
+        reply = run_in_worker("mmmath", {"gold": str(gold), "pred": str(prediction)}, timeout=timeout,
+                              retry_timeout=retry_timeout)
     except GradingTimeout:
-        return False
+        return None
+    return bool(reply.get("equal"))

@@ -20,9 +20,13 @@ from visionr1.r1 import parse_r1
 @dataclass(frozen=True)
 class Grade:
     """The verdict on one completion: ``correct``, what was ``extracted`` and by which ``rule``,
-    whether it was ``well_formed`` R1 output and, if not, the ``reason``."""
+    whether it was ``well_formed`` R1 output and, if not, the ``reason``.
 
-    correct: bool
+    ``correct`` is ``None`` when Math-Verify could not decide within its budgets
+    (:func:`visionr1.grading.is_equivalent`): undecided, which scorers count apart from wrong.
+    """
+
+    correct: bool | None
     extracted: str | None
     rule: str
     well_formed: bool
@@ -71,6 +75,14 @@ def hard_format_result_reward(
     completion (it hit the length limit) always earns 0.0, even if the tags happen to close. A
     choice letter counts when ``choices`` maps it to the answer.
 
+    A pair Math-Verify cannot decide within both of its budgets (``is_equivalent`` gives ``None``:
+    8 CPU seconds of sympy by default, however busy the machine) earns 0.0, like a wrong one. Why not
+    ``None`` (TRL's "not applicable"): TRL sums rewards with ``nansum``, so the completion would get 0
+    in the advantage anyway while vanishing from the logged reward mean; and the reward is for answers
+    *shown* right: crediting what the verifier cannot finish would pay a policy for writing answers
+    that stall sympy. Because the budgets count CPU, not the clock, such a pair earns 0.0 idle and
+    under load alike, and it is not cached.
+
     >>> hard_format_result_reward("<think>1+1</think><answer>2</answer>", "2")
     1.0
     >>> hard_format_result_reward("<think>1+1</think><answer> Final Answer: 2 </answer>", "2")
@@ -89,7 +101,7 @@ def hard_format_result_reward(
         given = answer_in_tag(parsed.answer or "")
         if not given:
             return 0.0
-        return 1.0 if is_equivalent(given, str(answer), choices=choices) else 0.0
+        return 1.0 if is_equivalent(given, str(answer), choices=choices) is True else 0.0  # undecided: 0.0
     except Exception:  # noqa: BLE001 - a reward must never stop training
         return 0.0
 
@@ -201,5 +213,5 @@ def accuracy_reward(completions: list, answer: list | None = None, **columns: An
         if a is None:
             out.append(None)
             continue
-        out.append(1.0 if grade(completion_text(c), str(a), choices=_choices(ch)).correct else 0.0)
+        out.append(1.0 if grade(completion_text(c), str(a), choices=_choices(ch)).correct is True else 0.0)
     return out

@@ -98,9 +98,27 @@ def row_without_images(row: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in row.items() if k not in NOT_COPIED}
 
 
-def item_result(item: EvalItem, correct: bool, extracted: Any, **extra: Any) -> dict[str, Any]:
-    """One ``per_item`` row: id, verdict, extraction, gold, then ``extra`` and the item's metadata."""
+def item_result(item: EvalItem, correct: bool | None, extracted: Any, **extra: Any) -> dict[str, Any]:
+    """One ``per_item`` row: id, verdict, extraction, gold, then ``extra`` and the item's metadata.
+
+    ``correct`` is ``None`` when the grader could not decide in its budget (see
+    :func:`visionr1.grading.is_equivalent`): such an item is not credited, and :func:`verdict_counts`
+    counts it as undecided, not as wrong.
+    """
     return {"id": item.id, "correct": correct, "extracted": extracted, "gold": item.gold, **extra, **item.meta}
+
+
+def verdict_counts(per_item: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """How many items the grader found right, wrong, and could not decide (their ids listed).
+
+    >>> verdict_counts([{"id": "1", "correct": True}, {"id": "2", "correct": False}, {"id": "3", "correct": None}])
+    {'correct': 1, 'wrong': 1, 'undecided': 1, 'undecided_ids': ['3']}
+    """
+    rows = list(per_item)
+    undecided = [str(r.get("id")) for r in rows if r.get("correct") is None]
+    correct = sum(r.get("correct") is True for r in rows)
+    return {"correct": correct, "wrong": len(rows) - correct - len(undecided), "undecided": len(undecided),
+            "undecided_ids": undecided}
 
 
 # ----------------------------------------------------------------------------- scoring arithmetic

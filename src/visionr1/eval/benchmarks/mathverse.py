@@ -113,7 +113,7 @@ def score(items: list[EvalItem], responses: dict[str, str], judge: dict | None =
         official[it.id] = {**it.row, "model_answer": response, "extraction": extract, "extracted_by": how,
                            "true_false": ok}
         per_item.append(item_result(it, ok, extract, decided=ex.decided, extracted_by=how))
-    correct = sum(r["correct"] for r in per_item)
+    correct = sum(r["correct"] is True for r in per_item)  # undecided (None) is not credited
     versions = breakdown(per_item, "problem_version")
     ordered = {v: versions[v] for v in VERSIONS if v in versions}
     ordered.update({k: v for k, v in versions.items() if k not in ordered})

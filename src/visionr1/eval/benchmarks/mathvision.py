@@ -109,7 +109,7 @@ def score(items: list[EvalItem], responses: dict[str, str], judge: dict | None =
         official.append({**it.row, "id": it.id, "model_answer": response, "extraction": extracted, "rule": how,
                          "answer": it.gold, "correct": ok})
         per_item.append(item_result(it, ok, extracted, decided=decided, extracted_by=how))
-    correct = sum(r["correct"] for r in per_item)
+    correct = sum(r["correct"] is True for r in per_item)  # undecided (None) is not credited
     breakdowns = {"subject": breakdown(per_item, "subject"), "level": breakdown(per_item, "level")}
     return Scored(official=official, per_item=per_item, headline={"accuracy": acc_entry(correct, len(per_item))["accuracy"]},
                   breakdowns=breakdowns, official_scores={"average": acc_entry(correct, len(per_item)), **breakdowns},

@@ -138,7 +138,7 @@ def score(items: list[EvalItem], responses: dict[str, str], judge: dict | None =
         official.append({**it.row, "id": it.id, "response": response, "extracted": extracted, "extracted_by": how,
                          "gold": it.gold, "correct": ok})
         per_item.append(item_result(it, ok, extracted, decided=decided, extracted_by=how))
-    correct = sum(r["correct"] for r in per_item)
+    correct = sum(r["correct"] is True for r in per_item)  # undecided (None) is not credited
     breakdowns = {"difficulty": breakdown(per_item, "difficulty"), "grade": breakdown(per_item, "grade"),
                   "knowledge": breakdown(per_item, "knowledge")}
     return Scored(official=official, per_item=per_item, headline={"accuracy": acc_entry(correct, len(per_item))["accuracy"]},

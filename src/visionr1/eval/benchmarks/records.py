@@ -100,7 +100,7 @@ def score(items: list[EvalItem], responses: dict[str, str], judge: dict | None =
                          "correct": g.correct, "well_formed": g.well_formed, "format_reason": g.reason})
         per_item.append(item_result(it, g.correct, g.extracted, well_formed=g.well_formed, decided=g.decided))
     n = len(per_item)
-    correct = sum(r["correct"] for r in per_item)
+    correct = sum(r["correct"] is True for r in per_item)  # undecided (None) is not credited
     formatted = sum(r["well_formed"] for r in per_item)
     breakdowns = {"task": breakdown(per_item, "task"), "difficulty": breakdown(per_item, "difficulty")}
     headline = {"accuracy": acc_entry(correct, n)["accuracy"], "format": acc_entry(formatted, n)["accuracy"]}
