@@ -1,4 +1,8 @@
-"""The speed-ups inside a real TRL GRPO step: they engage, and the step equals the stock one."""
+"""The speed-ups inside a real TRL GRPO step: they engage, and the step equals the stock one.
+
+"Equals" is float32 equality from the arithmetic (visionr1.testing.numerics): every gradient the speed-ups
+compute is stock's to SAME_UP_TO of its size, and so are the weights' movements (runs use adam_epsilon=1).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,8 @@ from visionr1.errors import ConfigError
 from visionr1.testing.rewards import get_spread_reward
 from visionr1.train.config import SpeedSettings
 from visionr1.train.speedups import apply_speedups
+
+from visionr1.testing.numerics import EQUALITY_ADAM_EPSILON, SAME_UP_TO, gradient_gap, gradient_log, weight_gap
 
 
 def _trainer(tiny_model_dir, tmp_path, noise_image, name, **overrides):
@@ -23,10 +29,24 @@ def _trainer(tiny_model_dir, tmp_path, noise_image, name, **overrides):
 
     settings = dict(max_steps=1, per_device_train_batch_size=8, num_generations=4, max_completion_length=10,
                     learning_rate=1e-3, beta=0.01, logging_steps=1, save_strategy="no", report_to="none", use_cpu=True,
-                    bf16=False, seed=0, shuffle_dataset=False)
+                    bf16=False, seed=0, shuffle_dataset=False, adam_epsilon=EQUALITY_ADAM_EPSILON)
     args = GRPOConfig(output_dir=str(tmp_path / name), **{**settings, **overrides})
-    return GRPOTrainer(model=str(tiny_model_dir), reward_funcs=get_spread_reward(), args=args, train_dataset=ds,
-                       processing_class=processor)
+    trainer = GRPOTrainer(model=str(tiny_model_dir), reward_funcs=get_spread_reward(), args=args, train_dataset=ds,
+                          processing_class=processor)
+    trainer.start = {n: p.detach().clone() for n, p in trainer.model.named_parameters()}  # before any step
+    trainer.gradients = gradient_log()
+    trainer.add_callback(trainer.gradients)
+    return trainer
+
+
+def assert_same_steps(stock, ours) -> None:
+    """``ours`` took stock's training steps: the same gradients, the same weights (see the module docstring)."""
+    gap, where = gradient_gap(stock.gradients.steps, ours.gradients.steps)
+    assert gap <= SAME_UP_TO, f"gradients differ by {gap:.3g} of their size at {where}"
+    assert max(g.abs().max().item() for g in stock.gradients.steps[0].values()) > 1e-3  # a real gradient
+    state = {n: p.detach() for n, p in stock.model.named_parameters()}
+    gap, where = weight_gap(dict(ours.model.named_parameters()), state, stock.start, steps=len(stock.gradients.steps))
+    assert gap <= SAME_UP_TO, f"weights differ by {gap:.3g} of how far they moved, in {where}"
 
 
 @pytest.mark.parametrize("decode,checkpointing", [("auto", True), ("static", True), ("auto", False)])
@@ -54,12 +74,8 @@ def test_speedups_engage_and_the_step_equals_stock(tiny_model_dir, tmp_path, noi
     assert handles["policy.vision_windows"].active and handles["reference.vision_windows"].active
     log_s, log_o = stock.state.log_history[0], ours.state.log_history[0]
     assert log_s["completions/mean_length"] == log_o["completions/mean_length"]  # same samples drawn
-    assert abs(log_s["reward"] - log_o["reward"]) < 1e-6
-    worst = max((a - b).abs().max().item() for a, b in zip(stock.model.parameters(), ours.model.parameters()))
-    assert worst < 1e-5
-    fresh = _trainer(tiny_model_dir, tmp_path, noise_image, "fresh").model
-    moved = max((a - b).abs().max().item() for a, b in zip(fresh.parameters(), ours.model.parameters()))
-    assert moved > 1e-4  # the step did update the weights, so the equality above means something
+    assert log_s["reward"] == log_o["reward"]  # the same completions, so the same rewards, exactly
+    assert_same_steps(stock, ours)
 
 
 @pytest.mark.parametrize("buffering", [
@@ -75,9 +91,27 @@ def test_buffered_generations_equal_stock(tiny_model_dir, tmp_path, noise_image,
     ours.train()
     assert handles["pixel_store"].stats["distinct"] == 4 and handles["policy.shared_prefix"].stats["calls"] >= 2
     for a, b in zip(stock.state.log_history[:-1], ours.state.log_history[:-1]):
-        assert a["loss"] == pytest.approx(b["loss"], rel=1e-4, abs=1e-6)
-    worst = max((a - b).abs().max().item() for a, b in zip(stock.model.parameters(), ours.model.parameters()))
-    assert worst < 1e-5
+        assert a["loss"] == pytest.approx(b["loss"], rel=SAME_UP_TO, abs=1e-6)
+    assert_same_steps(stock, ours)
+
+
+def test_an_inexact_speed_up_fails_the_comparison(tiny_model_dir, tmp_path, noise_image, monkeypatch):
+    """What "equal" rejects: a pixel store serving each image's pixels rounded to bfloat16 (half the memory, a
+    2**-9 change of the input) is caught by the gradients, though its step looks alike to the eye."""
+    import visionr1.models.pixel_store as pixel_store
+
+    stock = _trainer(tiny_model_dir, tmp_path, noise_image, "stock")
+    stock.train()
+    exact = pixel_store.PixelStore.pixels
+    monkeypatch.setattr(pixel_store.PixelStore, "pixels", lambda self, ids, device: exact(self, ids, device).bfloat16().float())
+    rounded = _trainer(tiny_model_dir, tmp_path, noise_image, "bf16-pixels")
+    apply_speedups(rounded, SpeedSettings())
+    rounded.train()
+    assert rounded.state.log_history[0]["reward"] == stock.state.log_history[0]["reward"]  # same completions
+    gap, where = gradient_gap(stock.gradients.steps, rounded.gradients.steps)
+    assert gap > 10 * SAME_UP_TO, (gap, where)
+    with pytest.raises(AssertionError, match="gradients differ"):
+        assert_same_steps(stock, rounded)
 
 
 def test_switches_turn_them_off(tiny_model_dir, tmp_path, noise_image):
