@@ -1,4 +1,4 @@
-"""Shared fixtures: the tiny model is built once per machine (cached under .cache/ in the repo)."""
+"""Shared fixtures: the tiny model is built once per machine (cached under .cache/ in the repo, see ../conftest.py)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-os.environ.setdefault("VISIONR1_CACHE", str(REPO / ".cache"))
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+# offline and the repo's model cache: set for every run (doctests too) by the conftest.py at the repo root
 
 
 def shared_data_dir() -> Path | None:

@@ -24,9 +24,9 @@ Decoding after the shared prefill (``decode``):
   eager, ~9 ms compiled; docs/speed.md). On CPU it does not pay (compilation costs more than it
   saves), hence ``"auto"``: compiled on CUDA, dynamic elsewhere and for sharded (ZeRO-3, FSDP) parameters.
 
-Example:
-    >>> handle = enable_shared_prefill(model)     # doctest: +SKIP
-    >>> model.generate(**inputs_repeated_g_times)  # doctest: +SKIP  (prefill runs on the distinct prompts)
+Example (``model`` a loaded Qwen2.5-VL; the prefill runs on the distinct prompts only):
+    >>> handle = enable_shared_prefill(model)       # doctest: +SKIP
+    >>> model.generate(**inputs_repeated_g_times)   # doctest: +SKIP
 """
 
 from __future__ import annotations

@@ -27,10 +27,11 @@ hold no group). There a batch with no group still takes the two passes, each row
 after the last image token; only the conditions every rank shares (the call's arguments, the model's
 settings) make it step aside (:mod:`visionr1.models.ranks`).
 
-Example:
+Example (``model`` a loaded Qwen2.5-VL; each prompt's layers run once per group):
     >>> handle = enable_shared_prefix(model)     # doctest: +SKIP
-    >>> model(**prompt_plus_completions)         # doctest: +SKIP  (each prompt's layers run once per group)
-    >>> handle.stats                             # doctest: +SKIP  {'calls': 1, 'rows': 16, 'groups': 2, ...}
+    >>> model(**prompt_plus_completions)         # doctest: +SKIP
+    >>> handle.stats                             # doctest: +SKIP
+    {'calls': 1, 'rows': 16, 'groups': 2, ...}
 """
 
 from __future__ import annotations

@@ -12,10 +12,11 @@ Works with PEFT-wrapped models (the patch lands on the inner module), a frozen o
 and any model of the Qwen2-VL family whose inner model has ``visual`` and ``get_image_features``
 taking ``(pixel_values, image_grid_thw)`` with patches concatenated image after image.
 
-Example:
+Example (``model`` a loaded Qwen2.5-VL, ``batch`` 16 rows holding 2 distinct images: each is encoded once):
     >>> handle = enable_shared_vision(model)        # doctest: +SKIP
-    >>> model(**batch)                              # doctest: +SKIP  (each distinct image encoded once)
-    >>> handle.stats                                # doctest: +SKIP  {'images': 16, 'encoded': 2}
+    >>> model(**batch)                              # doctest: +SKIP
+    >>> handle.stats                                # doctest: +SKIP
+    {'calls': 1, 'images': 16, 'encoded': 2}
     >>> handle.remove()                             # doctest: +SKIP
 """
 
