@@ -50,9 +50,9 @@ def test_rate_limit_honours_retry_after():
 
 @pytest.mark.parametrize("fault,kind", [("server_error", "server_error"), ("malformed", "bad_response"), ("hang", "timeout")])
 def test_transient_faults_are_retried(fault, kind):
-    plan = FaultPlan(**{fault: 1.0}, hang_seconds=5.0, transient_per_key=1)
-    with OpenAIServer(lambda r: "fine", faults=plan) as s:
-        result, counters = _ask(s.url, timeout=0.3)
+    plan = FaultPlan(**{fault: 1.0}, hang_seconds=30.0, transient_per_key=1)
+    with OpenAIServer(lambda r: "fine", faults=plan) as s:  # 2 s: ample for the retried answer on a busy machine
+        result, counters = _ask(s.url, timeout=2.0)
     assert result.content == "fine" and result.tries == 2
     assert counters.errors == {kind: 1}
 

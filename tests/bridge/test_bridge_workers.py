@@ -26,7 +26,7 @@ FAULTS = FaultPlan(rate_limit=0.08, server_error=0.05, hang=0.02, malformed=0.03
 
 
 def make_cfg(url: str, data: Path, out: Path, workers: int, concurrency: int = 8, **kw) -> BridgeConfig:
-    ep = {"base_url": url, "model": "fake", "timeout": 0.4, "max_retries": 3, "concurrency": concurrency}
+    ep = {"base_url": url, "model": "fake", "timeout": 1.0, "max_retries": 3, "concurrency": concurrency}  # ~100x an answer
     return BridgeConfig(input=data, out=out, mllm=EndpointConfig(**ep), reasoner=EndpointConfig(**ep),
                         retry_backoff=0.01, progress=False, workers=workers, **kw)
 

@@ -100,7 +100,7 @@ def test_chat_through_the_backend_and_its_faults():
     plan = FaultPlan(hang=0.5, server_error=0.5, hang_seconds=5.0, transient_per_key=1)
 
     async def go(url):
-        cfg = EndpointConfig(base_url=url, model="m", timeout=0.3, max_retries=3, concurrency=4)
+        cfg = EndpointConfig(base_url=url, model="m", timeout=2.0, max_retries=3, concurrency=4)  # ample when busy
         async with ChatClient(cfg, backoff_base=0.01) as client:
             results = await asyncio.gather(*(client.chat([user_message(f"q{i}")], key=f"r{i}/s/0") for i in range(12)))
             return results, client.counters

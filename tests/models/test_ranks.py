@@ -10,6 +10,7 @@ from pathlib import Path
 import torch
 
 from visionr1.models.ranks import several_ranks, sharded_parameters
+from visionr1.testing.processes import stop, wait_until
 
 WORKER = Path(__file__).with_name("ranks_worker.py")
 
@@ -17,12 +18,20 @@ WORKER = Path(__file__).with_name("ranks_worker.py")
 def test_two_ranks_one_sharing_one_not_call_the_same_layers(tiny_model_dir, tmp_path):
     """Two processes over gloo. Under ZeRO-3/FSDP a layer call gathers its parameters from every rank, so a
     rank that ran its layers once while the other ran them twice (prefix pass, then the rest) would hang."""
-    procs = [subprocess.Popen([sys.executable, str(WORKER), str(r), str(tmp_path / "rendezvous"), str(tiny_model_dir),
-                               str(tmp_path / f"rank{r}.json")], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-             for r in (0, 1)]
-    for p in procs:
-        _, err = p.communicate(timeout=180)
-        assert p.returncode == 0, err.decode()[-3000:]
+    errs = [tmp_path / f"rank{r}.err" for r in (0, 1)]
+    procs = []
+    for r, err in enumerate(errs):
+        with open(err, "wb") as f:
+            procs.append(subprocess.Popen([sys.executable, str(WORKER), str(r), str(tmp_path / "rendezvous"),
+                                           str(tiny_model_dir), str(tmp_path / f"rank{r}.json")],
+                                          stdout=subprocess.DEVNULL, stderr=f))
+    try:  # a hang (the failure this test looks for) shows as silence, not as a slow machine's long run
+        wait_until(lambda: False, procs, outputs=errs, watch=[tmp_path])
+    finally:
+        for p in procs:
+            stop(p)
+    for p, err in zip(procs, errs):
+        assert p.returncode == 0, err.read_text()[-3000:]
     ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
     calls = ranks[0]["calls"]
     assert calls[0] == calls[1]

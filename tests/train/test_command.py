@@ -8,13 +8,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from visionr1.cli import app
+from visionr1.testing.processes import STALL_S, run_patiently, stop, wait_until
 from visionr1.train.metrics import read_metrics
 
 REPO = Path(__file__).resolve().parents[2]
@@ -39,7 +39,7 @@ def test_sft_run_with_a_string_learning_rate_then_a_rerun_that_trains_nothing(ti
 
     run = tmp_path / "run"
     cmd = _sft_cmd(tiny_model_dir, cold_path, run, "trainer.learning_rate=1e-3", "trainer.max_steps=2")  # YAML: a string
-    first = subprocess.run(cmd, cwd=REPO, env=run_env, capture_output=True, text=True, timeout=300)
+    first = run_patiently(cmd, cwd=REPO, env=run_env, watch=[run])
     assert first.returncode == 0, first.stderr[-3000:]
     # quiet console: one line of key metrics per step; the whole log dict only in metrics.jsonl
     assert "step 1/2  loss " in first.stderr and "lr 1.00e-03" in first.stderr
@@ -48,7 +48,7 @@ def test_sft_run_with_a_string_learning_rate_then_a_rerun_that_trains_nothing(ti
     assert "mean_token_accuracy" in read_metrics(run)[0]["trl"]
     weights = load_file(run / "final" / "model.safetensors")
 
-    again = subprocess.run(cmd, cwd=REPO, env=run_env, capture_output=True, text=True, timeout=300)
+    again = run_patiently(cmd, cwd=REPO, env=run_env, watch=[run])
     assert again.returncode == 0, again.stderr[-3000:]
     said = " ".join(again.stderr.split())
     assert f"{run} is already complete (2 of 2 steps); nothing to train" in said
@@ -63,7 +63,7 @@ def test_sft_run_with_a_string_learning_rate_then_a_rerun_that_trains_nothing(ti
     import shutil
 
     shutil.rmtree(run / "final")
-    assert subprocess.run(cmd, cwd=REPO, env=run_env, capture_output=True, timeout=300).returncode == 0
+    assert run_patiently(cmd, cwd=REPO, env=run_env, watch=[run]).returncode == 0
     restored = load_file(run / "final" / "model.safetensors")
     assert all((restored[k] == weights[k]).all() for k in weights)
     assert (run / "final" / "processor_config.json").is_file() and not (run / "final" / "optimizer.pt").exists()
@@ -75,12 +75,14 @@ def test_ctrl_c_says_how_to_resume(tiny_model_dir, cold_path, tmp_path, run_env)
     proc = subprocess.Popen(_sft_cmd(tiny_model_dir, cold_path, run, "trainer.max_steps=200"), cwd=REPO, env=run_env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
                             preexec_fn=_sigint_default)
-    deadline = time.time() + 180
-    while time.time() < deadline and proc.poll() is None and not read_metrics(run):
-        time.sleep(0.1)
+    try:
+        wait_until(lambda: bool(read_metrics(run)), proc, watch=[run])  # no clock limit: a stall limit
+    except BaseException:
+        stop(proc)
+        raise
     assert proc.poll() is None, proc.stderr.read()[-3000:]
     os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal sends
-    _, err = proc.communicate(timeout=120)
+    _, err = proc.communicate(timeout=STALL_S)  # generous: it only has to stop and say how to resume
     assert proc.returncode == 130, err[-3000:]
     assert "interrupted — rerun the same command to resume" in err and "Traceback" not in err
 

@@ -12,6 +12,11 @@ that abort (a C++ thread object destroyed while still running, at the end of a f
 about 2 of 50 launches on 2 CPU cores, never reproduced on demand, and does not come from visionr1's code
 (no threads of ours); everything the tests check is asserted on the run that completes.
 
+"The same" is float32 equality from the arithmetic (visionr1.testing.numerics): the runs train with adam_epsilon=1,
+so each step is a Lipschitz function of the gradient, and the final weights may differ by at most SAME_UP_TO of
+how far they moved from the tiny model's (besides one float32 rounding per step); the logged metrics to
+SAME_UP_TO of their size.
+
 FSDP is not run here: on a machine without an accelerator accelerate turns an FSDP config into plain
 multi-process CPU training (checked: the parameters are not sharded), so it would test DDP under another name.
 """
@@ -20,14 +25,16 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
+from visionr1.testing.processes import run_patiently
 from visionr1.train.metrics import read_metrics
+
+from visionr1.testing.numerics import EQUALITY_ADAM_EPSILON, SAME_UP_TO, weight_gap
 
 pytest.importorskip("deepspeed")
 
@@ -47,7 +54,7 @@ def _launch(tmp_path: Path, name: str, cfg: dict, program: list[str], port: int,
     cmd = [str(Path(sys.executable).parent / "accelerate"), "launch", "--config_file", str(ZERO3),
            "--num_processes", "2", "--main_process_port", str(port), *program, str(config)]
     for attempt in range(2):
-        out = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=180)
+        out = run_patiently(cmd, cwd=REPO, env=env, watch=[Path(cfg["run_dir"])])  # no clock limit: a stall limit
         if out.returncode == 0 or attempt or TEARDOWN_ABORT not in out.stderr:
             break
         # one rank aborted as the processes wound down (seen in ~2 of ~50 CPU ZeRO-3 launches; cause not found
@@ -60,8 +67,11 @@ def _grpo(tmp_path, name, model, records, stages, speed, port, run_env) -> Path:
     run = tmp_path / name
     cfg = {"run_dir": str(run), "model": {"path": str(model)}, "data": {"path": str(records)},
            "ptst": {"stages": stages}, "samples": {"per_stage": 0}, "speed": speed,
-           "trainer": {"use_cpu": True, "bf16": False, "learning_rate": 1e-3, "per_device_train_batch_size": 2,
-                       "gradient_accumulation_steps": 2, "beta": 0.01, "save_steps": 1, "seed": 0}}
+           "trainer": {"use_cpu": True, "bf16": False, "learning_rate": 2e-2, "per_device_train_batch_size": 2,
+                       "gradient_accumulation_steps": 2, "beta": 0.01, "save_steps": 1, "seed": 0,
+                       # steps Lipschitz in the gradient (testing.numerics); with lr 2e-2 the weights with the largest gradients
+                       # move about as far a step as with lr 1e-3 and the default eps, far above float32's last place
+                       "adam_epsilon": EQUALITY_ADAM_EPSILON}}
     _launch(tmp_path, name, cfg, [str(ENTRY)], port, run_env)
     return run
 
@@ -83,12 +93,15 @@ def test_zero3_speedups_and_stage_handover_are_exact(tiny_model_dir, records_pat
     assert [r["stage"] for r in a] == [0, 0, 0, 1, 1, 1]
     for ra, rb in zip(a, b):
         for key in COMPARED:
-            assert ra[key] == pytest.approx(rb[key], rel=1e-4, abs=1e-6), (ra["global_step"], key)
+            assert ra[key] == pytest.approx(rb[key], rel=SAME_UP_TO, abs=1e-6), (ra["global_step"], key)
     assert any(r["grad_norm"] > 0 for r in a)
 
     wa, wb = load_file(staged / "final/model.safetensors"), load_file(plain / "final/model.safetensors")
-    assert wa.keys() == wb.keys()
-    assert max((wa[k] - wb[k]).abs().max().item() for k in wa) <= 1e-5
+    base = load_file(tiny_model_dir / "model.safetensors")
+    # the ZeRO-3 save names the language model's weights model.model.*, the tiny model's file model.*
+    start = {k: base[k if k in base else k.removeprefix("model.")] for k in wa}
+    gap, where = weight_gap(wa, wb, start, steps=6)
+    assert gap <= SAME_UP_TO, f"final weights differ by {gap:.3g} of how far they moved, in {where}"
 
 
 @pytest.mark.slow
