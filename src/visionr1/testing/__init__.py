@@ -2,7 +2,9 @@
 
 :mod:`visionr1.testing.openai_server` is a local OpenAI-compatible chat-completions server with
 pluggable responders, fault injection and a request log, so clients can be tested end to end with
-the real ``openai`` package and no network. Names are imported lazily so that
+the real ``openai`` package and no network. :mod:`visionr1.testing.numerics` says what "the same training step" means
+in float32 (tolerances from the arithmetic); :mod:`visionr1.testing.processes` runs commands in tests with a
+limit on silence instead of a clock limit. Names are imported lazily so that
 ``python -m visionr1.testing.openai_server`` runs the module only once.
 """
 
