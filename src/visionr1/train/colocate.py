@@ -92,6 +92,7 @@ class RunEngine:
         self.llm = None
         self.generation = None  # the VLLMGeneration of the stage running now
         self.builds = 0
+        self.syncs = 0  # weight syncs into the engine (rollouts whose step moved, and validations)
         self.rows: list[dict[str, Any]] = []
 
     @contextlib.contextmanager
@@ -132,6 +133,7 @@ class RunEngine:
 
                 if self.mode != "colocate":
                     return super().sync_weights()
+                keeper.syncs += 1
                 if cuda_available():
                     super().sync_weights()  # TRL's: each tensor into the engine, then its prefix cache reset
                     forget_old_weights(self.llm)  # and the image encodings made with the old weights

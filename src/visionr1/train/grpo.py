@@ -493,7 +493,7 @@ def run_grpo(cfg: GRPORunConfig, *, force: bool = False, verbose: bool = False) 
     if validation is not None:
         summary["validation"] = validation_summary(run_dir, validation)
     if engine is not None:
-        summary["vllm_engine"] = {"builds": engine.builds, "context": engine.max_model_length,
+        summary["vllm_engine"] = {"builds": engine.builds, "syncs": engine.syncs, "context": engine.max_model_length,
                                   "max_num_seqs": engine.max_num_seqs, "boundaries": engine.rows}
     if main:
         (run_dir / "summary.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
