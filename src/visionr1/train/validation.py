@@ -166,8 +166,9 @@ class ValidationCallback(TrainerCallback):
                 folder = self.run_dir / VALIDATION_DIR / f"step-{step}"
                 if folder.exists():  # left by a run killed before its checkpoint: this step is validated anew
                     shutil.rmtree(folder)
+                through = {"engine": engine} if engine is not None else {}
                 row.update(validate(unwrapped, self.processor, self.settings, folder, f"{self.run_dir}@step-{step}",
-                                    engine=engine))
+                                    **through))
         if engine is not None:
             row["engine"] = "vllm"
             after_validation(trainer)
