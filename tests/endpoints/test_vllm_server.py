@@ -30,7 +30,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def vllm_server(varied_model_dir, vllm_env, tmp_path_factory):
+def vllm_server(vllm_env, varied_model_dir, tmp_path_factory):
     port = _free_port()
     log = tmp_path_factory.mktemp("vllm_server") / "server.log"
     cmd = [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", str(varied_model_dir),

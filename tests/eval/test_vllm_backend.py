@@ -25,7 +25,7 @@ def _generations(out: Path) -> dict[str, tuple]:
     return {r["id"]: (r["response"], r["finish_reason"], r["completion_tokens"]) for r in rows}
 
 
-def test_vllm_backend_greedy_answers_match_the_transformers_backend(varied_model_dir, vllm_env, tmp_path):
+def test_vllm_backend_greedy_answers_match_the_transformers_backend(vllm_env, varied_model_dir, tmp_path):
     from visionr1.data.synth import synthesize
     from visionr1.eval.run import EvalConfig, run_eval
 

@@ -45,7 +45,7 @@ def _config(run: Path, model: Path, records: Path) -> dict:
 
 
 @pytest.fixture(scope="module")
-def killed_and_resumed(varied_model_dir, records_path, vllm_env, tmp_path_factory):
+def killed_and_resumed(vllm_env, varied_model_dir, records_path, tmp_path_factory):
     """The run killed after step 3 (in stage 2), then rerun to the end: ``(run_dir, rows of memory.jsonl by
     process)``."""
     root = tmp_path_factory.mktemp("grpo_vllm")
