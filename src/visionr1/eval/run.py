@@ -64,7 +64,7 @@ class EvalConfig:
     regenerate_missing_answer: int = field(default=0, metadata={"help": "Re-ask up to N times when </answer> is missing."})
     batch_size: int = field(default=8, metadata={"help": "transformers: prompts per generate() call; vllm: prompts per engine call (it batches within; use hundreds)."})
     device: str | None = field(default=None, metadata={"help": "transformers: cpu, cuda, cuda:1 (default: cuda if available)."})
-    dtype: str = field(default="auto", metadata={"help": "transformers: auto, bfloat16, float16, float32."})
+    dtype: str = field(default="auto", metadata={"help": "transformers, vllm: auto, bfloat16, float16, float32."})
     judge: JudgeEndpointConfig | None = field(default=None, metadata={"help": "OpenAI-compatible LLM for answer extraction: base_url, model and the endpoint's other keys (the judge's defaults: 16 in flight, 4 retries, 120 s)."})
     judge_undecided: bool = field(default=False, metadata={"help": "Judge only the items the rules leave undecided."})
     progress: bool = field(default=True, metadata={"help": "Show rich progress bars."})

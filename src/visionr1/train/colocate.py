@@ -152,7 +152,8 @@ class RunEngine:
         from visionr1.models.vllm_engine import engines_alive, process_memory
 
         row = {"event": event, "stage": stage, "global_step": global_step, "engines_alive": engines_alive(),
-               "engine_builds": self.builds, "engine_context": self.max_model_length, **process_memory(),
+               "engine_builds": self.builds, "engine_syncs": self.syncs, "engine_context": self.max_model_length,
+               **process_memory(),
                "time": time.time()}
         self.rows.append(row)
         if self.run_dir is not None:
