@@ -3,6 +3,7 @@ RL runs (Vision-R1 with the optional third PTST stage, Vision-R1-Zero, Vision-R1
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from pathlib import Path
@@ -94,8 +95,8 @@ def test_vision_r1_7b_with_the_optional_third_stage_on_the_tiny_model(tiny_model
     assert [o["name"] for o in obj] == ["grpo"] * 3 and all(o["updates_per_rollout_batch"] == 4.0 for o in obj)
     assert [(o["per_device_train_batch_size"], o["prompts_per_rollout_batch"]) for o in obj] == [(4, 1.0), (2, 1.0), (1, 1.0)]
     assert all((o["loss_type"], o["scale_rewards"], o["mask_truncated_completions"], o["importance_sampling_level"],
-                o["reward_weights"], o["epsilon"], o["beta"], o["entropy_coef"]) ==
-               ("grpo", "group", False, "token", [1.0, 0.0, 0.0], 0.2, 0.01, 1e-3) for o in obj)
+                o["reward_weights"], o["epsilon"], o["beta"], o["entropy_coef"], o["use_bias_correction_kl"]) ==
+               ("grpo", "group", False, "token", [1.0, 0.0, 0.0], 0.2, 0.01, 1e-3, False) for o in obj)
     assert summary["prompt_form"] == "raw" and summary["reward"] == "hard"
     assert all(math.isfinite(r["loss"]) for r in rows)
     # the rollout metrics (reward, lengths) come with the first update of each rollout batch: one per stage here
@@ -159,3 +160,34 @@ def test_the_7b_bridge_recipe_exports_what_the_7b_sft_and_grpo_recipes_expect(tm
     assert render_user_prompt("Find x.", None, bridge.prompts.user) == "Find x."
     assert bridge.resolved_answer_form == "final_answer"
     assert assemble("r", "7", bridge.resolved_answer_form) == "<think>r</think><answer> Final Answer:7 </answer>"
+
+
+def test_the_7b_bridge_recipe_asks_the_reasoner_in_the_papers_words_and_ours_stays_the_default():
+    from visionr1.bridge.config import BridgeConfig
+    from visionr1.bridge.prompts import load_prompt
+
+    bridge = from_dict(BridgeConfig, load_yaml(REPO / "recipes/vision_r1_7b/bridge.yaml"))
+    values = {"description": "Two red dots.", "question": "How many dots?", "choices": "", "hint": "", "answer_format": ""}
+    paper = load_prompt("reasoner", bridge.prompts.reasoner).render(**values)
+    assert "Following the above image description, think step by step and answer the following question directly." in paper
+    assert paper.startswith("Two red dots.") and paper.endswith("How many dots?") and "Final answer" not in paper
+    ours = load_prompt("reasoner", None).render(**values)
+    assert ours == load_prompt("reasoner", "ours").render(**values) and "Final answer" in ours
+
+
+def test_the_7b_dry_run_prints_the_kl_weighting_and_the_vllm_context_of_each_stage():
+    """--dry-run of the 7B recipe shows use_bias_correction_kl (false: Eq. 1) and each stage's vLLM context
+    (prompt + completion budget), and the one engine's (the largest)."""
+    from typer.testing import CliRunner
+
+    from visionr1.cli import app
+
+    res = CliRunner().invoke(app, ["grpo", "--config", str(REPO / "recipes/vision_r1_7b/grpo.yaml"), "--dry-run",
+                                   "--world-size", "8", "ptst.run_optional=true"])
+    assert res.exit_code == 0, res.output
+    plan = json.loads(res.stdout[: res.stdout.rindex("}") + 1])
+    assert [r["vllm"] for r in plan["stages"]] == [{"mode": "colocate", "context": n} for n in (6144, 10240, 18432)]
+    assert plan["vllm_engine"]["context"] == 18432
+    assert all(r["objective"]["use_bias_correction_kl"] is False for r in plan["stages"])
+    assert "use_bias_correction_kl=False" in res.output and "vLLM context" in res.output
+    assert not any("vllm_max_model_length is unset" in w for w in plan["warnings"])

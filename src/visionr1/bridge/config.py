@@ -28,7 +28,7 @@ class PromptFiles:
 
     pseudo_cot: Path | None = field(default=None, metadata={"help": "Stage 1 (MLLM): image + question + answer -> pseudo-CoT."})
     description: Path | None = field(default=None, metadata={"help": "Stage 2 (MLLM): image + question + pseudo-CoT -> description."})
-    reasoner: Path | None = field(default=None, metadata={"help": "Stage 3 (reasoner): description + question -> long CoT."})
+    reasoner: Path | None = field(default=None, metadata={"help": "Stage 3 (reasoner): description + question -> long CoT. A file, or a shipped one by name: ours (the default: asks for a 'Final answer:' line) or paper (Figure 2's words: think step by step and answer directly)."})
     user: Path | None = field(default=None, metadata={"help": "User-turn form of the exported SFT data: r1 (the default when null: question, choices, think/answer instruction), raw (question and choices only, the paper's), or a template file (visionr1.r1 format). GRPO's data.user_template should name the same form."})
 
 

@@ -1,6 +1,6 @@
-"""Generation backends: local transformers, an OpenAI-compatible endpoint (vLLM serve), canned responses.
+"""Generation backends: local transformers, local vLLM, an OpenAI-compatible endpoint (vLLM serve), canned responses.
 
-All three take the same :class:`GenRequest` list and report each finished item through one
+All four take the same :class:`GenRequest` list and report each finished item through one
 callback, ``on_result(rid, payload, error)``, the moment it is done; the run loop stores it durably
 (``visionr1.endpoints.ResponseStore``) before anything else happens, which is what makes a killed
 evaluation resumable without generating a finished item twice.
@@ -118,6 +118,19 @@ class CannedBackend:
                                   "prompt_tokens": None}, None)
 
 
+def chat_prompt(processor, r: GenRequest):
+    """``r`` as one user turn (its images, then its text) through the processor's chat template, with the
+    generation prompt: ``(prompt text, PIL images)``. The transformers and vLLM backends both prompt this way,
+    so the two see the same tokens. A corrupt image raises :class:`~visionr1.errors.DataError` naming the item."""
+    from visionr1.data.images import open_image
+
+    images = [open_image(b, r.item_id or r.rid) for b in r.images]
+    content = [{"type": "image"} for _ in images] + [{"type": "text", "text": r.text}]
+    text = processor.apply_chat_template([{"role": "user", "content": content}], tokenize=False,
+                                         add_generation_prompt=True)
+    return text, images
+
+
 class TransformersBackend:
     """Any ``AutoModelForImageTextToText`` checkpoint with its processor's chat template, batched, CPU or GPU.
 
@@ -181,13 +194,7 @@ class TransformersBackend:
                          "batch_size": self.batch_size, "vision_windows": try_vision_windows(self.model)}
 
     def _prepare(self, r: GenRequest):
-        from visionr1.data.images import open_image
-
-        images = [open_image(b, r.item_id or r.rid) for b in r.images]
-        content = [{"type": "image"} for _ in images] + [{"type": "text", "text": r.text}]
-        text = self.processor.apply_chat_template([{"role": "user", "content": content}], tokenize=False,
-                                                  add_generation_prompt=True)
-        return text, images
+        return chat_prompt(self.processor, r)
 
     def generate(self, requests: list[GenRequest], on_result: OnResult) -> None:
         import torch
@@ -230,6 +237,106 @@ class TransformersBackend:
                 on_result(r.rid, {"content": content, "finish_reason": "stop" if finished else "length",
                                   "completion_tokens": len(ids), "prompt_tokens": int(inputs["attention_mask"].shape[1])},
                           None)
+
+
+class VLLMBackend:
+    """A local checkpoint through an offline vLLM engine (``--backend vllm``): what evaluating a 7B model wants.
+
+    ``batch_size`` prompts go to the engine at once (it batches and schedules within them; use hundreds on a
+    GPU) and each chunk is reported when it is done, so a killed run keeps the finished chunks. Prompts are the
+    transformers backend's (:func:`chat_prompt`), so with ``temperature=0`` both decode greedily from the same
+    tokens; each request carries ``seed``, so a sampled answer does not depend on the batch it was in. A corrupt
+    image, or a prompt longer than the engine's context, fails its item only.
+    """
+
+    name = "vllm"
+
+    def __init__(self, model_path: str | Path, sampling: SamplingConfig, *, batch_size: int = 8, dtype: str = "auto",
+                 max_model_len: int | None = None):
+        if batch_size < 1:
+            raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
+        from visionr1.config import check_model_path
+        from visionr1.models.vllm_engine import build_llm, require_vllm
+
+        require_vllm("--backend vllm")
+        check_model_path(str(model_path), "--model")
+        from transformers import AutoProcessor
+
+        try:
+            processor = AutoProcessor.from_pretrained(str(model_path))
+        except (OSError, ValueError) as e:
+            raise ConfigError(f"cannot load the processor of --model {model_path}: {' '.join(str(e).split())[:300]}") from None
+        if dtype not in ("auto", "bfloat16", "float16", "float32"):
+            raise ConfigError(f"dtype must be auto, bfloat16, float16 or float32, not {dtype!r}")
+        llm = build_llm(model_path, max_model_len=max_model_len, seed=sampling.seed or 0, dtype=dtype)
+        self._attach(llm, processor, sampling, batch_size, str(model_path))
+
+    @classmethod
+    def from_engine(cls, llm, processor, sampling: SamplingConfig, *, batch_size: int = 8,
+                    label: str = "in-memory engine") -> "VLLMBackend":
+        """A backend over an engine already built: a GRPO run's colocated engine, whose weights the caller has
+        synced to the policy (validation during training, :mod:`visionr1.train.validation`)."""
+        if batch_size < 1:
+            raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
+        self = cls.__new__(cls)
+        self._attach(llm, processor, sampling, batch_size, label)
+        return self
+
+    def _attach(self, llm, processor, sampling: SamplingConfig, batch_size: int, label: str) -> None:
+        self.llm, self.processor, self.sampling, self.batch_size = llm, processor, sampling, batch_size
+        self.tokenizer = getattr(processor, "tokenizer", processor)
+        config = llm.llm_engine.model_config
+        self.describe = {"backend": "vllm", "model": label, "batch_size": batch_size,
+                         "dtype": str(config.dtype).removeprefix("torch."), "max_model_len": config.max_model_len}
+
+    def _params(self):
+        from vllm import SamplingParams
+
+        greedy = self.sampling.temperature == 0
+        return SamplingParams(temperature=self.sampling.temperature, top_p=1.0 if greedy else self.sampling.top_p,
+                              max_tokens=self.sampling.max_tokens, seed=self.sampling.seed, skip_special_tokens=True)
+
+    def generate(self, requests: list[GenRequest], on_result: OnResult) -> None:
+        from visionr1.errors import DataError
+
+        params = self._params()
+        for start in range(0, len(requests), self.batch_size):
+            batch, prompts = [], []
+            for r in requests[start : start + self.batch_size]:
+                try:
+                    text, images = chat_prompt(self.processor, r)
+                except DataError as e:
+                    on_result(r.rid, None, str(e))
+                    continue
+                prompt: dict[str, Any] = {"prompt": text}
+                if images:
+                    prompt["multi_modal_data"] = {"image": images if len(images) > 1 else images[0]}
+                batch.append(r)
+                prompts.append(prompt)
+            if not batch:
+                continue
+            try:
+                outputs = self.llm.generate(prompts, params, use_tqdm=False)
+            except ValueError:  # one prompt the engine refuses (too long) fails the call: ask item by item
+                outputs = []
+                for r, prompt in zip(batch, prompts):
+                    try:
+                        outputs.append(self.llm.generate([prompt], params, use_tqdm=False)[0])
+                    except ValueError as e:
+                        outputs.append(f"vLLM refused the prompt: {' '.join(str(e).split())[:300]}")
+            for r, out in zip(batch, outputs):
+                if isinstance(out, str):
+                    on_result(r.rid, None, out)
+                    continue
+                done = out.outputs[0]
+                ids = list(done.token_ids)
+                if done.finish_reason == "stop" and done.stop_reason is None and ids:
+                    ids = ids[:-1]  # the end-of-sequence token, which the transformers backend does not count either
+                # decoded by the tokenizer, as the transformers backend does (vLLM's own text holds back a last
+                # incomplete UTF-8 sequence): the same tokens give the same text
+                on_result(r.rid, {"content": self.tokenizer.decode(ids, skip_special_tokens=True),
+                                  "finish_reason": "length" if done.finish_reason == "length" else "stop",
+                                  "completion_tokens": len(ids), "prompt_tokens": len(out.prompt_token_ids)}, None)
 
 
 class EndpointBackend:

@@ -125,7 +125,16 @@ def _print_grpo_plan(plan: dict, console) -> None:
             ("passes over the data so far", "data_passes_so_far")]
     for title, key in rows:
         table.add_row(title, *(num(r.get(key)) for r in plan["stages"]))
+    if any(r.get("vllm") for r in plan["stages"]):
+        table.add_row("vLLM mode", *((r["vllm"] or {}).get("mode", "-") for r in plan["stages"]))
+        table.add_row("vLLM context (prompt + completion)",
+                      *(("model max" if r["vllm"]["context"] is None else num(r["vllm"]["context"])) if r.get("vllm")
+                        else "-" for r in plan["stages"]))
     console.print(table)
+    engine = plan.get("vllm_engine")
+    if engine:
+        console.print(f"vLLM colocated: one engine for the whole run, context {engine['context'] or 'the model maximum'}"
+                      f" (the largest stage's), up to {engine['max_num_seqs']} sequences at once")
     match = "match" if plan["tokens_sampled_per_step_match"] else "differ"
     console.print(f"tokens sampled per step {match} across stages (ptst.matched_compute: "
                   f"{str(plan['matched_compute']).lower()}); reward: {plan['reward']}; prompt form: {plan['prompt_form']}"

@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import logging
@@ -23,7 +24,11 @@ from pathlib import Path
 from typing import Any, Callable
 
 import torch
-from trl import GRPOTrainer
+
+from visionr1.models.vllm_engine import prepare_environment
+
+prepare_environment()  # vLLM's CPU settings, before TRL's import of GRPOTrainer imports vLLM (where it is installed)
+from trl import GRPOTrainer  # noqa: E402
 
 from visionr1.config import check_model_path
 from visionr1.errors import ConfigError
@@ -45,6 +50,12 @@ from visionr1.train.common import (
     record_trainable_callback,
     trainable_record,
     truncate_jsonl,
+)
+from visionr1.train.colocate import (
+    RunEngine,
+    check_vllm_settings,
+    engine_context_length,
+    uses_colocated_vllm,
 )
 from visionr1.train.config import GRPORunConfig, PTSTStage, resolved_yaml
 from visionr1.train.metrics import (
@@ -232,7 +243,7 @@ def plan_grpo(cfg: GRPORunConfig, world_size: int = 1, count_tokens: bool = Fals
     if world_size < 1:
         raise ConfigError(f"world size must be >= 1, got {world_size}")
     stages_args = [stage_args(cfg, i, host_only=True, world_size=world_size) for i in range(len(cfg.ptst.stages))]
-    warnings: list[str] = []
+    warnings: list[str] = check_vllm_settings(stages_args, planning=True)
     warning = check_model_path(cfg.model.path, planning=True)
     if warning:
         warnings.append(warning)
@@ -254,6 +265,7 @@ def plan_grpo(cfg: GRPORunConfig, world_size: int = 1, count_tokens: bool = Fals
                      "prompts": round(prompts), "completions": round(batch["completions_per_rollout_batch"] * batch["rollout_batches"]),
                      "tokens_sampled": round(batch["tokens_sampled_per_rollout_batch"] * batch["rollout_batches"]),
                      "data_passes_so_far": round(prompts_so_far / len(dataset), 3) if dataset is not None else None,
+                     "vllm": _vllm_plan(a),
                      "objective": {k: objective[k] for k in ("name", *LOSS_KEYS_SHOWN)}})
     per_step = {r["tokens_sampled_per_step"] for r in rows}
     plan: dict[str, Any] = {"run_dir": str(cfg.run_dir), "world_size": world_size,
@@ -273,11 +285,27 @@ def plan_grpo(cfg: GRPORunConfig, world_size: int = 1, count_tokens: bool = Fals
                 f"{plan['prompt_form']} form (data.user_template={cfg.data.user_template!r}): the policy meets prompts it "
                 f"was not trained on; set data.user_template={sft_form['form'] if sft_form['form'] != 'other' else 'FILE'} "
                 f"to match")
+    if any(uses_colocated_vllm(a) for a in stages_args):
+        # per process: one rollout batch's completions on this process, times the tensor-parallel group
+        seqs = max(r["completions_per_rollout_batch"] / world_size * a.vllm_tensor_parallel_size
+                   for r, a in zip(rows, stages_args))
+        plan["vllm_engine"] = {"mode": "colocate", "context": engine_context_length(stages_args),
+                               "max_num_seqs": round(seqs)}
+    for row in rows:
+        if row["vllm"] and row["vllm"]["context"] is None:
+            warnings.append(f"stage {row['stage']}: trainer.vllm_max_model_length is unset, so vLLM takes the model's "
+                            f"maximum context; set it to the longest prompt + {row['max_completion_length']} (the "
+                            "completion budget) in ptst.stages.N.trainer (--count-tokens measures the prompts)")
     if count_tokens and dataset is not None:
         processor = load_processor(cfg.model, padding_side="left")
         plan["prompt_tokens"] = length_summary(token_lengths(dataset, processor, "prompt", generation_prompt=True), None)
         for row in rows:
             row["longest_sequence"] = plan["prompt_tokens"]["max"] + row["max_completion_length"]
+            context = (row["vllm"] or {}).get("context")
+            if context is not None and row["longest_sequence"] > context:
+                warnings.append(f"stage {row['stage']}: the longest prompt ({plan['prompt_tokens']['max']} tokens) + "
+                                f"the completion budget ({row['max_completion_length']}) = {row['longest_sequence']} "
+                                f"tokens exceed trainer.vllm_max_model_length={context}: vLLM refuses that prompt")
     ckpt = checkpoint_to_resume(Path(cfg.run_dir), cfg.resume)
     if ckpt is not None:
         check_plan_matches(ckpt, cfg.ptst)
@@ -290,8 +318,15 @@ def plan_grpo(cfg: GRPORunConfig, world_size: int = 1, count_tokens: bool = Fals
     return plan
 
 
+def _vllm_plan(args) -> dict[str, Any] | None:
+    """A stage's vLLM settings for the plan (None without vLLM): mode and context (prompt + completion budget)."""
+    if not getattr(args, "use_vllm", False):
+        return None
+    return {"mode": args.vllm_mode, "context": args.vllm_max_model_length}
+
+
 LOSS_KEYS_SHOWN = ("loss_type", "scale_rewards", "mask_truncated_completions", "importance_sampling_level",
-                   "epsilon", "epsilon_high", "beta", "num_iterations", "reward_weights")
+                   "epsilon", "epsilon_high", "beta", "use_bias_correction_kl", "num_iterations", "reward_weights")
 
 
 def _sft_run_of(model_path: str) -> Path | None:
@@ -363,6 +398,7 @@ def run_grpo(cfg: GRPORunConfig, *, force: bool = False, verbose: bool = False) 
 
     run_dir = Path(cfg.run_dir)
     all_args = [stage_args(cfg, i) for i in range(len(cfg.ptst.stages))]  # validate every stage up front
+    check_vllm_settings(all_args)
     check_model_path(cfg.model.path)
     claim_run_dir(run_dir, "grpo", force)
     ckpt = checkpoint_to_resume(run_dir, cfg.resume)
@@ -397,7 +433,11 @@ def run_grpo(cfg: GRPORunConfig, *, force: bool = False, verbose: bool = False) 
         if main:
             drop_after(run_dir, start)
     trainer, validation = None, None
-    for i in range(cfg.ptst.stage_at(start), len(cfg.ptst.stages)):
+    first = cfg.ptst.stage_at(start)
+    # one colocated vLLM engine for every stage this process runs (visionr1.train.colocate)
+    engine = (RunEngine(all_args[first:], run_dir if main else None)
+              if any(uses_colocated_vllm(a) for a in all_args[first:]) else None)
+    for i in range(first, len(cfg.ptst.stages)):
         stage = cfg.ptst.stages[i]
         if trainer is not None:  # free the previous stage's model and optimizer before building the next
             release_stage(trainer)
@@ -409,15 +449,18 @@ def run_grpo(cfg: GRPORunConfig, *, force: bool = False, verbose: bool = False) 
             validation = ValidationCallback(cfg.validation, run_dir, processor, stage=i, stage_end=cfg.ptst.boundaries()[i],
                                             keep_best=cfg.checkpoint_selection == "best_validation")
             callbacks.append(validation)
-        trainer = VisionR1GRPOTrainer(
-            model=cfg.model.path,  # TRL loads it (and the reference model from the same path when beta > 0)
-            reward_funcs=reward_funcs(eos, stage.max_completion_length, i, samples),
-            args=all_args[i],
-            train_dataset=dataset,
-            processing_class=processor,
-            peft_config=cfg.model.peft_config(),
-            callbacks=callbacks,
-        )
+        with engine.building() if engine is not None else contextlib.nullcontext():
+            trainer = VisionR1GRPOTrainer(
+                model=cfg.model.path,  # TRL loads it (and the reference model from the same path when beta > 0)
+                reward_funcs=reward_funcs(eos, stage.max_completion_length, i, samples),
+                args=all_args[i],
+                train_dataset=dataset,
+                processing_class=processor,
+                peft_config=cfg.model.peft_config(),
+                callbacks=callbacks,
+            )
+        if engine is not None:
+            engine.boundary(i, start)
         if validation is not None:
             validation.trainer = trainer
         # what this stage optimises, read back from the trainer's own args (not from the YAML)
@@ -437,6 +480,8 @@ def run_grpo(cfg: GRPORunConfig, *, force: bool = False, verbose: bool = False) 
         summary["stages_run"].append(i)
         ckpt = last_checkpoint(run_dir)
         start = trainer.state.global_step
+        if engine is not None:
+            engine.boundary(i, start, "stage_end")
         if validation is not None and validation.stopped:
             logger.info("validation accuracy stopped rising: training ends at step %d", start)
             break
@@ -447,7 +492,12 @@ def run_grpo(cfg: GRPORunConfig, *, force: bool = False, verbose: bool = False) 
     summary.update(global_step=trainer.state.global_step, final=str(final), world_size=trainer.accelerator.num_processes)
     if validation is not None:
         summary["validation"] = validation_summary(run_dir, validation)
+    if engine is not None:
+        summary["vllm_engine"] = {"builds": engine.builds, "syncs": engine.syncs, "context": engine.max_model_length,
+                                  "max_num_seqs": engine.max_num_seqs, "boundaries": engine.rows}
     if main:
         (run_dir / "summary.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
     trainer.accelerator.wait_for_everyone()  # every rank leaves once the main one has written the outputs
+    if engine is not None:
+        engine.close()  # last: vLLM's shutdown takes the process group down with it
     return summary

@@ -20,6 +20,9 @@ gspo              ``importance_sampling_level: sequence`` with ``loss_type: grpo
                   ratio per sequence)
 + clip-higher     ``epsilon_high`` > ``epsilon`` (DAPO's asymmetric clip, e.g. 0.28)
 + overlong mask   ``mask_truncated_completions: true`` (DAPO: truncated completions leave the loss)
++ KL weighting    ``use_bias_correction_kl: true`` (TRL 1.16's default: the k3 KL term times the importance
+                  ratio, DeepSeek-V3.2's unbiased KL gradient); ``false`` is the paper's Eq. 1 and EasyR1's
+                  ``low_var_kl``: the k3 estimate alone
 ================  ========================================================================================
 
 Updates per rollout batch: TRL generates ``per_device_train_batch_size x steps_per_generation x processes``
@@ -42,7 +45,7 @@ from typing import Any
 
 OBJECTIVE_KEYS = (
     "loss_type", "scale_rewards", "mask_truncated_completions", "importance_sampling_level",
-    "epsilon", "epsilon_high", "delta", "beta", "num_iterations", "steps_per_generation",
+    "epsilon", "epsilon_high", "delta", "beta", "use_bias_correction_kl", "num_iterations", "steps_per_generation",
     "gradient_accumulation_steps", "per_device_train_batch_size", "generation_batch_size", "num_generations",
     "max_completion_length", "reward_weights", "multi_objective_aggregation", "entropy_coef",
     "top_entropy_quantile", "temperature", "top_p", "use_vllm", "vllm_importance_sampling_correction",
@@ -50,8 +53,10 @@ OBJECTIVE_KEYS = (
 )
 """The ``GRPOConfig`` fields that define what is optimised, and on which batch."""
 
-LOSS_DEFINING_KEYS = ("loss_type", "scale_rewards", "mask_truncated_completions", "importance_sampling_level")
-"""The keys every GRPO recipe sets explicitly (their TRL defaults have moved between versions)."""
+LOSS_DEFINING_KEYS = ("loss_type", "scale_rewards", "mask_truncated_completions", "importance_sampling_level",
+                      "use_bias_correction_kl")
+"""The keys every GRPO recipe sets explicitly (their TRL defaults have moved between versions; TRL 1.16's
+``use_bias_correction_kl: true`` weights the k3 KL by the importance ratio, which Eq. 1 of the paper does not)."""
 
 
 def objective_name(args: Any) -> str:

@@ -15,7 +15,8 @@ gets its own trainer. What makes the stages *one* run rather than several:
 
 Between stages :func:`release_stage` frees the finished stage's trainer: its DeepSpeed engines are
 destroyed and accelerate's state is reset (accelerate refuses a second ``Accelerator`` with a DeepSpeed
-plugin in one process; the process group is kept).
+plugin in one process; the process group is kept). A colocated vLLM engine is not freed but kept: the next
+stage's trainer takes it (:mod:`visionr1.train.colocate`), so no second engine is built beside it.
 
 Each checkpoint also holds ``ptst_state.json`` (stage index and the stage plan) so a rerun with a
 different plan for stages already run is refused instead of silently mixing two runs.

@@ -21,7 +21,9 @@ Training is not disturbed: the model is put in ``eval()`` mode and back, the pro
 backend pads on the left; SFT's collator pads on the right), and torch's RNG state is saved and restored,
 so a run with validation samples the same rollouts as one without. Under DeepSpeed ZeRO-3 the parameters
 are gathered for generation with TRL's ``unwrap_model_for_generation``; the main process generates, the
-others wait. The vLLM engine of a GRPO run is not reused: validation generates with transformers.
+others wait. A GRPO run that samples with a colocated vLLM engine validates through that engine
+(:mod:`visionr1.train.colocate`): the policy's weights are synced into it first (every process takes part,
+as in a rollout) and its row says ``"engine": "vllm"``; no second copy of the model is loaded for it.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from typing import Any
 
 from transformers import TrainerCallback
 
+from visionr1.train.colocate import after_validation, sync_for_validation
 from visionr1.train.config import ValidationSettings
 
 VALIDATION_FILE = "validation.jsonl"
@@ -74,14 +77,16 @@ def check_validation_data(settings: ValidationSettings) -> int:
     return len(items)
 
 
-def validate(model, processor, settings: ValidationSettings, out: Path, label: str) -> dict[str, Any]:
+def validate(model, processor, settings: ValidationSettings, out: Path, label: str, engine=None) -> dict[str, Any]:
     """Evaluate ``model`` (in memory) on the validation set into the eval run folder ``out``; returns a summary row.
 
+    ``engine``: a vLLM engine that holds ``model``'s weights (a GRPO run's colocated one, synced by the caller):
+    generation goes through it (:class:`~visionr1.eval.backends.VLLMBackend`) instead of transformers.
     The model's train/eval mode and torch's RNG state are restored afterwards.
     """
     import torch
 
-    from visionr1.eval.backends import TransformersBackend
+    from visionr1.eval.backends import TransformersBackend, VLLMBackend
     from visionr1.eval.run import run_eval
 
     cfg = _eval_config(settings, out, label)
@@ -91,7 +96,11 @@ def validate(model, processor, settings: ValidationSettings, out: Path, label: s
     t0 = time.perf_counter()
     model.eval()
     try:
-        backend = TransformersBackend.from_loaded(model, processor, cfg.sampling(), batch_size=settings.batch_size, label=label)
+        if engine is not None:
+            backend = VLLMBackend.from_engine(engine, processor, cfg.sampling(), batch_size=settings.batch_size, label=label)
+        else:
+            backend = TransformersBackend.from_loaded(model, processor, cfg.sampling(), batch_size=settings.batch_size,
+                                                      label=label)
         scores = run_eval(cfg, backend=backend)
     finally:
         if was_training:
@@ -145,7 +154,8 @@ class ValidationCallback(TrainerCallback):
         model = trainer.model if trainer is not None else model
         accelerator = getattr(trainer, "accelerator", None)
         gather = nullcontext(model)
-        if trainer is not None and getattr(trainer, "is_deepspeed_enabled", False):
+        engine = sync_for_validation(trainer) if trainer is not None else None  # every process: a collective
+        if engine is None and trainer is not None and getattr(trainer, "is_deepspeed_enabled", False):
             from trl.models import unwrap_model_for_generation
 
             gather = unwrap_model_for_generation(trainer.model_wrapped, accelerator)
@@ -156,7 +166,12 @@ class ValidationCallback(TrainerCallback):
                 folder = self.run_dir / VALIDATION_DIR / f"step-{step}"
                 if folder.exists():  # left by a run killed before its checkpoint: this step is validated anew
                     shutil.rmtree(folder)
-                row.update(validate(unwrapped, self.processor, self.settings, folder, f"{self.run_dir}@step-{step}"))
+                through = {"engine": engine} if engine is not None else {}
+                row.update(validate(unwrapped, self.processor, self.settings, folder, f"{self.run_dir}@step-{step}",
+                                    **through))
+        if engine is not None:
+            row["engine"] = "vllm"
+            after_validation(trainer)
         if accelerator is not None:
             accelerator.wait_for_everyone()
         self.done_steps.add(step)

@@ -1,8 +1,12 @@
 """Default prompt templates (``string.Template`` files; ``$name`` placeholders, ``$$`` for a dollar sign).
 
-Files: ``pseudo_cot.txt`` (stage 1), ``description.txt`` (stage 2), ``reasoner.txt`` (stage 3). The user
-turn of the exported SFT data is the prompt GRPO and eval use, :mod:`visionr1.r1`. Copy one, edit it,
-and point ``prompts.<name>`` in the YAML at the copy. Placeholders each template may use:
+Files: ``pseudo_cot.txt`` (stage 1), ``description.txt`` (stage 2), ``reasoner.txt`` (stage 3, ours: it asks
+for a ``Final answer:`` line) and ``reasoner_paper.txt`` (stage 3 in the paper's words, Figure 2: "Following the
+above image description, think step by step and answer the following question directly."; the layout around
+them is ours). ``prompts.reasoner: paper`` picks the latter by name (the 7B bridge recipe does), ``ours`` the
+former (the default). The user turn of the exported SFT data is the prompt GRPO and eval use,
+:mod:`visionr1.r1`. Copy one, edit it, and point ``prompts.<name>`` in the YAML at the copy. Placeholders
+each template may use:
 
 * all: ``$question``, ``$choices`` (``(A) ...`` lines, empty unless multiple choice);
 * pseudo_cot: ``$answer`` (for multiple choice ``(B) text``);
@@ -47,11 +51,16 @@ class PromptTemplate:
         return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
+SHIPPED: dict[str, dict[str, str]] = {"reasoner": {"ours": "reasoner.txt", "paper": "reasoner_paper.txt"}}
+"""Shipped variants a YAML may name instead of a path: ``prompts.reasoner: paper``."""
+
+
 def load_prompt(name: str, path: Path | str | None = None) -> PromptTemplate:
-    """The template ``name`` from ``path``, or the shipped default."""
+    """The template ``name`` from ``path`` (a file, or a shipped variant's name: :data:`SHIPPED`), or the default."""
     if name not in PLACEHOLDERS:
         raise ConfigError(f"unknown prompt {name!r}; valid: {sorted(PLACEHOLDERS)}")
-    file = Path(path) if path else PROMPT_DIR / f"{name}.txt"
+    variant = SHIPPED.get(name, {}).get(str(path)) if path else None
+    file = PROMPT_DIR / variant if variant else Path(path) if path else PROMPT_DIR / f"{name}.txt"
     if not file.exists():
         raise ConfigError(f"prompt file {file} does not exist")
     return PromptTemplate(name, file.read_text(encoding="utf-8"), str(file))
