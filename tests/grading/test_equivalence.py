@@ -78,6 +78,44 @@ def test_choices(gold, pred, expected):
     assert is_equivalent(pred, gold, choices=CH) is expected
 
 
+PI_OPTS = ["$\\pi$", "$2 \\pi$", "$4 \\pi$", "$\\dfrac{1}{2}$"]
+
+
+@pytest.mark.parametrize(
+    "gold, pred, expected",
+    [
+        # an option typeset with spaces or another LaTeX spelling is the same option (issue 29)
+        ("B", "2\\pi", True),
+        ("B", "2π", True),
+        ("A", "2\\pi", False),
+        ("C", "$4\\pi$", True),
+        ("D", "\\frac12", True),
+        # a prediction that names no option is compared with the gold option's value
+        ("D", "0.5", True),
+        ("B", "0.5", False),
+    ],
+)
+def test_choices_typeset_differently(gold, pred, expected):
+    assert is_equivalent(pred, gold, choices=PI_OPTS) is expected
+
+
+@pytest.mark.parametrize(
+    "gold, pred, expected",
+    [
+        # an ordering is a sequence, not arithmetic (5-2-3-4-1 would be -5 for both)
+        ("5-2-3-4-1", "5-2-3-4-1", True),
+        ("5-2-3-4-1", "5-2-3-1-4", False),
+        ("5-2-3-4-1", "5, 2, 3, 4, 1", True),
+        ("5-2-3-4-1", "5 → 2 → 3 → 4 → 1", True),
+        ("5-2-3-4-1", "-5", False),
+        ("-5", "5-2-3-4-1", False),
+        ("6", "10 - 4", True),  # spaced: arithmetic
+    ],
+)
+def test_orderings(gold, pred, expected):
+    assert is_equivalent(pred, gold) is expected
+
+
 @pytest.mark.parametrize(
     "gold, pred, expected",
     [

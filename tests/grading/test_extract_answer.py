@@ -74,7 +74,11 @@ def test_last_boxed_unbalanced_falls_back_to_earlier():
         ("所以cosA的值为D\n\n答案:D", "D"),
         ('So the answer is "yes".', "yes"),
         ('The correct answer is "soup." Soup has few carbs.', "soup"),  # the quote, not the sentence
-        ("The answer to the question is 2, as two shops sold less than 5.", "2, as two shops sold less than 5"),
+        ("The answer to the question is 2, as two shops sold less than 5.", "2"),  # the reason is not the answer
+        ("The correct option is C, since the other values do not satisfy the equation.", "C"),
+        ("The answer is 12 because the two sides are equal.", "12"),
+        ("The answer is 1,000, which is the total.", "1,000"),
+        ("Answer: (3, 4), which is where the lines meet.", "(3, 4)"),
     ],
 )
 def test_phrase(text, expected):
@@ -190,6 +194,36 @@ def test_yes_no(text, choices, question, expected):
 )
 def test_stated_number(text, choices, question, expected):
     assert extract_answer(text, choices=choices, question=question) == (expected, "stated_number")
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # issue 29: "1/2" for gold \\frac{1}{2} was read as 2, "(3,-4)" as -4, "$5\\sqrt3$" as 5
+        ("1/2", "1/2"),
+        ("4/5", "4/5"),
+        ("(3,-4)", "(3,-4)"),
+        ("$5\\sqrt3$", "5\\sqrt3"),
+        ("So x = 1/2", "1/2"),
+        ("5-2-3-4-1", "5-2-3-4-1"),
+        ("The order from left to right is 5-2-3-4-1.", "5-2-3-4-1"),
+    ],
+)
+def test_a_value_written_with_several_numbers_is_read_whole(text, expected):
+    assert extract_answer(text) == (expected, "stated_number")
+
+
+def test_a_fraction_is_graded_as_a_fraction():
+    from visionr1.grading import is_equivalent
+
+    assert is_equivalent(extract_answer("1/2").text, "\\frac{1}{2}")
+    assert not is_equivalent(extract_answer("4/5").text, "4")
+    assert is_equivalent(extract_answer("the point is (3,-4)").text, "(3,-4)")
+    assert is_equivalent(extract_answer("$5\\sqrt3$").text, "5\\sqrt{3}")
+
+
+def test_last_number_takes_a_fraction_whole():
+    assert extract_answer("We have 3 cats and 4 dogs and a share of 3/7") == ("3/7", "last_number")
 
 
 @pytest.mark.parametrize(

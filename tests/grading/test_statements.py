@@ -7,7 +7,9 @@ from visionr1.grading.statements import (
     cut_at_new_question,
     first_clause,
     is_numeric_option,
+    is_compound,
     is_yes_no_question,
+    math_tokens,
     main_clause,
     named_option,
     refusal,
@@ -232,6 +234,38 @@ def test_yes_no_choices_and_questions():
 )
 def test_stated_number(sentence, question, expected):
     assert stated_number(sentence, question) == expected
+
+
+@pytest.mark.parametrize(
+    "sentence, expected",
+    [
+        # a value written with several numbers is one answer, not its last digit (issue 29)
+        ("The probability is 1/2.", "1/2"),
+        ("So the ratio is 4/5.", "4/5"),
+        ("The vertex is at the point (3,-4).", "(3,-4)"),
+        ("The side is $5\\sqrt3$ cm.", "5\\sqrt3"),
+        ("The side is 5√3 cm.", "5√3"),
+        ("The circumference is 2\\pi.", "2\\pi"),
+        ("Hence the value is \\frac{\\sqrt{3}}{2}.", "\\frac{\\sqrt{3}}{2}"),
+        ("The correct order is 5-2-3-4-1.", "5-2-3-4-1"),
+        ("The range is 13–18.", "13–18"),
+        ("The values lie in 40-60.", "40-60"),
+        # ...but arithmetic stays arithmetic, and the left side of an equation is worked out
+        ("It fell by 60-40 = 20 units.", "20"),
+        ("There are 4/2 = 2 dots in each group.", "2"),
+        ("The slope at (1, 2) is 3.", "3"),
+    ],
+)
+def test_stated_number_reads_a_value_written_with_several_numbers(sentence, expected):
+    assert stated_number(sentence) == expected
+
+
+def test_math_tokens_and_is_compound():
+    assert [t for _, t in math_tokens("x = 1/2 and (3, -4), then 12 and two")] == ["1/2", "(3, -4)", "12"]
+    assert [t for _, t in math_tokens("two and 3", words=True)] == ["two", "3"]
+    assert [t for _, t in math_tokens("5 - 2 - 3 and 10-4")] == ["5", "2", "3", "10", "4"]  # spaced or falling: arithmetic
+    assert is_compound("1/2") and is_compound("(3, -4)") and is_compound("5-2-3-4-1")
+    assert not is_compound("12") and not is_compound("1/2 and 3") and not is_compound("60-40")
 
 
 @pytest.mark.parametrize(

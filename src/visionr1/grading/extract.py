@@ -10,7 +10,8 @@ each answer was found (and a reviewer can spot a rule that misfires):
                      an empty ``\\boxed{}``) the reply gave no answer (``none``), and numbers in the
                      reasoning are *not* read instead;
 2. ``boxed``         the last non-empty ``\\boxed{…}`` / ``\\fbox{…}``, braces matched;
-3. ``phrase``        "the answer is …", "Answer: …", "the correct option is …";
+3. ``phrase``        "the answer is …", "Answer: …", "the correct option is …" (up to a clause that
+                     gives its reason: ", since …", " because …");
 4. ``choice_letter`` a choice: ``(B)``, ``B.``, a bare letter on the last line, "option B", or a
                      line that is exactly one of the ``choices`` (an echoed list of the options is
                      not an answer and is skipped);
@@ -86,8 +87,15 @@ _PHRASE_RE = re.compile(
     re.IGNORECASE,
 )
 # The captured answer runs to the end of the line or of the sentence (a period then space or end;
-# "1.5" does not end a sentence).
+# "1.5" does not end a sentence), and stops before a clause that explains it ("The correct option
+# is C, since the other values do not satisfy …": the answer is C, the rest is its reason).
 _SENTENCE_END_RE = re.compile(r"\.(?=\s|$)|\n|。")
+_REASON_CLAUSE_RE = re.compile(
+    r"(?:,|;|\s[-–—])\s*(?:since|because|as|which|given|due\s+to|for|so|while|whereas|but|however|"
+    r"considering|meaning|indicating|suggesting|therefore|thus|hence|where|when|if|according\s+to|based\s+on)\b"
+    r"|\s+(?:since|because|as\s+(?:it|they|this|the|there)|due\s+to)\b",
+    re.IGNORECASE,
+)
 
 _PAREN_LETTER_RE = re.compile(r"\(([A-Za-z])\)")
 _PAREN_OR_QUOTED_LETTER_RE = re.compile(r"(?:\(|[\"“])([A-Za-z])(?:\)|[\"”])")
@@ -102,8 +110,6 @@ _FINAL_LETTER_RE = re.compile(r"(?:^|[\s(])([A-Z])\)?[.。!]?\s*$")
 _NAME_BEFORE_RE = re.compile(r"([A-Za-z]+)\s+$")
 _BARE_LETTER_RE = re.compile(r"^\s*\(?([A-Za-z])\)?\s*[.)]?\s*$")
 
-# Numbers that are exponents (``m^2``) or function arguments (``f(0)``) are not answers.
-_NUMBER_RE = re.compile(r"(?<![\w.^])(?<!\^\{)(?<![A-Za-z]\()[-−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![\d])|(?<![\w.])[-−]?\.\d+")
 
 
 def _matched_brace(text: str, open_index: int) -> int | None:
@@ -215,7 +221,9 @@ def _from_phrase(text: str) -> str | None:
             candidate = clean_answer(quoted.group(1))
         else:
             end = _SENTENCE_END_RE.search(rest)
-            candidate = clean_answer(rest[: end.start()] if end else rest)
+            sentence = rest[: end.start()] if end else rest
+            reason = _REASON_CLAUSE_RE.search(sentence)
+            candidate = clean_answer(sentence[: reason.start()] if reason and reason.start() > 0 else sentence)
         if candidate:
             return candidate
     return None
@@ -300,14 +308,19 @@ def _from_choice(text: str, choices: list[str] | None, *, mentions: bool = True)
 def last_number(text: str) -> str | None:
     """The last number in ``text`` as written (thousands separators dropped), else ``None``.
 
-    >>> last_number("from 1,200 to -3.5 m")
-    '-3.5'
+    A value written with several numbers is taken whole (``1/2``, ``5\\sqrt{3}``, ``(3, -4)``; see
+    :func:`visionr1.grading.statements.math_tokens`): its last digit is not the answer.
+
+    >>> last_number("from 1,200 to -3.5 m"), last_number("so x = 1/2")
+    ('-3.5', '1/2')
     """
-    tail = text[-5000:]
-    found = _NUMBER_RE.findall(tail)
+    found = statements.math_tokens(text[-5000:])
     if not found:
         return None
-    return found[-1].replace(",", "").replace("−", "-")
+    token = found[-1][1]
+    if statements.is_compound(token):
+        return token.replace("−", "-")
+    return token.replace(",", "").replace("−", "-")
 
 
 _PLAIN_QUANTITY_RE = re.compile(r"^\s*([-−]?\d+(?:\.\d+)?)\s*(?:°|%|\\%|[a-zA-Z]{1,3}(?:\^?[23])?|degrees?)?\s*$")

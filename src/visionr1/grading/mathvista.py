@@ -134,7 +134,13 @@ def quick_extract(response: str, record: Mapping[str, Any]) -> str | None:
 
 
 def _number_text(text: str, first: bool) -> str | None:
-    """A number out of an extracted answer: the whole text if it is one, else the first (or last) in it."""
+    """A number out of an extracted answer: the whole text if it is one, else the first (or last) in it.
+
+    A value written with several numbers (``4/3``, ``13-18``, ``(3, 4)``) is kept as written, as the
+    official extraction copies it: the official normalisation (``int(float(x))``) then rejects it,
+    where reading one of its digits would credit ``4/3`` for 1 or the range ``13-18`` for 13."""
+    if statements.is_compound(text.strip()):
+        return text.strip()
     value = parse_number(text)
     if value is not None:
         return repr(value) if value != int(value) or "." in text else str(int(value))

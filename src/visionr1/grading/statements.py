@@ -418,17 +418,82 @@ _PRONOUN_ONE_RE = re.compile(
     re.I,
 )
 _EQUALS_RE = re.compile(r"=|≈|\bequals?\b|\bis\s+equal\s+to\b")
+_EQUALS_AFTER_RE = re.compile(r"\s*(?:=|≈)")
+
+
+# Numbers written as one mathematical value: a fraction, a surd or multiple of pi, a point, a range, an
+# ordering. Read digit by digit they would give a wrong answer ("1/2" -> 2, "5\sqrt3" -> 5, "(3,-4)" -> -4,
+# "5-2-3-4-1" -> 1, "40–60" -> 40). Every part is bounded, so the pattern stays linear.
+_BRACED = r"\{(?:[^{}]|\{[^{}]{0,40}\}){1,40}\}"
+_DIGITS = r"\d+(?:\.\d+)?"
+_SURD_OR_PI = rf"(?:\\sqrt\s*(?:\[\d+\])?\s*(?:{_BRACED}|\d+)|√\s*(?:{_BRACED}|\({_DIGITS}\)|{_DIGITS})|\\pi\b|π)"
+_COMPOUND_RE = re.compile(
+    rf"[-−]?\\[dt]?frac\s*(?:{_BRACED}|\d)\s*(?:{_BRACED}|\d)"                     # \frac{1}{2}, \frac12
+    rf"|(?:(?<![\w.^]){_DIGITS}\s*)?{_SURD_OR_PI}(?:\s*{_SURD_OR_PI})?"               # 5\sqrt3, 2\pi, √2
+    rf"|\(\s*[-−]?{_DIGITS}(?:\s*,\s*[-−]?{_DIGITS}){{1,9}}\s*\)"                  # (3, -4)
+    rf"|(?<![\w.^/])[-−]?{_DIGITS}/{_DIGITS}(?![\w/]|\.\d)"                          # 1/2 (no spaces)
+    rf"|(?<![\w.^-]){_DIGITS}\s*[–—]\s*{_DIGITS}(?!\w|\.\d)"                          # 40–60
+    rf"|(?<![\w.^-])\d+(?:-\d+){{1,19}}(?![\w-]|\.\d)"                                # 5-2-3-4-1, 40-60
+)
+_HYPHENS_RE = re.compile(r"^\d+(?:-\d+)+$")
+_OPERATION_BEFORE_RE = re.compile(r"(?:=|[\d)]\s*[-+*/×÷])\s*$")
+_OPERATION_AFTER_RE = re.compile(r"^\s*[=+*/×÷]")
+
+
+def _compounds(text: str) -> list[tuple[int, int, str]]:
+    """``(start, end, token)`` of the numbers in ``text`` written as one value (see ``_COMPOUND_RE``).
+
+    Numbers joined by hyphens are one value only where they cannot be arithmetic: not after "="
+    or an operation, not followed by one, and two of them only as a rising range ("40-60", not
+    "60-40", a subtraction); three or more are an ordering ("5-2-3-4-1")."""
+    out = []
+    for m in _COMPOUND_RE.finditer(text):
+        token = m.group(0)
+        if _HYPHENS_RE.match(token):
+            parts = token.split("-")
+            if (_OPERATION_BEFORE_RE.search(text[max(0, m.start() - 20) : m.start()])
+                    or _OPERATION_AFTER_RE.match(text[m.end() : m.end() + 5])
+                    or (len(parts) == 2 and int(parts[0]) >= int(parts[1]))):
+                continue
+        out.append((m.start(), m.end(), token.strip()))
+    return out
+
+
+def is_compound(token: str) -> bool:
+    """True for a number written as one value that is not a plain number (``1/2``, ``(3, -4)``, ``2\\pi``)."""
+    return any(start == 0 and end == len(token) for start, end, _ in _compounds(token))
+
+
+def math_tokens(text: str, *, words: bool = False) -> list[tuple[int, str]]:
+    """``(position, token)`` of the numbers in ``text``, in order: a value written with several numbers
+    (``1/2``, ``\\frac{1}{2}``, ``5\\sqrt{3}``, ``(3, -4)``, ``40–60``, ``5-2-3-4-1``) is one token;
+    number words ("two") count with ``words``.
+
+    >>> [t for _, t in math_tokens("So x = 1/2, the point (3,-4) and 5\\\\sqrt3.")]
+    ['1/2', '(3,-4)', '5\\\\sqrt3']
+    """
+    compounds = _compounds(text)
+    inside = [(start, end) for start, end, _ in compounds]
+    out = [(start, token) for start, _, token in compounds]
+    for m in _NUMBER_TOKEN_RE.finditer(text):
+        if not words and not m.group(0)[-1].isdigit():
+            continue
+        if not any(start <= m.start() < end for start, end in inside):
+            out.append((m.start(), m.group(0)))
+    return sorted(out)
 
 
 def _numbers(sentence: str) -> list[tuple[int, str]]:
     pronoun = {m.end() - 3 if m.group(0).lower().endswith("one") else m.start()
                for m in _PRONOUN_ONE_RE.finditer(sentence)}
-    out = [(m.start(), m.group(0)) for m in _NUMBER_TOKEN_RE.finditer(sentence) if m.start() not in pronoun]
+    out = [(p, t) for p, t in math_tokens(sentence, words=True) if p not in pronoun]
     out += [(m.start(1), m.group(1)) for m in _COUNT_WORD_RE.finditer(sentence)]
     return sorted(out)
 
 
 def _value(token: str) -> str:
+    if is_compound(token):
+        return token.replace("−", "-")
     t = token.replace(",", "").replace("−", "-").lower()
     if t in _NUMBER_WORDS:
         return str(_NUMBER_WORDS[t])
@@ -454,9 +519,11 @@ def _in_tuple(sentence: str, pos: int) -> bool:
 def stated_number(sentence: str, question: str = "") -> str | None:
     """The number ``sentence`` is about, as written (number words as digits), or ``None`` when unclear.
 
-    Numbers that state a condition (after "less than", "at least", "out of", "between"…), numbers
-    in a tuple ("the point (1, 2)") and numbers repeated as written from ``question`` are set aside; one number left
-    is the answer. With several left, the one after the last "=" of a calculation is taken;
+    A value written with several numbers is one number here (``1/2``, ``5\\sqrt{3}``, ``(3, -4)``,
+    ``5-2-3-4-1``; see :func:`math_tokens`). Numbers that state a condition (after "less than",
+    "at least", "out of", "between"…), a point beside other numbers ("the slope at (1, 2) is 3")
+    and numbers repeated as written from ``question`` are set aside; one number left is the
+    answer. With several left, the one after the last "=" of a calculation is taken;
     otherwise the sentence is ambiguous (``None``).
 
     >>> stated_number("There are 2 items sold less than 5 units in at least one store.")
@@ -474,8 +541,12 @@ def stated_number(sentence: str, question: str = "") -> str | None:
     echoes = {_as_written(t) for _, t in _numbers(question)} if question else set()
     kept = [(p, t) for p, t in found
             if not _CONDITION_BEFORE_RE.search(sentence[max(0, p - 40) : p]) and not _in_tuple(sentence, p)]
+    # the left side of an equation is worked out, not stated: in "there are 4/2 = 2 dots" the answer is 2
+    kept = [(p, t) for p, t in kept if not _EQUALS_AFTER_RE.match(sentence, p + len(t))] or kept
     fresh = [(p, t) for p, t in kept if _as_written(t) not in echoes]
     kept = fresh or kept
+    # a point beside other numbers is where something is measured ("the slope at (1, 2) is 3"); alone, it is the answer
+    kept = [(p, t) for p, t in kept if not t.startswith("(")] or kept
     if len({_value(t) for _, t in kept}) == 1:
         return _value(kept[0][1])
     if len(kept) > 1:
