@@ -247,11 +247,24 @@ def test_last_number(text, expected):
         "As an AI, I cannot view images. Please describe it.",
         "The answer is not among the options, since x = 72.",
         "Thus, the answer cannot be determined from the given information.",
+        # an answer slot filled with "there is none" is no answer (issue 29: it was snapped to an option)
+        "The answer is not provided.",
+        "Answer: inconclusive",
+        "The result is inconclusive.",
+        "There is not enough data to tell.",
     ],
 )
 def test_refusal_is_no_answer(text):
     ex = extract_answer(text, choices=["Yes", "No"], question="Is the bar taller than 3 cm?")
     assert ex == (None, "refusal") and not ex.decided
+
+
+def test_a_declining_reply_picks_the_option_that_declines():
+    choices = ["3 cm", "5 cm", "It cannot be determined from the information given"]
+    ex = extract_answer("Without the figure, the length cannot be determined.", choices=choices)
+    assert ex == (choices[2], "option_text") and ex.decided
+    assert extract_answer("The answer is: it cannot be determined from the information given.",
+                          choices=choices).text is not None
 
 
 def test_a_refusal_that_still_picks_an_option_is_an_answer():

@@ -10,6 +10,8 @@ from visionr1.grading.statements import (
     is_compound,
     is_yes_no_question,
     math_tokens,
+    non_answer,
+    declining_option,
     main_clause,
     named_option,
     refusal,
@@ -180,6 +182,11 @@ def test_is_numeric_option(option, expected):
         ("There are as many spheres as cubes, the same number.", "Are there fewer spheres than cubes?", False),
         # only the main clause counts: a negation in an explanation does not flip it
         ("The tank is half full, but it is not clean.", "Is the tank half full?", True),
+        # ...nor does a negation that sets an alternative aside (issue 29: read backwards before)
+        ("Periwinkle is the maximum, not Red.", "Is Periwinkle the maximum?", True),
+        ("Periwinkle is the maximum rather than Red, which is not.", "Is Periwinkle the maximum?", True),
+        ("Periwinkle is not only the maximum but also the mode.", "Is Periwinkle the maximum?", True),
+        ("Periwinkle is not the maximum, not even close.", "Is Periwinkle the maximum?", False),
     ],
 )
 def test_yes_no(sentence, question, expected):
@@ -321,3 +328,39 @@ def test_refusal(text, expected):
 )
 def test_refusal_verdict(text, expected):
     assert refusal_verdict(text) == expected
+
+
+@pytest.mark.parametrize(
+    "answer, expected",
+    [
+        ("not provided", True),
+        ("Not given.", True),
+        ("inconclusive", True),
+        ("The result is inconclusive", True),
+        ("unknown", True),
+        ("N/A", True),
+        ("cannot be determined from the image", True),
+        ("not enough information", True),
+        # answers, not statements that there is none
+        ("not parallel", False),
+        ("none", False),  # "how many?": 0; and an option in its own right
+        ("nothing happens", False),
+        ("12", False),
+        ("the unknown side is 5", False),
+    ],
+)
+def test_non_answer(answer, expected):
+    assert non_answer(answer) is expected
+
+
+def test_refusal_claims_inconclusive_and_not_enough():
+    assert refusal("The result is inconclusive.") == "claim"
+    assert refusal("There is not enough evidence to say whether it is larger.") == "claim"
+    assert refusal("The evidence remains inconclusive.") == "claim"
+
+
+def test_declining_option():
+    assert declining_option(["3", "5", "cannot be determined"]) == 2
+    assert declining_option(["Top", "Left", "Unable to determine."]) == 2
+    assert declining_option(["Top", "Not possible"]) is None  # "not possible" answers the question itself
+    assert declining_option(["1", "2"]) is None and declining_option(None) is None

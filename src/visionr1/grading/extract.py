@@ -15,8 +15,10 @@ each answer was found (and a reviewer can spot a rule that misfires):
 4. ``choice_letter`` a choice: ``(B)``, ``B.``, a bare letter on the last line, "option B", or a
                      line that is exactly one of the ``choices`` (an echoed list of the options is
                      not an answer and is skipped);
-5. ``refusal``       the reply declines or says the question lacks information: no answer, and
-                     the statement rules below are not tried (a refusal is not a "no");
+5. ``refusal``       the reply declines or says the question lacks information, or its stated
+                     answer says there is none ("The answer is not provided."): no answer, and
+                     the statement rules below are not tried (a refusal is not a "no"). When an
+                     option itself says "cannot be determined", a declining reply picks it;
 6. ``option_text``   an option named by its text, or uniquely by a word only it has, in an answer
                      sentence ("… the wettest month is May.");
 7. ``yes_no``        for a yes/no question: a leading "Yes"/"No", or a statement that restates the
@@ -381,6 +383,15 @@ def _from_statements(text: str, choices: list[str] | None, question: str | None)
     return None
 
 
+def _declined(choices: list[str] | None) -> Extraction:
+    """A reply that says it cannot answer: no answer, unless an option says exactly that ("cannot
+    be determined"), which the reply then picks."""
+    idx = statements.declining_option(choices)
+    if idx is not None:
+        return Extraction(str(choices[idx]), "option_text")
+    return Extraction(None, "refusal")
+
+
 def extract_answer(text: str, *, choices: list[str] | None = None, question: str | None = None) -> Extraction:
     """Extract the final answer from model text by the rules listed in the module docstring.
 
@@ -429,8 +440,11 @@ def _extract(text: str, choices: list[str] | None, question: str | None) -> Extr
                 return Extraction(cleaned, "boxed")
     found = _from_phrase(text)
     if found:
-        if statements.refusal(found) and not _LETTER_IN_TEXT_RE.search(found):
-            return Extraction(None, "refusal")  # "the answer is not among the options"
+        names_option = bool(_LETTER_IN_TEXT_RE.search(found)) or (
+            bool(choices) and _norm_choice_text(found) in [_norm_choice_text(str(c)) for c in choices])
+        if (statements.refusal(found) or statements.non_answer(found)) and not names_option:
+            # "the answer is not among the options", "the answer is not provided": no answer
+            return _declined(choices)
         return Extraction(found, "phrase")
     yes_no_idx = statements.yes_no_choices(choices)
     if yes_no_idx is not None:  # "No, Periwinkle is not the minimum. The minimum is A.": the "No" answers
@@ -442,7 +456,7 @@ def _extract(text: str, choices: list[str] | None, question: str | None) -> Extr
     if found:
         return Extraction(found, "choice_letter")
     if refused:
-        return Extraction(None, "refusal")
+        return _declined(choices) if refused == "decline" else Extraction(None, "refusal")
     stated = _from_statements(text, choices, question)
     if stated is not None:
         return stated

@@ -26,7 +26,9 @@ is general (no benchmark's wording is assumed) and says why it exists:
   count.
 * :func:`refusal` — replies that give no answer ("cannot be determined", "the question does not
   provide enough information") are recognised, so they stay *undecided* instead of being read as
-  an answer (a negated refusal is not a "no").
+  an answer (a negated refusal is not a "no"); :func:`non_answer` does the same for an extracted
+  answer ("The answer is not provided." → no answer), and :func:`declining_option` finds the
+  option a declining reply picks when the question offers one ("cannot be determined").
 
 Everything is pure string work on bounded input (the head and tail of a reply), with regular
 expressions that are linear in their input.
@@ -285,17 +287,20 @@ def named_option(sentence: str, choices: Sequence[str], question: str = "") -> i
 
 YES_WORDS = frozenset({"yes", "true", "correct"})
 _LEADING_YES_NO_RE = re.compile(r"^\W*(yes|no|true|false)\b(?![-'])", re.I)
-_NEGATION_RE = re.compile(r"\b(?:not|no|never|neither|nor|none|nothing|nobody|cannot)\b|n't\b", re.I)
+# "not only" adds, it does not negate
+_NEGATION_RE = re.compile(r"\b(?:not(?!\s+only\b)|no|never|neither|nor|none|nothing|nobody|cannot)\b|n't\b", re.I)
 _CLAUSE_BREAK_RE = re.compile(
     r",?\s+\b(?:but|however|although|though|whereas|while|because|since|as (?:it|they|he|she|this|there)|which|"
-    r"where|so that)\b|,\s+(?:with|as|and this|meaning|indicating|suggesting)\b|;",
+    r"where|so that|rather than|instead of)\b|,\s+(?:with|as|and this|meaning|indicating|suggesting|(?:and\s+)?not)\b|;",
     re.I,
 )
 
 
 def first_clause(sentence: str) -> str:
     """The main clause of ``sentence`` up to a clause that explains or elaborates ("…, as they eat
-    grass", "…, with 94% of schools", "… because …"): the answer is stated before it."""
+    grass", "…, with 94% of schools", "… because …") or sets an alternative aside ("…, not Red",
+    "… rather than Red"): the answer is stated before it, and a negation in the aside does not
+    negate it ("Periwinkle is the maximum, not Red." is a yes)."""
     return _CLAUSE_BREAK_RE.split(main_clause(sentence), maxsplit=1)[0]
 
 
@@ -577,11 +582,13 @@ _CLAIM_RE = re.compile(
     r"state|list|offer)\b[^.]{0,80}?\b(?:information|details?|data|context|values?|figures?|images?|diagrams?|"
     r"graphs?|tables?|function|options?|numbers?|measurements?|descriptions?)\b"
     r"|\b(?:not enough|insufficient|no (?:specific|additional|sufficient|further)?\s*|(?:not|n't) have (?:enough|"
-    r"sufficient|the (?:necessary|required))\s*)\s*(?:information|context|data|details)\b"
+    r"sufficient|the (?:necessary|required))\s*)\s*(?:information|context|data|details|evidence)\b"
+    r"|\bnot enough \w+ (?:\w+ )?to (?:say|tell|determine|conclude|know|answer|decide|judge)\b"
     r"|\b(?:question|problem|figure|image|diagram|graph|table|chart|function|information|data|context|picture|"
-    r"details?|text|options?|choices?|values?)\s+(?:is|are|was|were|seems? to be|appears? to be)\s+(?:not (?:provided|"
-    r"given|specified|shown|included|available|visible|clear|valid)|incomplete|unclear|ambiguous|missing|nonsensical|"
-    r"too vague|invalid|subjective)\b"
+    r"details?|text|options?|choices?|values?|answer|result|outcome|evidence)\s+(?:is|are|was|were|remains?|"
+    r"seems? to be|appears? to be)\s+(?:not (?:provided|given|specified|shown|included|available|visible|clear|valid)|"
+    r"incomplete|unclear|ambiguous|missing|nonsensical|too vague|invalid|subjective|inconclusive|indeterminate|"
+    r"undetermined)\b"
     r"|\bit is (?:not |un)clear (?:what|which|whether|if|from)\b"
     r"|\bwithout (?:the|more|additional|specific|further|any|a|an|knowing|seeing)\b[^.,]{0,50}?\b(?:information|"
     r"context|data|image|figure|diagram|table|graph|function|details|values?|picture|visual)\b"
@@ -622,6 +629,43 @@ def refusal(text: str) -> str | None:
     if _NO_OPTION_RE.search(probe):
         return "no_option"
     return None
+
+
+_NON_ANSWER_RE = re.compile(
+    r"^\W*(?:(?:it|this|that|the answer|answer|the result|result)\s+(?:is\s+|was\s+|remains\s+)?)?(?:"
+    r"not\s+(?:provided|given|available|specified|shown|stated|known|listed|visible|determinable|clear|applicable|"
+    r"possible to (?:tell|say|determine|know|answer)|enough\b[^.\n]{0,80})"
+    r"|inconclusive|indeterminate|undetermined|undeterminable|unknown|unclear|uncertain|unanswerable|n/?a"
+    r"|no answer|no solution|insufficient (?:information|data|context)"
+    r"|(?:cannot|can ?not|can't) be (?:determined|answered|known|found|calculated|computed|said|told)"
+    r"|impossible to (?:tell|say|determine|know|answer))(?=\W*$|\s+(?:from|based|with|without|given|due|as|because)\b)",
+    re.I,
+)
+
+
+def non_answer(answer: str) -> bool:
+    """True when an answer *as extracted* says there is none: "not provided", "inconclusive",
+    "unknown", "N/A", "cannot be determined (from the image)".
+
+    A reply that writes "The answer is not provided." or "Answer: inconclusive" fills the answer
+    slot with a statement that it has no answer; read as an answer, the official normalisation
+    would snap it to the nearest option. Only the whole extracted answer is tested (a worked
+    solution may well say "the length is unknown, so let it be x"). "none" and "nothing" are not
+    listed: they answer "how many?" (0) and can be options.
+
+    >>> non_answer("not provided"), non_answer("Inconclusive."), non_answer("cannot be determined from the image")
+    (True, True, True)
+    >>> non_answer("not parallel"), non_answer("none"), non_answer("12")
+    (False, False, False)
+    """
+    return bool(answer) and len(answer) <= 200 and bool(_NON_ANSWER_RE.match(answer.replace("**", "").strip()))
+
+
+def declining_option(choices: Sequence[str] | None) -> int | None:
+    """The index of the one option that says the answer cannot be found ("cannot be determined",
+    "Unable to determine."), else ``None``: a reply that declines picks it."""
+    found = [i for i, c in enumerate(choices or []) if refusal(str(c)) == "decline" or non_answer(str(c))]
+    return found[0] if len(found) == 1 else None
 
 
 _VERDICT_RE = re.compile(
