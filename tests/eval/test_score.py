@@ -26,7 +26,7 @@ def test_score_command_writes_official_fields(tmp_path):
     for pid, rec in scored.items():
         assert isinstance(rec["true_false"], bool) and "extraction" in rec and "prediction" in rec
         assert isinstance(rec["decided"], bool) and rec["extraction_rule"]
-        added = ("extraction", "prediction", "true_false", "extraction_rule", "decided")
+        added = ("extraction", "prediction", "true_false", "extraction_rule", "decided", "correct", "extracted")
         assert {k: v for k, v in rec.items() if k not in added} == original[pid]
     assert scores["average"]["correct"] == sum(r["true_false"] for r in scored.values())
     assert "question_type" in scores and "skills" in scores

@@ -236,3 +236,9 @@ def test_works_in_daemonic_worker_processes():
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(2) as pool:  # Pool workers are daemonic: multiprocessing.Process would be refused there
         assert pool.map(_in_pool, [("\\sqrt{8}", "2\\sqrt{2}"), ("x+1", "1+x"), ("3", "4")]) == [True, True, False]
+
+
+@pytest.mark.parametrize("pred", ["A (Yes)", "A, yes", "(A) Yes", "A. Yes"])
+def test_a_letter_with_its_own_option_text(pred):
+    assert is_equivalent(pred, "Yes", choices=["Yes", "No"])
+    assert not is_equivalent(pred.replace("A", "B"), "Yes", choices=["Yes", "No"])

@@ -317,3 +317,27 @@ def test_rules_constant():
 )
 def test_clean_answer(raw, clean):
     assert clean_answer(raw) == clean
+
+
+def test_an_echoed_option_list_after_an_answer_phrase_is_no_answer():
+    choices = ["1", "√{3}", "2", "3"]
+    echo = "Choose the correct option letter:\n\n(A) 1\n(B) √{3}\n(C) 2\n(D) 3"
+    assert extract_answer(echo, choices=choices) == (None, "none")
+    assert extract_answer("The radius is 2.\n\n" + echo, choices=choices) == ("2", "option_text")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Thus, the answer is $\\boxed{\\text{(None)}}$.",  # no option fits
+        "Therefore, the correct answer is:\n\n(E) Insufficient information to determine it.",  # a letter it does not have
+        "So the correct answer is (None of the above).",
+    ],
+)
+def test_an_invented_or_empty_option_is_no_answer(text):
+    assert extract_answer(text, choices=["3", "4", "6", "7"]) == (None, "refusal")
+
+
+def test_none_is_an_answer_where_an_option_says_none():
+    ex = extract_answer("The answer is none.", choices=["A cat", "None of the above"])
+    assert ex.decided and ex.text == "none"

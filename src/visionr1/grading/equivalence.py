@@ -51,7 +51,7 @@ _NUMBER_FULL_RE = re.compile(rf"^({_NUM_CORE})$")
 _FRACTION_RE = re.compile(rf"^([-+]?)\s*(?:\\d?frac\{{\s*({_NUM_CORE})\s*\}}\{{\s*({_NUM_CORE})\s*\}}|({_NUM_CORE})\s*/\s*({_NUM_CORE}))$")
 _THOUSANDS_RE = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 _UNIT_SUFFIX_RE = re.compile(r"^(.*?\d\.?)\s*(?:[a-zA-Z]{1,8}(?:\^?[23])?(?:\s*/\s*[a-zA-Z]{1,5}(?:\^?[23])?)?|degrees?)$")
-_LETTER_ANSWER_RE = re.compile(r"^\(?([A-Za-z])\)?[.:)]?(?:\s+.*)?$", re.DOTALL)
+_LETTER_ANSWER_RE = re.compile(r"^\(?([A-Za-z])\)?[.:),]?(?:\s+.*)?$", re.DOTALL)
 _OPTION_PREFIX_RE = re.compile(r"^(?:option|choice)\s+", re.IGNORECASE)
 _EXPLOSIVE_RE = re.compile(r"\^\s*\{?\s*\(?\s*[-+]?\d{3,}|\^\s*\{[^{}]*\^|\d{4,}\s*!|\\uparrow|\*\*\s*\d{3,}|[eE][-+]?\d{4,}")
 
@@ -167,10 +167,12 @@ def choice_index(s: str, choices: list[str] | None) -> int | None:
     m = _LETTER_ANSWER_RE.match(t)
     if m:
         letter = m.group(1).upper()
-        rest = t[m.end(1) :].lstrip(").:").strip()
+        rest = t[m.end(1) :].lstrip(").:,").strip()
         idx = LETTERS.find(letter)
         bare = not rest and (m.group(1).isupper() or len(t) <= 3)
-        if 0 <= idx < len(choices) and (bare or t.startswith("(") or not rest or normalize_text(rest) == norm_choices[idx]):
+        # "B 8/11", "A (Yes)", "B, no": the letter with its own option's text
+        restated = bool(rest) and 0 <= idx < len(choices) and normalize_text(rest.strip("()[] ")) == norm_choices[idx]
+        if 0 <= idx < len(choices) and (bare or t.startswith("(") or not rest or restated):
             return idx
     return None
 

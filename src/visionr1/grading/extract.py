@@ -383,6 +383,31 @@ def _from_statements(text: str, choices: list[str] | None, question: str | None)
     return None
 
 
+_LABEL_RE = re.compile(r"^\s*\(?([A-Z])\)\s*|^\s*([A-Z])[.:]\s+")
+_NONE_RE = re.compile(r"^\W*none(?:\s+of\s+(?:the|these)\s+(?:above|options|choices|answers))?\W*$", re.IGNORECASE)
+
+
+def _says_no_answer(found: str, choices: list[str] | None) -> bool:
+    """True when a phrase's answer says there is none: "not among the options", "not provided",
+    "(E) Cannot be determined" (a letter the question does not have, labelling a non-answer), or,
+    for a question whose options offer no "none", "None of the above". An answer that names an
+    option (a valid letter, or an option's text: "cannot be determined" can be one) is an answer."""
+    label = _LABEL_RE.match(found)
+    letter = (label.group(1) or label.group(2)) if label else None
+    if letter and letter in _letters(choices):
+        return False
+    norm_choices = [_norm_choice_text(str(c)) for c in choices or []]
+    if _norm_choice_text(found) in norm_choices:
+        return False
+    body = found[label.end() :] if label else found
+    if letter is None and _LETTER_IN_TEXT_RE.search(found):
+        return False  # "... so (B)"
+    if statements.refusal(found) or statements.non_answer(body):
+        return True
+    return bool(choices) and bool(_NONE_RE.match(body)) and not any(re.search(r"\b(?:none|nothing)\b", c)
+                                                                    for c in norm_choices)
+
+
 def _declined(choices: list[str] | None) -> Extraction:
     """A reply that says it cannot answer: no answer, unless an option says exactly that ("cannot
     be determined"), which the reply then picks."""
@@ -436,14 +461,17 @@ def _extract(text: str, choices: list[str] | None, question: str | None) -> Extr
         found = last_boxed(text)
         if found:
             cleaned = clean_answer(found)
+            if cleaned and _says_no_answer(cleaned, choices):  # \boxed{\text{(None)}}, \boxed{N/A}
+                return _declined(choices)
             if cleaned:
                 return Extraction(cleaned, "boxed")
+    if choices:  # an echoed list of the options ("Choose the correct option letter: (A) 1 (B) 2 …") is no answer
+        text = _without_choice_list(text, choices)
+        if not text.strip():
+            return Extraction(None, "none")
     found = _from_phrase(text)
     if found:
-        names_option = bool(_LETTER_IN_TEXT_RE.search(found)) or (
-            bool(choices) and _norm_choice_text(found) in [_norm_choice_text(str(c)) for c in choices])
-        if (statements.refusal(found) or statements.non_answer(found)) and not names_option:
-            # "the answer is not among the options", "the answer is not provided": no answer
+        if _says_no_answer(found, choices):
             return _declined(choices)
         return Extraction(found, "phrase")
     yes_no_idx = statements.yes_no_choices(choices)

@@ -469,6 +469,13 @@ def is_compound(token: str) -> bool:
     return any(start == 0 and end == len(token) for start, end, _ in _compounds(token))
 
 
+def several_values(token: str) -> bool:
+    """True for a number token that holds several values rather than one: a range (``40–60``), an
+    ordering (``5-2-3``) or a point (``(3, 4)``). A fraction or a surd is one value."""
+    t = token.strip()
+    return is_compound(t) and (t.startswith("(") or "–" in t or "—" in t or bool(_HYPHENS_RE.match(t)))
+
+
 def math_tokens(text: str, *, words: bool = False) -> list[tuple[int, str]]:
     """``(position, token)`` of the numbers in ``text``, in order: a value written with several numbers
     (``1/2``, ``\\frac{1}{2}``, ``5\\sqrt{3}``, ``(3, -4)``, ``40–60``, ``5-2-3-4-1``) is one token;
