@@ -485,13 +485,16 @@ def math_tokens(text: str, *, words: bool = False) -> list[tuple[int, str]]:
     ['1/2', '(3,-4)', '5\\\\sqrt3']
     """
     compounds = _compounds(text)
-    inside = [(start, end) for start, end, _ in compounds]
     out = [(start, token) for start, _, token in compounds]
+    k = 0  # both lists run left to right: one pass skips the numbers inside a compound
     for m in _NUMBER_TOKEN_RE.finditer(text):
         if not words and not m.group(0)[-1].isdigit():
             continue
-        if not any(start <= m.start() < end for start, end in inside):
-            out.append((m.start(), m.group(0)))
+        while k < len(compounds) and compounds[k][1] <= m.start():
+            k += 1
+        if k < len(compounds) and compounds[k][0] <= m.start():
+            continue
+        out.append((m.start(), m.group(0)))
     return sorted(out)
 
 
