@@ -14,7 +14,7 @@ each answer was found (and a reviewer can spot a rule that misfires):
                      gives its reason: ", since …", " because …");
 4. ``choice_letter`` a choice: ``(B)``, ``B.``, a bare letter on the last line, "option B", or a
                      line that is exactly one of the ``choices`` (an echoed list of the options is
-                     not an answer and is skipped);
+                     not an answer and is skipped, by this rule and the ones after it);
 5. ``refusal``       the reply declines or says the question lacks information, or its stated
                      answer says there is none ("The answer is not provided."): no answer, and
                      the statement rules below are not tried (a refusal is not a "no"). When an
@@ -24,8 +24,9 @@ each answer was found (and a reviewer can spot a rule that misfires):
 7. ``yes_no``        for a yes/no question: a leading "Yes"/"No", or a statement that restates the
                      question, negated ("Periwinkle is not the maximum.") or not;
 8. ``stated_number`` the number an answer sentence is about ("There are 2 items sold less than 5
-                     units." → 2);
-9. ``last_number``   the last number in the text (a fallback);
+                     units." → 2); a value written with several numbers is read whole (``1/2``,
+                     ``5\\sqrt3``, ``(3, -4)``, ``40–60``, ``5-2-3-4-1``), not as its last digit;
+9. ``last_number``   the last number in the text, such a value taken whole (a fallback);
 10. ``none``         nothing found.
 
 Rules 1–8 find an answer the reply states: the extraction is *decided*. ``last_number``,
