@@ -191,8 +191,10 @@ def merge_protocols(by_protocol: dict[str, Scored], chosen: str) -> Scored:
     summary = {}
     for name, scored in by_protocol.items():
         verdicts = {r["id"]: bool(r["correct"]) for r in scored.per_item}
+        decisions = {r["id"]: bool(r.get("decided")) for r in scored.per_item}
         for r in main.per_item:
             r[f"correct_{name}"] = verdicts.get(r["id"], False)
+            r[f"decided_{name}"] = decisions.get(r["id"], False)
         decided = sum(1 for r in scored.per_item if r.get("decided"))
         summary[name] = {**acc_entry(sum(verdicts.values()), n), "decided_by_rules": decided,
                          "decided_share": round(decided / n, 4) if n else 0.0}
@@ -218,15 +220,18 @@ def score_protocols(bench: Any, items: list[EvalItem], responses: dict[str, str]
 
 def _score_with_judge(bench: Any, items: list[EvalItem], responses: dict[str, str], protocol: str,
                       judge: dict[str, Any] | None) -> Scored:
+    import inspect
+
+    kwargs = {"protocol": protocol} if "protocol" in inspect.signature(bench.score).parameters else {}
     if not judge or judge.get("config") is None:
-        return bench.score(items, responses, None, protocol=protocol)
+        return bench.score(items, responses, None, **kwargs)
     try:
-        scored = bench.score(items, responses, judge, protocol=protocol)
+        scored = bench.score(items, responses, judge, **kwargs)
         client = judge.get("client")  # opened by the benchmark's extractor, if it asked anything
         if client is not None:
             if client.pending:
                 client.flush()
-                scored = bench.score(items, responses, judge, protocol=protocol)
+                scored = bench.score(items, responses, judge, **kwargs)
             scored.judge = {**client.summary(), "judged": sum(1 for r in scored.per_item if r.get("extracted_by") == "judge")}
             scored.judge_calls = client.calls
     finally:
