@@ -28,6 +28,7 @@ Released result layout (``visionr1 score mathvision``): ``outputs/<model>.jsonl`
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from visionr1.data.tables import (
@@ -121,6 +122,12 @@ def read_results(path: Path, data: Path | None) -> tuple[list[EvalItem], dict[st
     return join_results(_items(table, root, layout, images=False), responses, str(path)), responses
 
 
+_WORD_RE = re.compile(r"[A-Za-z]{2,}")
+_LATEX_CMD_RE = re.compile(r"\\[A-Za-z]+")
+WHOLE_REPLY = "whole_reply"
+"""The rule name of a reply that is nothing but its answer (a number, a letter, a short formula): decided."""
+
+
 def extract(response: str, item: EvalItem, llm=None) -> tuple[str | None, str]:
     from visionr1.grading import extract_answer
     from visionr1.grading.extract import clean_answer, last_boxed
@@ -128,6 +135,9 @@ def extract(response: str, item: EvalItem, llm=None) -> tuple[str | None, str]:
     boxed = last_boxed(response or "")
     if boxed:
         return clean_answer(boxed), "boxed"
+    whole = clean_answer(response or "")
+    if whole and "\n" not in whole and len(whole) <= 40 and not _WORD_RE.search(_LATEX_CMD_RE.sub("", whole)):
+        return whole, "whole_reply"  # the reply is its answer ("1", "$5\\sqrt3$", "5-2-3-4-1"): read it whole
     if llm is not None:
         found = llm(response, item)
         if found:
@@ -185,7 +195,7 @@ def _default(it: EvalItem, response: str, llm) -> dict:
     from visionr1.grading.extract import DECIDED_RULES
 
     extracted, how = extract(response, it, llm)
-    decided = how == "boxed" or how in DECIDED_RULES
+    decided = how in ("boxed", WHOLE_REPLY) or how in DECIDED_RULES
     ok = False
     if extracted and (decided or how == "judge"):  # an undecided reply is never credited
         if it.choices and it.gold.strip().upper() in LETTERS[: len(it.choices)]:
