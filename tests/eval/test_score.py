@@ -26,7 +26,10 @@ def test_score_command_writes_official_fields(tmp_path):
     for pid, rec in scored.items():
         assert isinstance(rec["true_false"], bool) and "extraction" in rec and "prediction" in rec
         assert isinstance(rec["decided"], bool) and rec["extraction_rule"]
-        added = ("extraction", "prediction", "true_false", "extraction_rule", "decided", "correct", "extracted")
+        added = ("extraction", "prediction", "true_false", "extraction_rule", "decided", "correct", "correct_official",
+                 "correct_default", "extracted")
+        assert rec["correct_official"] == rec["true_false"] and rec["correct"] == rec["correct_default"]
+        assert rec["correct_default"] == (rec["true_false"] and rec["decided"])  # undecided: never credited
         assert {k: v for k, v in rec.items() if k not in added} == original[pid]
     assert scores["average"]["correct"] == sum(r["true_false"] for r in scored.values())
     assert "question_type" in scores and "skills" in scores
@@ -43,7 +46,7 @@ def test_score_command_prints_the_table(tmp_path):
 
 def test_unknown_benchmark_lists_valid_names():
     with pytest.raises(ConfigError, match="mathvista"):
-        score_command("mathverse", FIXTURE, None, None, console=quiet())
+        score_command("chartqa", FIXTURE, None, None, console=quiet())
 
 
 def test_judge_needs_endpoint_and_model():

@@ -55,7 +55,7 @@ class EvalConfig:
     split: str | None = field(default=None, metadata={"help": "Split to read (default: the benchmark's, e.g. testmini)."})
     limit: int | None = field(default=None, metadata={"help": "Evaluate only the first N items."})
     prompt: str = field(default="official", metadata={"help": "official (the benchmark's query), r1 (plus our think/answer instruction) or raw (the question and choices only: the paper's)."})
-    protocol: str = field(default="default", metadata={"help": "Scoring protocol, for benchmarks that have several (mmmath: default, or official = the released sympy scorer the paper's numbers come from)."})
+    protocol: str = field(default="default", metadata={"help": "default (ours, judge-free; undecided replies never credited) or official (the benchmark's released scoring code; a judge for its GPT steps). Both accuracies are reported; this one's verdicts are `correct`."})
     temperature: float = field(default=0.6, metadata={"help": "Sampling temperature."})
     top_p: float = field(default=0.95, metadata={"help": "Nucleus sampling mass."})
     max_tokens: int = field(default=16000, metadata={"help": "Most new tokens per answer."})
@@ -254,26 +254,15 @@ def completion_stats(chosen: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 def score_with_judge(bench, items, responses: dict[str, str], cfg: EvalConfig):
-    """``bench.score``, with the judge when one is configured: a first pass queues the calls the
-    protocol needs (all of them, or with ``--judge-undecided`` those for undecided items), they go
-    out together, and a second pass scores with every answer read back from ``RUN_DIR/judge.sqlite``
-    (which also makes a rerun call nothing twice)."""
-    if not cfg.uses_judge:
-        return bench.score(items, responses, None)
-    judge = {"config": cfg.judge, "undecided_only": cfg.judge_undecided, "store": cfg.out / "judge.sqlite"}
-    try:
-        scored = bench.score(items, responses, judge)
-        client = judge.get("client")  # opened by the benchmark's extractor, if it asked anything
-        if client is not None:
-            if client.pending:
-                client.flush()
-                scored = bench.score(items, responses, judge)
-            scored.judge = {**client.summary(), "judged": sum(1 for r in scored.per_item if r.get("extracted_by") == "judge")}
-            scored.judge_calls = client.calls
-    finally:
-        if judge.get("client") is not None:
-            judge["client"].close()
-    return scored
+    """Score by every protocol of the benchmark (:func:`visionr1.eval.benchmarks._common.score_protocols`),
+    ``cfg.protocol``'s verdicts as ``correct``; with the judge when one is configured (its answers kept in
+    ``RUN_DIR/judge.sqlite``, which also makes a rerun call nothing twice)."""
+    from visionr1.eval.benchmarks._common import score_protocols
+
+    judge = None
+    if cfg.uses_judge:
+        judge = {"config": cfg.judge, "undecided_only": cfg.judge_undecided, "store": cfg.out / "judge.sqlite"}
+    return score_protocols(bench, items, responses, cfg.protocol, judge)
 
 
 def extraction_share(per_item: list[dict[str, Any]]) -> dict[str, Any]:
@@ -335,15 +324,15 @@ def load_items(cfg: EvalConfig, bench) -> list:
     if bench.NAME != "records" and looks_like_records(cfg.data, cfg.split):
         raise ConfigError(f"{cfg.data} holds visionr1 records (id, images, question, answer per line), not "
                           f"{bench.NAME} data; evaluate it with --benchmark records (alias synth)")
-    protocols = getattr(bench, "PROTOCOLS", ("default",))
-    if cfg.protocol not in protocols:
-        raise ConfigError(f"{bench.NAME} has no protocol {cfg.protocol!r}; it has: {', '.join(protocols)}")
+    from visionr1.eval.benchmarks._common import check_protocol
+
+    check_protocol(bench, cfg.protocol)
     if cfg.uses_judge and cfg.protocol in getattr(bench, "NO_JUDGE_PROTOCOLS", ()):
         raise ConfigError(f"{bench.NAME}'s {cfg.protocol} protocol has no LLM step: drop --judge-endpoint, or use "
                           "--protocol default")
     kwargs = {"split": cfg.split, "limit": cfg.limit}
-    if cfg.protocol != "default":
-        kwargs["protocol"] = cfg.protocol
+    if cfg.protocol != "default" and "protocol" in inspect.signature(bench.load).parameters:
+        kwargs["protocol"] = cfg.protocol  # a protocol that asks its own query (MM-Math's official: the raw question)
     if cfg.skip_bad:
         if "skip_bad" not in inspect.signature(bench.load).parameters:
             raise ConfigError(f"--skip-bad works with --benchmark records; the {bench.NAME} loader stops at a bad "
@@ -406,6 +395,7 @@ def run_eval(cfg: EvalConfig, backend=None) -> dict[str, Any]:
         "protocol": cfg.protocol,
         "items": len(items),
         "headline": scored.headline,
+        "protocols": scored.protocols,
         "breakdowns": scored.breakdowns,
         "official": scored.official_scores,
         "completion": completion_stats(chosen),

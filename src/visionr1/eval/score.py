@@ -1,9 +1,13 @@
-"""``visionr1 score``: official-protocol scoring of a benchmark's result file.
+"""``visionr1 score``: scoring of a benchmark's released result file, by its official protocol and ours.
 
-The I/O edge around :mod:`visionr1.grading`: read the result JSON, score every record with the
-benchmark's protocol (judge-free by default, an LLM judge on request), write the scored file in
-the benchmark's own format and the scores beside it, print the accuracy breakdown and the share
-of records the rules decided, return the scores.
+The I/O edge around :mod:`visionr1.grading`: read the result file in the benchmark's own released layout (MATH-V
+``outputs/<model>.jsonl`` with ``--data data/test.jsonl``; MathVista's pid → record JSON; MathVerse's list of
+records with ``model_answer``; DynaMath's report keyed by id with ``--data dataset.json``; We-Math's list of
+records with ``response``; MM-Math's id → record JSON), score every item by both protocols (``--protocol`` picks
+the one whose verdicts are ``correct``; see :data:`visionr1.eval.benchmarks._common.PROTOCOLS`), write
+``SCORED.json`` (keyed by the official item id: ``correct``, ``extracted``, ``decided``, each protocol's
+verdict; MathVista keeps its official record with ``true_false`` too) and the scores beside it, print both
+accuracies side by side and the share of items the rules decided, return the scores.
 
 With a judge (:mod:`visionr1.eval.judge`), scoring runs twice: the first pass queues what the
 judge must be asked (every record the official protocol sends to GPT, or with
@@ -27,7 +31,7 @@ from visionr1.config import EndpointConfig
 from visionr1.errors import ConfigError, DataError
 from visionr1.grading import mathvista
 
-BENCHMARKS: tuple[str, ...] = ("mathvista",)
+BENCHMARKS: tuple[str, ...] = ("mathvista", "mathverse", "mmmath", "dynamath", "mathvision", "wemath")
 _MATHVISTA_FIELDS = ("response", "question_type", "answer_type", "answer")
 
 
@@ -117,29 +121,80 @@ def score_command(
     out: Path | None,
     judge: EndpointConfig | None = None,
     *,
+    protocol: str = "default",
+    data: Path | None = None,
     judge_undecided: bool = False,
     judge_store: Path | None = None,
     console: Console | None = None,
 ) -> dict:
     """Read, score, write and print a benchmark result file; return the scores.
 
-    ``results`` is the benchmark's own result format (MathVista: pid → record with ``response``,
-    ``question_type``, ``answer_type``, ``precision``, ``choices``, ``answer``…). ``out`` receives
-    the same object with ``extraction``, ``prediction`` and ``true_false`` filled in (and
-    ``extraction_rule`` / ``decided``), and the scores go beside it (:func:`scores_path`). With a
-    ``judge`` endpoint (:func:`visionr1.eval.judge.judge_config` builds it from the ``--judge-*`` flags,
-    with the judge's defaults) an OpenAI-compatible LLM does the extraction step; ``judge_undecided``
-    limits it to the records the rules leave undecided; ``judge_store`` is the file that keeps its
-    answers (default :func:`default_judge_store`).
+    ``results`` is the benchmark's own released result layout (module docstring); ``data`` its annotations where
+    the result file does not carry them (MATH-V, DynaMath; optional elsewhere). ``out`` receives the scored file
+    (:func:`scores_path` the scores beside it). With a ``judge`` endpoint (:func:`visionr1.eval.judge.judge_config`
+    builds it from the ``--judge-*`` flags) an OpenAI-compatible LLM does the GPT steps; ``judge_undecided`` limits
+    it to the items the rules leave undecided; ``judge_store`` is the file that keeps its answers (default
+    :func:`default_judge_store`).
 
-    Example (shell): ``visionr1 score mathvista output.json --out scored.json --judge-endpoint
-    http://localhost:8000/v1 --judge-model qwen --judge-undecided``
+    Example (shell): ``visionr1 score mathvision MATH-V/outputs/GPT4V.jsonl --data MATH-V/data/test.jsonl
+    --protocol official --out scored.json``
     """
-    if benchmark not in BENCHMARKS:
+    from visionr1.eval.benchmarks import get_benchmark
+    from visionr1.eval.benchmarks._common import check_protocol
+
+    if benchmark not in BENCHMARKS and get_benchmark(benchmark).NAME not in BENCHMARKS:
         raise ConfigError(f"unknown benchmark {benchmark!r}; valid names: {', '.join(BENCHMARKS)}")
+    bench = get_benchmark(benchmark)
+    check_protocol(bench, protocol)
     if judge_undecided and judge is None:
         raise ConfigError("--judge-undecided needs a judge: add --judge-endpoint URL --judge-model NAME")
     console = console or Console()
+    if bench.NAME == "mathvista":
+        return _score_mathvista(results, out, judge, protocol=protocol, judge_undecided=judge_undecided,
+                                judge_store=judge_store, console=console)
+    from visionr1.eval.benchmarks._common import score_protocols
+    from visionr1.eval.run import extraction_share
+
+    items, responses = bench.read_results(Path(results), Path(data) if data is not None else None)
+    judge_spec = None
+    if judge is not None:
+        judge_spec = {"config": judge, "undecided_only": judge_undecided,
+                      "store": judge_store or default_judge_store(results, out)}
+    scored = score_protocols(bench, items, responses, protocol, judge_spec)
+    per_id = {r["id"]: {k: v for k, v in r.items() if k != "id"} for r in scored.per_item}
+    scores = {"benchmark": bench.NAME, "protocol": protocol, "items": len(items), "headline": scored.headline,
+              "protocols": scored.protocols, "breakdowns": scored.breakdowns, "official": scored.official_scores,
+              "extraction": extraction_share(scored.per_item)}
+    if scored.judge is not None:
+        scores["judge"] = scored.judge
+    if out is not None:
+        write_json(per_id, out)
+        write_json(scores, scores_path(out))
+        console.print(f"wrote {len(per_id)} scored items to {out}, the scores to {scores_path(out)}")
+    print_protocols(bench.NAME, scored.protocols, protocol, console)
+    for name, value in list(scored.headline.items())[:1]:
+        console.print(f"{name}: {value}")
+    if scored.judge is not None:
+        print_extraction({"records": len(items), "decided_by_rules": scores["extraction"]["decided_by_rules"],
+                          "undecided": scores["extraction"]["undecided"]}, scored.judge, console)
+    return scores
+
+
+def print_protocols(name: str, protocols: dict[str, dict[str, Any]], chosen: str, console: Console) -> None:
+    """Both protocols' accuracies side by side, each with the share of items its rules decided."""
+    t = Table(title=f"{name}: accuracy by protocol (verdicts of {chosen} written)", title_justify="left")
+    for col in ("protocol", "accuracy", "correct/total", "decided by rules"):
+        t.add_column(col, justify="left" if col == "protocol" else "right")
+    for proto, e in sorted(protocols.items(), key=lambda kv: kv[0] != "official"):
+        t.add_row(proto + (" *" if proto == chosen else ""), f"{e['accuracy']}%", f"{e['correct']}/{e['total']}",
+                  f"{e['decided_by_rules']}/{e['total']} ({100 * e['decided_share']:.1f}%)")
+    console.print(t)
+
+
+def _score_mathvista(results: Path, out: Path | None, judge: EndpointConfig | None, *, protocol: str,
+                     judge_undecided: bool, judge_store: Path | None, console: Console) -> dict:
+    """MathVista's pid → record file, scored as its official ``true_false`` (kept in every record) plus
+    ``correct`` under ``protocol`` and both protocols' verdicts."""
     data = read_results(results)
     client = None
     if judge is not None:
@@ -151,8 +206,10 @@ def score_command(
     finally:
         if client is not None:
             client.close()
+    protocols = add_protocol_verdicts(scored, protocol)
     scores = mathvista.compute_scores(scored)
     scores["extraction"] = mathvista.extraction_summary(scored)
+    scores["protocol"], scores["protocols"] = protocol, protocols
     if judge_summary is not None:
         scores["judge"] = judge_summary
     if out is not None:
@@ -160,8 +217,25 @@ def score_command(
         write_json(scores, scores_path(out))
         console.print(f"wrote {len(scored)} scored records to {out}, the scores to {scores_path(out)}")
     print_scores(scores, console)
+    print_protocols("MathVista", protocols, protocol, console)
     print_extraction(scores["extraction"], judge_summary, console)
     return scores
+
+
+def add_protocol_verdicts(scored: dict[str, dict[str, Any]], protocol: str) -> dict[str, dict[str, Any]]:
+    """Set each MathVista record's ``correct_official`` (the official ``true_false``), ``correct_default`` (ours:
+    the official verdict of an answer the rules decided; an undecided reply is never credited) and ``correct``
+    (``protocol``'s); return both protocols' accuracy and decided share."""
+    from visionr1.eval.benchmarks._common import acc_entry
+
+    n = len(scored)
+    decided = sum(1 for r in scored.values() if r.get("decided"))
+    for rec in scored.values():
+        rec["correct_official"] = rec.get("true_false") is True
+        rec["correct_default"] = rec["correct_official"] and bool(rec.get("decided"))
+        rec["correct"] = rec[f"correct_{protocol}"]
+    return {p: {**acc_entry(sum(r[f"correct_{p}"] for r in scored.values()), n), "decided_by_rules": decided,
+                "decided_share": round(decided / n, 4) if n else 0.0} for p in ("official", "default")}
 
 
 def _score(data: dict, judge, undecided_only: bool) -> tuple[dict, dict[str, Any] | None]:

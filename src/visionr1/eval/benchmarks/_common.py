@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from visionr1.errors import DataError
@@ -156,6 +157,139 @@ class Scored:
     judge_calls: int = 0
     judge: dict[str, Any] | None = None
     """The judge's counters when one was used (:meth:`visionr1.eval.judge.Judge.summary`)."""
+    protocol: str = "default"
+    """The protocol whose verdicts are ``correct``."""
+    protocols: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Each protocol's accuracy and share decided by rules (:func:`merge_protocols`), side by side."""
+
+
+# ----------------------------------------------------------------------------- protocols
+
+PROTOCOLS = ("default", "official")
+"""Every public benchmark scores by two protocols. ``official`` follows the benchmark's released scoring code as
+closely as it can be followed without a GPT call (a GPT step is the judge when one is given, else the rules stand
+in and the item counts as undecided): use it to compare with published numbers. ``default`` is ours and judge-free:
+the answer the reply states, compared by :func:`visionr1.grading.is_equivalent`; an undecided reply is never
+credited (``--judge-undecided`` sends it to a judge)."""
+
+
+def check_protocol(bench: Any, protocol: str) -> None:
+    """A :class:`~visionr1.errors.ConfigError` naming the protocols ``bench`` has when it has no ``protocol``."""
+    from visionr1.errors import ConfigError
+
+    protocols = getattr(bench, "PROTOCOLS", ("default",))
+    if protocol not in protocols:
+        raise ConfigError(f"{bench.NAME} has no protocol {protocol!r}; it has: {', '.join(protocols)}")
+
+
+def merge_protocols(by_protocol: dict[str, Scored], chosen: str) -> Scored:
+    """The ``chosen`` protocol's :class:`Scored`, with every protocol's verdict per item (``correct_<protocol>``),
+    their accuracies and shares decided by rules side by side (``protocols``), and ``accuracy (<protocol>)`` in the
+    headline after its first entry (the leaderboard number)."""
+    main = by_protocol[chosen]
+    n = len(main.per_item)
+    summary = {}
+    for name, scored in by_protocol.items():
+        verdicts = {r["id"]: bool(r["correct"]) for r in scored.per_item}
+        decisions = {r["id"]: bool(r.get("decided")) for r in scored.per_item}
+        for r in main.per_item:
+            r[f"correct_{name}"] = verdicts.get(r["id"], False)
+            r[f"decided_{name}"] = decisions.get(r["id"], False)
+        decided = sum(1 for r in scored.per_item if r.get("decided"))
+        summary[name] = {**acc_entry(sum(verdicts.values()), n), "decided_by_rules": decided,
+                         "decided_share": round(decided / n, 4) if n else 0.0}
+    main.protocol, main.protocols = chosen, summary
+    head = list(main.headline.items())
+    extra = {f"accuracy ({name})": entry["accuracy"] for name, entry in sorted(summary.items(), key=lambda kv: kv[0] != "official")}
+    main.headline = dict(head[:1] + list(extra.items()) + [kv for kv in head[1:] if kv[0] not in extra])
+    return main
+
+
+def score_protocols(bench: Any, items: list[EvalItem], responses: dict[str, str], protocol: str,
+                    judge: dict[str, Any] | None = None) -> Scored:
+    """Score ``items`` by every protocol of ``bench`` and merge them (:func:`merge_protocols`), ``protocol`` first.
+
+    With a judge (``{"config", "store", "undecided_only"}``), each protocol is scored twice: a first pass queues
+    the calls its rules need, they go out together, and a second pass reads every answer back (the store keeps
+    them, so the second protocol and a rerun call nothing twice)."""
+    by_protocol: dict[str, Scored] = {}
+    for name in sorted(getattr(bench, "PROTOCOLS", ("default",)), key=lambda p: p != protocol):
+        by_protocol[name] = _score_with_judge(bench, items, responses, name, dict(judge) if judge else None)
+    return merge_protocols(by_protocol, protocol)
+
+
+def _score_with_judge(bench: Any, items: list[EvalItem], responses: dict[str, str], protocol: str,
+                      judge: dict[str, Any] | None) -> Scored:
+    import inspect
+
+    kwargs = {"protocol": protocol} if "protocol" in inspect.signature(bench.score).parameters else {}
+    if not judge or judge.get("config") is None:
+        return bench.score(items, responses, None, **kwargs)
+    try:
+        scored = bench.score(items, responses, judge, **kwargs)
+        client = judge.get("client")  # opened by the benchmark's extractor, if it asked anything
+        if client is not None:
+            if client.pending:
+                client.flush()
+                scored = bench.score(items, responses, judge, **kwargs)
+            scored.judge = {**client.summary(), "judged": sum(1 for r in scored.per_item if r.get("extracted_by") == "judge")}
+            scored.judge_calls = client.calls
+    finally:
+        if judge.get("client") is not None:
+            judge["client"].close()
+    return scored
+
+
+def read_json_file(path: Path | str, what: str) -> Any:
+    """A result file's JSON (``.jsonl``: a list of its lines' objects); :class:`DataError` naming the file and line."""
+    import json
+
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DataError(str(path), f"{what} not found") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise DataError(str(path), f"cannot read {what}: {e}") from None
+    if path.suffix == ".jsonl":
+        rows = []
+        for n, line in enumerate(text.splitlines(), 1):
+            if line.strip():
+                try:
+                    rows.append(json.loads(line))
+                except json.JSONDecodeError as e:
+                    raise DataError(f"line {n}", f"not valid JSON ({e})", str(path)) from None
+        return rows
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise DataError(str(path), f"{what} is not valid JSON ({e})") from None
+
+
+def join_results(items: list[EvalItem], responses: dict[str, str], source: str) -> list[EvalItem]:
+    """The items a result file answers, in its order; a result id the annotations lack is an error naming it."""
+    by_id = {it.id: it for it in items}
+    missing = [rid for rid in responses if rid not in by_id]
+    if missing:
+        raise DataError(f"item {missing[0]}", f"is not in the annotations given with --data ({len(missing)} result id(s) "
+                                              "missing there; is --data the benchmark's annotation file?)", source)
+    return [by_id[rid] for rid in responses]
+
+
+def require_fields(rows: list[dict[str, Any]], fields: tuple[str, ...], benchmark: str, source: str,
+                   alternatives: dict[str, tuple[str, ...]] | None = None) -> None:
+    """Refuse rows that do not carry ``benchmark``'s fields (issue 33: a MathVista folder given as MathVerse data
+    must not run): a :class:`DataError` naming the missing fields. ``alternatives`` maps a field to other names
+    that stand for it in other layouts (``id`` ← ``index``)."""
+    if not rows:
+        return
+    alternatives = alternatives or {}
+    present = set().union(*(r.keys() for r in rows[:20]))
+    missing = [f for f in fields if f not in present and not any(a in present for a in alternatives.get(f, ()))]
+    if missing:
+        names = [f + (f" (or {', '.join(alternatives[f])})" if f in alternatives else "") for f in missing]
+        raise DataError(source, f"is not {benchmark} data: its rows lack the field(s) {', '.join(names)} "
+                                 f"(they have: {', '.join(sorted(k for k in present if not k.startswith('_'))[:15])})")
 
 
 # ----------------------------------------------------------------------------- optional LLM judge

@@ -39,6 +39,7 @@ from visionr1.eval.benchmarks._common import (
     acc_entry,
     choices_block,
     raw_question,
+    require_fields,
     unique_ids,
 )
 
@@ -116,6 +117,7 @@ def _problem(row: dict[str, Any], layout: str) -> dict[str, Any]:
 
 def load(path: Path, split: str | None = None, limit: int | None = None) -> list[EvalItem]:
     rows, root, layout = read_table(path, split or DEFAULT_SPLIT)
+    require_fields(rows, ("question", "answer", "pid"), "MathVista", str(path), {"pid": ("index", "_key")})
     items = []
     for row in rows:
         problem = _problem(row, layout)
@@ -143,7 +145,13 @@ def result_file(items: list[EvalItem], responses: dict[str, str]) -> dict[str, d
     return {it.id: {**it.row, "response": responses.get(it.id, "")} for it in items}
 
 
-def _score_with_official_path(results: dict, judge: dict | None) -> tuple[dict[str, dict], dict | None]:
+PROTOCOLS = ("default", "official")
+"""``official``: the official quick rules, extraction (GPT-4, or the judge-free rules of
+:mod:`visionr1.grading.mathvista` standing in) and normalisation, with its nearest-option fallback; ``default``: the
+same verdict for an answer the rules decided, an undecided reply never credited."""
+
+
+def _score_with_official_path(results: dict, judge: dict | None, protocol: str = "default") -> tuple[dict[str, dict], dict | None]:
     """Run ``visionr1.eval.score.score_command`` (what ``visionr1 score mathvista`` runs) on ``results``.
 
     Returns the scored result file and the judge's counters (``None`` without a judge).
@@ -163,21 +171,23 @@ def _score_with_official_path(results: dict, judge: dict | None) -> tuple[dict[s
         from rich.console import Console
 
         summary = score_command(
-            NAME, src, dst, judge.get("config"), judge_undecided=bool(judge.get("undecided_only")),
+            NAME, src, dst, judge.get("config"), protocol=protocol, judge_undecided=bool(judge.get("undecided_only")),
             judge_store=judge.get("store"), console=Console(file=io.StringIO()),
         )
         return json.loads(dst.read_text(encoding="utf-8")), summary.get("judge")
 
 
-def score(items: list[EvalItem], responses: dict[str, str], judge: dict | None = None) -> Scored:
+def score(items: list[EvalItem], responses: dict[str, str], judge: dict | None = None,
+          protocol: str = "default") -> Scored:
     from visionr1.grading.mathvista import compute_scores
 
-    scored, judge_summary = _score_with_official_path(result_file(items, responses), judge)
+    scored, judge_summary = _score_with_official_path(result_file(items, responses), judge, protocol)
     official_scores = compute_scores(scored)
     per_item = []
     for it in items:
         rec = scored.get(it.id, {})
-        per_item.append({"id": it.id, "correct": rec.get("true_false") is True, "extracted": rec.get("extraction"),
+        correct = rec.get("true_false") is True and (protocol == "official" or bool(rec.get("decided")))
+        per_item.append({"id": it.id, "correct": correct, "extracted": rec.get("extraction"),
                          "prediction": rec.get("prediction"), "gold": it.gold, "decided": bool(rec.get("decided")),
                          "extracted_by": rec.get("extraction_rule"), **it.meta})
     correct = sum(r["correct"] for r in per_item)
@@ -189,5 +199,5 @@ def score(items: list[EvalItem], responses: dict[str, str], judge: dict | None =
     return Scored(
         official=scored, per_item=per_item, headline={"accuracy": acc_entry(correct, len(per_item))["accuracy"]},
         breakdowns=breakdowns, official_scores=official_scores,
-        judge_calls=(judge_summary or {}).get("calls", 0), judge=judge_summary,
+        judge_calls=(judge_summary or {}).get("calls", 0), judge=judge_summary, protocol=protocol,
     )

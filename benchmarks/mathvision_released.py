@@ -1,0 +1,83 @@
+"""MATH-V: our protocols against the verdicts released with every model's outputs.
+
+Scores each released model file of a mathllm/MATH-V checkout (``outputs/**/*.jsonl``, rows ``id``, ``response``,
+``model_answer``, ``correct``) with ``--data data/test.jsonl`` under both protocols, the library call behind
+``visionr1 score mathvision FILE --data data/test.jsonl --protocol official``, and prints per model: how often our
+official verdict agrees with the released ``correct``, the accuracy released / our official / our default, and the
+kinds of difference with their counts (official vs released, and default vs official). Figures for
+docs/evaluation.md (MATH-V section).
+
+Usage: ``python benchmarks/mathvision_released.py PATH/TO/MATH-V [--examples N]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import sys
+from pathlib import Path
+
+
+def kind_official_vs_default(item, r) -> str:
+    """Why our default verdict differs from the official one on ``item`` (``r``: its per-item row)."""
+    if r["correct_official"] and not r["correct_default"]:
+        return "official credits, default not: " + ("undecided reply" if not r["decided_default"] else "default reads another answer")
+    if item.choices and item.gold in "ABCDE" and len(item.gold) == 1:
+        return "default credits: option named by its value (LaTeX/units spelt otherwise)"
+    return "default credits: the same value written otherwise"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("repo", type=Path, help="a checkout of mathllm/MATH-V")
+    parser.add_argument("--examples", type=int, default=0, help="print up to N differing items per model")
+    args = parser.parse_args()
+
+    from visionr1.eval.benchmarks import mathvision
+    from visionr1.eval.benchmarks._common import score_protocols
+
+    data = args.repo / "data" / "test.jsonl"
+    files = sorted(p for p in (args.repo / "outputs").rglob("*.jsonl") if p.stat().st_size > 0)
+    if not files:
+        print(f"no released outputs under {args.repo / 'outputs'}", file=sys.stderr)
+        return 1
+    print("| model | items | agreement (official vs released) | accuracy released | our official | our default | "
+          "decided (official / default) | official vs released | default vs official |")
+    print("|---|---:|---:|---:|---:|---:|---:|---|---|")
+    worst = 1.0
+    for path in files:
+        items, responses = mathvision.read_results(path, data)
+        released = {str(r["id"]): bool(r["correct"]) for r in map(json.loads, path.read_text().splitlines()) if r}
+        scored = score_protocols(mathvision, items, responses, "official")
+        by_id = {it.id: it for it in items}
+        n = len(scored.per_item)
+        agree = sum(1 for r in scored.per_item if r["correct_official"] == released[r["id"]])
+        worst = min(worst, agree / n)
+        vs_released = collections.Counter(
+            "official credits, released not" if r["correct_official"] else "released credits, official not"
+            for r in scored.per_item if r["correct_official"] != released[r["id"]])
+        vs_official = collections.Counter(kind_official_vs_default(by_id[r["id"]], r) for r in scored.per_item
+                                          if r["correct_official"] != r["correct_default"])
+        p = scored.protocols
+
+        def fmt(c: collections.Counter) -> str:
+            return "; ".join(f"{k}: {v}" for k, v in c.most_common()) or "none"
+
+        print(f"| {path.stem} | {n} | {100 * agree / n:.2f}% ({n - agree} differ) | "
+              f"{100 * sum(released.values()) / n:.2f} | {p['official']['accuracy']:.2f} | {p['default']['accuracy']:.2f} | "
+              f"{100 * p['official']['decided_share']:.1f}% / {100 * p['default']['decided_share']:.1f}% | "
+              f"{fmt(vs_released)} | {fmt(vs_official)} |", flush=True)
+        if args.examples:
+            shown = [r for r in scored.per_item if r["correct_official"] != r["correct_default"]][: args.examples]
+            for r in shown:
+                it = by_id[r["id"]]
+                print(f"    {r['id']}: gold {it.gold!r} options {it.choices} | official {r['correct_official']} "
+                      f"default {r['correct_default']} ({r['extracted_by']}: {r['extracted']!r}) | "
+                      f"{responses[r['id']][-160:]!r}", file=sys.stderr)
+    print(f"\nlowest agreement over {len(files)} files: {100 * worst:.2f}%")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
