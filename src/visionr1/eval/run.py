@@ -265,14 +265,6 @@ def score_with_judge(bench, items, responses: dict[str, str], cfg: EvalConfig):
     return score_protocols(bench, items, responses, cfg.protocol, judge)
 
 
-def extraction_share(per_item: list[dict[str, Any]]) -> dict[str, Any]:
-    """How many items the rules decided (an answer the response states; no fallback, no judge)."""
-    n = len(per_item)
-    decided = sum(1 for r in per_item if r.get("decided"))
-    return {"items": n, "decided_by_rules": decided, "undecided": n - decided,
-            "decided_share": round(decided / n, 4) if n else 0.0}
-
-
 def _write_json(path: Path, obj: Any) -> None:
     from visionr1.data.io import atomic_write_text
 
@@ -380,6 +372,8 @@ def run_eval(cfg: EvalConfig, backend=None) -> dict[str, Any]:
          "completion_tokens": (c.payload or {}).get("completion_tokens"), "error": c.error}
         for c in sorted(calls, key=lambda c: (order.get(c.rid, len(order)), c.attempt)) if c.stage == STAGE and c.rid in order
     ])
+
+    from visionr1.eval.benchmarks._common import extraction_share
 
     responses = {iid: c["response"] for iid, c in chosen.items()}
     scored = score_with_judge(bench, items, responses, cfg)

@@ -487,18 +487,6 @@ def score_results(
             for pid, rec in results.items()}
 
 
-def extraction_summary(scored: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-    """How the extractions were found: records, decided by rules (count and share), by rule, by extractor."""
-    records = list(scored.values())
-    rules: dict[str, int] = {}
-    for r in records:
-        rules[str(r.get("extraction_rule"))] = rules.get(str(r.get("extraction_rule")), 0) + 1
-    decided = sum(1 for r in records if r.get("decided"))
-    return {"records": len(records), "decided_by_rules": decided, "undecided": len(records) - decided,
-            "decided_share": round(decided / len(records), 4) if records else 0.0,
-            "rules": dict(sorted(rules.items(), key=lambda kv: -kv[1]))}
-
-
 def _acc(correct: int, total: int) -> dict[str, Any]:
     return {"accuracy": f"{100 * correct / total:.2f}" if total else "0.00", "correct": correct, "total": total}
 

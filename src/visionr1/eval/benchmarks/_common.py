@@ -183,19 +183,27 @@ def check_protocol(bench: Any, protocol: str) -> None:
 
 
 def merge_protocols(by_protocol: dict[str, Scored], chosen: str) -> Scored:
-    """The ``chosen`` protocol's :class:`Scored`, with every protocol's verdict per item (``correct_<protocol>``),
-    their accuracies and shares decided by rules side by side (``protocols``), and ``accuracy (<protocol>)`` in the
-    headline after its first entry (the leaderboard number)."""
+    """The ``chosen`` protocol's :class:`Scored`, with every protocol's verdict per item (``correct_<protocol>``,
+    ``decided_<protocol>``), their accuracies and shares decided by rules side by side (``protocols``), and
+    ``accuracy (<protocol>)`` in the headline after its first entry (the leaderboard number).
+
+    This is the one contract of a scored item, for every benchmark, in ``eval``'s ``verdicts.jsonl`` and
+    ``score``'s SCORED.json alike: ``correct`` (the chosen protocol's verdict), ``correct_official``,
+    ``correct_default``, ``extracted`` and ``decided`` (the chosen protocol's reading). A result file keyed by item
+    id whose records are the scored records (MathVista's pid → record) gets the same fields in each record."""
     main = by_protocol[chosen]
     n = len(main.per_item)
+    records = main.official if _result_records_are_scored(main) else {}
     summary = {}
     for name, scored in by_protocol.items():
         verdicts = {r["id"]: bool(r["correct"]) for r in scored.per_item}
         decisions = {r["id"]: bool(r.get("decided")) for r in scored.per_item}
         for r in main.per_item:
-            r[f"correct_{name}"] = verdicts.get(r["id"], False)
-            r[f"decided_{name}"] = decisions.get(r["id"], False)
-        decided = sum(1 for r in scored.per_item if r.get("decided"))
+            fields = {f"correct_{name}": verdicts.get(r["id"], False), f"decided_{name}": decisions.get(r["id"], False)}
+            r.update(fields)
+            if records:
+                records[r["id"]].update(fields)
+        decided = sum(decisions.values())
         summary[name] = {**acc_entry(sum(verdicts.values()), n), "decided_by_rules": decided,
                          "decided_share": round(decided / n, 4) if n else 0.0}
     main.protocol, main.protocols = chosen, summary
@@ -205,39 +213,78 @@ def merge_protocols(by_protocol: dict[str, Scored], chosen: str) -> Scored:
     return main
 
 
+def _result_records_are_scored(scored: Scored) -> bool:
+    """Whether the result file is keyed by item id and its records carry the verdict (``correct``)."""
+    official = scored.official
+    return isinstance(official, dict) and all(isinstance(official.get(r["id"]), dict) and "correct" in official[r["id"]]
+                                              for r in scored.per_item)
+
+
+def scored_records(scored: Scored) -> dict[str, dict[str, Any]]:
+    """Each item's scored record, keyed by item id (``visionr1 score`` writes them as SCORED.json).
+
+    Where the result file is keyed by item id and its records carry the verdict (MathVista's pid → record, which
+    keeps ``true_false`` and every field of the input) those records, else the per-item rows (less their ``id``);
+    either way with the fields :func:`merge_protocols` lists."""
+    if _result_records_are_scored(scored):
+        return {r["id"]: scored.official[r["id"]] for r in scored.per_item}
+    return {r["id"]: {k: v for k, v in r.items() if k != "id"} for r in scored.per_item}
+
+
 def score_protocols(bench: Any, items: list[EvalItem], responses: dict[str, str], protocol: str,
                     judge: dict[str, Any] | None = None) -> Scored:
     """Score ``items`` by every protocol of ``bench`` and merge them (:func:`merge_protocols`), ``protocol`` first.
 
     With a judge (``{"config", "store", "undecided_only"}``), each protocol is scored twice: a first pass queues
-    the calls its rules need, they go out together, and a second pass reads every answer back (the store keeps
-    them, so the second protocol and a rerun call nothing twice)."""
+    the calls its rules need, they go out together, and a second pass reads every answer back. One judge client
+    serves every protocol (the same prompt is the same call, asked once), so its counters are the run's; a protocol
+    with no LLM step (``NO_JUDGE_PROTOCOLS``) is scored without it."""
+    judge = dict(judge) if judge and judge.get("config") is not None else None
+    no_judge = getattr(bench, "NO_JUDGE_PROTOCOLS", ())
     by_protocol: dict[str, Scored] = {}
-    for name in sorted(getattr(bench, "PROTOCOLS", ("default",)), key=lambda p: p != protocol):
-        by_protocol[name] = _score_with_judge(bench, items, responses, name, dict(judge) if judge else None)
-    return merge_protocols(by_protocol, protocol)
+    try:
+        for name in sorted(getattr(bench, "PROTOCOLS", ("default",)), key=lambda p: p != protocol):
+            by_protocol[name] = _score_with_judge(bench, items, responses, name,
+                                                  judge if name == protocol or name not in no_judge else None)
+    finally:
+        if judge is not None and judge.get("client") is not None:
+            judge["client"].close()
+    merged = merge_protocols(by_protocol, protocol)
+    client = judge.get("client") if judge is not None else None
+    if client is not None:
+        merged.judge = {**client.summary(), "judged": sum(1 for r in merged.per_item if r.get("extracted_by") == "judge")}
+        merged.judge_calls = client.calls
+    return merged
 
 
 def _score_with_judge(bench: Any, items: list[EvalItem], responses: dict[str, str], protocol: str,
                       judge: dict[str, Any] | None) -> Scored:
+    """``bench.score`` by ``protocol``; with a judge, again once the calls the first pass queued are answered."""
     import inspect
 
     kwargs = {"protocol": protocol} if "protocol" in inspect.signature(bench.score).parameters else {}
-    if not judge or judge.get("config") is None:
-        return bench.score(items, responses, None, **kwargs)
-    try:
+    scored = bench.score(items, responses, judge, **kwargs)
+    client = judge.get("client") if judge else None  # opened by the benchmark's extractor, if it asked anything
+    if client is not None and client.pending:
+        client.flush()
         scored = bench.score(items, responses, judge, **kwargs)
-        client = judge.get("client")  # opened by the benchmark's extractor, if it asked anything
-        if client is not None:
-            if client.pending:
-                client.flush()
-                scored = bench.score(items, responses, judge, **kwargs)
-            scored.judge = {**client.summary(), "judged": sum(1 for r in scored.per_item if r.get("extracted_by") == "judge")}
-            scored.judge_calls = client.calls
-    finally:
-        if judge.get("client") is not None:
-            judge["client"].close()
     return scored
+
+
+def extraction_share(per_item: list[dict[str, Any]]) -> dict[str, Any]:
+    """How many items the rules decided (an answer the response states; no fallback, no judge), and how many each
+    rule read (``rules``, where the benchmark names its rules in ``extracted_by``)."""
+    n = len(per_item)
+    decided = sum(1 for r in per_item if r.get("decided"))
+    out: dict[str, Any] = {"items": n, "decided_by_rules": decided, "undecided": n - decided,
+                           "decided_share": round(decided / n, 4) if n else 0.0}
+    rules: dict[str, int] = {}
+    for r in per_item:
+        if r.get("extracted_by") is not None:
+            rules[str(r["extracted_by"])] = rules.get(str(r["extracted_by"]), 0) + 1
+    if rules:
+        out["rules"] = dict(sorted(rules.items(), key=lambda kv: -kv[1]))
+    return out
 
 
 def read_json_file(path: Path | str, what: str) -> Any:
@@ -310,15 +357,7 @@ class LLMExtractor:
     rule = "judge"
 
     def __init__(self, judge: dict[str, Any]):
-        from visionr1.eval.judge import Judge
-
-        client = judge.get("client")
-        if client is None:
-            if not judge.get("store"):
-                raise DataError("--judge-endpoint", "the judge needs a file to keep its answers in (judge['store'])")
-            client = Judge(judge["config"], store_path=judge["store"])
-            judge["client"] = client
-        self._judge = client
+        self._judge = judge_client(judge)
         self.undecided_only = bool(judge.get("undecided_only"))
 
     @property
@@ -340,6 +379,20 @@ class LLMExtractor:
         if not isinstance(out, str) or out.strip().upper() in NO_ANSWER:
             return None
         return out.strip()
+
+
+def judge_client(judge: dict[str, Any]):
+    """The :class:`visionr1.eval.judge.Judge` of a judge spec, opened on first use and kept in ``judge["client"]``
+    (so the caller can flush what a scoring pass queued, and every protocol shares one client and its store)."""
+    from visionr1.eval.judge import Judge
+
+    client = judge.get("client")
+    if client is None:
+        if not judge.get("store"):
+            raise DataError("--judge-endpoint", "the judge needs a file to keep its answers in (judge['store'])")
+        client = Judge(judge["config"], store_path=judge["store"])
+        judge["client"] = client
+    return client
 
 
 def make_extractor(judge: dict[str, Any] | None) -> LLMExtractor | None:
