@@ -28,10 +28,9 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from visionr1.grading.mathvista import score_record
+from visionr1.grading.mathvista import score_record, unscored
 
 ADJUDICATION = Path(__file__).resolve().with_name("mathvista_adjudication.json")
-OFFICIAL_FIELDS = ("extraction", "prediction", "true_false")
 
 
 def scored_records(root: Path) -> list[dict]:
@@ -43,12 +42,9 @@ def scored_records(root: Path) -> list[dict]:
     for path in files:
         model = path.stem.removeprefix("output_")
         for pid, rec in json.loads(path.read_text(encoding="utf-8")).items():
-            if not isinstance(rec.get("true_false"), bool):
-                continue  # the official run had an API error on this record
-            response = rec.get("response") or ""
-            if not response.strip() and (rec.get("extraction") or "").strip():
-                continue  # no response but an official extraction: cannot be scored from the response
-            stripped = {k: v for k, v in rec.items() if k not in OFFICIAL_FIELDS}
+            stripped = unscored(rec)
+            if stripped is None:
+                continue  # an API error in the official run, or an extraction without a response
             rows.append({"id": f"{model}/{pid}", "model": model, "released": rec["true_false"],
                          "official": score_record(stripped), "default": score_record(stripped, protocol="default"),
                          "question_type": rec.get("question_type")})

@@ -21,13 +21,11 @@ from visionr1.grading.mathvista import (
     safe_equal,
     score_record,
     score_results,
+    unscored,
 )
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE = REPO / "tests" / "fixtures" / "mathvista" / "results_small.json"
-OFFICIAL_FIELDS = ("extraction", "prediction", "true_false")
-
-
 def shared_mathvista() -> Path | None:
     env = os.environ.get("VISIONR1_SHARED_DATA")
     path = (Path(env) if env else REPO / ".." / "shared" / "data") / "mathvista"
@@ -299,12 +297,9 @@ def agreement_table(root: Path) -> list[dict]:
         data = json.loads(path.read_text())
         n = agree = official = ours = decided = 0
         for rec in data.values():
-            if not isinstance(rec.get("true_false"), bool):
-                continue  # the official run had an API error on this record
-            response = rec.get("response") or ""
-            if not response.strip() and (rec.get("extraction") or "").strip():
-                continue  # no response but an official extraction: cannot be scored from the response
-            stripped = {k: v for k, v in rec.items() if k not in OFFICIAL_FIELDS}
+            stripped = unscored(rec)
+            if stripped is None:
+                continue  # an API error in the official run, or an extraction without a response
             scored = score_record(stripped)
             n += 1
             agree += scored["true_false"] == rec["true_false"]

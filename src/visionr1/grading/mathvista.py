@@ -475,6 +475,27 @@ def score_record(
     return out
 
 
+RELEASED_FIELDS: tuple[str, ...] = ("extraction", "prediction", "true_false")
+"""The fields the official pipeline writes into a result record (:func:`score_record` fills them in again)."""
+
+
+def unscored(released: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A released scored record as the result record it was scored from (:data:`RELEASED_FIELDS` dropped), or
+    ``None`` when its released verdict cannot be reproduced from the response: the official run had an API error
+    there (no boolean ``true_false``), or it kept an extraction for an empty response.
+
+    >>> unscored({"pid": "1", "response": "7", "extraction": "7", "prediction": "7", "true_false": True})
+    {'pid': '1', 'response': '7'}
+    >>> unscored({"pid": "2", "response": "", "extraction": "B", "true_false": True}) is None
+    True
+    """
+    if not isinstance(released.get("true_false"), bool):
+        return None
+    if not (released.get("response") or "").strip() and (released.get("extraction") or "").strip():
+        return None
+    return {k: v for k, v in released.items() if k not in RELEASED_FIELDS}
+
+
 def score_results(
     results: Mapping[str, Mapping[str, Any]],
     extractor: Extractor | None = None,
