@@ -19,13 +19,40 @@ import sys
 from pathlib import Path
 
 
-def kind_official_vs_default(item, r) -> str:
-    """Why our default verdict differs from the official one on ``item`` (``r``: its per-item row)."""
+def same_value(a: str, b: str) -> bool:
+    """``a`` and ``b`` are one answer: equal less case and spacing (the official extraction drops spaces), or
+    equivalent (:func:`visionr1.grading.is_equivalent`)."""
+    import re
+
+    from visionr1.grading import is_equivalent
+    from visionr1.grading.equivalence import normalize_text
+
+    def bare(x: str) -> str:
+        return re.sub(r"\s", "", normalize_text(x))
+
+    return bool(a) and (bare(a) == bare(b) or is_equivalent(a, b))
+
+
+def kind_official_vs_default(item, r, default_extracted) -> str:
+    """Why our default verdict differs from the official one on ``item`` (``r``: its merged per-item row, whose
+    ``extracted`` is the official protocol's reading; ``default_extracted`` the default's)."""
+    from visionr1.r1 import LETTERS
+
+    official = str(r["extracted"] or "")
     if r["correct_official"] and not r["correct_default"]:
-        return "official credits, default not: " + ("undecided reply" if not r["decided_default"] else "default reads another answer")
-    if item.choices and item.gold in "ABCDE" and len(item.gold) == 1:
-        return "default credits: option named by its value (LaTeX/units spelt otherwise)"
-    return "default credits: the same value written otherwise"
+        if not r["decided_default"]:
+            return "official credits, default not: undecided reply"
+        if same_value(str(default_extracted or ""), official):
+            return ("official credits, default not: another value the official match takes as equal (two-decimal "
+                    "rounding, an ordering read as arithmetic)")
+        return "official credits, default not: the reply gives two answers (a boxed value, then a letter)"
+    letter = item.gold.strip().upper()
+    if item.choices and letter in LETTERS[: len(item.choices)]:
+        if same_value(official, item.choices[LETTERS.index(letter)]):
+            return "default credits, official not: the gold option's value, LaTeX/units spelt otherwise"
+    elif same_value(official, item.gold):
+        return "default credits, official not: the gold value written otherwise"
+    return "default credits, official not: the official extraction misreads the reply"
 
 
 def main() -> int:
@@ -35,7 +62,7 @@ def main() -> int:
     args = parser.parse_args()
 
     from visionr1.eval.benchmarks import mathvision
-    from visionr1.eval.benchmarks._common import score_protocols
+    from visionr1.eval.benchmarks._common import merge_protocols
 
     data = args.repo / "data" / "test.jsonl"
     files = sorted(p for p in (args.repo / "outputs").rglob("*.jsonl") if p.stat().st_size > 0)
@@ -49,7 +76,10 @@ def main() -> int:
     for path in files:
         items, responses = mathvision.read_results(path, data)
         released = {str(r["id"]): bool(r["correct"]) for r in map(json.loads, path.read_text().splitlines()) if r}
-        scored = score_protocols(mathvision, items, responses, "official")
+        # what score_protocols does without a judge, keeping the default protocol's reading as well
+        by_protocol = {p: mathvision.score(items, responses, None, protocol=p) for p in ("official", "default")}
+        default_extracted = {r["id"]: r["extracted"] for r in by_protocol["default"].per_item}
+        scored = merge_protocols(by_protocol, "official")
         by_id = {it.id: it for it in items}
         n = len(scored.per_item)
         agree = sum(1 for r in scored.per_item if r["correct_official"] == released[r["id"]])
@@ -57,8 +87,8 @@ def main() -> int:
         vs_released = collections.Counter(
             "official credits, released not" if r["correct_official"] else "released credits, official not"
             for r in scored.per_item if r["correct_official"] != released[r["id"]])
-        vs_official = collections.Counter(kind_official_vs_default(by_id[r["id"]], r) for r in scored.per_item
-                                          if r["correct_official"] != r["correct_default"])
+        vs_official = collections.Counter(kind_official_vs_default(by_id[r["id"]], r, default_extracted[r["id"]])
+                                          for r in scored.per_item if r["correct_official"] != r["correct_default"])
         p = scored.protocols
 
         def fmt(c: collections.Counter) -> str:
@@ -72,8 +102,9 @@ def main() -> int:
             shown = [r for r in scored.per_item if r["correct_official"] != r["correct_default"]][: args.examples]
             for r in shown:
                 it = by_id[r["id"]]
-                print(f"    {r['id']}: gold {it.gold!r} options {it.choices} | official {r['correct_official']} "
-                      f"default {r['correct_default']} ({r['extracted_by']}: {r['extracted']!r}) | "
+                print(f"    {r['id']} [{kind_official_vs_default(it, r, default_extracted[r['id']])}]: gold {it.gold!r} "
+                      f"options {it.choices} | official {r['correct_official']} "
+                      f"({r['extracted']!r}) default {r['correct_default']} ({default_extracted[r['id']]!r}) | "
                       f"{responses[r['id']][-160:]!r}", file=sys.stderr)
     print(f"\nlowest agreement over {len(files)} files: {100 * worst:.2f}%")
     return 0

@@ -21,6 +21,8 @@ from visionr1.grading.equivalence import looks_explosive, normalize_text, parse_
         ("\\text{blue}", "blue", True),
         ("blue", "red", False),
         ("white one", "white two", False),
+        ("$20 \\mathrm{~cm}^{2}$", "20 \\ \\mathrm{cm}^2", True),  # a one-character exponent with or without braces
+        ("$20 \\mathrm{~cm}^{2}$", "21 \\ \\mathrm{cm}^2", False),
     ],
 )
 def test_normalised_strings(gold, pred, expected):

@@ -313,7 +313,10 @@ def test_rules_constant():
 
 @pytest.mark.parametrize(
     "raw, clean",
-    [("**$\\boxed{\\text{(B)}}$.**", "(B)"), ("'yes'", "yes"), ("\\(x+1\\)", "x+1"), (" 12. ", "12")],
+    [("**$\\boxed{\\text{(B)}}$.**", "(B)"), ("'yes'", "yes"), ("\\(x+1\\)", "x+1"), (" 12. ", "12"),
+     # MATH-V replies: a $ left mid-answer or unpaired, a display math closed after the answer, a box never closed
+     ("2$\\sqrt{10}$", "2\\sqrt{10}"), ("\\frac{2}{\\sqrt{\\pi}}$", "\\frac{2}{\\sqrt{\\pi}}"), ("\\text{A}.\\]", "A"),
+     ("\\boxed{D.", "D"), ("\\$5", "\\$5")],
 )
 def test_clean_answer(raw, clean):
     assert clean_answer(raw) == clean

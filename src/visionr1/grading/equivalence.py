@@ -46,6 +46,7 @@ _WS_RE = re.compile(r"\s+")
 _DEGREE_RE = re.compile(r"\^\s*\{?\\circ\}?|°|\\degree|\\circ")
 _LATEX_SPACE_RE = re.compile(r"\\[,;:!! ]|\\quad|\\qquad|~")
 _LEFT_RIGHT_RE = re.compile(r"\\left|\\right")
+_ONE_CHAR_GROUP_RE = re.compile(r"([\^_])\{\s*(\w)\s*\}")
 _NUM_CORE = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
 _NUMBER_FULL_RE = re.compile(rf"^({_NUM_CORE})$")
 _FRACTION_RE = re.compile(rf"^([-+]?)\s*(?:\\d?frac\{{\s*({_NUM_CORE})\s*\}}\{{\s*({_NUM_CORE})\s*\}}|({_NUM_CORE})\s*/\s*({_NUM_CORE}))$")
@@ -59,11 +60,14 @@ _EXPLOSIVE_RE = re.compile(r"\^\s*\{?\s*\(?\s*[-+]?\d{3,}|\^\s*\{[^{}]*\^|\d{4,}
 def normalize_text(s: str) -> str:
     """Canonical string form for exact comparison (lower case, no spacing, no wrappers).
 
-    >>> normalize_text(r"$\\text{ Yes }$.")
-    'yes'
+    A one-character exponent or subscript loses its braces (``cm^{2}`` is ``cm^2``).
+
+    >>> normalize_text(r"$\\text{ Yes }$."), normalize_text(r"20 \\mathrm{~cm}^{2}")
+    ('yes', '20 cm^2')
     """
     s = clean_answer(s)
     s = _LEFT_RIGHT_RE.sub("", s)
+    s = _ONE_CHAR_GROUP_RE.sub(r"\1\2", s)
     s = _LATEX_SPACE_RE.sub(" ", s)
     s = _DEGREE_RE.sub("", s)
     s = s.replace("\\%", "%").replace("\\$", "$").replace("−", "-")

@@ -146,17 +146,23 @@ def last_boxed(text: str) -> str | None:
     return None
 
 
+_DOLLAR_RE = re.compile(r"(?<!\\)\$")
 _LATEX_TEXT_RE = re.compile(r"\\(?:text|textbf|mathrm|mathbf|textit|operatorname)\s*\{([^{}]*)\}")
 
 
 def clean_answer(text: str) -> str:
     """Trim the wrapping that models put around a final answer.
 
-    Drops markdown bold, surrounding ``$``/``\\(\\)``, ``\\text{}`` wrappers, a whole-answer
-    ``\\boxed{}``, quotes and trailing punctuation; keeps the mathematical content unchanged.
+    Drops markdown bold, ``$`` signs (math delimiters, also unpaired or mid-answer as a reply cut from
+    its sentence leaves them: ``2$\\sqrt{10}$``; an escaped ``\\$`` stays), surrounding ``\\(\\)`` /
+    ``\\[\\]`` and a closing one left alone (``A.\\]``), ``\\text{}`` wrappers, a whole-answer ``\\boxed{}``
+    (also one the reply never closed: ``\\boxed{D.``), quotes and trailing punctuation; keeps the
+    mathematical content unchanged.
 
-    >>> clean_answer(r"**$\\boxed{\\text{(B)}}$.**")
-    '(B)'
+    >>> clean_answer(r"**$\\boxed{\\text{(B)}}$.**"), clean_answer(r"2$\\sqrt{10}$"), clean_answer(r"\\text{A}.\\]")
+    ('(B)', '2\\\\sqrt{10}', 'A')
+    >>> clean_answer(r"\\boxed{D."), clean_answer(r"\\frac{2}{\\sqrt{\\pi}}$")
+    ('D', '\\\\frac{2}{\\\\sqrt{\\\\pi}}')
     """
     s = text.strip()
     for _ in range(3):
@@ -166,12 +172,15 @@ def clean_answer(text: str) -> str:
             inner = last_boxed(s)
             if inner is not None and s.rstrip(" .$").endswith("}"):
                 s = inner
-        if len(s) >= 2 and s[0] == "$" and s[-1] == "$":
-            s = s.strip("$").strip()
+            elif inner is None and s.count("{") > s.count("}"):  # a box the reply never closed
+                s = s[s.index("{") + 1:].strip()
+        s = _DOLLAR_RE.sub("", s).strip()
         if s.startswith("\\(") and s.endswith("\\)"):
             s = s[2:-2].strip()
         if s.startswith("\\[") and s.endswith("\\]"):
             s = s[2:-2].strip()
+        if s.endswith(("\\]", "\\)")) and not any(o in s for o in ("\\[", "\\(")):
+            s = s[:-2].strip()
         s = _LATEX_TEXT_RE.sub(r"\1", s)
         s = s.rstrip(" \t.;,!").lstrip(" \t:")
         if len(s) >= 2 and s[0] == s[-1] and s[0] in "\"'`":
