@@ -71,7 +71,7 @@ def score(
     results: Annotated[Path, typer.Argument(help="The benchmark's own released result file (MATH-V outputs/<model>.jsonl, MathVista pid -> record JSON, ...).")],
     out: Annotated[Optional[Path], typer.Option("--out", help="Where to write the scored file (JSON keyed by item id; the scores go beside it).")] = None,
     data: Annotated[Optional[Path], typer.Option("--data", help="The benchmark's annotations (MATH-V data/test.jsonl, DynaMath dataset/dataset.json; optional where the result file carries them).")] = None,
-    protocol: Annotated[str, typer.Option("--protocol", help="official (the benchmark's released scoring code, a judge for its GPT steps) or default (ours, judge-free); both accuracies are shown.")] = "default",
+    protocol: Annotated[str, typer.Option("--protocol", help="default (the default: ours, judge-free, the right verdict; an undecided reply is never credited) or official (the benchmark's released scoring code, to compare with published numbers; a judge for its GPT steps). Both accuracies are computed and shown; the chosen one's verdicts are `correct`.")] = "default",
     judge_endpoint: Annotated[Optional[str], typer.Option(help="OpenAI-compatible base URL of an LLM to extract answers.")] = None,
     judge_model: Annotated[Optional[str], typer.Option(help="Model name at the judge endpoint.")] = None,
     judge_api_key_env: Annotated[str, typer.Option(help="Environment variable holding the judge's API key.")] = "OPENAI_API_KEY",

@@ -19,7 +19,7 @@ def eval_command(
     split: Annotated[Optional[str], typer.Option("--split", help="Split (default: the benchmark's, e.g. testmini).")] = None,
     limit: Annotated[Optional[int], typer.Option("--limit", help="Only the first N items.")] = None,
     prompt: Annotated[Optional[str], typer.Option("--prompt", help="official (the benchmark's query), r1 (plus our <think>/<answer> instruction) or raw (the question and choices only: the paper's and the authors' eval).")] = None,
-    protocol: Annotated[Optional[str], typer.Option("--protocol", help="default (ours, judge-free) or official (the benchmark's released scoring code; mmmath official also asks the raw question). Both accuracies are reported.")] = None,
+    protocol: Annotated[Optional[str], typer.Option("--protocol", help="default (the default: ours, judge-free, the right verdict; an undecided reply is never credited) or official (the benchmark's released scoring code, to compare with published numbers; a judge for its GPT steps; mmmath official also asks the raw question). Both accuracies are computed and shown; the chosen one's verdicts are `correct`.")] = None,
     temperature: Annotated[Optional[float], typer.Option(help="Sampling temperature (default and paper: 0.6).")] = None,
     top_p: Annotated[Optional[float], typer.Option("--top-p", help="Nucleus mass (default and paper: 0.95).")] = None,
     max_tokens: Annotated[Optional[int], typer.Option("--max-tokens", help="Most new tokens (default and paper: 16000).")] = None,

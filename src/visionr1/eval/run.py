@@ -55,7 +55,7 @@ class EvalConfig:
     split: str | None = field(default=None, metadata={"help": "Split to read (default: the benchmark's, e.g. testmini)."})
     limit: int | None = field(default=None, metadata={"help": "Evaluate only the first N items."})
     prompt: str = field(default="official", metadata={"help": "official (the benchmark's query), r1 (plus our think/answer instruction) or raw (the question and choices only: the paper's)."})
-    protocol: str = field(default="default", metadata={"help": "default (ours, judge-free; undecided replies never credited) or official (the benchmark's released scoring code; a judge for its GPT steps). Both accuracies are reported; this one's verdicts are `correct`."})
+    protocol: str = field(default="default", metadata={"help": "default (the default: ours, judge-free, the right verdict; an undecided reply is never credited) or official (the benchmark's released scoring code, to compare with published numbers; a judge for its GPT steps; mmmath official also asks the raw question). Both accuracies are computed and shown; the chosen one's verdicts are `correct`."})
     temperature: float = field(default=0.6, metadata={"help": "Sampling temperature."})
     top_p: float = field(default=0.95, metadata={"help": "Nucleus sampling mass."})
     max_tokens: int = field(default=16000, metadata={"help": "Most new tokens per answer."})
