@@ -33,26 +33,39 @@ def same_value(a: str, b: str) -> bool:
     return bool(a) and (bare(a) == bare(b) or is_equivalent(a, b))
 
 
+KINDS = {
+    "D1": "default credits, official not: the gold option's value, its LaTeX or unit spelt otherwise (`120` for "
+          "`$120^{\\circ}$`, `Beetle with 7 points`, `13 \\%`)",
+    "D2": "default credits, official not: the gold value written otherwise (`1/3` for `\\frac{1}{3}`)",
+    "D3": "default credits, official not: the official extraction misreads the reply (`(C) 12` read as `c12`, a "
+          "letter taken out of a formula: `e+d=a` read as `a`)",
+    "O1": "official credits, default not: another value the official match takes as equal (equal at two decimals: "
+          "`1/300` for `1/900`; an ordering read as arithmetic: `5-2-3-4-1` for `5-2-3-1-4`)",
+    "O2": "official credits, default not: an undecided reply",
+    "O3": "official credits, default not: the reply gives two answers (a boxed value, then another option's letter); "
+          "default reads the boxed one",
+}
+"""The kinds of difference between our two protocols, by code (the table's last column counts them)."""
+
+
 def kind_official_vs_default(item, r, default_extracted) -> str:
-    """Why our default verdict differs from the official one on ``item`` (``r``: its merged per-item row, whose
-    ``extracted`` is the official protocol's reading; ``default_extracted`` the default's)."""
+    """The :data:`KINDS` code of why our default verdict differs from the official one on ``item`` (``r``: its
+    merged per-item row, whose ``extracted`` is the official protocol's reading; ``default_extracted`` the
+    default's)."""
     from visionr1.r1 import LETTERS
 
     official = str(r["extracted"] or "")
     if r["correct_official"] and not r["correct_default"]:
         if not r["decided_default"]:
-            return "official credits, default not: undecided reply"
-        if same_value(str(default_extracted or ""), official):
-            return ("official credits, default not: another value the official match takes as equal (two-decimal "
-                    "rounding, an ordering read as arithmetic)")
-        return "official credits, default not: the reply gives two answers (a boxed value, then a letter)"
+            return "O2"
+        return "O1" if same_value(str(default_extracted or ""), official) else "O3"
     letter = item.gold.strip().upper()
     if item.choices and letter in LETTERS[: len(item.choices)]:
         if same_value(official, item.choices[LETTERS.index(letter)]):
-            return "default credits, official not: the gold option's value, LaTeX/units spelt otherwise"
+            return "D1"
     elif same_value(official, item.gold):
-        return "default credits, official not: the gold value written otherwise"
-    return "default credits, official not: the official extraction misreads the reply"
+        return "D2"
+    return "D3"
 
 
 def main() -> int:
@@ -92,7 +105,7 @@ def main() -> int:
         p = scored.protocols
 
         def fmt(c: collections.Counter) -> str:
-            return "; ".join(f"{k}: {v}" for k, v in c.most_common()) or "none"
+            return ", ".join(f"{k} {v}" for k, v in sorted(c.items())) or "none"
 
         print(f"| {path.stem} | {n} | {100 * agree / n:.2f}% ({n - agree} differ) | "
               f"{100 * sum(released.values()) / n:.2f} | {p['official']['accuracy']:.2f} | {p['default']['accuracy']:.2f} | "
@@ -106,7 +119,9 @@ def main() -> int:
                       f"options {it.choices} | official {r['correct_official']} "
                       f"({r['extracted']!r}) default {r['correct_default']} ({default_extracted[r['id']]!r}) | "
                       f"{responses[r['id']][-160:]!r}", file=sys.stderr)
-    print(f"\nlowest agreement over {len(files)} files: {100 * worst:.2f}%")
+    print(f"\nlowest agreement over {len(files)} files: {100 * worst:.2f}%\n")
+    for code, text in KINDS.items():
+        print(f"- {code}: {text}")
     return 0
 
 
