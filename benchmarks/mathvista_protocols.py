@@ -114,6 +114,9 @@ def agreed(rows: list[dict], adjudication: dict) -> None:
         directions = Counter(f"{r['released']} -> {r['default']['correct']}" for r in changed if change_kind(r) == kind)
         print(f"| {kind} | {count} | {pct(count, len(rs))} | "
               + ", ".join(f"{k}: {v}" for k, v in directions.items()) + " |")
+    for kind in kinds:
+        by_file = Counter(r["model"] for r in changed if change_kind(r) == kind)
+        print(f"  {kind}, by file: " + ", ".join(f"{m} {c}" for m, c in by_file.most_common()))
 
 
 def main() -> None:
