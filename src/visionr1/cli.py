@@ -67,22 +67,24 @@ def synth(
 
 @app.command()
 def score(
-    benchmark: Annotated[str, typer.Argument(help="Benchmark whose official protocol to follow (mathvista).")],
-    results: Annotated[Path, typer.Argument(help="The benchmark's own result file (e.g. MathVista pid -> record JSON).")],
-    out: Annotated[Optional[Path], typer.Option("--out", help="Where to write the scored result file.")] = None,
+    benchmark: Annotated[str, typer.Argument(help="mathvista, mathverse, mmmath, dynamath, mathvision or wemath.")],
+    results: Annotated[Path, typer.Argument(help="The benchmark's own released result file (MATH-V outputs/<model>.jsonl, MathVista pid -> record JSON, ...).")],
+    out: Annotated[Optional[Path], typer.Option("--out", help="Where to write the scored file (JSON keyed by item id; the scores go beside it).")] = None,
+    data: Annotated[Optional[Path], typer.Option("--data", help="The benchmark's annotations (MATH-V data/test.jsonl, DynaMath dataset/dataset.json; optional where the result file carries them).")] = None,
+    protocol: Annotated[str, typer.Option("--protocol", help="default (the default: ours, judge-free, the right verdict; an undecided reply is never credited) or official (the benchmark's released scoring code, to compare with published numbers; a judge for its GPT steps). Both accuracies are computed and shown; the chosen one's verdicts are `correct`.")] = "default",
     judge_endpoint: Annotated[Optional[str], typer.Option(help="OpenAI-compatible base URL of an LLM to extract answers.")] = None,
     judge_model: Annotated[Optional[str], typer.Option(help="Model name at the judge endpoint.")] = None,
     judge_api_key_env: Annotated[str, typer.Option(help="Environment variable holding the judge's API key.")] = "OPENAI_API_KEY",
     judge_undecided: Annotated[bool, typer.Option("--judge-undecided", help="Send only the records the rules leave undecided to the judge.")] = False,
     judge_store: Annotated[Optional[Path], typer.Option("--judge-store", help="File keeping the judge's answers (default: beside --out); reruns reuse them.")] = None,
 ) -> None:
-    """Score a benchmark result file with the official protocol, judge-free by default."""
+    """Score a benchmark's released result file by its official protocol and ours, judge-free by default."""
     from visionr1.eval.judge import judge_config
     from visionr1.eval.score import score_command
 
     with cli_errors(console, resumable=False):
         score_command(benchmark, results, out, judge_config(judge_endpoint, judge_model, judge_api_key_env),
-                      judge_undecided=judge_undecided, judge_store=judge_store)
+                      protocol=protocol, data=data, judge_undecided=judge_undecided, judge_store=judge_store)
 
 
 data_app = typer.Typer(help="Data checks: training items that are benchmark items.", no_args_is_help=True)

@@ -17,7 +17,7 @@ from .conftest import FIXTURES, LAYOUTS
 # the verdicts the official protocols give the canned responses (see tests/eval/make_fixtures.py)
 EXPECTED = {
     "mathvista": [True, True, True],
-    "mathverse": [True, False, False, True, False],
+    "mathverse": [True, False, True, True, False],  # "So BC = 2\\sqrt{3}." is option D, 2√{3} (issue 29)
     "mmmath": [True, True, False],
     "dynamath": [True, True, True, False],
     "mathvision": [True, True, True],

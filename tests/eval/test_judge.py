@@ -75,6 +75,10 @@ def test_judge_undecided_sends_only_undecided_records_and_a_rerun_makes_no_call(
     assert scored["3"]["extraction"] == "7" and scored["3"]["true_false"] is True  # the judge read the sum
     assert scored["2"]["extraction"] == "N/A"  # no answer, as the official extraction writes it
     assert scored["1"]["extraction"] == "C" and scored["4"]["extraction"] == "3"  # the rules' own answers
+    # the default protocol (the CLI's) takes the judge's answer for an undecided reply: right when it is right
+    assert scored["3"]["correct_default"] is True and scored["3"]["extracted"] == "7"
+    assert scored["2"]["correct_default"] is False and scored["2"]["correct"] is False  # "N/A": no answer, wrong
+    assert [scored[p]["correct"] for p in "1234"] == [scored[p]["correct_default"] for p in "1234"]
     assert scores["extraction"]["decided_by_rules"] == 2 and scores["extraction"]["undecided"] == 2
     assert "judge (judge-model): 2 records judged, 2 calls made" in printed
     # a rerun over the same store asks nothing
@@ -114,7 +118,7 @@ def test_unreachable_judge_falls_back_to_the_rules(tmp_path):
     with OpenAIServer(lambda req: Reply(status=400, content="no")) as server:
         scores, printed = run_score(results, server.url, judge_undecided=True)
     assert scores["judge"]["failures"] == 2 and scores["judge"]["calls"] == 0
-    assert scores["average"] == rules_only["average"]
+    assert scores["protocols"] == rules_only["protocols"]
     assert "2 failed (rules kept)" in printed
 
 
@@ -250,3 +254,32 @@ def test_a_judge_run_killed_with_sigkill_and_rerun_asks_nothing_twice(tmp_path):
     assert len(asked) == 2 and scores["judge"]["calls"] == 2 and scores["judge"]["reused"] == 2, printed
     assert before >= 2  # sent before the kill (the slow two may or may not have gone out); answered ones are not resent
     assert json.loads(scored.read_text())["3"]["extraction"] == "7"
+
+
+def test_mathvista_judge_undecided_gives_eval_and_score_the_same_default_verdicts(tmp_path):
+    """`eval --judge-undecided` and `score mathvista --judge-undecided` on the same refusals: the judge's answers
+    decide both protocols' verdicts, the same in both commands, and a refusal the judge finds no answer in stays
+    wrong under the default protocol."""
+    data = LAYOUTS["mathvista"][0]
+    (tmp_path / "canned.json").write_text(json.dumps({p: "Sorry, I cannot see the image." for p in "123"}))
+
+    def answers(req):
+        text = req.text()
+        return "B" if "tallest" in text else "3" if "squares" in text else "N/A"  # item 3: no answer
+
+    with OpenAIServer(answers) as server:
+        judge = JudgeEndpointConfig(base_url=server.url, model="judge")
+        scores = run_eval(EvalConfig(benchmark="mathvista", data=data, canned=tmp_path / "canned.json", judge=judge,
+                                     judge_undecided=True, out=tmp_path / "run", progress=False))
+        by_eval = {v["id"]: v for v in map(json.loads, (tmp_path / "run" / "verdicts.jsonl").read_text().splitlines())}
+        raw = {pid: {k: v for k, v in rec.items() if k not in ("extraction", "prediction", "true_false")}
+               for pid, rec in json.loads((tmp_path / "run" / "results_mathvista.json").read_text()).items()}
+        (tmp_path / "raw.json").write_text(json.dumps(raw))
+        scored_scores, _ = run_score(tmp_path / "raw.json", server.url, judge_undecided=True)
+    by_score = json.loads((tmp_path / "scored.json").read_text())
+    fields = ("correct", "correct_official", "correct_default", "extracted", "decided")
+    assert {p: [r[f] for f in fields] for p, r in by_eval.items()} == {p: [r[f] for f in fields] for p, r in by_score.items()}
+    assert [by_score[p]["correct_default"] for p in "123"] == [True, True, False]
+    assert all(by_score[p]["extraction_rule"] == "judge" and not by_score[p]["decided"] for p in "123")
+    # each command keeps its own store; each asks each undecided item once, though it scores both protocols
+    assert scores["judge"]["calls"] == scored_scores["judge"]["calls"] == 3 == len(server.log) / 2

@@ -179,7 +179,7 @@ def test_records_given_to_a_public_benchmark_say_which_benchmark_reads_them(synt
 
 def test_a_benchmark_file_without_its_id_column_names_the_item(tmp_path):
     (tmp_path / "mv.json").write_text(json.dumps([{"question": "q1", "answer": "1"}, {"question": "q2", "answer": "2"}]))
-    with pytest.raises(DataError, match=r"item 1 .*has no id: the file lacks this benchmark's id column"):
+    with pytest.raises(DataError, match=r"is not MathVista data: its rows lack the field\(s\) pid"):
         run_eval(EvalConfig(benchmark="mathvista", data=tmp_path / "mv.json", out=tmp_path / "run",
                             canned=tmp_path / "mv.json", progress=False))
 
@@ -259,11 +259,12 @@ def test_mmmath_official_protocol_is_the_released_scorer_on_the_raw_question(tmp
                                   canned=canned, progress=False))
     assert default["protocol"] == "default" and default["headline"]["accuracy"] < 100.0
     # a benchmark without that protocol, and a judge with it, are named errors; a rerun cannot switch protocols
-    for args, message in ((["--benchmark", "mathvista", "--data", str(LAYOUTS["mathvista"][0])], "mathvista has no protocol 'official'"),
+    for args, message in ((["--benchmark", "mathvista", "--data", str(LAYOUTS["mathvista"][0]), "--protocol", "vlmeval"],
+                           "mathvista has no protocol 'vlmeval'; it has: default, official"),
                           (["--benchmark", "mmmath", "--data", str(LAYOUTS["mmmath"][0]), "--judge-endpoint", "http://x",
-                            "--judge-model", "m"], "has no LLM step")):
+                            "--judge-model", "m", "--protocol", "official"], "has no LLM step")):
         bad = CliRunner().invoke(app, ["eval", *args, "--out", str(tmp_path / "bad"), "--canned", str(canned),
-                                       "--protocol", "official", "--no-progress"])
+                                       "--no-progress"])
         assert bad.exit_code == 2 and message in bad.output, bad.output
     switched = CliRunner().invoke(app, ["eval", "--benchmark", "mmmath", "--data", str(LAYOUTS["mmmath"][0]),
                                         "--out", str(tmp_path / "default"), "--canned", str(canned), "--protocol",

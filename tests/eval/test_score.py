@@ -18,32 +18,54 @@ def quiet() -> Console:
 
 
 def test_score_command_writes_official_fields(tmp_path):
+    """SCORED.json keeps every field of the official record (``true_false`` the official verdict) and adds the
+    contract every benchmark's scored record has: ``correct`` (the chosen protocol's), both protocols' verdicts,
+    ``extracted``, ``decided``."""
+    from visionr1.grading.mathvista import score_record
+
     out = tmp_path / "scored.json"
     scores = score_command("mathvista", FIXTURE, out, None, console=quiet())
     scored = json.loads(out.read_text())
     original = json.loads(FIXTURE.read_text())
     assert list(scored) == list(original)
+    added = ("extraction", "prediction", "true_false", "extraction_rule", "decided", "correct", "correct_official",
+             "correct_default", "decided_official", "decided_default", "extracted")
     for pid, rec in scored.items():
         assert isinstance(rec["true_false"], bool) and "extraction" in rec and "prediction" in rec
         assert isinstance(rec["decided"], bool) and rec["extraction_rule"]
-        added = ("extraction", "prediction", "true_false", "extraction_rule", "decided")
+        official, default = score_record(original[pid]), score_record(original[pid], protocol="default")
+        assert rec["correct_official"] == rec["true_false"] == official["true_false"]
+        assert rec["correct"] == rec["correct_default"] == default["correct"]  # --protocol default, the default
+        assert rec["decided"] == rec["decided_default"] == default["decided"] and rec["extracted"] == default["extracted"]
+        assert not rec["correct_default"] or rec["decided_default"]  # an undecided reply is never credited
         assert {k: v for k, v in rec.items() if k not in added} == original[pid]
-    assert scores["average"]["correct"] == sum(r["true_false"] for r in scored.values())
-    assert "question_type" in scores and "skills" in scores
+    assert scores["protocols"]["official"]["correct"] == sum(r["true_false"] for r in scored.values())
+    assert scores["protocols"]["default"]["correct"] == sum(r["correct"] for r in scored.values())
+    assert "question_type" in scores["official"] and "skills" in scores["official"]
+
+
+def test_score_command_protocol_official_writes_the_official_verdicts(tmp_path):
+    out = tmp_path / "scored.json"
+    scores = score_command("mathvista", FIXTURE, out, None, protocol="official", console=quiet())
+    scored = json.loads(out.read_text())
+    assert all(r["correct"] == r["correct_official"] == r["true_false"] for r in scored.values())
+    assert scores["headline"]["accuracy"] == scores["protocols"]["official"]["accuracy"]
+    assert scores["official"]["average"]["correct"] == sum(r["true_false"] for r in scored.values())
 
 
 def test_score_command_prints_the_table(tmp_path):
     import io
 
     buf = io.StringIO()
-    score_command("mathvista", FIXTURE, None, None, console=Console(file=buf, width=120))
+    scores = score_command("mathvista", FIXTURE, None, None, protocol="official", console=Console(file=buf, width=120))
     text = buf.getvalue()
-    assert "accuracy 90.00% (9/10)" in text and "multi_choice" in text
+    assert scores["protocols"]["official"]["correct"] == 9
+    assert "official *" in text and "9/10" in text and "multi_choice" in text and "default" in text
 
 
 def test_unknown_benchmark_lists_valid_names():
     with pytest.raises(ConfigError, match="mathvista"):
-        score_command("mathverse", FIXTURE, None, None, console=quiet())
+        score_command("chartqa", FIXTURE, None, None, console=quiet())
 
 
 def test_judge_needs_endpoint_and_model():
@@ -71,9 +93,9 @@ def test_score_command_writes_scores_beside_the_scored_file(tmp_path):
     out = tmp_path / "scored.json"
     scores = score_command("mathvista", FIXTURE, out, None, console=quiet())
     saved = json.loads((tmp_path / "scored.scores.json").read_text())
-    assert saved["average"] == scores["average"] and saved["extraction"] == scores["extraction"]
+    assert saved["protocols"] == scores["protocols"] and saved["extraction"] == scores["extraction"]
     ext = scores["extraction"]
-    assert ext["records"] == 10 and ext["decided_by_rules"] + ext["undecided"] == 10
+    assert ext["items"] == 10 and ext["decided_by_rules"] + ext["undecided"] == 10
     assert ext["decided_by_rules"] == sum(r["decided"] for r in json.loads(out.read_text()).values())
 
 

@@ -32,6 +32,8 @@ def no_math_verify(monkeypatch):
         ("\\text{blue}", "blue", True),
         ("blue", "red", False),
         ("white one", "white two", False),
+        ("$20 \\mathrm{~cm}^{2}$", "20 \\ \\mathrm{cm}^2", True),  # a one-character exponent with or without braces
+        ("$20 \\mathrm{~cm}^{2}$", "21 \\ \\mathrm{cm}^2", False),
     ],
 )
 def test_normalised_strings(gold, pred, expected):
@@ -87,6 +89,44 @@ CH = ["3/11", "8/11", "6/11", "3/5"]
 )
 def test_choices(gold, pred, expected):
     assert is_equivalent(pred, gold, choices=CH) is expected
+
+
+PI_OPTS = ["$\\pi$", "$2 \\pi$", "$4 \\pi$", "$\\dfrac{1}{2}$"]
+
+
+@pytest.mark.parametrize(
+    "gold, pred, expected",
+    [
+        # an option typeset with spaces or another LaTeX spelling is the same option (issue 29)
+        ("B", "2\\pi", True),
+        ("B", "2π", True),
+        ("A", "2\\pi", False),
+        ("C", "$4\\pi$", True),
+        ("D", "\\frac12", True),
+        # a prediction that names no option is compared with the gold option's value
+        ("D", "0.5", True),
+        ("B", "0.5", False),
+    ],
+)
+def test_choices_typeset_differently(gold, pred, expected):
+    assert is_equivalent(pred, gold, choices=PI_OPTS) is expected
+
+
+@pytest.mark.parametrize(
+    "gold, pred, expected",
+    [
+        # an ordering is a sequence, not arithmetic (5-2-3-4-1 would be -5 for both)
+        ("5-2-3-4-1", "5-2-3-4-1", True),
+        ("5-2-3-4-1", "5-2-3-1-4", False),
+        ("5-2-3-4-1", "5, 2, 3, 4, 1", True),
+        ("5-2-3-4-1", "5 → 2 → 3 → 4 → 1", True),
+        ("5-2-3-4-1", "-5", False),
+        ("-5", "5-2-3-4-1", False),
+        ("6", "10 - 4", True),  # spaced: arithmetic
+    ],
+)
+def test_orderings(gold, pred, expected):
+    assert is_equivalent(pred, gold) is expected
 
 
 @pytest.mark.parametrize(
@@ -208,3 +248,9 @@ def test_works_in_daemonic_worker_processes():
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(2) as pool:  # Pool workers are daemonic: multiprocessing.Process would be refused there
         assert pool.map(_in_pool, [("\\sqrt{8}", "2\\sqrt{2}"), ("x+1", "1+x"), ("3", "4")]) == [True, True, False]
+
+
+@pytest.mark.parametrize("pred", ["A (Yes)", "A, yes", "(A) Yes", "A. Yes"])
+def test_a_letter_with_its_own_option_text(pred):
+    assert is_equivalent(pred, "Yes", choices=["Yes", "No"])
+    assert not is_equivalent(pred.replace("A", "B"), "Yes", choices=["Yes", "No"])

@@ -74,7 +74,11 @@ def test_last_boxed_unbalanced_falls_back_to_earlier():
         ("所以cosA的值为D\n\n答案:D", "D"),
         ('So the answer is "yes".', "yes"),
         ('The correct answer is "soup." Soup has few carbs.', "soup"),  # the quote, not the sentence
-        ("The answer to the question is 2, as two shops sold less than 5.", "2, as two shops sold less than 5"),
+        ("The answer to the question is 2, as two shops sold less than 5.", "2"),  # the reason is not the answer
+        ("The correct option is C, since the other values do not satisfy the equation.", "C"),
+        ("The answer is 12 because the two sides are equal.", "12"),
+        ("The answer is 1,000, which is the total.", "1,000"),
+        ("Answer: (3, 4), which is where the lines meet.", "(3, 4)"),
     ],
 )
 def test_phrase(text, expected):
@@ -195,6 +199,36 @@ def test_stated_number(text, choices, question, expected):
 @pytest.mark.parametrize(
     "text, expected",
     [
+        # issue 29: "1/2" for gold \\frac{1}{2} was read as 2, "(3,-4)" as -4, "$5\\sqrt3$" as 5
+        ("1/2", "1/2"),
+        ("4/5", "4/5"),
+        ("(3,-4)", "(3,-4)"),
+        ("$5\\sqrt3$", "5\\sqrt3"),
+        ("So x = 1/2", "1/2"),
+        ("5-2-3-4-1", "5-2-3-4-1"),
+        ("The order from left to right is 5-2-3-4-1.", "5-2-3-4-1"),
+    ],
+)
+def test_a_value_written_with_several_numbers_is_read_whole(text, expected):
+    assert extract_answer(text) == (expected, "stated_number")
+
+
+def test_a_fraction_is_graded_as_a_fraction():
+    from visionr1.grading import is_equivalent
+
+    assert is_equivalent(extract_answer("1/2").text, "\\frac{1}{2}")
+    assert not is_equivalent(extract_answer("4/5").text, "4")
+    assert is_equivalent(extract_answer("the point is (3,-4)").text, "(3,-4)")
+    assert is_equivalent(extract_answer("$5\\sqrt3$").text, "5\\sqrt{3}")
+
+
+def test_last_number_takes_a_fraction_whole():
+    assert extract_answer("We have 3 cats and 4 dogs and a share of 3/7") == ("3/7", "last_number")
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
         ("There are 3 cats and 4 dogs", "4"),  # two counts, no way to tell: the fallback
         ("from 1,200 to -3.5", "-3.5"),
         ("Step 1. Add 2 and 3.\nStep 2. Double 4 and 6.\nStep 3. Subtract 1 from 9.\nStep 4. Halve 8 and 2.", "2"),
@@ -213,11 +247,24 @@ def test_last_number(text, expected):
         "As an AI, I cannot view images. Please describe it.",
         "The answer is not among the options, since x = 72.",
         "Thus, the answer cannot be determined from the given information.",
+        # an answer slot filled with "there is none" is no answer (issue 29: it was snapped to an option)
+        "The answer is not provided.",
+        "Answer: inconclusive",
+        "The result is inconclusive.",
+        "There is not enough data to tell.",
     ],
 )
 def test_refusal_is_no_answer(text):
     ex = extract_answer(text, choices=["Yes", "No"], question="Is the bar taller than 3 cm?")
     assert ex == (None, "refusal") and not ex.decided
+
+
+def test_a_declining_reply_picks_the_option_that_declines():
+    choices = ["3 cm", "5 cm", "It cannot be determined from the information given"]
+    ex = extract_answer("Without the figure, the length cannot be determined.", choices=choices)
+    assert ex == (choices[2], "option_text") and ex.decided
+    assert extract_answer("The answer is: it cannot be determined from the information given.",
+                          choices=choices).text is not None
 
 
 def test_a_refusal_that_still_picks_an_option_is_an_answer():
@@ -266,7 +313,34 @@ def test_rules_constant():
 
 @pytest.mark.parametrize(
     "raw, clean",
-    [("**$\\boxed{\\text{(B)}}$.**", "(B)"), ("'yes'", "yes"), ("\\(x+1\\)", "x+1"), (" 12. ", "12")],
+    [("**$\\boxed{\\text{(B)}}$.**", "(B)"), ("'yes'", "yes"), ("\\(x+1\\)", "x+1"), (" 12. ", "12"),
+     # MATH-V replies: a $ left mid-answer or unpaired, a display math closed after the answer, a box never closed
+     ("2$\\sqrt{10}$", "2\\sqrt{10}"), ("\\frac{2}{\\sqrt{\\pi}}$", "\\frac{2}{\\sqrt{\\pi}}"), ("\\text{A}.\\]", "A"),
+     ("\\boxed{D.", "D"), ("\\$5", "\\$5")],
 )
 def test_clean_answer(raw, clean):
     assert clean_answer(raw) == clean
+
+
+def test_an_echoed_option_list_after_an_answer_phrase_is_no_answer():
+    choices = ["1", "√{3}", "2", "3"]
+    echo = "Choose the correct option letter:\n\n(A) 1\n(B) √{3}\n(C) 2\n(D) 3"
+    assert extract_answer(echo, choices=choices) == (None, "none")
+    assert extract_answer("The radius is 2.\n\n" + echo, choices=choices) == ("2", "option_text")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Thus, the answer is $\\boxed{\\text{(None)}}$.",  # no option fits
+        "Therefore, the correct answer is:\n\n(E) Insufficient information to determine it.",  # a letter it does not have
+        "So the correct answer is (None of the above).",
+    ],
+)
+def test_an_invented_or_empty_option_is_no_answer(text):
+    assert extract_answer(text, choices=["3", "4", "6", "7"]) == (None, "refusal")
+
+
+def test_none_is_an_answer_where_an_option_says_none():
+    ex = extract_answer("The answer is none.", choices=["A cat", "None of the above"])
+    assert ex.decided and ex.text == "none"

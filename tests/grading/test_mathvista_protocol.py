@@ -7,10 +7,13 @@ from pathlib import Path
 import pytest
 
 from visionr1.grading.mathvista import (
+    PROTOCOLS,
     compute_scores,
+    default_verdict,
     edit_distance,
     no_answer_text,
     normalize_extracted_answer,
+    option_index,
     question_text,
     quick_extract,
     read_answer,
@@ -18,13 +21,11 @@ from visionr1.grading.mathvista import (
     safe_equal,
     score_record,
     score_results,
+    unscored,
 )
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE = REPO / "tests" / "fixtures" / "mathvista" / "results_small.json"
-OFFICIAL_FIELDS = ("extraction", "prediction", "true_false")
-
-
 def shared_mathvista() -> Path | None:
     env = os.environ.get("VISIONR1_SHARED_DATA")
     path = (Path(env) if env else REPO / ".." / "shared" / "data") / "mathvista"
@@ -161,6 +162,124 @@ def test_score_record_keeps_other_fields_and_custom_extractor():
     assert "extraction" not in rec  # input untouched
 
 
+# ----------------------------------------------------------------------------- the default protocol
+
+YN = {"question_type": "multi_choice", "answer_type": "text", "choices": ["yes", "no"], "precision": None,
+      "question": "Is Periwinkle the maximum?"}
+ANGLES = {"question_type": "multi_choice", "answer_type": "text", "choices": ["25°", "30°", "40°", "50°"],
+          "precision": None, "question": "Find the angle C."}
+INT = {"question_type": "free_form", "answer_type": "integer", "choices": None, "precision": None,
+       "question": "How many bars are below 40?"}
+FLOAT = {"question_type": "free_form", "answer_type": "float", "choices": None, "precision": 1,
+         "question": "What is the ratio?"}
+
+
+def both(response, record, answer):
+    rec = {**record, "response": response, "answer": answer}
+    return score_record(rec), score_record(rec, protocol="default")
+
+
+@pytest.mark.parametrize(
+    "response, record",
+    [
+        # undecided replies: the official nearest-option step makes them an option (credited when it is
+        # the gold one), the default never credits them
+        ("As an AI, I cannot see the image.", YN),
+        ("The question does not provide enough information to tell.", YN),
+        ("Choose the correct option letter:\n(A) 25°\n(B) 30°\n(C) 40°\n(D) 50°", ANGLES),
+        ("The answer is not provided.", YN),
+        ("Answer: inconclusive", YN),
+        # a number that is not an option is not snapped to the nearest one
+        ("So the answer is 20.", ANGLES),
+        ("The angle C is 90°, a right angle.", ANGLES),
+        # 12.7 is not 12 (the official int(float(x)) truncates)
+        ("The answer is 12.7.", INT),
+    ],
+)
+def test_default_protocol_does_not_credit_what_the_official_fallback_does(response, record):
+    gold = score_record({**record, "response": response, "answer": None})["prediction"]
+    assert gold is not None  # what the official fallback turns the reply into
+    official, default = both(response, record, gold)
+    assert official["true_false"] is True
+    assert default["true_false"] is False and default["correct"] is False
+
+
+@pytest.mark.parametrize(
+    "response, record, answer, decided",
+    [
+        ("As an AI, I cannot see the image.", YN, "yes", False),
+        ("There are 3 cats and 4 dogs.", INT, "4", False),  # only the last-number fallback found 4
+        ("So the answer is 20.", ANGLES, "25°", True),  # stated, but not an option
+        ("The answer is 40-60.", INT, "40", True),  # stated, but a range
+    ],
+)
+def test_default_protocol_counts_undecided_separately(response, record, answer, decided):
+    _, default = both(response, record, answer)
+    assert default["correct"] is False and default["decided"] is decided
+    assert (default["extracted"] is None) is (not decided)
+
+
+@pytest.mark.parametrize(
+    "response, record, answer",
+    [
+        ("(B) no, Periwinkle is not the maximum.", YN, "no"),
+        ("No, Periwinkle is not the maximum.", YN, "no"),
+        ("Periwinkle is the maximum, not Red.", YN, "yes"),
+        ("Answer: no, it is not.", YN, "no"),
+        ("A (Yes)", YN, "yes"),
+        ("The answer is B, since C is larger.", ANGLES, "30°"),
+        ("Based on the figure, ∠C = 40°.", ANGLES, "40°"),
+        ("So the answer is 50.", ANGLES, "50°"),
+        ("There are 3 bars below 40.", INT, "3"),
+        ("The ratio is 1/2.", FLOAT, "0.5"),
+        ("The ratio is 0.54.", FLOAT, "0.5"),
+        ("So [1,2, 3].", {**INT, "answer_type": "list"}, "[1, 2, 3]"),
+    ],
+)
+def test_default_protocol_credits_a_stated_right_answer(response, record, answer):
+    _, default = both(response, record, answer)
+    assert default["correct"] is True and default["decided"] is True and default["extracted"]
+
+
+def test_default_protocol_reads_negation_and_options_right():
+    _, default = both("Periwinkle is the maximum, not Red.", YN, "no")
+    assert default["correct"] is False and default["prediction"] == "yes"
+    assert option_index("2\\pi", ["$\\pi$", "$2 \\pi$"]) == 1
+    assert option_index("0.5", ["1", "\\frac{1}{2}"]) == 1
+    assert option_index("the wettest month is May", ["April", "May"]) == 1
+    assert option_index("90", ANGLES["choices"]) is None
+    assert default_verdict("N/A", {**ANGLES, "answer": "25°"}) == (None, False)
+
+
+def test_default_protocol_with_a_judge_for_the_undecided():
+    rec = {**YN, "response": "As an AI, I cannot see the image.", "answer": "yes", "pid": "1"}
+    asked = []
+
+    def judge(response, record):
+        asked.append(record["pid"])
+        return "A"
+
+    judge.rule = "judge"
+    out = score_record(rec, judge, undecided_only=True, protocol="default")
+    assert asked == ["1"] and out["correct"] is True and out["extraction_rule"] == "judge" and not out["decided"]
+    decided = {**rec, "response": "The answer is (B)."}
+    out = score_record(decided, judge, undecided_only=True, protocol="default")
+    assert asked == ["1"] and out["correct"] is False and out["extraction_rule"] == "phrase"
+    no_answer = score_record(rec, lambda response, record: "N/A", protocol="default")
+    assert no_answer["correct"] is False
+
+
+def test_protocols_and_fields():
+    assert PROTOCOLS == ("official", "default")
+    data = json.loads(FIXTURE.read_text())
+    for protocol in PROTOCOLS:
+        for rec in score_results(data, protocol=protocol).values():
+            assert rec["correct"] is rec["true_false"] and isinstance(rec["decided"], bool)
+            assert rec["extracted"] is None or isinstance(rec["extracted"], str)
+    with pytest.raises(ValueError, match="protocol"):
+        score_record(data["1"], protocol="strict")
+
+
 # Agreement reached on the development files (what the official verdict was, how often we give
 # the same), rounded down a little; see docs/evaluation.md for the table and the kinds of
 # disagreement that remain.
@@ -178,12 +297,9 @@ def agreement_table(root: Path) -> list[dict]:
         data = json.loads(path.read_text())
         n = agree = official = ours = decided = 0
         for rec in data.values():
-            if not isinstance(rec.get("true_false"), bool):
-                continue  # the official run had an API error on this record
-            response = rec.get("response") or ""
-            if not response.strip() and (rec.get("extraction") or "").strip():
-                continue  # no response but an official extraction: cannot be scored from the response
-            stripped = {k: v for k, v in rec.items() if k not in OFFICIAL_FIELDS}
+            stripped = unscored(rec)
+            if stripped is None:
+                continue  # an API error in the official run, or an extraction without a response
             scored = score_record(stripped)
             n += 1
             agree += scored["true_false"] == rec["true_false"]

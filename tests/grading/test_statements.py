@@ -7,7 +7,11 @@ from visionr1.grading.statements import (
     cut_at_new_question,
     first_clause,
     is_numeric_option,
+    is_compound,
     is_yes_no_question,
+    math_tokens,
+    non_answer,
+    declining_option,
     main_clause,
     named_option,
     refusal,
@@ -178,6 +182,11 @@ def test_is_numeric_option(option, expected):
         ("There are as many spheres as cubes, the same number.", "Are there fewer spheres than cubes?", False),
         # only the main clause counts: a negation in an explanation does not flip it
         ("The tank is half full, but it is not clean.", "Is the tank half full?", True),
+        # ...nor does a negation that sets an alternative aside (issue 29: read backwards before)
+        ("Periwinkle is the maximum, not Red.", "Is Periwinkle the maximum?", True),
+        ("Periwinkle is the maximum rather than Red, which is not.", "Is Periwinkle the maximum?", True),
+        ("Periwinkle is not only the maximum but also the mode.", "Is Periwinkle the maximum?", True),
+        ("Periwinkle is not the maximum, not even close.", "Is Periwinkle the maximum?", False),
     ],
 )
 def test_yes_no(sentence, question, expected):
@@ -235,6 +244,38 @@ def test_stated_number(sentence, question, expected):
 
 
 @pytest.mark.parametrize(
+    "sentence, expected",
+    [
+        # a value written with several numbers is one answer, not its last digit (issue 29)
+        ("The probability is 1/2.", "1/2"),
+        ("So the ratio is 4/5.", "4/5"),
+        ("The vertex is at the point (3,-4).", "(3,-4)"),
+        ("The side is $5\\sqrt3$ cm.", "5\\sqrt3"),
+        ("The side is 5√3 cm.", "5√3"),
+        ("The circumference is 2\\pi.", "2\\pi"),
+        ("Hence the value is \\frac{\\sqrt{3}}{2}.", "\\frac{\\sqrt{3}}{2}"),
+        ("The correct order is 5-2-3-4-1.", "5-2-3-4-1"),
+        ("The range is 13–18.", "13–18"),
+        ("The values lie in 40-60.", "40-60"),
+        # ...but arithmetic stays arithmetic, and the left side of an equation is worked out
+        ("It fell by 60-40 = 20 units.", "20"),
+        ("There are 4/2 = 2 dots in each group.", "2"),
+        ("The slope at (1, 2) is 3.", "3"),
+    ],
+)
+def test_stated_number_reads_a_value_written_with_several_numbers(sentence, expected):
+    assert stated_number(sentence) == expected
+
+
+def test_math_tokens_and_is_compound():
+    assert [t for _, t in math_tokens("x = 1/2 and (3, -4), then 12 and two")] == ["1/2", "(3, -4)", "12"]
+    assert [t for _, t in math_tokens("two and 3", words=True)] == ["two", "3"]
+    assert [t for _, t in math_tokens("5 - 2 - 3 and 10-4")] == ["5", "2", "3", "10", "4"]  # spaced or falling: arithmetic
+    assert is_compound("1/2") and is_compound("(3, -4)") and is_compound("5-2-3-4-1")
+    assert not is_compound("12") and not is_compound("1/2 and 3") and not is_compound("60-40")
+
+
+@pytest.mark.parametrize(
     "sentence",
     ["There are 3 cats and 4 dogs.", "No numbers here.", "Between 2000 and 2005.", "Find it and pick the smallest one."],
 )
@@ -287,3 +328,39 @@ def test_refusal(text, expected):
 )
 def test_refusal_verdict(text, expected):
     assert refusal_verdict(text) == expected
+
+
+@pytest.mark.parametrize(
+    "answer, expected",
+    [
+        ("not provided", True),
+        ("Not given.", True),
+        ("inconclusive", True),
+        ("The result is inconclusive", True),
+        ("unknown", True),
+        ("N/A", True),
+        ("cannot be determined from the image", True),
+        ("not enough information", True),
+        # answers, not statements that there is none
+        ("not parallel", False),
+        ("none", False),  # "how many?": 0; and an option in its own right
+        ("nothing happens", False),
+        ("12", False),
+        ("the unknown side is 5", False),
+    ],
+)
+def test_non_answer(answer, expected):
+    assert non_answer(answer) is expected
+
+
+def test_refusal_claims_inconclusive_and_not_enough():
+    assert refusal("The result is inconclusive.") == "claim"
+    assert refusal("There is not enough evidence to say whether it is larger.") == "claim"
+    assert refusal("The evidence remains inconclusive.") == "claim"
+
+
+def test_declining_option():
+    assert declining_option(["3", "5", "cannot be determined"]) == 2
+    assert declining_option(["Top", "Left", "Unable to determine."]) == 2
+    assert declining_option(["Top", "Not possible"]) is None  # "not possible" answers the question itself
+    assert declining_option(["1", "2"]) is None and declining_option(None) is None

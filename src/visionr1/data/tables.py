@@ -8,7 +8,9 @@ Layouts read by :func:`read_table`:
 * a single ``.parquet`` file;
 * VLMEvalKit's ``.tsv`` (one row per item, ``image`` holding base64, or the ``index`` of another
   row whose image it shares);
-* ``.json`` (a list, or a dict of id → record) and ``.jsonl``, with image paths relative to the file.
+* ``.json`` (a list, or a dict of id → record) and ``.jsonl``, with image paths relative to the file, its
+  ``images/`` or its repository (:func:`image_root`); a benchmark repository's root (the file in its ``data/`` or
+  ``dataset/`` folder: :data:`RELEASE_FOLDERS`).
 
 Also the cell readers benchmark modules share (:func:`image_bytes`, :func:`first_image`, :func:`as_list`,
 :func:`as_dict`, :func:`clean_str`, :func:`optional_int`). They live in ``data/`` beside the readers of our own
@@ -117,6 +119,29 @@ def _read_json(path: Path) -> list[dict[str, Any]]:
     raise DataError(str(path), "JSON must hold a list of records or a dict of id -> record")
 
 
+RELEASE_FOLDERS = ("data", "dataset")
+"""Where a benchmark's own repository keeps its annotation files (MATH-V, We-Math and MathVerse ``data/``,
+DynaMath ``dataset/``): a folder given as ``--data`` is searched there when it holds none itself."""
+IMAGE_FIELDS = ("image", "image_path", "file_name")
+"""Row fields that hold an image's relative path in the JSON releases."""
+
+
+def image_root(rows: list[dict[str, Any]], folder: Path) -> Path:
+    """The folder the image paths of a JSON release are relative to: the file's own folder (DynaMath
+    ``dataset/``), its ``images/`` (MathVerse ``data/images/images_version_1-4/…``) or, for a file in its
+    repository's ``data/`` folder, the repository root (MATH-V writes ``images/1.jpg`` beside ``data/``). Decided
+    by the first row whose image path resolves; the file's folder when none does."""
+    candidates = (folder, folder / "images", folder.parent, folder.parent / "images")
+    for row in rows[:50]:
+        for name in IMAGE_FIELDS:
+            rel = row.get(name)
+            if isinstance(rel, str) and rel.strip() and len(rel) < 1024 and not Path(rel).is_absolute():
+                for root in candidates:
+                    if (root / rel.strip()).is_file():
+                        return root
+    return folder
+
+
 def read_table(path: Path, split: str | None = None) -> tuple[list[dict[str, Any]], Path, str]:
     """Rows of a benchmark file in any supported layout; returns ``(rows, root, layout)``.
 
@@ -133,13 +158,16 @@ def read_table(path: Path, split: str | None = None) -> tuple[list[dict[str, Any
         files = _parquet_files(path, split)
         if files:
             return _read_parquet(files), path, "parquet"
-        for pattern in ("*.tsv", "*.json", "*.jsonl"):
-            found = sorted(path.glob(pattern))
-            if split:
-                found = [p for p in found if _split_matches(p.name, split)] or found
-            if found:
-                return read_table(found[0], split)[0], path, pattern[2:]
-        raise DataError(str(path), "holds no .parquet, .tsv, .json or .jsonl file")
+        for folder in (path, *(path / sub for sub in RELEASE_FOLDERS if (path / sub).is_dir())):
+            for pattern in ("*.tsv", "*.json", "*.jsonl"):
+                found = sorted(folder.glob(pattern))
+                if split:
+                    found = ([p for p in found if _split_matches(p.name, split, exact=True)]
+                             or [p for p in found if _split_matches(p.name, split)] or found)
+                if found:
+                    rows, root, _ = read_table(found[0], split)
+                    return rows, root, pattern[2:]
+        raise DataError(str(path), "holds no .parquet, .tsv, .json or .jsonl file (nor its data/ or dataset/ folder)")
     suffix = path.suffix.lower()
     if suffix == ".parquet":
         return _read_parquet([path]), path.parent, "parquet"
@@ -148,7 +176,8 @@ def read_table(path: Path, split: str | None = None) -> tuple[list[dict[str, Any
             return _read_tsv(path), path.parent, "tsv"
     if suffix in (".json", ".jsonl"):
         with reading(path, "JSON" if suffix == ".json" else "JSONL"):
-            return _read_json(path), path.parent, "json"
+            rows = _read_json(path)
+        return rows, image_root(rows, path.parent), "json"
     raise DataError(str(path), f"unsupported file type {suffix!r} (use .parquet, .tsv, .json, .jsonl or a folder)")
 
 

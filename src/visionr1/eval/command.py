@@ -20,7 +20,7 @@ def eval_command(
     split: Annotated[Optional[str], typer.Option("--split", help="Split (default: the benchmark's, e.g. testmini).")] = None,
     limit: Annotated[Optional[int], typer.Option("--limit", help="Only the first N items.")] = None,
     prompt: Annotated[Optional[str], typer.Option("--prompt", help="official (the benchmark's query), r1 (plus our <think>/<answer> instruction) or raw (the question and choices only: the paper's and the authors' eval).")] = None,
-    protocol: Annotated[Optional[str], typer.Option("--protocol", help="Scoring protocol where a benchmark has several: mmmath official = the released sympy scorer (raw question) the paper's numbers come from.")] = None,
+    protocol: Annotated[Optional[str], typer.Option("--protocol", help="default (the default: ours, judge-free, the right verdict; an undecided reply is never credited) or official (the benchmark's released scoring code, to compare with published numbers; a judge for its GPT steps; mmmath official also asks the raw question). Both accuracies are computed and shown; the chosen one's verdicts are `correct`.")] = None,
     temperature: Annotated[Optional[float], typer.Option(help="Sampling temperature (default and paper: 0.6).")] = None,
     top_p: Annotated[Optional[float], typer.Option("--top-p", help="Nucleus mass (default and paper: 0.95).")] = None,
     max_tokens: Annotated[Optional[int], typer.Option("--max-tokens", help="Most new tokens (default and paper: 16000).")] = None,
@@ -70,6 +70,10 @@ def eval_command(
     head = ", ".join(f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}" for k, v in list(scores["headline"].items())[:6])
     comp = scores["completion"]
     err.print(f"[bold]{scores['benchmark']}[/] ({scores['items']} items): {head}")
+    sides = ", ".join(f"{name} {e['accuracy']:.2f}% (decided by rules {100 * e['decided_share']:.1f}%)"
+                      for name, e in sorted(scores.get("protocols", {}).items(), key=lambda kv: kv[0] != "official"))
+    if sides:
+        err.print(f"accuracy by protocol: {sides}; verdicts written: {scores['protocol']}")
     ext = scores["extraction"]
     err.print(f"completions: mean {comp['length']['mean']} {comp['length']['unit']}, {comp['missing_answer_tag']} without "
               f"</answer>, {comp['failed']} failed; decided by rules: {ext['decided_by_rules']}/{ext['items']} "

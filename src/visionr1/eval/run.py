@@ -59,7 +59,7 @@ class EvalConfig:
     split: str | None = field(default=None, metadata={"help": "Split to read (default: the benchmark's, e.g. testmini)."})
     limit: int | None = field(default=None, metadata={"help": "Evaluate only the first N items."})
     prompt: str = field(default="official", metadata={"help": "official (the benchmark's query), r1 (plus our think/answer instruction) or raw (the question and choices only: the paper's)."})
-    protocol: str = field(default="default", metadata={"help": "Scoring protocol, for benchmarks that have several (mmmath: default, or official = the released sympy scorer the paper's numbers come from)."})
+    protocol: str = field(default="default", metadata={"help": "default (the default: ours, judge-free, the right verdict; an undecided reply is never credited) or official (the benchmark's released scoring code, to compare with published numbers; a judge for its GPT steps; mmmath official also asks the raw question). Both accuracies are computed and shown; the chosen one's verdicts are `correct`."})
     temperature: float = field(default=0.6, metadata={"help": "Sampling temperature."})
     top_p: float = field(default=0.95, metadata={"help": "Nucleus sampling mass."})
     max_tokens: int = field(default=16000, metadata={"help": "Most new tokens per answer."})
@@ -268,34 +268,15 @@ def completion_stats(chosen: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 def score_with_judge(bench, items, responses: dict[str, str], cfg: EvalConfig):
-    """``bench.score``, with the judge when one is configured: a first pass queues the calls the
-    protocol needs (all of them, or with ``--judge-undecided`` those for undecided items), they go
-    out together, and a second pass scores with every answer read back from ``RUN_DIR/judge.sqlite``
-    (which also makes a rerun call nothing twice)."""
-    if not cfg.uses_judge:
-        return bench.score(items, responses, None)
-    judge = {"config": cfg.judge, "undecided_only": cfg.judge_undecided, "store": cfg.out / "judge.sqlite"}
-    try:
-        scored = bench.score(items, responses, judge)
-        client = judge.get("client")  # opened by the benchmark's extractor, if it asked anything
-        if client is not None:
-            if client.pending:
-                client.flush()
-                scored = bench.score(items, responses, judge)
-            scored.judge = {**client.summary(), "judged": sum(1 for r in scored.per_item if r.get("extracted_by") == "judge")}
-            scored.judge_calls = client.calls
-    finally:
-        if judge.get("client") is not None:
-            judge["client"].close()
-    return scored
+    """Score by every protocol of the benchmark (:func:`visionr1.eval.benchmarks._common.score_protocols`),
+    ``cfg.protocol``'s verdicts as ``correct``; with the judge when one is configured (its answers kept in
+    ``RUN_DIR/judge.sqlite``, which also makes a rerun call nothing twice)."""
+    from visionr1.eval.benchmarks._common import score_protocols
 
-
-def extraction_share(per_item: list[dict[str, Any]]) -> dict[str, Any]:
-    """How many items the rules decided (an answer the response states; no fallback, no judge)."""
-    n = len(per_item)
-    decided = sum(1 for r in per_item if r.get("decided"))
-    return {"items": n, "decided_by_rules": decided, "undecided": n - decided,
-            "decided_share": round(decided / n, 4) if n else 0.0}
+    judge = None
+    if cfg.uses_judge:
+        judge = {"config": cfg.judge, "undecided_only": cfg.judge_undecided, "store": cfg.out / "judge.sqlite"}
+    return score_protocols(bench, items, responses, cfg.protocol, judge)
 
 
 def _write_json(path: Path, obj: Any) -> None:
@@ -349,15 +330,15 @@ def load_items(cfg: EvalConfig, bench) -> list:
     if bench.NAME != "records" and looks_like_records(cfg.data, cfg.split):
         raise ConfigError(f"{cfg.data} holds visionr1 records (id, images, question, answer per line), not "
                           f"{bench.NAME} data; evaluate it with --benchmark records (alias synth)")
-    protocols = getattr(bench, "PROTOCOLS", ("default",))
-    if cfg.protocol not in protocols:
-        raise ConfigError(f"{bench.NAME} has no protocol {cfg.protocol!r}; it has: {', '.join(protocols)}")
+    from visionr1.eval.benchmarks._common import check_protocol
+
+    check_protocol(bench, cfg.protocol)
     if cfg.uses_judge and cfg.protocol in getattr(bench, "NO_JUDGE_PROTOCOLS", ()):
         raise ConfigError(f"{bench.NAME}'s {cfg.protocol} protocol has no LLM step: drop --judge-endpoint, or use "
                           "--protocol default")
     kwargs = {"split": cfg.split, "limit": cfg.limit}
-    if cfg.protocol != "default":
-        kwargs["protocol"] = cfg.protocol
+    if cfg.protocol != "default" and "protocol" in inspect.signature(bench.load).parameters:
+        kwargs["protocol"] = cfg.protocol  # a protocol that asks its own query (MM-Math's official: the raw question)
     if cfg.skip_bad:
         if "skip_bad" not in inspect.signature(bench.load).parameters:
             raise ConfigError(f"--skip-bad works with --benchmark records; the {bench.NAME} loader stops at a bad "
@@ -407,6 +388,8 @@ def run_eval(cfg: EvalConfig, backend=None) -> dict[str, Any]:
         for c in sorted(calls, key=lambda c: (order.get(c.rid, len(order)), c.attempt)) if c.stage == STAGE and c.rid in order
     ])
 
+    from visionr1.eval.benchmarks._common import extraction_share
+
     responses = {iid: c["response"] for iid, c in chosen.items()}
     scored = score_with_judge(bench, items, responses, cfg)
     _write_json(cfg.out / bench.RESULT_FILENAME, scored.official)
@@ -421,6 +404,7 @@ def run_eval(cfg: EvalConfig, backend=None) -> dict[str, Any]:
         "protocol": cfg.protocol,
         "items": len(items),
         "headline": scored.headline,
+        "protocols": scored.protocols,
         "breakdowns": scored.breakdowns,
         "official": scored.official_scores,
         "completion": completion_stats(chosen),

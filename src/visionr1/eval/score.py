@@ -1,9 +1,17 @@
-"""``visionr1 score``: official-protocol scoring of a benchmark's result file.
+"""``visionr1 score``: scoring of a benchmark's released result file, by its official protocol and ours.
 
-The I/O edge around :mod:`visionr1.grading`: read the result JSON, score every record with the
-benchmark's protocol (judge-free by default, an LLM judge on request), write the scored file in
-the benchmark's own format and the scores beside it, print the accuracy breakdown and the share
-of records the rules decided, return the scores.
+The I/O edge around :mod:`visionr1.grading`: read the result file in the benchmark's own released layout (MATH-V
+``outputs/<model>.jsonl`` with ``--data data/test.jsonl``; MathVista's pid → record JSON; MathVerse's list of
+records with ``model_answer``; DynaMath's report keyed by id with ``--data dataset.json``; We-Math's list of
+records with ``response``; MM-Math's id → record JSON), score every item by both protocols (``--protocol`` picks
+the one whose verdicts are ``correct``; see :data:`visionr1.eval.benchmarks._common.PROTOCOLS`), write
+``SCORED.json`` (keyed by the official item id: ``correct``, ``extracted``, ``decided``, each protocol's
+verdict; MathVista keeps its official record with ``true_false`` too) and the scores beside it, print both
+accuracies side by side and the share of items the rules decided, return the scores.
+
+Every benchmark goes the same way: its ``read_results`` reads the released layout, its ``score`` gives the verdicts
+(:func:`visionr1.eval.benchmarks._common.score_protocols`, as ``visionr1 eval`` does, so both commands give the same
+verdicts), and :func:`visionr1.eval.benchmarks._common.scored_records` the records written.
 
 With a judge (:mod:`visionr1.eval.judge`), scoring runs twice: the first pass queues what the
 judge must be asked (every record the official protocol sends to GPT, or with
@@ -15,8 +23,6 @@ rerun makes no call it already made.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -24,65 +30,16 @@ from rich.console import Console
 from rich.table import Table
 
 from visionr1.config import EndpointConfig
-from visionr1.errors import ConfigError, DataError
-from visionr1.grading import mathvista
+from visionr1.errors import ConfigError
 
-BENCHMARKS: tuple[str, ...] = ("mathvista",)
-_MATHVISTA_FIELDS = ("response", "question_type", "answer_type", "answer")
-
-
-def read_results(path: Path) -> dict[str, dict[str, Any]]:
-    """A MathVista-style result file: a JSON object pid → record; :class:`DataError` when it is not one."""
-    path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as e:
-        raise DataError(str(path), "file not found") from e
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise DataError(str(path), f"not valid JSON ({e})") from e
-    if not isinstance(data, dict):
-        raise DataError(str(path), "expected a JSON object mapping each pid to its record")
-    for pid, rec in data.items():
-        if not isinstance(rec, dict):
-            raise DataError(f"pid {pid}", "record is not a JSON object", str(path))
-        missing = [f for f in _MATHVISTA_FIELDS if f not in rec]
-        if missing:
-            raise DataError(f"pid {pid}", f"missing field(s) {', '.join(missing)}", str(path))
-        if rec.get("question_type") == "multi_choice" and not rec.get("choices"):
-            raise DataError(f"pid {pid}", "multi_choice record without choices", str(path))
-    return data
+BENCHMARKS: tuple[str, ...] = ("mathvista", "mathverse", "mmmath", "dynamath", "mathvision", "wemath")
 
 
 def write_json(obj: Any, path: Path) -> None:
     """Write atomically (temp file, then rename) so an interrupted run never leaves half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(obj, f, indent=4, ensure_ascii=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    from visionr1.data.io import atomic_write_text
 
-
-def print_scores(scores: dict[str, Any], console: Console | None = None, title: str = "MathVista") -> None:
-    """The accuracy and the official breakdown tables."""
-    console = console or Console()
-    avg = scores["average"]
-    console.print(f"[bold]{title}[/]: accuracy {avg['accuracy']}% ({avg['correct']}/{avg['total']})")
-    for key in mathvista.BREAKDOWN_KEYS:
-        table = scores.get(key)
-        if not table:
-            continue
-        t = Table(title=key, title_justify="left")
-        t.add_column(key)
-        t.add_column("accuracy", justify="right")
-        t.add_column("correct/total", justify="right")
-        for name, row in table.items():
-            t.add_row(name, f"{row['accuracy']}%", f"{row['correct']}/{row['total']}")
-        console.print(t)
+    atomic_write_text(Path(path), json.dumps(obj, indent=4, ensure_ascii=False))
 
 
 def default_judge_store(results: Path, out: Path | None) -> Path:
@@ -98,12 +55,79 @@ def scores_path(out: Path) -> Path:
     return out.with_name(f"{out.stem}.scores.json")
 
 
-def print_extraction(summary: dict[str, Any], judge: dict[str, Any] | None, console: Console) -> None:
-    """One line on how answers were found, and one on the judge's calls."""
-    n = summary["records"]
-    share = 100 * summary["decided_by_rules"] / n if n else 0.0
-    console.print(f"decided by rules: {summary['decided_by_rules']}/{n} ({share:.1f}%), "
-                  f"undecided: {summary['undecided']}")
+def score_command(
+    benchmark: str,
+    results: Path,
+    out: Path | None,
+    judge: EndpointConfig | None = None,
+    *,
+    protocol: str = "default",
+    data: Path | None = None,
+    judge_undecided: bool = False,
+    judge_store: Path | None = None,
+    console: Console | None = None,
+) -> dict:
+    """Read, score, write and print a benchmark result file; return the scores.
+
+    ``results`` is the benchmark's own released result layout (module docstring); ``data`` its annotations where
+    the result file does not carry them (MATH-V, DynaMath; optional elsewhere). ``protocol`` is the one whose
+    verdicts are ``correct`` (both are computed and shown). ``out`` receives the scored file (:func:`scores_path`
+    the scores beside it). With a ``judge`` endpoint (:func:`visionr1.eval.judge.judge_config` builds it from the
+    ``--judge-*`` flags) an OpenAI-compatible LLM does the GPT steps; ``judge_undecided`` limits it to the items
+    the rules leave undecided; ``judge_store`` is the file that keeps its answers (default
+    :func:`default_judge_store`).
+
+    Example (shell): ``visionr1 score mathvision MATH-V/outputs/GPT4V.jsonl --data MATH-V/data/test.jsonl
+    --protocol official --out scored.json``
+    """
+    from visionr1.eval.benchmarks import get_benchmark
+    from visionr1.eval.benchmarks._common import check_protocol, extraction_share, score_protocols, scored_records
+
+    bench = get_benchmark(benchmark)
+    if bench.NAME not in BENCHMARKS:
+        raise ConfigError(f"unknown benchmark {benchmark!r}; valid names: {', '.join(BENCHMARKS)}")
+    check_protocol(bench, protocol)
+    if judge_undecided and judge is None:
+        raise ConfigError("--judge-undecided needs a judge: add --judge-endpoint URL --judge-model NAME")
+    if judge is not None and protocol in getattr(bench, "NO_JUDGE_PROTOCOLS", ()):
+        raise ConfigError(f"{bench.NAME}'s {protocol} protocol has no LLM step: drop --judge-endpoint, or use "
+                          "--protocol default")
+    console = console or Console()
+    items, responses = bench.read_results(Path(results), Path(data) if data is not None else None)
+    judge_spec = None
+    if judge is not None:
+        judge_spec = {"config": judge, "undecided_only": judge_undecided,
+                      "store": judge_store or default_judge_store(results, out)}
+    scored = score_protocols(bench, items, responses, protocol, judge_spec)
+    per_id = scored_records(scored)
+    scores = {"benchmark": bench.NAME, "protocol": protocol, "items": len(items), "headline": scored.headline,
+              "protocols": scored.protocols, "breakdowns": scored.breakdowns, "official": scored.official_scores,
+              "extraction": extraction_share(scored.per_item)}
+    if scored.judge is not None:
+        scores["judge"] = scored.judge
+    if out is not None:
+        write_json(per_id, out)
+        write_json(scores, scores_path(out))
+        console.print(f"wrote {len(per_id)} scored items to {out}, the scores to {scores_path(out)}")
+    print_scores(scores, console)
+    return scores
+
+
+def print_scores(scores: dict[str, Any], console: Console) -> None:
+    """The headline, both protocols side by side, the breakdown tables, the share decided by rules, the judge."""
+    head = ", ".join(f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}" for k, v in scores["headline"].items())
+    console.print(f"[bold]{scores['benchmark']}[/] ({scores['items']} items, verdicts of {scores['protocol']}): {head}")
+    print_protocols(scores["benchmark"], scores["protocols"], scores["protocol"], console)
+    for key, table in scores["breakdowns"].items():
+        t = Table(title=key, title_justify="left")
+        for col in (key, "accuracy", "correct/total"):
+            t.add_column(col, justify="left" if col == key else "right")
+        for name, row in table.items():
+            t.add_row(str(name), f"{row['accuracy']:.2f}%", f"{row['correct']}/{row['total']}")
+        console.print(t)
+    ext, judge = scores["extraction"], scores.get("judge")
+    console.print(f"decided by rules: {ext['decided_by_rules']}/{ext['items']} ({100 * ext['decided_share']:.1f}%), "
+                  f"undecided: {ext['undecided']}")
     if judge is not None:
         console.print(
             f"judge ({judge['model']}): {judge['judged']} records judged, {judge['calls']} calls made, "
@@ -111,71 +135,12 @@ def print_extraction(summary: dict[str, Any], judge: dict[str, Any] | None, cons
         )
 
 
-def score_command(
-    benchmark: str,
-    results: Path,
-    out: Path | None,
-    judge: EndpointConfig | None = None,
-    *,
-    judge_undecided: bool = False,
-    judge_store: Path | None = None,
-    console: Console | None = None,
-) -> dict:
-    """Read, score, write and print a benchmark result file; return the scores.
-
-    ``results`` is the benchmark's own result format (MathVista: pid → record with ``response``,
-    ``question_type``, ``answer_type``, ``precision``, ``choices``, ``answer``…). ``out`` receives
-    the same object with ``extraction``, ``prediction`` and ``true_false`` filled in (and
-    ``extraction_rule`` / ``decided``), and the scores go beside it (:func:`scores_path`). With a
-    ``judge`` endpoint (:func:`visionr1.eval.judge.judge_config` builds it from the ``--judge-*`` flags,
-    with the judge's defaults) an OpenAI-compatible LLM does the extraction step; ``judge_undecided``
-    limits it to the records the rules leave undecided; ``judge_store`` is the file that keeps its
-    answers (default :func:`default_judge_store`).
-
-    Example (shell): ``visionr1 score mathvista output.json --out scored.json --judge-endpoint
-    http://localhost:8000/v1 --judge-model qwen --judge-undecided``
-    """
-    if benchmark not in BENCHMARKS:
-        raise ConfigError(f"unknown benchmark {benchmark!r}; valid names: {', '.join(BENCHMARKS)}")
-    if judge_undecided and judge is None:
-        raise ConfigError("--judge-undecided needs a judge: add --judge-endpoint URL --judge-model NAME")
-    console = console or Console()
-    data = read_results(results)
-    client = None
-    if judge is not None:
-        from visionr1.eval.judge import Judge
-
-        client = Judge(judge, store_path=judge_store or default_judge_store(results, out))
-    try:
-        scored, judge_summary = _score(data, client, judge_undecided)
-    finally:
-        if client is not None:
-            client.close()
-    scores = mathvista.compute_scores(scored)
-    scores["extraction"] = mathvista.extraction_summary(scored)
-    if judge_summary is not None:
-        scores["judge"] = judge_summary
-    if out is not None:
-        write_json(scored, out)
-        write_json(scores, scores_path(out))
-        console.print(f"wrote {len(scored)} scored records to {out}, the scores to {scores_path(out)}")
-    print_scores(scores, console)
-    print_extraction(scores["extraction"], judge_summary, console)
-    return scores
-
-
-def _score(data: dict, judge, undecided_only: bool) -> tuple[dict, dict[str, Any] | None]:
-    """Score ``data``; with a judge: queue, flush, score again (see the module docstring)."""
-    if judge is None:
-        return mathvista.score_results(data), None
-    from visionr1.eval.judge import MathVistaJudge
-
-    extractor = MathVistaJudge(judge)
-    scored = mathvista.score_results(data, extractor, undecided_only=undecided_only)
-    if judge.pending:
-        judge.flush()
-        scored = mathvista.score_results(data, extractor, undecided_only=undecided_only)
-    summary = judge.summary()
-    summary.update({"undecided_only": undecided_only,
-                    "judged": sum(1 for r in scored.values() if r.get("extraction_rule") == "judge")})
-    return scored, summary
+def print_protocols(name: str, protocols: dict[str, dict[str, Any]], chosen: str, console: Console) -> None:
+    """Both protocols' accuracies side by side, each with the share of items its rules decided."""
+    t = Table(title=f"{name}: accuracy by protocol (verdicts of {chosen} written)", title_justify="left")
+    for col in ("protocol", "accuracy", "correct/total", "decided by rules"):
+        t.add_column(col, justify="left" if col == "protocol" else "right")
+    for proto, e in sorted(protocols.items(), key=lambda kv: kv[0] != "official"):
+        t.add_row(proto + (" *" if proto == chosen else ""), f"{e['accuracy']}%", f"{e['correct']}/{e['total']}",
+                  f"{e['decided_by_rules']}/{e['total']} ({100 * e['decided_share']:.1f}%)")
+    console.print(t)

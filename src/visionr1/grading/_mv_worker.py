@@ -9,7 +9,8 @@ After its imports (and one comparison, so that math-verify's lazily built parser
 ``{"ready": true}``: the supervisor charges a request's deadline only from then on.
 
 A request with ``"op": "mmmath"`` runs MM-Math's released scorer (``mmmath.py`` beside this file, loaded
-by file name: it imports nothing from visionr1) instead of Math-Verify's comparison.
+by file name: it imports nothing from visionr1) instead of Math-Verify's comparison; ``"op": "mathvision"``
+runs MATH-V's released verdict (``mathvision.py``, loaded the same way).
 """
 
 import json
@@ -17,17 +18,19 @@ import logging
 import sys
 
 
-def _mmmath():
-    """``mmmath.py`` beside this file, loaded by path (this worker runs outside the visionr1 package)."""
+def _protocol(name: str):
+    """``<name>.py`` beside this file (an official protocol), loaded by path (this worker runs outside the
+    visionr1 package)."""
     import importlib.util
     from pathlib import Path
 
-    if "_visionr1_mmmath" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("_visionr1_mmmath", Path(__file__).with_name("mmmath.py"))
+    key = f"_visionr1_{name}"
+    if key not in sys.modules:
+        spec = importlib.util.spec_from_file_location(key, Path(__file__).with_name(f"{name}.py"))
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-        sys.modules["_visionr1_mmmath"] = module
-    return sys.modules["_visionr1_mmmath"]
+        sys.modules[key] = module
+    return sys.modules[key]
 
 
 def main() -> None:
@@ -51,8 +54,11 @@ def main() -> None:
     for line in sys.stdin:
         try:
             req = json.loads(line)
-            if req.get("op") == "mmmath":
-                reply = {"equal": _mmmath().judge(req["gold"], req["pred"])}
+            if req.get("op") in ("mmmath", "mathvision"):
+                if req["op"] == "mmmath":
+                    reply = {"equal": _protocol("mmmath").judge(req["gold"], req["pred"])}
+                else:
+                    reply = {"equal": _protocol("mathvision").verdict(req["answer"], req["options"], req["extracted"])}
                 out.write(json.dumps(reply) + "\n")
                 out.flush()
                 continue

@@ -3,16 +3,21 @@
 Order, cheapest first; the first path that can decide, decides:
 
 1. normalised strings equal (case, spaces, ``$``, ``\\text{}``, trailing period, degree signs);
-2. choices: a letter or an option's text on either side is resolved to an option index;
-3. yes/no (and true/false);
-4. numbers (with ``precision`` decimals when given; ``1,000``, ``50%``, ``3/4``, ``12 cm`` parse).
+2. choices: a letter or an option's text on either side is resolved to an option index (the
+   text also when it differs only in spacing or LaTeX spelling: ``2\\pi`` is the option
+   ``$2 \\pi$``); a prediction that names no option is compared with the gold option's *value*
+   (``0.5`` is the option ``\\frac{1}{2}``);
+3. orderings: a gold ``5-2-3-4-1`` (numbers joined by hyphens, three or more) is a sequence, not
+   arithmetic; it equals only the same sequence (``5, 2, 3, 4, 1`` too);
+4. yes/no (and true/false);
+5. numbers (with ``precision`` decimals when given; ``1,000``, ``50%``, ``3/4``, ``12 cm`` parse).
    A percentage on one side only equals both its number and its value: ``50\\%`` equals ``50``
    (benchmarks write percentage answers as bare numbers: "What percentage …?" → ``50``) and
    ``0.5`` (it *is* 0.5; a probability or share asked as a fraction and answered in percent is
    right). Math-Verify treats percentages the same way, so the fast path and the slow one agree;
    ``0.5%`` does not equal ``50``;
-5. lists of numbers (``[2007, 2008]``);
-6. Math-Verify for LaTeX, expressions, sets and intervals, under a hard deadline in a worker
+6. lists of numbers (``[2007, 2008]``);
+7. Math-Verify for LaTeX, expressions, sets and intervals, under a hard deadline in a worker
    process (counted in the worker's CPU seconds, so load does not change verdicts; a comparison
    past its deadline is undecided, ``None``, never ``False``); inputs that are too long or look explosive (huge exponents, deep nesting, factorials
    of large numbers) are called unparseable without being parsed.
@@ -42,12 +47,13 @@ _WS_RE = re.compile(r"\s+")
 _DEGREE_RE = re.compile(r"\^\s*\{?\\circ\}?|°|\\degree|\\circ")
 _LATEX_SPACE_RE = re.compile(r"\\[,;:!! ]|\\quad|\\qquad|~")
 _LEFT_RIGHT_RE = re.compile(r"\\left|\\right")
+_ONE_CHAR_GROUP_RE = re.compile(r"([\^_])\{\s*(\w)\s*\}")
 _NUM_CORE = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
 _NUMBER_FULL_RE = re.compile(rf"^({_NUM_CORE})$")
 _FRACTION_RE = re.compile(rf"^([-+]?)\s*(?:\\d?frac\{{\s*({_NUM_CORE})\s*\}}\{{\s*({_NUM_CORE})\s*\}}|({_NUM_CORE})\s*/\s*({_NUM_CORE}))$")
 _THOUSANDS_RE = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 _UNIT_SUFFIX_RE = re.compile(r"^(.*?\d\.?)\s*(?:[a-zA-Z]{1,8}(?:\^?[23])?(?:\s*/\s*[a-zA-Z]{1,5}(?:\^?[23])?)?|degrees?)$")
-_LETTER_ANSWER_RE = re.compile(r"^\(?([A-Za-z])\)?[.:)]?(?:\s+.*)?$", re.DOTALL)
+_LETTER_ANSWER_RE = re.compile(r"^\(?([A-Za-z])\)?[.:),]?(?:\s+.*)?$", re.DOTALL)
 _OPTION_PREFIX_RE = re.compile(r"^(?:option|choice)\s+", re.IGNORECASE)
 _EXPLOSIVE_RE = re.compile(r"\^\s*\{?\s*\(?\s*[-+]?\d{3,}|\^\s*\{[^{}]*\^|\d{4,}\s*!|\\uparrow|\*\*\s*\d{3,}|[eE][-+]?\d{4,}")
 
@@ -55,11 +61,14 @@ _EXPLOSIVE_RE = re.compile(r"\^\s*\{?\s*\(?\s*[-+]?\d{3,}|\^\s*\{[^{}]*\^|\d{4,}
 def normalize_text(s: str) -> str:
     """Canonical string form for exact comparison (lower case, no spacing, no wrappers).
 
-    >>> normalize_text(r"$\\text{ Yes }$.")
-    'yes'
+    A one-character exponent or subscript loses its braces (``cm^{2}`` is ``cm^2``).
+
+    >>> normalize_text(r"$\\text{ Yes }$."), normalize_text(r"20 \\mathrm{~cm}^{2}")
+    ('yes', '20 cm^2')
     """
     s = clean_answer(s)
     s = _LEFT_RIGHT_RE.sub("", s)
+    s = _ONE_CHAR_GROUP_RE.sub(r"\1\2", s)
     s = _LATEX_SPACE_RE.sub(" ", s)
     s = _DEGREE_RE.sub("", s)
     s = s.replace("\\%", "%").replace("\\$", "$").replace("−", "-")
@@ -118,8 +127,35 @@ def numbers_equal(a: float, b: float, precision: int | None = None) -> bool:
     return math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9)
 
 
+_LATEX_SPELLING = (
+    (re.compile(r"\\[dt]frac"), r"\\frac"),
+    (re.compile(r"√"), r"\\sqrt"),
+    (re.compile(r"π"), r"\\pi"),
+    (re.compile(r"\\(frac|sqrt)\s*(\d)"), r"\\\1{\2}"),  # \sqrt3 -> \sqrt{3}, \frac12 -> \frac{1}2
+    (re.compile(r"(\\frac\{[^{}]*\})\s*(\d)"), r"\1{\2}"),  # \frac{1}2 -> \frac{1}{2}
+    (re.compile(r"\s+"), ""),
+)
+
+
+def compact_text(s: str) -> str:
+    """:func:`normalize_text` without any spacing and with one spelling of the common LaTeX forms.
+
+    Options are often typeset (``$2 \\pi$``, ``\\dfrac{1}{2}``, ``5\\sqrt{3}``) while a reply
+    writes ``2\\pi``, ``\\frac12``, ``5√3``: the same text, spelled differently. Spaces carry no
+    meaning in math, and two options never differ by spacing alone.
+
+    >>> compact_text("$2 \\\\pi$") == compact_text("2π"), compact_text("\\\\dfrac12") == compact_text("\\\\frac{1}{2}")
+    (True, True)
+    """
+    t = normalize_text(s)
+    for pattern, repl in _LATEX_SPELLING:
+        t = pattern.sub(repl, t)
+    return t
+
+
 def choice_index(s: str, choices: list[str] | None) -> int | None:
-    """The option ``s`` names, by letter (``B``, ``(B)``, ``B.``, ``(B) text``, ``option B``) or by exact text."""
+    """The option ``s`` names, by letter (``B``, ``(B)``, ``B.``, ``(B) text``, ``option B``) or by its
+    text: exact, or the same after :func:`compact_text` (one option only)."""
     if not choices or not isinstance(s, str):
         return None
     t = clean_answer(s)
@@ -128,13 +164,20 @@ def choice_index(s: str, choices: list[str] | None) -> int | None:
     nt = normalize_text(t)
     if nt in norm_choices:
         return norm_choices.index(nt)
+    if nt and len(nt) > 1:  # a single character is a letter, read below
+        ct = compact_text(t)
+        same = [i for i, c in enumerate(choices) if compact_text(str(c)) == ct]
+        if len(same) == 1:
+            return same[0]
     m = _LETTER_ANSWER_RE.match(t)
     if m:
         letter = m.group(1).upper()
-        rest = t[m.end(1) :].lstrip(").:").strip()
+        rest = t[m.end(1) :].lstrip(").:,").strip()
         idx = LETTERS.find(letter)
         bare = not rest and (m.group(1).isupper() or len(t) <= 3)
-        if 0 <= idx < len(choices) and (bare or t.startswith("(") or not rest or normalize_text(rest) == norm_choices[idx]):
+        # "B 8/11", "A (Yes)", "B, no": the letter with its own option's text
+        restated = bool(rest) and 0 <= idx < len(choices) and normalize_text(rest.strip("()[] ")) == norm_choices[idx]
+        if 0 <= idx < len(choices) and (bare or t.startswith("(") or not rest or restated):
             return idx
     return None
 
@@ -149,6 +192,21 @@ def _percent_readings(pnum: float, pred: str, gnum: float, gold: str) -> list[tu
     elif g_pct and not p_pct:
         readings.append((pnum, gnum / 100))
     return readings
+
+
+_ORDERING_RE = re.compile(r"^\d+(?:-\d+){2,}$")
+_SEQUENCE_RE = re.compile(r"^[(\[]?\s*\d+(?:\s*(?:-|–|,|→|->|>|\s)\s*\d+)+\s*[)\]]?$")
+
+
+def _ordering(t: str) -> list[str] | None:
+    """The items of an ordering written as numbers joined by hyphens (``5-2-3-4-1``, three or more,
+    no spaces), else ``None``. Spaced or two-item forms (``10 - 4``, ``3-4``) stay arithmetic."""
+    return t.split("-") if _ORDERING_RE.match(t) else None
+
+
+def _sequence(t: str) -> list[str] | None:
+    """The items of a sequence of whole numbers however it is joined (``5-2-3``, ``5, 2, 3``, ``5→2→3``)."""
+    return re.findall(r"\d+", t) if _SEQUENCE_RE.match(t) else None
 
 
 def _yes_no(s: str) -> bool | None:
@@ -255,6 +313,14 @@ def _is_equivalent(pred, gold, choices, answer_type, precision, timeout) -> bool
             np_ = normalize_text(pred)
             if np_ == ng:
                 return True
+        elif gi is not None:  # the prediction names no option: compare it with the gold option's value
+            gold = choices[gi]
+            ng = normalize_text(gold)
+            if np_ == ng:
+                return True
+    gseq = _ordering(ng)
+    if gseq is not None or _ordering(np_) is not None:  # a sequence is not arithmetic: 5-2-3 is not 0
+        return gseq is not None and _sequence(np_) == gseq
     yn_gold = _yes_no(gold) if ng in _YES | _NO else None
     if yn_gold is not None:
         return _yes_no(pred) == yn_gold

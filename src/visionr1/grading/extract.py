@@ -10,19 +10,23 @@ each answer was found (and a reviewer can spot a rule that misfires):
                      an empty ``\\boxed{}``) the reply gave no answer (``none``), and numbers in the
                      reasoning are *not* read instead;
 2. ``boxed``         the last non-empty ``\\boxed{…}`` / ``\\fbox{…}``, braces matched;
-3. ``phrase``        "the answer is …", "Answer: …", "the correct option is …";
+3. ``phrase``        "the answer is …", "Answer: …", "the correct option is …" (up to a clause that
+                     gives its reason: ", since …", " because …");
 4. ``choice_letter`` a choice: ``(B)``, ``B.``, a bare letter on the last line, "option B", or a
                      line that is exactly one of the ``choices`` (an echoed list of the options is
-                     not an answer and is skipped);
-5. ``refusal``       the reply declines or says the question lacks information: no answer, and
-                     the statement rules below are not tried (a refusal is not a "no");
+                     not an answer and is skipped, by this rule and the ones after it);
+5. ``refusal``       the reply declines or says the question lacks information, or its stated
+                     answer says there is none ("The answer is not provided."): no answer, and
+                     the statement rules below are not tried (a refusal is not a "no"). When an
+                     option itself says "cannot be determined", a declining reply picks it;
 6. ``option_text``   an option named by its text, or uniquely by a word only it has, in an answer
                      sentence ("… the wettest month is May.");
 7. ``yes_no``        for a yes/no question: a leading "Yes"/"No", or a statement that restates the
                      question, negated ("Periwinkle is not the maximum.") or not;
 8. ``stated_number`` the number an answer sentence is about ("There are 2 items sold less than 5
-                     units." → 2);
-9. ``last_number``   the last number in the text (a fallback);
+                     units." → 2); a value written with several numbers is read whole (``1/2``,
+                     ``5\\sqrt3``, ``(3, -4)``, ``40–60``, ``5-2-3-4-1``), not as its last digit;
+9. ``last_number``   the last number in the text, such a value taken whole (a fallback);
 10. ``none``         nothing found.
 
 Rules 1–8 find an answer the reply states: the extraction is *decided*. ``last_number``,
@@ -86,8 +90,15 @@ _PHRASE_RE = re.compile(
     re.IGNORECASE,
 )
 # The captured answer runs to the end of the line or of the sentence (a period then space or end;
-# "1.5" does not end a sentence).
+# "1.5" does not end a sentence), and stops before a clause that explains it ("The correct option
+# is C, since the other values do not satisfy …": the answer is C, the rest is its reason).
 _SENTENCE_END_RE = re.compile(r"\.(?=\s|$)|\n|。")
+_REASON_CLAUSE_RE = re.compile(
+    r"(?:,|;|\s[-–—])\s*(?:since|because|as|which|given|due\s+to|for|so|while|whereas|but|however|"
+    r"considering|meaning|indicating|suggesting|therefore|thus|hence|where|when|if|according\s+to|based\s+on)\b"
+    r"|\s+(?:since|because|as\s+(?:it|they|this|the|there)|due\s+to)\b",
+    re.IGNORECASE,
+)
 
 _PAREN_LETTER_RE = re.compile(r"\(([A-Za-z])\)")
 _PAREN_OR_QUOTED_LETTER_RE = re.compile(r"(?:\(|[\"“])([A-Za-z])(?:\)|[\"”])")
@@ -102,8 +113,6 @@ _FINAL_LETTER_RE = re.compile(r"(?:^|[\s(])([A-Z])\)?[.。!]?\s*$")
 _NAME_BEFORE_RE = re.compile(r"([A-Za-z]+)\s+$")
 _BARE_LETTER_RE = re.compile(r"^\s*\(?([A-Za-z])\)?\s*[.)]?\s*$")
 
-# Numbers that are exponents (``m^2``) or function arguments (``f(0)``) are not answers.
-_NUMBER_RE = re.compile(r"(?<![\w.^])(?<!\^\{)(?<![A-Za-z]\()[-−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![\d])|(?<![\w.])[-−]?\.\d+")
 
 
 def _matched_brace(text: str, open_index: int) -> int | None:
@@ -137,17 +146,23 @@ def last_boxed(text: str) -> str | None:
     return None
 
 
+_DOLLAR_RE = re.compile(r"(?<!\\)\$")
 _LATEX_TEXT_RE = re.compile(r"\\(?:text|textbf|mathrm|mathbf|textit|operatorname)\s*\{([^{}]*)\}")
 
 
 def clean_answer(text: str) -> str:
     """Trim the wrapping that models put around a final answer.
 
-    Drops markdown bold, surrounding ``$``/``\\(\\)``, ``\\text{}`` wrappers, a whole-answer
-    ``\\boxed{}``, quotes and trailing punctuation; keeps the mathematical content unchanged.
+    Drops markdown bold, ``$`` signs (math delimiters, also unpaired or mid-answer as a reply cut from
+    its sentence leaves them: ``2$\\sqrt{10}$``; an escaped ``\\$`` stays), surrounding ``\\(\\)`` /
+    ``\\[\\]`` and a closing one left alone (``A.\\]``), ``\\text{}`` wrappers, a whole-answer ``\\boxed{}``
+    (also one the reply never closed: ``\\boxed{D.``), quotes and trailing punctuation; keeps the
+    mathematical content unchanged.
 
-    >>> clean_answer(r"**$\\boxed{\\text{(B)}}$.**")
-    '(B)'
+    >>> clean_answer(r"**$\\boxed{\\text{(B)}}$.**"), clean_answer(r"2$\\sqrt{10}$"), clean_answer(r"\\text{A}.\\]")
+    ('(B)', '2\\\\sqrt{10}', 'A')
+    >>> clean_answer(r"\\boxed{D."), clean_answer(r"\\frac{2}{\\sqrt{\\pi}}$")
+    ('D', '\\\\frac{2}{\\\\sqrt{\\\\pi}}')
     """
     s = text.strip()
     for _ in range(3):
@@ -157,12 +172,15 @@ def clean_answer(text: str) -> str:
             inner = last_boxed(s)
             if inner is not None and s.rstrip(" .$").endswith("}"):
                 s = inner
-        if len(s) >= 2 and s[0] == "$" and s[-1] == "$":
-            s = s.strip("$").strip()
+            elif inner is None and s.count("{") > s.count("}"):  # a box the reply never closed
+                s = s[s.index("{") + 1:].strip()
+        s = _DOLLAR_RE.sub("", s).strip()
         if s.startswith("\\(") and s.endswith("\\)"):
             s = s[2:-2].strip()
         if s.startswith("\\[") and s.endswith("\\]"):
             s = s[2:-2].strip()
+        if s.endswith(("\\]", "\\)")) and not any(o in s for o in ("\\[", "\\(")):
+            s = s[:-2].strip()
         s = _LATEX_TEXT_RE.sub(r"\1", s)
         s = s.rstrip(" \t.;,!").lstrip(" \t:")
         if len(s) >= 2 and s[0] == s[-1] and s[0] in "\"'`":
@@ -215,7 +233,9 @@ def _from_phrase(text: str) -> str | None:
             candidate = clean_answer(quoted.group(1))
         else:
             end = _SENTENCE_END_RE.search(rest)
-            candidate = clean_answer(rest[: end.start()] if end else rest)
+            sentence = rest[: end.start()] if end else rest
+            reason = _REASON_CLAUSE_RE.search(sentence)
+            candidate = clean_answer(sentence[: reason.start()] if reason and reason.start() > 0 else sentence)
         if candidate:
             return candidate
     return None
@@ -300,14 +320,19 @@ def _from_choice(text: str, choices: list[str] | None, *, mentions: bool = True)
 def last_number(text: str) -> str | None:
     """The last number in ``text`` as written (thousands separators dropped), else ``None``.
 
-    >>> last_number("from 1,200 to -3.5 m")
-    '-3.5'
+    A value written with several numbers is taken whole (``1/2``, ``5\\sqrt{3}``, ``(3, -4)``; see
+    :func:`visionr1.grading.statements.math_tokens`): its last digit is not the answer.
+
+    >>> last_number("from 1,200 to -3.5 m"), last_number("so x = 1/2")
+    ('-3.5', '1/2')
     """
-    tail = text[-5000:]
-    found = _NUMBER_RE.findall(tail)
+    found = statements.math_tokens(text[-5000:])
     if not found:
         return None
-    return found[-1].replace(",", "").replace("−", "-")
+    token = found[-1][1]
+    if statements.is_compound(token):
+        return token.replace("−", "-")
+    return token.replace(",", "").replace("−", "-")
 
 
 _PLAIN_QUANTITY_RE = re.compile(r"^\s*([-−]?\d+(?:\.\d+)?)\s*(?:°|%|\\%|[a-zA-Z]{1,3}(?:\^?[23])?|degrees?)?\s*$")
@@ -368,6 +393,40 @@ def _from_statements(text: str, choices: list[str] | None, question: str | None)
     return None
 
 
+_LABEL_RE = re.compile(r"^\s*\(?([A-Z])\)\s*|^\s*([A-Z])[.:]\s+")
+_NONE_RE = re.compile(r"^\W*none(?:\s+of\s+(?:the|these)\s+(?:above|options|choices|answers))?\W*$", re.IGNORECASE)
+
+
+def _says_no_answer(found: str, choices: list[str] | None) -> bool:
+    """True when a phrase's answer says there is none: "not among the options", "not provided",
+    "(E) Cannot be determined" (a letter the question does not have, labelling a non-answer), or,
+    for a question whose options offer no "none", "None of the above". An answer that names an
+    option (a valid letter, or an option's text: "cannot be determined" can be one) is an answer."""
+    label = _LABEL_RE.match(found)
+    letter = (label.group(1) or label.group(2)) if label else None
+    if letter and letter in _letters(choices):
+        return False
+    norm_choices = [_norm_choice_text(str(c)) for c in choices or []]
+    if _norm_choice_text(found) in norm_choices:
+        return False
+    body = found[label.end() :] if label else found
+    if letter is None and _LETTER_IN_TEXT_RE.search(found):
+        return False  # "... so (B)"
+    if statements.refusal(found) or statements.non_answer(body):
+        return True
+    return bool(choices) and bool(_NONE_RE.match(body)) and not any(re.search(r"\b(?:none|nothing)\b", c)
+                                                                    for c in norm_choices)
+
+
+def _declined(choices: list[str] | None) -> Extraction:
+    """A reply that says it cannot answer: no answer, unless an option says exactly that ("cannot
+    be determined"), which the reply then picks."""
+    idx = statements.declining_option(choices)
+    if idx is not None:
+        return Extraction(str(choices[idx]), "option_text")
+    return Extraction(None, "refusal")
+
+
 def extract_answer(text: str, *, choices: list[str] | None = None, question: str | None = None) -> Extraction:
     """Extract the final answer from model text by the rules listed in the module docstring.
 
@@ -412,12 +471,18 @@ def _extract(text: str, choices: list[str] | None, question: str | None) -> Extr
         found = last_boxed(text)
         if found:
             cleaned = clean_answer(found)
+            if cleaned and _says_no_answer(cleaned, choices):  # \boxed{\text{(None)}}, \boxed{N/A}
+                return _declined(choices)
             if cleaned:
                 return Extraction(cleaned, "boxed")
+    if choices:  # an echoed list of the options ("Choose the correct option letter: (A) 1 (B) 2 …") is no answer
+        text = _without_choice_list(text, choices)
+        if not text.strip():
+            return Extraction(None, "none")
     found = _from_phrase(text)
     if found:
-        if statements.refusal(found) and not _LETTER_IN_TEXT_RE.search(found):
-            return Extraction(None, "refusal")  # "the answer is not among the options"
+        if _says_no_answer(found, choices):
+            return _declined(choices)
         return Extraction(found, "phrase")
     yes_no_idx = statements.yes_no_choices(choices)
     if yes_no_idx is not None:  # "No, Periwinkle is not the minimum. The minimum is A.": the "No" answers
@@ -429,7 +494,7 @@ def _extract(text: str, choices: list[str] | None, question: str | None) -> Extr
     if found:
         return Extraction(found, "choice_letter")
     if refused:
-        return Extraction(None, "refusal")
+        return _declined(choices) if refused == "decline" else Extraction(None, "refusal")
     stated = _from_statements(text, choices, question)
     if stated is not None:
         return stated

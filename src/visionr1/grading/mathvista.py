@@ -1,4 +1,13 @@
-"""MathVista's official scoring protocol, with judge-free answer extraction.
+"""MathVista's scoring protocols: ``official`` (the released pipeline, judge-free) and ``default`` (ours).
+
+``official`` reproduces the released verdicts as closely as a judge-free pipeline can; ``default``
+gives the *right* verdict for each reply (see :func:`default_verdict`). Both write the official
+result record (``extraction``, ``prediction``, ``true_false``) plus ``extraction_rule``,
+``decided``, and the protocol-neutral ``correct`` (= ``true_false``) and ``extracted`` (the
+answer the verdict was taken from; ``None`` when there is none).
+
+The official protocol
+---------------------
 
 The official pipeline (lupantech/MathVista, ``evaluation/``) has three steps:
 
@@ -15,6 +24,21 @@ with :func:`visionr1.grading.extract_answer` (an LLM judge can be plugged in ins
 ``visionr1.eval.judge``). When no answer can be found the extraction is empty, which the official
 normalisation turns into ``None`` (free form); for multiple choice the response's first sentence
 stands in (see :func:`no_answer_text`), as GPT-4 mostly quoted it.
+
+The default protocol
+--------------------
+The same extraction rules, but no step that turns a non-answer into an answer:
+
+* an *undecided* reply (a refusal, an echo of the options, a reply with no answer, or one whose
+  answer only the last-number fallback found) is never credited: it is wrong and counted as
+  undecided, unless a judge is asked about it (``--judge-undecided``) and its answer is right;
+* a multiple-choice answer counts only when it names an option (by letter, text, value, or the
+  same expression typeset differently: :func:`option_index`); an answer that is not an option
+  (``90`` among 25°/30°/40°) is wrong, not snapped to the nearest option by edit distance;
+* a numeric answer must be one number and equal the gold one (integers exactly, floats at the
+  stated precision; ``1/2`` is 0.5): a range ("40–60"), several numbers or ``12.7`` for 12 are
+  wrong, where the official ``int(float(x))`` would credit ``12.7``;
+* a list answer is compared item by item.
 """
 
 from __future__ import annotations
@@ -24,11 +48,13 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from visionr1.grading import statements
-from visionr1.grading.equivalence import choice_index, parse_number
+from visionr1.grading.equivalence import choice_index, is_equivalent, parse_number
 from visionr1.grading.extract import DECIDED_RULES, Extraction, clean_answer, extract_answer, last_number
 from visionr1.r1 import LETTERS, choice_letter
 
 Extractor = Callable[[str, Mapping[str, Any]], "str | None"]
+PROTOCOLS: tuple[str, ...] = ("official", "default")
+"""``official``: the released pipeline's verdicts; ``default``: the right verdict (module docstring)."""
 
 # The breakdown keys of the official scores files, in their order.
 BREAKDOWN_KEYS: tuple[str, ...] = (
@@ -134,7 +160,13 @@ def quick_extract(response: str, record: Mapping[str, Any]) -> str | None:
 
 
 def _number_text(text: str, first: bool) -> str | None:
-    """A number out of an extracted answer: the whole text if it is one, else the first (or last) in it."""
+    """A number out of an extracted answer: the whole text if it is one, else the first (or last) in it.
+
+    A value written with several numbers (``4/3``, ``13-18``, ``(3, 4)``) is kept as written, as the
+    official extraction copies it: the official normalisation (``int(float(x))``) then rejects it,
+    where reading one of its digits would credit ``4/3`` for 1 or the range ``13-18`` for 13."""
+    if statements.is_compound(text.strip()):
+        return text.strip()
     value = parse_number(text)
     if value is not None:
         return repr(value) if value != int(value) or "." in text else str(int(value))
@@ -278,61 +310,202 @@ def read_mathvista(response: str, record: Mapping[str, Any]) -> Extraction:
     return read_answer(response, record)
 
 
+def read_default(response: str, record: Mapping[str, Any]) -> Extraction:
+    """The answer a reply gives, for the default protocol: the official quick rules, then the rules
+    of :func:`visionr1.grading.extract_answer`, with the answer *as written* (:func:`read_answer`
+    turns a free-form answer into one number the official way, taking the first of "40–60").
+
+    >>> read_default("The answer is 40-60.", {"question_type": "free_form", "answer_type": "integer"})
+    Extraction(text='40-60', rule='phrase')
+    """
+    quick = quick_extract(response, record)
+    if quick is not None:
+        return Extraction(quick, "quick" if quick else "none")
+    if record.get("question_type") == "multi_choice":
+        return read_answer(response, record)
+    if record.get("answer_type") == "list":
+        found = _format_list(response)
+        if found is not None:
+            return Extraction(found, "list")
+    return extract_answer(response, question=question_text(record))
+
+
+def option_index(answer: str, choices: list[str], question: str = "") -> int | None:
+    """The option an extracted answer names, or ``None`` when it names none (then it is not an option).
+
+    By letter or text (:func:`visionr1.grading.equivalence.choice_index`, spacing and LaTeX
+    spelling aside), a leading "yes"/"no" for yes/no options ("no, it is not"), an option the
+    answer names in a sentence, the value of a number (``55`` is ``55°``, ``0.5`` is
+    ``\\frac{1}{2}``), or the one option Math-Verify finds equal. Never by edit distance: the
+    official nearest-option step turns any text, a refusal included, into an option.
+
+    >>> option_index("55", ["65°", "55°"]), option_index("no, it is not", ["yes", "no"]), option_index("90", ["25°", "30°"])
+    (1, 1, None)
+    """
+    if not answer or not choices:
+        return None
+    idx = choice_index(answer, choices)
+    if idx is not None:
+        return idx
+    yes_no_idx = statements.yes_no_choices(choices)
+    if yes_no_idx is not None:
+        said = statements.leading_yes_no(answer)
+        return None if said is None else yes_no_idx[0 if said else 1]
+    idx = statements.named_option(answer, choices, question)
+    if idx is not None:
+        return idx
+    if not re.search(r"[\d\\√π]", answer):
+        return None
+    value = parse_number(answer)
+    if value is not None:
+        same = [i for i, c in enumerate(choices) if parse_number(str(c)) == value]
+        if len(same) == 1:
+            return same[0]
+    if statements.is_numeric_option(answer):
+        same = [i for i, c in enumerate(choices) if statements.is_numeric_option(str(c)) and is_equivalent(answer, str(c))]
+        if len(same) == 1:
+            return same[0]
+    return None
+
+
+def _one_number(answer: str) -> str | None:
+    """The one number a free-form answer states (``12 cm`` → 12, ``x = 12`` → 12, ``two`` → 2,
+    ``1/2`` kept), or ``None`` when it states several or a range ("40–60", "(3, 4)", "12 and 15")."""
+    if parse_number(answer) is not None:
+        return answer
+    number = statements.stated_number(answer)
+    if number is None or statements.several_values(number):
+        return None
+    return number
+
+
+def default_verdict(extraction: str | None, record: Mapping[str, Any]) -> tuple[str | None, bool]:
+    """``(prediction, correct)`` of an extracted answer under the default protocol (module docstring).
+
+    ``prediction`` is the option text, the number, or the list compared with the gold answer;
+    ``None`` when the extraction gives none of those (no answer, an answer that is not an option,
+    a range where a number is asked), which is wrong.
+
+    >>> rec = {"question_type": "multi_choice", "choices": ["25°", "30°"], "answer": "30°"}
+    >>> default_verdict("B", rec), default_verdict("90", rec), default_verdict(None, rec)
+    (('30°', True), (None, False), (None, False))
+    >>> default_verdict("12.7", {"question_type": "free_form", "answer_type": "integer", "answer": "12"})
+    ('12.7', False)
+    """
+    if not isinstance(extraction, str) or not extraction.strip() or statements.non_answer(extraction):
+        return None, False
+    answer = record.get("answer")
+    if record.get("question_type") == "multi_choice":
+        choices = [str(c) for c in (record.get("choices") or [])]
+        idx = option_index(extraction, choices, question_text(record))
+        if idx is None:
+            return None, False
+        return choices[idx], safe_equal(choices[idx], answer)
+    answer_type = record.get("answer_type")
+    if answer_type == "list":
+        return extraction, is_equivalent(extraction, str(answer))
+    if answer_type in ("integer", "float"):
+        number = _one_number(extraction)
+        if number is None:
+            return None, False
+        precision = record.get("precision")
+        precision = int(precision) if answer_type == "float" and isinstance(precision, (int, float)) else None
+        return number, is_equivalent(number, str(answer), answer_type=answer_type, precision=precision)
+    return extraction, is_equivalent(extraction, str(answer))
+
+
 def score_record(
-    record: Mapping[str, Any], extractor: Extractor | None = None, *, undecided_only: bool = False
+    record: Mapping[str, Any],
+    extractor: Extractor | None = None,
+    *,
+    undecided_only: bool = False,
+    protocol: str = "official",
 ) -> dict[str, Any]:
     """A copy of a MathVista result record with ``extraction``, ``prediction`` and ``true_false`` filled in.
 
     Also ``extraction_rule`` (the rule that found the extraction; when ``extractor`` supplied it,
-    its ``rule`` attribute, e.g. ``"judge"``, else ``"extractor"``) and ``decided`` (whether the rules found an answer the response
-    states; see :data:`visionr1.grading.extract.DECIDED_RULES`). ``extractor`` replaces the rules
-    for every record the official quick rules do not settle, or, with ``undecided_only``, only for
-    those the rules leave undecided; when it returns ``None`` the rules' extraction stands.
+    its ``rule`` attribute, e.g. ``"judge"``, else ``"extractor"``), ``decided`` (whether the
+    rules found an answer the response states; see :data:`visionr1.grading.extract.DECIDED_RULES`),
+    ``correct`` (the verdict, = ``true_false``) and ``extracted`` (the answer the verdict was taken
+    from, ``None`` when there is none). ``protocol`` is one of :data:`PROTOCOLS` (module docstring):
+    ``official`` follows the released pipeline, ``default`` never credits an undecided reply nor
+    snaps an answer to the nearest option. ``extractor`` replaces the rules for every record the
+    official quick rules do not settle, or, with ``undecided_only``, only for those the rules leave
+    undecided; when it returns ``None`` the rules' extraction stands.
 
     >>> r = score_record({"response": "So the answer is 7.", "question_type": "free_form",
     ...                   "answer_type": "integer", "precision": None, "choices": None, "answer": "7"})
     >>> r["extraction"], r["prediction"], r["true_false"], r["decided"]
     ('7', '7', True, True)
+    >>> refusal = {"response": "I cannot see the image.", "question_type": "multi_choice",
+    ...            "choices": ["yes", "no"], "answer": "yes"}
+    >>> [(r["correct"], r["decided"], r["extracted"]) for r in
+    ...  (score_record(refusal), score_record(refusal, protocol="default"))]
+    [(True, False, 'N/A'), (False, False, None)]
     """
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"unknown MathVista protocol {protocol!r}; valid: {', '.join(PROTOCOLS)}")
     out = dict(record)
     response = record.get("response")
     response = response if isinstance(response, str) else ""
-    read = read_mathvista(response, record)
+    read = read_mathvista(response, record) if protocol == "official" else read_default(response, record)
     decided = read.rule in DECIDED_RULES or read.rule in ("quick", "list")
     extraction, rule = read.text or "", read.rule
+    if protocol == "default" and not decided:
+        extraction = ""  # an undecided reply gives no answer: no stand-in, no fallback number
     if extractor is not None and read.rule != "quick" and not (undecided_only and decided) and response:
         found = extractor(response, record)
         if found is not None:
             extraction, rule = found, getattr(extractor, "rule", "extractor")
-    prediction = normalize_extracted_answer(
-        extraction, record.get("choices"), record.get("question_type", ""), record.get("answer_type", ""),
-        record.get("precision"),
-    )
+    if protocol == "official":
+        prediction = normalize_extracted_answer(
+            extraction, record.get("choices"), record.get("question_type", ""), record.get("answer_type", ""),
+            record.get("precision"),
+        )
+        correct = safe_equal(prediction, record.get("answer"))
+    else:
+        prediction, correct = default_verdict(extraction, record)
     out["extraction"] = extraction
     out["prediction"] = prediction
-    out["true_false"] = safe_equal(prediction, record.get("answer"))
+    out["true_false"] = correct
     out["extraction_rule"] = rule
     out["decided"] = decided
+    out["correct"] = correct
+    out["extracted"] = extraction if isinstance(extraction, str) and extraction.strip() else None
     return out
 
 
+RELEASED_FIELDS: tuple[str, ...] = ("extraction", "prediction", "true_false")
+"""The fields the official pipeline writes into a result record (:func:`score_record` fills them in again)."""
+
+
+def unscored(released: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A released scored record as the result record it was scored from (:data:`RELEASED_FIELDS` dropped), or
+    ``None`` when its released verdict cannot be reproduced from the response: the official run had an API error
+    there (no boolean ``true_false``), or it kept an extraction for an empty response.
+
+    >>> unscored({"pid": "1", "response": "7", "extraction": "7", "prediction": "7", "true_false": True})
+    {'pid': '1', 'response': '7'}
+    >>> unscored({"pid": "2", "response": "", "extraction": "B", "true_false": True}) is None
+    True
+    """
+    if not isinstance(released.get("true_false"), bool):
+        return None
+    if not (released.get("response") or "").strip() and (released.get("extraction") or "").strip():
+        return None
+    return {k: v for k, v in released.items() if k not in RELEASED_FIELDS}
+
+
 def score_results(
-    results: Mapping[str, Mapping[str, Any]], extractor: Extractor | None = None, *, undecided_only: bool = False
+    results: Mapping[str, Mapping[str, Any]],
+    extractor: Extractor | None = None,
+    *,
+    undecided_only: bool = False,
+    protocol: str = "official",
 ) -> dict[str, dict]:
-    """Score a whole MathVista result file (pid → record), keeping its order and every other field."""
-    return {pid: score_record(rec, extractor, undecided_only=undecided_only) for pid, rec in results.items()}
-
-
-def extraction_summary(scored: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-    """How the extractions were found: records, decided by rules (count and share), by rule, by extractor."""
-    records = list(scored.values())
-    rules: dict[str, int] = {}
-    for r in records:
-        rules[str(r.get("extraction_rule"))] = rules.get(str(r.get("extraction_rule")), 0) + 1
-    decided = sum(1 for r in records if r.get("decided"))
-    return {"records": len(records), "decided_by_rules": decided, "undecided": len(records) - decided,
-            "decided_share": round(decided / len(records), 4) if records else 0.0,
-            "rules": dict(sorted(rules.items(), key=lambda kv: -kv[1]))}
+    """Score a whole MathVista result file (pid → record) by ``protocol``, keeping its order and every other field."""
+    return {pid: score_record(rec, extractor, undecided_only=undecided_only, protocol=protocol)
+            for pid, rec in results.items()}
 
 
 def _acc(correct: int, total: int) -> dict[str, Any]:

@@ -26,7 +26,9 @@ is general (no benchmark's wording is assumed) and says why it exists:
   count.
 * :func:`refusal` — replies that give no answer ("cannot be determined", "the question does not
   provide enough information") are recognised, so they stay *undecided* instead of being read as
-  an answer (a negated refusal is not a "no").
+  an answer (a negated refusal is not a "no"); :func:`non_answer` does the same for an extracted
+  answer ("The answer is not provided." → no answer), and :func:`declining_option` finds the
+  option a declining reply picks when the question offers one ("cannot be determined").
 
 Everything is pure string work on bounded input (the head and tail of a reply), with regular
 expressions that are linear in their input.
@@ -285,17 +287,20 @@ def named_option(sentence: str, choices: Sequence[str], question: str = "") -> i
 
 YES_WORDS = frozenset({"yes", "true", "correct"})
 _LEADING_YES_NO_RE = re.compile(r"^\W*(yes|no|true|false)\b(?![-'])", re.I)
-_NEGATION_RE = re.compile(r"\b(?:not|no|never|neither|nor|none|nothing|nobody|cannot)\b|n't\b", re.I)
+# "not only" adds, it does not negate
+_NEGATION_RE = re.compile(r"\b(?:not(?!\s+only\b)|no|never|neither|nor|none|nothing|nobody|cannot)\b|n't\b", re.I)
 _CLAUSE_BREAK_RE = re.compile(
     r",?\s+\b(?:but|however|although|though|whereas|while|because|since|as (?:it|they|he|she|this|there)|which|"
-    r"where|so that)\b|,\s+(?:with|as|and this|meaning|indicating|suggesting)\b|;",
+    r"where|so that|rather than|instead of)\b|,\s+(?:with|as|and this|meaning|indicating|suggesting|(?:and\s+)?not)\b|;",
     re.I,
 )
 
 
 def first_clause(sentence: str) -> str:
     """The main clause of ``sentence`` up to a clause that explains or elaborates ("…, as they eat
-    grass", "…, with 94% of schools", "… because …"): the answer is stated before it."""
+    grass", "…, with 94% of schools", "… because …") or sets an alternative aside ("…, not Red",
+    "… rather than Red"): the answer is stated before it, and a negation in the aside does not
+    negate it ("Periwinkle is the maximum, not Red." is a yes)."""
     return _CLAUSE_BREAK_RE.split(main_clause(sentence), maxsplit=1)[0]
 
 
@@ -418,17 +423,92 @@ _PRONOUN_ONE_RE = re.compile(
     re.I,
 )
 _EQUALS_RE = re.compile(r"=|≈|\bequals?\b|\bis\s+equal\s+to\b")
+_EQUALS_AFTER_RE = re.compile(r"\s*(?:=|≈)")
+
+
+# Numbers written as one mathematical value: a fraction, a surd or multiple of pi, a point, a range, an
+# ordering. Read digit by digit they would give a wrong answer ("1/2" -> 2, "5\sqrt3" -> 5, "(3,-4)" -> -4,
+# "5-2-3-4-1" -> 1, "40–60" -> 40). Every part is bounded, so the pattern stays linear.
+_BRACED = r"\{(?:[^{}]|\{[^{}]{0,40}\}){1,40}\}"
+_DIGITS = r"\d+(?:\.\d+)?"
+_SURD_OR_PI = rf"(?:\\sqrt\s*(?:\[\d+\])?\s*(?:{_BRACED}|\d+)|√\s*(?:{_BRACED}|\({_DIGITS}\)|{_DIGITS})|\\pi\b|π)"
+_COMPOUND_RE = re.compile(
+    rf"[-−]?\\[dt]?frac\s*(?:{_BRACED}|\d)\s*(?:{_BRACED}|\d)"                     # \frac{1}{2}, \frac12
+    rf"|(?:(?<![\w.^]){_DIGITS}\s*)?{_SURD_OR_PI}(?:\s*{_SURD_OR_PI})?"               # 5\sqrt3, 2\pi, √2
+    rf"|\(\s*[-−]?{_DIGITS}(?:\s*,\s*[-−]?{_DIGITS}){{1,9}}\s*\)"                  # (3, -4)
+    rf"|(?<![\w.^/])[-−]?{_DIGITS}/{_DIGITS}(?![\w/]|\.\d)"                          # 1/2 (no spaces)
+    rf"|(?<![\w.^-]){_DIGITS}\s*[–—]\s*{_DIGITS}(?!\w|\.\d)"                          # 40–60
+    rf"|(?<![\w.^-])\d+(?:-\d+){{1,19}}(?![\w-]|\.\d)"                                # 5-2-3-4-1, 40-60
+)
+_HYPHENS_RE = re.compile(r"^\d+(?:-\d+)+$")
+_OPERATION_BEFORE_RE = re.compile(r"(?:=|[\d)]\s*[-+*/×÷])\s*$")
+_OPERATION_AFTER_RE = re.compile(r"^\s*[=+*/×÷]")
+
+
+def _compounds(text: str) -> list[tuple[int, int, str]]:
+    """``(start, end, token)`` of the numbers in ``text`` written as one value (see ``_COMPOUND_RE``).
+
+    Numbers joined by hyphens are one value only where they cannot be arithmetic: not after "="
+    or an operation, not followed by one, and two of them only as a rising range ("40-60", not
+    "60-40", a subtraction); three or more are an ordering ("5-2-3-4-1")."""
+    out = []
+    for m in _COMPOUND_RE.finditer(text):
+        token = m.group(0)
+        if _HYPHENS_RE.match(token):
+            parts = token.split("-")
+            if (_OPERATION_BEFORE_RE.search(text[max(0, m.start() - 20) : m.start()])
+                    or _OPERATION_AFTER_RE.match(text[m.end() : m.end() + 5])
+                    or (len(parts) == 2 and int(parts[0]) >= int(parts[1]))):
+                continue
+        out.append((m.start(), m.end(), token.strip()))
+    return out
+
+
+def is_compound(token: str) -> bool:
+    """True for a number written as one value that is not a plain number (``1/2``, ``(3, -4)``, ``2\\pi``)."""
+    return any(start == 0 and end == len(token) for start, end, _ in _compounds(token))
+
+
+def several_values(token: str) -> bool:
+    """True for a number token that holds several values rather than one: a range (``40–60``), an
+    ordering (``5-2-3``) or a point (``(3, 4)``). A fraction or a surd is one value."""
+    t = token.strip()
+    return is_compound(t) and (t.startswith("(") or "–" in t or "—" in t or bool(_HYPHENS_RE.match(t)))
+
+
+def math_tokens(text: str, *, words: bool = False) -> list[tuple[int, str]]:
+    """``(position, token)`` of the numbers in ``text``, in order: a value written with several numbers
+    (``1/2``, ``\\frac{1}{2}``, ``5\\sqrt{3}``, ``(3, -4)``, ``40–60``, ``5-2-3-4-1``) is one token;
+    number words ("two") count with ``words``.
+
+    >>> [t for _, t in math_tokens("So x = 1/2, the point (3,-4) and 5\\\\sqrt3.")]
+    ['1/2', '(3,-4)', '5\\\\sqrt3']
+    """
+    compounds = _compounds(text)
+    out = [(start, token) for start, _, token in compounds]
+    k = 0  # both lists run left to right: one pass skips the numbers inside a compound
+    for m in _NUMBER_TOKEN_RE.finditer(text):
+        if not words and not m.group(0)[-1].isdigit():
+            continue
+        while k < len(compounds) and compounds[k][1] <= m.start():
+            k += 1
+        if k < len(compounds) and compounds[k][0] <= m.start():
+            continue
+        out.append((m.start(), m.group(0)))
+    return sorted(out)
 
 
 def _numbers(sentence: str) -> list[tuple[int, str]]:
     pronoun = {m.end() - 3 if m.group(0).lower().endswith("one") else m.start()
                for m in _PRONOUN_ONE_RE.finditer(sentence)}
-    out = [(m.start(), m.group(0)) for m in _NUMBER_TOKEN_RE.finditer(sentence) if m.start() not in pronoun]
+    out = [(p, t) for p, t in math_tokens(sentence, words=True) if p not in pronoun]
     out += [(m.start(1), m.group(1)) for m in _COUNT_WORD_RE.finditer(sentence)]
     return sorted(out)
 
 
 def _value(token: str) -> str:
+    if is_compound(token):
+        return token.replace("−", "-")
     t = token.replace(",", "").replace("−", "-").lower()
     if t in _NUMBER_WORDS:
         return str(_NUMBER_WORDS[t])
@@ -454,9 +534,11 @@ def _in_tuple(sentence: str, pos: int) -> bool:
 def stated_number(sentence: str, question: str = "") -> str | None:
     """The number ``sentence`` is about, as written (number words as digits), or ``None`` when unclear.
 
-    Numbers that state a condition (after "less than", "at least", "out of", "between"…), numbers
-    in a tuple ("the point (1, 2)") and numbers repeated as written from ``question`` are set aside; one number left
-    is the answer. With several left, the one after the last "=" of a calculation is taken;
+    A value written with several numbers is one number here (``1/2``, ``5\\sqrt{3}``, ``(3, -4)``,
+    ``5-2-3-4-1``; see :func:`math_tokens`). Numbers that state a condition (after "less than",
+    "at least", "out of", "between"…), a point beside other numbers ("the slope at (1, 2) is 3")
+    and numbers repeated as written from ``question`` are set aside; one number left is the
+    answer. With several left, the one after the last "=" of a calculation is taken;
     otherwise the sentence is ambiguous (``None``).
 
     >>> stated_number("There are 2 items sold less than 5 units in at least one store.")
@@ -474,8 +556,12 @@ def stated_number(sentence: str, question: str = "") -> str | None:
     echoes = {_as_written(t) for _, t in _numbers(question)} if question else set()
     kept = [(p, t) for p, t in found
             if not _CONDITION_BEFORE_RE.search(sentence[max(0, p - 40) : p]) and not _in_tuple(sentence, p)]
+    # the left side of an equation is worked out, not stated: in "there are 4/2 = 2 dots" the answer is 2
+    kept = [(p, t) for p, t in kept if not _EQUALS_AFTER_RE.match(sentence, p + len(t))] or kept
     fresh = [(p, t) for p, t in kept if _as_written(t) not in echoes]
     kept = fresh or kept
+    # a point beside other numbers is where something is measured ("the slope at (1, 2) is 3"); alone, it is the answer
+    kept = [(p, t) for p, t in kept if not t.startswith("(")] or kept
     if len({_value(t) for _, t in kept}) == 1:
         return _value(kept[0][1])
     if len(kept) > 1:
@@ -506,11 +592,13 @@ _CLAIM_RE = re.compile(
     r"state|list|offer)\b[^.]{0,80}?\b(?:information|details?|data|context|values?|figures?|images?|diagrams?|"
     r"graphs?|tables?|function|options?|numbers?|measurements?|descriptions?)\b"
     r"|\b(?:not enough|insufficient|no (?:specific|additional|sufficient|further)?\s*|(?:not|n't) have (?:enough|"
-    r"sufficient|the (?:necessary|required))\s*)\s*(?:information|context|data|details)\b"
+    r"sufficient|the (?:necessary|required))\s*)\s*(?:information|context|data|details|evidence)\b"
+    r"|\bnot enough \w+ (?:\w+ )?to (?:say|tell|determine|conclude|know|answer|decide|judge)\b"
     r"|\b(?:question|problem|figure|image|diagram|graph|table|chart|function|information|data|context|picture|"
-    r"details?|text|options?|choices?|values?)\s+(?:is|are|was|were|seems? to be|appears? to be)\s+(?:not (?:provided|"
-    r"given|specified|shown|included|available|visible|clear|valid)|incomplete|unclear|ambiguous|missing|nonsensical|"
-    r"too vague|invalid|subjective)\b"
+    r"details?|text|options?|choices?|values?|answer|result|outcome|evidence)\s+(?:is|are|was|were|remains?|"
+    r"seems? to be|appears? to be)\s+(?:not (?:provided|given|specified|shown|included|available|visible|clear|valid)|"
+    r"incomplete|unclear|ambiguous|missing|nonsensical|too vague|invalid|subjective|inconclusive|indeterminate|"
+    r"undetermined)\b"
     r"|\bit is (?:not |un)clear (?:what|which|whether|if|from)\b"
     r"|\bwithout (?:the|more|additional|specific|further|any|a|an|knowing|seeing)\b[^.,]{0,50}?\b(?:information|"
     r"context|data|image|figure|diagram|table|graph|function|details|values?|picture|visual)\b"
@@ -551,6 +639,43 @@ def refusal(text: str) -> str | None:
     if _NO_OPTION_RE.search(probe):
         return "no_option"
     return None
+
+
+_NON_ANSWER_RE = re.compile(
+    r"^\W*(?:(?:it|this|that|the answer|answer|the result|result)\s+(?:is\s+|was\s+|remains\s+)?)?(?:"
+    r"not\s+(?:provided|given|available|specified|shown|stated|known|listed|visible|determinable|clear|applicable|"
+    r"possible to (?:tell|say|determine|know|answer)|enough\b[^.\n]{0,80})"
+    r"|inconclusive|indeterminate|undetermined|undeterminable|unknown|unclear|uncertain|unanswerable|n/?a"
+    r"|no answer|no solution|insufficient (?:information|data|context)"
+    r"|(?:cannot|can ?not|can't) be (?:determined|answered|known|found|calculated|computed|said|told)"
+    r"|impossible to (?:tell|say|determine|know|answer))(?=\W*$|\s+(?:from|based|with|without|given|due|as|because)\b)",
+    re.I,
+)
+
+
+def non_answer(answer: str) -> bool:
+    """True when an answer *as extracted* says there is none: "not provided", "inconclusive",
+    "unknown", "N/A", "cannot be determined (from the image)".
+
+    A reply that writes "The answer is not provided." or "Answer: inconclusive" fills the answer
+    slot with a statement that it has no answer; read as an answer, the official normalisation
+    would snap it to the nearest option. Only the whole extracted answer is tested (a worked
+    solution may well say "the length is unknown, so let it be x"). "none" and "nothing" are not
+    listed: they answer "how many?" (0) and can be options.
+
+    >>> non_answer("not provided"), non_answer("Inconclusive."), non_answer("cannot be determined from the image")
+    (True, True, True)
+    >>> non_answer("not parallel"), non_answer("none"), non_answer("12")
+    (False, False, False)
+    """
+    return bool(answer) and len(answer) <= 200 and bool(_NON_ANSWER_RE.match(answer.replace("**", "").strip()))
+
+
+def declining_option(choices: Sequence[str] | None) -> int | None:
+    """The index of the one option that says the answer cannot be found ("cannot be determined",
+    "Unable to determine."), else ``None``: a reply that declines picks it."""
+    found = [i for i, c in enumerate(choices or []) if refusal(str(c)) == "decline" or non_answer(str(c))]
+    return found[0] if len(found) == 1 else None
 
 
 _VERDICT_RE = re.compile(

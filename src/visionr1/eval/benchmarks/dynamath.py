@@ -1,21 +1,34 @@
 """DynaMath: 501 seed questions × 10 generated variants; average-case and worst-case accuracy.
 
-Source of the protocol: DynaMath/DynaMath (``evaluation/``; ICLR 2025), the Hugging Face release
-DynaMath/DynaMath_Sample (one split per variant, ``sample_variant1`` … ``sample_variant10``, with
-``id``, ``question``, ``image``, ``decoded_image``, ``ground_truth``, ``answer_type`` (``float``,
-``multiple choice``, ``free form``), ``subject``, ``knowledge_level``), and VLMEvalKit's
-``DynaMath.tsv`` (``index``, ``image``, ``question``, ``answer``, ``answer_type``, ``subject``,
-``knowledge_level``, ``qid``, ``varid``) with ``vlmeval/dataset/dynamath.py``.
+Layouts read: the repository DynaMath/DynaMath (``dataset/dataset.json``: an object keyed by the official id
+``"1"`` … ``"501"``, each with ``question``, ``answer``, ``image`` (``image/image1.png`` beside the file),
+``answer_type`` (``float``, ``multiple choice``, ``text``, ``int``, ``single answer``), ``subject``, ``level``;
+one variant per file, its number read from a ``trialN``/``variantN`` folder, else 1), whether ``--data`` names
+the file or the repository; the Hugging Face release DynaMath/DynaMath_Sample (splits ``sample_variant1`` …
+``sample_variant10``: ``id``, ``question``, ``decoded_image``, ``ground_truth``, ``answer_type``, ``subject``,
+``knowledge_level``); VLMEvalKit's ``DynaMath.tsv`` (``index``, ``qid``, ``varid``, ``answer``…). Item ids: the
+repository's own key for its file; ``<id>-v<variant>`` where several variants are read together.
 
-Query: the question followed by the official answer instruction asking for a JSON object with
-``solution`` and ``short answer`` (per answer type). Scoring follows the official rules: parse the
-JSON's ``short answer``; floats are right within 0.001 (``π`` understood), multiple choice by
-letter, free form by case-insensitive containment in the ground truth. Average-case accuracy is
-over all items; worst-case accuracy is over seed questions, right only when every variant is.
+Query: the question followed by the answer instruction asking for a JSON object with ``solution`` and
+``short answer`` (per answer type, as VLMEvalKit sends it). Average-case accuracy is over all items; worst-case
+accuracy over seed questions, right only when every variant is.
 
-Judge-free substitution: when the JSON cannot be parsed the official code asks an LLM for the
-short answer; here the rules are applied to the ``<answer>`` content (or the response), then to
-``visionr1.grading.extract_answer``'s output. With ``--judge-endpoint`` the LLM step is used.
+Protocols (``--protocol``):
+
+* ``official``: the repository's ``evaluation/opensource_json_eval.py``: the reply cut to its outermost braces,
+  backslashes dropped, read as JSON; its ``short answer``; a float is right within 0.001 (``π`` read), a
+  multiple-choice answer of one character must equal the gold letter, a longer one must hold it in its first three
+  characters; any other type is right when the **gold is contained in the short answer**, case as written. When
+  the JSON does not parse, the judge gives the short answer if one is configured (VLMEvalKit's LLM step), else
+  the repository's own fallback: the reply's last line less its last character (undecided).
+
+  The two released codes check containment in opposite directions: the repository's (gold in answer) and
+  VLMEvalKit's ``dynamath.py`` (answer in gold, lower-cased). We follow the repository's: it is the benchmark's
+  own release, and its direction credits only a short answer that states the gold, where the other credits any
+  fragment of it (an empty answer, ``2`` for ``12``, ``M`` for ``May``).
+* ``default``: the JSON's short answer, else the answer the reply states (:mod:`visionr1.grading`); numbers within
+  0.001, a letter for multiple choice, :func:`visionr1.grading.is_equivalent` for the rest (no containment either
+  way); an undecided reply is never credited.
 """
 
 from __future__ import annotations
@@ -39,11 +52,15 @@ from visionr1.eval.benchmarks._common import (
     answer_span,
     breakdown,
     item_result,
+    join_results,
     make_extractor,
     raw_question,
+    read_json_file,
+    require_fields,
     row_without_images,
     unique_ids,
 )
+from visionr1.errors import DataError
 
 NAME = "dynamath"
 DEFAULT_SPLIT = None
@@ -108,87 +125,156 @@ def _short_answer(response: str) -> str | None:
     return None if value is None else str(value)
 
 
-def judge_item(response: str, item: EvalItem, llm=None) -> dict[str, Any]:
-    """The official per-item verdict (``parse``, ``extracted``, ``correct``), judge-free by default,
-    and ``decided``: whether the rules found the answer (no judge, no extraction fallback)."""
-    from visionr1.grading import extract_answer
+PROTOCOLS = ("default", "official")
+_NUMERIC_TYPES = ("float", "int")
 
-    atype = item.answer_type or "free form"
-    parsed, value, decided = False, None, False
-    short = _short_answer(response)
-    if short is not None:
-        parsed, value = parse_short_answer(short, atype)
-        decided = parsed
-    if not parsed:
+
+def _repo_json(text: str) -> str:
+    """The repository's ``preprocess``: the reply cut to its outermost braces, backslashes dropped."""
+    text = str(text)
+    if "{" in text and "}" in text and text.find("{") < text.rfind("}"):
+        text = text[text.find("{"): text.rfind("}") + 1]
+    return text.replace("\\", "").replace("\\n", "\n")
+
+
+def official_verdict(response: str, item: EvalItem, llm=None) -> dict[str, Any]:
+    """The repository's verdict (module docstring): ``extracted``, ``decided``, ``correct``."""
+    atype, gold = item.answer_type or "text", item.gold
+    decided, short = True, None
+    try:
+        data = json.loads(_repo_json(response or ""), strict=False)
+        short = data.get("short answer") if isinstance(data, dict) else None
+    except (ValueError, TypeError):
+        pass
+    if short is None:
+        decided = False
+        short = llm(response, item) if llm is not None else None
+        if short is None:  # the repository's fallback: the last line less its last character
+            short = str(response or "").split("\n")[-1][:-1]
+    answer = str(short)
+    try:
+        if atype == "float":
+            value = _to_float(answer.split(" ")[0]) if not answer.isdigit() else float(answer)
+            ok = abs(value - float(gold)) <= 0.001
+        elif atype == "multiple choice":
+            ok = answer == gold if len(answer) == 1 else gold in answer[0:3]
+        else:
+            ok = gold in answer
+    except (ValueError, IndexError, OverflowError):
+        ok = False
+    return {"extracted": answer, "decided": decided, "correct": bool(ok)}
+
+
+def default_verdict(response: str, item: EvalItem, llm=None) -> dict[str, Any]:
+    """Ours (module docstring): ``extracted``, ``decided``, ``correct``; undecided is never credited."""
+    from visionr1.grading import extract_answer, is_equivalent
+
+    atype, gold = item.answer_type or "text", item.gold
+    short, decided = _short_answer(response), True
+    if short is None:
         span = answer_span(response)
         inner = _short_answer(span) if span is not response else None
-        ex = extract_answer(response, choices=list("ABCDE") if atype == "multiple choice" else None)
-        # (candidate, decided by rules): the JSON or a short answer as given, the judge, the extraction rules
-        candidates = [(inner, True), (span if len(span) < 64 else None, True)]
-        if llm is not None:
-            candidates.append((llm(response, item), False))
-        candidates.append((ex.text, ex.decided))
-        for cand, by_rules in candidates:
-            if cand:
-                parsed, value = parse_short_answer(cand, atype)
-                if parsed:
-                    decided = by_rules
-                    break
-    gold = item.gold
-    if not parsed:
-        return {"parse": False, "extracted": None, "decided": False,
-                "correct": atype == "multiple choice" and bool(gold) and gold in str(response)[:3].upper()}
-    if atype == "float":
+        if inner is not None:
+            short = inner
+        else:
+            choices = list("ABCDE") if atype == "multiple choice" else None
+            ex = extract_answer(response, choices=choices)
+            short, decided = ex.text, ex.decided
+            if llm is not None and not decided:
+                judged = llm(response, item)
+                short, decided = (judged, True) if judged else (short, False)
+    if not short or not decided:
+        return {"extracted": short, "decided": bool(short) and decided, "correct": False}
+    if atype in _NUMERIC_TYPES:
+        ok, value = parse_short_answer(short, "float")
         try:
-            ok = abs(float(value) - _to_float(gold)) <= 0.001
+            return {"extracted": value if ok else short, "decided": True,
+                    "correct": ok and abs(float(value) - _to_float(gold)) <= 0.001}
         except ValueError:
-            ok = False
-        return {"parse": True, "extracted": value, "decided": decided, "correct": ok}
+            return {"extracted": short, "decided": True, "correct": is_equivalent(short, gold)}
     if atype == "multiple choice":
-        return {"parse": True, "extracted": value, "decided": decided, "correct": value == gold.strip().upper()}
-    return {"parse": True, "extracted": value, "decided": decided, "correct": str(value).lower() in gold.lower()}
+        ok, value = parse_short_answer(short, atype)
+        return {"extracted": value if ok else short, "decided": ok, "correct": ok and value == gold.strip().upper()}
+    return {"extracted": short, "decided": True, "correct": is_equivalent(short, gold)}
+
+
+_TRIAL_RE = re.compile(r"(?:trial|variant)[_-]?(\d+)", re.IGNORECASE)
 
 
 def load(path: Path, split: str | None = None, limit: int | None = None, variants: int | None = None) -> list[EvalItem]:
     rows, root, layout = read_table(path, None if split in (None, "all") else split)
-    items = []
-    for i, row in enumerate(rows):
-        varid = optional_int(row.get("varid"))
-        if varid is None:
-            m = _VARIANT_RE.search(str(row.get("_source_file", ""))) or _VARIANT_RE.search(str(row.get("split", "")))
-            varid = int(m.group(1)) if m else 1
-        if variants and varid > variants:
-            continue
-        qid = clean_str(row.get("qid")) or clean_str(row.get("id")) or str(i)
-        iid = f"{qid}-v{varid}"  # the same id in every layout, so canned responses and runs line up
-        atype = clean_str(row.get("answer_type")) or "free form"
-        question = clean_str(row.get("question"))
-        gold = clean_str(row.get("ground_truth")) or clean_str(row.get("answer"))
-        items.append(EvalItem(
-            id=iid, query=build_query(question, atype), images=first_image(row, root, iid, ("decoded_image", "image")),
-            gold=gold, answer_type=atype,
-            meta={"qid": qid, "varid": varid, "subject": clean_str(row.get("subject")) or None,
-                  "knowledge_level": clean_str(row.get("knowledge_level")) or None, "answer_type": atype},
-            row=row_without_images(row),
-            raw=raw_question(question, listed=True),  # DynaMath's questions list their options
-        ))
-    items.sort(key=lambda it: (it.meta["varid"], _natural(it.meta["qid"])))
+    require_fields(rows, ("question", "answer_type"), "DynaMath", str(path))
+    items = _items(rows, root, Path(path), variants=variants)
     if limit:
         items = items[:limit]
     unique_ids(items, str(path))
     return items
 
 
+def _items(rows, root: Path, path: Path, *, variants: int | None = None, images: bool = True) -> list[EvalItem]:
+    """Items of every row; the repository's own ``dataset.json`` (rows keyed by the official id) keeps that id."""
+    trial = _TRIAL_RE.search(str(Path(path).resolve()))
+    repository = bool(rows) and all("_key" in r and "qid" not in r and "id" not in r for r in rows)
+    items = []
+    for i, row in enumerate(rows):
+        varid = optional_int(row.get("varid"))
+        if varid is None:
+            m = _VARIANT_RE.search(str(row.get("_source_file", ""))) or _VARIANT_RE.search(str(row.get("split", "")))
+            varid = int(m.group(1)) if m else int(trial.group(1)) if trial and repository else 1
+        if variants and varid > variants:
+            continue
+        qid = clean_str(row.get("qid")) or clean_str(row.get("id")) or clean_str(row.get("_key")) or str(i)
+        iid = qid if repository else f"{qid}-v{varid}"  # the same id in the other layouts, so runs line up
+        atype = clean_str(row.get("answer_type")) or "free form"
+        question = clean_str(row.get("question"))
+        gold = clean_str(row.get("ground_truth")) or clean_str(row.get("answer"))
+        items.append(EvalItem(
+            id=iid, query=build_query(question, atype),
+            images=first_image(row, root, iid, ("decoded_image", "image")) if images else [],
+            gold=gold, answer_type=atype,
+            meta={"qid": qid, "varid": varid, "subject": clean_str(row.get("subject")) or None,
+                  "knowledge_level": clean_str(row.get("knowledge_level")) or clean_str(row.get("level")) or None,
+                  "answer_type": atype},
+            row=row_without_images(row),
+            raw=raw_question(question, listed=True),  # DynaMath's questions list their options
+        ))
+    items.sort(key=lambda it: (it.meta["varid"], _natural(it.meta["qid"])))
+    return items
+
+
+def read_results(path: Path, data: Path | None) -> tuple[list[EvalItem], dict[str, str]]:
+    """A result file keyed by item id (the repository's report: ``{"1": {..., "response": {"solution", "short
+    answer"} or the reply}}``, or ``{"1": "reply"}``) joined with the annotations ``data`` (``dataset.json``)."""
+    if data is None:
+        raise DataError("--data", "DynaMath result files carry no answer types: give the annotations, e.g. --data "
+                                  "DynaMath/dataset/dataset.json")
+    found = read_json_file(path, "DynaMath result file")
+    if not isinstance(found, dict):
+        raise DataError(str(path), "expected a JSON object keyed by item id (the repository's report layout)")
+    responses = {}
+    for rid, rec in found.items():
+        reply = rec.get("response", rec.get("prediction")) if isinstance(rec, dict) else rec
+        if isinstance(reply, dict):  # the repository's report keeps the parsed JSON
+            reply = json.dumps(reply, ensure_ascii=False)
+        if not isinstance(reply, str):
+            raise DataError(f"item {rid}", "has no response (a reply string, or the parsed JSON object)", str(path))
+        responses[str(rid)] = reply
+    rows, root, _ = read_table(data, None)
+    require_fields(rows, ("question", "answer_type"), "DynaMath", str(data))
+    return join_results(_items(rows, root, Path(data), images=False), responses, str(path)), responses
+
+
 def _natural(s: str) -> tuple:
     return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", s))
 
 
-def score(items: list[EvalItem], responses: dict[str, str], judge: dict | None = None) -> Scored:
+def score(items: list[EvalItem], responses: dict[str, str], judge: dict | None = None,
+          protocol: str = "default") -> Scored:
     llm = make_extractor(judge)
     official, per_item = [], []
     for it in items:
         response = responses.get(it.id, "")
-        verdict = judge_item(response, it, llm)
+        verdict = (official_verdict if protocol == "official" else default_verdict)(response, it, llm)
         official.append({**it.row, "index": it.id, "qid": it.meta["qid"], "varid": it.meta["varid"], "prediction": response,
                          "answer": it.gold, **verdict})
         per_item.append(item_result(it, verdict["correct"], verdict["extracted"], decided=verdict["decided"]))
@@ -215,4 +301,4 @@ def score(items: list[EvalItem], responses: dict[str, str], judge: dict | None =
                                       **{f"Subject-{k}": v for k, v in breakdowns["subject (worst)"].items()}},
                        "variants_per_seed": variant_counts}
     return Scored(official=official, per_item=per_item, headline=headline, breakdowns=breakdowns,
-                  official_scores=official_scores, judge_calls=llm.calls if llm else 0)
+                  official_scores=official_scores, judge_calls=llm.calls if llm else 0, protocol=protocol)

@@ -12,11 +12,21 @@ Versions: Text Dominant, Text Lite, Vision Intensive, Vision Dominant, Vision On
 when the ``testmini_text_only`` split is given). Query: ``query_cot`` (the CoT query the
 leaderboard uses) unless ``query_wo`` is asked for.
 
-Judge-free substitution: extraction by ``visionr1.grading.extract_answer`` (on the ``<answer>``
-content when present) instead of GPT-4; the official exact-match prefetch
-(``extract == answer``) is kept, and the GPT-4 consistency judgement is replaced by
-``visionr1.grading.is_equivalent`` (letters and option texts interchangeable for multiple choice).
-With ``--judge-endpoint`` the extraction step uses the LLM; the verdict stays rule-based.
+Layouts read besides those: the repository ZrrSkywalker/MathVerse (``data/testmini.json``, a list of records
+with ``sample_index`` … ``query_cot``; images from ``images.zip`` unpacked to ``data/images/``), whether ``--data``
+names the file or the repository. Item ids: ``sample_index``.
+
+Protocols (``--protocol``):
+
+* ``official``: GPT-4 extraction (the judge when one is given, else the extraction rules of
+  :mod:`visionr1.grading` stand in, fallbacks included), the official quick match (``extraction == answer``),
+  then the GPT-4 consistency judgement, for which :func:`visionr1.grading.is_equivalent` stands in (letters and
+  option texts interchangeable). Items the rules leave undecided are counted and reported;
+* ``default``: the same extraction and verdict, but an undecided reply (a fallback such as the last number, a
+  refusal, nothing) is never credited.
+
+Released result layout (``visionr1 score mathverse``): the README's ``output_testmini.json`` template, a JSON list of
+the testmini records each with ``model_answer``; ``--data`` is optional.
 """
 
 from __future__ import annotations
@@ -36,11 +46,15 @@ from visionr1.eval.benchmarks._common import (
     acc_entry,
     breakdown,
     item_result,
+    join_results,
     make_extractor,
     raw_question,
+    read_json_file,
+    require_fields,
     row_without_images,
     unique_ids,
 )
+from visionr1.errors import DataError
 
 NAME = "mathverse"
 DEFAULT_SPLIT = "testmini"
@@ -65,8 +79,40 @@ def parse_choices(question: str) -> list[str] | None:
     return [found[k] for k in letters]
 
 
+PROTOCOLS = ("default", "official")
+FIELDS = ("question", "answer", "problem_version")
+ALTERNATIVES = {"problem_version": ("question_for_eval",)}
+"""MathVerse's own fields (VLMEvalKit's TSV may keep the version in ``metadata`` but always has
+``question_for_eval``): a MathVista or other table given as MathVerse data is refused, naming them."""
+
+
 def load(path: Path, split: str | None = None, limit: int | None = None, query_column: str = "query_cot") -> list[EvalItem]:
     rows, root, layout = read_table(path, split or DEFAULT_SPLIT)
+    require_fields(rows, FIELDS, "MathVerse", str(path), ALTERNATIVES)
+    items = _items(rows, root, query_column=query_column, limit=limit)
+    unique_ids(items, str(path))
+    return items
+
+
+def read_results(path: Path, data: Path | None) -> tuple[list[EvalItem], dict[str, str]]:
+    """The README's result layout (a JSON list of testmini records, each with ``model_answer``); annotations from
+    the records themselves, or from ``data`` when given."""
+    rows = read_json_file(path, "MathVerse result file")
+    if isinstance(rows, dict):
+        rows = list(rows.values())
+    if not isinstance(rows, list) or not all(isinstance(r, dict) and "model_answer" in r for r in rows):
+        raise DataError(str(path), "expected a JSON list of testmini records, each with the model's model_answer")
+    require_fields(rows, FIELDS + ("sample_index",), "MathVerse", str(path), ALTERNATIVES)
+    items = _items(rows, Path(path).parent, images=False)
+    responses = {it.id: str(r.get("model_answer") or "") for it, r in zip(items, rows)}
+    if data is not None:
+        table, root, _ = read_table(data, DEFAULT_SPLIT)
+        return join_results(_items(table, root, images=False), responses, str(path)), responses
+    return items, responses
+
+
+def _items(rows, root: Path, *, query_column: str = "query_cot", limit: int | None = None,
+           images: bool = True) -> list[EvalItem]:
     items = []
     for i, row in enumerate(rows):
         metadata = as_dict(row.get("metadata"))
@@ -79,7 +125,7 @@ def load(path: Path, split: str | None = None, limit: int | None = None, query_c
         record = row_without_images(row)
         record.update({"sample_index": sid, "problem_version": version, "query": query, "metadata": metadata})
         items.append(EvalItem(
-            id=sid, query=query, images=first_image(row, root, sid, ("decoded_image", "image")),
+            id=sid, query=query, images=first_image(row, root, sid, ("decoded_image", "image")) if images else [],
             gold=clean_str(row.get("answer")), choices=choices, answer_type=None,
             meta={"problem_version": version, "problem_index": clean_str(row.get("problem_index")),
                   "subject": metadata.get("subject"), "subfield": metadata.get("subfield") or row.get("subfield"),
@@ -90,11 +136,11 @@ def load(path: Path, split: str | None = None, limit: int | None = None, query_c
         ))
         if limit and len(items) >= limit:
             break
-    unique_ids(items, str(path))
     return items
 
 
-def score(items: list[EvalItem], responses: dict[str, str], judge: dict | None = None) -> Scored:
+def score(items: list[EvalItem], responses: dict[str, str], judge: dict | None = None,
+          protocol: str = "default") -> Scored:
     from visionr1.grading import extract_answer, is_equivalent
 
     llm = make_extractor(judge)
@@ -106,7 +152,9 @@ def score(items: list[EvalItem], responses: dict[str, str], judge: dict | None =
         how = "judge" if extract is not None else ex.rule
         if extract is None:
             extract = ex.text or ""
-        if extract.strip() == it.gold.strip():  # the official prefetch
+        if protocol == "default" and how != "judge" and not ex.decided:
+            ok = False  # an undecided reply is never credited
+        elif extract.strip() == it.gold.strip():  # the official prefetch
             ok = True
         else:
             ok = bool(extract) and is_equivalent(extract, it.gold, choices=it.choices)
@@ -124,4 +172,4 @@ def score(items: list[EvalItem], responses: dict[str, str], judge: dict | None =
     official_scores = {"average": acc_entry(correct, len(per_item)), "problem_version": ordered,
                        "subfield": breakdowns["subfield"]}
     return Scored(official=official, per_item=per_item, headline=headline, breakdowns=breakdowns,
-                  official_scores=official_scores, judge_calls=llm.calls if llm else 0)
+                  official_scores=official_scores, judge_calls=llm.calls if llm else 0, protocol=protocol)

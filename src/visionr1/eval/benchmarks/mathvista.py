@@ -12,16 +12,20 @@ rebuilt exactly as ``build_query.py`` does: ``Hint: …`` + ``Question: …`` + 
 ``Choices:`` lines.
 
 Result file: the official ``pid → record`` JSON (every problem field plus ``query`` and
-``response``), the very format ``visionr1 score mathvista`` reads. Scoring goes through
-``visionr1.eval.score.score_command`` itself, so ``eval`` and ``score`` give identical verdicts.
-The official GPT-4 extraction is replaced by the judge-free rules of
-``visionr1.grading.mathvista`` unless a judge endpoint is given.
+``response``), the very format ``visionr1 score mathvista`` reads (:func:`read_results`); both
+commands score it with :func:`score`, so ``eval`` and ``score`` give identical verdicts.
+
+Protocols (``--protocol``, :mod:`visionr1.grading.mathvista`): ``official`` is the released
+pipeline (quick rules, GPT-4 extraction — the judge when one is given, else the judge-free rules
+standing in —, normalisation with its nearest-option fallback, plain equality); ``default`` is ours
+(an undecided reply is never credited, an answer that is not an option is wrong, a numeric answer
+is one number equal to the gold one). Each scored record keeps the official fields, ``true_false``
+the official verdict, plus ``correct`` (the chosen protocol's verdict), ``correct_official``,
+``correct_default``, ``extracted`` and ``decided``.
 """
 
 from __future__ import annotations
 
-import json
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +37,17 @@ from visionr1.data.tables import (
     optional_int,
     read_table,
 )
+from visionr1.errors import DataError
 from visionr1.eval.benchmarks._common import (
     EvalItem,
     Scored,
     acc_entry,
     choices_block,
+    item_result,
+    judge_client,
     raw_question,
+    read_json_file,
+    require_fields,
     unique_ids,
 )
 
@@ -114,28 +123,58 @@ def _problem(row: dict[str, Any], layout: str) -> dict[str, Any]:
     return problem
 
 
+def _item(problem: dict[str, Any], images: list[bytes], row: dict[str, Any]) -> EvalItem:
+    meta = problem["metadata"]
+    return EvalItem(
+        id=problem["pid"], query=problem["query"], images=images, gold=problem["answer"],
+        choices=problem["choices"], answer_type=problem["answer_type"], precision=problem["precision"],
+        meta={"task": meta.get("task"), "skills": meta.get("skills"), "grade": meta.get("grade"),
+              "category": meta.get("category"), "context": meta.get("context"), "language": meta.get("language"),
+              "source": meta.get("source"), "question_type": problem["question_type"],
+              "answer_type": problem["answer_type"]},
+        row=row,
+        raw=raw_question(problem["question"] + (f" (Unit: {problem['unit']})" if problem["unit"] else ""),
+                         problem["choices"]),
+    )
+
+
 def load(path: Path, split: str | None = None, limit: int | None = None) -> list[EvalItem]:
     rows, root, layout = read_table(path, split or DEFAULT_SPLIT)
+    require_fields(rows, ("question", "answer", "pid"), "MathVista", str(path), {"pid": ("index", "_key")})
     items = []
     for row in rows:
         problem = _problem(row, layout)
-        images = first_image(row, root, problem["pid"], ("decoded_image", "image"))
-        meta = problem["metadata"]
-        items.append(EvalItem(
-            id=problem["pid"], query=problem["query"], images=images, gold=problem["answer"],
-            choices=problem["choices"], answer_type=problem["answer_type"], precision=problem["precision"],
-            meta={"task": meta.get("task"), "skills": meta.get("skills"), "grade": meta.get("grade"),
-                  "category": meta.get("category"), "context": meta.get("context"), "language": meta.get("language"),
-                  "source": meta.get("source"), "question_type": problem["question_type"],
-                  "answer_type": problem["answer_type"]},
-            row=problem,
-            raw=raw_question(problem["question"] + (f" (Unit: {problem['unit']})" if problem["unit"] else ""),
-                             problem["choices"]),
-        ))
+        items.append(_item(problem, first_image(row, root, problem["pid"], ("decoded_image", "image")), problem))
         if limit and len(items) >= limit:
             break
     unique_ids(items, str(path))
     return items
+
+
+RESULT_FIELDS = ("response", "question_type", "answer_type", "answer")
+"""The fields every record of a result file needs to be scored."""
+
+
+def read_results(path: Path, data: Path | None = None) -> tuple[list[EvalItem], dict[str, str]]:
+    """The official result file (a JSON object pid → record: the problem's fields and ``response``), for
+    ``visionr1 score``. Its records carry the annotations, so ``data`` is not read; each record is kept whole and
+    comes back in the scored file with every field it had."""
+    found = read_json_file(path, "MathVista result file")
+    if not isinstance(found, dict):
+        raise DataError(str(path), "expected a JSON object mapping each pid to its record")
+    items, responses = [], {}
+    for pid, rec in found.items():
+        if not isinstance(rec, dict):
+            raise DataError(f"pid {pid}", "record is not a JSON object", str(path))
+        missing = [f for f in RESULT_FIELDS if f not in rec]
+        if missing:
+            raise DataError(f"pid {pid}", f"missing field(s) {', '.join(missing)}", str(path))
+        if rec.get("question_type") == "multi_choice" and not rec.get("choices"):
+            raise DataError(f"pid {pid}", "multi_choice record without choices", str(path))
+        problem = _problem({**rec, "pid": rec.get("pid") or pid}, "json")
+        items.append(_item({**problem, "pid": str(pid)}, [], rec))
+        responses[str(pid)] = rec["response"] if isinstance(rec["response"], str) else ""
+    return items, responses
 
 
 def result_file(items: list[EvalItem], responses: dict[str, str]) -> dict[str, dict[str, Any]]:
@@ -143,51 +182,38 @@ def result_file(items: list[EvalItem], responses: dict[str, str]) -> dict[str, d
     return {it.id: {**it.row, "response": responses.get(it.id, "")} for it in items}
 
 
-def _score_with_official_path(results: dict, judge: dict | None) -> tuple[dict[str, dict], dict | None]:
-    """Run ``visionr1.eval.score.score_command`` (what ``visionr1 score mathvista`` runs) on ``results``.
-
-    Returns the scored result file and the judge's counters (``None`` without a judge).
-    """
-    judge = judge or {}
-    with tempfile.TemporaryDirectory(prefix="visionr1-mathvista-") as tmp:
-        src, dst = Path(tmp) / "results.json", Path(tmp) / "scored.json"
-        src.write_text(json.dumps(results, ensure_ascii=False), encoding="utf-8")
-        try:
-            from visionr1.eval.score import score_command
-        except ImportError:  # the score command is not installed: same grading module, no CLI wrapper
-            from visionr1.grading.mathvista import score_results
-
-            return score_results(results), None
-        import io
-
-        from rich.console import Console
-
-        summary = score_command(
-            NAME, src, dst, judge.get("config"), judge_undecided=bool(judge.get("undecided_only")),
-            judge_store=judge.get("store"), console=Console(file=io.StringIO()),
-        )
-        return json.loads(dst.read_text(encoding="utf-8")), summary.get("judge")
+PROTOCOLS = ("default", "official")
+"""``official``: the released pipeline (:mod:`visionr1.grading.mathvista`, with its nearest-option fallback);
+``default``: ours, the right verdict of each reply (the same module's ``default_verdict``)."""
 
 
-def score(items: list[EvalItem], responses: dict[str, str], judge: dict | None = None) -> Scored:
-    from visionr1.grading.mathvista import compute_scores
+def score(items: list[EvalItem], responses: dict[str, str], judge: dict | None = None,
+          protocol: str = "default") -> Scored:
+    """Score by ``protocol`` (:func:`visionr1.grading.mathvista.score_results`); the result file is the official
+    one (``true_false`` the official verdict) with ``protocol``'s ``correct``, ``extracted`` and ``decided`` added.
 
-    scored, judge_summary = _score_with_official_path(result_file(items, responses), judge)
-    official_scores = compute_scores(scored)
-    per_item = []
+    With a judge (``{"config", "store", "undecided_only"}``) its extraction replaces the rules' for every record the
+    official quick rules do not settle, or with ``undecided_only`` for those the rules leave undecided; an answer it
+    has not given yet is queued on ``judge["client"]`` (see :func:`visionr1.eval.benchmarks._common.score_protocols`)."""
+    from visionr1.eval.judge import MathVistaJudge
+    from visionr1.grading.mathvista import compute_scores, score_results
+
+    results = result_file(items, responses)
+    extractor = MathVistaJudge(judge_client(judge)) if judge and judge.get("config") is not None else None
+    undecided_only = bool(judge and judge.get("undecided_only"))
+    official = score_results(results, extractor, undecided_only=undecided_only, protocol="official")
+    chosen = official if protocol == "official" else score_results(results, extractor, undecided_only=undecided_only,
+                                                                    protocol=protocol)
+    per_item, records = [], {}
     for it in items:
-        rec = scored.get(it.id, {})
-        per_item.append({"id": it.id, "correct": rec.get("true_false") is True, "extracted": rec.get("extraction"),
-                         "prediction": rec.get("prediction"), "gold": it.gold, "decided": bool(rec.get("decided")),
-                         "extracted_by": rec.get("extraction_rule"), **it.meta})
+        rec = chosen[it.id]
+        verdict = {"correct": rec["correct"], "extracted": rec["extracted"], "decided": rec["decided"]}
+        records[it.id] = {**official[it.id], **verdict}
+        per_item.append(item_result(it, rec["correct"], rec["extracted"], prediction=rec["prediction"],
+                                    decided=rec["decided"], extracted_by=rec["extraction_rule"]))
+    official_scores = compute_scores(chosen)  # the official scores layout, by the chosen protocol's verdicts
+    breakdowns = {key: {k: acc_entry(v["correct"], v["total"]) for k, v in official_scores[key].items()}
+                  for key in BREAKDOWN_KEYS if official_scores.get(key)}
     correct = sum(r["correct"] for r in per_item)
-    breakdowns = {}
-    for key in BREAKDOWN_KEYS:
-        table = official_scores.get(key) or {}
-        if table:
-            breakdowns[key] = {k: acc_entry(v["correct"], v["total"]) for k, v in table.items()}
-    return Scored(
-        official=scored, per_item=per_item, headline={"accuracy": acc_entry(correct, len(per_item))["accuracy"]},
-        breakdowns=breakdowns, official_scores=official_scores,
-        judge_calls=(judge_summary or {}).get("calls", 0), judge=judge_summary,
-    )
+    return Scored(official=records, per_item=per_item, headline={"accuracy": acc_entry(correct, len(per_item))["accuracy"]},
+                  breakdowns=breakdowns, official_scores=official_scores, protocol=protocol)

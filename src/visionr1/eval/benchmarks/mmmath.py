@@ -37,11 +37,15 @@ from visionr1.eval.benchmarks._common import (
     acc_entry,
     breakdown,
     item_result,
+    join_results,
     make_extractor,
     raw_question,
+    read_json_file,
+    require_fields,
     row_without_images,
     unique_ids,
 )
+from visionr1.errors import DataError
 
 NAME = "mmmath"
 DEFAULT_SPLIT = None
@@ -60,25 +64,60 @@ def gold_from_solution(solution: str) -> str:
     return (found or solution or "").strip()
 
 
+FIELDS = ("question", "solution")
+ALTERNATIVES = {"solution": ("answer",)}
+RESPONSE_FIELDS = ("response", "model_solution", "model_answer", "prediction")
+"""Where a result record keeps the model's reply (the released ``eval.py`` takes the field's name as an argument)."""
+
+
 def load(path: Path, split: str | None = None, limit: int | None = None, protocol: str = "default") -> list[EvalItem]:
     """MM-Math items; under ``protocol="official"`` the query is the raw question (no boxed instruction)."""
     rows, root, layout = read_table(path, split)
+    require_fields(rows, FIELDS, "MM-Math", str(path), ALTERNATIVES)
+    items = _items(rows, root, protocol=protocol, limit=limit)
+    unique_ids(items, str(path))
+    return items
+
+
+def read_results(path: Path, data: Path | None) -> tuple[list[EvalItem], dict[str, str]]:
+    """The layout the released ``eval.py`` reads: a JSON object id → record (the annotation fields and the model's
+    reply in one of :data:`RESPONSE_FIELDS`); annotations from the records, or from ``data`` when given."""
+    found = read_json_file(path, "MM-Math result file")
+    if not isinstance(found, dict):
+        raise DataError(str(path), "expected a JSON object keyed by item id (the layout MM-Math's eval.py reads)")
+    rows, responses = [], {}
+    for rid, rec in found.items():
+        field_name = next((f for f in RESPONSE_FIELDS if isinstance(rec, dict) and f in rec), None)
+        if field_name is None:
+            raise DataError(f"item {rid}", f"has no reply (one of the fields {', '.join(RESPONSE_FIELDS)})", str(path))
+        rows.append({**rec, "_key": rid})
+        responses[str(rid)] = str(rec[field_name] or "")
+    if data is not None:
+        table, root, _ = read_table(data, None)
+        return join_results(_items(table, root, images=False), responses, str(path)), responses
+    require_fields(rows, FIELDS, "MM-Math", str(path), ALTERNATIVES)
+    return _items(rows, Path(path).parent, images=False), responses
+
+
+def _items(rows, root: Path, *, protocol: str = "default", limit: int | None = None,
+           images: bool = True) -> list[EvalItem]:
     items = []
     for i, row in enumerate(rows):
         file_name = clean_str(row.get("file_name"))
-        iid = clean_str(row.get("index")) or clean_str(row.get("id")) or (Path(file_name).stem if file_name else str(i))
-        images = first_image(row, root, iid, ("decoded_image", "image"))
-        if not images and file_name:
+        iid = (clean_str(row.get("index")) or clean_str(row.get("id")) or clean_str(row.get("_key"))
+               or (Path(file_name).stem if file_name else str(i)))
+        images_ = first_image(row, root, iid, ("decoded_image", "image")) if images else []
+        if images and not images_ and file_name:
             for base in ("", "images/", "image/", "imgs/"):
                 if (root / base / file_name).exists():
-                    images = first_image({"p": base + file_name}, root, iid, ("p",))
+                    images_ = first_image({"p": base + file_name}, root, iid, ("p",))
                     break
         solution = clean_str(row.get("solution"))
         gold = clean_str(row.get("answer")) or gold_from_solution(solution)
         question = clean_str(row.get("question"))
         items.append(EvalItem(
             id=iid, query=raw_question(question) if protocol == "official" else f"{question}\n{PROMPT_SUFFIX}",
-            images=images, gold=gold,
+            images=images_, gold=gold,
             meta={"difficulty": clean_str(row.get("difficult")) or clean_str(row.get("difficulty")) or None,
                   "grade": clean_str(row.get("year")) or None, "knowledge": row.get("knowledge") or None,
                   **({"protocol": protocol} if protocol != "default" else {})},
@@ -87,7 +126,6 @@ def load(path: Path, split: str | None = None, limit: int | None = None, protoco
         ))
         if limit and len(items) >= limit:
             break
-    unique_ids(items, str(path))
     return items
 
 
@@ -106,11 +144,13 @@ def _official_verdict(it: EvalItem, response: str) -> tuple[str, str, bool, bool
     return prediction, how, how != "whole_response", bool(prediction) and official_equal(it.gold, prediction)
 
 
-def score(items: list[EvalItem], responses: dict[str, str], judge: dict | None = None) -> Scored:
+def score(items: list[EvalItem], responses: dict[str, str], judge: dict | None = None,
+          protocol: str | None = None) -> Scored:
+    """``protocol``: the one to score by; by default each item's own (the one its query was built for)."""
     from visionr1.grading import extract_answer, is_equivalent
     from visionr1.grading.extract import clean_answer, last_boxed
 
-    protocols = {it.meta.get("protocol", "default") for it in items}
+    protocols = {protocol or it.meta.get("protocol", "default") for it in items}
     if "official" in protocols and judge:
         from visionr1.errors import ConfigError
 
@@ -120,7 +160,7 @@ def score(items: list[EvalItem], responses: dict[str, str], judge: dict | None =
     for it in items:
         response = responses.get(it.id, "")
         boxed = last_boxed(response or "")
-        if it.meta.get("protocol") == "official":
+        if (protocol or it.meta.get("protocol", "default")) == "official":
             extracted, how, decided, ok = _official_verdict(it, response)
             official.append({**it.row, "id": it.id, "response": response, "prediction": extracted, "extracted_by": how,
                              "gold": it.gold, "hit": ok, "correct": ok})
@@ -134,7 +174,8 @@ def score(items: list[EvalItem], responses: dict[str, str], judge: dict | None =
             how = "judge" if extracted else ex.rule
             if extracted is None:
                 extracted = ex.text
-        ok = bool(extracted) and is_equivalent(extracted, it.gold)
+        # default: an undecided reply is never credited
+        ok = bool(extracted) and (decided or how == "judge") and is_equivalent(extracted, it.gold)
         official.append({**it.row, "id": it.id, "response": response, "extracted": extracted, "extracted_by": how,
                          "gold": it.gold, "correct": ok})
         per_item.append(item_result(it, ok, extracted, decided=decided, extracted_by=how))
@@ -143,4 +184,4 @@ def score(items: list[EvalItem], responses: dict[str, str], judge: dict | None =
                   "knowledge": breakdown(per_item, "knowledge")}
     return Scored(official=official, per_item=per_item, headline={"accuracy": acc_entry(correct, len(per_item))["accuracy"]},
                   breakdowns=breakdowns, official_scores={"average": acc_entry(correct, len(per_item)), **breakdowns},
-                  judge_calls=llm.calls if llm else 0)
+                  judge_calls=llm.calls if llm else 0, protocol=protocol or next(iter(protocols), "default"))

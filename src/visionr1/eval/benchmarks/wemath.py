@@ -21,8 +21,16 @@ Score = (N − 0.5·IG − RM − IK) / N. The official code fixes N = 525 (the 
 here N is the number of composite problems present, which is 525 on the full testmini. One-step
 (S1), two-step (S2) and three-step (S3) accuracies are reported too.
 
-Judge-free already; the only addition: when the official rule finds no letter (an R1 ``<answer>``
-tag, a ``\\boxed{}``), ``visionr1.grading.extract_answer`` supplies it.
+Layouts read: the repository We-Math/We-Math (``data/testmini.json``, a list of the rows above, images under
+``image_path`` beside it), whether ``--data`` names the file or the repository; the Hugging Face parquet;
+VLMEvalKit's TSV. Item ids: ``question number`` (1 … 1740).
+
+Protocols (``--protocol``): ``official`` is the released rule alone (no GPT step; no letter → wrong, undecided);
+``default`` adds, when the official rule finds no letter (an R1 ``<answer>`` tag, a ``\\boxed{}``), the letter
+:func:`visionr1.grading.extract_answer` finds when it is decided (an undecided reply is never credited).
+
+Released result layout (``visionr1 score wemath``): the README's JSON list of the testmini rows, each with the
+model's ``response``; ``--data`` is optional.
 """
 
 from __future__ import annotations
@@ -42,11 +50,15 @@ from visionr1.eval.benchmarks._common import (
     acc_entry,
     breakdown,
     item_result,
+    join_results,
     make_extractor,
     raw_question,
+    read_json_file,
+    require_fields,
     row_without_images,
     unique_ids,
 )
+from visionr1.errors import DataError
 from visionr1.r1 import LETTERS, choice_letter
 
 NAME = "wemath"
@@ -80,8 +92,34 @@ def official_letter(prediction: str) -> str | None:
     return tail[0] if tail and tail[0] in OFFICIAL_LETTERS else None
 
 
+PROTOCOLS = ("default", "official")
+FIELDS = ("question", "option", "answer", "key")
+
+
 def load(path: Path, split: str | None = None, limit: int | None = None) -> list[EvalItem]:
     rows, root, layout = read_table(path, split or DEFAULT_SPLIT)
+    require_fields(rows, FIELDS, "We-Math", str(path))
+    items = _items(rows, root, layout, limit=limit)
+    unique_ids(items, str(path))
+    return items
+
+
+def read_results(path: Path, data: Path | None) -> tuple[list[EvalItem], dict[str, str]]:
+    """The README's result layout: a JSON list of testmini rows, each with ``response`` (annotations from the rows
+    themselves, or from ``data`` when given)."""
+    rows = read_json_file(path, "We-Math result file")
+    if not isinstance(rows, list) or not all(isinstance(r, dict) and "response" in r for r in rows):
+        raise DataError(str(path), "expected a JSON list of testmini rows, each with the model's response")
+    require_fields(rows, FIELDS + ("question number",), "We-Math", str(path))
+    items = _items(rows, Path(path).parent, "json", images=False)
+    responses = {it.id: str(r.get("response") or "") for it, r in zip(items, rows)}
+    if data is not None:
+        table, root, layout = read_table(data, DEFAULT_SPLIT)
+        return join_results(_items(table, root, layout, images=False), responses, str(path)), responses
+    return items, responses
+
+
+def _items(rows, root: Path, layout: str, *, limit: int | None = None, images: bool = True) -> list[EvalItem]:
     items = []
     for i, row in enumerate(rows):
         key = clean_str(row.get("key"))
@@ -91,7 +129,7 @@ def load(path: Path, split: str | None = None, limit: int | None = None) -> list
         option = clean_str(row.get("option"))
         question = clean_str(row.get("question"))
         query = TEMPLATE.format(question=question, option=option) if option or layout != "tsv" else question
-        images = first_image(row, root, iid, ("decoded_image", "image", "image_path"))
+        images = first_image(row, root, iid, ("decoded_image", "image", "image_path")) if images else []
         items.append(EvalItem(
             id=iid, query=query, images=images, gold=clean_str(row.get("answer")).upper()[:1],
             choices=option_texts(option),
@@ -101,7 +139,6 @@ def load(path: Path, split: str | None = None, limit: int | None = None) -> list
         ))
         if limit and len(items) >= limit:
             break
-    unique_ids(items, str(path))
     return items
 
 
@@ -109,20 +146,21 @@ def letter(response: str, item: EvalItem, llm=None) -> str | None:
     return read_letter(response, item, llm)[0]
 
 
-def read_letter(response: str, item: EvalItem, llm=None) -> tuple[str | None, bool]:
+def read_letter(response: str, item: EvalItem, llm=None, protocol: str = "default") -> tuple[str | None, bool]:
     """The option letter and whether the rules decided it (the official rule, or an extraction
-    rule that finds a stated answer; not a fallback, not the judge)."""
+    rule that finds a stated answer; not a fallback, not the judge). ``official``: the released rule alone."""
     from visionr1.grading import extract_answer
 
     found = official_letter(response)
-    if found:
-        return found, True
+    if found or protocol == "official":
+        return found, found is not None
     ex = extract_answer(response, choices=item.choices, question=str(item.row.get("question") or ""))
     judged = _as_letter(llm(response, item), item) if llm is not None else None
     if judged:
         return judged, False
     found = _as_letter(ex.text, item)
-    return found, found is not None and ex.decided
+    decided = found is not None and ex.decided
+    return (found, True) if decided else (None, False)  # an undecided reply is never credited
 
 
 def _as_letter(cand: str | None, item: EvalItem) -> str | None:
@@ -183,12 +221,13 @@ def four_dimensional(per_item: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def score(items: list[EvalItem], responses: dict[str, str], judge: dict | None = None) -> Scored:
-    llm = make_extractor(judge)
+def score(items: list[EvalItem], responses: dict[str, str], judge: dict | None = None,
+          protocol: str = "default") -> Scored:
+    llm = make_extractor(judge) if protocol == "default" else None
     official, per_item = [], []
     for it in items:
         response = responses.get(it.id, "")
-        found, decided = read_letter(response, it, llm)
+        found, decided = read_letter(response, it, llm, protocol)
         ok = found is not None and found == it.gold
         official.append({**it.row, "index": it.id, "prediction": response, "processed_answer": found, "joker": ok})
         per_item.append(item_result(it, ok, found, decided=decided))
@@ -201,4 +240,4 @@ def score(items: list[EvalItem], responses: dict[str, str], judge: dict | None =
                 "item_accuracy": acc_entry(correct, len(per_item))["accuracy"]}
     breakdowns = {"key": breakdown(per_item, "key"), "knowledge_concept": breakdown(per_item, "knowledge_concept")}
     return Scored(official=official, per_item=per_item, headline=headline, breakdowns=breakdowns,
-                  official_scores=fd, judge_calls=llm.calls if llm else 0)
+                  official_scores=fd, judge_calls=llm.calls if llm else 0, protocol=protocol)
