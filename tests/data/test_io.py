@@ -11,8 +11,9 @@ from PIL import Image
 
 from visionr1.data import Record, read_jsonl, read_parquet, read_records, read_sharegpt, write_jsonl, write_parquet, write_sharegpt
 from visionr1.data.images import open_image, resolve_image_path
-from visionr1.data.io import infer_answer_type, to_hf_dataset
+from visionr1.data.io import Conversation, infer_answer_type, to_hf_dataset
 from visionr1.errors import DataError, ImageError
+from visionr1.r1 import format_r1
 
 
 def _png(color="red", size=(32, 24)) -> bytes:
@@ -97,6 +98,53 @@ def test_sharegpt_both_spellings_and_round_trip(data_dir):
     again, errs = read_sharegpt(root / "c.json")
     assert errs == [] and [c.messages for c in again] == [a.messages, b.messages]
     assert json.loads((root / "c.json").read_text())[0].keys() >= {"conversations", "images"}
+
+
+@pytest.mark.parametrize("reply,gold", [
+    ("<think>9 + 20</think><answer> Final Answer:29 </answer>", "29"),  # the paper's form (Vision-R1-cold, our bridge)
+    ("<think>9 + 20</think><answer> final answer: 29 </answer>", "29"),
+    ("<think>9 + 20</think><answer>29</answer>", "29"),
+    ("29", "29"),  # no tag: the reply is the answer
+])
+def test_sharegpt_answers_in_r1_form_are_the_bare_answer(data_dir, reply, gold):
+    """Issue 33 item 1: ``Final Answer:29`` is the paper's form, not the answer; the reward of a correct completion
+    against the gold read back is 1.0 (it was 0.0, so GRPO on the bridge's own export trained on zero reward)."""
+    from visionr1.grading.rewards import hard_format_result_reward
+
+    root, _ = data_dir
+    ex = {"id": "q", "conversations": [{"role": "user", "content": "<image>What is 9 + 20?"},
+                                       {"role": "assistant", "content": reply}], "images": ["images/red.png"]}
+    (root / "cold.sharegpt.json").write_text(json.dumps([ex]))
+    (rec,) = read_records(root / "cold.sharegpt.json").records
+    assert (rec.answer, rec.answer_type) == (gold, "integer")
+    assert hard_format_result_reward("<think>9 + 20</think><answer> Final Answer:29 </answer>", rec.answer) == 1.0
+
+
+def test_sharegpt_we_wrote_reads_back_to_its_record_and_gets_the_instruction_once(data_dir):
+    """The bridge's export renders the r1 prompt (question, choices, instruction) and answers a choice letter:
+    read back, it is the record again (question, choices, the choice's text), and GRPO's prompt from it holds the
+    instruction once."""
+    from visionr1.r1 import r1_instruction, render_user_prompt
+    from visionr1.train.config import GRPODataSettings
+    from visionr1.train.data import grpo_prompt
+
+    root, records = data_dir
+    convs = [Conversation(id=r.id, images=r.images, messages=[
+        {"role": "user", "content": render_user_prompt(r.question, r.choices)},
+        {"role": "assistant", "content": format_r1("thought", r.answer_letter or r.answer)}]) for r in records]
+    write_sharegpt(root / "cold.sharegpt.json", convs)
+    back = read_records(root / "cold.sharegpt.json")
+    assert back.errors == []
+    assert [(r.question, r.choices, r.answer) for r in back.records] == [(r.question, r.choices, r.answer) for r in records]
+    for r in back.records:
+        (user,) = grpo_prompt(r.question, r.choices, GRPODataSettings(path="x"))
+        assert user["content"] == render_user_prompt(r.question, r.choices)
+        assert user["content"].count(r1_instruction(bool(r.choices))) == 1
+    # a turn that lists choices its answer is not among keeps its text whole (not a question we rendered)
+    odd = Conversation(id="odd", images=[], messages=[
+        {"role": "user", "content": "Pick one.\nChoices:\n(A) x\n(B) y"}, {"role": "assistant", "content": "<answer>z</answer>"}])
+    rec = odd.to_record()
+    assert (rec.question, rec.choices, rec.answer) == ("Pick one.\nChoices:\n(A) x\n(B) y", None, "z")
 
 
 def test_one_parser_reads_every_chat_spelling_the_same_way_for_records_and_sft(data_dir):

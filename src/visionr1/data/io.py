@@ -31,7 +31,7 @@ from typing import Any
 from visionr1.data.images import confine_image_path, image_to_png_bytes, open_image, resolve_image_path
 from visionr1.data.record import Record
 from visionr1.errors import DataError
-from visionr1.r1 import answer_tags
+from visionr1.r1 import answer_tags, final_answer, letter_index, read_user_prompt, strip_r1_instruction
 
 IMAGE_TOKEN = "<image>"
 
@@ -401,12 +401,28 @@ class Conversation:
     images: list[str] = field(default_factory=list)
 
     def to_record(self) -> Record:
-        """The (question, answer) view: first user turn, and the assistant's ``<answer>`` (or whole reply)."""
+        """The (question, answer) view: the first user turn's question, and the answer of the last assistant turn.
+
+        Both are read through :mod:`visionr1.r1`, the home of the R1 form and the user prompt, so an example in
+        the paper's form (``<answer> Final Answer:29 </answer>``, as Vision-R1-cold and our bridge write it)
+        gives the bare answer ``29``, and a user turn we rendered gives back its question and choices without
+        the think/answer instruction (GRPO and eval add it again). A choice letter answer becomes the choice's
+        text, as :class:`Record` keeps multiple-choice answers. A reply without an ``<answer>`` tag is the
+        answer as it is.
+        """
         user = next((m["content"] for m in self.messages if m["role"] == "user"), "")
         reply = next((m["content"] for m in reversed(self.messages) if m["role"] == "assistant"), "")
         tags = answer_tags(reply)
-        answer = (tags[0] if tags else reply).strip()
-        return Record(id=self.id, images=list(self.images), question=strip_image_tokens(user), answer=answer,
+        answer = final_answer(tags[0]) if tags else reply.strip()
+        prompt = read_user_prompt(strip_image_tokens(user))
+        question, choices = prompt.question, prompt.choices
+        if choices is not None:
+            i = letter_index(answer, len(choices))
+            if i is not None:
+                answer = choices[i]
+            elif answer not in choices:  # not a question we rendered: keep its text whole
+                question, choices = strip_r1_instruction(strip_image_tokens(user)), None
+        return Record(id=self.id, images=list(self.images), question=question, answer=answer, choices=choices,
                       answer_type=infer_answer_type(answer), source="sharegpt", metadata={"response": reply})
 
 
