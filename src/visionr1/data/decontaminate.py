@@ -284,7 +284,7 @@ def image_print(source: bytes | Path, item: str) -> ImagePrint | None:
 
     from visionr1.data.images import open_image
 
-    img = open_image(source, item)
+    img = open_image(source, item, model_rules=False)  # any picture can be compared, whatever a model takes
     factor = max(1, max(img.size) // 256)  # big pictures: box-reduce first (fast, and the hash resizes to 32 px anyway)
     if factor > 1:
         img = img.reduce(factor)
