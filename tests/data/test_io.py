@@ -366,3 +366,41 @@ def test_unreadable_benchmark_tables_are_data_errors(tmp_path, data_dir):
     hf, _ = _unreadable(tmp_path, data_dir, "not a saved dataset")
     with pytest.raises(DataError, match="cannot be read as a Hugging Face dataset"):
         read_table(hf)
+
+
+@pytest.mark.parametrize("rows,missing,has", [
+    ([{"images": [{"bytes": _png(), "path": "0.png"}], "problem": "<image>Find x."}], "'answer'", "images, problem"),
+    ([{"images": [{"bytes": _png(), "path": "0.png"}], "answer": "3"}], "'id', 'question'", "images, answer"),
+    ([{"id": "a", "question": "Find x.", "images": [{"bytes": _png(), "path": "0.png"}]}], "'answer'", "id, question, images"),
+])
+def test_a_table_without_a_column_its_layout_needs_is_refused_naming_it(tmp_path, rows, missing, has):
+    """Issue 33 item 6: a geometry3k-layout parquet without ``answer`` was a KeyError in bridge, grpo and eval."""
+    import datasets
+
+    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "t.parquet")
+    with pytest.raises(DataError, match=rf"t.parquet: has no {missing} column \(its columns: {has}\)"):
+        read_records(tmp_path / "t.parquet")
+    datasets.Dataset.from_list(rows).save_to_disk(str(tmp_path / "saved"))
+    with pytest.raises(DataError, match=rf"saved: has no {missing} column"):
+        read_records(tmp_path / "saved")
+
+
+def test_the_commands_reading_records_say_which_column_is_missing(tmp_path, tiny_model_dir):
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from visionr1.cli import app
+
+    data = tmp_path / "noanswer.parquet"
+    pq.write_table(pa.Table.from_pylist([{"images": [{"bytes": _png(), "path": "0.png"}], "problem": "Find x."}]), data)
+    recipes = Path(__file__).resolve().parents[2] / "recipes" / "tiny_cpu"
+    for args in (["bridge", "--input", str(data), "--out", str(tmp_path / "b"), "--teacher", "template", "--no-progress"],
+                 ["grpo", "--config", str(recipes / "grpo.yaml"), f"data.path={data}", f"model.path={tiny_model_dir}",
+                  f"run_dir={tmp_path / 'g'}", "--dry-run"],
+                 ["eval", "--benchmark", "records", "--data", str(data), "--out", str(tmp_path / "e"), "--canned",
+                  str(data), "--no-progress"]):
+        res = CliRunner().invoke(app, args)
+        said = " ".join(res.output.split())
+        assert res.exit_code == 2 and "Traceback" not in said, (args[0], res.output[-1500:])
+        assert "noanswer.parquet: has no 'answer' column (its columns: images, problem)" in said, (args[0], said)

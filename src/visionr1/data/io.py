@@ -102,8 +102,11 @@ def reading(path: Path | str, what: str) -> Iterator[None]:
 def atomic_write_text(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` so that a crash leaves either the old file or the new one, never half."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as e:  # name the file the user asked for, not the temporary one
+        raise OSError(e.errno, e.strerror, str(path)) from None
     try:
         umask = os.umask(0)
         os.umask(umask)
@@ -113,6 +116,9 @@ def atomic_write_text(path: Path, text: str) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+    except OSError as e:
+        Path(tmp).unlink(missing_ok=True)
+        raise OSError(e.errno, e.strerror, str(path)) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -282,7 +288,9 @@ def read_parquet(path: Path, *, image_dir: Path | None = None) -> LoadResult:
     root = path.parent
     image_dir = Path(image_dir) if image_dir else root / f"{path.stem}.images"
     with reading(path, "Parquet"):
-        rows = pq.read_table(path).to_pylist()
+        table = pq.read_table(path)
+    check_record_columns(table.column_names, str(path))
+    rows = table.to_pylist()
     out = LoadResult(records=[], root=root)
     for i, row in enumerate(rows):
         try:
@@ -292,6 +300,24 @@ def read_parquet(path: Path, *, image_dir: Path | None = None) -> LoadResult:
         except (TypeError, ValueError) as e:
             out.errors.append(DataError(str(row.get("id", f"row {i}")), str(e), str(path)))
     return out
+
+
+RECORD_COLUMNS = {"ours": ("id", "question", "answer"), "geometry3k": ("problem", "answer")}
+"""The columns a table of records needs, per layout: ours (``id``, ``question``, ``answer``; ``images``,
+``choices``, ... optional) and the geometry3k / Vision-R1-rl layout (``problem``, ``answer``; ``images``)."""
+
+
+def check_record_columns(columns: Iterable[str], where: str) -> None:
+    """Refuse a table that lacks a column its layout needs, once, naming the file, the missing columns and the
+    columns it has (not one error per row, nor a ``KeyError``)."""
+    cols = list(columns)
+    layout = "geometry3k" if "problem" in cols and "question" not in cols else "ours"
+    missing = [c for c in RECORD_COLUMNS[layout] if c not in cols]
+    if missing:
+        named = "the geometry3k / Vision-R1-rl layout" if layout == "geometry3k" else "our record layout"
+        raise DataError(where, f"has no {', '.join(map(repr, missing))} column (its columns: "
+                               f"{', '.join(cols) or 'none'}); as {named} it needs {', '.join(RECORD_COLUMNS[layout])}"
+                               + ("" if layout == "geometry3k" else " (or problem and answer, the geometry3k layout)"))
 
 
 def _row_to_record(row: dict[str, Any], i: int, path: Path, root: Path, image_dir: Path) -> Record:
@@ -371,6 +397,8 @@ def from_hf_dataset(ds, root: Path, *, image_dir: Path | None = None) -> LoadRes
             ds = ds.cast_column(name, datasets.Image(decode=False))
         elif isinstance(feat, (datasets.Sequence, datasets.List)) and isinstance(getattr(feat, "feature", None), datasets.Image):
             ds = ds.cast_column(name, datasets.Sequence(datasets.Image(decode=False)))
+    names = list(ds.column_names)
+    check_record_columns(names + (["images"] if "decoded_image" in names else []), str(root))
     out = LoadResult(records=[], root=root)
     for i, row in enumerate(ds):
         try:
