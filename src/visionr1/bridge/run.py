@@ -20,6 +20,7 @@ from visionr1.data.io import LoadResult, iter_jsonl, native_jsonl, read_records
 from visionr1.data.record import Record
 from visionr1.endpoints.store import ResponseStore
 from visionr1.errors import ConfigError, DataError
+from visionr1.outdir import releases_held_dirs
 
 
 
@@ -79,12 +80,14 @@ def looks_like_bridge_run(path: Path) -> bool:
     return (Path(path) / STORE_NAME).is_file()
 
 
+@releases_held_dirs
 def run_bridge(cfg: BridgeConfig, *, progress: Any = None, force: bool = False) -> dict[str, Any]:
     """Run the whole bridge for ``cfg`` (resuming from RUN_DIR's store) and write the outputs.
 
     Returns the stats written to ``stats.json``. ``progress`` is an optional callable
     ``(RunState) -> context manager`` for a live display (the CLI passes a rich one). RUN_DIR must be new,
-    empty or a bridge run (:mod:`visionr1.outdir`); ``force`` takes any folder. With the endpoints teacher
+    empty or a bridge run (:mod:`visionr1.outdir`); ``force`` takes any folder; another run into it while this one
+    runs is refused at once (:func:`visionr1.outdir.hold_output_dir`). With the endpoints teacher
     each endpoint is asked once before any record (:func:`visionr1.endpoints.check_endpoints`), so a wrong
     URL or model name ends the run at once; a run in which most records failed their calls raises
     :class:`~visionr1.endpoints.EndpointsFailing` once the outputs are written.
@@ -99,7 +102,8 @@ def run_bridge(cfg: BridgeConfig, *, progress: Any = None, force: bool = False) 
 
     cfg.check_runnable()
     assert cfg.out is not None
-    out = claim_output_dir(cfg.out, MADE_BY, force=force, looks_ours=looks_like_bridge_run, what="--out folder")
+    out = claim_output_dir(cfg.out, MADE_BY, force=force, looks_ours=looks_like_bridge_run, what="--out folder",
+                           hold=True)
     source = _Input(cfg)
     store = ResponseStore(out / STORE_NAME, sync=cfg.store_sync)
     state = RunState(teacher=cfg.teacher)

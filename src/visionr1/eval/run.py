@@ -37,6 +37,7 @@ from typing import Any
 from visionr1.config import EndpointConfig
 from visionr1.errors import ConfigError, VisionR1Error
 from visionr1.eval.judge import JudgeEndpointConfig
+from visionr1.outdir import releases_held_dirs
 from visionr1.r1 import ANSWER_CLOSE
 
 STAGE = "eval"
@@ -356,13 +357,15 @@ def load_items(cfg: EvalConfig, bench) -> list:
     return items
 
 
+@releases_held_dirs
 def run_eval(cfg: EvalConfig, backend=None) -> dict[str, Any]:
     """Run one evaluation end to end (resuming whatever the run folder already holds); returns ``scores.json``.
 
     ``backend``: an already built one (validation during training passes the policy it is training, see
     :mod:`visionr1.train.validation`); by default it is built from ``cfg``.
 
-    ``--out`` must be new, empty or an eval run (``cfg.force``: any folder; :mod:`visionr1.outdir`). An endpoint
+    ``--out`` must be new, empty or an eval run (``cfg.force``: any folder; :mod:`visionr1.outdir`), and not in use
+    by another run (refused at once). An endpoint
     (and a judge endpoint) is asked once before any item is sent (:func:`visionr1.endpoints.check_endpoints`);
     when most items' calls fail for good, :class:`~visionr1.endpoints.EndpointsFailing` is raised once the
     outputs are written.
@@ -373,7 +376,7 @@ def run_eval(cfg: EvalConfig, backend=None) -> dict[str, Any]:
 
     bench = get_benchmark(cfg.benchmark)
     items = load_items(cfg, bench)
-    claim_output_dir(cfg.out, MADE_BY, force=cfg.force, looks_ours=looks_like_eval_run, what="--out folder")
+    claim_output_dir(cfg.out, MADE_BY, force=cfg.force, looks_ours=looks_like_eval_run, what="--out folder", hold=True)
     identity = cfg.identity()
     _check_identity(cfg.out, identity)
     contamination = _contamination(cfg, bench.NAME, items) if cfg.train_data is not None else None

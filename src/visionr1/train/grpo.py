@@ -29,6 +29,7 @@ from visionr1.config import check_model_path
 from visionr1.errors import ConfigError
 from visionr1.grading import accuracy_reward, format_reward, get_hard_format_result_reward
 from visionr1.models.freeze import freeze_parts
+from visionr1.outdir import releases_held_dirs
 from visionr1.r1 import template_form
 from visionr1.train.common import (
     ConvertedCheckpointMixin,
@@ -352,6 +353,7 @@ def reward_funcs(eos_ids: list[int], max_completion_length: int, stage: int, sam
     return [hard] + [TruncationAwareReward(f, eos_ids, max_completion_length) for f in (format_reward, accuracy_reward)]
 
 
+@releases_held_dirs  # the run_dir this run holds
 def run_grpo(cfg: GRPORunConfig, *, force: bool = False, verbose: bool = False) -> dict[str, Any]:
     """Run (or resume) all PTST stages; returns a summary (global_step, stages run, final model path).
 

@@ -24,6 +24,7 @@ from trl import SFTTrainer
 from visionr1.config import check_model_path
 from visionr1.errors import ConfigError
 from visionr1.models.freeze import freeze_parts
+from visionr1.outdir import releases_held_dirs
 from visionr1.models.vision_windows import try_vision_windows
 from visionr1.train.common import (
     ConvertedCheckpointMixin,
@@ -130,6 +131,7 @@ def prompt_forms(dataset) -> dict[str, int]:
     return count_prompt_forms(user_text(m) for m in dataset["messages"])
 
 
+@releases_held_dirs  # the run_dir this run holds
 def run_sft(cfg: SFTRunConfig, *, force: bool = False, verbose: bool = False) -> dict[str, Any]:
     """Train (or resume) cold-start SFT; returns a summary (global_step, final model path, train loss).
 
