@@ -159,3 +159,38 @@ def test_the_export_leaves_images_placed_during_the_run_alone(tmp_path, synth_di
     images = sorted(p.name for p in (out / "images").rglob("*.png"))
     assert stats["kept"] and len(images) == len(set(images)) > 0
     assert sorted(calls) == images
+
+
+def test_a_run_folder_belongs_to_one_input(tmp_path, synth_dir, monkeypatch):
+    """Issue 33 item 8: a rerun with another --input silently replaced a 24-line cold.jsonl with 5 lines. Another
+    input is refused (run and --dry-run) naming both, unless --force; the same input by another path is not."""
+    from typer.testing import CliRunner
+
+    from visionr1.cli import app
+
+    other = tmp_path / "other"
+    other.mkdir()
+    shutil.copytree(synth_dir / "images", other / "images")
+    lines = (synth_dir / "train.jsonl").read_text().splitlines()
+    (other / "train.jsonl").write_text("\n".join(lines[:5]) + "\n")
+    out = tmp_path / "run"
+    args = ["bridge", "--out", str(out), "--teacher", "template", "--no-progress", "--input"]
+    assert CliRunner().invoke(app, [*args, str(synth_dir)]).exit_code == 0
+    before = outputs(out)
+    kept = json.loads(before["stats.json"])["kept"]
+    for extra in ([], ["--dry-run"]):
+        res = CliRunner().invoke(app, [*args, str(other / "train.jsonl"), *extra])
+        said = " ".join(res.output.split())
+        assert res.exit_code == 2, res.output
+        assert (f"is the bridge run of {synth_dir / 'train.jsonl'} ({kept} records kept), not of "
+                f"{other / 'train.jsonl'}") in said and "--force" in said
+        assert outputs(out) == before
+    # the same input under another name (the file in the folder, a relative path) is the same run
+    monkeypatch.chdir(synth_dir.parent)
+    for same in (synth_dir / "train.jsonl", Path(synth_dir.name) / "." / "train.jsonl"):
+        assert CliRunner().invoke(app, [*args, str(same)]).exit_code == 0
+        assert outputs(out) == before
+    res = CliRunner().invoke(app, [*args, str(other), "--force"])
+    assert res.exit_code == 0, res.output
+    assert json.loads((out / "stats.json").read_text())["records"] == 5
+    assert CliRunner().invoke(app, [*args, str(other)]).exit_code == 0  # now the folder is this input's run

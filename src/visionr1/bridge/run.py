@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from collections import Counter
 from pathlib import Path
@@ -111,6 +112,7 @@ def run_bridge(cfg: BridgeConfig, *, progress: Any = None, force: bool = False) 
     good: list[Outcome] = []
     try:
         _check_same_teacher(store, cfg)
+        check_same_input(cfg, force, store)
         from visionr1.bridge.workers import resolve_workers, run_workers
 
         Bridge(cfg, LoadResult(records=[], root=source.root), store, state)  # checks the prompt files first
@@ -193,6 +195,42 @@ def _run_round(cfg: BridgeConfig, data: LoadResult, state: RunState, progress: A
     for s, c in state.stages.items():  # Bridge.run sets the totals to this round's
         c.total += before[s]["total"]
     return outcomes
+
+
+def input_identity(path: Path | str) -> str:
+    """The input a run folder belongs to: the file :func:`~visionr1.data.io.read_records` reads, as an absolute
+    path (a synth folder and its train.jsonl, a relative and an absolute path are one input; a symlink is not
+    resolved, since image paths are relative to the folder the file is read from)."""
+    return os.path.normpath((native_jsonl(Path(path)) or Path(path)).absolute())
+
+
+def check_same_input(cfg: BridgeConfig, force: bool = False, store: ResponseStore | None = None) -> None:
+    """A run folder belongs to the input it was made from: a rerun with another ``--input`` would replace its
+    outputs (a 24-line cold.jsonl once became 5 lines, silently) and replay stored responses by record id, which
+    are only right for the same records. Refused unless ``force``, which makes the folder the new input's run.
+
+    ``store``: the run's open store, where the input is recorded; without it (``--dry-run``) the folder's store
+    is only read."""
+    assert cfg.input is not None and cfg.out is not None
+    now = input_identity(cfg.input)
+    if store is not None:
+        old = store.get_meta("input")
+    elif (Path(cfg.out) / STORE_NAME).is_file():
+        with ResponseStore(Path(cfg.out) / STORE_NAME) as opened:
+            old = opened.get_meta("input")
+    else:
+        return
+    if old is not None and old != now and not force:
+        try:
+            kept = f" ({json.loads((Path(cfg.out) / 'stats.json').read_text())['kept']} records kept)"
+        except (OSError, ValueError, KeyError, TypeError):
+            kept = ""
+        raise ConfigError(f"{cfg.out} is the bridge run of {old}{kept}, not of {now}: a run folder belongs to one "
+                          "input. Use a new --out for this input, or pass --force to make this folder its run (the "
+                          "outputs are rewritten for it, and stored responses are replayed for records of the same id: "
+                          "right only if they are the same records, e.g. the file moved)")
+    if store is not None and old != now:
+        store.set_meta("input", now)
 
 
 def _check_same_teacher(store: ResponseStore, cfg: BridgeConfig) -> None:
