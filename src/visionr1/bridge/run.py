@@ -20,7 +20,7 @@ from visionr1.bridge.pipeline import STAGES, STORE_NAME, Bridge, Outcome, RunSta
 from visionr1.data.io import LoadResult, iter_jsonl, native_jsonl, read_records
 from visionr1.data.record import Record
 from visionr1.endpoints.store import ResponseStore
-from visionr1.errors import ConfigError, DataError
+from visionr1.errors import ConfigError, DataError, VisionR1Error
 from visionr1.outdir import releases_held_dirs
 
 
@@ -152,7 +152,32 @@ def run_bridge(cfg: BridgeConfig, *, progress: Any = None, force: bool = False) 
     elapsed = time.perf_counter() - t0
     _append_run_log(out, cfg, state, len(good), elapsed)
     _raise_if_most_calls_failed(good, out)
+    _raise_if_none_kept(stats, cfg, out)
     return stats
+
+
+class NothingKept(VisionR1Error):
+    """A bridge run kept no record: its cold.jsonl is empty, and the SFT after it would fail on that."""
+
+
+def _raise_if_none_kept(stats: dict[str, Any], cfg: BridgeConfig, out: Path) -> None:
+    """A run that kept nothing is not a result to go on from: end it non-zero, saying why each record went."""
+    if stats["kept"]:
+        return
+    reasons = stats["rejected_by_reason"]
+    if not stats["records"]:
+        why = "the input holds no records"
+    else:
+        why = f"rejected {stats['records']}: " + ", ".join(f"{n} {r}" for r, n in reasons.items())
+        if set(reasons) == {"bad_input"}:
+            why += " (every input item is bad; rejected.jsonl names each one and why)"
+        elif reasons.get("no_solution") and cfg.teacher == "template":
+            why += (" (the template teacher writes chains only for records that carry a programmatic solution, as "
+                    "`visionr1 synth` writes them; other data needs --teacher endpoints)")
+        else:
+            why += " (rejected.jsonl gives each record's reason)"
+    raise NothingKept(f"kept none of the records, so {out / 'cold.jsonl'} is empty and `visionr1 sft` would have "
+                      f"nothing to learn from: {why}")
 
 
 def _raise_if_most_calls_failed(outcomes: list[Outcome], out: Path) -> None:

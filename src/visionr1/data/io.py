@@ -470,6 +470,8 @@ def read_sharegpt(path: Path, *, check_images: bool = True,
     what = "ShareGPT JSON (a list of examples, or JSONL)"
     with reading(path, what):
         text = path.read_text(encoding="utf-8")
+    if not text.strip():  # e.g. the cold.jsonl of a bridge run that kept nothing
+        raise DataError(str(path), "is empty: it holds no examples")
     try:
         items: list[Any] = json.loads(text)
     except json.JSONDecodeError as whole:
