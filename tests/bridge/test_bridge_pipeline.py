@@ -367,3 +367,24 @@ def test_a_server_answering_binary_as_json_rejects_the_records_with_the_reason(t
     assert res.exit_code == 2 and "Traceback" not in said and "4 of 4 records failed their endpoint calls" in said
     rejected = [json.loads(line) for line in (tmp_path / "r" / "rejected.jsonl").read_text().splitlines()]
     assert [r["reason"] for r in rejected] == ["failed_call"] * 4 and all("bad_response" in r["detail"] for r in rejected)
+
+
+def test_dry_run_names_the_bad_items_the_run_would_reject(tmp_path, synth_dir):
+    """Issue 33 item 10: ``dry run: 23 records`` dropped the bad items without a word."""
+    import shutil
+
+    from visionr1.cli import app
+
+    shutil.copytree(synth_dir / "images", tmp_path / "images")
+    lines = (synth_dir / "train.jsonl").read_text().splitlines()[:6]
+    bad = dict(json.loads(lines[0]), id="no-image", images=["images/nope.png"])
+    (tmp_path / "train.jsonl").write_text("\n".join([*lines, json.dumps(bad), "{not json"]) + "\n")
+    for teacher in (["--teacher", "template"], ["--mllm-url", "http://127.0.0.1:9/v1", "--mllm-model", "a",
+                                                "--reasoner-url", "http://127.0.0.1:9/v1", "--reasoner-model", "b"]):
+        res = CliRunner().invoke(app, ["bridge", "--input", str(tmp_path / "train.jsonl"), "--out", str(tmp_path / "r"),
+                                       "--dry-run", *teacher])
+        said = " ".join(res.output.split())
+        assert res.exit_code == 0, res.output
+        assert "dry run: 6 records (2 bad item(s) left out, named below)" in said
+        assert "2 bad item(s) the run would reject (bad_input):" in said
+        assert "no-image: image file not found" in said and "line 8 in" in said and "invalid JSON" in said

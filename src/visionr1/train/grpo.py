@@ -26,6 +26,7 @@ import torch
 from trl import GRPOTrainer
 
 from visionr1.config import check_model_path
+from visionr1.data.record import long_questions_warning
 from visionr1.errors import ConfigError
 from visionr1.grading import accuracy_reward, format_reward, get_hard_format_result_reward
 from visionr1.models.freeze import freeze_parts
@@ -274,6 +275,10 @@ def plan_grpo(cfg: GRPORunConfig, world_size: int = 1, count_tokens: bool = Fals
                 f"{plan['prompt_form']} form (data.user_template={cfg.data.user_template!r}): the policy meets prompts it "
                 f"was not trained on; set data.user_template={sft_form['form'] if sft_form['form'] != 'other' else 'FILE'} "
                 f"to match")
+    if dataset is not None:
+        long = long_questions_warning((i, p[-1]["content"]) for i, p in zip(dataset["id"], dataset["prompt"]))
+        if long:
+            warnings.append(long)
     if count_tokens and dataset is not None:
         processor = load_processor(cfg.model, padding_side="left")
         plan["prompt_tokens"] = length_summary(token_lengths(dataset, processor, "prompt", generation_prompt=True), None)
