@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 from visionr1.bridge.config import BridgeConfig
 from visionr1.bridge.pipeline import STAGES, STORE_NAME, Bridge, Outcome, RunState
-from visionr1.data.io import LoadResult, iter_jsonl, native_jsonl, read_records
+from visionr1.data.io import LoadResult, image_root_of, iter_jsonl, native_jsonl, read_records
 from visionr1.data.record import Record
 from visionr1.endpoints.store import ResponseStore
 from visionr1.errors import ConfigError, DataError, VisionR1Error
@@ -27,7 +27,7 @@ from visionr1.outdir import releases_held_dirs
 
 def load_input(cfg: BridgeConfig) -> tuple[LoadResult, list[Record]]:
     """The first ``limit`` good records, every image opened (what ``--dry-run`` counts)."""
-    data = read_records(cfg.input, limit=cfg.limit)
+    data = read_records(cfg.input, limit=cfg.limit, image_root=cfg.image_root)
     return data, data.records
 
 
@@ -42,11 +42,11 @@ class _Input:
         assert cfg.input is not None
         jsonl = native_jsonl(cfg.input)
         if jsonl is None:
-            data = read_records(cfg.input, limit=cfg.limit)
+            data = read_records(cfg.input, limit=cfg.limit, image_root=cfg.image_root)
             self.root, self.images_checked = data.root, True
             self._items: Any = iter([*data.errors, *data.records])
         else:
-            self.root, self.images_checked = jsonl.parent, False
+            self.root, self.images_checked = image_root_of(jsonl, cfg.image_root), False
             self._items = iter_jsonl(jsonl)
         self.taken = 0  # records handed out so far
         self._errors: list[tuple[int, int, DataError]] = []  # (place among the records, 0 before / 1 of it, error)

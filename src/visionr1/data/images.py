@@ -34,7 +34,9 @@ def confine_image_path(real_root: Path, rel: str, item: str) -> Path:
         raise ImageError(item, f"empty image path {rel!r}")
     path = (real_root / rel).resolve()
     if path != real_root and real_root not in path.parents:
-        raise ImageError(item, f"image path {rel!r} escapes the data root {real_root}")
+        raise ImageError(item, f"image path {rel!r} escapes the data root {real_root} (image paths are relative to "
+                               "it and stay inside it; for images kept elsewhere set the image root: data.image_root "
+                               "for sft and grpo, image_root=... for the bridge)")
     return path
 
 

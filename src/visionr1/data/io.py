@@ -133,14 +133,15 @@ def write_jsonl(path: Path, records: Iterable[Record]) -> None:
     atomic_write_text(Path(path), "".join(line + "\n" for line in lines))
 
 
-def read_jsonl(path: Path, *, check_images: bool = True, limit: int | None = None) -> LoadResult:
-    """Read native JSONL; image paths resolve against the file's folder and must stay inside it.
+def read_jsonl(path: Path, *, check_images: bool = True, limit: int | None = None,
+               image_root: Path | str | None = None) -> LoadResult:
+    """Read native JSONL; image paths resolve against the file's folder (or ``image_root``) and must stay inside it.
 
     ``limit``: stop reading once that many good records are in (bad items met before then are still
     reported; lines after it are not read).
     """
     path = Path(path)
-    out = LoadResult(records=[], root=path.parent, images_checked=check_images)
+    out = LoadResult(records=[], root=image_root_of(path, image_root), images_checked=check_images)
     if limit is not None and limit <= 0:
         return out
     for item in iter_jsonl(path):
@@ -157,6 +158,13 @@ def read_jsonl(path: Path, *, check_images: bool = True, limit: int | None = Non
         if limit is not None and len(out.records) >= limit:
             break
     return out
+
+
+def image_root_of(data_file: Path | str, image_root: Path | str | None = None) -> Path:
+    """The folder a data file's image paths are relative to and must stay inside: ``image_root`` when given (the
+    ``data.image_root`` setting, for images kept apart from the data file, as LLaMA-Factory's ``media_dir``; ``/``
+    accepts any absolute path), else the file's own folder. Absolute paths inside it are accepted either way."""
+    return Path(image_root) if image_root else Path(data_file).parent
 
 
 def iter_jsonl(path: Path) -> Iterator[Record | DataError]:
@@ -454,8 +462,8 @@ class Conversation:
                       answer_type=infer_answer_type(answer), source="sharegpt", metadata={"response": reply})
 
 
-def read_sharegpt(path: Path, *, check_images: bool = True,
-                  require_assistant: bool = False) -> tuple[list[Conversation], list[DataError]]:
+def read_sharegpt(path: Path, *, check_images: bool = True, require_assistant: bool = False,
+                  image_root: Path | str | None = None) -> tuple[list[Conversation], list[DataError]]:
     """Read chat examples: LLaMA-Factory ShareGPT JSON (a list of examples, or JSONL) in either of its two
     spellings (``conversations`` with ``from``/``value``, or ``role``/``content``), and TRL's ``messages`` with
     content blocks (``{"type": "image"}`` / ``{"type": "text", "text": ...}``, what ``bridge`` writes as
@@ -465,6 +473,7 @@ def read_sharegpt(path: Path, *, check_images: bool = True,
     name no image gets its images' placeholders at the start of the first user turn (LLaMA-Factory's rule). A
     bad example (or a JSONL line that is not JSON) is reported by id with its reason; the others are returned.
     ``require_assistant``: an example with no assistant turn is bad (SFT has nothing to learn from it).
+    ``image_root``: the folder image paths are relative to (:func:`image_root_of`; default the file's folder).
     """
     path = Path(path)
     what = "ShareGPT JSON (a list of examples, or JSONL)"
@@ -493,7 +502,7 @@ def read_sharegpt(path: Path, *, check_images: bool = True,
             continue
         item = str(ex.get("id", f"{path.stem}-{i}")) if isinstance(ex, dict) else f"item {i}"
         try:
-            convs.append(_parse_chat(ex, item, path.parent, check_images, require_assistant))
+            convs.append(_parse_chat(ex, item, image_root_of(path, image_root), check_images, require_assistant))
         except DataError as e:
             errors.append(DataError(e.item, e.reason, str(path)))
     return convs, errors
@@ -569,7 +578,7 @@ def write_sharegpt(path: Path, conversations: Iterable[Conversation]) -> None:
 
 
 def read_records(path: Path, *, check_images: bool = True, image_dir: Path | None = None,
-                 limit: int | None = None) -> LoadResult:
+                 limit: int | None = None, image_root: Path | str | None = None) -> LoadResult:
     """Read (question, answer) records from any supported layout, chosen by what ``path`` is.
 
     ``*.jsonl`` native JSONL; ``*.parquet`` ours or geometry3k's; ``*.json`` ShareGPT; a folder holding
@@ -577,9 +586,10 @@ def read_records(path: Path, *, check_images: bool = True, image_dir: Path | Non
 
     ``limit``: only the first N good records (native JSONL stops reading there; other layouts are read
     whole and cut). ``check_images=False`` skips opening the images of native JSONL and ShareGPT
-    (``LoadResult.images_checked`` says so); the other layouts always check them.
+    (``LoadResult.images_checked`` says so); the other layouts always check them. ``image_root``: the folder the
+    image paths of JSONL and ShareGPT files are relative to (:func:`image_root_of`).
     """
-    res = _read_records(Path(path), check_images, image_dir, limit)
+    res = _read_records(Path(path), check_images, image_dir, limit, image_root)
     if limit is not None and len(res.records) > limit:
         res.records = res.records[:limit]
     return res
@@ -597,10 +607,11 @@ def native_jsonl(path: Path) -> Path | None:
     return path if path.suffix.lower() == ".jsonl" and path.exists() else None
 
 
-def _read_records(path: Path, check_images: bool, image_dir: Path | None, limit: int | None) -> LoadResult:
+def _read_records(path: Path, check_images: bool, image_dir: Path | None, limit: int | None,
+                  image_root: Path | str | None = None) -> LoadResult:
     jsonl = native_jsonl(path)
     if jsonl is not None:
-        return read_jsonl(jsonl, check_images=check_images, limit=limit)
+        return read_jsonl(jsonl, check_images=check_images, limit=limit, image_root=image_root)
     if _saved_hf_dataset(path):
         import datasets
 
@@ -617,8 +628,8 @@ def _read_records(path: Path, check_images: bool, image_dir: Path | None, limit:
     if suffix == ".parquet":
         return read_parquet(path, image_dir=image_dir)
     if suffix == ".json":
-        convs, errors = read_sharegpt(path, check_images=check_images)
-        res = LoadResult(records=[], errors=errors, root=path.parent, images_checked=check_images)
+        convs, errors = read_sharegpt(path, check_images=check_images, image_root=image_root)
+        res = LoadResult(records=[], errors=errors, root=image_root_of(path, image_root), images_checked=check_images)
         for c in convs:
             try:
                 res.records.append(c.to_record())

@@ -106,11 +106,17 @@ class ModelSettings:
         return kw
 
 
+IMAGE_ROOT_HELP = ("Folder the image paths of a JSONL or ShareGPT data file are relative to and must stay inside "
+                   "(default: the file's folder); set it where the images are kept apart from the data (LLaMA-Factory's "
+                   "media_dir), or to / for absolute paths anywhere.")
+
+
 @dataclass
 class SFTDataSettings:
     """Cold-start SFT data: the bridge's ``cold.jsonl`` or a LLaMA-Factory ShareGPT file."""
 
     path: str = field(default="", metadata={"help": "cold.jsonl (messages + images) or ShareGPT .json/.jsonl; image paths relative to its folder."})
+    image_root: str | None = field(default=None, metadata={"help": IMAGE_ROOT_HELP})
     max_samples: int | None = field(default=None, metadata={"help": "Use only the first N examples (smoke runs)."})
     skip_bad: bool = field(default=False, metadata={"help": "Train on the good examples and log the bad ones (default: refuse a file with any bad example, naming them all); --skip-bad."})
 
@@ -126,6 +132,7 @@ class GRPODataSettings:
     """RL data: (image, question, answer[, choices]) records, and the prompt built from them."""
 
     path: str = field(default="", metadata={"help": "Records file or folder (`visionr1 synth` output, JSONL, parquet, HF dataset)."})
+    image_root: str | None = field(default=None, metadata={"help": IMAGE_ROOT_HELP})
     system_prompt: str | None = field(default=None, metadata={"help": "System message; None keeps the chat template's default (as in SFT)."})
     user_template: str | None = field(default=None, metadata={"help": "User-prompt form: r1 (the default when null: question, choices and a think/answer instruction), raw (question and choices only: the paper's RL prompt), or a template file's path."})
     max_samples: int | None = field(default=None, metadata={"help": "Use only the first N records (smoke runs)."})
