@@ -248,3 +248,30 @@ def test_a_judge_run_killed_with_sigkill_and_rerun_asks_nothing_twice(tmp_path):
     assert len(asked) == 2 and scores["judge"]["calls"] == 2 and scores["judge"]["reused"] == 2, printed
     assert before >= 2  # sent before the kill (the slow two may or may not have gone out); answered ones are not resent
     assert json.loads(scored.read_text())["3"]["extraction"] == "7"
+
+
+def test_score_with_a_dead_judge_endpoint_stops_at_once(tmp_path):
+    """Issue 33 item 13: ``score --judge-endpoint`` against a dead endpoint ran 9 s, retrying every record, and
+    exited 0 (``20 failed (rules kept)``); eval with the same flags stopped at once. Both ask the judge first now."""
+    import socket
+    import time
+
+    from typer.testing import CliRunner
+
+    from visionr1.cli import app
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}/v1"
+    results = write(tmp_path, MIXED)
+    t0 = time.perf_counter()
+    res = CliRunner().invoke(app, ["score", "mathvista", str(results), "--out", str(tmp_path / "scored.json"),
+                                   "--judge-endpoint", dead, "--judge-model", "judge"])
+    said = " ".join(res.output.split())
+    assert res.exit_code == 2 and f"cannot reach --judge-endpoint {dead} (" in said, res.output
+    assert time.perf_counter() - t0 < 5 and not (tmp_path / "scored.json").exists()
+    with OpenAIServer(judge_answers, models=["other"]) as server:
+        res = CliRunner().invoke(app, ["score", "mathvista", str(results), "--judge-endpoint", server.url,
+                                       "--judge-model", "judge"])
+        assert res.exit_code == 2 and "does not serve model 'judge'; it lists: other" in " ".join(res.output.split())
+        assert server.log == []  # no record was sent

@@ -143,8 +143,10 @@ def score_command(
     data = read_results(results)
     client = None
     if judge is not None:
+        from visionr1.endpoints import check_endpoints
         from visionr1.eval.judge import Judge
 
+        check_endpoints({"--judge-endpoint": judge})  # a dead URL or an unserved model ends here, as in eval
         client = Judge(judge, store_path=judge_store or default_judge_store(results, out))
     try:
         scored, judge_summary = _score(data, client, judge_undecided)
