@@ -404,3 +404,65 @@ def test_the_commands_reading_records_say_which_column_is_missing(tmp_path, tiny
         said = " ".join(res.output.split())
         assert res.exit_code == 2 and "Traceback" not in said, (args[0], res.output[-1500:])
         assert "noanswer.parquet: has no 'answer' column (its columns: images, problem)" in said, (args[0], said)
+
+
+def _noise_png(seed: int) -> bytes:
+    import random
+
+    rng = random.Random(seed)
+    img = Image.frombytes("RGB", (64, 48), bytes(rng.randrange(256) for _ in range(64 * 48 * 3)))
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def _hub_folder(root):
+    """A geometry3k-layout data set as `huggingface-cli download` leaves it: two train shards and a test split."""
+    (root / "data").mkdir(parents=True)
+    for name, rows in (("train-00000-of-00002", [0, 1]), ("train-00001-of-00002", [2, 3]), ("test-00000-of-00001", [4])):
+        pq.write_table(pa.Table.from_pylist([
+            {"images": [{"bytes": _noise_png(i), "path": f"{i}.png"}], "problem": f"<image>Item {i}?",
+             "answer": str(i)} for i in rows]), root / "data" / f"{name}.parquet")
+    (root / "README.md").write_text("a dataset card\n")
+    return root
+
+
+def test_a_hub_folder_of_parquet_shards_is_read_as_its_train_split(tmp_path):
+    """Polish item of issue 33: a hub folder (data/train-*.parquet) was refused by bridge, grpo and decontaminate
+    while eval read it. Now it is the train split's shards, in order; the test split is left alone."""
+    hub = _hub_folder(tmp_path / "geo3k")
+    res = read_records(hub)
+    assert res.errors == [] and [r.answer for r in res.records] == ["0", "1", "2", "3"]
+    assert len({r.id for r in res.records}) == 4 and all(p.is_file() for r in res.records for p in res.image_paths(r))
+    (hub / "data" / "train-00000-of-00002.parquet").rename(hub / "data" / "val-00000-of-00001.parquet")
+    (hub / "data" / "train-00001-of-00002.parquet").unlink()
+    with pytest.raises(DataError, match="holds no split 'train'; the splits there are test, val"):
+        read_records(hub)
+
+
+def test_bridge_grpo_and_decontaminate_take_a_hub_folder(tmp_path, tiny_model_dir):
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from visionr1.cli import app
+
+    hub = _hub_folder(tmp_path / "geo3k")
+    recipes = Path(__file__).resolve().parents[2] / "recipes" / "tiny_cpu"
+    res = CliRunner().invoke(app, ["bridge", "--input", str(hub), "--out", str(tmp_path / "b"), "--teacher", "template",
+                                   "--dry-run"])
+    assert res.exit_code == 0 and "dry run: 4 records" in " ".join(res.output.split()), res.output
+    res = CliRunner().invoke(app, ["grpo", "--config", str(recipes / "grpo.yaml"), "--dry-run", f"data.path={hub}",
+                                   f"model.path={tiny_model_dir}", f"run_dir={tmp_path / 'g'}"])
+    assert res.exit_code == 0 and json.loads(res.stdout)["records"] == 4, res.output
+    bench = tmp_path / "bench"
+    bench.mkdir()
+    write_jsonl(bench / "test.jsonl", [Record(id="b0", images=["b.png"], question="Item 2?", answer="2")])
+    (bench / "b.png").write_bytes(_noise_png(2))  # item 2's picture
+    res = CliRunner().invoke(app, ["data", "decontaminate", "--train", str(hub), "--against", f"records={bench}",
+                                   "--out", str(tmp_path / "clean")])
+    assert res.exit_code == 0, res.output
+    clean = read_records(tmp_path / "clean")
+    assert [r.answer for r in clean.records] == ["0", "1", "3"]  # item 2 is the benchmark's item
+    assert sorted(p.name for p in (tmp_path / "clean" / "data").glob("*.parquet")) == [
+        "train-00000-of-00002.parquet", "train-00001-of-00002.parquet"]

@@ -284,17 +284,18 @@ def write_parquet(path: Path, result: LoadResult | Iterable[Record], root: Path 
     os.replace(tmp, path)
 
 
-def read_parquet(path: Path, *, image_dir: Path | None = None) -> LoadResult:
+def read_parquet(path: Path, *, image_dir: Path | None = None, root: Path | None = None) -> LoadResult:
     """Read Parquet in our layout or the geometry3k / Vision-R1-rl layout (``images``, ``problem``, ``answer``).
 
     Embedded images are decoded, checked and stored as PNG under ``image_dir`` (default: a folder
-    ``<file stem>.images`` beside the file); the returned records point at those files.
+    ``<file stem>.images`` beside the file); the returned records point at those files, relative to ``root`` (the
+    file's folder unless given: a hub folder of several files is one root).
     """
     import pyarrow.parquet as pq
 
     path = Path(path)
-    root = path.parent
-    image_dir = Path(image_dir) if image_dir else root / f"{path.stem}.images"
+    root = Path(root) if root is not None else path.parent
+    image_dir = Path(image_dir) if image_dir else path.parent / f"{path.stem}.images"
     with reading(path, "Parquet"):
         table = pq.read_table(path)
     check_record_columns(table.column_names, str(path))
@@ -582,7 +583,8 @@ def read_records(path: Path, *, check_images: bool = True, image_dir: Path | Non
     """Read (question, answer) records from any supported layout, chosen by what ``path`` is.
 
     ``*.jsonl`` native JSONL; ``*.parquet`` ours or geometry3k's; ``*.json`` ShareGPT; a folder holding
-    ``dataset_info.json`` a saved HF dataset; a folder holding ``train.jsonl`` its train split.
+    ``dataset_info.json`` a saved HF dataset; a folder holding ``train.jsonl`` its train split; a folder of parquet
+    files (a hub download, ``data/train-*.parquet``) its train split (:func:`hub_parquet_files`).
 
     ``limit``: only the first N good records (native JSONL stops reading there; other layouts are read
     whole and cut). ``check_images=False`` skips opening the images of native JSONL and ShareGPT
@@ -597,6 +599,32 @@ def read_records(path: Path, *, check_images: bool = True, image_dir: Path | Non
 
 def _saved_hf_dataset(path: Path) -> bool:
     return path.is_dir() and ((path / "dataset_info.json").exists() or (path / "state.json").exists())
+
+
+TRAIN_SPLIT = "train"
+
+
+def hub_parquet_files(folder: Path) -> list[Path]:
+    """The parquet files of the train split of a data set downloaded from the Hugging Face hub (``data/train-00000-of-
+    00002.parquet``, ...), picked by split as ``eval --data`` picks its split (:mod:`visionr1.data.tables`): a
+    folder without a train split but with others is an error naming them; one table not named for a split is read."""
+    from visionr1.data.tables import _parquet_files
+
+    return _parquet_files(Path(folder), TRAIN_SPLIT)
+
+
+def _read_parquet_files(files: list[Path], root: Path, image_dir: Path | None) -> LoadResult:
+    out = LoadResult(records=[], root=root)
+    for f in files:
+        part = read_parquet(f, image_dir=image_dir, root=root)
+        out.records.extend(part.records)
+        out.errors.extend(part.errors)
+    seen: set[str] = set()
+    for r in out.records:  # one id per item across the shards
+        if r.id in seen:
+            raise DataError(r.id, "duplicate id across the parquet files", str(root))
+        seen.add(r.id)
+    return out
 
 
 def native_jsonl(path: Path) -> Path | None:
@@ -621,7 +649,10 @@ def _read_records(path: Path, check_images: bool, image_dir: Path | None, limit:
             raise DataError(str(path), f"is a DatasetDict (splits {', '.join(ds)}); give the folder of one split")
         return from_hf_dataset(ds, path, image_dir=image_dir)
     if path.is_dir():
-        raise DataError(str(path), "folder holds neither a saved HF dataset nor train.jsonl")
+        files = hub_parquet_files(path)
+        if not files:
+            raise DataError(str(path), "folder holds neither a saved HF dataset, train.jsonl nor parquet files")
+        return _read_parquet_files(files, path, image_dir)
     if not path.exists():
         raise DataError(str(path), "no such file")
     suffix = path.suffix.lower()
