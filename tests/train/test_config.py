@@ -189,6 +189,10 @@ def test_the_tiny_cpu_readme_makes_every_file_it_uses():
             recipe = yaml.safe_load((REPO / opts["--config"]).read_text())
             reads += [sets.get("data.path", recipe["data"]["path"]), sets.get("model.path", recipe["model"]["path"])]
             made += [sets.get("run_dir", recipe["run_dir"])]
+        if args[0] == "eval" and "--config" in opts:  # the eval.yaml's settings, the flags over them
+            recipe = yaml.safe_load((REPO / opts["--config"]).read_text())
+            opts = {**{f"--{k}": str(v) for k, v in recipe.items() if k in ("data", "model", "out")}, **opts}
+            reads += [opts[o] for o in ("--data", "--model")]
         reads += [a for a in args[1:] if args[0] == "report" and not a.startswith("-") and a.startswith("runs/")
                   and not a.endswith(".png")]
         for path in reads:

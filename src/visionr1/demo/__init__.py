@@ -51,7 +51,7 @@ DESCRIBE_PROMPT = "Describe the image."
 def demo_command(
     out: Annotated[Path, typer.Option("--out", help="Run folder (data, models, eval runs, report.md, plots).")] = Path("runs/demo"),
     seed: Annotated[int, typer.Option("--seed", help="Seed for data, model weights and training.")] = 0,
-    quick: Annotated[bool, typer.Option("--quick", help="CI smoke run (<= 3 min): every stage runs, tiny sizes; shows no learning.")] = False,
+    quick: Annotated[bool, typer.Option("--quick", help="CI smoke run (a few minutes on a CPU; summary.json gives each stage's seconds): every stage runs, tiny sizes; shows no learning.")] = False,
     recipes: Annotated[Path, typer.Option("--recipes", help="Folder with demo.yaml, warmup.yaml, sft.yaml, grpo.yaml.")] = RECIPES,
 ) -> None:
     """Run the whole method on the embedded default and show that it works (report.md + plots)."""
