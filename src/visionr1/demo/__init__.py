@@ -58,7 +58,9 @@ def demo_command(
     from rich.console import Console
 
     from visionr1.errors import cli_errors
+    from visionr1.train.command import quiet_libraries
 
+    quiet_libraries()  # as sft and grpo do: no DeepSpeed accelerator notice, no library loading bars
     console = Console()
     with cli_errors(console, resumable=False):
         run_demo(out, seed=seed, quick=quick, recipes=recipes, console=console)
