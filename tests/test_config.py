@@ -74,7 +74,7 @@ def test_an_optional_nested_block_absent_from_the_file_is_filled_by_overrides_an
     assert cfg.endpoint == EndpointConfig(base_url="http://h/v1", concurrency=2)
     cfg = load_config(WithEndpoint, cfg_file, ["endpoint.model=m"], flags={"endpoint.base_url": "http://f/v1"})
     assert cfg.endpoint == EndpointConfig(base_url="http://f/v1", model="m")
-    with pytest.raises(ConfigError, match=r"unknown config key\(s\) endpoint\.bse_url; valid keys here: api_key_env"):
+    with pytest.raises(ConfigError, match=r"unknown config key\(s\) endpoint\.bse_url; did you mean endpoint\.base_url\? valid keys here: api_key_env"):
         load_config(WithEndpoint, cfg_file, ["endpoint.bse_url=x"])
 
 

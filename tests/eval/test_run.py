@@ -341,7 +341,7 @@ def test_eval_yaml_endpoint_and_judge_blocks_load_as_endpoint_configs(tmp_path):
     assert (cfg.judge.concurrency, cfg.judge.max_retries, cfg.judge.timeout) == (16, 4, 120.0)
     assert load(["judge.concurrency=2", "endpoint.timeout=30"]).judge.concurrency == 2
     assert load(["endpoint.timeout=30"]).endpoint.timeout == 30.0
-    with pytest.raises(ConfigError, match=r"unknown config key\(s\) endpoint\.bse_url; valid keys here: api_key_env"):
+    with pytest.raises(ConfigError, match=r"unknown config key\(s\) endpoint\.bse_url; did you mean endpoint\.base_url\? valid keys here: api_key_env"):
         load(["endpoint.bse_url=x"])
     with pytest.raises(ConfigError, match=r"judge\.modle"):
         _eval_yaml(tmp_path, "canned: c.json\njudge: {base_url: http://x/v1, modle: m}\n")()

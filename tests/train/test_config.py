@@ -21,6 +21,12 @@ def _grpo(**extra):
 def test_trainer_typo_is_an_error_that_lists_valid_keys():
     with pytest.raises(ConfigError, match=r"learning_rat\b.*valid keys: .*learning_rate"):
         _grpo(trainer={"learning_rat": 1e-6})
+    # issue 33 polish: a typo among ~120 TRL keys gets the one it was meant to be, first
+    with pytest.raises(ConfigError, match=r"learnig_rate \(not fields of trl.GRPOConfig\); did you mean "
+                                          r"trainer\.learning_rate\? valid keys"):
+        _grpo(trainer={"learnig_rate": 1e-6})
+    with pytest.raises(ConfigError, match=r"unknown config key\(s\) data\.pth; did you mean data\.path\?"):
+        _grpo(data={"pth": "x"})
 
 
 @pytest.mark.parametrize("key,hint", [("max_steps", "ptst.stages"), ("num_generations", "ptst.stages"),

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from visionr1.config import from_dict  # noqa: F401  (re-exported for the doctest and callers)
+from visionr1.config import did_you_mean, from_dict  # noqa: F401  (from_dict re-exported for the doctest and callers)
 from visionr1.errors import ConfigError
 
 DTYPES = ("auto", "bfloat16", "float16", "float32")
@@ -447,8 +447,9 @@ def check_trainer_keys(cls_name: str, values: dict[str, Any], *, forbidden: dict
             raise ConfigError(f"{where}.{k} is set by visionr1; use {forbidden[k]} instead")
     unknown = sorted(set(values) - _trl_fields(cls_name))
     if unknown:
-        valid = ", ".join(sorted(_trl_fields(cls_name) - set(forbidden)))
-        raise ConfigError(f"unknown {where} key(s) {', '.join(unknown)} (not fields of trl.{cls_name}); valid keys: {valid}")
+        fields = sorted(_trl_fields(cls_name) - set(forbidden))
+        raise ConfigError(f"unknown {where} key(s) {', '.join(unknown)} (not fields of trl.{cls_name});"
+                          f"{did_you_mean(unknown, fields, where + '.')} valid keys: {', '.join(fields)}")
     types = _trl_types(cls_name)
     return {k: trl_value(types[k], v, f"{where}.{k}", f"trl.{cls_name}.{k}") for k, v in values.items()}
 
