@@ -224,6 +224,10 @@ def test_out_is_eval_s_own_and_bad_records_are_skipped_only_when_asked(synth_set
     with pytest.raises(ConfigError, match=r"notes\.txt.*--force"):
         run_eval(EvalConfig(out=tmp_path / "mine", skip_bad=True, **cfg))
     assert run_eval(EvalConfig(out=tmp_path / "mine", skip_bad=True, force=True, **cfg))["items"] == 3
+    # every record bad: --skip-bad cannot help, and the error says so rather than suggesting it (issue 33 polish)
+    test.write_text("".join(json.dumps(dict(r, images=["images/missing.png"])) + "\n" for r in rows))
+    with pytest.raises(DataError, match=r"4 bad record\(s\) \(0 good\); all are bad, so there is nothing to evaluate"):
+        run_eval(EvalConfig(out=tmp_path / "c", skip_bad=True, **cfg))
 
 
 def test_an_unreadable_canned_file_is_a_clear_error(tmp_path):

@@ -46,8 +46,10 @@ def test_bad_examples_are_all_reported_before_training(tmp_path):
            {"id": "b", "images": ["missing.png"], "messages": [{"role": "user", "content": "<image>q"},
                                                              {"role": "assistant", "content": "x"}]}]
     (tmp_path / "c.jsonl").write_text("".join(json.dumps(x) + "\n" for x in bad))
-    with pytest.raises(DataError, match=r"(?s)2 bad item.*a.*no assistant turn.*b.*not found"):
-        build_sft_dataset(SFTDataSettings(path=str(tmp_path / "c.jsonl")))
+    for skip_bad in (False, True):  # none good: --skip-bad cannot help, and the error does not suggest it
+        with pytest.raises(DataError, match=r"(?s)all 2 item\(s\) are bad, so there is nothing to train on \(with "
+                                            r"--skip-bad or without\); fix them:.*a.*no assistant turn.*b.*not found"):
+            build_sft_dataset(SFTDataSettings(path=str(tmp_path / "c.jsonl"), skip_bad=skip_bad))
 
 
 def test_pixel_budget_reaches_the_processor(tiny_model_dir):

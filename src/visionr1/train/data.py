@@ -98,7 +98,10 @@ def _raise_if(errors: list[DataError], n_ok: int, path: Path, skip_bad: bool = F
     """Refuse a file with bad items, naming them all (the first 10 in the message); with ``skip_bad`` log them
     and go on with the good ones. A file with no good item is refused either way."""
     head = "\n  ".join(str(e) for e in errors[:10]) + (f"\n  ... and {len(errors) - 10} more" if len(errors) > 10 else "")
-    if errors and not (skip_bad and n_ok):
+    if errors and not n_ok:  # --skip-bad cannot help: say so, not "pass --skip-bad"
+        raise DataError(str(path), f"all {len(errors)} item(s) are bad, so there is nothing to train on (with "
+                                   f"--skip-bad or without); fix them:\n  {head}")
+    if errors and not skip_bad:
         raise DataError(str(path), f"{len(errors)} bad item(s) ({n_ok} good); fix or drop them, or pass --skip-bad "
                                    f"(data.skip_bad=true) to train on the good ones:\n  {head}")
     if n_ok == 0:
