@@ -466,3 +466,11 @@ def test_bridge_grpo_and_decontaminate_take_a_hub_folder(tmp_path, tiny_model_di
     assert [r.answer for r in clean.records] == ["0", "1", "3"]  # item 2 is the benchmark's item
     assert sorted(p.name for p in (tmp_path / "clean" / "data").glob("*.parquet")) == [
         "train-00000-of-00002.parquet", "train-00001-of-00002.parquet"]
+
+
+def test_a_bad_jsonl_line_says_where_once(tmp_path):
+    """Issue 33 polish: json's 'Invalid control character at' became 'at at column'."""
+    (tmp_path / "t.jsonl").write_text('{"id": "a\tb"}\n')
+    (err,) = read_jsonl(tmp_path / "t.jsonl").errors
+    assert "line 1" in str(err) and "invalid JSON: Invalid control character at column " in str(err)
+    assert " at at " not in str(err)

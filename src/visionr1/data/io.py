@@ -189,7 +189,8 @@ def iter_jsonl(path: Path) -> Iterator[Record | DataError]:
                     raise DataError(rec.id, f"duplicate id ({where})", str(path))
                 seen.add(rec.id)
             except json.JSONDecodeError as e:
-                yield DataError(where, f"invalid JSON: {e.msg} at column {e.colno}", str(path))
+                # json's own messages may end in "at" ("Invalid control character at"): one "at", then the column
+                yield DataError(where, f"invalid JSON: {e.msg.removesuffix(' at')} at column {e.colno}", str(path))
             except DataError as e:
                 yield e
             else:
