@@ -136,3 +136,11 @@ def test_runs_laid_out_by_model_then_benchmark_are_one_column_per_model(tmp_path
     (tmp_path / "runs" / "qwen-7b" / "mathvista").rename(tmp_path / "runs" / "qwen-7b" / "mv-greedy")
     header, _ = comparison_rows([load_run(p) for p in sorted((tmp_path / "runs").glob("*/*"))])
     assert header == ["benchmark", "metric", "qwen-7b", "mv-greedy", "vision-r1"]
+
+
+def test_without_png_no_figure_is_written_into_the_current_folder(runs, tmp_path, monkeypatch):
+    """Issue 33 polish: ``report`` without ``--png`` wrote report.png into the current folder."""
+    monkeypatch.chdir(tmp_path)
+    res = CliRunner().invoke(app, ["report", *map(str, runs)])
+    assert res.exit_code == 0 and "model_a" in res.output and "no figure (--png FILE writes the bar chart)" in res.output
+    assert list(tmp_path.iterdir()) == []
