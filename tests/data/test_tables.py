@@ -1,4 +1,4 @@
-"""Benchmark tables on disk (visionr1.data.tables): which split a folder or file holds."""
+"""Benchmark tables on disk (visionr1.data.tables, visionr1.data.splits): which split a folder or file holds."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from visionr1.data.tables import read_table, split_name
+from visionr1.data.splits import split_name
+from visionr1.data.tables import read_table
 from visionr1.errors import DataError
 from visionr1.eval.benchmarks import get_benchmark
 

@@ -607,11 +607,11 @@ TRAIN_SPLIT = "train"
 
 def hub_parquet_files(folder: Path) -> list[Path]:
     """The parquet files of the train split of a data set downloaded from the Hugging Face hub (``data/train-00000-of-
-    00002.parquet``, ...), picked by split as ``eval --data`` picks its split (:mod:`visionr1.data.tables`): a
+    00002.parquet``, ...), picked by split as ``eval --data`` picks its split (:mod:`visionr1.data.splits`): a
     folder without a train split but with others is an error naming them; one table not named for a split is read."""
-    from visionr1.data.tables import _parquet_files
+    from visionr1.data.splits import parquet_files
 
-    return _parquet_files(Path(folder), TRAIN_SPLIT)
+    return parquet_files(Path(folder), TRAIN_SPLIT)
 
 
 def _read_parquet_files(files: list[Path], root: Path, image_dir: Path | None) -> LoadResult:

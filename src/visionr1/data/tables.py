@@ -31,70 +31,11 @@ from typing import Any
 
 from visionr1.data.images import resolve_image_path
 from visionr1.data.io import reading
+from visionr1.data.splits import check_file_split, parquet_files, pick_split
 from visionr1.errors import DataError, ImageError
 
 
 # ----------------------------------------------------------------------------- tables
-
-
-SPLIT_WORDS = frozenset({"train", "validation", "val", "dev", "test", "testmini"})
-"""Names that say a file is a split (``testmini.json``, We-Math's release), even outside Hugging Face's naming."""
-_SHARD_RE = re.compile(r"^(.+?)-\d{5}-of-\d{5}(?:-[0-9a-f]+)?$")  # testmini-00000-of-00001[-<hash>]
-
-
-def _split_matches(name: str, split: str, exact: bool = False) -> bool:
-    stem = name.split(".")[0]
-    if stem == split or stem.startswith(f"{split}-"):
-        return True
-    return not exact and stem.startswith(f"{split}_")
-
-
-def split_name(path: Path) -> str:
-    """The split a data file holds, by its name: Hugging Face's ``{split}-00000-of-00001.parquet``, the parquet
-    conversion's ``{split}/0000.parquet``, else the file's stem (``testmini.json``, ``MathVista_MINI.tsv``)."""
-    stem = path.name.split(".")[0]
-    m = _SHARD_RE.match(stem)
-    if m:
-        return m.group(1)
-    return path.parent.name if stem.isdigit() else stem
-
-
-def _names_a_split(path: Path) -> bool:
-    stem = path.name.split(".")[0]
-    return bool(_SHARD_RE.match(stem)) or stem.isdigit() or stem in SPLIT_WORDS
-
-
-def _pick_split(files: list[Path], split: str | None, where: Path) -> list[Path]:
-    """The files of ``split`` (exact names first: ``testmini`` must not pick up ``testmini_text_only``).
-
-    A split no file holds is an error naming the splits there are, never every file read under that name
-    (a typo once scored testmini plus an unanswered test set, and ``test`` once ran testmini labelled test).
-    One table whose name is no split (VLMEvalKit's ``MathVista_MINI.tsv``) is the data whatever the split."""
-    if not split or not files:
-        return files
-    for match in (lambda p: _split_matches(p.name, split, exact=True) or p.parent.name == split,
-                  lambda p: _split_matches(p.name, split)):
-        chosen = [p for p in files if match(p)]
-        if chosen:
-            return chosen
-    names = sorted({split_name(p) for p in files})
-    if len(names) == 1 and not any(_names_a_split(p) for p in files):
-        return files
-    raise DataError(str(where), f"holds no split {split!r}; the splits there are {', '.join(names)} "
-                                "(give one of them as the split, e.g. --split " + names[0] + ")")
-
-
-def _check_file_split(path: Path, split: str | None) -> None:
-    """A single file given as the data holds the split its name says, if it names one: asking it for another is
-    an error (its results would be labelled with a split they are not)."""
-    if split and _names_a_split(path) and not (_split_matches(path.name, split) or path.parent.name == split):
-        raise DataError(str(path), f"holds the split {split_name(path)!r} (by its name), not {split!r}; give "
-                                   f"--split {split_name(path)}, or the file of split {split!r}")
-
-
-def _parquet_files(folder: Path, split: str | None) -> list[Path]:
-    files = sorted(p for p in folder.rglob("*.parquet") if not any(part.startswith(".") for part in p.parts))
-    return _pick_split(files, split, folder)
 
 
 def _read_parquet(paths: Iterable[Path]) -> list[dict[str, Any]]:
@@ -175,16 +116,16 @@ def read_table(path: Path, split: str | None = None) -> tuple[list[dict[str, Any
         if any((path / n).exists() for n in ("dataset_info.json", "state.json", "dataset_dict.json")):
             with reading(path, "a Hugging Face dataset saved with save_to_disk"):
                 return _read_saved_dataset(path, split), path, "hf_saved"
-        files = _parquet_files(path, split)
+        files = parquet_files(path, split)
         if files:
             return _read_parquet(files), path, "parquet"
         for pattern in ("*.tsv", "*.json", "*.jsonl"):
-            found = _pick_split(sorted(path.glob(pattern)), split, path)
+            found = pick_split(sorted(path.glob(pattern)), split, path)
             if found:
                 return read_table(found[0], split)[0], path, pattern[2:]
         raise DataError(str(path), "holds no .parquet, .tsv, .json or .jsonl file")
     suffix = path.suffix.lower()
-    _check_file_split(path, split)
+    check_file_split(path, split)
     if suffix == ".parquet":
         return _read_parquet([path]), path.parent, "parquet"
     if suffix == ".tsv":
