@@ -89,3 +89,11 @@ def test_a_saved_dataset_dict_without_the_split_is_an_error(tmp_path):
 ])
 def test_split_name(name, split):
     assert split_name(Path(name)) == split
+
+
+def test_a_folder_inside_a_hidden_one_is_read(tmp_path):
+    """The hub caches downloads under ~/.cache/huggingface: only hidden folders inside the data folder are skipped."""
+    hub = tmp_path / ".cache" / "MV"
+    shutil.copytree(MATHVISION, hub / "data")
+    shutil.copytree(MATHVISION, hub / ".git" / "data")  # e.g. a clone's own files
+    assert len(get_benchmark("mathvision").load(hub, split="test")) == 4

@@ -74,5 +74,7 @@ def check_file_split(path: Path, split: str | None) -> None:
 
 def parquet_files(folder: Path, split: str | None) -> list[Path]:
     """The parquet files anywhere under ``folder`` (hidden folders left out) that hold ``split`` (all for None)."""
-    files = sorted(p for p in folder.rglob("*.parquet") if not any(part.startswith(".") for part in p.parts))
+    folder = Path(folder)  # hidden folders inside it only: the hub's own cache is ~/.cache/huggingface/...
+    files = sorted(p for p in folder.rglob("*.parquet")
+                   if not any(part.startswith(".") for part in p.relative_to(folder).parts))
     return pick_split(files, split, folder)
