@@ -74,7 +74,7 @@ def test_an_optional_nested_block_absent_from_the_file_is_filled_by_overrides_an
     assert cfg.endpoint == EndpointConfig(base_url="http://h/v1", concurrency=2)
     cfg = load_config(WithEndpoint, cfg_file, ["endpoint.model=m"], flags={"endpoint.base_url": "http://f/v1"})
     assert cfg.endpoint == EndpointConfig(base_url="http://f/v1", model="m")
-    with pytest.raises(ConfigError, match=r"unknown config key\(s\) endpoint\.bse_url; valid keys here: api_key_env"):
+    with pytest.raises(ConfigError, match=r"unknown config key\(s\) endpoint\.bse_url; did you mean endpoint\.base_url\? valid keys here: api_key_env"):
         load_config(WithEndpoint, cfg_file, ["endpoint.bse_url=x"])
 
 
@@ -116,3 +116,14 @@ def test_one_list_item_is_overridden_by_its_index(override):
 def test_a_list_index_that_is_not_there_is_named(override, match):
     with pytest.raises(ConfigError, match=match):
         apply_overrides({"stages": [{"steps": 3}, {"steps": 4}]}, [override])
+
+
+def test_a_yaml_error_names_the_file_and_its_line(tmp_path):
+    """Issue 33 polish: YAML errors named ``<unicode string>`` instead of the file."""
+    from visionr1.config import load_yaml
+
+    bad = tmp_path / "sft.yaml"
+    bad.write_text("run_dir: x\nmodel: {path: [a\n")
+    with pytest.raises(ConfigError, match=rf'{bad} is not valid YAML: (?s:.*)in "{bad}", line 2') as e:
+        load_yaml(bad)
+    assert "<unicode string>" not in str(e.value)

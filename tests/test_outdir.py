@@ -113,3 +113,71 @@ def test_synth_refuses_a_foreign_folder_and_rebuilds_its_own_set_whole(tmp_path)
     used = {p.split("/")[-1] for line in lines for p in json.loads(line)["images"]}
     assert {p.name for p in (out / "images").iterdir()} == used  # the old set's images are gone
 
+
+
+# ----------------------------------------------------------------------------- a folder in use (issue 33 item 7)
+
+
+def _holder(path, made_by="visionr1 bridge"):
+    """Another process holding ``path`` as a running command would; it prints ``held`` once it does."""
+    import subprocess
+    import sys
+
+    code = ("import sys, time; from visionr1.outdir import claim_output_dir; "
+            f"claim_output_dir({str(path)!r}, {made_by!r}, hold=True); print('held', flush=True); time.sleep(60)")
+    p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert p.stdout.readline().strip() == "held"
+    return p
+
+
+def test_a_folder_another_run_holds_is_refused_at_once_and_free_when_it_ends(tmp_path):
+    import signal
+
+    from visionr1.outdir import LOCK, OutputDirInUse, check_output_dir, claim_output_dir, releases_held_dirs
+
+    p = _holder(tmp_path / "run")
+    try:
+        with pytest.raises(OutputDirInUse, match=rf"run is in use by `visionr1 bridge` \(pid {p.pid}, since .*\); wait"):
+            claim_output_dir(tmp_path / "run", "visionr1 bridge", hold=True)
+        assert check_output_dir(tmp_path / "run", "visionr1 eval") == "empty"  # the lock is no content
+    finally:
+        p.send_signal(signal.SIGKILL)  # however it ends (kill -9 included), the folder is free again
+        p.wait()
+
+    @releases_held_dirs
+    def run():
+        claim_output_dir(tmp_path / "run", "visionr1 bridge", hold=True)
+        claim_output_dir(tmp_path / "run", "visionr1 bridge", hold=True)  # holding it again is no error
+
+    run()
+    assert not (tmp_path / "run" / LOCK).exists()  # released and removed; the killed holder's was taken over
+    q = _holder(tmp_path / "run")  # released when run() returned: another process takes it
+    q.kill()
+    q.wait()
+
+
+@pytest.mark.parametrize("command", ["bridge", "eval", "sft", "grpo"])
+def test_every_resumable_command_refuses_a_folder_in_use(tmp_path, command, tiny_model_dir):
+    """Issue 33 item 7: two bridge runs into one --out both finished and paid every call twice; eval, sft and grpo
+    resume into their folders the same way. The second run is refused before it reads or calls anything."""
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    out = tmp_path / "run"
+    p = _holder(out, f"visionr1 {command}")
+    try:
+        args = {"bridge": ["bridge", "--input", str(tmp_path / "none.jsonl"), "--out", str(out), "--teacher", "template",
+                           "--no-progress"],
+                "eval": ["eval", "--benchmark", "mathvista", "--data", str(repo / "tests/fixtures/mathvista_eval"),
+                         "--out", str(out), "--canned", str(repo / "tests/fixtures/mathvista_eval/responses.json"),
+                         "--no-progress"],
+                "sft": ["sft", "--config", str(repo / "recipes/tiny_cpu/sft.yaml"), f"run_dir={out}",
+                        f"model.path={tiny_model_dir}"],
+                "grpo": ["grpo", "--config", str(repo / "recipes/tiny_cpu/grpo.yaml"), f"run_dir={out}",
+                         f"model.path={tiny_model_dir}"]}[command]
+        res = CliRunner().invoke(app, args)
+        said = _said(res)
+        assert res.exit_code == 2 and f"is in use by `visionr1 {command}` (pid {p.pid}" in said, said
+    finally:
+        p.kill()
+        p.wait()

@@ -9,6 +9,8 @@ from visionr1.r1 import (
     USER_TEMPLATES,
     count_prompt_forms,
     detect_prompt_form,
+    r1_instruction,
+    read_user_prompt,
     render_user_prompt,
     template_form,
 )
@@ -61,3 +63,32 @@ def test_the_bridge_exports_in_a_named_form(tmp_path):
     cfg = from_dict(BridgeConfig, {"prompts": {"user": "raw"}})
     assert isinstance(cfg.prompts.user, Path)
     assert render_user_prompt("Find x.", ["1", "2"], cfg.prompts.user) == "Find x.\nChoices:\n(A) 1\n(B) 2"
+
+
+@pytest.mark.parametrize("question", [
+    render_user_prompt("Find x."),  # a question read from data we exported, instruction and all
+    "Find x.\n" + r1_instruction(True),  # the multiple-choice wording
+    "Find x. Think first inside <think> </think>, answer in <answer> </answer>.",  # its own wording
+])
+def test_a_question_that_carries_an_instruction_does_not_get_a_second(question):
+    """Issue 33 item 1: GRPO rendered the bridge's user turn again and asked for the tags twice."""
+    text = render_user_prompt(question)
+    assert text.count("<think>") == 1 and text.count("<answer>") == 1
+    assert detect_prompt_form(text) == detect_prompt_form(question)
+
+
+@pytest.mark.parametrize("question,choices,template", [
+    ("Which is larger?", ["3/11", "8/11"], "r1"), ("Which is larger?", ["3/11", "8/11"], "raw"),
+    ("How many?", None, "r1"), ("How many?", None, "raw"),
+    ("Line one.\nChoices: none of these\nLine three?", ["a", "b", "c"], "r1"),
+])
+def test_read_user_prompt_inverts_render(question, choices, template):
+    back = read_user_prompt(render_user_prompt(question, choices, template))
+    assert (back.question, back.choices, back.form) == (question, choices, template)
+
+
+@pytest.mark.parametrize("text", ["Choices:\n(A) 1\n(B) 2", "Q?\nChoices:\n(A) 1", "Q?\nChoices:\n(A) 1\n(C) 2",
+                                  "Q?\nChoices:\nA: 1\nB: 2"])
+def test_read_user_prompt_leaves_other_choice_text_in_the_question(text):
+    back = read_user_prompt(text)
+    assert (back.question, back.choices) == (text, None)

@@ -35,7 +35,9 @@ def tiny_model(
     import time
 
     from visionr1.models.tiny import build_tiny_model
+    from visionr1.train.command import quiet_libraries
 
+    quiet_libraries()  # no DeepSpeed accelerator notice, no weight-writing bar
     t0 = time.perf_counter()
     with cli_errors(console, resumable=False):
         path = build_tiny_model(out, seed=seed, use_cache=not no_cache, force=force)

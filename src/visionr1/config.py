@@ -21,6 +21,7 @@ import os
 import re
 import types
 import typing
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -38,7 +39,8 @@ def load_yaml(path: Path | str) -> dict[str, Any]:
     if not path.exists():
         raise ConfigError(f"config file {path} does not exist")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        with open(path, encoding="utf-8") as f:  # a stream, so the error's position names the file, not "<unicode string>"
+            data = yaml.safe_load(f)
     except yaml.YAMLError as e:
         raise ConfigError(f"{path} is not valid YAML: {e}") from None
     if data is None:
@@ -149,6 +151,19 @@ def _convert(tp: Any, value: Any, where: str) -> Any:
     return value
 
 
+def did_you_mean(unknown: Iterable[str], valid: Iterable[str], prefix: str = "") -> str:
+    """``" did you mean learning_rate?"`` for the valid keys closest to mistyped ones (``""`` when none is close).
+
+    >>> did_you_mean(["learnig_rate"], ["learning_rate", "lr_scheduler_type"])
+    ' did you mean learning_rate?'
+    """
+    import difflib
+
+    valid = list(valid)
+    close = [m for k in unknown for m in difflib.get_close_matches(k, valid, n=1, cutoff=0.75)]
+    return f" did you mean {', '.join(prefix + c for c in dict.fromkeys(close))}?" if close else ""
+
+
 def from_dict(cls: type[T], data: dict[str, Any], *, _where: str = "") -> T:
     """Build dataclass ``cls`` from ``data``, recursing into nested dataclasses; unknown keys are errors."""
     if not isinstance(data, dict):
@@ -159,7 +174,8 @@ def from_dict(cls: type[T], data: dict[str, Any], *, _where: str = "") -> T:
     if unknown:
         prefix = f"{_where}." if _where else ""
         raise ConfigError(
-            f"unknown config key(s) {', '.join(prefix + k for k in unknown)}; valid keys here: {', '.join(sorted(fields))}"
+            f"unknown config key(s) {', '.join(prefix + k for k in unknown)};{did_you_mean(unknown, fields, prefix)} "
+            f"valid keys here: {', '.join(sorted(fields))}"
         )
     missing = [n for n, f in fields.items() if n not in data
                and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]

@@ -33,7 +33,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from visionr1.errors import ConfigError
 
@@ -43,15 +43,23 @@ MARKER = ".visionr1.json"
 LooksOurs = Callable[[Path], bool]
 
 
+LOCK = ".visionr1.lock"
+"""The file a running command holds locked in its output folder (:func:`hold_output_dir`)."""
+
+
 def _is_mark(name: str) -> bool:
-    """The mark, or the temporary file it is being written through (``..visionr1.json.XXXX.tmp``): another process
-    of the same launch that looks while the main process marks the folder must still see it as empty."""
-    return name == MARKER or name.startswith(f".{MARKER}.")
+    """The mark, the temporary file it is being written through (``..visionr1.json.XXXX.tmp``), or the lock: another
+    process of the same launch that looks while the main process marks the folder must still see it as empty."""
+    return name in (MARKER, LOCK) or name.startswith(f".{MARKER}.")
 FORCE_EFFECT = "files of the same names there are overwritten; nothing else is deleted"
 
 
 class OutputDirError(ConfigError):
     """An output folder holds something the command did not make; the message says how to proceed."""
+
+
+class OutputDirInUse(OutputDirError):
+    """Another running command holds the output folder."""
 
 
 def owner(path: Path | str) -> str | None:
@@ -108,13 +116,88 @@ def mark_output_dir(path: Path | str, made_by: str) -> None:
 
 
 def claim_output_dir(path: Path | str, made_by: str, *, force: bool = False, looks_ours: LooksOurs | None = None,
-                     flag: str = "--force", what: str = "folder", force_effect: str = FORCE_EFFECT) -> Path:
-    """:func:`check_output_dir`, then create ``path`` (parents too) and mark it as ``made_by``'s; returns ``path``."""
+                     flag: str = "--force", what: str = "folder", force_effect: str = FORCE_EFFECT,
+                     hold: bool = False) -> Path:
+    """:func:`check_output_dir`, then create ``path`` (parents too) and mark it as ``made_by``'s; returns ``path``.
+    ``hold``: then lock it for this run (:func:`hold_output_dir`; the caller releases it)."""
     path = Path(path)
     check_output_dir(path, made_by, force=force, looks_ours=looks_ours, flag=flag, what=what, force_effect=force_effect)
     path.mkdir(parents=True, exist_ok=True)
+    if hold:  # before the mark is written: a second run must not touch a folder another one is using
+        hold_output_dir(path, made_by)
     mark_output_dir(path, made_by)
     return path
+
+
+_HELD: dict[Path, int] = {}
+"""The output folders this process holds (resolved path -> the locked file's descriptor)."""
+
+
+def hold_output_dir(path: Path | str, made_by: str) -> None:
+    """Lock ``path`` for this process's run of ``made_by``: another process that tries while it runs is refused at
+    once (:class:`OutputDirInUse`), instead of both paying for every call and writing over each other's files.
+
+    The lock is an ``flock`` on :data:`LOCK` in the folder, so it ends with the process however the process ends
+    (Ctrl-C, ``kill -9``): a rerun after a crash is never refused. Holding a folder this process holds already is a
+    no-op; :func:`release_output_dir` ends it and removes the file (a crashed run leaves it, unlocked, for the next
+    run to take). Without ``fcntl`` (Windows) nothing is locked.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        return
+    import os
+    import time
+
+    key = Path(path).resolve()
+    if key in _HELD:
+        return
+    fd = os.open(key / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "another process"
+        os.close(fd)
+        raise OutputDirInUse(f"{path} is in use by {holder}; wait until it ends, or choose another folder") from None
+    except BaseException:
+        os.close(fd)
+        raise
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"`{made_by}` (pid {os.getpid()}, since {time.strftime('%Y-%m-%d %H:%M:%S')})\n".encode(), 0)
+    _HELD[key] = fd
+
+
+def release_output_dir(path: Path | str) -> None:
+    """End :func:`hold_output_dir`'s lock on ``path`` (nothing when this process does not hold it)."""
+    import os
+
+    key = Path(path).resolve()
+    fd = _HELD.pop(key, None)
+    if fd is not None:
+        try:  # removed while still locked: a run that opens it now fails to lock it, one that comes later makes a new one
+            (key / LOCK).unlink(missing_ok=True)
+        except OSError:
+            pass
+        os.close(fd)  # closing the last descriptor of the open file ends its flock
+
+
+
+def releases_held_dirs(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorate a stage's run function: the output folders it comes to hold (``claim_output_dir(..., hold=True)``)
+    are released when it returns or raises, so a later run in the same process (a test, a notebook, the demo)
+    or another process may use them."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        before = set(_HELD)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            for path in set(_HELD) - before:
+                release_output_dir(path)
+
+    return wrapper
 
 
 def remove_output_dir(path: Path | str, made_by: str, *, force: bool = False, looks_ours: LooksOurs | None = None,
@@ -132,5 +215,5 @@ def remove_output_dir(path: Path | str, made_by: str, *, force: bool = False, lo
     return True
 
 
-__all__ = ["MARKER", "OutputDirError", "check_output_dir", "claim_output_dir", "mark_output_dir", "owner",
-           "remove_output_dir"]
+__all__ = ["LOCK", "MARKER", "OutputDirError", "OutputDirInUse", "check_output_dir", "claim_output_dir",
+           "hold_output_dir", "mark_output_dir", "owner", "release_output_dir", "releases_held_dirs", "remove_output_dir"]

@@ -11,7 +11,9 @@
 * **Choice letters**: option *i* is :func:`choice_letter` (A, B, ...); :func:`letter_index` reads one back.
 * **The user prompt**: :func:`render_user_prompt` renders the prompt SFT data, GRPO and eval share, in its named
   forms (templates in ``visionr1/templates/``); :func:`r1_instruction` renders the format instruction alone
-  (eval appends it to a benchmark's own query); :func:`detect_prompt_form` reads a user turn back into its form.
+  (eval appends it to a benchmark's own query); :func:`detect_prompt_form` reads a user turn back into its form,
+  and :func:`read_user_prompt` into its question and choices (a question that already carries the instruction
+  is rendered with it once).
   Two forms ship: ``r1`` (``user.txt``, the default: the question, its choices, then the instruction; it teaches
   the format by instruction, which a model that never saw it needs) and ``raw`` (``raw.txt``: the question and
   its choices only; the paper's RL prompt has no format instruction, §3.4, and the released eval sends the bare
@@ -307,9 +309,64 @@ def render_user_prompt(question: str, choices: list[str] | None = None, template
     (B) right
     """
     mc = bool(choices)
+    question = strip_r1_instruction(question)
+    # a question that already asks for the tags in its own words keeps them, and gets no second instruction
+    instruction = "" if detect_prompt_form(question) == "other" else r1_instruction(mc)
     text = load_template(template).format(question=question.strip(), choices=format_choices(choices),
-                                          answer_kind=_answer_kind(mc), instruction=r1_instruction(mc))
+                                          answer_kind=_answer_kind(mc), instruction=instruction)
     return text.rstrip()
+
+
+def strip_r1_instruction(text: str) -> str:
+    """``text`` without the r1 form's instruction (either wording), stripped: what a user turn we wrote asks.
+
+    Data read back from our own exports (``cold.sharegpt.json``, ``cold.jsonl``) carries the instruction in its
+    user turn; a stage that renders the prompt again must not add it a second time.
+
+    >>> strip_r1_instruction(render_user_prompt("2+2?"))
+    '2+2?'
+    """
+    if not isinstance(text, str):
+        return ""
+    for mc in (True, False):
+        text = text.replace(r1_instruction(mc), "")
+    return text.strip()
+
+
+_CHOICES_BLOCK_RE = re.compile(r"(?:^|\n)Choices:\n((?:\([A-Z]\) [^\n]*(?:\n|$))+)\s*$")
+_CHOICE_LINE_RE = re.compile(r"\(([A-Z])\) (.*)")
+
+
+@dataclass(frozen=True)
+class UserPrompt:
+    """What a user turn asks (:func:`read_user_prompt`): the ``question``, its ``choices`` (None unless it lists
+    them as :func:`render_user_prompt` writes them) and the ``form`` it was written in."""
+
+    question: str
+    choices: list[str] | None
+    form: str
+
+
+def read_user_prompt(user_text: str) -> UserPrompt:
+    """The question and choices of a user turn in the ``r1`` or ``raw`` form: :func:`render_user_prompt` read
+    back. The r1 instruction is taken out and a trailing ``Choices:`` block of ``(A) …`` lines (in letter order,
+    two or more) becomes the choices; any other text is the question as it is.
+
+    >>> read_user_prompt(render_user_prompt("Which is larger?", ["3/11", "8/11"]))
+    UserPrompt(question='Which is larger?', choices=['3/11', '8/11'], form='r1')
+    >>> read_user_prompt("How many?")
+    UserPrompt(question='How many?', choices=None, form='raw')
+    """
+    form = detect_prompt_form(user_text)
+    text = strip_r1_instruction(user_text)
+    m = _CHOICES_BLOCK_RE.search(text)
+    if m:
+        lines = [_CHOICE_LINE_RE.fullmatch(line) for line in m.group(1).strip("\n").split("\n")]
+        if len(lines) >= 2 and all(x and x.group(1) == choice_letter(i) for i, x in enumerate(lines)):
+            question = text[: m.start()].strip()
+            if question:
+                return UserPrompt(question=question, choices=[x.group(2).strip() for x in lines], form=form)
+    return UserPrompt(question=text, choices=None, form=form)
 
 
 def detect_prompt_form(user_text: str) -> str:

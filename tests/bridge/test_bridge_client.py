@@ -166,3 +166,21 @@ def test_retry_after_forms():
     assert retry_after_seconds({"retry-after-ms": "250"}) == 0.25
     assert retry_after_seconds({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}) == 0.0
     assert retry_after_seconds({}) is None
+
+
+@pytest.mark.parametrize("body,ctype", [
+    (b"\xff\xfe\x00\x81binary\x9c", "application/json"),  # issue 33 item 6: not even text (UnicodeDecodeError)
+    (b"\x89PNG\r\n\x1a\n\x00\x00", "application/json"),
+    (b'{"choices": [', "application/json"),  # cut short
+    (b"", "application/json"),
+    (b"<html>502 Bad Gateway</html>", "text/html"),
+    (b"null", "application/json"),
+    (b'{"choices": [{"message": {"content": "x"}}], "usage": {"prompt_tokens": "many"}}', "application/json"),
+])
+def test_a_reply_that_is_not_a_completion_is_a_bad_response_not_a_crash(body, ctype):
+    """Whatever a 200 holds, the call fails as ``bad_response`` (retried, then an EndpointError the stage turns
+    into a failed call), never an exception from the JSON or text decoding underneath."""
+    with OpenAIServer(lambda r: Reply(raw=body, headers={"Content-Type": ctype})) as s:
+        with pytest.raises(EndpointError) as e:
+            _ask(s.url, retries=1)
+    assert e.value.kind == "bad_response" and e.value.tries == 2

@@ -16,6 +16,7 @@ from visionr1.bridge.run import run_bridge
 from visionr1.config import EndpointConfig
 from visionr1.data.io import read_records
 from visionr1.testing import OpenAIServer
+from visionr1.errors import DataError
 
 OUTPUTS = ("cold.sharegpt.json", "cold.jsonl", "rejected.jsonl", "stats.json", "stats.md")
 BAD = ("corrupt", "truncated", "missing", "escape", "text")
@@ -159,3 +160,68 @@ def test_the_export_leaves_images_placed_during_the_run_alone(tmp_path, synth_di
     images = sorted(p.name for p in (out / "images").rglob("*.png"))
     assert stats["kept"] and len(images) == len(set(images)) > 0
     assert sorted(calls) == images
+
+
+def test_a_run_folder_belongs_to_one_input(tmp_path, synth_dir, monkeypatch):
+    """Issue 33 item 8: a rerun with another --input silently replaced a 24-line cold.jsonl with 5 lines. Another
+    input is refused (run and --dry-run) naming both, unless --force; the same input by another path is not."""
+    from typer.testing import CliRunner
+
+    from visionr1.cli import app
+
+    other = tmp_path / "other"
+    other.mkdir()
+    shutil.copytree(synth_dir / "images", other / "images")
+    lines = (synth_dir / "train.jsonl").read_text().splitlines()
+    (other / "train.jsonl").write_text("\n".join(lines[:5]) + "\n")
+    out = tmp_path / "run"
+    args = ["bridge", "--out", str(out), "--teacher", "template", "--no-progress", "--input"]
+    assert CliRunner().invoke(app, [*args, str(synth_dir)]).exit_code == 0
+    before = outputs(out)
+    kept = json.loads(before["stats.json"])["kept"]
+    for extra in ([], ["--dry-run"]):
+        res = CliRunner().invoke(app, [*args, str(other / "train.jsonl"), *extra])
+        said = " ".join(res.output.split())
+        assert res.exit_code == 2, res.output
+        assert (f"is the bridge run of {synth_dir / 'train.jsonl'} ({kept} records kept), not of "
+                f"{other / 'train.jsonl'}") in said and "--force" in said
+        assert outputs(out) == before
+    # the same input under another name (the file in the folder, a relative path) is the same run
+    monkeypatch.chdir(synth_dir.parent)
+    for same in (synth_dir / "train.jsonl", Path(synth_dir.name) / "." / "train.jsonl"):
+        assert CliRunner().invoke(app, [*args, str(same)]).exit_code == 0
+        assert outputs(out) == before
+    res = CliRunner().invoke(app, [*args, str(other), "--force"])
+    assert res.exit_code == 0, res.output
+    assert json.loads((out / "stats.json").read_text())["records"] == 5
+    assert CliRunner().invoke(app, [*args, str(other)]).exit_code == 0  # now the folder is this input's run
+
+
+@pytest.mark.parametrize("case", ["no_solution", "bad_input", "empty"])
+def test_a_run_that_keeps_nothing_exits_non_zero_saying_why(tmp_path, synth_dir, case):
+    """Issue 33 item 9: ``kept 0`` exited 0, and the sft after it failed on the empty file with a JSON error."""
+    from typer.testing import CliRunner
+
+    from visionr1.cli import app
+    from visionr1.train.config import SFTDataSettings
+    from visionr1.train.data import build_sft_dataset
+
+    rows = [json.loads(line) for line in (synth_dir / "train.jsonl").read_text().splitlines()][:4]
+    if case == "no_solution":  # the template teacher needs synth's programmatic solutions
+        rows = [dict(r, metadata={}) for r in rows]
+    elif case == "bad_input":
+        rows = [dict(r, images=["images/missing.png"]) for r in rows]
+    else:
+        rows = []
+    (tmp_path / "in").mkdir()
+    shutil.copytree(synth_dir / "images", tmp_path / "in" / "images")
+    (tmp_path / "in" / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    res = CliRunner().invoke(app, ["bridge", "--input", str(tmp_path / "in"), "--out", str(tmp_path / "run"),
+                                   "--teacher", "template", "--no-progress"])
+    said = " ".join(res.output.split())
+    assert res.exit_code == 2 and "kept none of the records" in said and "nothing to learn from" in said, res.output
+    assert {"no_solution": "4 no_solution (the template teacher writes chains only for records that carry",
+            "bad_input": "4 bad_input (every input item is bad", "empty": "the input holds no records"}[case] in said
+    assert (tmp_path / "run" / "rejected.jsonl").is_file() and (tmp_path / "run" / "stats.json").is_file()
+    with pytest.raises(DataError, match=r"cold.jsonl: is empty: it holds no examples"):
+        build_sft_dataset(SFTDataSettings(path=str(tmp_path / "run" / "cold.jsonl")))

@@ -347,3 +347,46 @@ def test_an_unreadable_parquet_input_is_a_clear_error(tmp_path):
                                    "--teacher", "template", "--no-progress"])
     said = " ".join(res.output.split())
     assert res.exit_code == 2 and "cut.parquet: cannot be read as Parquet" in said and "Traceback" not in said
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_server_answering_binary_as_json_rejects_the_records_with_the_reason(tmp_path, synth_dir, workers):
+    """Issue 33 item 6: a UnicodeDecodeError from the bridge worker ended the run with a traceback and no
+    rejected.jsonl. Each record now fails its call (bad_response), the outputs are written, and the run ends
+    with the endpoint named as the problem."""
+    from visionr1.cli import app
+    from visionr1.testing import Reply
+
+    def binary(req):
+        return Reply(raw=b"\xff\xfe\x00\x81binary\x9c", headers={"Content-Type": "application/json"})
+
+    with OpenAIServer(binary) as server:
+        res = CliRunner().invoke(app, ["bridge", "--input", str(synth_dir), "--out", str(tmp_path / "r"), "--no-progress",
+                                       "--limit", "4", "--workers", workers, "--mllm-url", server.url, "--mllm-model",
+                                       "m", "--reasoner-url", server.url, "--reasoner-model", "r",
+                                       "mllm.max_retries=0", "retry_backoff=0.01"])
+    said = " ".join(res.output.split())
+    assert res.exit_code == 2 and "Traceback" not in said and "4 of 4 records failed their endpoint calls" in said
+    rejected = [json.loads(line) for line in (tmp_path / "r" / "rejected.jsonl").read_text().splitlines()]
+    assert [r["reason"] for r in rejected] == ["failed_call"] * 4 and all("bad_response" in r["detail"] for r in rejected)
+
+
+def test_dry_run_names_the_bad_items_the_run_would_reject(tmp_path, synth_dir):
+    """Issue 33 item 10: ``dry run: 23 records`` dropped the bad items without a word."""
+    import shutil
+
+    from visionr1.cli import app
+
+    shutil.copytree(synth_dir / "images", tmp_path / "images")
+    lines = (synth_dir / "train.jsonl").read_text().splitlines()[:6]
+    bad = dict(json.loads(lines[0]), id="no-image", images=["images/nope.png"])
+    (tmp_path / "train.jsonl").write_text("\n".join([*lines, json.dumps(bad), "{not json"]) + "\n")
+    for teacher in (["--teacher", "template"], ["--mllm-url", "http://127.0.0.1:9/v1", "--mllm-model", "a",
+                                                "--reasoner-url", "http://127.0.0.1:9/v1", "--reasoner-model", "b"]):
+        res = CliRunner().invoke(app, ["bridge", "--input", str(tmp_path / "train.jsonl"), "--out", str(tmp_path / "r"),
+                                       "--dry-run", *teacher])
+        said = " ".join(res.output.split())
+        assert res.exit_code == 0, res.output
+        assert "dry run: 6 records (2 bad item(s) left out, named below)" in said
+        assert "2 bad item(s) the run would reject (bad_input):" in said
+        assert "no-image: image file not found" in said and "line 8 in" in said and "invalid JSON" in said

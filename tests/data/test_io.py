@@ -11,8 +11,9 @@ from PIL import Image
 
 from visionr1.data import Record, read_jsonl, read_parquet, read_records, read_sharegpt, write_jsonl, write_parquet, write_sharegpt
 from visionr1.data.images import open_image, resolve_image_path
-from visionr1.data.io import infer_answer_type, to_hf_dataset
+from visionr1.data.io import Conversation, infer_answer_type, to_hf_dataset
 from visionr1.errors import DataError, ImageError
+from visionr1.r1 import format_r1
 
 
 def _png(color="red", size=(32, 24)) -> bytes:
@@ -97,6 +98,53 @@ def test_sharegpt_both_spellings_and_round_trip(data_dir):
     again, errs = read_sharegpt(root / "c.json")
     assert errs == [] and [c.messages for c in again] == [a.messages, b.messages]
     assert json.loads((root / "c.json").read_text())[0].keys() >= {"conversations", "images"}
+
+
+@pytest.mark.parametrize("reply,gold", [
+    ("<think>9 + 20</think><answer> Final Answer:29 </answer>", "29"),  # the paper's form (Vision-R1-cold, our bridge)
+    ("<think>9 + 20</think><answer> final answer: 29 </answer>", "29"),
+    ("<think>9 + 20</think><answer>29</answer>", "29"),
+    ("29", "29"),  # no tag: the reply is the answer
+])
+def test_sharegpt_answers_in_r1_form_are_the_bare_answer(data_dir, reply, gold):
+    """Issue 33 item 1: ``Final Answer:29`` is the paper's form, not the answer; the reward of a correct completion
+    against the gold read back is 1.0 (it was 0.0, so GRPO on the bridge's own export trained on zero reward)."""
+    from visionr1.grading.rewards import hard_format_result_reward
+
+    root, _ = data_dir
+    ex = {"id": "q", "conversations": [{"role": "user", "content": "<image>What is 9 + 20?"},
+                                       {"role": "assistant", "content": reply}], "images": ["images/red.png"]}
+    (root / "cold.sharegpt.json").write_text(json.dumps([ex]))
+    (rec,) = read_records(root / "cold.sharegpt.json").records
+    assert (rec.answer, rec.answer_type) == (gold, "integer")
+    assert hard_format_result_reward("<think>9 + 20</think><answer> Final Answer:29 </answer>", rec.answer) == 1.0
+
+
+def test_sharegpt_we_wrote_reads_back_to_its_record_and_gets_the_instruction_once(data_dir):
+    """The bridge's export renders the r1 prompt (question, choices, instruction) and answers a choice letter:
+    read back, it is the record again (question, choices, the choice's text), and GRPO's prompt from it holds the
+    instruction once."""
+    from visionr1.r1 import r1_instruction, render_user_prompt
+    from visionr1.train.config import GRPODataSettings
+    from visionr1.train.data import grpo_prompt
+
+    root, records = data_dir
+    convs = [Conversation(id=r.id, images=r.images, messages=[
+        {"role": "user", "content": render_user_prompt(r.question, r.choices)},
+        {"role": "assistant", "content": format_r1("thought", r.answer_letter or r.answer)}]) for r in records]
+    write_sharegpt(root / "cold.sharegpt.json", convs)
+    back = read_records(root / "cold.sharegpt.json")
+    assert back.errors == []
+    assert [(r.question, r.choices, r.answer) for r in back.records] == [(r.question, r.choices, r.answer) for r in records]
+    for r in back.records:
+        (user,) = grpo_prompt(r.question, r.choices, GRPODataSettings(path="x"))
+        assert user["content"] == render_user_prompt(r.question, r.choices)
+        assert user["content"].count(r1_instruction(bool(r.choices))) == 1
+    # a turn that lists choices its answer is not among keeps its text whole (not a question we rendered)
+    odd = Conversation(id="odd", images=[], messages=[
+        {"role": "user", "content": "Pick one.\nChoices:\n(A) x\n(B) y"}, {"role": "assistant", "content": "<answer>z</answer>"}])
+    rec = odd.to_record()
+    assert (rec.question, rec.choices, rec.answer) == ("Pick one.\nChoices:\n(A) x\n(B) y", None, "z")
 
 
 def test_one_parser_reads_every_chat_spelling_the_same_way_for_records_and_sft(data_dir):
@@ -318,3 +366,111 @@ def test_unreadable_benchmark_tables_are_data_errors(tmp_path, data_dir):
     hf, _ = _unreadable(tmp_path, data_dir, "not a saved dataset")
     with pytest.raises(DataError, match="cannot be read as a Hugging Face dataset"):
         read_table(hf)
+
+
+@pytest.mark.parametrize("rows,missing,has", [
+    ([{"images": [{"bytes": _png(), "path": "0.png"}], "problem": "<image>Find x."}], "'answer'", "images, problem"),
+    ([{"images": [{"bytes": _png(), "path": "0.png"}], "answer": "3"}], "'id', 'question'", "images, answer"),
+    ([{"id": "a", "question": "Find x.", "images": [{"bytes": _png(), "path": "0.png"}]}], "'answer'", "id, question, images"),
+])
+def test_a_table_without_a_column_its_layout_needs_is_refused_naming_it(tmp_path, rows, missing, has):
+    """Issue 33 item 6: a geometry3k-layout parquet without ``answer`` was a KeyError in bridge, grpo and eval."""
+    import datasets
+
+    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "t.parquet")
+    with pytest.raises(DataError, match=rf"t.parquet: has no {missing} column \(its columns: {has}\)"):
+        read_records(tmp_path / "t.parquet")
+    datasets.Dataset.from_list(rows).save_to_disk(str(tmp_path / "saved"))
+    with pytest.raises(DataError, match=rf"saved: has no {missing} column"):
+        read_records(tmp_path / "saved")
+
+
+def test_the_commands_reading_records_say_which_column_is_missing(tmp_path, tiny_model_dir):
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from visionr1.cli import app
+
+    data = tmp_path / "noanswer.parquet"
+    pq.write_table(pa.Table.from_pylist([{"images": [{"bytes": _png(), "path": "0.png"}], "problem": "Find x."}]), data)
+    recipes = Path(__file__).resolve().parents[2] / "recipes" / "tiny_cpu"
+    for args in (["bridge", "--input", str(data), "--out", str(tmp_path / "b"), "--teacher", "template", "--no-progress"],
+                 ["grpo", "--config", str(recipes / "grpo.yaml"), f"data.path={data}", f"model.path={tiny_model_dir}",
+                  f"run_dir={tmp_path / 'g'}", "--dry-run"],
+                 ["eval", "--benchmark", "records", "--data", str(data), "--out", str(tmp_path / "e"), "--canned",
+                  str(data), "--no-progress"]):
+        res = CliRunner().invoke(app, args)
+        said = " ".join(res.output.split())
+        assert res.exit_code == 2 and "Traceback" not in said, (args[0], res.output[-1500:])
+        assert "noanswer.parquet: has no 'answer' column (its columns: images, problem)" in said, (args[0], said)
+
+
+def _noise_png(seed: int) -> bytes:
+    import random
+
+    rng = random.Random(seed)
+    img = Image.frombytes("RGB", (64, 48), bytes(rng.randrange(256) for _ in range(64 * 48 * 3)))
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def _hub_folder(root):
+    """A geometry3k-layout data set as `huggingface-cli download` leaves it: two train shards and a test split."""
+    (root / "data").mkdir(parents=True)
+    for name, rows in (("train-00000-of-00002", [0, 1]), ("train-00001-of-00002", [2, 3]), ("test-00000-of-00001", [4])):
+        pq.write_table(pa.Table.from_pylist([
+            {"images": [{"bytes": _noise_png(i), "path": f"{i}.png"}], "problem": f"<image>Item {i}?",
+             "answer": str(i)} for i in rows]), root / "data" / f"{name}.parquet")
+    (root / "README.md").write_text("a dataset card\n")
+    return root
+
+
+def test_a_hub_folder_of_parquet_shards_is_read_as_its_train_split(tmp_path):
+    """Polish item of issue 33: a hub folder (data/train-*.parquet) was refused by bridge, grpo and decontaminate
+    while eval read it. Now it is the train split's shards, in order; the test split is left alone."""
+    hub = _hub_folder(tmp_path / "geo3k")
+    res = read_records(hub)
+    assert res.errors == [] and [r.answer for r in res.records] == ["0", "1", "2", "3"]
+    assert len({r.id for r in res.records}) == 4 and all(p.is_file() for r in res.records for p in res.image_paths(r))
+    (hub / "data" / "train-00000-of-00002.parquet").rename(hub / "data" / "val-00000-of-00001.parquet")
+    (hub / "data" / "train-00001-of-00002.parquet").unlink()
+    with pytest.raises(DataError, match="holds no split 'train'; the splits there are test, val"):
+        read_records(hub)
+
+
+def test_bridge_grpo_and_decontaminate_take_a_hub_folder(tmp_path, tiny_model_dir):
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from visionr1.cli import app
+
+    hub = _hub_folder(tmp_path / "geo3k")
+    recipes = Path(__file__).resolve().parents[2] / "recipes" / "tiny_cpu"
+    res = CliRunner().invoke(app, ["bridge", "--input", str(hub), "--out", str(tmp_path / "b"), "--teacher", "template",
+                                   "--dry-run"])
+    assert res.exit_code == 0 and "dry run: 4 records" in " ".join(res.output.split()), res.output
+    res = CliRunner().invoke(app, ["grpo", "--config", str(recipes / "grpo.yaml"), "--dry-run", f"data.path={hub}",
+                                   f"model.path={tiny_model_dir}", f"run_dir={tmp_path / 'g'}"])
+    assert res.exit_code == 0 and json.loads(res.stdout)["records"] == 4, res.output
+    bench = tmp_path / "bench"
+    bench.mkdir()
+    write_jsonl(bench / "test.jsonl", [Record(id="b0", images=["b.png"], question="Item 2?", answer="2")])
+    (bench / "b.png").write_bytes(_noise_png(2))  # item 2's picture
+    res = CliRunner().invoke(app, ["data", "decontaminate", "--train", str(hub), "--against", f"records={bench}",
+                                   "--out", str(tmp_path / "clean")])
+    assert res.exit_code == 0, res.output
+    clean = read_records(tmp_path / "clean")
+    assert [r.answer for r in clean.records] == ["0", "1", "3"]  # item 2 is the benchmark's item
+    assert sorted(p.name for p in (tmp_path / "clean" / "data").glob("*.parquet")) == [
+        "train-00000-of-00002.parquet", "train-00001-of-00002.parquet"]
+
+
+def test_a_bad_jsonl_line_says_where_once(tmp_path):
+    """Issue 33 polish: json's 'Invalid control character at' became 'at at column'."""
+    (tmp_path / "t.jsonl").write_text('{"id": "a\tb"}\n')
+    (err,) = read_jsonl(tmp_path / "t.jsonl").errors
+    assert "line 1" in str(err) and "invalid JSON: Invalid control character at column " in str(err)
+    assert " at at " not in str(err)

@@ -44,7 +44,8 @@ def test_endpoint_backend_second_layout(name, tmp_path):
 
 
 def test_endpoint_retries_and_failed_items(tmp_path):
-    """429s are retried; an item that keeps failing is recorded as failed, scored wrong, and re-asked on rerun."""
+    """429s are retried; an item that keeps failing is recorded as failed, left out of the scores (not scored
+    wrong), and re-asked on rerun."""
     broken = {"on": True}
 
     def flaky(req):
@@ -57,11 +58,14 @@ def test_endpoint_retries_and_failed_items(tmp_path):
     data = LAYOUTS["mathvista"][0]
     with OpenAIServer(flaky) as server:
         cfg = EvalConfig(benchmark="mathvista", data=data, out=tmp_path / "run",
-                         endpoint=EndpointConfig(base_url=server.url, model="m", max_retries=3), progress=False)
+                         endpoint=EndpointConfig(base_url=server.url, model="m", max_retries=3), progress=False,
+                         allow_failed=True)
         scores = run_eval(cfg)
-        assert scores["completion"]["failed"] == 1
+        assert scores["completion"]["failed"] == 1 and scores["failed"]["ids"] == ["2"]
+        assert (scores["items"], scores["answered"]) == (3, 2)
         verdicts = {v["id"]: v for v in map(json.loads, (tmp_path / "run" / "verdicts.jsonl").read_text().splitlines())}
-        assert verdicts["2"]["error"] and verdicts["2"]["correct"] is False
+        assert verdicts["2"]["error"] and verdicts["2"]["correct"] is None
+        assert "2" not in json.loads((tmp_path / "run" / "results_mathvista.json").read_text())
         n_before = len(server.log)
         broken["on"] = False
         scores = run_eval(cfg)
@@ -145,7 +149,7 @@ def test_a_dead_endpoint_or_an_unserved_model_ends_eval_before_any_item(tmp_path
     data = LAYOUTS["mathvista"][0]
     waits = []
     monkeypatch.setattr(time, "sleep", waits.append)  # a retry would wait (backoff) before trying again
-    with pytest.raises(EndpointUnavailable, match=rf"cannot reach the --endpoint endpoint {dead}"):
+    with pytest.raises(EndpointUnavailable, match=rf"cannot reach --endpoint {dead} \("):
         run_eval(EvalConfig(benchmark="mathvista", data=data, out=tmp_path / "a",
                             endpoint=EndpointConfig(base_url=dead, model="m"), progress=False))
     assert waits == []  # at once: no retries with backoff (not timed: a busy machine is slow, not wrong)
@@ -154,7 +158,7 @@ def test_a_dead_endpoint_or_an_unserved_model_ends_eval_before_any_item(tmp_path
         with pytest.raises(EndpointUnavailable, match="does not serve model 'vision-r2'; it lists: vision-r1"):
             run_eval(EvalConfig(benchmark="mathvista", data=data, out=tmp_path / "b",
                                 endpoint=EndpointConfig(base_url=server.url, model="vision-r2"), progress=False))
-        with pytest.raises(EndpointUnavailable, match="--judge-endpoint endpoint .* does not serve model 'judge'"):
+        with pytest.raises(EndpointUnavailable, match=r"--judge-endpoint http\S+ does not serve model 'judge'"):
             run_eval(EvalConfig(benchmark="mathvista", data=data, out=tmp_path / "c",
                                 endpoint=EndpointConfig(base_url=server.url, model="vision-r1"),
                                 judge=JudgeEndpointConfig(base_url=server.url, model="judge"), progress=False))
@@ -173,3 +177,34 @@ def test_eval_whose_calls_mostly_fail_exits_non_zero_with_the_reason(tmp_path):
     said = " ".join(res.output.split())
     assert res.exit_code == 2 and "3 of 3 items got no answer from the endpoint" in said and "image too large" in said
     assert (tmp_path / "run" / "scores.json").exists()  # written first: the rerun asks only for the failed items
+
+
+def test_eval_with_some_failed_items_exits_non_zero_unless_allowed(tmp_path):
+    """Issue 33 item 4: a server failing every other call gave 'accuracy 0.00 … 4 failed' and exit 0, the failed items
+    counted as answered wrong. Now they are left out of the accuracy, and the run exits 2 unless --allow-failed."""
+    from typer.testing import CliRunner
+
+    from visionr1.cli import app
+
+    def every_other(req):
+        if req.key.startswith("2#"):
+            return Reply(status=500, content="internal error")
+        return Reply(content="<think>x</think><answer>" + {"1": "1.2", "3": "B"}.get(req.key[0], "?") + "</answer>")
+
+    data = LAYOUTS["mathvista"][0]
+    args = ["eval", "--benchmark", "mathvista", "--data", str(data), "--endpoint", "URL", "--model-name", "m",
+            "--max-retries", "0", "--no-progress"]
+    with OpenAIServer(every_other) as server:
+        args[args.index("URL")] = server.url
+        res = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "a")])
+        said = " ".join(res.output.split())
+        assert res.exit_code == 2, res.output
+        assert "1 of 3 items got no generation (1x " in said and "internal error" in said and "--allow-failed" in said
+        scores = json.loads((tmp_path / "a" / "scores.json").read_text())
+        assert scores["answered"] == 2 and scores["failed"]["count"] == 1
+        expected = 100.0 * sum(v["correct"] for v in map(json.loads, (tmp_path / "a" / "verdicts.jsonl").read_text()
+                                                              .splitlines()) if v["correct"] is not None) / 2
+        assert scores["headline"]["accuracy"] == pytest.approx(expected, abs=0.01)  # of the 2 answered, 2-decimal %
+        res = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "b"), "--allow-failed"])
+        assert res.exit_code == 0, res.output
+        assert "1 failed (left out of the scores)" in " ".join(res.output.split())

@@ -283,3 +283,32 @@ def test_mathvista_judge_undecided_gives_eval_and_score_the_same_default_verdict
     assert all(by_score[p]["extraction_rule"] == "judge" and not by_score[p]["decided"] for p in "123")
     # each command keeps its own store; each asks each undecided item once, though it scores both protocols
     assert scores["judge"]["calls"] == scored_scores["judge"]["calls"] == 3 == len(server.log) / 2
+
+
+def test_score_with_a_dead_judge_endpoint_stops_at_once(tmp_path, monkeypatch):
+    """Issue 33 item 13: ``score --judge-endpoint`` against a dead endpoint ran 9 s, retrying every record, and
+    exited 0 (``20 failed (rules kept)``); eval with the same flags stopped at once. Both ask the judge first now."""
+    import socket
+    import time
+
+    from typer.testing import CliRunner
+
+    from visionr1.cli import app
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}/v1"
+    results = write(tmp_path, MIXED)
+    waits = []
+    monkeypatch.setattr(time, "sleep", waits.append)  # a retry would wait (backoff) before trying again
+    res = CliRunner().invoke(app, ["score", "mathvista", str(results), "--out", str(tmp_path / "scored.json"),
+                                   "--judge-endpoint", dead, "--judge-model", "judge"])
+    said = " ".join(res.output.split())
+    assert res.exit_code == 2 and f"cannot reach --judge-endpoint {dead} (" in said, res.output
+    assert waits == [] and not (tmp_path / "scored.json").exists()  # at once: no retries (not timed)
+    monkeypatch.undo()
+    with OpenAIServer(judge_answers, models=["other"]) as server:
+        res = CliRunner().invoke(app, ["score", "mathvista", str(results), "--judge-endpoint", server.url,
+                                       "--judge-model", "judge"])
+        assert res.exit_code == 2 and "does not serve model 'judge'; it lists: other" in " ".join(res.output.split())
+        assert server.log == []  # no record was sent

@@ -224,6 +224,10 @@ def test_out_is_eval_s_own_and_bad_records_are_skipped_only_when_asked(synth_set
     with pytest.raises(ConfigError, match=r"notes\.txt.*--force"):
         run_eval(EvalConfig(out=tmp_path / "mine", skip_bad=True, **cfg))
     assert run_eval(EvalConfig(out=tmp_path / "mine", skip_bad=True, force=True, **cfg))["items"] == 3
+    # every record bad: --skip-bad cannot help, and the error says so rather than suggesting it (issue 33 polish)
+    test.write_text("".join(json.dumps(dict(r, images=["images/missing.png"])) + "\n" for r in rows))
+    with pytest.raises(DataError, match=r"4 bad record\(s\) \(0 good\); all are bad, so there is nothing to evaluate"):
+        run_eval(EvalConfig(out=tmp_path / "c", skip_bad=True, **cfg))
 
 
 def test_an_unreadable_canned_file_is_a_clear_error(tmp_path):
@@ -342,7 +346,7 @@ def test_eval_yaml_endpoint_and_judge_blocks_load_as_endpoint_configs(tmp_path):
     assert (cfg.judge.concurrency, cfg.judge.max_retries, cfg.judge.timeout) == (16, 4, 120.0)
     assert load(["judge.concurrency=2", "endpoint.timeout=30"]).judge.concurrency == 2
     assert load(["endpoint.timeout=30"]).endpoint.timeout == 30.0
-    with pytest.raises(ConfigError, match=r"unknown config key\(s\) endpoint\.bse_url; valid keys here: api_key_env"):
+    with pytest.raises(ConfigError, match=r"unknown config key\(s\) endpoint\.bse_url; did you mean endpoint\.base_url\? valid keys here: api_key_env"):
         load(["endpoint.bse_url=x"])
     with pytest.raises(ConfigError, match=r"judge\.modle"):
         _eval_yaml(tmp_path, "canned: c.json\njudge: {base_url: http://x/v1, modle: m}\n")()

@@ -100,3 +100,17 @@ def test_two_grpo_steps_change_text_and_vision_weights(tiny_model_dir, tmp_path)
     changed = {k for k, v in trainer.model.named_parameters() if not torch.equal(v.detach(), before[k])}
     assert any(".visual." in k or k.startswith("model.visual") for k in changed), "vision tower not trained"
     assert any("language_model" in k for k in changed), "language model not trained"
+
+
+def test_the_command_prints_its_result_without_library_noise(tmp_path):
+    """Issue 33 polish: DeepSpeed's "Setting accelerator to CPU" notice and transformers' weight-writing bar."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "VISIONR1_CACHE": str(tmp_path / "cache")}
+    res = subprocess.run([sys.executable, "-m", "visionr1", "tiny-model", "--out", str(tmp_path / "m"), "--no-cache"],
+                         capture_output=True, text=True, env=env, timeout=300)
+    assert res.returncode == 0, res.stderr
+    said = res.stdout + res.stderr
+    assert "Setting accelerator" not in said and "Writing model shards" not in said and "tiny Qwen2.5-VL" in said

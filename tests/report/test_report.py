@@ -113,3 +113,34 @@ def test_reference_paper_adds_the_papers_columns(runs, tmp_path):
     for args, message in ((["--reference", "blog"], "unknown reference 'blog'; valid: paper"), ([], "give run folders")):
         bad = CliRunner().invoke(app, ["report", *args])
         assert bad.exit_code == 2 and message in bad.output
+
+
+def test_runs_laid_out_by_model_then_benchmark_are_one_column_per_model(tmp_path):
+    """Issue 33 item 12: ``report runs/$M/*`` named the columns after the benchmark folders, one value each (a
+    diagonal table) and no model anywhere. Now: a column per model folder, its benchmarks filled, the model named."""
+    for model, canned in (("qwen-7b", {"mathvista": FIXTURES / "mathvista_eval" / "responses.json",
+                                       "dynamath": FIXTURES / "dynamath" / "responses.json"}),
+                          ("vision-r1", {"mathvista": FIXTURES / "mathvista_eval" / "responses.json"})):
+        for bench, responses in canned.items():
+            run_eval(EvalConfig(benchmark=bench, data=FIXTURES / ("mathvista_eval" if bench == "mathvista" else bench),
+                                out=tmp_path / "runs" / model / bench, canned=responses, progress=False))
+    folders = sorted((tmp_path / "runs").glob("*/*"))  # what the shell gives for runs/*/*
+    header, rows = comparison_rows([load_run(p) for p in folders])
+    assert header == ["benchmark", "metric", "qwen-7b", "vision-r1"]
+    by = {(r[0], r[1]): r[2:] for r in rows}
+    assert by[("", "model")] == ["dynamath/responses.json, mathvista_eval/responses.json", "mathvista_eval/responses.json"]
+    assert by[("mathvista", "accuracy")] == [100.0, 100.0] and by[("dynamath", "worst_case")] == [50.0, None]
+    res = CliRunner().invoke(app, ["report", *map(str, folders), "--png", str(tmp_path / "c.png")])
+    assert res.exit_code == 0 and "qwen-7b" in res.output and "vision-r1" in res.output, res.output
+    # a run folder not named after its benchmark keeps its own name; the same benchmark twice is not merged
+    (tmp_path / "runs" / "qwen-7b" / "mathvista").rename(tmp_path / "runs" / "qwen-7b" / "mv-greedy")
+    header, _ = comparison_rows([load_run(p) for p in sorted((tmp_path / "runs").glob("*/*"))])
+    assert header == ["benchmark", "metric", "qwen-7b", "mv-greedy", "vision-r1"]
+
+
+def test_without_png_no_figure_is_written_into_the_current_folder(runs, tmp_path, monkeypatch):
+    """Issue 33 polish: ``report`` without ``--png`` wrote report.png into the current folder."""
+    monkeypatch.chdir(tmp_path)
+    res = CliRunner().invoke(app, ["report", *map(str, runs)])
+    assert res.exit_code == 0 and "model_a" in res.output and "no figure (--png FILE writes the bar chart)" in res.output
+    assert list(tmp_path.iterdir()) == []

@@ -131,3 +131,27 @@ def test_a_short_sft_run_shows_its_first_and_last_values(tmp_path):
     (row,) = stage_rows(load_training_run(root))
     assert row["loss"] == (8.07, 7.88)
     assert "| sft | 1–3 | 8.07 → 7.88 |" in stage_markdown([load_training_run(root)])
+
+
+def test_the_grpo_figure_is_a_grid_with_whole_step_ticks(tmp_path, monkeypatch):
+    """Issue 33 polish: GRPO figures were one strip of 2000x320 px with fractional step ticks (1.5, 2.5, ...)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    seen = []
+    real_savefig = matplotlib.figure.Figure.savefig
+
+    def spy(fig, *args, **kwargs):
+        seen.append([ax.get_xticks() for ax in fig.axes if ax.get_visible()])
+        return real_savefig(fig, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", spy)
+    run = load_training_run(write_grpo_run(tmp_path / "grpo", lengths=(100, 90, 80), stage_at=2))
+    w, h = Image.open(training_plot([run], tmp_path / "g.png")).size
+    assert (w, h) == (1200, 640)  # 5 curves: two rows of at most 3 panels, 4 x 3.2 inches each at 100 dpi
+    (ticks,) = seen
+    assert len(ticks) == 5 and all(float(t).is_integer() for panel in ticks for t in panel)
+    plt.close("all")

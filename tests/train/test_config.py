@@ -21,6 +21,12 @@ def _grpo(**extra):
 def test_trainer_typo_is_an_error_that_lists_valid_keys():
     with pytest.raises(ConfigError, match=r"learning_rat\b.*valid keys: .*learning_rate"):
         _grpo(trainer={"learning_rat": 1e-6})
+    # issue 33 polish: a typo among ~120 TRL keys gets the one it was meant to be, first
+    with pytest.raises(ConfigError, match=r"learnig_rate \(not fields of trl.GRPOConfig\); did you mean "
+                                          r"trainer\.learning_rate\? valid keys"):
+        _grpo(trainer={"learnig_rate": 1e-6})
+    with pytest.raises(ConfigError, match=r"unknown config key\(s\) data\.pth; did you mean data\.path\?"):
+        _grpo(data={"pth": "x"})
 
 
 @pytest.mark.parametrize("key,hint", [("max_steps", "ptst.stages"), ("num_generations", "ptst.stages"),
@@ -189,6 +195,10 @@ def test_the_tiny_cpu_readme_makes_every_file_it_uses():
             recipe = yaml.safe_load((REPO / opts["--config"]).read_text())
             reads += [sets.get("data.path", recipe["data"]["path"]), sets.get("model.path", recipe["model"]["path"])]
             made += [sets.get("run_dir", recipe["run_dir"])]
+        if args[0] == "eval" and "--config" in opts:  # the eval.yaml's settings, the flags over them
+            recipe = yaml.safe_load((REPO / opts["--config"]).read_text())
+            opts = {**{f"--{k}": str(v) for k, v in recipe.items() if k in ("data", "model", "out")}, **opts}
+            reads += [opts[o] for o in ("--data", "--model")]
         reads += [a for a in args[1:] if args[0] == "report" and not a.startswith("-") and a.startswith("runs/")
                   and not a.endswith(".png")]
         for path in reads:

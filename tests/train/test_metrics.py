@@ -112,3 +112,21 @@ def test_grpo_processor_pads_left_so_token_types_line_up(tiny_model_dir):
     image_pad = proc.tokenizer.convert_tokens_to_ids("<|image_pad|>")
     assert out["attention_mask"][0, 0] == 0  # left padding
     assert ((out["input_ids"] == image_pad).int() == out["mm_token_type_ids"]).all()
+
+
+def test_the_progress_bar_of_a_later_stage_goes_on_from_its_step():
+    """Issue 33 polish: the GRPO bar restarted at 0 at PTST stage 2 (each stage is a trainer.train call that begins
+    at the stage boundary's step) and jumped on its first step."""
+    from types import SimpleNamespace
+
+    from visionr1.train.metrics import QuietProgress
+
+    args = SimpleNamespace(disable_tqdm=False)
+    cb = QuietProgress((1, 2))
+    state = SimpleNamespace(is_world_process_zero=True, global_step=2, max_steps=4)
+    cb.on_train_begin(args, state, None)
+    assert cb.bar.training_bar.n == 2
+    state.global_step = 3
+    cb.on_step_end(args, state, None)
+    assert cb.bar.training_bar.n == 3
+    cb.bar.training_bar.close()

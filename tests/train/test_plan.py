@@ -340,3 +340,39 @@ def test_sft_plan_counts_prompt_forms(cold_path, tmp_path):
                                                     {"from": "gpt", "value": "<think>x</think><answer> Final Answer:A </answer>"}],
                                   "image": "a.png"}] * 3))
     assert sft_prompt_forms(share) == {"raw": 3}
+
+
+def test_dry_runs_name_a_question_no_benchmark_has_and_examples_cut_at_max_length(tmp_path, tiny_model_dir):
+    """Issue 33 item 14: a 10 MB question passed bridge and grpo --dry-run with no warning, and sft --count-tokens
+    counted it over the limit but said nothing in its warnings."""
+    from visionr1.data import Record, write_jsonl
+    from visionr1.r1 import render_user_prompt
+
+    from .conftest import write_cold, write_records
+
+    data = write_records(tmp_path / "rec", n=4)
+    rows = [json.loads(line) for line in data.read_text().splitlines()]
+    rows[1]["question"] = "Read this. " + "word " * 8_000  # 40,011 characters
+    write_jsonl(data, [Record.from_dict(r) for r in rows])
+    grpo = CliRunner().invoke(app, ["grpo", "--config", str(REPO / "recipes/tiny_cpu/grpo.yaml"), "--dry-run",
+                                    f"model.path={tiny_model_dir}", f"data.path={data}", f"run_dir={tmp_path / 'g'}"])
+    assert grpo.exit_code == 0, grpo.output
+    (warning,) = json.loads(grpo.stdout)["warnings"]
+    assert warning.startswith("1 item(s) have a question over 16,000 characters") and "r1 (40,1" in warning
+    bridge = CliRunner().invoke(app, ["bridge", "--input", str(data), "--out", str(tmp_path / "b"), "--teacher",
+                                      "template", "--dry-run"])
+    assert bridge.exit_code == 0 and "1 item(s) have a question over 16,000 characters" in " ".join(bridge.output.split())
+
+    cold = write_cold(tmp_path / "cold", n=3)
+    lines = [json.loads(line) for line in cold.read_text().splitlines()]
+    lines[2]["messages"][0]["content"][1]["text"] = render_user_prompt("Read this. " + "word " * 8_000)
+    cold.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    sft = CliRunner().invoke(app, ["sft", "--config", str(REPO / "recipes/tiny_cpu/sft.yaml"), "--dry-run", "--count-tokens",
+                                   f"model.path={tiny_model_dir}", f"data.path={cold}", f"run_dir={tmp_path / 's'}",
+                                   "trainer.max_length=512"])
+    assert sft.exit_code == 0, sft.output
+    plan = json.loads(sft.stdout)
+    assert plan["tokens"]["over_limit"] == 1
+    long, cut = plan["warnings"]
+    assert "c2 (40," in long
+    assert cut.startswith("1 example(s) are longer than trainer.max_length=512 tokens and would be cut") and "c2" in cut

@@ -46,8 +46,10 @@ def test_bad_examples_are_all_reported_before_training(tmp_path):
            {"id": "b", "images": ["missing.png"], "messages": [{"role": "user", "content": "<image>q"},
                                                              {"role": "assistant", "content": "x"}]}]
     (tmp_path / "c.jsonl").write_text("".join(json.dumps(x) + "\n" for x in bad))
-    with pytest.raises(DataError, match=r"(?s)2 bad item.*a.*no assistant turn.*b.*not found"):
-        build_sft_dataset(SFTDataSettings(path=str(tmp_path / "c.jsonl")))
+    for skip_bad in (False, True):  # none good: --skip-bad cannot help, and the error does not suggest it
+        with pytest.raises(DataError, match=r"(?s)all 2 item\(s\) are bad, so there is nothing to train on \(with "
+                                            r"--skip-bad or without\); fix them:.*a.*no assistant turn.*b.*not found"):
+            build_sft_dataset(SFTDataSettings(path=str(tmp_path / "c.jsonl"), skip_bad=skip_bad))
 
 
 def test_pixel_budget_reaches_the_processor(tiny_model_dir):
@@ -185,3 +187,48 @@ def test_a_frozen_vision_tower_keeps_its_weights_while_the_rest_trains(tiny_mode
         run_sft(thawed)
     assert read_metrics(tmp_path / "run")[-1]["global_step"] == 2  # nothing was lost or overwritten
     assert "freeze_vision_tower: true" in (tmp_path / "run" / "config.yaml").read_text()
+
+
+def test_absolute_image_paths_and_data_image_root_are_the_same_for_every_stage(tmp_path):
+    """Issue 33 item 11: sft refused absolute image paths the other stages read, and no data.image_root existed.
+    Every stage reads a path the same way: relative to the image root (default: the data file's folder) and inside
+    it, absolute or not; data.image_root (image_root= for the bridge) points it at images kept elsewhere."""
+    from PIL import Image
+    from typer.testing import CliRunner
+
+    from visionr1.cli import app
+    from visionr1.data import Record, write_jsonl
+    from visionr1.errors import DataError
+    from visionr1.r1 import format_r1, render_user_prompt
+    from visionr1.train.config import GRPODataSettings
+    from visionr1.train.data import build_grpo_dataset, build_sft_dataset
+
+    pics = tmp_path / "pictures"  # the images live apart from the data files (LLaMA-Factory's media_dir)
+    pics.mkdir()
+    for i in range(3):
+        Image.new("RGB", (56, 56), ("red", "green", "blue")[i]).save(pics / f"{i}.png")
+    data = tmp_path / "data"
+    data.mkdir()
+    for name, paths in (("abs", [str(pics / f"{i}.png") for i in range(3)]), ("rel", [f"{i}.png" for i in range(3)])):
+        chat = [{"id": f"c{i}", "images": [p], "messages": [
+            {"role": "user", "content": "<image>" + render_user_prompt("What colour?")},
+            {"role": "assistant", "content": format_r1("I look.", "red")}]} for i, p in enumerate(paths)]
+        (data / f"{name}.jsonl").write_text("".join(json.dumps(c) + "\n" for c in chat))
+        write_jsonl(data / f"{name}_records.jsonl", [Record(id=f"r{i}", images=[p], question="What colour?", answer="red")
+                                                     for i, p in enumerate(paths)])
+    for name in ("abs", "rel"):
+        said = (r"escapes the data root .* set the image root: data.image_root" if name == "abs"
+                else rf"image file not found: {data}/0.png")
+        with pytest.raises(DataError, match=said):
+            build_sft_dataset(SFTDataSettings(path=str(data / f"{name}.jsonl")))
+        with pytest.raises(DataError, match=said):
+            build_grpo_dataset(GRPODataSettings(path=str(data / f"{name}_records.jsonl")))
+        for root in ([str(pics)] + (["/"] if name == "abs" else [])):
+            sft = build_sft_dataset(SFTDataSettings(path=str(data / f"{name}.jsonl"), image_root=root))
+            grpo = build_grpo_dataset(GRPODataSettings(path=str(data / f"{name}_records.jsonl"), image_root=root))
+            assert len(sft) == len(grpo) == 3
+            assert [im.getpixel((0, 0)) for im in sft["images"][0] + sft["images"][1]] == [(255, 0, 0), (0, 128, 0)]
+    out = tmp_path / "bridge"
+    res = CliRunner().invoke(app, ["bridge", "--input", str(data / "abs_records.jsonl"), "--out", str(out),
+                                   "--teacher", "template", "--dry-run", f"image_root={pics}"])
+    assert res.exit_code == 0 and "dry run: 3 records" in " ".join(res.output.split()), res.output

@@ -44,11 +44,13 @@ def bridge_command(
         cfg = load_config(BridgeConfig, config, overrides or [], flags=flags)
         if dry_run:
             from visionr1.bridge.estimate import estimate, print_estimate
-            from visionr1.bridge.run import MADE_BY, looks_like_bridge_run
+            from visionr1.bridge.run import MADE_BY, check_same_input, looks_like_bridge_run
             from visionr1.outdir import check_output_dir
 
             if cfg.out is not None:
                 check_output_dir(cfg.out, MADE_BY, force=force, looks_ours=looks_like_bridge_run, what="--out folder")
+                if cfg.input is not None:
+                    check_same_input(cfg, force)
             print_estimate(estimate(cfg), console)
             return
         from visionr1.bridge.run import run_bridge

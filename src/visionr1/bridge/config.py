@@ -92,6 +92,7 @@ class BridgeConfig:
     """Everything ``visionr1 bridge`` needs."""
 
     input: Path | None = field(default=None, metadata={"help": "Records: JSONL, Parquet, ShareGPT JSON or a data folder."})
+    image_root: Path | None = field(default=None, metadata={"help": "Folder the image paths of a JSONL or ShareGPT input are relative to and must stay inside (default: the input file's folder; / for absolute paths anywhere)."})
     out: Path | None = field(default=None, metadata={"help": "Run folder (store, outputs, copied images)."})
     teacher: str = field(default="endpoints", metadata={"help": "'endpoints' (MLLM + reasoner servers) or 'template' (offline)."})
     mllm: EndpointConfig = field(default_factory=EndpointConfig, metadata={"help": "Stages 1-2 endpoint."})

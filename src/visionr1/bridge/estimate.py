@@ -15,6 +15,7 @@ from visionr1.bridge.config import BridgeConfig
 from visionr1.bridge.pipeline import STAGES, STORE_NAME
 from visionr1.bridge.run import load_input
 from visionr1.bridge.prompts import load_prompt
+from visionr1.data.record import long_questions_warning
 from visionr1.r1 import choice_lines
 
 TYPICAL_COMPLETION = {"pseudo_cot": 350, "description": 450, "reasoning": 2500}
@@ -39,6 +40,8 @@ def estimate(cfg: BridgeConfig) -> dict[str, Any]:
 
         raise ConfigError("set --input")
     data, records = load_input(cfg)
+    checks = {"bad_items": [str(e) for e in data.errors],  # the run rejects them as bad_input: name them now
+              "warnings": [w for w in [long_questions_warning((r.id, r.question) for r in records)] if w]}
     done: set[tuple[str, str]] = set()
     if cfg.out is not None and (Path(cfg.out) / STORE_NAME).exists():
         from visionr1.endpoints.store import ResponseStore
@@ -46,7 +49,7 @@ def estimate(cfg: BridgeConfig) -> dict[str, Any]:
         with ResponseStore(Path(cfg.out) / STORE_NAME) as store:
             done = {(c.rid, c.stage) for c in store.all_calls() if c.ok}
     if cfg.teacher == "template":
-        return {"teacher": "template", "records": len(records), "stages": {}, "cost_usd": 0.0}
+        return {"teacher": "template", "records": len(records), "stages": {}, "cost_usd": 0.0, **checks}
     tpl = {n: load_prompt(n, getattr(cfg.prompts, n)) for n in ("pseudo_cot", "description", "reasoner")}
     gen = cfg.generation
     caps = {"pseudo_cot": gen.mllm_max_tokens, "description": gen.mllm_max_tokens, "reasoning": gen.reasoner_max_tokens}
@@ -69,13 +72,16 @@ def estimate(cfg: BridgeConfig) -> dict[str, Any]:
     cost = 0.0
     for s, role in (("pseudo_cot", "mllm"), ("description", "mllm"), ("reasoning", "reasoner")):
         cost += (out[s]["prompt_tokens"] * getattr(p, f"{role}_input") + out[s]["completion_tokens"] * getattr(p, f"{role}_output")) / 1e6
-    return {"teacher": cfg.teacher, "records": len(records), "stages": out, "cost_usd": round(cost, 2) if p.any else None}
+    return {"teacher": cfg.teacher, "records": len(records), "stages": out, "cost_usd": round(cost, 2) if p.any else None,
+            **checks}
 
 
 def print_estimate(est: dict[str, Any], console: Any) -> None:
     from rich.table import Table
 
-    table = Table(title=f"dry run: {est['records']} records, teacher {est['teacher']} (nothing was called)")
+    bad = est.get("bad_items") or []
+    left_out = f" ({len(bad)} bad item(s) left out, named below)" if bad else ""
+    table = Table(title=f"dry run: {est['records']} records{left_out}, teacher {est['teacher']} (nothing was called)")
     for col in ("stage", "calls", "prompt tokens", "completion tokens"):
         table.add_column(col, justify="right" if col != "stage" else "left")
     for s, v in est["stages"].items():
@@ -83,3 +89,9 @@ def print_estimate(est: dict[str, Any], console: Any) -> None:
     console.print(table)
     if est.get("cost_usd") is not None:
         console.print(f"estimated cost: ${est['cost_usd']:,.2f}")
+    if bad:
+        more = f"\n  ... and {len(bad) - 20} more" if len(bad) > 20 else ""
+        console.print(f"[bold yellow]{len(bad)} bad item(s)[/] the run would reject (bad_input):\n  "
+                      + "\n  ".join(bad[:20]) + more, markup=True, highlight=False)
+    for w in est.get("warnings") or []:
+        console.print(f"[bold yellow]warning:[/] {w}", highlight=False)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from collections import Counter
 from pathlib import Path
@@ -16,16 +17,17 @@ from typing import Any, Callable
 
 from visionr1.bridge.config import BridgeConfig
 from visionr1.bridge.pipeline import STAGES, STORE_NAME, Bridge, Outcome, RunState
-from visionr1.data.io import LoadResult, iter_jsonl, native_jsonl, read_records
+from visionr1.data.io import LoadResult, image_root_of, iter_jsonl, native_jsonl, read_records
 from visionr1.data.record import Record
 from visionr1.endpoints.store import ResponseStore
-from visionr1.errors import ConfigError, DataError
+from visionr1.errors import ConfigError, DataError, VisionR1Error
+from visionr1.outdir import releases_held_dirs
 
 
 
 def load_input(cfg: BridgeConfig) -> tuple[LoadResult, list[Record]]:
     """The first ``limit`` good records, every image opened (what ``--dry-run`` counts)."""
-    data = read_records(cfg.input, limit=cfg.limit)
+    data = read_records(cfg.input, limit=cfg.limit, image_root=cfg.image_root)
     return data, data.records
 
 
@@ -40,11 +42,11 @@ class _Input:
         assert cfg.input is not None
         jsonl = native_jsonl(cfg.input)
         if jsonl is None:
-            data = read_records(cfg.input, limit=cfg.limit)
+            data = read_records(cfg.input, limit=cfg.limit, image_root=cfg.image_root)
             self.root, self.images_checked = data.root, True
             self._items: Any = iter([*data.errors, *data.records])
         else:
-            self.root, self.images_checked = jsonl.parent, False
+            self.root, self.images_checked = image_root_of(jsonl, cfg.image_root), False
             self._items = iter_jsonl(jsonl)
         self.taken = 0  # records handed out so far
         self._errors: list[tuple[int, int, DataError]] = []  # (place among the records, 0 before / 1 of it, error)
@@ -79,12 +81,14 @@ def looks_like_bridge_run(path: Path) -> bool:
     return (Path(path) / STORE_NAME).is_file()
 
 
+@releases_held_dirs
 def run_bridge(cfg: BridgeConfig, *, progress: Any = None, force: bool = False) -> dict[str, Any]:
     """Run the whole bridge for ``cfg`` (resuming from RUN_DIR's store) and write the outputs.
 
     Returns the stats written to ``stats.json``. ``progress`` is an optional callable
     ``(RunState) -> context manager`` for a live display (the CLI passes a rich one). RUN_DIR must be new,
-    empty or a bridge run (:mod:`visionr1.outdir`); ``force`` takes any folder. With the endpoints teacher
+    empty or a bridge run (:mod:`visionr1.outdir`); ``force`` takes any folder; another run into it while this one
+    runs is refused at once (:func:`visionr1.outdir.hold_output_dir`). With the endpoints teacher
     each endpoint is asked once before any record (:func:`visionr1.endpoints.check_endpoints`), so a wrong
     URL or model name ends the run at once; a run in which most records failed their calls raises
     :class:`~visionr1.endpoints.EndpointsFailing` once the outputs are written.
@@ -99,7 +103,8 @@ def run_bridge(cfg: BridgeConfig, *, progress: Any = None, force: bool = False) 
 
     cfg.check_runnable()
     assert cfg.out is not None
-    out = claim_output_dir(cfg.out, MADE_BY, force=force, looks_ours=looks_like_bridge_run, what="--out folder")
+    out = claim_output_dir(cfg.out, MADE_BY, force=force, looks_ours=looks_like_bridge_run, what="--out folder",
+                           hold=True)
     source = _Input(cfg)
     store = ResponseStore(out / STORE_NAME, sync=cfg.store_sync)
     state = RunState(teacher=cfg.teacher)
@@ -107,6 +112,7 @@ def run_bridge(cfg: BridgeConfig, *, progress: Any = None, force: bool = False) 
     good: list[Outcome] = []
     try:
         _check_same_teacher(store, cfg)
+        check_same_input(cfg, force, store)
         from visionr1.bridge.workers import resolve_workers, run_workers
 
         Bridge(cfg, LoadResult(records=[], root=source.root), store, state)  # checks the prompt files first
@@ -146,7 +152,32 @@ def run_bridge(cfg: BridgeConfig, *, progress: Any = None, force: bool = False) 
     elapsed = time.perf_counter() - t0
     _append_run_log(out, cfg, state, len(good), elapsed)
     _raise_if_most_calls_failed(good, out)
+    _raise_if_none_kept(stats, cfg, out)
     return stats
+
+
+class NothingKept(VisionR1Error):
+    """A bridge run kept no record: its cold.jsonl is empty, and the SFT after it would fail on that."""
+
+
+def _raise_if_none_kept(stats: dict[str, Any], cfg: BridgeConfig, out: Path) -> None:
+    """A run that kept nothing is not a result to go on from: end it non-zero, saying why each record went."""
+    if stats["kept"]:
+        return
+    reasons = stats["rejected_by_reason"]
+    if not stats["records"]:
+        why = "the input holds no records"
+    else:
+        why = f"rejected {stats['records']}: " + ", ".join(f"{n} {r}" for r, n in reasons.items())
+        if set(reasons) == {"bad_input"}:
+            why += " (every input item is bad; rejected.jsonl names each one and why)"
+        elif reasons.get("no_solution") and cfg.teacher == "template":
+            why += (" (the template teacher writes chains only for records that carry a programmatic solution, as "
+                    "`visionr1 synth` writes them; other data needs --teacher endpoints)")
+        else:
+            why += " (rejected.jsonl gives each record's reason)"
+    raise NothingKept(f"kept none of the records, so {out / 'cold.jsonl'} is empty and `visionr1 sft` would have "
+                      f"nothing to learn from: {why}")
 
 
 def _raise_if_most_calls_failed(outcomes: list[Outcome], out: Path) -> None:
@@ -189,6 +220,42 @@ def _run_round(cfg: BridgeConfig, data: LoadResult, state: RunState, progress: A
     for s, c in state.stages.items():  # Bridge.run sets the totals to this round's
         c.total += before[s]["total"]
     return outcomes
+
+
+def input_identity(path: Path | str) -> str:
+    """The input a run folder belongs to: the file :func:`~visionr1.data.io.read_records` reads, as an absolute
+    path (a synth folder and its train.jsonl, a relative and an absolute path are one input; a symlink is not
+    resolved, since image paths are relative to the folder the file is read from)."""
+    return os.path.normpath((native_jsonl(Path(path)) or Path(path)).absolute())
+
+
+def check_same_input(cfg: BridgeConfig, force: bool = False, store: ResponseStore | None = None) -> None:
+    """A run folder belongs to the input it was made from: a rerun with another ``--input`` would replace its
+    outputs (a 24-line cold.jsonl once became 5 lines, silently) and replay stored responses by record id, which
+    are only right for the same records. Refused unless ``force``, which makes the folder the new input's run.
+
+    ``store``: the run's open store, where the input is recorded; without it (``--dry-run``) the folder's store
+    is only read."""
+    assert cfg.input is not None and cfg.out is not None
+    now = input_identity(cfg.input)
+    if store is not None:
+        old = store.get_meta("input")
+    elif (Path(cfg.out) / STORE_NAME).is_file():
+        with ResponseStore(Path(cfg.out) / STORE_NAME) as opened:
+            old = opened.get_meta("input")
+    else:
+        return
+    if old is not None and old != now and not force:
+        try:
+            kept = f" ({json.loads((Path(cfg.out) / 'stats.json').read_text())['kept']} records kept)"
+        except (OSError, ValueError, KeyError, TypeError):
+            kept = ""
+        raise ConfigError(f"{cfg.out} is the bridge run of {old}{kept}, not of {now}: a run folder belongs to one "
+                          "input. Use a new --out for this input, or pass --force to make this folder its run (the "
+                          "outputs are rewritten for it, and stored responses are replayed for records of the same id: "
+                          "right only if they are the same records, e.g. the file moved)")
+    if store is not None and old != now:
+        store.set_meta("input", now)
 
 
 def _check_same_teacher(store: ResponseStore, cfg: BridgeConfig) -> None:

@@ -46,7 +46,7 @@ from visionr1.data.io import LoadResult
 from visionr1.data.record import Record
 from visionr1.endpoints.client import preload
 from visionr1.endpoints.store import ResponseStore
-from visionr1.errors import VisionR1Error
+from visionr1.errors import VisionR1Error, storage_error
 
 _FIELDS = tuple(f.name for f in dataclasses.fields(StageCounters))
 PUBLISH_EVERY = 0.1  # seconds between a worker's counter snapshots
@@ -173,6 +173,7 @@ def _worker_main(worker: int, workers: int, cfg: BridgeConfig, data: LoadResult,
         _dump(result, ("ok", rows, {s: dataclasses.asdict(c) for s, c in state.stages.items()}))
     except BaseException as e:  # noqa: BLE001 - report everything, KeyboardInterrupt included
         try:
+            e = storage_error(e) or e  # a full disk, a read-only folder: the reason, not a traceback
             tb = "" if isinstance(e, VisionR1Error) else "\n" + traceback.format_exc()
             _dump(result, ("error", f"{e}" if isinstance(e, VisionR1Error) else f"{type(e).__name__}: {e}", tb))
         finally:

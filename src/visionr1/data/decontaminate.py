@@ -284,7 +284,7 @@ def image_print(source: bytes | Path, item: str) -> ImagePrint | None:
 
     from visionr1.data.images import open_image
 
-    img = open_image(source, item)
+    img = open_image(source, item, model_rules=False)  # any picture can be compared, whatever a model takes
     factor = max(1, max(img.size) // 256)  # big pictures: box-reduce first (fast, and the hash resizes to 32 px anyway)
     if factor > 1:
         img = img.reduce(factor)
@@ -641,7 +641,7 @@ def write_clean_copy(train: Path, ids: Sequence[str], drop: set[str], out: Path,
     Parquet keeps its schema (pictures are embedded); a saved HF dataset is saved again. Built in a
     scratch folder beside ``out`` and moved in place, so a crash leaves no half-written copy.
     """
-    from visionr1.data.io import _saved_hf_dataset, native_jsonl
+    from visionr1.data.io import _saved_hf_dataset, hub_parquet_files, native_jsonl
 
     keep = [i for i, rid in enumerate(ids) if rid not in drop]
     _check_out(out, train)
@@ -670,6 +670,17 @@ def write_clean_copy(train: Path, ids: Sequence[str], drop: set[str], out: Path,
             layout = "parquet"
             pq.write_table(pq.read_table(train).take(keep), scratch / train.name)
             written = scratch / train.name
+        elif train.is_dir() and hub_parquet_files(train):  # a hub download: each shard kept where it was
+            import pyarrow.parquet as pq
+
+            layout, start, kept_rows = "parquet_folder", 0, set(keep)
+            for f in hub_parquet_files(train):
+                table = pq.read_table(f)
+                target = scratch / f.relative_to(train)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                pq.write_table(table.take([i - start for i in range(start, start + len(table)) if i in kept_rows]), target)
+                start += len(table)
+            written = scratch
         elif train.suffix.lower() == ".json":
             layout = "sharegpt"
             data = json.loads(train.read_text(encoding="utf-8"))

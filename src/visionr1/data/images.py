@@ -34,15 +34,43 @@ def confine_image_path(real_root: Path, rel: str, item: str) -> Path:
         raise ImageError(item, f"empty image path {rel!r}")
     path = (real_root / rel).resolve()
     if path != real_root and real_root not in path.parents:
-        raise ImageError(item, f"image path {rel!r} escapes the data root {real_root}")
+        raise ImageError(item, f"image path {rel!r} escapes the data root {real_root} (image paths are relative to "
+                               "it and stay inside it; for images kept elsewhere set the image root: data.image_root "
+                               "for sft and grpo, image_root=... for the bridge)")
     return path
 
 
-def open_image(source: Path | bytes, item: str, *, max_pixels: int = MAX_IMAGE_PIXELS) -> Image.Image:
+MAX_ASPECT_RATIO = 200
+"""The most a side may exceed the other by (long / short): Qwen2-VL and Qwen2.5-VL's image processor refuses a
+longer image (transformers' ``smart_resize``: "absolute aspect ratio must be smaller than 200"; qwen-vl-utils'
+``MAX_RATIO``). That is its only refusal: a small image is scaled up to the pixel budget, a large one down."""
+
+
+def check_model_image(width: int, height: int, item: str, what: str = "image") -> None:
+    """Refuse an image the model's image processor would refuse (:data:`MAX_ASPECT_RATIO`), here, where it is a
+    per-item error naming the item, rather than as a transformers traceback in the middle of training.
+
+    >>> check_model_image(2000, 1, "item-7")
+    Traceback (most recent call last):
+    ...
+    visionr1.errors.ImageError: item-7: image is 2000x1, an aspect ratio of 2000:1; the Qwen2.5-VL image processor refuses more than 200:1 (crop or pad it)
+    """
+    if min(width, height) <= 0 or max(width, height) / min(width, height) > MAX_ASPECT_RATIO:
+        ratio = max(width, height) / max(min(width, height), 1)
+        raise ImageError(item, f"{what} is {width}x{height}, an aspect ratio of {ratio:.4g}:1; the Qwen2.5-VL image "
+                               f"processor refuses more than {MAX_ASPECT_RATIO}:1 (crop or pad it)")
+
+
+def open_image(source: Path | bytes, item: str, *, max_pixels: int = MAX_IMAGE_PIXELS,
+               model_rules: bool = True) -> Image.Image:
     """Open, size-check and fully decode an image; returns it in RGB.
 
+    ``model_rules``: also refuse what the model's image processor refuses (:func:`check_model_image`), so data
+    that passes every check also trains and evaluates; off where the picture is only looked at (hashing).
+
     Raises:
-        ImageError: missing file, unreadable or truncated data, or more than ``max_pixels`` pixels.
+        ImageError: missing file, unreadable or truncated data, more than ``max_pixels`` pixels, or (``model_rules``)
+            a shape the image processor refuses.
     """
     what = "image bytes" if isinstance(source, (bytes, bytearray)) else str(source)
     try:
@@ -59,6 +87,8 @@ def open_image(source: Path | bytes, item: str, *, max_pixels: int = MAX_IMAGE_P
                 w, h = img.size
                 if w * h > max_pixels:
                     raise ImageError(item, f"image {what} is {w}x{h} = {w * h} pixels, over the {max_pixels} limit")
+                if model_rules:
+                    check_model_image(w, h, item, f"image {what}")
                 img.load()
         except ImageError:
             raise

@@ -31,7 +31,7 @@ from typing import Any
 from visionr1.data.images import confine_image_path, image_to_png_bytes, open_image, resolve_image_path
 from visionr1.data.record import Record
 from visionr1.errors import DataError
-from visionr1.r1 import answer_tags
+from visionr1.r1 import answer_tags, final_answer, letter_index, read_user_prompt, strip_r1_instruction
 
 IMAGE_TOKEN = "<image>"
 
@@ -102,8 +102,11 @@ def reading(path: Path | str, what: str) -> Iterator[None]:
 def atomic_write_text(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` so that a crash leaves either the old file or the new one, never half."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as e:  # name the file the user asked for, not the temporary one
+        raise OSError(e.errno, e.strerror, str(path)) from None
     try:
         umask = os.umask(0)
         os.umask(umask)
@@ -113,6 +116,9 @@ def atomic_write_text(path: Path, text: str) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+    except OSError as e:
+        Path(tmp).unlink(missing_ok=True)
+        raise OSError(e.errno, e.strerror, str(path)) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -127,14 +133,15 @@ def write_jsonl(path: Path, records: Iterable[Record]) -> None:
     atomic_write_text(Path(path), "".join(line + "\n" for line in lines))
 
 
-def read_jsonl(path: Path, *, check_images: bool = True, limit: int | None = None) -> LoadResult:
-    """Read native JSONL; image paths resolve against the file's folder and must stay inside it.
+def read_jsonl(path: Path, *, check_images: bool = True, limit: int | None = None,
+               image_root: Path | str | None = None) -> LoadResult:
+    """Read native JSONL; image paths resolve against the file's folder (or ``image_root``) and must stay inside it.
 
     ``limit``: stop reading once that many good records are in (bad items met before then are still
     reported; lines after it are not read).
     """
     path = Path(path)
-    out = LoadResult(records=[], root=path.parent, images_checked=check_images)
+    out = LoadResult(records=[], root=image_root_of(path, image_root), images_checked=check_images)
     if limit is not None and limit <= 0:
         return out
     for item in iter_jsonl(path):
@@ -151,6 +158,13 @@ def read_jsonl(path: Path, *, check_images: bool = True, limit: int | None = Non
         if limit is not None and len(out.records) >= limit:
             break
     return out
+
+
+def image_root_of(data_file: Path | str, image_root: Path | str | None = None) -> Path:
+    """The folder a data file's image paths are relative to and must stay inside: ``image_root`` when given (the
+    ``data.image_root`` setting, for images kept apart from the data file, as LLaMA-Factory's ``media_dir``; ``/``
+    accepts any absolute path), else the file's own folder. Absolute paths inside it are accepted either way."""
+    return Path(image_root) if image_root else Path(data_file).parent
 
 
 def iter_jsonl(path: Path) -> Iterator[Record | DataError]:
@@ -175,7 +189,8 @@ def iter_jsonl(path: Path) -> Iterator[Record | DataError]:
                     raise DataError(rec.id, f"duplicate id ({where})", str(path))
                 seen.add(rec.id)
             except json.JSONDecodeError as e:
-                yield DataError(where, f"invalid JSON: {e.msg} at column {e.colno}", str(path))
+                # json's own messages may end in "at" ("Invalid control character at"): one "at", then the column
+                yield DataError(where, f"invalid JSON: {e.msg.removesuffix(' at')} at column {e.colno}", str(path))
             except DataError as e:
                 yield e
             else:
@@ -270,19 +285,22 @@ def write_parquet(path: Path, result: LoadResult | Iterable[Record], root: Path 
     os.replace(tmp, path)
 
 
-def read_parquet(path: Path, *, image_dir: Path | None = None) -> LoadResult:
+def read_parquet(path: Path, *, image_dir: Path | None = None, root: Path | None = None) -> LoadResult:
     """Read Parquet in our layout or the geometry3k / Vision-R1-rl layout (``images``, ``problem``, ``answer``).
 
     Embedded images are decoded, checked and stored as PNG under ``image_dir`` (default: a folder
-    ``<file stem>.images`` beside the file); the returned records point at those files.
+    ``<file stem>.images`` beside the file); the returned records point at those files, relative to ``root`` (the
+    file's folder unless given: a hub folder of several files is one root).
     """
     import pyarrow.parquet as pq
 
     path = Path(path)
-    root = path.parent
-    image_dir = Path(image_dir) if image_dir else root / f"{path.stem}.images"
+    root = Path(root) if root is not None else path.parent
+    image_dir = Path(image_dir) if image_dir else path.parent / f"{path.stem}.images"
     with reading(path, "Parquet"):
-        rows = pq.read_table(path).to_pylist()
+        table = pq.read_table(path)
+    check_record_columns(table.column_names, str(path))
+    rows = table.to_pylist()
     out = LoadResult(records=[], root=root)
     for i, row in enumerate(rows):
         try:
@@ -292,6 +310,24 @@ def read_parquet(path: Path, *, image_dir: Path | None = None) -> LoadResult:
         except (TypeError, ValueError) as e:
             out.errors.append(DataError(str(row.get("id", f"row {i}")), str(e), str(path)))
     return out
+
+
+RECORD_COLUMNS = {"ours": ("id", "question", "answer"), "geometry3k": ("problem", "answer")}
+"""The columns a table of records needs, per layout: ours (``id``, ``question``, ``answer``; ``images``,
+``choices``, ... optional) and the geometry3k / Vision-R1-rl layout (``problem``, ``answer``; ``images``)."""
+
+
+def check_record_columns(columns: Iterable[str], where: str) -> None:
+    """Refuse a table that lacks a column its layout needs, once, naming the file, the missing columns and the
+    columns it has (not one error per row, nor a ``KeyError``)."""
+    cols = list(columns)
+    layout = "geometry3k" if "problem" in cols and "question" not in cols else "ours"
+    missing = [c for c in RECORD_COLUMNS[layout] if c not in cols]
+    if missing:
+        named = "the geometry3k / Vision-R1-rl layout" if layout == "geometry3k" else "our record layout"
+        raise DataError(where, f"has no {', '.join(map(repr, missing))} column (its columns: "
+                               f"{', '.join(cols) or 'none'}); as {named} it needs {', '.join(RECORD_COLUMNS[layout])}"
+                               + ("" if layout == "geometry3k" else " (or problem and answer, the geometry3k layout)"))
 
 
 def _row_to_record(row: dict[str, Any], i: int, path: Path, root: Path, image_dir: Path) -> Record:
@@ -371,6 +407,8 @@ def from_hf_dataset(ds, root: Path, *, image_dir: Path | None = None) -> LoadRes
             ds = ds.cast_column(name, datasets.Image(decode=False))
         elif isinstance(feat, (datasets.Sequence, datasets.List)) and isinstance(getattr(feat, "feature", None), datasets.Image):
             ds = ds.cast_column(name, datasets.Sequence(datasets.Image(decode=False)))
+    names = list(ds.column_names)
+    check_record_columns(names + (["images"] if "decoded_image" in names else []), str(root))
     out = LoadResult(records=[], root=root)
     for i, row in enumerate(ds):
         try:
@@ -401,17 +439,33 @@ class Conversation:
     images: list[str] = field(default_factory=list)
 
     def to_record(self) -> Record:
-        """The (question, answer) view: first user turn, and the assistant's ``<answer>`` (or whole reply)."""
+        """The (question, answer) view: the first user turn's question, and the answer of the last assistant turn.
+
+        Both are read through :mod:`visionr1.r1`, the home of the R1 form and the user prompt, so an example in
+        the paper's form (``<answer> Final Answer:29 </answer>``, as Vision-R1-cold and our bridge write it)
+        gives the bare answer ``29``, and a user turn we rendered gives back its question and choices without
+        the think/answer instruction (GRPO and eval add it again). A choice letter answer becomes the choice's
+        text, as :class:`Record` keeps multiple-choice answers. A reply without an ``<answer>`` tag is the
+        answer as it is.
+        """
         user = next((m["content"] for m in self.messages if m["role"] == "user"), "")
         reply = next((m["content"] for m in reversed(self.messages) if m["role"] == "assistant"), "")
         tags = answer_tags(reply)
-        answer = (tags[0] if tags else reply).strip()
-        return Record(id=self.id, images=list(self.images), question=strip_image_tokens(user), answer=answer,
+        answer = final_answer(tags[0]) if tags else reply.strip()
+        prompt = read_user_prompt(strip_image_tokens(user))
+        question, choices = prompt.question, prompt.choices
+        if choices is not None:
+            i = letter_index(answer, len(choices))
+            if i is not None:
+                answer = choices[i]
+            elif answer not in choices:  # not a question we rendered: keep its text whole
+                question, choices = strip_r1_instruction(strip_image_tokens(user)), None
+        return Record(id=self.id, images=list(self.images), question=question, answer=answer, choices=choices,
                       answer_type=infer_answer_type(answer), source="sharegpt", metadata={"response": reply})
 
 
-def read_sharegpt(path: Path, *, check_images: bool = True,
-                  require_assistant: bool = False) -> tuple[list[Conversation], list[DataError]]:
+def read_sharegpt(path: Path, *, check_images: bool = True, require_assistant: bool = False,
+                  image_root: Path | str | None = None) -> tuple[list[Conversation], list[DataError]]:
     """Read chat examples: LLaMA-Factory ShareGPT JSON (a list of examples, or JSONL) in either of its two
     spellings (``conversations`` with ``from``/``value``, or ``role``/``content``), and TRL's ``messages`` with
     content blocks (``{"type": "image"}`` / ``{"type": "text", "text": ...}``, what ``bridge`` writes as
@@ -421,11 +475,14 @@ def read_sharegpt(path: Path, *, check_images: bool = True,
     name no image gets its images' placeholders at the start of the first user turn (LLaMA-Factory's rule). A
     bad example (or a JSONL line that is not JSON) is reported by id with its reason; the others are returned.
     ``require_assistant``: an example with no assistant turn is bad (SFT has nothing to learn from it).
+    ``image_root``: the folder image paths are relative to (:func:`image_root_of`; default the file's folder).
     """
     path = Path(path)
     what = "ShareGPT JSON (a list of examples, or JSONL)"
     with reading(path, what):
         text = path.read_text(encoding="utf-8")
+    if not text.strip():  # e.g. the cold.jsonl of a bridge run that kept nothing
+        raise DataError(str(path), "is empty: it holds no examples")
     try:
         items: list[Any] = json.loads(text)
     except json.JSONDecodeError as whole:
@@ -447,7 +504,7 @@ def read_sharegpt(path: Path, *, check_images: bool = True,
             continue
         item = str(ex.get("id", f"{path.stem}-{i}")) if isinstance(ex, dict) else f"item {i}"
         try:
-            convs.append(_parse_chat(ex, item, path.parent, check_images, require_assistant))
+            convs.append(_parse_chat(ex, item, image_root_of(path, image_root), check_images, require_assistant))
         except DataError as e:
             errors.append(DataError(e.item, e.reason, str(path)))
     return convs, errors
@@ -523,17 +580,19 @@ def write_sharegpt(path: Path, conversations: Iterable[Conversation]) -> None:
 
 
 def read_records(path: Path, *, check_images: bool = True, image_dir: Path | None = None,
-                 limit: int | None = None) -> LoadResult:
+                 limit: int | None = None, image_root: Path | str | None = None) -> LoadResult:
     """Read (question, answer) records from any supported layout, chosen by what ``path`` is.
 
     ``*.jsonl`` native JSONL; ``*.parquet`` ours or geometry3k's; ``*.json`` ShareGPT; a folder holding
-    ``dataset_info.json`` a saved HF dataset; a folder holding ``train.jsonl`` its train split.
+    ``dataset_info.json`` a saved HF dataset; a folder holding ``train.jsonl`` its train split; a folder of parquet
+    files (a hub download, ``data/train-*.parquet``) its train split (:func:`hub_parquet_files`).
 
     ``limit``: only the first N good records (native JSONL stops reading there; other layouts are read
     whole and cut). ``check_images=False`` skips opening the images of native JSONL and ShareGPT
-    (``LoadResult.images_checked`` says so); the other layouts always check them.
+    (``LoadResult.images_checked`` says so); the other layouts always check them. ``image_root``: the folder the
+    image paths of JSONL and ShareGPT files are relative to (:func:`image_root_of`).
     """
-    res = _read_records(Path(path), check_images, image_dir, limit)
+    res = _read_records(Path(path), check_images, image_dir, limit, image_root)
     if limit is not None and len(res.records) > limit:
         res.records = res.records[:limit]
     return res
@@ -541,6 +600,32 @@ def read_records(path: Path, *, check_images: bool = True, image_dir: Path | Non
 
 def _saved_hf_dataset(path: Path) -> bool:
     return path.is_dir() and ((path / "dataset_info.json").exists() or (path / "state.json").exists())
+
+
+TRAIN_SPLIT = "train"
+
+
+def hub_parquet_files(folder: Path) -> list[Path]:
+    """The parquet files of the train split of a data set downloaded from the Hugging Face hub (``data/train-00000-of-
+    00002.parquet``, ...), picked by split as ``eval --data`` picks its split (:mod:`visionr1.data.splits`): a
+    folder without a train split but with others is an error naming them; one table not named for a split is read."""
+    from visionr1.data.splits import parquet_files
+
+    return parquet_files(Path(folder), TRAIN_SPLIT)
+
+
+def _read_parquet_files(files: list[Path], root: Path, image_dir: Path | None) -> LoadResult:
+    out = LoadResult(records=[], root=root)
+    for f in files:
+        part = read_parquet(f, image_dir=image_dir, root=root)
+        out.records.extend(part.records)
+        out.errors.extend(part.errors)
+    seen: set[str] = set()
+    for r in out.records:  # one id per item across the shards
+        if r.id in seen:
+            raise DataError(r.id, "duplicate id across the parquet files", str(root))
+        seen.add(r.id)
+    return out
 
 
 def native_jsonl(path: Path) -> Path | None:
@@ -551,10 +636,11 @@ def native_jsonl(path: Path) -> Path | None:
     return path if path.suffix.lower() == ".jsonl" and path.exists() else None
 
 
-def _read_records(path: Path, check_images: bool, image_dir: Path | None, limit: int | None) -> LoadResult:
+def _read_records(path: Path, check_images: bool, image_dir: Path | None, limit: int | None,
+                  image_root: Path | str | None = None) -> LoadResult:
     jsonl = native_jsonl(path)
     if jsonl is not None:
-        return read_jsonl(jsonl, check_images=check_images, limit=limit)
+        return read_jsonl(jsonl, check_images=check_images, limit=limit, image_root=image_root)
     if _saved_hf_dataset(path):
         import datasets
 
@@ -564,15 +650,18 @@ def _read_records(path: Path, check_images: bool, image_dir: Path | None, limit:
             raise DataError(str(path), f"is a DatasetDict (splits {', '.join(ds)}); give the folder of one split")
         return from_hf_dataset(ds, path, image_dir=image_dir)
     if path.is_dir():
-        raise DataError(str(path), "folder holds neither a saved HF dataset nor train.jsonl")
+        files = hub_parquet_files(path)
+        if not files:
+            raise DataError(str(path), "folder holds neither a saved HF dataset, train.jsonl nor parquet files")
+        return _read_parquet_files(files, path, image_dir)
     if not path.exists():
         raise DataError(str(path), "no such file")
     suffix = path.suffix.lower()
     if suffix == ".parquet":
         return read_parquet(path, image_dir=image_dir)
     if suffix == ".json":
-        convs, errors = read_sharegpt(path, check_images=check_images)
-        res = LoadResult(records=[], errors=errors, root=path.parent, images_checked=check_images)
+        convs, errors = read_sharegpt(path, check_images=check_images, image_root=image_root)
+        res = LoadResult(records=[], errors=errors, root=image_root_of(path, image_root), images_checked=check_images)
         for c in convs:
             try:
                 res.records.append(c.to_record())

@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -102,3 +103,25 @@ class Record:
             raise DataError(e.item, e.reason, where) from None
         except TypeError as e:
             raise DataError(item, f"bad field type: {e}", where) from None
+
+
+LONG_QUESTION_CHARS = 16_000
+"""A question longer than this (about 4,000 tokens) is no benchmark-like question: MathVista's longest testmini
+question is 942 characters, its longest query 1,295. Usually it is a data error (a pasted document, a bad join)
+that costs tokens in every call and may not fit the model's context, so the dry runs name it."""
+
+
+def long_questions_warning(questions: Iterable[tuple[str, str]], limit: int = LONG_QUESTION_CHARS) -> str | None:
+    """A warning naming the items whose question (``(id, text)`` pairs) is over ``limit`` characters; None if none.
+
+    >>> long_questions_warning([("a", "How many?"), ("b", "x" * 20_000)])
+    "1 item(s) have a question over 16,000 characters (about 4,000 tokens; MathVista's longest is 942): b (20,000 characters); a pasted document or a bad join? Each costs its length in tokens in every call and may not fit the model's context"
+    """
+    over = [(i, len(q)) for i, q in questions if isinstance(q, str) and len(q) > limit]
+    if not over:
+        return None
+    over.sort(key=lambda t: -t[1])
+    named = ", ".join(f"{i} ({n:,} characters)" for i, n in over[:5]) + (f", … {len(over) - 5} more" if len(over) > 5 else "")
+    return (f"{len(over)} item(s) have a question over {limit:,} characters (about {limit // 4:,} tokens; MathVista's "
+            f"longest is 942): {named}; a pasted document or a bad join? Each costs its length in tokens in every "
+            "call and may not fit the model's context")

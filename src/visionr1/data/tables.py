@@ -33,28 +33,11 @@ from typing import Any
 
 from visionr1.data.images import resolve_image_path
 from visionr1.data.io import reading
+from visionr1.data.splits import check_file_split, parquet_files, pick_split
 from visionr1.errors import DataError, ImageError
 
 
 # ----------------------------------------------------------------------------- tables
-
-
-def _split_matches(name: str, split: str, exact: bool = False) -> bool:
-    stem = name.split(".")[0]
-    if stem == split or stem.startswith(f"{split}-"):
-        return True
-    return not exact and stem.startswith(f"{split}_")
-
-
-def _parquet_files(folder: Path, split: str | None) -> list[Path]:
-    files = sorted(p for p in folder.rglob("*.parquet") if not any(part.startswith(".") for part in p.parts))
-    if split:  # exact names first: "testmini" must not pick up "testmini_text_only"
-        for match in (lambda p: _split_matches(p.name, split, exact=True) or p.parent.name == split,
-                      lambda p: _split_matches(p.name, split)):
-            chosen = [p for p in files if match(p)]
-            if chosen:
-                return chosen
-    return files
 
 
 def _read_parquet(paths: Iterable[Path]) -> list[dict[str, Any]]:
@@ -78,10 +61,13 @@ def _read_saved_dataset(folder: Path, split: str | None) -> list[dict[str, Any]]
         names = list(ds.keys())
         if split and split in ds:
             ds = ds[split]
+        elif split:
+            raise DataError(str(folder), f"holds no split {split!r}; the splits there are {', '.join(names)} "
+                                         f"(give one of them as the split, e.g. --split {names[0]})")
         elif len(names) == 1:
             ds = ds[names[0]]
         else:
-            raise DataError(str(folder), f"has splits {names}; choose one with --split")
+            raise DataError(str(folder), f"has splits {', '.join(names)}; choose one with --split")
     for name, feature in ds.features.items():
         if isinstance(feature, datasets.Image):
             ds = ds.cast_column(name, datasets.Image(decode=False))
@@ -155,20 +141,18 @@ def read_table(path: Path, split: str | None = None) -> tuple[list[dict[str, Any
         if any((path / n).exists() for n in ("dataset_info.json", "state.json", "dataset_dict.json")):
             with reading(path, "a Hugging Face dataset saved with save_to_disk"):
                 return _read_saved_dataset(path, split), path, "hf_saved"
-        files = _parquet_files(path, split)
+        files = parquet_files(path, split)
         if files:
             return _read_parquet(files), path, "parquet"
         for folder in (path, *(path / sub for sub in RELEASE_FOLDERS if (path / sub).is_dir())):
             for pattern in ("*.tsv", "*.json", "*.jsonl"):
-                found = sorted(folder.glob(pattern))
-                if split:
-                    found = ([p for p in found if _split_matches(p.name, split, exact=True)]
-                             or [p for p in found if _split_matches(p.name, split)] or found)
+                found = pick_split(sorted(folder.glob(pattern)), split, folder)
                 if found:
                     rows, root, _ = read_table(found[0], split)
                     return rows, root, pattern[2:]
         raise DataError(str(path), "holds no .parquet, .tsv, .json or .jsonl file (nor its data/ or dataset/ folder)")
     suffix = path.suffix.lower()
+    check_file_split(path, split)
     if suffix == ".parquet":
         return _read_parquet([path]), path.parent, "parquet"
     if suffix == ".tsv":

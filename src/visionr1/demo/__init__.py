@@ -51,14 +51,16 @@ DESCRIBE_PROMPT = "Describe the image."
 def demo_command(
     out: Annotated[Path, typer.Option("--out", help="Run folder (data, models, eval runs, report.md, plots).")] = Path("runs/demo"),
     seed: Annotated[int, typer.Option("--seed", help="Seed for data, model weights and training.")] = 0,
-    quick: Annotated[bool, typer.Option("--quick", help="CI smoke run (<= 3 min): every stage runs, tiny sizes; shows no learning.")] = False,
+    quick: Annotated[bool, typer.Option("--quick", help="CI smoke run (a few minutes on a CPU; summary.json gives each stage's seconds): every stage runs, tiny sizes; shows no learning.")] = False,
     recipes: Annotated[Path, typer.Option("--recipes", help="Folder with demo.yaml, warmup.yaml, sft.yaml, grpo.yaml.")] = RECIPES,
 ) -> None:
     """Run the whole method on the embedded default and show that it works (report.md + plots)."""
     from rich.console import Console
 
     from visionr1.errors import cli_errors
+    from visionr1.train.command import quiet_libraries
 
+    quiet_libraries()  # as sft and grpo do: no DeepSpeed accelerator notice, no library loading bars
     console = Console()
     with cli_errors(console, resumable=False):
         run_demo(out, seed=seed, quick=quick, recipes=recipes, console=console)

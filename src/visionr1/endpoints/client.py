@@ -37,7 +37,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import email.utils
-import json
 import mimetypes
 import random
 import time
@@ -334,7 +333,8 @@ class ChatClient:
                     error = ("timeout", f"no answer within {self.config.timeout:g}s", None)
                 except openai.APIConnectionError as e:
                     error = ("connection", _short(e), None)
-                except (openai.APIResponseValidationError, json.JSONDecodeError, _BadResponse) as e:
+                except (openai.APIResponseValidationError, ValueError, _BadResponse) as e:
+                    # ValueError: a body that is not JSON (json's errors), or not even text (UnicodeDecodeError)
                     error = ("bad_response", _short(e), None)
                 finally:
                     self.counters.in_flight -= 1

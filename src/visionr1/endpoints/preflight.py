@@ -65,7 +65,7 @@ def check_endpoint(role: str, ep: EndpointConfig, timeout: float = PREFLIGHT_TIM
     :class:`EndpointUnavailable` naming ``role``, the URL and what to fix."""
     import openai
 
-    where = f"the {role} endpoint {ep.base_url}"
+    where = f"{role} {ep.base_url}" if role.startswith("-") else f"the {role} endpoint {ep.base_url}"  # a flag names itself
     timeout = min(timeout, ep.timeout)
     try:
         models = _list_models(ep, timeout)

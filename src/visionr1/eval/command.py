@@ -40,6 +40,7 @@ def eval_command(
     no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bars.")] = False,
     train_data: Annotated[Optional[Path], typer.Option("--train-data", help="Training data to check the items against (writes contamination/ in the run folder).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Use --out even if it holds files eval did not make (files of the same names are overwritten).")] = False,
+    allow_failed: Annotated[bool, typer.Option("--allow-failed", help="Exit 0 even when items got no generation (an endpoint error, an image the model refuses); they are left out of the scores either way.")] = False,
     skip_bad: Annotated[bool, typer.Option("--skip-bad", help="records benchmark: evaluate the good records and log the bad ones (default: refuse the file, naming them).")] = False,
     config: Annotated[Optional[Path], typer.Option("--config", "-c", help="eval.yaml (keys: visionr1 eval's settings, e.g. recipes/vision_r1_7b/eval.yaml); the flags above override it.")] = None,
     overrides: Annotated[Optional[list[str]], typer.Argument(help="key=value overrides, applied last (e.g. temperature=0).", show_default=False)] = None,
@@ -63,7 +64,7 @@ def eval_command(
             "judge.base_url": judge_endpoint, "judge.model": judge_model, "judge.api_key_env": judge_api_key_env,
             # switches: only an explicit one overrides the config file
             "judge_undecided": judge_undecided or None, "progress": False if no_progress else None,
-            "force": force or None, "skip_bad": skip_bad or None,
+            "force": force or None, "skip_bad": skip_bad or None, "allow_failed": allow_failed or None,
         }
         cfg = load_eval_config(config, overrides or [], flags)
         scores = run_eval(cfg)
@@ -76,7 +77,7 @@ def eval_command(
         err.print(f"accuracy by protocol: {sides}; verdicts written: {scores['protocol']}")
     ext = scores["extraction"]
     err.print(f"completions: mean {comp['length']['mean']} {comp['length']['unit']}, {comp['missing_answer_tag']} without "
-              f"</answer>, {comp['failed']} failed; decided by rules: {ext['decided_by_rules']}/{ext['items']} "
+              f"</answer>, {comp['failed']} failed (left out of the scores); decided by rules: {ext['decided_by_rules']}/{ext['items']} "
               f"({100 * ext['decided_share']:.1f}%); judge calls: {scores['judge']['calls']}")
     if scores["verdicts"]["undecided"]:
         err.print(f"undecided: {scores['verdicts']['undecided']} item(s) the grader could not decide in its budget "

@@ -38,8 +38,9 @@ from pathlib import Path
 from typing import Any
 
 from visionr1.config import EndpointConfig
-from visionr1.errors import ConfigError
+from visionr1.errors import ConfigError, VisionR1Error
 from visionr1.eval.judge import JudgeEndpointConfig
+from visionr1.outdir import releases_held_dirs
 from visionr1.r1 import ANSWER_CLOSE
 
 STAGE = "eval"
@@ -74,6 +75,7 @@ class EvalConfig:
     train_data: Path | None = field(default=None, metadata={"help": "Training data to check these items against (contamination/)."})
     force: bool = field(default=False, metadata={"help": "Use --out even if it holds files eval did not make."})
     skip_bad: bool = field(default=False, metadata={"help": "records benchmark: evaluate the good records, log the bad ones."})
+    allow_failed: bool = field(default=False, metadata={"help": "Finish with success even when items got no generation (they are left out of the scores either way)."})
 
     def __post_init__(self) -> None:
         self.data, self.out = Path(self.data), Path(self.out)
@@ -350,13 +352,15 @@ def load_items(cfg: EvalConfig, bench) -> list:
     return items
 
 
+@releases_held_dirs
 def run_eval(cfg: EvalConfig, backend=None) -> dict[str, Any]:
     """Run one evaluation end to end (resuming whatever the run folder already holds); returns ``scores.json``.
 
     ``backend``: an already built one (validation during training passes the policy it is training, see
     :mod:`visionr1.train.validation`); by default it is built from ``cfg``.
 
-    ``--out`` must be new, empty or an eval run (``cfg.force``: any folder; :mod:`visionr1.outdir`). An endpoint
+    ``--out`` must be new, empty or an eval run (``cfg.force``: any folder; :mod:`visionr1.outdir`), and not in use
+    by another run (refused at once). An endpoint
     (and a judge endpoint) is asked once before any item is sent (:func:`visionr1.endpoints.check_endpoints`);
     when most items' calls fail for good, :class:`~visionr1.endpoints.EndpointsFailing` is raised once the
     outputs are written.
@@ -368,7 +372,7 @@ def run_eval(cfg: EvalConfig, backend=None) -> dict[str, Any]:
 
     bench = get_benchmark(cfg.benchmark)
     items = load_items(cfg, bench)
-    claim_output_dir(cfg.out, MADE_BY, force=cfg.force, looks_ours=looks_like_eval_run, what="--out folder")
+    claim_output_dir(cfg.out, MADE_BY, force=cfg.force, looks_ours=looks_like_eval_run, what="--out folder", hold=True)
     identity = cfg.identity()
     _check_identity(cfg.out, identity)
     contamination = _contamination(cfg, bench.NAME, items) if cfg.train_data is not None else None
@@ -390,11 +394,15 @@ def run_eval(cfg: EvalConfig, backend=None) -> dict[str, Any]:
 
     from visionr1.eval.benchmarks._common import extraction_share
 
-    responses = {iid: c["response"] for iid, c in chosen.items()}
-    scored = score_with_judge(bench, items, responses, cfg)
+    # an item that got no generation was not answered: it is left out of the scores, not scored as wrong
+    failed = {iid: c.get("error") or "not generated" for iid, c in chosen.items() if not c.get("payload")}
+    answered = [it for it in items if it.id not in failed]
+    scored = score_with_judge(bench, answered, {it.id: chosen[it.id]["response"] for it in answered}, cfg)
     _write_json(cfg.out / bench.RESULT_FILENAME, scored.official)
+    verdicts = {r["id"]: {**r, "attempt": chosen[r["id"]].get("attempt"), "error": None} for r in scored.per_item}
     _write_jsonl(cfg.out / "verdicts.jsonl", [
-        {**r, "attempt": chosen[r["id"]].get("attempt"), "error": chosen[r["id"]].get("error")} for r in scored.per_item])
+        verdicts.get(it.id) or {"id": it.id, "correct": None, "gold": it.gold, "attempt": None, "error": failed[it.id]}
+        for it in items])
     scores = {
         "benchmark": bench.NAME,
         "split": cfg.split or bench.DEFAULT_SPLIT,
@@ -403,6 +411,8 @@ def run_eval(cfg: EvalConfig, backend=None) -> dict[str, Any]:
         "prompt": cfg.prompt,
         "protocol": cfg.protocol,
         "items": len(items),
+        "answered": len(answered),
+        "failed": _failed_summary(failed),
         "headline": scored.headline,
         "protocols": scored.protocols,
         "breakdowns": scored.breakdowns,
@@ -422,7 +432,31 @@ def run_eval(cfg: EvalConfig, backend=None) -> dict[str, Any]:
     write_run_report(cfg.out)
     if identity["backend"] == "endpoint":
         _raise_if_most_failed(chosen, cfg)
+    if failed and not cfg.allow_failed:
+        raise ItemsFailed(f"{len(failed)} of {len(items)} items got no generation ({_reasons(failed)}); the scores in "
+                          f"{cfg.out} cover the {len(answered)} answered items only. Rerun the same command to ask the "
+                          "failed items again (the answered ones are kept), or pass --allow-failed "
+                          "(allow_failed=true) to accept the run without them")
     return scores
+
+
+class ItemsFailed(VisionR1Error):
+    """Some items got no generation: the run's scores cover the answered ones only (an error unless allowed)."""
+
+
+def _reasons(failed: dict[str, str], top: int = 2) -> str:
+    from collections import Counter
+
+    common = Counter(failed.values()).most_common(top)
+    return "; ".join(f"{n}x {reason[:160]}" for reason, n in common)
+
+
+def _failed_summary(failed: dict[str, str]) -> dict[str, Any]:
+    """The items left out of the scores: how many, the first ids and the commonest reasons."""
+    from collections import Counter
+
+    return {"count": len(failed), "ids": list(failed)[:20],
+            "reasons": dict(Counter(failed.values()).most_common(3))}
 
 
 def _preflight(cfg: EvalConfig, backend) -> None:
@@ -447,5 +481,5 @@ def _raise_if_most_failed(chosen: dict[str, dict[str, Any]], cfg: EvalConfig) ->
     if chosen and len(failed) * 2 > len(chosen):
         common = Counter(failed).most_common(1)[0][0]
         raise EndpointsFailing(f"{len(failed)} of {len(chosen)} items got no answer from the endpoint (most often: "
-                               f"{common}); the scores in {cfg.out} count them as wrong. Fix the endpoint and rerun "
+                               f"{common}); the scores in {cfg.out} leave them out. Fix the endpoint and rerun "
                                "the same command: only the failed items are asked again")

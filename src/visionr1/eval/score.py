@@ -96,6 +96,9 @@ def score_command(
     items, responses = bench.read_results(Path(results), Path(data) if data is not None else None)
     judge_spec = None
     if judge is not None:
+        from visionr1.endpoints import check_endpoints
+
+        check_endpoints({"--judge-endpoint": judge})  # a dead URL or an unserved model ends here, as in eval
         judge_spec = {"config": judge, "undecided_only": judge_undecided,
                       "store": judge_store or default_judge_store(results, out)}
     scored = score_protocols(bench, items, responses, protocol, judge_spec)

@@ -16,9 +16,11 @@ def report_command(
     runs: Annotated[Optional[list[Path]], typer.Argument(help="Run folders written by `visionr1 eval --out` (compared side by side) "
                                                              "or by `visionr1 grpo` / `visionr1 sft` (table and training curves).",
                                                         show_default=False)] = None,
-    png: Annotated[Path, typer.Option("--png", help="Where to write the bar chart, or the curves when all runs are "
-                                                    "GRPO (or all SFT) runs; otherwise the curves go to "
-                                                    "<stem>-grpo.png / <stem>-sft.png.")] = Path("report.png"),
+    png: Annotated[Optional[Path], typer.Option("--png", help="Where to write the bar chart, or the curves when all runs "
+                                                              "are GRPO (or all SFT) runs; otherwise the curves go to "
+                                                              "<stem>-grpo.png / <stem>-sft.png. Without it no figure is "
+                                                              "written (nothing lands in the current folder).",
+                                                show_default=False)] = None,
     markdown: Annotated[Optional[Path], typer.Option("--markdown", help="Also write the table(s) as markdown here.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite --png / --markdown files that report did not write.")] = False,
     reference: Annotated[Optional[list[str]], typer.Option("--reference", help="Add published numbers as columns: paper "
@@ -49,20 +51,26 @@ def report_command(
             else:
                 evals.append(load_run(r))
         alone = not evals and not references and len(kinds) == 1
-        curves = {kind: png if alone else png.with_name(f"{png.stem}-{kind}{png.suffix}") for kind in kinds}
-        for path in [*([png] if evals or references else []), *curves.values(), *([markdown] if markdown else [])]:
+        curves = ({kind: png if alone else png.with_name(f"{png.stem}-{kind}{png.suffix}") for kind in kinds}
+                  if png is not None else {})
+        charts = [png] if png is not None and (evals or references) else []
+        for path in [*charts, *curves.values(), *([markdown] if markdown else [])]:
             _check_output_file(path, force)  # before anything is written
         if evals or references:
             columns = evals + references
             console.print(comparison_table(columns))
-            written.append(f"bar chart: {bar_chart(columns, png)}")
+            if charts:
+                written.append(f"bar chart: {bar_chart(columns, png)}")
             parts.append(comparison_markdown(columns))
             if references:
                 written.append("reference: " + "; ".join(sorted({r.source for r in references})))
         for kind, group in kinds.items():
             console.print(stage_table(group))
-            written.append(f"{kind} curves: {training_plot(group, curves[kind])}")
+            if kind in curves:
+                written.append(f"{kind} curves: {training_plot(group, curves[kind])}")
             parts.append(stage_markdown(group))
+        if png is None:
+            written.append("no figure (--png FILE writes the " + ("bar chart" if evals or references else "curves") + ")")
         if markdown is not None:
             from visionr1.data.io import atomic_write_text
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from visionr1.report.tables import RunSummary, comparison_rows
 
-SKIP = ("completion length", "reflective words / completion")
+SKIP = ("model", "completion length", "reflective words / completion")
 
 
 PNG_SOFTWARE = "visionr1 report"

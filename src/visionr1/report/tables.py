@@ -15,11 +15,23 @@ from visionr1.errors import ConfigError
 
 @dataclass
 class RunSummary:
-    """A run's name (its folder name unless given), folder and ``scores.json`` content."""
+    """A run's name, folder and ``scores.json`` content. The name is the folder's, or, for a folder named after its
+    benchmark (``runs/$MODEL/mathvista``, the layout the docs recommend), the model folder's above it."""
 
     name: str
     path: Path
     scores: dict[str, Any]
+    in_model_folder: bool = False
+    """Named after the folder above: the runs of one model folder share a column (:func:`model_columns`)."""
+
+    @property
+    def model(self) -> str | None:
+        """What the run evaluated, short: a checkpoint path's last two parts, an endpoint's model name."""
+        model = self.scores.get("model")
+        if not isinstance(model, str) or not model:
+            return None
+        parts = Path(model).parts
+        return "/".join(parts[-2:]) if ("/" in model and Path(model).is_absolute()) or model.startswith(".") else model
 
     @property
     def benchmark(self) -> str:
@@ -55,7 +67,58 @@ def load_run(path: Path | str, name: str | None = None) -> RunSummary:
     except json.JSONDecodeError as e:
         raise ConfigError(f"{file} is not valid JSON: {e}") from None
     folder = file.parent
-    return RunSummary(name=name or folder.name, path=folder, scores=scores)
+    by_benchmark = name is None and _named_after_benchmark(folder, scores)
+    return RunSummary(name=name or (folder.resolve().parent.name if by_benchmark else folder.name), path=folder,
+                      scores=scores, in_model_folder=by_benchmark)
+
+
+def _named_after_benchmark(folder: Path, scores: dict[str, Any]) -> bool:
+    """``mathvista``, ``MathVista``, ``mathverse_testmini``: a folder that says which benchmark, not which model."""
+    def norm(text: Any) -> str:
+        return "".join(c for c in str(text or "").lower() if c.isalnum())
+
+    bench, split = norm(scores.get("benchmark")), norm(scores.get("split"))
+    return bool(bench) and norm(folder.name) in {bench, bench + split}
+
+
+@dataclass
+class ModelColumn:
+    """The runs of one model folder (``runs/$MODEL/<benchmark>``), one per benchmark: one column of the comparison."""
+
+    name: str
+    path: Path
+    runs: list[RunSummary]
+
+    @property
+    def model(self) -> str | None:
+        models = {r.model for r in self.runs} - {None}
+        return ", ".join(sorted(models)) if models else None
+
+    def keys(self) -> list[tuple[str, str]]:
+        return [k for r in self.runs for k in r.keys()]
+
+    def value(self, bench: str, metric: str) -> Any:
+        return next((r.value(bench, metric) for r in self.runs if r.benchmark == bench), None)
+
+
+def model_columns(runs: list[Any]) -> list[Any]:
+    """Runs in a model folder, each named after its benchmark, merged into that model's column (each benchmark once);
+    anything else (other runs, reference columns) is a column of its own, in the order given."""
+    out: list[Any] = []
+    groups: dict[Path, ModelColumn] = {}
+    for r in runs:
+        if isinstance(r, RunSummary) and r.in_model_folder:
+            key = r.path.resolve().parent
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = ModelColumn(r.name, key, [r])
+                out.append(group)
+                continue
+            if r.benchmark not in {x.benchmark for x in group.runs}:
+                group.runs.append(r)
+                continue
+        out.append(r)
+    return [c.runs[0] if isinstance(c, ModelColumn) and len(c.runs) == 1 else c for c in out]
 
 
 def unique_names(runs: list[Any]) -> list[str]:
@@ -67,19 +130,24 @@ def unique_names(runs: list[Any]) -> list[str]:
 
 
 def comparison_rows(runs: list[Any]) -> tuple[list[str], list[list[Any]]]:
-    """``(header, rows)``: header is ``["benchmark", "metric", run names…]``; a missing value is ``None``.
+    """``(header, rows)``: header is ``["benchmark", "metric", column names…]``; a missing value is ``None``.
 
-    Metrics keep the order the benchmarks report them in (the headline number first), and the
-    completion length and reflective words per completion are added for each benchmark. ``runs`` may include
-    published reference columns (:class:`visionr1.report.reference.Reference`, e.g. the paper's numbers).
+    One column per model: the runs of a model folder (``runs/$MODEL/mathvista``, ``runs/$MODEL/mathverse``) share
+    one, named after that folder (:func:`model_columns`); any other run is a column named after its folder. The
+    first row (``model``) says what each column evaluated. Metrics keep the order the benchmarks report them in (the
+    headline number first), and the completion length and reflective words per completion are added for each
+    benchmark. ``runs`` may include published reference columns (:class:`visionr1.report.reference.Reference`,
+    e.g. the paper's numbers).
     """
+    runs = model_columns(runs)
     names = unique_names(runs)
     keys: list[tuple[str, str]] = []
     for r in runs:
         for key in r.keys():
             if key not in keys:
                 keys.append(key)
-    rows = [[bench, metric, *(r.value(bench, metric) for r in runs)] for bench, metric in keys]
+    rows = [["", "model", *(getattr(r, "model", None) for r in runs)]]
+    rows += [[bench, metric, *(r.value(bench, metric) for r in runs)] for bench, metric in keys]
     return ["benchmark", "metric", *names], rows
 
 

@@ -41,6 +41,7 @@ CURVES = {  # per kind of run: metrics.jsonl key (top level, else under "trl"), 
     ),
 }
 WINDOW = 5  # steps averaged at each end of a stage in the table (fewer in a short stage: see window())
+PANELS_PER_ROW = 3  # training figures: at most this many curves side by side, then another row
 
 
 def window(steps: int) -> int:
@@ -205,7 +206,17 @@ def training_plot(runs: list[TrainingRun], out: Path | str) -> Path:
     validation = any(r.validation for r in runs)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    fig, axes = plt.subplots(1, len(curves) + validation, figsize=(4 * (len(curves) + validation), 3.2))
+    from matplotlib.ticker import MaxNLocator
+
+    panels = len(curves) + validation
+    cols = min(panels, PANELS_PER_ROW)
+    rows_n = -(-panels // cols)
+    fig, grid = plt.subplots(rows_n, cols, figsize=(4 * cols, 3.2 * rows_n), squeeze=False)
+    axes = list(grid.flat)[:panels]
+    for ax in list(grid.flat)[panels:]:  # a grid, not one strip 2000 px wide; the cells left over stay empty
+        ax.set_visible(False)
+    for ax in axes:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # steps are whole numbers
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for k, (name, run) in enumerate(zip(unique_names(runs), runs)):
         rows = run.rows

@@ -27,7 +27,7 @@ SKIP_BAD_HELP = ("Train on the good items of the data and log the bad ones (data
 VERBOSE_HELP = "Show transformers' own logs: the full log dict per step, FutureWarnings, loading bars."
 
 
-def _quiet() -> None:
+def quiet_libraries() -> None:
     """Hide what a user cannot act on: library FutureWarnings and deprecation notes, transformers' advisory
     warnings and its weight loading/saving bars, and DeepSpeed's "Setting accelerator to CPU" notice (printed to
     stdout on every CPU run when DeepSpeed is installed, where it would break the JSON summary). Errors and
@@ -66,7 +66,7 @@ def _run(kind: str, config: Path, overrides: list[str] | None, dry_run: bool = F
     world = world_size or int(os.environ.get("WORLD_SIZE", "1"))
     overrides = [*(overrides or []), *(["data.skip_bad=true"] if skip_bad else [])]
     if not verbose:
-        _quiet()
+        quiet_libraries()
     with cli_errors(console):
         check_config_kind(kind, load_yaml(config), config)
         if kind == "sft":

@@ -86,11 +86,11 @@ def looks_like_run(kind: str):
             p.is_dir() and p.name.startswith("checkpoint-") for p in path.iterdir())
         if not has_run:
             return False
-        try:
-            import yaml
+        import yaml
 
+        try:
             config = yaml.safe_load((path / "config.yaml").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError, yaml.YAMLError):  # no config.yaml, or one cut short by a kill
             return True
         return not isinstance(config, dict) or ("ptst" in config) == (kind == "grpo")
 
@@ -99,12 +99,13 @@ def looks_like_run(kind: str):
 
 def claim_run_dir(run_dir: Path, kind: str, force: bool = False, *, create: bool = True) -> None:
     """Make sure ``visionr1 {kind}`` may write into ``run_dir`` (new, empty, its own, or ``force``), and on the
-    main process create and mark it (``create``); other processes only check. See :mod:`visionr1.outdir`."""
+    main process create, mark and hold it (``create``: another run into it is refused while this one runs); other
+    processes only check. See :mod:`visionr1.outdir`."""
     from visionr1.outdir import check_output_dir, claim_output_dir
 
     made_by, how = f"visionr1 {kind}", dict(force=force, looks_ours=looks_like_run(kind), what="run_dir")
-    if create and is_main_process():
-        claim_output_dir(run_dir, made_by, **how)
+    if create and is_main_process():  # and held for the run (run_sft / run_grpo release it)
+        claim_output_dir(run_dir, made_by, hold=True, **how)
     else:
         check_output_dir(run_dir, made_by, **how)
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from visionr1.config import from_dict  # noqa: F401  (re-exported for the doctest and callers)
+from visionr1.config import did_you_mean, from_dict  # noqa: F401  (from_dict re-exported for the doctest and callers)
 from visionr1.errors import ConfigError
 
 DTYPES = ("auto", "bfloat16", "float16", "float32")
@@ -106,11 +106,17 @@ class ModelSettings:
         return kw
 
 
+IMAGE_ROOT_HELP = ("Folder the image paths of a JSONL or ShareGPT data file are relative to and must stay inside "
+                   "(default: the file's folder); set it where the images are kept apart from the data (LLaMA-Factory's "
+                   "media_dir), or to / for absolute paths anywhere.")
+
+
 @dataclass
 class SFTDataSettings:
     """Cold-start SFT data: the bridge's ``cold.jsonl`` or a LLaMA-Factory ShareGPT file."""
 
     path: str = field(default="", metadata={"help": "cold.jsonl (messages + images) or ShareGPT .json/.jsonl; image paths relative to its folder."})
+    image_root: str | None = field(default=None, metadata={"help": IMAGE_ROOT_HELP})
     max_samples: int | None = field(default=None, metadata={"help": "Use only the first N examples (smoke runs)."})
     skip_bad: bool = field(default=False, metadata={"help": "Train on the good examples and log the bad ones (default: refuse a file with any bad example, naming them all); --skip-bad."})
 
@@ -126,6 +132,7 @@ class GRPODataSettings:
     """RL data: (image, question, answer[, choices]) records, and the prompt built from them."""
 
     path: str = field(default="", metadata={"help": "Records file or folder (`visionr1 synth` output, JSONL, parquet, HF dataset)."})
+    image_root: str | None = field(default=None, metadata={"help": IMAGE_ROOT_HELP})
     system_prompt: str | None = field(default=None, metadata={"help": "System message; None keeps the chat template's default (as in SFT)."})
     user_template: str | None = field(default=None, metadata={"help": "User-prompt form: r1 (the default when null: question, choices and a think/answer instruction), raw (question and choices only: the paper's RL prompt), or a template file's path."})
     max_samples: int | None = field(default=None, metadata={"help": "Use only the first N records (smoke runs)."})
@@ -440,8 +447,9 @@ def check_trainer_keys(cls_name: str, values: dict[str, Any], *, forbidden: dict
             raise ConfigError(f"{where}.{k} is set by visionr1; use {forbidden[k]} instead")
     unknown = sorted(set(values) - _trl_fields(cls_name))
     if unknown:
-        valid = ", ".join(sorted(_trl_fields(cls_name) - set(forbidden)))
-        raise ConfigError(f"unknown {where} key(s) {', '.join(unknown)} (not fields of trl.{cls_name}); valid keys: {valid}")
+        fields = sorted(_trl_fields(cls_name) - set(forbidden))
+        raise ConfigError(f"unknown {where} key(s) {', '.join(unknown)} (not fields of trl.{cls_name});"
+                          f"{did_you_mean(unknown, fields, where + '.')} valid keys: {', '.join(fields)}")
     types = _trl_types(cls_name)
     return {k: trl_value(types[k], v, f"{where}.{k}", f"trl.{cls_name}.{k}") for k, v in values.items()}
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from visionr1.data.images import resolve_image_path
-from visionr1.data.io import IMAGE_TOKEN, read_sharegpt
+from visionr1.data.io import IMAGE_TOKEN, image_root_of, read_sharegpt
 from visionr1.errors import DataError
 from visionr1.r1 import count_prompt_forms, render_user_prompt
 from visionr1.train.config import GRPODataSettings, SFTDataSettings
@@ -52,14 +52,15 @@ def _blocks(text: str) -> list[dict[str, Any]]:
     return parts
 
 
-def _sft_examples(path: Path) -> tuple[list[dict[str, Any]], list[DataError]]:
+def _sft_examples(path: Path, image_root: str | None = None) -> tuple[list[dict[str, Any]], list[DataError]]:
     """TRL rows from a chat file (cold.jsonl's ``messages`` with blocks, or ShareGPT), read by
     :func:`visionr1.data.read_sharegpt` (the one parser of these formats); every image is opened."""
-    convs, errors = read_sharegpt(path, check_images=True, require_assistant=True)
+    convs, errors = read_sharegpt(path, check_images=True, require_assistant=True, image_root=image_root)
+    root = image_root_of(path, image_root)
     out = []
     for c in convs:
         out.append({"id": c.id, "messages": [{"role": m["role"], "content": _blocks(m["content"])} for m in c.messages],
-                    "images": [str(resolve_image_path(path.parent, p, c.id)) for p in c.images]})
+                    "images": [str(resolve_image_path(root, p, c.id)) for p in c.images]})
     return out, errors
 
 
@@ -97,7 +98,10 @@ def _raise_if(errors: list[DataError], n_ok: int, path: Path, skip_bad: bool = F
     """Refuse a file with bad items, naming them all (the first 10 in the message); with ``skip_bad`` log them
     and go on with the good ones. A file with no good item is refused either way."""
     head = "\n  ".join(str(e) for e in errors[:10]) + (f"\n  ... and {len(errors) - 10} more" if len(errors) > 10 else "")
-    if errors and not (skip_bad and n_ok):
+    if errors and not n_ok:  # --skip-bad cannot help: say so, not "pass --skip-bad"
+        raise DataError(str(path), f"all {len(errors)} item(s) are bad, so there is nothing to train on (with "
+                                   f"--skip-bad or without); fix them:\n  {head}")
+    if errors and not skip_bad:
         raise DataError(str(path), f"{len(errors)} bad item(s) ({n_ok} good); fix or drop them, or pass --skip-bad "
                                    f"(data.skip_bad=true) to train on the good ones:\n  {head}")
     if n_ok == 0:
@@ -119,7 +123,7 @@ def build_sft_dataset(data: SFTDataSettings):
     if not path.is_file():
         raise DataError(str(path), "SFT data file not found (expected cold.jsonl or a ShareGPT .json)")
     _check_kind(path, "sft")
-    rows, errors = _sft_examples(path)
+    rows, errors = _sft_examples(path, data.image_root)
     _raise_if(errors, len(rows), path, data.skip_bad)
     if data.max_samples:
         rows = rows[: data.max_samples]
@@ -181,7 +185,7 @@ def build_grpo_dataset(data: GRPODataSettings):
 
     if Path(data.path).is_file():
         _check_kind(Path(data.path), "grpo")
-    result = read_records(Path(data.path))
+    result = read_records(Path(data.path), image_root=data.image_root)
     _raise_if(result.errors, len(result.records), Path(data.path), data.skip_bad)
     records = result.records[: data.max_samples] if data.max_samples else result.records
     rows = []

@@ -31,9 +31,11 @@ prepare_environment()  # vLLM's CPU settings, before TRL's import of GRPOTrainer
 from trl import GRPOTrainer  # noqa: E402
 
 from visionr1.config import check_model_path
+from visionr1.data.record import long_questions_warning
 from visionr1.errors import ConfigError
 from visionr1.grading import accuracy_reward, format_reward, get_hard_format_result_reward
 from visionr1.models.freeze import freeze_parts
+from visionr1.outdir import releases_held_dirs
 from visionr1.r1 import template_form
 from visionr1.train.common import (
     ConvertedCheckpointMixin,
@@ -296,6 +298,10 @@ def plan_grpo(cfg: GRPORunConfig, world_size: int = 1, count_tokens: bool = Fals
             warnings.append(f"stage {row['stage']}: trainer.vllm_max_model_length is unset, so vLLM takes the model's "
                             f"maximum context; set it to the longest prompt + {row['max_completion_length']} (the "
                             "completion budget) in ptst.stages.N.trainer (--count-tokens measures the prompts)")
+    if dataset is not None:
+        long = long_questions_warning((i, p[-1]["content"]) for i, p in zip(dataset["id"], dataset["prompt"]))
+        if long:
+            warnings.append(long)
     if count_tokens and dataset is not None:
         processor = load_processor(cfg.model, padding_side="left")
         plan["prompt_tokens"] = length_summary(token_lengths(dataset, processor, "prompt", generation_prompt=True), None)
@@ -387,6 +393,7 @@ def reward_funcs(eos_ids: list[int], max_completion_length: int, stage: int, sam
     return [hard] + [TruncationAwareReward(f, eos_ids, max_completion_length) for f in (format_reward, accuracy_reward)]
 
 
+@releases_held_dirs  # the run_dir this run holds
 def run_grpo(cfg: GRPORunConfig, *, force: bool = False, verbose: bool = False) -> dict[str, Any]:
     """Run (or resume) all PTST stages; returns a summary (global_step, stages run, final model path).
 

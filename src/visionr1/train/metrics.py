@@ -257,7 +257,13 @@ class QuietProgress(TrainerCallback):
         self.stage = stage
 
     def on_train_begin(self, args, state, control, **kwargs):
-        return self.bar.on_train_begin(args, state, control, **kwargs)
+        out = self.bar.on_train_begin(args, state, control, **kwargs)
+        bar = self.bar.training_bar
+        if bar is not None and state.global_step:  # a later PTST stage or a resumed run goes on from its step
+            bar.n = bar.last_print_n = state.global_step  # what tqdm's `initial` sets: no burst in the rate
+            bar.refresh()
+            self.bar.current_step = state.global_step
+        return out
 
     def on_step_end(self, args, state, control, **kwargs):
         return self.bar.on_step_end(args, state, control, **kwargs)

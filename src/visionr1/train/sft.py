@@ -22,8 +22,10 @@ from typing import Any
 from trl import SFTTrainer
 
 from visionr1.config import check_model_path
+from visionr1.data.record import long_questions_warning
 from visionr1.errors import ConfigError
 from visionr1.models.freeze import freeze_parts
+from visionr1.outdir import releases_held_dirs
 from visionr1.models.vision_windows import try_vision_windows
 from visionr1.train.common import (
     ConvertedCheckpointMixin,
@@ -106,8 +108,17 @@ def plan_sft(cfg: SFTRunConfig, world_size: int = 1, count_tokens: bool = False,
         "steps_per_epoch": per_epoch, "total_steps": steps, "max_length": args.max_length,
         "frozen": cfg.model.frozen_parts(), "lora": cfg.model.lora.enabled, "prompt_forms": prompt_forms(dataset),
         "resume": None, "warnings": [warning] if warning else []}
+    long = long_questions_warning(zip(dataset["id"], _user_texts(dataset)))
+    if long:
+        plan["warnings"].append(long)
     if count_tokens:
         plan["tokens"] = length_summary(token_lengths(dataset, load_processor(cfg.model), "messages"), args.max_length)
+        if plan["tokens"].get("over_limit"):
+            t = plan["tokens"]
+            plan["warnings"].append(
+                f"{t['over_limit']} example(s) are longer than trainer.max_length={t['limit']} tokens and would be cut, "
+                f"losing the end of their answer (the longest: {t['max']} tokens), e.g. {', '.join(t['over_limit_ids'])}; "
+                "raise trainer.max_length, or drop or shorten them")
     ckpt = checkpoint_to_resume(Path(cfg.run_dir), cfg.resume)
     if ckpt is not None:
         plan["resume"] = {"checkpoint": str(ckpt), "global_step": checkpoint_step(ckpt)}
@@ -117,9 +128,8 @@ def plan_sft(cfg: SFTRunConfig, world_size: int = 1, count_tokens: bool = False,
     return plan
 
 
-def prompt_forms(dataset) -> dict[str, int]:
-    """The prompt forms of the examples' first user turns (r1, raw, other: :func:`visionr1.r1.detect_prompt_form`)."""
-    from visionr1.r1 import count_prompt_forms
+def _user_texts(dataset) -> list[str]:
+    """The text of each example's first user turn (its image blocks left out)."""
 
     def user_text(messages) -> str:
         for m in messages:
@@ -127,9 +137,17 @@ def prompt_forms(dataset) -> dict[str, int]:
                 return "".join(p["text"] or "" for p in m["content"] if p["type"] == "text")
         return ""
 
-    return count_prompt_forms(user_text(m) for m in dataset["messages"])
+    return [user_text(m) for m in dataset["messages"]]
 
 
+def prompt_forms(dataset) -> dict[str, int]:
+    """The prompt forms of the examples' first user turns (r1, raw, other: :func:`visionr1.r1.detect_prompt_form`)."""
+    from visionr1.r1 import count_prompt_forms
+
+    return count_prompt_forms(_user_texts(dataset))
+
+
+@releases_held_dirs  # the run_dir this run holds
 def run_sft(cfg: SFTRunConfig, *, force: bool = False, verbose: bool = False) -> dict[str, Any]:
     """Train (or resume) cold-start SFT; returns a summary (global_step, final model path, train loss).
 

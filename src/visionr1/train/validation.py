@@ -62,7 +62,8 @@ def _eval_config(settings: ValidationSettings, out: Path, label: str):
     return EvalConfig(benchmark=settings.benchmark, data=Path(settings.data), out=out, model=label, split=settings.split,
                       limit=settings.max_items, prompt=settings.prompt, temperature=settings.temperature,
                       top_p=settings.top_p, max_tokens=settings.max_tokens, seed=settings.seed,
-                      batch_size=settings.batch_size, progress=False)
+                      batch_size=settings.batch_size, progress=False,
+                      allow_failed=True)  # an item the model cannot take is left out; training goes on
 
 
 def check_validation_data(settings: ValidationSettings) -> int:

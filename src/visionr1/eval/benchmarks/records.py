@@ -69,8 +69,9 @@ def load(path: Path, split: str | None = None, limit: int | None = None, skip_ba
     result = read_records(file)
     if result.errors and not (skip_bad and result.records):
         head = "; ".join(str(e) for e in result.errors[:5])
-        raise DataError(str(file), f"{len(result.errors)} bad record(s) ({len(result.records)} good); fix or drop "
-                                   f"them, or pass --skip-bad to evaluate the good ones: {head}")
+        todo = ("all are bad, so there is nothing to evaluate (with --skip-bad or without); fix them" if not result.records
+                else "fix or drop them, or pass --skip-bad to evaluate the good ones")
+        raise DataError(str(file), f"{len(result.errors)} bad record(s) ({len(result.records)} good); {todo}: {head}")
     if result.errors:
         logging.getLogger(__name__).warning("%s: skipping %d bad record(s) (--skip-bad): %s", file, len(result.errors),
                                             "; ".join(str(e) for e in result.errors[:5]))
