@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from visionr1.data.splits import split_of
+
 from visionr1.data.splits import split_name
 from visionr1.data.tables import read_table
 from visionr1.errors import DataError
@@ -50,9 +52,13 @@ def test_a_folder_holding_only_another_split_is_refused(hf_folder):
 
 
 def test_a_file_named_for_one_split_is_not_read_as_another():
+    """A file given alone is the split its name says (no --split: that one, and the run is labelled so); asking it
+    for another split is an error."""
     with pytest.raises(DataError, match=r"holds the split 'test' \(by its name\), not 'testmini'; give --split test"):
-        get_benchmark("mathvision").load(MATHVISION / "test-00000-of-00001.parquet")
+        get_benchmark("mathvision").load(MATHVISION / "test-00000-of-00001.parquet", split="testmini")
     assert len(get_benchmark("mathvision").load(MATHVISION / "test-00000-of-00001.parquet", split="test")) == 4
+    assert len(get_benchmark("mathvision").load(MATHVISION / "test-00000-of-00001.parquet")) == 4
+    assert split_of(MATHVISION / "test-00000-of-00001.parquet", None, "testmini") == "test"
     with pytest.raises(DataError, match="holds the split 'testmini'"):  # We-Math's release file is testmini.json
         get_benchmark("wemath").load(FIXTURES / "wemath" / "testmini.json", split="test")
 

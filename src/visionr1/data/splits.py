@@ -44,6 +44,21 @@ def names_a_split(path: Path) -> bool:
     return bool(_SHARD_RE.match(stem)) or stem.isdigit() or stem in SPLIT_WORDS
 
 
+def split_of(path: Path | str, split: str | None, default: str | None) -> str | None:
+    """The split a read of ``path`` means: the one asked for, else the one a single file's name says (MATH-V's
+    ``data/test.jsonl`` given without ``--split`` is test, not the benchmark's default testmini), else ``default``.
+
+    >>> split_of("data/test.jsonl", None, "testmini"), split_of("data", None, "testmini")
+    ('test', 'testmini')
+    """
+    if split:
+        return split
+    path = Path(path)
+    if path.suffix and names_a_split(path) and not path.is_dir():
+        return split_name(path)
+    return default
+
+
 def pick_split(files: list[Path], split: str | None, where: Path) -> list[Path]:
     """The files of ``split`` (exact names first: ``testmini`` must not pick up ``testmini_text_only``).
 

@@ -37,6 +37,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from visionr1.data.splits import split_of
 from visionr1.config import EndpointConfig
 from visionr1.errors import ConfigError, VisionR1Error
 from visionr1.eval.judge import JudgeEndpointConfig
@@ -348,7 +349,7 @@ def load_items(cfg: EvalConfig, bench) -> list:
         kwargs["skip_bad"] = True
     items = bench.load(cfg.data, **kwargs)
     if not items:
-        raise ConfigError(f"{cfg.data} holds no {bench.NAME} items (split {cfg.split or bench.DEFAULT_SPLIT!r})")
+        raise ConfigError(f"{cfg.data} holds no {bench.NAME} items (split {split_of(cfg.data, cfg.split, bench.DEFAULT_SPLIT)!r})")
     return items
 
 
@@ -405,7 +406,7 @@ def run_eval(cfg: EvalConfig, backend=None) -> dict[str, Any]:
         for it in items])
     scores = {
         "benchmark": bench.NAME,
-        "split": cfg.split or bench.DEFAULT_SPLIT,
+        "split": split_of(cfg.data, cfg.split, bench.DEFAULT_SPLIT),
         "model": identity["model"],
         "backend": identity["backend"],
         "prompt": cfg.prompt,

@@ -34,6 +34,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from visionr1.data.splits import split_of
 from visionr1.data.tables import (
     as_dict,
     clean_str,
@@ -87,7 +88,7 @@ ALTERNATIVES = {"problem_version": ("question_for_eval",)}
 
 
 def load(path: Path, split: str | None = None, limit: int | None = None, query_column: str = "query_cot") -> list[EvalItem]:
-    rows, root, layout = read_table(path, split or DEFAULT_SPLIT)
+    rows, root, layout = read_table(path, split_of(path, split, DEFAULT_SPLIT))
     require_fields(rows, FIELDS, "MathVerse", str(path), ALTERNATIVES)
     items = _items(rows, root, query_column=query_column, limit=limit)
     unique_ids(items, str(path))
@@ -106,7 +107,7 @@ def read_results(path: Path, data: Path | None) -> tuple[list[EvalItem], dict[st
     items = _items(rows, Path(path).parent, images=False)
     responses = {it.id: str(r.get("model_answer") or "") for it, r in zip(items, rows)}
     if data is not None:
-        table, root, _ = read_table(data, DEFAULT_SPLIT)
+        table, root, _ = read_table(data, split_of(data, None, DEFAULT_SPLIT))
         return join_results(_items(table, root, images=False), responses, str(path)), responses
     return items, responses
 

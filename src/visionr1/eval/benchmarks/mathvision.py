@@ -31,6 +31,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from visionr1.data.splits import split_of
 from visionr1.data.tables import (
     as_list,
     clean_str,
@@ -74,7 +75,7 @@ ID_FIELDS = ("id", "index")
 
 
 def load(path: Path, split: str | None = None, limit: int | None = None) -> list[EvalItem]:
-    rows, root, layout = read_table(path, split or DEFAULT_SPLIT)
+    rows, root, layout = read_table(path, split_of(path, split, DEFAULT_SPLIT))
     require_fields(rows, FIELDS + ("id",), "MATH-V", str(path), {"id": ("index",)})
     items = _items(rows, root, layout, limit=limit)
     unique_ids(items, str(path))

@@ -29,6 +29,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from visionr1.data.splits import split_of
 from visionr1.data.tables import (
     as_dict,
     as_list,
@@ -139,7 +140,7 @@ def _item(problem: dict[str, Any], images: list[bytes], row: dict[str, Any]) -> 
 
 
 def load(path: Path, split: str | None = None, limit: int | None = None) -> list[EvalItem]:
-    rows, root, layout = read_table(path, split or DEFAULT_SPLIT)
+    rows, root, layout = read_table(path, split_of(path, split, DEFAULT_SPLIT))
     require_fields(rows, ("question", "answer", "pid"), "MathVista", str(path), {"pid": ("index", "_key")})
     items = []
     for row in rows:

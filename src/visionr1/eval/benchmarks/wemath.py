@@ -39,6 +39,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from visionr1.data.splits import split_of
 from visionr1.data.tables import (
     clean_str,
     first_image,
@@ -97,7 +98,7 @@ FIELDS = ("question", "option", "answer", "key")
 
 
 def load(path: Path, split: str | None = None, limit: int | None = None) -> list[EvalItem]:
-    rows, root, layout = read_table(path, split or DEFAULT_SPLIT)
+    rows, root, layout = read_table(path, split_of(path, split, DEFAULT_SPLIT))
     require_fields(rows, FIELDS, "We-Math", str(path))
     items = _items(rows, root, layout, limit=limit)
     unique_ids(items, str(path))
@@ -114,7 +115,7 @@ def read_results(path: Path, data: Path | None) -> tuple[list[EvalItem], dict[st
     items = _items(rows, Path(path).parent, "json", images=False)
     responses = {it.id: str(r.get("response") or "") for it, r in zip(items, rows)}
     if data is not None:
-        table, root, layout = read_table(data, DEFAULT_SPLIT)
+        table, root, layout = read_table(data, split_of(data, None, DEFAULT_SPLIT))
         return join_results(_items(table, root, layout, images=False), responses, str(path)), responses
     return items, responses
 
