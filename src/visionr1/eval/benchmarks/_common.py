@@ -225,9 +225,11 @@ def merge_protocols(by_protocol: dict[str, Scored], chosen: str) -> Scored:
         summary[name] = {**acc_entry(sum(verdicts.values()), n), "decided_by_rules": decided,
                          "decided_share": round(decided / n, 4) if n else 0.0}
     main.protocol, main.protocols = chosen, summary
-    head = list(main.headline.items())
-    extra = {f"accuracy ({name})": entry["accuracy"] for name, entry in sorted(summary.items(), key=lambda kv: kv[0] != "official")}
-    main.headline = dict(head[:1] + list(extra.items()) + [kv for kv in head[1:] if kv[0] not in extra])
+    if len(summary) > 1:  # one protocol (our own records): its accuracy is the headline's already
+        head = list(main.headline.items())
+        extra = {f"accuracy ({name})": entry["accuracy"]
+                 for name, entry in sorted(summary.items(), key=lambda kv: kv[0] != "official")}
+        main.headline = dict(head[:1] + list(extra.items()) + [kv for kv in head[1:] if kv[0] not in extra])
     return main
 
 
