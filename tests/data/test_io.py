@@ -313,17 +313,6 @@ def test_unknown_format_is_a_clear_error(tmp_path):
         read_records(tmp_path / "x.csv")
 
 
-def test_atomic_writes_get_the_usual_file_mode(tmp_path):
-    import os
-
-    from visionr1.data.io import atomic_write_text
-
-    atomic_write_text(tmp_path / "a.txt", "x")
-    umask = os.umask(0)
-    os.umask(umask)
-    assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o666 & ~umask
-
-
 # ----------------------------------------------------------------------------- unreadable files (issue 22, item 4)
 
 
