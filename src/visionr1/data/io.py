@@ -330,32 +330,6 @@ def strip_image_tokens(text: str) -> str:
 # ----------------------------------------------------------------------------- Hugging Face datasets
 
 
-def to_hf_dataset(result: LoadResult):
-    """Records → ``datasets.Dataset`` with a ``Sequence(Image)`` column holding the images' bytes."""
-    import datasets
-
-    feats = datasets.Features(
-        {
-            "id": datasets.Value("string"),
-            "images": datasets.Sequence(datasets.Image()),
-            "question": datasets.Value("string"),
-            "answer": datasets.Value("string"),
-            "choices": datasets.Sequence(datasets.Value("string")),
-            "answer_type": datasets.Value("string"),
-            "source": datasets.Value("string"),
-            "metadata": datasets.Value("string"),
-        }
-    )
-    rows = {k: [] for k in feats}
-    for r in result.records:
-        d = r.to_dict()
-        d["images"] = [{"bytes": p.read_bytes(), "path": None} for p in result.image_paths(r)]
-        d["metadata"] = json.dumps(r.metadata, ensure_ascii=False)
-        for k in feats:
-            rows[k].append(d[k])
-    return datasets.Dataset.from_dict(rows, features=feats)
-
-
 def from_hf_dataset(ds, root: Path, *, image_dir: Path | None = None) -> LoadResult:
     """``datasets.Dataset`` (our columns, or geometry3k's) → records, images materialised under ``image_dir``."""
     import datasets
