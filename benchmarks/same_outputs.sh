@@ -12,7 +12,8 @@
 # training runs. Everything goes to OUT/old and OUT/new (console output in OUT/*/log/); then `diff -r` compares
 # them, after blanking what holds the time of day, a duration or a speed (the sed lines below), with SQLite stores
 # compared by their rows. Exit status 0 when the folders are the same; else the differences are in OUT/diff.txt.
-# Takes about 4 minutes on 2 busy CPU cores.
+# Takes about 5 minutes on 2 busy CPU cores; with DEMO=1 a `visionr1 demo --quick` per tree too (much longer).
+# File modes are listed apart (OUT/modes.diff): told, not counted.
 set -euo pipefail
 
 OLD_SRC=$(realpath "$1")
@@ -68,6 +69,7 @@ PYEOF
     v score score mathvista "$OUT/mathvista_200.json" --out "$d/score/scored.json"
     v report report "$d/eval-canned" "$d/eval-tiny" --markdown "$d/report/report.md" --png "$d/report/bars.png"
     v report-train report "$d/sft" "$d/grpo" --markdown "$d/report/training.md" --png "$d/report/curves.png"
+    if [ "${DEMO:-0}" = 1 ]; then v demo demo --quick --out "$d/demo"; fi
 }
 
 run_all "$OLD_SRC" "$OUT/old"
@@ -107,6 +109,8 @@ PYEOF
         -e 's/[0-9]{2}:[0-9]{2}(<[0-9:?]+)?/MM:SS/g' -e 's/ +/ /g'  # progress bars: their clocks and their padding
 done
 
+for side in old new; do (cd "$OUT/$side" && find . -printf '%m %p\n' | sort >"$OUT/modes.$side"); done
+diff "$OUT/modes.old" "$OUT/modes.new" >"$OUT/modes.diff" || echo "file modes differ: $OUT/modes.diff"
 if diff -r "$OUT/old" "$OUT/new" >"$OUT/diff.txt"; then
     echo "same outputs: $OUT/old and $OUT/new (after blanking times, durations and speeds)"
 else
