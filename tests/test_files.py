@@ -79,8 +79,16 @@ def test_a_bad_line_is_an_error_naming_the_file_and_the_line(tmp_path):
     assert files.loads_jsonl(path.read_text(), "given", skip_bad=True) == [{"a": 1}, {"a": 3}]
     with pytest.raises(DataError, match="^line 3 in given: invalid JSON"):
         files.loads_jsonl(path.read_text(), "given")
-    values = [v for _, v in files.jsonl_values(path.read_text().split("\n"), str(path))]
+    values = [v for _, v in files.jsonl_values(path.read_text(), str(path))]
     assert values[0] == {"a": 1} and isinstance(values[1], DataError) and values[2] == {"a": 3}
+
+
+@pytest.mark.parametrize("end", ["\n", "\r\n", "\r"])
+def test_lines_end_at_any_newline_and_only_there(tmp_path, end):
+    text = end.join(['{"q": "a\u2028b\u0085c"}', '{"q": "d"}', ""])
+    (tmp_path / "a.jsonl").write_bytes(text.encode("utf-8"))
+    expected = [{"q": "a\u2028b\u0085c"}, {"q": "d"}]
+    assert files.read_jsonl(tmp_path / "a.jsonl") == files.loads_jsonl(text, "t") == expected
 
 
 def test_a_missing_file_is_empty_only_when_asked(tmp_path):

@@ -29,6 +29,7 @@ Example:
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -168,16 +169,19 @@ def replacing_dir(path: Path | str) -> Iterator[Path]:
 # ----------------------------------------------------------------------------- reading JSON Lines
 
 
-def jsonl_values(lines: Iterable[str], source: str) -> Iterator[tuple[int, Any]]:
-    """``(line number, value)`` for each non-blank line of a JSON Lines text, lazily; a line that is not JSON gives
-    a :class:`DataError` as its value (``line 3 in SOURCE: invalid JSON: ... at column 7``), so a reader that keeps
-    going past bad items can report each one. The one place a JSONL line is parsed.
+def jsonl_values(lines: str | Iterable[str], source: str) -> Iterator[tuple[int, Any]]:
+    """``(line number, value)`` for each non-blank line of a JSON Lines text (a whole text, or its lines: an open
+    file), lazily; a line that is not JSON gives a :class:`DataError` as its value (``line 3 in SOURCE: invalid
+    JSON: ... at column 7``), so a reader that keeps going past bad items can report each one. The one place a
+    JSONL line is parsed.
 
     >>> [v for _, v in jsonl_values(['{"a": 1}', '', '{"a": 2}'], "x.jsonl")]
     [{'a': 1}, {'a': 2}]
     >>> str(next(jsonl_values(['{"a": 1'], "x.jsonl"))[1])
     "line 1 in x.jsonl: invalid JSON: Expecting ',' delimiter at column 8"
     """
+    if isinstance(lines, str):
+        lines = io.StringIO(lines, newline=None)  # split as a file is read (read_jsonl)
     for lineno, line in enumerate(lines, 1):
         if line.strip():
             yield lineno, _parse_line(line, lineno, source)
@@ -207,30 +211,30 @@ def read_jsonl(path: Path | str, *, skip_bad: bool = False, missing_ok: bool = F
 
     A line that is not JSON raises a :class:`DataError` naming the file and the line, or with ``skip_bad`` is left
     out (the last line of a log cut by a kill). ``missing_ok``: a missing file is an empty list (a run that has not
-    logged yet). Lines end at ``\\n`` only: a value holding U+2028 (which ``ensure_ascii=False`` writes raw) stays
-    one line, as ``str.splitlines`` would not keep it.
+    logged yet). Lines end at a newline (``\\n``, ``\\r\\n`` or ``\\r``, which JSON never holds raw), not at every line
+    break ``str.splitlines`` knows: a value holding U+2028, which ``ensure_ascii=False`` writes raw, stays one line.
     """
     path = Path(path)
     if missing_ok and not path.is_file():
         return []
-    with open(path, encoding="utf-8", newline="\n") as f:
+    with open(path, encoding="utf-8") as f:
         return _values(f, str(path), skip_bad)
 
 
 def loads_jsonl(text: str, source: str, *, skip_bad: bool = False) -> list[Any]:
     """:func:`read_jsonl` of a text already read (``source`` names it in errors)."""
-    return _values(text.split("\n"), source, skip_bad)
+    return _values(text, source, skip_bad)
 
 
 def filter_jsonl(path: Path | str, keep: Callable[[Any], bool]) -> int:
-    """Rewrite the JSON Lines file ``path`` (whole or not at all) keeping the lines whose value passes ``keep``,
-    byte for byte; a line that is not JSON (cut by a kill) is dropped too. Returns how many lines were dropped; a
+    """Rewrite the JSON Lines file ``path`` (whole or not at all) keeping the lines whose value passes ``keep``
+    as they were written (each ended by ``\\n``); a line that is not JSON (cut by a kill) is dropped too. Returns how many lines were dropped; a
     missing file is left missing (0)."""
     path = Path(path)
     if not path.is_file():
         return 0
     kept, dropped = [], 0
-    with open(path, encoding="utf-8", newline="\n") as f:
+    with open(path, encoding="utf-8") as f:
         for lineno, line in enumerate(f, 1):
             if not line.strip():
                 continue

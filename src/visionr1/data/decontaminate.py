@@ -657,7 +657,7 @@ def _write_kept(train: Path, ids: Sequence[str], keep: list[int], scratch: Path)
     jsonl = native_jsonl(train)
     if jsonl is not None:  # the kept lines byte for byte
         kept_ids = {ids[i] for i in keep}
-        with open(jsonl, encoding="utf-8", newline="\n") as f:
+        with open(jsonl, encoding="utf-8") as f:
             lines = [ln for ln in f if ln.strip()]
         rows = [(ln, row) for ln, (_, row) in zip(lines, files.jsonl_values(lines, str(jsonl)), strict=True)
                 if row["id"] in kept_ids]

@@ -146,7 +146,7 @@ def iter_jsonl(path: Path) -> Iterator[Record | DataError]:
     still counts for the duplicate-id check (as in :func:`read_jsonl`)."""
     path = Path(path)
     seen: set[str] = set()
-    with reading(path, "JSONL text"), open(path, encoding="utf-8", newline="\n") as f:
+    with reading(path, "JSONL text"), open(path, encoding="utf-8") as f:
         for lineno, d in files.jsonl_values(f, str(path)):
             where = f"line {lineno}"
             try:
@@ -421,7 +421,7 @@ def read_sharegpt(path: Path, *, check_images: bool = True, require_assistant: b
     try:
         items: list[Any] = json.loads(text)
     except json.JSONDecodeError as whole:
-        items = [value for _, value in files.jsonl_values(text.split("\n"), str(path))]  # a bad line: its DataError
+        items = [value for _, value in files.jsonl_values(text, str(path))]  # a bad line: its DataError
         if all(isinstance(x, DataError) for x in items):  # not one line of JSON: the file, not an item, is bad
             raise DataError(str(path), f"cannot be read as {what}: {whole}") from None
     if not isinstance(items, list):
