@@ -99,12 +99,17 @@ PYEOF
     find "$OUT/$side" -type f \( -name '*.json' -o -name '*.jsonl' -o -name '*.md' -o -name '*.out' -o -name '*.err' \
         -o -name '*.rows' -o -name '*.yaml' -o -name '*.lock' \) -print0 | xargs -0 sed -i -E \
         -e "s#$OUT/$side#OUT#g" \
-        -e 's/"([a-z_]*(seconds|runtime|time|_per_s|_per_second|elapsed|duration)[a-z_]*|stored_at|started|finished|when)": [0-9.e+-]+/"\1": T/g' \
+        -e 's/"([a-z_]*(seconds|runtime|time|_per_s|_per_second|elapsed|duration|rss)[a-z_]*|stored_at|started|finished|when)": [0-9.e+-]+/"\1": T/g' \
+        -e 's/peak RSS [0-9.]+ MB/peak RSS N MB/g' \
         -e 's/"([a-z_]*(time|date|started|finished|when)[a-z_]*)": "[^"]*"/"\1": T/g' \
         -e 's/[0-9]+(\.[0-9]+)? ?(s|ms|min|items\/s|it\/s|s\/it)\b/N\2/g' \
         -e 's/[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9:.]+/DATE/g' \
         -e 's/pid [0-9]+/pid N/g' \
         -e "s#\b$side/#SIDE/#g"
+    if [ -d "$OUT/$side/demo" ]; then  # the demo's wall-time and memory tables (report.md, the console's)
+        sed -i -E '/^## Wall time and memory/,/^## /s/^\| (.*) \| [*0-9.]+ \| [*0-9.]+ \|$/| \1 | T | T |/' "$OUT/$side/demo/report.md"
+        sed -i -E 's/^(│ [a-z -]+ +│) +[0-9.]+ │$/\1 T │/' "$OUT/$side/log/demo.out"
+    fi
     find "$OUT/$side/log" -name '*.err' -print0 | xargs -0 sed -i -E \
         -e 's/[0-9]{2}:[0-9]{2}(<[0-9:?]+)?/MM:SS/g' -e 's/ +/ /g'  # progress bars: their clocks and their padding
 done

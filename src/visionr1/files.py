@@ -116,7 +116,7 @@ def write_json(path: Path | str, obj: Any, *, indent: int | None = 1, ensure_asc
     write_text(path, json.dumps(obj, indent=indent, ensure_ascii=ensure_ascii, default=default) + end)
 
 
-def jsonl_line(row: Any, *, ensure_ascii: bool = False, default: Callable[[Any], Any] | None = None) -> str:
+def _jsonl_line(row: Any, *, ensure_ascii: bool = False, default: Callable[[Any], Any] | None = None) -> str:
     """One JSON Lines row, newline included: the one spelling every JSONL file of ours uses."""
     return json.dumps(row, ensure_ascii=ensure_ascii, default=default) + "\n"
 
@@ -124,7 +124,7 @@ def jsonl_line(row: Any, *, ensure_ascii: bool = False, default: Callable[[Any],
 def write_jsonl(path: Path | str, rows: Iterable[Any], *, ensure_ascii: bool = False,
                 default: Callable[[Any], Any] | None = None) -> None:
     """Write ``rows`` as JSON Lines (one compact JSON value per line), whole or not at all."""
-    write_text(path, "".join(jsonl_line(r, ensure_ascii=ensure_ascii, default=default) for r in rows))
+    write_text(path, "".join(_jsonl_line(r, ensure_ascii=ensure_ascii, default=default) for r in rows))
 
 
 def append_jsonl(path: Path | str, rows: Iterable[Any], *, ensure_ascii: bool = False,
@@ -135,7 +135,7 @@ def append_jsonl(path: Path | str, rows: Iterable[Any], *, ensure_ascii: bool = 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a", encoding="utf-8") as f:
-        f.write("".join(jsonl_line(r, ensure_ascii=ensure_ascii, default=default) for r in rows))
+        f.write("".join(_jsonl_line(r, ensure_ascii=ensure_ascii, default=default) for r in rows))
 
 
 # ----------------------------------------------------------------------------- whole folders
@@ -247,5 +247,5 @@ def filter_jsonl(path: Path | str, keep: Callable[[Any], bool]) -> int:
     return dropped
 
 
-__all__ = ["append_jsonl", "filter_jsonl", "jsonl_line", "jsonl_values", "loads_jsonl", "read_jsonl", "replacing_dir",
+__all__ = ["append_jsonl", "filter_jsonl", "jsonl_values", "loads_jsonl", "read_jsonl", "replacing_dir",
            "replacing_file", "write_bytes", "write_json", "write_jsonl", "write_text"]
