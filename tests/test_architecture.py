@@ -1,19 +1,21 @@
 """The arrows point one way: stages hand work over through files and never import each other.
 
 dataset → bridge → sft/grpo → eval → report; only ``cli`` and ``demo`` wire stages together, and the shared
-pieces (data, models, grading, endpoints, config, r1, errors) import no stage.
+pieces (data, models, grading, endpoints, config, r1, errors, files) import no stage. The house has floors
+(:data:`FLOORS`): a module imports only from the floors below its own, never from one above.
 """
 
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "visionr1"
 STAGES = {"bridge", "train", "eval", "report", "demo"}
-SHARED = {"data", "models", "grading", "endpoints", "config", "r1", "errors", "rewards", "testing", "outdir"}
+SHARED = {"data", "models", "grading", "endpoints", "config", "r1", "errors", "rewards", "testing", "outdir", "files"}
 ALLOWED = {  # stage -> the other stages it may import
     "bridge": set(),
     "train": {"eval"},  # validation during training runs eval's code path on the policy (train/validation.py only)
@@ -150,3 +152,145 @@ def test_no_import_circle_between_modules():
     graph = {name: _module_imports(name, path) for name, path in MODULES.items()}
     assert "visionr1.bridge.pipeline" in graph["visionr1.bridge.run"]  # the walker sees imports at all
     assert _cycles(graph) == []
+
+
+# ----------------------------------------------------------------------------- floors: no import points upward
+
+FLOORS = [  # bottom to top: each top-level module or folder imports only from the floors below it
+    {"errors"},  # the exceptions: imports nothing of ours
+    {"files", "r1", "config"},  # file I/O, the R1 contract, typed settings: stdlib (+ yaml for config) and errors
+    {"outdir", "grading"},  # output folders (write through files); grading (the pure leaf, reads r1)
+    {"data", "models", "endpoints", "rewards", "testing"},  # shared pieces the stages build on
+    {"bridge", "train", "eval", "report"},  # the stages (which of them may import which: ALLOWED above)
+    {"demo", "cli", "__main__"},  # what wires the stages together
+]
+FLOOR = {name: i for i, names in enumerate(FLOORS) for name in names}
+
+
+def test_every_top_level_module_has_a_floor():
+    tops = {_top(p) for p in SRC.rglob("*.py")} - {"__init__"}
+    assert tops == set(FLOOR), f"put {sorted(tops - set(FLOOR))} on a floor; drop {sorted(set(FLOOR) - tops)}"
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(SRC)))
+def test_no_module_imports_from_a_floor_above_its_own(path):
+    """outdir once imported data (and with it PIL) to write a file; a floor above would pull in its weight and its
+    imports, and the house would no longer read bottom to top."""
+    owner = _top(path)
+    up = {m for m in _imports(path) - {owner} if FLOOR[m] >= FLOOR[owner] and FLOOR[m] != FLOOR["bridge"]}
+    assert not up, f"{path.relative_to(SRC)} (floor {FLOOR[owner]}) imports {sorted(up)} from its floor or above"
+
+
+def test_the_floor_check_sees_an_upward_import(tmp_path):
+    planted = tmp_path / "outdir.py"
+    planted.write_text("from visionr1.data.io import write_jsonl\n")
+    assert _imports(planted) == {"data"} and FLOOR["data"] > FLOOR["outdir"]
+
+
+# ----------------------------------------------------------------------------- one I/O floor
+
+
+def _stdlib_or(path: Path, ours: set[str], *, when_imported: bool = False) -> set[str]:
+    """What ``path`` imports that is neither the standard library nor one of ``ours`` (visionr1 top-level names);
+    ``when_imported``: only what importing it imports (not the imports inside its functions)."""
+    import sys
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = set()
+    for node in (tree.body if when_imported else ast.walk(tree)):
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            names = [node.module or ""]
+        else:
+            continue
+        for name in names:
+            root = name.split(".")[0]
+            if root == "visionr1":
+                if name.split(".")[1] not in ours:
+                    found.add(name)
+            elif root not in sys.stdlib_module_names and root != "__future__":
+                found.add(name)
+    return found
+
+
+def test_the_io_module_imports_only_the_standard_library_and_errors():
+    assert _stdlib_or(SRC / "files.py", {"errors"}) == set()
+    # errors imports typer and rich only inside cli_errors, when a command ends on an error
+    assert _stdlib_or(SRC / "errors.py", set(), when_imported=True) == set()
+    assert _imports(SRC / "errors.py") == set()
+
+
+def test_writing_an_output_folder_mark_loads_no_data_stack():
+    """outdir writes through files: claiming a folder must not import PIL, pyarrow or our data readers."""
+    import subprocess
+    import sys
+
+    code = ("import sys, tempfile, pathlib; from visionr1.outdir import claim_output_dir; "
+            "claim_output_dir(pathlib.Path(tempfile.mkdtemp()) / 'x', 'visionr1 test'); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('PIL', 'pyarrow', 'numpy', 'torch') "
+            "or m.startswith('visionr1.data')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def _calls(tree: ast.AST) -> Iterator[tuple[str, int]]:
+    """Dotted names of the calls in ``tree`` (``os.replace``, ``tmp.rename``) with their lines."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            parts, f = [], node.func
+            while isinstance(f, ast.Attribute):
+                parts.append(f.attr)
+                f = f.value
+            if isinstance(f, ast.Name):
+                parts.append(f.id)
+            yield ".".join(reversed(parts)), node.lineno
+
+
+HAND_RENAMES = ("os.replace", "os.rename", "shutil.move", "tempfile.mkstemp", "tempfile.mkdtemp",
+                "tempfile.NamedTemporaryFile")
+
+
+@pytest.mark.parametrize("path", sorted(SRC.rglob("*.py")), ids=lambda p: str(p.relative_to(SRC)))
+def test_only_the_io_module_writes_a_file_beside_its_name_and_renames_it(path):
+    """A temporary file renamed over the real one is how a crash never leaves half a file; it lives in
+    visionr1.files (write_text/json/jsonl, replacing_file, replacing_dir), once, with its error handling."""
+    if path == SRC / "files.py":
+        return
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    by_hand = [f"{name} (line {line})" for name, line in _calls(tree)
+               if name in HAND_RENAMES or name.endswith((".rename", ".replace_file")) and not name.startswith("str.")]
+    docstrings = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant)}
+    tmp_names = [f"{n.value!r} (line {n.lineno})" for n in ast.walk(tree)
+                 if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docstrings
+                 and n.value.rstrip("'\"").endswith((".tmp", ".partial"))]
+    assert not by_hand + tmp_names, f"write through visionr1.files instead: {by_hand + tmp_names}"
+
+
+def test_the_rename_check_sees_one_by_hand():
+    tree = ast.parse("import os\ndef f(p):\n    tmp = p.with_suffix('.tmp')\n    os.replace(tmp, p)\n")
+    assert ("os.replace", 4) in set(_calls(tree))
+
+
+# ----------------------------------------------------------------------------- no work at import time
+
+
+@pytest.mark.parametrize("path", sorted(SRC.rglob("*.py")), ids=lambda p: str(p.relative_to(SRC)))
+def test_no_module_filters_warnings_when_imported(path):
+    """A filter set at import time hides warnings for every program that imports us; filter where a warning is
+    raised (``warnings.catch_warnings()`` around the call) or by its message and category, inside a function."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    top_level = [n for n in tree.body if not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+    found = [f"{name} (line {line})" for n in top_level for name, line in _calls(n)
+             if name.split(".")[-1] in ("filterwarnings", "simplefilter")]
+    assert not found, found
+
+
+@pytest.mark.parametrize("path", sorted(SRC.rglob("*.py")), ids=lambda p: str(p.relative_to(SRC)))
+def test_no_module_ignores_every_warning(path):
+    """``filterwarnings("ignore")`` with no category or message silences the user's own warnings too."""
+    calls = [n for n in ast.walk(ast.parse(path.read_text(encoding="utf-8"))) if isinstance(n, ast.Call)
+             and isinstance(n.func, ast.Attribute) and n.func.attr in ("filterwarnings", "simplefilter")]
+    bare = [n.lineno for n in calls if n.args and getattr(n.args[0], "value", None) == "ignore"
+            and len(n.args) == 1 and not n.keywords]
+    assert not bare, f"{path.relative_to(SRC)}: a bare ignore-all filter at line(s) {bare}"

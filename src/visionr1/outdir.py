@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from visionr1.errors import ConfigError
+from visionr1.files import write_json
 
 MARKER = ".visionr1.json"
 """The file in an output folder that names the command which made it."""
@@ -107,12 +108,10 @@ def check_output_dir(path: Path | str, made_by: str, *, force: bool = False, loo
 
 def mark_output_dir(path: Path | str, made_by: str) -> None:
     """Write the :data:`MARKER` saying ``made_by`` made ``path`` (kept when it is already there)."""
-    from visionr1.data.io import atomic_write_text
-
     path = Path(path)
     if owner(path) == made_by:
         return
-    atomic_write_text(path / MARKER, json.dumps({"made_by": made_by}) + "\n")  # no time: same run, same bytes
+    write_json(path / MARKER, {"made_by": made_by}, indent=None, ensure_ascii=True)  # no time: same run, same bytes
 
 
 def claim_output_dir(path: Path | str, made_by: str, *, force: bool = False, looks_ours: LooksOurs | None = None,

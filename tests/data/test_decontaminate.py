@@ -388,18 +388,12 @@ def _to_sharegpt(train_dir: Path, path: Path) -> None:
     path.write_text(json.dumps(items, ensure_ascii=False), encoding="utf-8")
 
 
-def _to_hf_saved(train_dir: Path, path: Path) -> None:
-    from visionr1.data.io import to_hf_dataset
-
-    to_hf_dataset(read_records(train_dir)).save_to_disk(str(path))
-
-
 @pytest.mark.parametrize("layout", ["jsonl", "geometry3k", "sharegpt", "hf"])
-def test_clean_copy_in_the_same_layout(bench, train_dir, tmp_path, layout):
+def test_clean_copy_in_the_same_layout(bench, train_dir, tmp_path, layout, save_hf_dataset):
     source = {"jsonl": lambda: train_dir,
               "geometry3k": lambda: (_to_geometry3k_parquet(train_dir, tmp_path / "rl.parquet"), tmp_path / "rl.parquet")[1],
               "sharegpt": lambda: (_to_sharegpt(train_dir, train_dir / "cold.json"), train_dir / "cold.json")[1],
-              "hf": lambda: (_to_hf_saved(train_dir, tmp_path / "hf"), tmp_path / "hf")[1]}[layout]()
+              "hf": lambda: save_hf_dataset(read_records(train_dir), tmp_path / "hf")}[layout]()
     before = read_records(source, image_dir=tmp_path / "scratch")
     out = tmp_path / "clean"
     summary = decontaminate(source, [f"{k}={v}" for k, v in bench.items()], load_benchmark, out=out, workers=1)

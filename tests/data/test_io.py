@@ -11,7 +11,7 @@ from PIL import Image
 
 from visionr1.data import Record, read_jsonl, read_parquet, read_records, read_sharegpt, write_jsonl, write_parquet, write_sharegpt
 from visionr1.data.images import open_image, resolve_image_path
-from visionr1.data.io import Conversation, infer_answer_type, to_hf_dataset
+from visionr1.data.io import Conversation, infer_answer_type
 from visionr1.errors import DataError, ImageError
 from visionr1.r1 import format_r1
 
@@ -63,18 +63,13 @@ def test_parquet_round_trip_embeds_images(data_dir, tmp_path_factory):
         assert [_pixels(root / p) for p in old.images] == [_pixels(p) for p in res.image_paths(new)]
 
 
-def test_hf_datasets_round_trip(data_dir, tmp_path_factory):
-    import datasets
-
+def test_a_saved_hf_dataset_is_read(data_dir, tmp_path_factory, save_hf_dataset):
     root, records = data_dir
-    ds = to_hf_dataset(read_jsonl(root / "train.jsonl"))
-    saved = tmp_path_factory.mktemp("hf") / "ds"
-    ds.save_to_disk(str(saved))
+    saved = save_hf_dataset(read_jsonl(root / "train.jsonl"), tmp_path_factory.mktemp("hf") / "ds")
     res = read_records(saved)
     assert res.errors == [] and [r.question for r in res.records] == [r.question for r in records]
     assert [r.choices for r in res.records] == [r.choices for r in records]
     assert _pixels(res.image_paths(res.records[1])[1]) == _pixels(root / "images/green.png")
-    assert isinstance(ds.features["images"].feature, datasets.Image)
 
 
 def test_sharegpt_both_spellings_and_round_trip(data_dir):
@@ -311,17 +306,6 @@ def test_unknown_format_is_a_clear_error(tmp_path):
     (tmp_path / "x.csv").write_text("a,b")
     with pytest.raises(DataError, match="unknown data format '.csv'"):
         read_records(tmp_path / "x.csv")
-
-
-def test_atomic_writes_get_the_usual_file_mode(tmp_path):
-    import os
-
-    from visionr1.data.io import atomic_write_text
-
-    atomic_write_text(tmp_path / "a.txt", "x")
-    umask = os.umask(0)
-    os.umask(umask)
-    assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o666 & ~umask
 
 
 # ----------------------------------------------------------------------------- unreadable files (issue 22, item 4)

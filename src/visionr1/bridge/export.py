@@ -29,7 +29,6 @@ byte-identical files.
 
 from __future__ import annotations
 
-import json
 import os
 import posixpath
 import shutil
@@ -37,9 +36,10 @@ import statistics
 from pathlib import Path
 from typing import Any
 
+from visionr1 import files
 from visionr1.bridge.config import BridgeConfig
 from visionr1.bridge.filters import REASONS
-from visionr1.data.io import Conversation, LoadResult, atomic_write_text, write_sharegpt
+from visionr1.data.io import Conversation, LoadResult, write_sharegpt
 from visionr1.errors import VisionR1Error
 from visionr1.r1 import REFLECTIVE_WORDS, format_r1, reflective_tally, render_user_prompt
 
@@ -58,17 +58,15 @@ def assemble(reasoning: str, answer: str, form: str = "final_answer") -> str:
 def _place_image(src: Path, dst: Path, mode: str) -> None:
     if dst.exists() and dst.stat().st_size == src.stat().st_size:
         return
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.with_name(f".{dst.name}.tmp")
-    tmp.unlink(missing_ok=True)
-    if mode == "link":
-        try:
-            os.link(src, tmp)
-        except OSError:
+    with files.replacing_file(dst, sync=False) as tmp:  # a copy of a file that stays where it is: no fsync
+        if mode == "link":
+            tmp.unlink()
+            try:
+                os.link(src, tmp)
+            except OSError:
+                shutil.copyfile(src, tmp)
+        else:
             shutil.copyfile(src, tmp)
-    else:
-        shutil.copyfile(src, tmp)
-    os.replace(tmp, dst)
 
 
 def _place_images(placements: dict[str, Path], out: Path, mode: str, threads: int = 8) -> None:
@@ -147,18 +145,16 @@ def write_outputs(cfg: BridgeConfig, data: LoadResult, outcomes: list[Any], stat
     out = Path(cfg.out)
     outcomes = sorted(outcomes, key=lambda o: o.index)
     sharegpt: list[Conversation] = []
-    trl_lines: list[str] = []
-    rejected_lines: list[str] = []
+    trl_rows: list[dict[str, Any]] = []
+    rejected_rows: list[dict[str, Any]] = []
     claimed: dict[str, Path] = {}
     for err in data.errors:
-        rejected_lines.append(json.dumps({"id": err.item, "stage": "input", "reason": "bad_input", "detail": err.reason},
-                                         ensure_ascii=False))
+        rejected_rows.append({"id": err.item, "stage": "input", "reason": "bad_input", "detail": err.reason})
     placements: dict[str, Path] = {}  # destination -> source, each destination once
     for o in outcomes:
         rec = o.record
         if not o.kept:
-            rejected_lines.append(json.dumps({"id": rec.id, "stage": o.stage, "reason": o.reason, "detail": o.detail},
-                                             ensure_ascii=False))
+            rejected_rows.append({"id": rec.id, "stage": o.stage, "reason": o.reason, "detail": o.detail})
             continue
         images = []
         for rel, src in zip(rec.images, data.image_paths(rec), strict=True):
@@ -170,21 +166,21 @@ def write_outputs(cfg: BridgeConfig, data: LoadResult, outcomes: list[Any], stat
         reply = assemble(o.reasoning, o.answer, cfg.resolved_answer_form)
         sharegpt.append(Conversation(id=rec.id, messages=[{"role": "user", "content": prompt},
                                                           {"role": "assistant", "content": reply}], images=images))
-        trl_lines.append(json.dumps({
+        trl_rows.append({
             "id": rec.id,
             "messages": [
                 {"role": "user", "content": [{"type": "image"} for _ in images] + [{"type": "text", "text": prompt}]},
                 {"role": "assistant", "content": [{"type": "text", "text": reply}]},
             ],
             "images": images,
-        }, ensure_ascii=False))
+        })
     _place_images(placements, out, cfg.images)
     write_sharegpt(out / "cold.sharegpt.json", sharegpt)
-    atomic_write_text(out / "cold.jsonl", "".join(line + "\n" for line in trl_lines))
-    atomic_write_text(out / "rejected.jsonl", "".join(line + "\n" for line in rejected_lines))
+    files.write_jsonl(out / "cold.jsonl", trl_rows)
+    files.write_jsonl(out / "rejected.jsonl", rejected_rows)
     stats = compute_stats(cfg, data, outcomes, state)
-    atomic_write_text(out / "stats.json", json.dumps(stats, indent=2, ensure_ascii=False) + "\n")
-    atomic_write_text(out / "stats.md", stats_markdown(stats))
+    files.write_json(out / "stats.json", stats, indent=2)
+    files.write_text(out / "stats.md", stats_markdown(stats))
     return stats
 
 

@@ -21,6 +21,7 @@ from visionr1.data.io import LoadResult, image_root_of, iter_jsonl, native_jsonl
 from visionr1.data.record import Record
 from visionr1.endpoints.store import ResponseStore
 from visionr1.errors import ConfigError, DataError, VisionR1Error
+from visionr1.files import append_jsonl
 from visionr1.outdir import releases_held_dirs
 
 
@@ -283,5 +284,4 @@ def _append_run_log(out: Path, cfg: BridgeConfig, state: RunState, n: int, elaps
         "new_calls": {s: state.stages[s].new_calls for s in STAGES},
         "replayed_calls": {s: state.stages[s].cached for s in STAGES},
     }
-    with open(out / "runs.jsonl", "a", encoding="utf-8") as f:
-        f.write(json.dumps(entry) + "\n")
+    append_jsonl(out / "runs.jsonl", [entry], ensure_ascii=True)

@@ -40,6 +40,7 @@ from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any, Iterator
 
+from visionr1 import files
 from visionr1.bridge.config import BridgeConfig
 from visionr1.bridge.pipeline import STORE_NAME, Bridge, Outcome, RunState, StageCounters
 from visionr1.data.io import LoadResult
@@ -112,10 +113,8 @@ def _publish(shared: Any, worker: int, state: RunState) -> None:
 
 
 def _dump(path: Path, obj: Any) -> None:
-    tmp = path.with_suffix(".tmp")
-    with open(tmp, "wb") as f:
-        pickle.dump(obj, f, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(tmp, path)
+    """Pickle ``obj`` to ``path`` whole or not at all: the parent reads it once the file is there."""
+    files.write_bytes(path, pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL), sync=False)
 
 
 def _take(counter: Any, n: int) -> Iterator[int]:
@@ -180,77 +179,92 @@ def _worker_main(worker: int, workers: int, cfg: BridgeConfig, data: LoadResult,
             raise
 
 
+def _aggregate(state: RunState, shared: Any, workers: int, n_records: int, taken: int) -> None:
+    """The workers' live counters (``shared``), summed into ``state`` for the progress display."""
+    width = len(state.stages) * len(_FIELDS)
+    for i, c in enumerate(state.stages.values()):
+        for j, f in enumerate(_FIELDS):
+            setattr(c, f, sum(shared[w * width + i * len(_FIELDS) + j] for w in range(workers)))
+        # the workers count the records they took: the total is all of them less the bad inputs
+        c.total = n_records - (min(taken, n_records) - c.total)
+
+
+def _collect(result: Path, worker: int, exitcode: int | None) -> tuple[list[Any], dict[str, Any]]:
+    """What worker ``worker`` sent back in ``result`` (its outcomes and exact counters); its error, or that it
+    died, as a :class:`WorkerError`."""
+    msg = None
+    if result.exists():
+        with open(result, "rb") as f:
+            msg = pickle.load(f)
+    if msg is None:
+        raise WorkerError(f"bridge worker {worker} died (exit code {exitcode})")
+    if msg[0] != "ok":
+        raise WorkerError(f"bridge worker {worker}: {msg[1]}{msg[2]}")
+    return msg[1], msg[2]
+
+
+class _EarlyPlacer:
+    """Copies the images of records kept since the last look into RUN_DIR (the export then finds them there): the
+    parent is idle while the workers run, and the copies are mostly file-system waits that would otherwise come
+    after the last call. ``kept[0][w * n:]`` lists the indices worker ``w`` kept, ``kept[1][w]`` how many."""
+
+    def __init__(self, cfg: BridgeConfig, data: LoadResult, records: list[Record], kept: Any, workers: int,
+                 contested: frozenset[str] | None, placed_early: set[str] | None) -> None:
+        self.cfg, self.data, self.records, self.kept = cfg, data, records, kept
+        self.contested, self.placed_early = contested, placed_early
+        self.placed = [0] * workers
+        self.pool: ThreadPoolExecutor | None = None
+
+    def __call__(self) -> None:
+        if self.kept is None:
+            return
+        from visionr1.bridge.export import place_early
+
+        n_records = len(self.records)
+        for w, done in enumerate(self.placed):
+            n = self.kept[1][w]
+            for j in range(done, n):
+                rec = self.records[self.kept[0][w * n_records + j]]
+                if self.pool is None:  # threads only after every worker has forked
+                    self.pool = ThreadPoolExecutor(4, thread_name_prefix="visionr1-place")
+                self.pool.submit(place_early, rec, self.data, Path(self.cfg.out or "."), self.cfg.images,
+                                 self.contested, self.placed_early)
+            self.placed[w] = n
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+
 def run_workers(cfg: BridgeConfig, data: LoadResult, records: list[Record], state: RunState, workers: int,
                 progress: Any = None, contested: frozenset[str] | None = None,
                 placed_early: set[str] | None = None) -> list[Outcome]:
     """Run ``records`` over ``workers`` processes: the outcomes in input order; counters summed into ``state``.
 
-    ``placed_early`` receives the image destinations placed while the workers ran (see ``place_kept``)."""
+    ``placed_early`` receives the image destinations placed while the workers ran (see :class:`_EarlyPlacer`)."""
     method = _start_method()
     if method == "fork" and cfg.teacher == "endpoints":
         preload()  # else every worker imports openai itself, each run
     ctx = mp.get_context(method)
-    names = tuple(state.stages)
-    width = len(names) * len(_FIELDS)
-    shared = ctx.RawArray("q", workers * width)
+    shared = ctx.RawArray("q", workers * len(state.stages) * len(_FIELDS))
     results: dict[int, tuple[list[Any], dict[str, Any]]] = {}
     with tempfile.TemporaryDirectory(prefix="visionr1-bridge-") as tmp:
-        files = [Path(tmp) / f"worker-{w}.pickle" for w in range(workers)]
-        procs = []
-        # kept[0][w * n:] lists the indices worker w kept, kept[1][w] how many
+        sent = [Path(tmp) / f"worker-{w}.pickle" for w in range(workers)]
         kept = (ctx.RawArray("q", workers * len(records)), ctx.RawArray("q", workers)) if contested is not None else None
         counter = ctx.Value("q", 0)  # the next record to take
         data = LoadResult(records=records, root=data.root, images_checked=data.images_checked)
-        for w in range(workers):
-            procs.append(ctx.Process(target=_worker_main, name=f"visionr1-bridge-{w}", daemon=True,
-                                     args=(w, workers, cfg, data, counter, shared, files[w], os.getpid(), kept)))
-
-        def aggregate() -> None:
-            for i, s in enumerate(names):
-                c = state.stages[s]
-                for j, f in enumerate(_FIELDS):
-                    setattr(c, f, sum(shared[w * width + i * len(_FIELDS) + j] for w in range(workers)))
-                # the workers count the records they took: the total is all of them less the bad inputs
-                c.total = len(records) - (min(counter.value, len(records)) - c.total)
-
-        def collect(w: int) -> None:
-            msg = None
-            if files[w].exists():
-                with open(files[w], "rb") as f:
-                    msg = pickle.load(f)
-            if msg is None:
-                raise WorkerError(f"bridge worker {w} died (exit code {procs[w].exitcode})")
-            if msg[0] != "ok":
-                raise WorkerError(f"bridge worker {w}: {msg[1]}{msg[2]}")
-            results[w] = (msg[1], msg[2])
-
-        placer: ThreadPoolExecutor | None = None
-        placed = [0] * workers
-
-        def place_kept() -> None:
-            """Copy the images of records kept since the last look into RUN_DIR (the export then finds
-            them there): this process is idle while the workers run, and the copies are mostly file-system
-            waits that would otherwise come after the last call."""
-            nonlocal placer
-            if kept is None:
-                return
-            from visionr1.bridge.export import place_early
-
-            for w in range(workers):
-                n = kept[1][w]
-                for j in range(placed[w], n):
-                    rec = records[kept[0][w * len(records) + j]]
-                    if placer is None:  # threads only after every worker has forked
-                        placer = ThreadPoolExecutor(4, thread_name_prefix="visionr1-place")
-                    placer.submit(place_early, rec, data, Path(cfg.out or "."), cfg.images, contested, placed_early)
-                placed[w] = n
+        procs = [ctx.Process(target=_worker_main, name=f"visionr1-bridge-{w}", daemon=True,
+                             args=(w, workers, cfg, data, counter, shared, sent[w], os.getpid(), kept))
+                 for w in range(workers)]
+        place_kept = _EarlyPlacer(cfg, data, records, kept, workers, contested, placed_early)
 
         async def supervise() -> None:
             pending = {p.sentinel: w for w, p in enumerate(procs)}
             while pending:
                 for s in wait(list(pending), timeout=PUBLISH_EVERY):
-                    collect(pending.pop(s))
-                aggregate()
+                    w = pending.pop(s)
+                    results[w] = _collect(sent[w], w, procs[w].exitcode)
+                _aggregate(state, shared, workers, len(records), counter.value)
                 place_kept()
                 await asyncio.sleep(0)  # let the progress display tick
 
@@ -271,8 +285,7 @@ def run_workers(cfg: BridgeConfig, data: LoadResult, records: list[Record], stat
                     p.kill()
             for p in procs:
                 p.join()
-            if placer is not None:
-                placer.shutdown(wait=True, cancel_futures=True)
+            place_kept.close()
     for s, c in state.stages.items():  # the exact final counters, not the last snapshot
         for f in _FIELDS:
             setattr(c, f, sum(results[w][1][s][f] for w in range(workers)))

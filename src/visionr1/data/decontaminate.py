@@ -57,7 +57,6 @@ import shutil
 import tempfile
 import time
 import unicodedata
-import uuid
 from decimal import Decimal
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -67,6 +66,7 @@ from typing import Any
 
 import numpy as np
 
+from visionr1 import files
 from visionr1.errors import ConfigError, DataError
 
 MARKER = ".visionr1-decontaminate.json"
@@ -583,11 +583,8 @@ def summarize(overlaps: Sequence[Overlap], n_train: int, n_bench: Mapping[str, i
 
 def write_report(folder: Path, overlaps: Sequence[Overlap], summary: Mapping[str, Any]) -> None:
     """``overlap.jsonl`` (one pair per line) and ``summary.md`` in ``folder``."""
-    from visionr1.data.io import atomic_write_text
-
-    folder.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(folder / "overlap.jsonl", "".join(json.dumps(o.to_dict(), ensure_ascii=False) + "\n" for o in overlaps))
-    atomic_write_text(folder / "summary.md", summary_markdown(overlaps, summary))
+    files.write_jsonl(folder / "overlap.jsonl", [o.to_dict() for o in overlaps])
+    files.write_text(folder / "summary.md", summary_markdown(overlaps, summary))
 
 
 def summary_markdown(overlaps: Sequence[Overlap], s: Mapping[str, Any]) -> str:
@@ -639,69 +636,63 @@ def write_clean_copy(train: Path, ids: Sequence[str], drop: set[str], out: Path,
     read with no errors). Native JSONL (a file, or a folder's ``train.jsonl``) and ShareGPT JSON keep
     their file name, and the pictures of the kept items are copied under the same relative paths;
     Parquet keeps its schema (pictures are embedded); a saved HF dataset is saved again. Built in a
-    scratch folder beside ``out`` and moved in place, so a crash leaves no half-written copy.
+    scratch folder beside ``out`` and moved in place (:func:`visionr1.files.replacing_dir`), so a crash leaves
+    no half-written copy.
     """
-    from visionr1.data.io import _saved_hf_dataset, hub_parquet_files, native_jsonl
-
     keep = [i for i, rid in enumerate(ids) if rid not in drop]
     _check_out(out, train)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    scratch = out.parent / f".{out.name}.partial-{uuid.uuid4().hex[:12]}"
-    scratch.mkdir()  # not mkdtemp: its 0700 mode would become the clean copy's
-    try:
-        jsonl = native_jsonl(train)
-        if jsonl is not None:
-            layout = "jsonl"
-            kept_ids = {ids[i] for i in keep}
-            lines = [ln for ln in jsonl.read_text(encoding="utf-8").splitlines(keepends=True)
-                     if ln.strip() and json.loads(ln)["id"] in kept_ids]
-            (scratch / jsonl.name).write_text("".join(lines), encoding="utf-8")
-            _copy_pictures([p for ln in lines for p in json.loads(ln).get("images") or []], jsonl.parent, scratch)
-            written = scratch / jsonl.name
-        elif _saved_hf_dataset(train):
-            import datasets
-
-            layout = "hf_saved"
-            datasets.load_from_disk(str(train)).select(keep).save_to_disk(str(scratch))
-            written = scratch
-        elif train.suffix.lower() == ".parquet":
-            import pyarrow.parquet as pq
-
-            layout = "parquet"
-            pq.write_table(pq.read_table(train).take(keep), scratch / train.name)
-            written = scratch / train.name
-        elif train.is_dir() and hub_parquet_files(train):  # a hub download: each shard kept where it was
-            import pyarrow.parquet as pq
-
-            layout, start, kept_rows = "parquet_folder", 0, set(keep)
-            for f in hub_parquet_files(train):
-                table = pq.read_table(f)
-                target = scratch / f.relative_to(train)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                pq.write_table(table.take([i - start for i in range(start, start + len(table)) if i in kept_rows]), target)
-                start += len(table)
-            written = scratch
-        elif train.suffix.lower() == ".json":
-            layout = "sharegpt"
-            data = json.loads(train.read_text(encoding="utf-8"))
-            examples = data if isinstance(data, list) else [data]
-            kept = [examples[i] for i in keep]
-            (scratch / train.name).write_text(json.dumps(kept, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-            _copy_pictures([p for ex in kept for p in _sharegpt_pictures(ex)], train.parent, scratch)
-            written = scratch / train.name
-        else:  # pragma: no cover - read_records refused it already
-            raise DataError(str(train), "no clean copy for this layout")
+    with files.replacing_dir(out) as scratch:
+        layout, written = _write_kept(train, ids, keep, scratch)
         manifest = {"source": str(train), "layout": layout, "kept": len(keep), "dropped": len(ids) - len(keep),
                     "path": str(out / written.relative_to(scratch)) if written != scratch else str(out)}
-        (scratch / MARKER).write_text(json.dumps({**manifest, "summary": dict(summary or {})}, indent=1, default=str) + "\n",
-                                      encoding="utf-8")
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(scratch, out)
-    except BaseException:
-        shutil.rmtree(scratch, ignore_errors=True)
-        raise
+        files.write_json(scratch / MARKER, {**manifest, "summary": dict(summary or {})}, ensure_ascii=True, default=str)
     return manifest
+
+
+def _write_kept(train: Path, ids: Sequence[str], keep: list[int], scratch: Path) -> tuple[str, Path]:
+    """Write the items of ``train`` at the positions ``keep`` into ``scratch`` in ``train``'s layout; returns the
+    layout's name and what was written (a file in ``scratch``, or ``scratch`` itself)."""
+    from visionr1.data.io import _saved_hf_dataset, hub_parquet_files, native_jsonl
+
+    jsonl = native_jsonl(train)
+    if jsonl is not None:  # the kept lines byte for byte
+        kept_ids = {ids[i] for i in keep}
+        with open(jsonl, encoding="utf-8") as f:
+            lines = [ln for ln in f if ln.strip()]
+        rows = [(ln, row) for ln, (_, row) in zip(lines, files.jsonl_values(lines, str(jsonl)), strict=True)
+                if row["id"] in kept_ids]
+        files.write_text(scratch / jsonl.name, "".join(ln for ln, _ in rows))
+        _copy_pictures([p for _, row in rows for p in row.get("images") or []], jsonl.parent, scratch)
+        return "jsonl", scratch / jsonl.name
+    if _saved_hf_dataset(train):
+        import datasets
+
+        datasets.load_from_disk(str(train)).select(keep).save_to_disk(str(scratch))
+        return "hf_saved", scratch
+    if train.suffix.lower() == ".parquet":
+        import pyarrow.parquet as pq
+
+        pq.write_table(pq.read_table(train).take(keep), scratch / train.name)
+        return "parquet", scratch / train.name
+    if train.is_dir() and hub_parquet_files(train):  # a hub download: each shard kept where it was
+        import pyarrow.parquet as pq
+
+        start, kept_rows = 0, set(keep)
+        for f in hub_parquet_files(train):
+            table = pq.read_table(f)
+            target = scratch / f.relative_to(train)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            pq.write_table(table.take([i - start for i in range(start, start + len(table)) if i in kept_rows]), target)
+            start += len(table)
+        return "parquet_folder", scratch
+    if train.suffix.lower() == ".json":
+        data = json.loads(train.read_text(encoding="utf-8"))
+        examples = data if isinstance(data, list) else [data]
+        kept = [examples[i] for i in keep]
+        files.write_json(scratch / train.name, kept)
+        _copy_pictures([p for ex in kept for p in _sharegpt_pictures(ex)], train.parent, scratch)
+        return "sharegpt", scratch / train.name
+    raise DataError(str(train), "no clean copy for this layout")  # pragma: no cover - read_records refused it already
 
 
 def _sharegpt_pictures(example: Mapping[str, Any]) -> list[str]:

@@ -21,13 +21,13 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from visionr1 import files
 from visionr1.data.images import confine_image_path, image_to_png_bytes, open_image, resolve_image_path
 from visionr1.data.record import Record
 from visionr1.errors import DataError
@@ -96,41 +96,12 @@ def reading(path: Path | str, what: str) -> Iterator[None]:
         raise DataError(str(path), f"cannot be read as {what}: {text[:300]}") from None
 
 
-# ----------------------------------------------------------------------------- atomic writes
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that a crash leaves either the old file or the new one, never half."""
-    path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as e:  # name the file the user asked for, not the temporary one
-        raise OSError(e.errno, e.strerror, str(path)) from None
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.fchmod(fd, 0o666 & ~umask)  # mkstemp makes 0600; a data file gets the mode open() would give it
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except OSError as e:
-        Path(tmp).unlink(missing_ok=True)
-        raise OSError(e.errno, e.strerror, str(path)) from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 # ----------------------------------------------------------------------------- native JSONL
 
 
 def write_jsonl(path: Path, records: Iterable[Record]) -> None:
     """Write records as JSONL (atomic). Image paths are written as they are: relative to ``path``'s folder."""
-    lines = [json.dumps(r.to_dict(), ensure_ascii=False) for r in records]
-    atomic_write_text(Path(path), "".join(line + "\n" for line in lines))
+    files.write_jsonl(path, [r.to_dict() for r in records])
 
 
 def read_jsonl(path: Path, *, check_images: bool = True, limit: int | None = None,
@@ -176,21 +147,17 @@ def iter_jsonl(path: Path) -> Iterator[Record | DataError]:
     path = Path(path)
     seen: set[str] = set()
     with reading(path, "JSONL text"), open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
+        for lineno, d in files.jsonl_values(f, str(path)):
             where = f"line {lineno}"
             try:
-                d = json.loads(line)
+                if isinstance(d, DataError):
+                    raise d
                 if not isinstance(d, dict):
                     raise DataError(where, "a JSONL line must be a JSON object", str(path))
                 rec = Record.from_dict(d, where=f"{path}:{lineno}")
                 if rec.id in seen:
                     raise DataError(rec.id, f"duplicate id ({where})", str(path))
                 seen.add(rec.id)
-            except json.JSONDecodeError as e:
-                # json's own messages may end in "at" ("Invalid control character at"): one "at", then the column
-                yield DataError(where, f"invalid JSON: {e.msg.removesuffix(' at')} at column {e.colno}", str(path))
             except DataError as e:
                 yield e
             else:
@@ -217,11 +184,8 @@ def _materialise(blob: bytes, item: str, image_dir: Path, root: Path, hint: str 
     digest = hashlib.sha1(blob).hexdigest()[:16]
     stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(hint).stem if hint else item)[:60]
     target = image_dir / f"{stem}-{digest}.png"
-    if not target.exists():
-        image_dir.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".png.tmp")
-        tmp.write_bytes(image_to_png_bytes(img))
-        os.replace(tmp, target)
+    if not target.exists():  # a cache of decoded pictures: no fsync per picture
+        files.write_bytes(target, image_to_png_bytes(img), sync=False)
     return os.path.relpath(target, root)
 
 
@@ -278,11 +242,8 @@ def write_parquet(path: Path, result: LoadResult | Iterable[Record], root: Path 
         d["images"] = [{"bytes": resolve_image_path(root, p, r.id).read_bytes(), "path": p} for p in r.images]
         d["metadata"] = json.dumps(r.metadata, ensure_ascii=False)
         rows.append(d)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    pq.write_table(pa.Table.from_pylist(rows), tmp)
-    os.replace(tmp, path)
+    with files.replacing_file(path) as tmp:
+        pq.write_table(pa.Table.from_pylist(rows), tmp)
 
 
 def read_parquet(path: Path, *, image_dir: Path | None = None, root: Path | None = None) -> LoadResult:
@@ -367,32 +328,6 @@ def strip_image_tokens(text: str) -> str:
 
 
 # ----------------------------------------------------------------------------- Hugging Face datasets
-
-
-def to_hf_dataset(result: LoadResult):
-    """Records → ``datasets.Dataset`` with a ``Sequence(Image)`` column holding the images' bytes."""
-    import datasets
-
-    feats = datasets.Features(
-        {
-            "id": datasets.Value("string"),
-            "images": datasets.Sequence(datasets.Image()),
-            "question": datasets.Value("string"),
-            "answer": datasets.Value("string"),
-            "choices": datasets.Sequence(datasets.Value("string")),
-            "answer_type": datasets.Value("string"),
-            "source": datasets.Value("string"),
-            "metadata": datasets.Value("string"),
-        }
-    )
-    rows = {k: [] for k in feats}
-    for r in result.records:
-        d = r.to_dict()
-        d["images"] = [{"bytes": p.read_bytes(), "path": None} for p in result.image_paths(r)]
-        d["metadata"] = json.dumps(r.metadata, ensure_ascii=False)
-        for k in feats:
-            rows[k].append(d[k])
-    return datasets.Dataset.from_dict(rows, features=feats)
 
 
 def from_hf_dataset(ds, root: Path, *, image_dir: Path | None = None) -> LoadResult:
@@ -486,13 +421,7 @@ def read_sharegpt(path: Path, *, check_images: bool = True, require_assistant: b
     try:
         items: list[Any] = json.loads(text)
     except json.JSONDecodeError as whole:
-        items = []
-        for i, line in enumerate(text.splitlines()):
-            if line.strip():
-                try:
-                    items.append(json.loads(line))
-                except json.JSONDecodeError as e:
-                    items.append(DataError(f"line {i + 1}", f"not JSON: {e}", str(path)))
+        items = [value for _, value in files.jsonl_values(text, str(path))]  # a bad line: its DataError
         if all(isinstance(x, DataError) for x in items):  # not one line of JSON: the file, not an item, is bad
             raise DataError(str(path), f"cannot be read as {what}: {whole}") from None
     if not isinstance(items, list):
@@ -573,7 +502,7 @@ def write_sharegpt(path: Path, conversations: Iterable[Conversation]) -> None:
         if user is not None and c.images and IMAGE_TOKEN not in user["content"]:
             user["content"] = IMAGE_TOKEN * len(c.images) + user["content"]
         items.append({"id": c.id, "conversations": msgs, "images": list(c.images)})
-    atomic_write_text(Path(path), json.dumps(items, ensure_ascii=False, indent=1))
+    files.write_json(path, items, end="")
 
 
 # ----------------------------------------------------------------------------- dispatch

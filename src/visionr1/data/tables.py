@@ -35,6 +35,7 @@ from visionr1.data.images import resolve_image_path
 from visionr1.data.io import reading
 from visionr1.data.splits import check_file_split, parquet_files, pick_split
 from visionr1.errors import DataError, ImageError
+from visionr1.files import read_jsonl
 
 
 # ----------------------------------------------------------------------------- tables
@@ -88,10 +89,9 @@ def _read_tsv(path: Path) -> list[dict[str, Any]]:
 
 
 def _read_json(path: Path) -> list[dict[str, Any]]:
-    text = path.read_text(encoding="utf-8")
     if path.suffix == ".jsonl":
-        return [json.loads(line) for line in text.splitlines() if line.strip()]
-    data = json.loads(text)
+        return read_jsonl(path)
+    data = json.loads(path.read_text(encoding="utf-8"))
     if isinstance(data, dict):
         out = []
         for key, value in data.items():

@@ -203,7 +203,7 @@ def _quiet_transformers() -> None:
 
     hf_logging.set_verbosity_error()
     logging.getLogger("visionr1").setLevel(logging.WARNING)
-    warnings.filterwarnings("ignore")
+    warnings.filterwarnings("ignore", category=FutureWarning, module="transformers")  # its gradient_checkpointing renames
 
 
 def run_demo(out: Path, seed: int = 0, quick: bool = False, recipes: Path = RECIPES, console=None) -> dict[str, Any]:

@@ -1,10 +1,20 @@
 """An async OpenAI-compatible chat client built for long batch jobs.
 
-Why not the ``openai`` client's own retries: a 200K-item job needs to know, per call, how many
-tries it took and why a call finally failed, to honour ``Retry-After`` however the server spells it,
-to add jitter so 64 workers that hit a 429 together do not retry together, and to treat a garbled
-body (a proxy cut the JSON) like any other transient fault. So the ``openai`` client is used with
-``max_retries=0`` as the transport and this module owns the retry loop:
+Why not the ``openai`` client's own retries (read in its ``_base_client.py``, openai 1.60 to 3.63): it
+retries the same statuses, timeouts and connection errors and reads ``Retry-After(-Ms)`` as we do, but
+
+* it parses the body after its retry loop, so a 200 that is not a usable completion (a proxy's cut JSON or
+  HTML page, no ``choices``) fails the item at once; here it is retried like any other transient fault;
+* it keeps no account a caller can read: how many tries a call took and why each failed (the store's
+  ``tries``, :class:`EndpointError`'s kind/status/tries, the live retry counts by kind of the progress
+  display) exist only in its debug log, and its exceptions do not carry the count;
+* its waits are fixed: 0.5 s doubling to at most 8 s, shortened by 0-25% (64 workers refused together
+  retry within one quarter of the same wait, and at our 6 retries a saturated server is given up on after
+  ~23 s of waits), and a ``Retry-After`` over 60 s is ignored for that short backoff (1.x) or ends the call
+  (3.x, over 120 s); here the backoff's base and cap and the longest ``Retry-After`` honoured are the
+  client's arguments, with full jitter.
+
+So the ``openai`` client is used with ``max_retries=0`` as the transport and this module owns the retry loop:
 
 * bounded concurrency: at most ``EndpointConfig.concurrency`` requests in flight (an asyncio semaphore;
   one event loop, no threads);

@@ -41,6 +41,7 @@ from visionr1.data.splits import split_of
 from visionr1.config import EndpointConfig
 from visionr1.errors import ConfigError, VisionR1Error
 from visionr1.eval.judge import JudgeEndpointConfig
+from visionr1.files import write_json, write_jsonl
 from visionr1.outdir import releases_held_dirs
 from visionr1.r1 import ANSWER_CLOSE
 
@@ -282,16 +283,15 @@ def score_with_judge(bench, items, responses: dict[str, str], cfg: EvalConfig):
     return score_protocols(bench, items, responses, cfg.protocol, judge)
 
 
-def _write_json(path: Path, obj: Any) -> None:
-    from visionr1.data.io import atomic_write_text
-
-    atomic_write_text(path, json.dumps(obj, ensure_ascii=False, indent=1, default=str) + "\n")
-
-
-def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
-    from visionr1.data.io import atomic_write_text
-
-    atomic_write_text(path, "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in rows))
+def _write_generations(path: Path, calls: list[Any], items: list[Any]) -> None:
+    """``generations.jsonl``: every generation call made for the items, in item order, then by attempt."""
+    order = {it.id: i for i, it in enumerate(items)}
+    write_jsonl(path, [
+        {"id": c.rid, "attempt": c.attempt, "status": c.status, "response": (c.payload or {}).get("content"),
+         "finish_reason": (c.payload or {}).get("finish_reason"),
+         "completion_tokens": (c.payload or {}).get("completion_tokens"), "error": c.error}
+        for c in sorted(calls, key=lambda c: (order.get(c.rid, len(order)), c.attempt)) if c.stage == STAGE and c.rid in order
+    ], default=str)
 
 
 def _progress(enabled: bool):
@@ -368,7 +368,7 @@ def run_eval(cfg: EvalConfig, backend=None) -> dict[str, Any]:
     """
     from visionr1.endpoints import ResponseStore
     from visionr1.eval.benchmarks import get_benchmark
-    from visionr1.eval.benchmarks._common import verdict_counts
+    from visionr1.eval.benchmarks._common import extraction_share, verdict_counts
     from visionr1.outdir import claim_output_dir
 
     bench = get_benchmark(cfg.benchmark)
@@ -380,30 +380,21 @@ def run_eval(cfg: EvalConfig, backend=None) -> dict[str, Any]:
     settings = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(cfg).items()}
     backend = backend or build_backend(cfg)
     _preflight(cfg, backend)
-    _write_json(cfg.out / "run.json", {"identity": identity, "settings": settings, "items": len(items),
-                                       "backend": backend.describe})  # device, batch size, vision windows
+    write_json(cfg.out / "run.json", {"identity": identity, "settings": settings, "items": len(items),
+                                      "backend": backend.describe}, default=str)  # device, batch size, vision windows
     with ResponseStore(cfg.out / "generations.sqlite") as store, _progress(cfg.progress) as progress:
         chosen = generate_all(items, backend, store, cfg, progress)
         calls = store.all_calls()
-    order = {it.id: i for i, it in enumerate(items)}
-    _write_jsonl(cfg.out / "generations.jsonl", [
-        {"id": c.rid, "attempt": c.attempt, "status": c.status, "response": (c.payload or {}).get("content"),
-         "finish_reason": (c.payload or {}).get("finish_reason"),
-         "completion_tokens": (c.payload or {}).get("completion_tokens"), "error": c.error}
-        for c in sorted(calls, key=lambda c: (order.get(c.rid, len(order)), c.attempt)) if c.stage == STAGE and c.rid in order
-    ])
-
-    from visionr1.eval.benchmarks._common import extraction_share
-
+    _write_generations(cfg.out / "generations.jsonl", calls, items)
     # an item that got no generation was not answered: it is left out of the scores, not scored as wrong
     failed = {iid: c.get("error") or "not generated" for iid, c in chosen.items() if not c.get("payload")}
     answered = [it for it in items if it.id not in failed]
     scored = score_with_judge(bench, answered, {it.id: chosen[it.id]["response"] for it in answered}, cfg)
-    _write_json(cfg.out / bench.RESULT_FILENAME, scored.official)
+    write_json(cfg.out / bench.RESULT_FILENAME, scored.official, default=str)
     verdicts = {r["id"]: {**r, "attempt": chosen[r["id"]].get("attempt"), "error": None} for r in scored.per_item}
-    _write_jsonl(cfg.out / "verdicts.jsonl", [
+    write_jsonl(cfg.out / "verdicts.jsonl", [
         verdicts.get(it.id) or {"id": it.id, "correct": None, "gold": it.gold, "attempt": None, "error": failed[it.id]}
-        for it in items])
+        for it in items], default=str)
     scores = {
         "benchmark": bench.NAME,
         "split": split_of(cfg.data, cfg.split, bench.DEFAULT_SPLIT),
@@ -427,7 +418,7 @@ def run_eval(cfg: EvalConfig, backend=None) -> dict[str, Any]:
     }
     if contamination is not None:
         scores["contamination"] = contamination
-    _write_json(cfg.out / "scores.json", scores)
+    write_json(cfg.out / "scores.json", scores, default=str)
     from visionr1.report.markdown import write_run_report
 
     write_run_report(cfg.out)

@@ -22,7 +22,6 @@ rerun makes no call it already made.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -31,15 +30,9 @@ from rich.table import Table
 
 from visionr1.config import EndpointConfig
 from visionr1.errors import ConfigError
+from visionr1.files import write_json
 
 BENCHMARKS: tuple[str, ...] = ("mathvista", "mathverse", "mmmath", "dynamath", "mathvision", "wemath")
-
-
-def write_json(obj: Any, path: Path) -> None:
-    """Write atomically (temp file, then rename) so an interrupted run never leaves half a file."""
-    from visionr1.data.io import atomic_write_text
-
-    atomic_write_text(Path(path), json.dumps(obj, indent=4, ensure_ascii=False))
 
 
 def default_judge_store(results: Path, out: Path | None) -> Path:
@@ -109,8 +102,8 @@ def score_command(
     if scored.judge is not None:
         scores["judge"] = scored.judge
     if out is not None:
-        write_json(per_id, out)
-        write_json(scores, scores_path(out))
+        write_json(out, per_id, indent=4, end="")
+        write_json(scores_path(out), scores, indent=4, end="")
         console.print(f"wrote {len(per_id)} scored items to {out}, the scores to {scores_path(out)}")
     print_scores(scores, console)
     return scores

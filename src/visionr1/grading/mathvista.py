@@ -294,14 +294,6 @@ def rule_extract(response: str, record: Mapping[str, Any]) -> str:
     return read_answer(response, record).text or ""
 
 
-def extract_mathvista(response: str, record: Mapping[str, Any], extractor: Extractor | None = None) -> str:
-    """Official quick rules, then ``extractor`` (default :func:`rule_extract`)."""
-    quick = quick_extract(response, record)
-    if quick is not None:
-        return quick
-    return (extractor or rule_extract)(response, record)
-
-
 def read_mathvista(response: str, record: Mapping[str, Any]) -> Extraction:
     """Official quick rules (rule ``quick``, decided), then :func:`read_answer`."""
     quick = quick_extract(response, record)

@@ -21,9 +21,10 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from visionr1.files import replacing_dir
 from visionr1.r1 import R1_TAGS
 
 BUILDER_VERSION = 1
@@ -157,22 +158,13 @@ def build_tiny_model(out: Path | str, seed: int = 0, spec: TinyModelSpec | None 
                          force_effect="everything in it is deleted")
     if use_cache and (cache / "config.json").exists():
         if not same:
-            if out.exists():
-                shutil.rmtree(out)
-            shutil.copytree(cache, out)
+            with replacing_dir(out) as tmp:
+                shutil.copytree(cache, tmp, dirs_exist_ok=True)
             mark_output_dir(out, MADE_BY)
         return out
     target = cache if use_cache else out
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
-    try:
+    with replacing_dir(target) as tmp:
         _build_into(tmp, seed, spec)
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     if target != out:
         return build_tiny_model(out, seed, spec, cache_dir=cache_dir, use_cache=True, force=force)
     mark_output_dir(out, MADE_BY)

@@ -72,9 +72,9 @@ def report_command(
         if png is None:
             written.append("no figure (--png FILE writes the " + ("bar chart" if evals or references else "curves") + ")")
         if markdown is not None:
-            from visionr1.data.io import atomic_write_text
+            from visionr1.files import write_text
 
-            atomic_write_text(markdown, "\n\n".join(parts).rstrip("\n") + "\n\n" + MARKDOWN_MARK + "\n")
+            write_text(markdown, "\n\n".join(parts).rstrip("\n") + "\n\n" + MARKDOWN_MARK + "\n")
             written.append(f"markdown: {markdown}")
     console.print("; ".join(written))
 

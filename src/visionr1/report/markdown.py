@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from visionr1.errors import ConfigError
+from visionr1.files import write_text
 
 TITLES = {"mathvista": "MathVista", "mathverse": "MathVerse", "mmmath": "MM-Math", "dynamath": "DynaMath",
           "mathvision": "MathVision", "wemath": "We-Math"}
@@ -68,8 +69,6 @@ def write_run_report(run_dir: Path | str) -> Path:
     path = run_dir / "scores.json"
     if not path.exists():
         raise ConfigError(f"{run_dir} has no scores.json")
-    from visionr1.data.io import atomic_write_text
-
     out = run_dir / "report.md"
-    atomic_write_text(out, render_run_report(json.loads(path.read_text(encoding="utf-8"))))
+    write_text(out, render_run_report(json.loads(path.read_text(encoding="utf-8"))))
     return out

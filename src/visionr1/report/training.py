@@ -14,12 +14,12 @@ Example:
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from visionr1.errors import ConfigError
+from visionr1.files import read_jsonl
 from visionr1.report.plots import PNG_SOFTWARE
 from visionr1.report.tables import unique_names
 
@@ -87,14 +87,7 @@ def load_training_run(path: Path | str, name: str | None = None) -> TrainingRun:
     if not file.is_file():
         raise ConfigError(f"{path} is not a training run folder (no {METRICS_FILE}); "
                           f"run `visionr1 grpo` or `visionr1 sft` with run_dir={path}")
-    rows = []
-    for line in file.read_text(encoding="utf-8").splitlines():
-        try:
-            row = json.loads(line) if line.strip() else None
-        except json.JSONDecodeError:  # the last line of a run killed mid-write
-            continue
-        if isinstance(row, dict) and "global_step" in row:
-            rows.append(row)
+    rows = [r for r in read_jsonl(file, skip_bad=True) if isinstance(r, dict) and "global_step" in r]
     for kind, marker in (("grpo", "reward_mean"), ("sft", "loss")):
         steps = [r for r in rows if r.get(marker) is not None]
         if steps:
@@ -105,15 +98,7 @@ def load_training_run(path: Path | str, name: str | None = None) -> TrainingRun:
 
 def _read_rows(file: Path, key: str) -> list[dict[str, Any]]:
     """JSONL rows that carry ``key``, sorted by it; a line cut by a killed run is skipped."""
-    rows = []
-    if file.is_file():
-        for line in file.read_text(encoding="utf-8").splitlines():
-            try:
-                row = json.loads(line) if line.strip() else None
-            except json.JSONDecodeError:
-                continue
-            if isinstance(row, dict) and key in row:
-                rows.append(row)
+    rows = [r for r in read_jsonl(file, skip_bad=True, missing_ok=True) if isinstance(r, dict) and key in r]
     return sorted(rows, key=lambda r: r[key])
 
 

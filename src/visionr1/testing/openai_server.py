@@ -42,7 +42,6 @@ import hashlib
 import importlib
 import importlib.util
 import json
-import os
 import signal
 import sys
 import threading
@@ -515,10 +514,10 @@ def main(argv: list[str] | None = None) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, server.shutdown)
-        if args.port_file:
-            tmp = args.port_file.with_suffix(".tmp")
-            tmp.write_text(str(server.port))
-            os.replace(tmp, args.port_file)
+        if args.port_file:  # whole or not at all: the test reads it as soon as it is there
+            from visionr1.files import write_text
+
+            write_text(args.port_file, str(server.port))
         print(f"listening on {server.url}", flush=True)
         await server.serve()
 

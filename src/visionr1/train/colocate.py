@@ -26,13 +26,13 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from visionr1.errors import ConfigError
+from visionr1.files import append_jsonl
 
 MEMORY_FILE = "memory.jsonl"
 
@@ -157,8 +157,7 @@ class RunEngine:
                "time": time.time()}
         self.rows.append(row)
         if self.run_dir is not None:
-            with (self.run_dir / MEMORY_FILE).open("a", encoding="utf-8") as f:
-                f.write(json.dumps(row) + "\n")
+            append_jsonl(self.run_dir / MEMORY_FILE, [row], ensure_ascii=True)
         return row
 
     def close(self) -> None:

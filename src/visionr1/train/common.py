@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from visionr1.errors import ConfigError
+from visionr1.files import filter_jsonl as truncate_jsonl  # noqa: F401 - grpo.py's name for it, until grpo.py is split
+from visionr1.files import replacing_dir, write_json
 from visionr1.train.config import ModelSettings
 
 
@@ -116,13 +118,11 @@ CHECKPOINT_ONLY = ("optimizer.pt", "scheduler.pt", "scaler.pt", "trainer_state.j
 def final_from_checkpoint(ckpt: Path, final: Path, processor: Any) -> None:
     """Write ``final/`` from the last checkpoint of a finished run whose ``final/`` is missing (a run killed
     between its last checkpoint and the final save): the model files, without the optimizer and trainer state."""
-    tmp = final.with_name(final.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    shutil.copytree(ckpt, tmp, ignore=lambda _, names: [n for n in names if n in CHECKPOINT_ONLY
-                                                         or n.startswith("rng_state") or n.endswith("_state.json")
-                                                         or n == TRAINABLE_FILE])
-    processor.save_pretrained(str(tmp))
-    os.replace(tmp, final)
+    with replacing_dir(final) as tmp:
+        shutil.copytree(ckpt, tmp, dirs_exist_ok=True,
+                        ignore=lambda _, names: [n for n in names if n in CHECKPOINT_ONLY or n.startswith("rng_state")
+                                                 or n.endswith("_state.json") or n == TRAINABLE_FILE])
+        processor.save_pretrained(str(tmp))
 
 
 def already_complete(run_dir: Path, further: str, step: int, total: int, **now: Any) -> dict[str, Any]:
@@ -137,29 +137,6 @@ def already_complete(run_dir: Path, further: str, step: int, total: int, **now: 
                    message=f"{run_dir} is already complete ({step} of {total} steps); nothing to train. To train "
                            f"further, raise {further}; to train again from the start, use a new run_dir")
     return summary
-
-
-def truncate_jsonl(path: Path, keep) -> int:
-    """Rewrite a JSONL file keeping rows where ``keep(row)``; returns the number dropped. Atomic."""
-    if not path.is_file():
-        return 0
-    kept, dropped = [], 0
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:  # a line cut by a kill
-            dropped += 1
-            continue
-        if keep(row):
-            kept.append(line)
-        else:
-            dropped += 1
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
-    os.replace(tmp, path)
-    return dropped
 
 
 TRAINABLE_FILE = "trainable.json"
@@ -196,7 +173,7 @@ def write_into_checkpoint(args: Any, state: Any, name: str, payload: dict[str, A
     """From a ``TrainerCallback.on_save``: write ``payload`` as ``name`` into the checkpoint just saved (rank 0)."""
     ckpt = Path(args.output_dir) / f"checkpoint-{state.global_step}"
     if state.is_world_process_zero and ckpt.is_dir():
-        (ckpt / name).write_text(json.dumps(payload, indent=1), encoding="utf-8")
+        write_json(ckpt / name, payload, ensure_ascii=True, end="")
 
 
 def record_trainable_callback(record: dict[str, Any]):

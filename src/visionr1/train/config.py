@@ -586,6 +586,3 @@ def resolved_yaml(cfg: Any) -> str:
 
     return yaml.safe_dump(to_dict(cfg), sort_keys=False, allow_unicode=True)
 
-
-def run_path(cfg: Any) -> Path:
-    return Path(cfg.run_dir)

@@ -15,7 +15,6 @@ Three pieces, all plugged into TRL rather than around it:
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Any
 
 from transformers import TrainerCallback
 
+from visionr1.files import append_jsonl, read_jsonl
 from visionr1.grading import completion_text
 from visionr1.r1 import reflective_tally
 
@@ -71,11 +71,9 @@ class SampleWriter:
         self.path = Path(run_dir) / SAMPLES_FILE
         self.per_stage = per_stage
         self.counts: dict[int, int] = {}
-        if self.path.is_file():
-            for line in self.path.read_text(encoding="utf-8").splitlines():
-                if line.strip():
-                    stage = json.loads(line).get("stage", 0)
-                    self.counts[stage] = self.counts.get(stage, 0) + 1
+        for row in read_jsonl(self.path, missing_ok=True):
+            stage = row.get("stage", 0)
+            self.counts[stage] = self.counts.get(stage, 0) + 1
 
     def room(self, stage: int) -> int:
         return max(0, self.per_stage - self.counts.get(stage, 0))
@@ -83,11 +81,9 @@ class SampleWriter:
     def write(self, rows: list[dict[str, Any]]) -> None:
         if not rows:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a", encoding="utf-8") as f:
-            for row in rows:
-                f.write(json.dumps(row, ensure_ascii=False) + "\n")
-                self.counts[row["stage"]] = self.counts.get(row["stage"], 0) + 1
+        append_jsonl(self.path, rows)
+        for row in rows:
+            self.counts[row["stage"]] = self.counts.get(row["stage"], 0) + 1
 
 
 class TruncationAwareReward:
@@ -191,17 +187,12 @@ class MetricsCallback(TrainerCallback):
         row["epoch"] = logs.get("epoch")
         row["time"] = time.time()
         row["trl"] = logs
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a", encoding="utf-8") as f:
-            f.write(json.dumps(row, ensure_ascii=False, default=float) + "\n")
+        append_jsonl(self.path, [row], default=float)
 
 
 def read_metrics(run_dir: Path | str) -> list[dict[str, Any]]:
     """The rows of ``RUN_DIR/metrics.jsonl``."""
-    path = Path(run_dir) / METRICS_FILE
-    if not path.is_file():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return read_jsonl(Path(run_dir) / METRICS_FILE, missing_ok=True)
 
 
 # ----------------------------------------------------------------------------- the console

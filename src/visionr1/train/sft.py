@@ -14,7 +14,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from trl import SFTTrainer
 from visionr1.config import check_model_path
 from visionr1.data.record import long_questions_warning
 from visionr1.errors import ConfigError
+from visionr1.files import filter_jsonl, write_json
 from visionr1.models.freeze import freeze_parts
 from visionr1.outdir import releases_held_dirs
 from visionr1.models.vision_windows import try_vision_windows
@@ -40,7 +40,6 @@ from visionr1.train.common import (
     make_trl_args,
     record_trainable_callback,
     trainable_record,
-    truncate_jsonl,
 )
 from visionr1.train.config import SFTRunConfig, resolved_yaml
 from visionr1.train.metrics import METRICS_FILE, MetricsCallback, quiet_progress
@@ -167,7 +166,7 @@ def run_sft(cfg: SFTRunConfig, *, force: bool = False, verbose: bool = False) ->
     ckpt = checkpoint_to_resume(run_dir, cfg.resume)
     start = checkpoint_step(ckpt) if ckpt else 0
     if is_main_process():
-        truncate_jsonl(run_dir / METRICS_FILE, lambda r: r.get("global_step", 0) <= start)
+        filter_jsonl(run_dir / METRICS_FILE, lambda r: r.get("global_step", 0) <= start)
     dataset = build_sft_dataset(cfg.data)
     _, total = sft_steps(args, len(dataset), PartialState().num_processes)
     stopped = ckpt is not None and cfg.validation is not None and stopped_at(run_dir) == start
@@ -217,6 +216,6 @@ def run_sft(cfg: SFTRunConfig, *, force: bool = False, verbose: bool = False) ->
     if validation is not None:
         summary["validation"] = validation_summary(run_dir, validation)
     if is_main_process():
-        (run_dir / "summary.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
+        write_json(run_dir / "summary.json", summary, ensure_ascii=True, end="")
     trainer.accelerator.wait_for_everyone()  # every rank leaves once the main one has written the outputs
     return summary

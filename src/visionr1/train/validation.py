@@ -38,6 +38,7 @@ from typing import Any
 
 from transformers import TrainerCallback
 
+from visionr1.files import append_jsonl, filter_jsonl, read_jsonl, write_json
 from visionr1.train.colocate import after_validation, sync_for_validation
 from visionr1.train.config import ValidationSettings
 
@@ -50,10 +51,7 @@ STOPPED_FILE = "stopped_early.json"
 
 def read_validation(run_dir: Path | str) -> list[dict[str, Any]]:
     """The rows of ``RUN_DIR/validation.jsonl`` (empty when the run had no validation)."""
-    path = Path(run_dir) / VALIDATION_FILE
-    if not path.is_file():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return read_jsonl(Path(run_dir) / VALIDATION_FILE, missing_ok=True)
 
 
 def _eval_config(settings: ValidationSettings, out: Path, label: str):
@@ -187,20 +185,20 @@ class ValidationCallback(TrainerCallback):
         else:
             self.since_best += 1
         row["time"] = time.time()
-        with (self.run_dir / VALIDATION_FILE).open("a", encoding="utf-8") as f:
-            f.write(json.dumps(row) + "\n")
+        append_jsonl(self.run_dir / VALIDATION_FILE, [row], ensure_ascii=True)
         if row["best"] and self.keep_best and trainer is not None:
             best = self.run_dir / BEST_DIR
             trainer.save_model(str(best))  # with the trainer's processor (not the left-padding copy)
-            (best / BEST_FILE).write_text(json.dumps({k: row.get(k) for k in ("step", "stage", "accuracy", "format")}),
-                                          encoding="utf-8")
+            write_json(best / BEST_FILE, {k: row.get(k) for k in ("step", "stage", "accuracy", "format")},
+                       indent=None, ensure_ascii=True, end="")
         patience = self.settings.stop_after_no_gain
         if patience is not None and self.since_best >= patience:
             self.stopped = True
             control.should_training_stop = True
             control.should_save = True  # the checkpoint at this step; a rerun finds the run complete
-            (self.run_dir / STOPPED_FILE).write_text(json.dumps({"step": step, "best_accuracy": self.best,
-                                                                 "validations_without_gain": self.since_best}), encoding="utf-8")
+            write_json(self.run_dir / STOPPED_FILE, {"step": step, "best_accuracy": self.best,
+                                                     "validations_without_gain": self.since_best},
+                       indent=None, ensure_ascii=True, end="")
 
 
 def stopped_at(run_dir: Path | str) -> int | None:
@@ -224,10 +222,8 @@ def _since_best(rows: list[dict[str, Any]]) -> int:
 def drop_after(run_dir: Path, start: int) -> None:
     """A resumed run forgets validations after the checkpoint it resumes from (they will run again):
     their rows, their eval folders, and ``best/`` if it was saved after that checkpoint."""
-    from visionr1.train.common import truncate_jsonl
-
     run_dir = Path(run_dir)
-    truncate_jsonl(run_dir / VALIDATION_FILE, lambda r: r.get("step", 0) <= start)
+    filter_jsonl(run_dir / VALIDATION_FILE, lambda r: r.get("step", 0) <= start)
     stop = stopped_at(run_dir)
     if stop is not None and stop > start:
         (run_dir / STOPPED_FILE).unlink()

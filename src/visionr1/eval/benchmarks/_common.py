@@ -319,14 +319,9 @@ def read_json_file(path: Path | str, what: str) -> Any:
     except (OSError, UnicodeDecodeError) as e:
         raise DataError(str(path), f"cannot read {what}: {e}") from None
     if path.suffix == ".jsonl":
-        rows = []
-        for n, line in enumerate(text.splitlines(), 1):
-            if line.strip():
-                try:
-                    rows.append(json.loads(line))
-                except json.JSONDecodeError as e:
-                    raise DataError(f"line {n}", f"not valid JSON ({e})", str(path)) from None
-        return rows
+        from visionr1.files import loads_jsonl
+
+        return loads_jsonl(text, str(path))
     try:
         return json.loads(text)
     except json.JSONDecodeError as e:
