@@ -271,14 +271,15 @@ def completion_stats(chosen: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 def score_with_judge(bench, items, responses: dict[str, str], cfg: EvalConfig):
-    """Score by every protocol of the benchmark (:func:`visionr1.eval.benchmarks._common.score_protocols`),
+    """Score by every protocol of the benchmark (:func:`visionr1.eval.benchmarks.scoring.score_protocols`),
     ``cfg.protocol``'s verdicts as ``correct``; with the judge when one is configured (its answers kept in
     ``RUN_DIR/judge.sqlite``, which also makes a rerun call nothing twice)."""
-    from visionr1.eval.benchmarks._common import score_protocols
+    from visionr1.eval.benchmarks.scoring import score_protocols
+    from visionr1.eval.judge import JudgeSpec
 
     judge = None
     if cfg.uses_judge:
-        judge = {"config": cfg.judge, "undecided_only": cfg.judge_undecided, "store": cfg.out / "judge.sqlite"}
+        judge = JudgeSpec(cfg.judge, cfg.out / "judge.sqlite", undecided_only=cfg.judge_undecided)
     return score_protocols(bench, items, responses, cfg.protocol, judge)
 
 
@@ -333,12 +334,9 @@ def load_items(cfg: EvalConfig, bench) -> list:
     if bench.NAME != "records" and looks_like_records(cfg.data, cfg.split):
         raise ConfigError(f"{cfg.data} holds visionr1 records (id, images, question, answer per line), not "
                           f"{bench.NAME} data; evaluate it with --benchmark records (alias synth)")
-    from visionr1.eval.benchmarks._common import check_protocol
+    from visionr1.eval.benchmarks.scoring import check_protocol
 
-    check_protocol(bench, cfg.protocol)
-    if cfg.uses_judge and cfg.protocol in getattr(bench, "NO_JUDGE_PROTOCOLS", ()):
-        raise ConfigError(f"{bench.NAME}'s {cfg.protocol} protocol has no LLM step: drop --judge-endpoint, or use "
-                          "--protocol default")
+    check_protocol(bench, cfg.protocol, judge=cfg.uses_judge)  # before anything is generated
     kwargs = {"split": cfg.split, "limit": cfg.limit}
     if cfg.protocol != "default" and "protocol" in inspect.signature(bench.load).parameters:
         kwargs["protocol"] = cfg.protocol  # a protocol that asks its own query (MM-Math's official: the raw question)
@@ -368,7 +366,7 @@ def run_eval(cfg: EvalConfig, backend=None) -> dict[str, Any]:
     """
     from visionr1.endpoints import ResponseStore
     from visionr1.eval.benchmarks import get_benchmark
-    from visionr1.eval.benchmarks._common import verdict_counts
+    from visionr1.eval.benchmarks.scoring import verdict_counts
     from visionr1.outdir import claim_output_dir
 
     bench = get_benchmark(cfg.benchmark)
@@ -393,7 +391,7 @@ def run_eval(cfg: EvalConfig, backend=None) -> dict[str, Any]:
         for c in sorted(calls, key=lambda c: (order.get(c.rid, len(order)), c.attempt)) if c.stage == STAGE and c.rid in order
     ])
 
-    from visionr1.eval.benchmarks._common import extraction_share
+    from visionr1.eval.benchmarks.scoring import extraction_share
 
     # an item that got no generation was not answered: it is left out of the scores, not scored as wrong
     failed = {iid: c.get("error") or "not generated" for iid, c in chosen.items() if not c.get("payload")}

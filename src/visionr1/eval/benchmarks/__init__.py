@@ -1,7 +1,8 @@
-"""One module per benchmark: a loader for the layouts users have, the official query, and the
-official scoring protocol (judge-free by default). Each module exposes ``NAME``,
-``DEFAULT_SPLIT``, ``RESULT_FILENAME``, ``load(path, split=None, limit=None) -> list[EvalItem]``
-and ``score(items, responses, judge=None) -> Scored``.
+"""One module per benchmark: a loader for the layouts users have, the official query, and its reading of a reply
+by each protocol (judge-free by default). Each module exposes ``NAME``, ``DEFAULT_SPLIT``, ``RESULT_FILENAME``,
+``load(path, split=None, limit=None) -> list[EvalItem]``, ``read_results(path, data)`` (its released result layout,
+for ``visionr1 score``), and the pieces :mod:`visionr1.eval.benchmarks.scoring` plugs into its one scoring loop:
+``PROTOCOLS``, ``JUDGED``, ``read``, ``result_row`` and ``metrics``.
 
 :data:`BENCHMARKS` are the public benchmarks; ``records`` (alias ``synth``) is our own JSONL records
 (``visionr1 synth`` output, a held-out split of your data) as a benchmark: the training prompt, graded by

@@ -40,19 +40,17 @@ from visionr1.data.tables import (
 )
 from visionr1.eval.benchmarks._common import (
     EvalItem,
-    Scored,
     acc_entry,
-    choices_block,
     breakdown,
-    item_result,
+    choices_block,
     join_results,
-    make_extractor,
     raw_question,
     read_json_file,
     require_fields,
     row_without_images,
     unique_ids,
 )
+from visionr1.eval.benchmarks.scoring import Metrics, Reading
 from visionr1.errors import DataError
 from visionr1.r1 import LETTERS
 
@@ -148,6 +146,8 @@ def extract(response: str, item: EvalItem, llm=None) -> tuple[str | None, str]:
 
 
 PROTOCOLS = ("default", "official")
+JUDGED = ("default",)
+"""The released protocol has no GPT step; ours asks the judge for a reply with no ``\\boxed{}``."""
 
 
 def official_rule(response: str) -> str:
@@ -207,18 +207,20 @@ def _default(it: EvalItem, response: str, llm) -> dict:
     return {"extracted": extracted, "extracted_by": how, "decided": decided, "correct": ok}
 
 
-def score(items: list[EvalItem], responses: dict[str, str], judge: dict | None = None,
-          protocol: str = "default") -> Scored:
-    llm = make_extractor(judge) if protocol == "default" else None
-    official, per_item = [], []
-    for it in items:
-        response = responses.get(it.id, "")
-        v = _official(it, response) if protocol == "official" else _default(it, response, llm)
-        official.append({**it.row, "id": it.id, "response": response, "model_answer": v["extracted"],
-                         "correct": v["correct"], "extracted_by": v["extracted_by"]})
-        per_item.append(item_result(it, v["correct"], v["extracted"], decided=v["decided"], extracted_by=v["extracted_by"]))
+def read(response: str, item: EvalItem, protocol: str, judge=None) -> Reading:
+    """``official``: the released extraction and match; ``default``: ours (the judge reads a reply with no box)."""
+    v = _official(item, response) if protocol == "official" else _default(item, response, judge)
+    return Reading(v["extracted"], v["correct"], v["decided"], v["extracted_by"])
+
+
+def result_row(item: EvalItem, response: str, readings: dict[str, Reading], protocol: str) -> dict:
+    r = readings[protocol]
+    return {**item.row, "id": item.id, "response": response, "model_answer": r.extracted, "correct": r.correct,
+            "extracted_by": r.rule}
+
+
+def metrics(per_item: list[dict], readings: list[Reading]) -> Metrics:
     correct = sum(r["correct"] is True for r in per_item)  # undecided (None) is not credited
     breakdowns = {"subject": breakdown(per_item, "subject"), "level": breakdown(per_item, "level")}
-    return Scored(official=official, per_item=per_item, headline={"accuracy": acc_entry(correct, len(per_item))["accuracy"]},
-                  breakdowns=breakdowns, official_scores={"average": acc_entry(correct, len(per_item)), **breakdowns},
-                  judge_calls=llm.calls if llm else 0, protocol=protocol)
+    return Metrics({"accuracy": acc_entry(correct, len(per_item))["accuracy"]}, breakdowns,
+                   {"average": acc_entry(correct, len(per_item)), **breakdowns})
