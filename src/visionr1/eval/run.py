@@ -42,7 +42,7 @@ from visionr1.config import EndpointConfig
 from visionr1.errors import ConfigError, VisionR1Error
 from visionr1.eval.judge import JudgeEndpointConfig
 from visionr1.outdir import releases_held_dirs
-from visionr1.r1 import ANSWER_CLOSE
+from visionr1.r1 import answer_closed
 
 STAGE = "eval"
 
@@ -189,7 +189,7 @@ def _check_identity(out: Path, identity: dict[str, Any]) -> None:
 
 
 def _has_answer(payload: dict[str, Any] | None) -> bool:
-    return bool(payload) and ANSWER_CLOSE in (payload.get("content") or "")
+    return bool(payload) and answer_closed(payload.get("content") or "")
 
 
 def generate_all(items, backend, store, cfg: EvalConfig, progress) -> dict[str, dict[str, Any]]:
@@ -261,12 +261,12 @@ def completion_stats(chosen: dict[str, dict[str, Any]]) -> dict[str, Any]:
         "length": {"unit": unit, "mean": round(statistics.fmean(lengths), 1) if lengths else 0.0,
                    "median": statistics.median(lengths) if lengths else 0, "max": max(lengths) if lengths else 0},
         "truncated": sum(1 for f in finish if f == "length"),
-        "missing_answer_tag": sum(1 for t in texts if ANSWER_CLOSE not in t),
+        "missing_answer_tag": sum(1 for t in texts if not answer_closed(t)),
         "well_formed_r1": sum(1 for t in texts if parse_r1(t).ok),
         "reflective_words": {"total": words, "per_completion": round(sum(words.values()) / n, 3) if n else 0.0,
                              "share_with_any": round(with_any / n, 4) if n else 0.0},
         "re_asked": sum(1 for c in chosen.values() if c.get("attempts", 0) > 1),
-        "regenerated": sum(1 for c in chosen.values() if (c.get("attempt") or 0) > 0 and ANSWER_CLOSE in c["response"]),
+        "regenerated": sum(1 for c in chosen.values() if (c.get("attempt") or 0) > 0 and answer_closed(c["response"])),
     }
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from visionr1.errors import DataError
-from visionr1.r1 import answer_tags, choice_letter, final_answer, r1_instruction, render_user_prompt
+from visionr1.r1 import choice_letter, r1_instruction, render_user_prompt
 
 PROMPT_MODES = ("official", "r1", "raw")
 
@@ -121,17 +121,6 @@ def breakdown(rows: Iterable[Mapping[str, Any]], key: str, ok: str = "correct") 
             c[1] += 1
     table = {k: acc_entry(c, t) for k, (c, t) in counts.items()}
     return dict(sorted(table.items(), key=lambda kv: (-kv[1]["accuracy"], kv[0])))
-
-
-def answer_span(response: str) -> str:
-    """The part of a response the official rules should see: the ``<answer>`` content (the paper's
-    ``Final Answer:`` label dropped) when an R1 completion closed one, else the whole response."""
-    if not isinstance(response, str):
-        return ""
-    tags = answer_tags(response)
-    if tags and tags[-1].strip():
-        return final_answer(tags[-1]) or tags[-1].strip()  # the paper's "Final Answer: X" → X
-    return response
 
 
 def read_json_file(path: Path | str, what: str) -> Any:

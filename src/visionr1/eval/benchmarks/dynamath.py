@@ -48,7 +48,6 @@ from visionr1.data.tables import (
 from visionr1.eval.benchmarks._common import (
     EvalItem,
     acc_entry,
-    answer_span,
     breakdown,
     join_results,
     raw_question,
@@ -59,6 +58,7 @@ from visionr1.eval.benchmarks._common import (
 )
 from visionr1.eval.benchmarks.scoring import Metrics, Reading
 from visionr1.errors import DataError
+from visionr1.r1 import LETTERS, tagged_answer
 
 NAME = "dynamath"
 DEFAULT_SPLIT = None
@@ -76,6 +76,8 @@ INSTRUCTIONS = {
     "float": "Format the answer as a three-digit floating-point number and provide it in the 'short answer' key.",
     "free form": "Float numbers in the answer should be formatted as three-digit floating-point numbers.",
 }
+OPTION_LETTERS = LETTERS[:5]
+"""The option letters the repository's ``parse_answer`` looks for (A-E)."""
 _VARIANT_RE = re.compile(r"variant[_-]?(\d+)", re.IGNORECASE)
 
 
@@ -109,7 +111,7 @@ def parse_short_answer(answer: str, answer_type: str) -> tuple[bool, Any]:
     if answer_type == "multiple choice":
         if len(answer) == 1:
             return True, answer.upper()
-        present = [ch for ch in "ABCDE" if ch in answer.upper()]
+        present = [ch for ch in OPTION_LETTERS if ch in answer.upper()]
         return (True, present[0]) if len(present) == 1 else (False, None)
     return True, answer
 
@@ -172,12 +174,12 @@ def default_verdict(response: str, item: EvalItem, llm=None) -> dict[str, Any]:
     atype, gold = item.answer_type or "text", item.gold
     short, decided = _short_answer(response), True
     if short is None:
-        span = answer_span(response)
-        inner = _short_answer(span) if span is not response else None
+        tagged = tagged_answer(response)  # the JSON inside an R1 answer tag
+        inner = _short_answer(tagged.text) if tagged and tagged.closed and tagged.text else None
         if inner is not None:
             short = inner
         else:
-            choices = list("ABCDE") if atype == "multiple choice" else None
+            choices = list(OPTION_LETTERS) if atype == "multiple choice" else None
             ex = extract_answer(response, choices=choices)
             short, decided = ex.text, ex.decided
             if llm is not None and not decided:

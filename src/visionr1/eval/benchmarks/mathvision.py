@@ -52,7 +52,7 @@ from visionr1.eval.benchmarks._common import (
 )
 from visionr1.eval.benchmarks.scoring import Metrics, Reading
 from visionr1.errors import DataError
-from visionr1.r1 import LETTERS
+from visionr1.r1 import LETTERS, choice_letter
 
 NAME = "mathvision"
 DEFAULT_SPLIT = "testmini"
@@ -153,10 +153,10 @@ JUDGED = ("default",)
 def official_rule(response: str) -> str:
     """Which step of the released extraction found the answer (:func:`visionr1.grading.mathvision.official_answer`):
     ``letter``, ``boxed``, ``is_number`` ("… is 12."), ``phrase`` ("the answer is …") or ``whole_response``."""
-    from visionr1.grading.mathvision import FLAGS, _is_number
+    from visionr1.grading.mathvision import FLAGS, OPTION_LETTERS, _is_number
 
     text = (response or "").strip()
-    if any(text.endswith((f" {c}.", f" ({c}).")) or text.startswith((f"{c}\n", f"({c})\n")) for c in "ABCDE"):
+    if any(text.endswith((f" {c}.", f" ({c}).")) or text.startswith((f"{c}\n", f"({c})\n")) for c in OPTION_LETTERS):
         return "letter"
     if "oxed{" in text:
         return "boxed"
@@ -201,7 +201,7 @@ def _default(it: EvalItem, response: str, llm) -> dict:
     if extracted and (decided or how == "judge"):  # an undecided reply is never credited
         if it.choices and it.gold.strip().upper() in LETTERS[: len(it.choices)]:
             idx = _option_index(extracted, it.choices)
-            ok = idx is not None and LETTERS[idx] == it.gold.strip().upper()
+            ok = idx is not None and choice_letter(idx) == it.gold.strip().upper()
         else:
             ok = is_equivalent(extracted, it.gold, choices=it.choices)
     return {"extracted": extracted, "extracted_by": how, "decided": decided, "correct": ok}
