@@ -366,7 +366,6 @@ def run_eval(cfg: EvalConfig, backend=None) -> dict[str, Any]:
     """
     from visionr1.endpoints import ResponseStore
     from visionr1.eval.benchmarks import get_benchmark
-    from visionr1.eval.benchmarks.scoring import verdict_counts
     from visionr1.outdir import claim_output_dir
 
     bench = get_benchmark(cfg.benchmark)
@@ -391,8 +390,6 @@ def run_eval(cfg: EvalConfig, backend=None) -> dict[str, Any]:
         for c in sorted(calls, key=lambda c: (order.get(c.rid, len(order)), c.attempt)) if c.stage == STAGE and c.rid in order
     ])
 
-    from visionr1.eval.benchmarks.scoring import extraction_share
-
     # an item that got no generation was not answered: it is left out of the scores, not scored as wrong
     failed = {iid: c.get("error") or "not generated" for iid, c in chosen.items() if not c.get("payload")}
     answered = [it for it in items if it.id not in failed]
@@ -402,27 +399,7 @@ def run_eval(cfg: EvalConfig, backend=None) -> dict[str, Any]:
     _write_jsonl(cfg.out / "verdicts.jsonl", [
         verdicts.get(it.id) or {"id": it.id, "correct": None, "gold": it.gold, "attempt": None, "error": failed[it.id]}
         for it in items])
-    scores = {
-        "benchmark": bench.NAME,
-        "split": split_of(cfg.data, cfg.split, bench.DEFAULT_SPLIT),
-        "model": identity["model"],
-        "backend": identity["backend"],
-        "prompt": cfg.prompt,
-        "protocol": cfg.protocol,
-        "items": len(items),
-        "answered": len(answered),
-        "failed": _failed_summary(failed),
-        "headline": scored.headline,
-        "protocols": scored.protocols,
-        "breakdowns": scored.breakdowns,
-        "official": scored.official_scores,
-        "completion": completion_stats(chosen),
-        "extraction": extraction_share(scored.per_item),
-        "verdicts": verdict_counts(scored.per_item),
-        "judge": {"used": cfg.uses_judge, "model": cfg.judge.model if cfg.uses_judge else None,
-                  "calls": scored.judge_calls, "undecided_only": cfg.judge_undecided, **(scored.judge or {})},
-        "result_file": bench.RESULT_FILENAME,
-    }
+    scores = _scores(cfg, bench, identity, (len(items), len(answered)), failed, chosen, scored)
     if contamination is not None:
         scores["contamination"] = contamination
     _write_json(cfg.out / "scores.json", scores)
@@ -437,6 +414,35 @@ def run_eval(cfg: EvalConfig, backend=None) -> dict[str, Any]:
                           "failed items again (the answered ones are kept), or pass --allow-failed "
                           "(allow_failed=true) to accept the run without them")
     return scores
+
+
+def _scores(cfg: EvalConfig, bench, identity: dict[str, Any], counts: tuple[int, int], failed: dict[str, str],
+            chosen: dict[str, dict[str, Any]], scored) -> dict[str, Any]:
+    """``scores.json``: what was asked and answered, the chosen protocol's metrics beside every protocol's accuracy,
+    the completions, the extraction and verdict counts, and the judge's. ``counts``: (items, items answered)."""
+    from visionr1.eval.benchmarks.scoring import extraction_share, verdict_counts
+
+    return {
+        "benchmark": bench.NAME,
+        "split": split_of(cfg.data, cfg.split, bench.DEFAULT_SPLIT),
+        "model": identity["model"],
+        "backend": identity["backend"],
+        "prompt": cfg.prompt,
+        "protocol": cfg.protocol,
+        "items": counts[0],
+        "answered": counts[1],
+        "failed": _failed_summary(failed),
+        "headline": scored.headline,
+        "protocols": scored.protocols,
+        "breakdowns": scored.breakdowns,
+        "official": scored.official_scores,
+        "completion": completion_stats(chosen),
+        "extraction": extraction_share(scored.per_item),
+        "verdicts": verdict_counts(scored.per_item),
+        "judge": {"used": cfg.uses_judge, "model": cfg.judge.model if cfg.uses_judge else None,
+                  "calls": scored.judge_calls, "undecided_only": cfg.judge_undecided, **(scored.judge or {})},
+        "result_file": bench.RESULT_FILENAME,
+    }
 
 
 class ItemsFailed(VisionR1Error):
