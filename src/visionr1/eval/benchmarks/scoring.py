@@ -30,10 +30,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from visionr1.errors import ConfigError
 from visionr1.eval.benchmarks._common import EvalItem, acc_entry
+
+if TYPE_CHECKING:
+    from visionr1.eval.judge import ItemJudge, JudgeSpec
 
 PROTOCOLS = ("default", "official")
 """Every public benchmark scores by two protocols. ``official`` follows the benchmark's released scoring code as
@@ -165,7 +168,7 @@ def check_protocol(bench: Any, protocol: str, *, judge: bool = False) -> None:
 
 
 def read_all(bench: Any, items: list[EvalItem], responses: Mapping[str, str], protocol: str,
-             judge: Any = None) -> list[Reading]:
+             judge: ItemJudge | None = None) -> list[Reading]:
     """Every item's reply read by ``protocol``; with a judge (an :class:`~visionr1.eval.judge.ItemJudge`), the
     first pass queues the calls the rules need, they go out together, and a second pass reads every answer back."""
     def one_pass() -> list[Reading]:
@@ -179,7 +182,7 @@ def read_all(bench: Any, items: list[EvalItem], responses: Mapping[str, str], pr
 
 
 def score_protocols(bench: Any, items: list[EvalItem], responses: Mapping[str, str], protocol: str = "default",
-                    judge: Any = None) -> Scored:
+                    judge: JudgeSpec | None = None) -> Scored:
     """Score ``items`` by every protocol of ``bench`` (``protocol`` first) and merge them: ``protocol``'s
     verdicts, result file and metrics, and each protocol's verdict per item.
 
