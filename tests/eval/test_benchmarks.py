@@ -65,6 +65,12 @@ def test_limit_and_unknown_benchmark():
         get_benchmark("mmbench")
 
 
+def test_a_benchmark_module_of_your_own_plugs_into_the_scoring_loop():
+    assert get_benchmark("visionr1.eval.benchmarks.records").NAME == "records"  # a dotted path to a module
+    with pytest.raises(ConfigError, match="lacks NAME, RESULT_FILENAME, load, read, result_row, metrics"):
+        get_benchmark("visionr1.eval.benchmarks.scoring")
+
+
 def test_mathvista_query_is_official():
     from visionr1.eval.benchmarks.mathvista import build_query
 
