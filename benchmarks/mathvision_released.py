@@ -75,7 +75,7 @@ def main() -> int:
     args = parser.parse_args()
 
     from visionr1.eval.benchmarks import mathvision
-    from visionr1.eval.benchmarks._common import merge_protocols
+    from visionr1.eval.benchmarks.scoring import score_protocols
 
     data = args.repo / "data" / "test.jsonl"
     files = sorted(p for p in (args.repo / "outputs").rglob("*.jsonl") if p.stat().st_size > 0)
@@ -89,10 +89,8 @@ def main() -> int:
     for path in files:
         items, responses = mathvision.read_results(path, data)
         released = {str(r["id"]): bool(r["correct"]) for r in map(json.loads, path.read_text().splitlines()) if r}
-        # what score_protocols does without a judge, keeping the default protocol's reading as well
-        by_protocol = {p: mathvision.score(items, responses, None, protocol=p) for p in ("official", "default")}
-        default_extracted = {r["id"]: r["extracted"] for r in by_protocol["default"].per_item}
-        scored = merge_protocols(by_protocol, "official")
+        scored = score_protocols(mathvision, items, responses, "official")  # as `visionr1 score`, without a judge
+        default_extracted = {it.id: r.extracted for it, r in zip(items, scored.readings["default"])}
         by_id = {it.id: it for it in items}
         n = len(scored.per_item)
         agree = sum(1 for r in scored.per_item if r["correct_official"] == released[r["id"]])

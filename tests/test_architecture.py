@@ -294,3 +294,111 @@ def test_no_module_ignores_every_warning(path):
     bare = [n.lineno for n in calls if n.args and getattr(n.args[0], "value", None) == "ignore"
             and len(n.args) == 1 and not n.keywords]
     assert not bare, f"{path.relative_to(SRC)}: a bare ignore-all filter at line(s) {bare}"
+
+
+# ----------------------------------------------------------------------------- one concept, one home
+
+
+def _tree(path: Path) -> ast.AST:
+    return ast.parse(path.read_text(encoding="utf-8"))
+
+
+def _rel(path: Path) -> str:
+    return str(path.relative_to(SRC))
+
+
+RELEASED_SCORERS = {"grading/mathvision.py", "grading/mmmath.py"}
+"""Ports of a benchmark's released scorer, kept rule for rule (they read replies and letters as the release does;
+grading/mathvision.py is loaded by file in the grading worker and imports nothing from visionr1)."""
+
+
+def test_one_scoring_loop_every_benchmark_plugs_into():
+    """Each benchmark gives its reading, its result row and its metrics; the loop over items, both protocols, the
+    judge's two passes and the scored-item bookkeeping live in eval/benchmarks/scoring.py alone."""
+    from visionr1.eval.benchmarks import BENCHMARKS, OWN, get_benchmark
+    from visionr1.eval.benchmarks import scoring
+
+    for path in (SRC / "eval" / "benchmarks").glob("*.py"):
+        if path.name == "scoring.py":
+            continue
+        defined = {n.name for n in ast.walk(_tree(path)) if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+        assert not defined & {"score", "score_protocols", "item_result", "Scored", "merge_protocols"}, path.name
+    for name in {**BENCHMARKS, **OWN}:
+        bench = get_benchmark(name)
+        for piece in ("read", "result_row", "metrics", "PROTOCOLS"):
+            assert hasattr(bench, piece), (name, piece)
+        assert set(getattr(bench, "JUDGED", ())) <= set(bench.PROTOCOLS), name
+    assert scoring.score_protocols and scoring.item_result
+
+
+def test_the_judge_is_a_typed_object_not_a_dict():
+    """The judge reaches the scorers as a JudgeSpec and an ItemJudge, never as a dict ``{"config", "store",
+    "undecided_only", "client"}`` that a scorer fills in (its ``client``) as it goes."""
+    keys = {"config", "undecided_only", "client"}
+    for path in (SRC / "eval").rglob("*.py"):
+        for node in ast.walk(_tree(path)):
+            key = None
+            if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
+                key = node.slice.value
+            elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get"
+                  and node.args and isinstance(node.args[0], ast.Constant)):
+                key = node.args[0].value
+            assert key not in keys, f"{_rel(path)}:{node.lineno}: a judge dict's {key!r}"
+    from visionr1.eval.judge import JudgeSpec
+
+    assert [f for f in JudgeSpec.__dataclass_fields__] == ["config", "store", "undecided_only"]
+
+
+TAG_NAMES = {"THINK_OPEN", "THINK_CLOSE", "ANSWER_OPEN", "ANSWER_CLOSE", "answer_tags", "FINAL_ANSWER_LABEL_RE"}
+TAGS = {"<think>", "</think>", "<answer>", "</answer>"}
+
+
+@pytest.mark.parametrize("path", FILES, ids=_rel)
+def test_think_and_answer_tags_are_read_only_in_r1(path):
+    """``<think>``/``<answer>`` are split and read in r1.py alone (split_reasoning, tagged_answer, …): no other module
+    imports the tag constants or holds a tag as a string to look for (the released MM-Math scorer reads its pattern)."""
+    if _rel(path) in {"r1.py"} | RELEASED_SCORERS:
+        return
+    for node in ast.walk(_tree(path)):
+        if isinstance(node, ast.ImportFrom) and node.module == "visionr1.r1":
+            assert not {a.name for a in node.names} & TAG_NAMES, f"{_rel(path)}:{node.lineno} reads the R1 tags itself"
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            assert node.value.strip() not in TAGS, f"{_rel(path)}:{node.lineno} holds the tag {node.value!r}"
+
+
+def _letter_arithmetic(node: ast.AST) -> bool:
+    """``ord("A")``, ``chr(65 + i)``, ``chr(ord(...) + i)``, or a run of option letters written out (``"ABCDE"``)."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("ord", "chr") and node.args:
+        arg = node.args[0]
+        if node.func.id == "ord":
+            return isinstance(arg, ast.Constant) and arg.value in ("A", "a")
+        return any(isinstance(n, ast.Constant) and n.value in (65, 97) or isinstance(n, ast.Name) and n.id == "ord"
+                   for n in ast.walk(arg))
+    return isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.startswith("ABC")
+
+
+@pytest.mark.parametrize("path", FILES, ids=_rel)
+def test_choice_letters_come_from_r1(path):
+    """Option letters are r1's (LETTERS, choice_letter, letter_index): no module counts from ``A`` on its own (the
+    released MATH-V scorer keeps the release's ``ord(answer) - ord("A")``)."""
+    if _rel(path) in {"r1.py"} | RELEASED_SCORERS:
+        return
+    found = [n.lineno for n in ast.walk(_tree(path)) if _letter_arithmetic(n)]
+    assert not found, f"{_rel(path)}: letter arithmetic on line(s) {found}; use visionr1.r1's letters"
+
+
+def test_the_letter_check_finds_letter_arithmetic():
+    assert all(_letter_arithmetic(ast.parse(src).body[0].value)
+               for src in ('ord("A")', "chr(65 + i)", 'chr(ord("a") + 1)', '"ABCDE"'))
+    assert not any(_letter_arithmetic(ast.parse(src).body[0].value) for src in ("ord(ch)", '"AB"', "chr(0x250)"))
+
+
+@pytest.mark.parametrize("path", FILES, ids=_rel)
+def test_one_sharegpt_reader(path):
+    """ShareGPT's spelling (a turn's ``from`` speaker, ``human``/``gpt``) is read by data/io.py alone
+    (read_sharegpt); every other module reads chat files through it."""
+    if _rel(path) == "data/io.py":
+        return
+    spelled = [n.lineno for n in ast.walk(_tree(path))
+               if isinstance(n, ast.Constant) and n.value in ("human", "gpt", "from")]
+    assert not spelled, f"{_rel(path)} reads ShareGPT turns itself (line(s) {spelled}); use visionr1.data.read_sharegpt"

@@ -72,13 +72,48 @@ def test_reflective_words_are_the_papers_five():
 
 # ----------------------------------------------------------------------------- the rest of the R1 contract
 
-def test_answer_tags_first_and_last_are_what_each_reader_takes():
-    from visionr1.r1 import answer_tags
+def test_answer_tags_finds_every_closed_tag_and_tagged_answer_reads_the_last():
+    from visionr1.r1 import TaggedAnswer, answer_tags, tagged_answer
 
     text = "<think>a</think><answer> 3 </answer> and later <answer> Final Answer:4 </answer><answer>5"
     assert answer_tags(text) == [" 3 ", " Final Answer:4 "]
     assert answer_tags("no tags") == [] and answer_tags(None) == []
     assert answer_tags("<answer>a\nb</answer>") == ["a\nb"]  # across lines
+    # the one reading of a reply's answer tag that grading, eval and the data readers share
+    assert tagged_answer(text) == TaggedAnswer("4", closed=True)  # a closed tag is final: the open one after it is not
+    assert tagged_answer("<think>a</think><answer>**Final answer:**</answer>") == TaggedAnswer("", closed=True)
+    assert tagged_answer("<think>a</think><answer> Final Answer: 2.5 cm") == TaggedAnswer("2.5 cm", closed=False)
+    assert tagged_answer("The answer is 3.") is None and tagged_answer("3</answer>") is None
+    assert tagged_answer(None) is None
+
+
+@pytest.mark.parametrize(
+    "content,reasoning,expected,unclosed",
+    [
+        ("<think>a</think>b", None, ("a", "b"), False),
+        ("a</think>b", None, ("a", "b"), False),  # the chat template opened the block in the prompt
+        ("<think>a", None, ("a", ""), True),  # the reasoning ran out
+        ("b", "a", ("a", "b"), False),
+        ("<think></think>b", "a", ("a", "b"), False),
+        ("<think>x", "a", ("a", "<think>x"), False),  # a reasoning field apart: nothing inline is open
+        ("just text", None, (None, "just text"), False),
+        (None, None, (None, ""), False),
+    ],
+)
+def test_split_reasoning_reads_inline_think_or_the_field_apart(content, reasoning, expected, unclosed):
+    from visionr1.r1 import reasoning_unclosed, split_reasoning
+
+    assert split_reasoning(content, reasoning) == expected
+    assert reasoning_unclosed(content, reasoning) is unclosed
+
+
+def test_inline_reasoning_is_split_reasoning_read_back():
+    from visionr1.r1 import inline_reasoning, split_reasoning
+
+    assert inline_reasoning("4", " 2+2 ") == "<think>2+2</think>4"
+    assert split_reasoning(inline_reasoning("4", "2+2")) == ("2+2", "4")
+    assert inline_reasoning("<think>a</think>4", "a") == "<think>a</think>4"  # already inline: kept as written
+    assert inline_reasoning(None, None) == "" and inline_reasoning("4", "  ") == "4"
 
 
 def test_choice_letters_round_trip():

@@ -4,11 +4,15 @@
   :func:`format_r1` writes it; :func:`parse_r1` reads it strictly (the hard formatting result reward only pays
   for completions that follow the grammar exactly, and the parser says *why* one fails: that reason is what a
   training log needs to explain a format-reward collapse); :func:`answer_tags` finds the ``<answer>`` contents
-  in any text. Two answer forms are accepted: ``<answer>X</answer>`` and the paper's ``<answer> Final Answer: X
+  in any text and :func:`tagged_answer` the answer a reply gives there (the one reading every stage shares);
+  :func:`split_reasoning` splits a teacher's reply into its reasoning and the rest (leniently: an opening tag the
+  chat template wrote, or a reasoning field apart), :func:`inline_reasoning` puts such a field back inline. Two
+  answer forms are accepted: ``<answer>X</answer>`` and the paper's ``<answer> Final Answer: X
   </answer>`` (the form of the released Vision-R1 data and model, and the pattern the authors' eval reads). The
   ``Final Answer:`` label is part of the form, not of the answer: :func:`final_answer` drops it, so both forms
   give the same answer, and a tag holding only the label is an empty answer.
-* **Choice letters**: option *i* is :func:`choice_letter` (A, B, ...); :func:`letter_index` reads one back.
+* **Choice letters**: option *i* is :func:`choice_letter` (A, B, ...); :func:`letter_index` reads one back. No other
+  module does letter arithmetic (``tests/test_architecture.py`` checks it).
 * **The user prompt**: :func:`render_user_prompt` renders the prompt SFT data, GRPO and eval share, in its named
   forms (templates in ``visionr1/templates/``); :func:`r1_instruction` renders the format instruction alone
   (eval appends it to a benchmark's own query); :func:`detect_prompt_form` reads a user turn back into its form,
@@ -35,6 +39,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 from visionr1.errors import ConfigError
 
@@ -140,6 +145,98 @@ def answer_tags(text: str) -> list[str]:
     []
     """
     return _ANSWER_TAG_RE.findall(text) if isinstance(text, str) else []
+
+
+class TaggedAnswer(NamedTuple):
+    """What :func:`tagged_answer` read: the answer ``text`` and whether its tag was ``closed``."""
+
+    text: str
+    closed: bool
+
+
+def tagged_answer(text: str) -> TaggedAnswer | None:
+    """The answer a reply gives in its ``<answer>`` tag: the one reading of it that grading, eval and the data
+    readers share. The last closed ``<answer>…</answer>`` (a closed tag is final), its :func:`final_answer`
+    (``""`` when it holds none); else the text after an ``<answer>`` never closed (``closed`` False: a completion cut
+    off in its answer); ``None`` when the reply has no answer tag.
+
+    >>> tagged_answer("<think>…</think><answer> Final Answer: 7 </answer>")
+    TaggedAnswer(text='7', closed=True)
+    >>> tagged_answer("<answer>1</answer> then <answer>2</answer>").text, tagged_answer("<answer>3 cm")
+    ('2', TaggedAnswer(text='3 cm', closed=False))
+    >>> tagged_answer("The answer is 3.") is None
+    True
+    """
+    if not isinstance(text, str) or ANSWER_OPEN not in text:
+        return None
+    tags = answer_tags(text)
+    if tags:
+        return TaggedAnswer(final_answer(tags[-1]), True)
+    return TaggedAnswer(final_answer(text[text.rfind(ANSWER_OPEN) + len(ANSWER_OPEN):]), False)
+
+
+def answer_closed(text: str) -> bool:
+    """Whether ``text`` closes an answer tag (the authors' eval asks again for a reply that does not).
+
+    >>> answer_closed("<think>x</think><answer>4</answer>"), answer_closed("<think>x</think>4")
+    (True, False)
+    """
+    return isinstance(text, str) and ANSWER_CLOSE in text
+
+
+def split_reasoning(content: str | None, reasoning: str | None = None) -> tuple[str | None, str]:
+    """(reasoning, answer text) from either a separate reasoning field or inline ``<think>…</think>``.
+
+    Reasoning models served with a reasoning parser (DeepSeek API, vLLM ``--reasoning-parser``) send
+    the chain of thought separately; served raw, they put it inline, sometimes without the opening
+    tag (the R1 chat template opens it in the prompt). Returns ``(None, content)`` when there is none.
+    Lenient where :func:`parse_r1` is strict: it reads what a teacher model sent, it grades nothing.
+
+    >>> split_reasoning("<think>a</think>b")
+    ('a', 'b')
+    >>> split_reasoning("a</think>b")
+    ('a', 'b')
+    >>> split_reasoning("b", "a")
+    ('a', 'b')
+    """
+    content = content or ""
+    if reasoning is not None and reasoning.strip():
+        # some servers also leave an empty or duplicate think block inline
+        if THINK_CLOSE in content:
+            content = content.split(THINK_CLOSE, 1)[1]
+        return reasoning.strip(), content.strip()
+    if THINK_CLOSE in content:
+        head, tail = content.split(THINK_CLOSE, 1)
+        if THINK_OPEN in head:
+            head = head.split(THINK_OPEN, 1)[1]
+        return head.strip(), tail.strip()
+    if THINK_OPEN in content:  # opened, never closed: the reasoning ran out
+        return content.split(THINK_OPEN, 1)[1].strip(), ""
+    return None, content.strip()
+
+
+def reasoning_unclosed(content: str | None, reasoning: str | None = None) -> bool:
+    """Whether the reasoning was opened inline and never closed (the completion ran out while thinking); a separate
+    reasoning field closes nothing, so then it is not.
+
+    >>> reasoning_unclosed("<think>so far"), reasoning_unclosed("<think>a</think>b"), reasoning_unclosed("<think>x", "a")
+    (True, False, False)
+    """
+    text = content or ""
+    return (reasoning is None or not reasoning.strip()) and THINK_OPEN in text and THINK_CLOSE not in text
+
+
+def inline_reasoning(content: str | None, reasoning: str | None) -> str:
+    """``content`` with a reasoning the server sent apart put back inline as ``<think>…</think>``, so the response
+    reads as the model wrote it (:func:`split_reasoning` read back); unchanged when it already closes a think block.
+
+    >>> inline_reasoning("4", " 2+2 "), inline_reasoning("<think>a</think>4", "a"), inline_reasoning("4", None)
+    ('<think>2+2</think>4', '<think>a</think>4', '4')
+    """
+    content = content or ""
+    if reasoning and reasoning.strip() and THINK_CLOSE not in content:
+        return f"{THINK_OPEN}{reasoning.strip()}{THINK_CLOSE}{content}"
+    return content
 
 
 def parse_r1(text: str) -> R1Parse:

@@ -14,7 +14,6 @@ from visionr1.endpoints.client import (
     EndpointError,
     image_data_url,
     retry_after_seconds,
-    split_reasoning,
     user_message,
 )
 from visionr1.testing import FaultPlan, OpenAIServer, Reply
@@ -143,22 +142,6 @@ def test_images_are_sent_as_base64_data_urls(tmp_path):
     with OpenAIServer(responder) as s:
         asyncio.run(go(s.url))
     assert len(urls) == 1 and urls[0].startswith("data:image/png;base64,iVBOR")
-
-
-@pytest.mark.parametrize(
-    "content,reasoning,expected",
-    [
-        ("<think>a</think>b", None, ("a", "b")),
-        ("a</think>b", None, ("a", "b")),
-        ("<think>a", None, ("a", "")),
-        ("b", "a", ("a", "b")),
-        ("<think></think>b", "a", ("a", "b")),
-        ("just text", None, (None, "just text")),
-        (None, None, (None, "")),
-    ],
-)
-def test_split_reasoning(content, reasoning, expected):
-    assert split_reasoning(content, reasoning) == expected
 
 
 def test_retry_after_forms():

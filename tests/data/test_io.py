@@ -100,6 +100,8 @@ def test_sharegpt_both_spellings_and_round_trip(data_dir):
     ("<think>9 + 20</think><answer> final answer: 29 </answer>", "29"),
     ("<think>9 + 20</think><answer>29</answer>", "29"),
     ("29", "29"),  # no tag: the reply is the answer
+    # the last closed tag, as the grader reads a reply (visionr1.r1.tagged_answer); one never closed is no answer tag
+    ("<think>9 + 20 is not</think><answer>28</answer> wait <answer> Final Answer:29 </answer>", "29"),
 ])
 def test_sharegpt_answers_in_r1_form_are_the_bare_answer(data_dir, reply, gold):
     """Issue 33 item 1: ``Final Answer:29`` is the paper's form, not the answer; the reward of a correct completion

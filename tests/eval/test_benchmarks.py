@@ -11,6 +11,7 @@ from visionr1.errors import ConfigError, DataError
 from visionr1.eval.benchmarks import BENCHMARKS, OWN, get_benchmark
 from visionr1.data.tables import image_bytes, read_table
 from visionr1.eval.benchmarks._common import EvalItem, apply_prompt_mode
+from visionr1.eval.benchmarks.scoring import score_protocols
 
 from .conftest import FIXTURES, LAYOUTS
 
@@ -52,7 +53,7 @@ def test_official_verdicts_on_canned_responses(name):
     bench = get_benchmark(name)
     items = bench.load(LAYOUTS[name][0])
     responses = json.loads(LAYOUTS[name][2].read_text(encoding="utf-8"))
-    scored = bench.score(items, responses)
+    scored = score_protocols(bench, items, responses)
     assert [r["correct"] for r in scored.per_item] == EXPECTED[name]
     assert scored.headline and all(isinstance(v, float) for v in scored.headline.values())
     json.dumps(scored.official, default=str)  # the result file is JSON
@@ -62,6 +63,12 @@ def test_limit_and_unknown_benchmark():
     assert len(get_benchmark("MathVista").load(LAYOUTS["mathvista"][0], limit=2)) == 2
     with pytest.raises(ConfigError, match="valid: dynamath"):
         get_benchmark("mmbench")
+
+
+def test_a_benchmark_module_of_your_own_plugs_into_the_scoring_loop():
+    assert get_benchmark("visionr1.eval.benchmarks.records").NAME == "records"  # a dotted path to a module
+    with pytest.raises(ConfigError, match="lacks NAME, RESULT_FILENAME, load, read, result_row, metrics"):
+        get_benchmark("visionr1.eval.benchmarks.scoring")
 
 
 def test_mathvista_query_is_official():
@@ -86,7 +93,7 @@ def test_mathverse_versions_and_choices():
     assert [i.meta["problem_version"] for i in items] == ["Text Dominant", "Text Lite", "Vision Intensive",
                                                           "Vision Dominant", "Vision Only"]
     assert parse_choices("Q\nChoices:\nA:1\nB:√{3}\nC:2") == ["1", "√{3}", "2"]
-    scored = get_benchmark("mathverse").score(items, {"1": "D", "2": "(D) 2√{3}"})
+    scored = score_protocols(get_benchmark("mathverse"), items, {"1": "D", "2": "(D) 2√{3}"})
     assert list(scored.breakdowns["problem_version"])[:2] == ["Text Dominant", "Text Lite"]
     assert scored.headline["Text Lite"] == 100.0
 
@@ -99,10 +106,10 @@ def test_dynamath_average_and_worst_case():
     assert "'short answer'" in items[0].query and "three-digit floating-point" in items[0].query
     right = {"1-v1": '{"short answer": "4"}', "2-v1": '{"short answer": "B"}', "1-v2": '{"short answer": "9.0004"}',
              "2-v2": '{"short answer": "(C)"}'}
-    s = get_benchmark("dynamath").score(items, right)
-    assert s.headline == {"average_case": 100.0, "worst_case": 100.0}
-    s = get_benchmark("dynamath").score(items, {**right, "1-v2": '{"short answer": "9.01"}'})
-    assert s.headline == {"average_case": 75.0, "worst_case": 50.0}
+    s = score_protocols(get_benchmark("dynamath"), items, right)
+    assert (s.headline["average_case"], s.headline["worst_case"]) == (100.0, 100.0)
+    s = score_protocols(get_benchmark("dynamath"), items, {**right, "1-v2": '{"short answer": "9.01"}'})
+    assert (s.headline["average_case"], s.headline["worst_case"]) == (75.0, 50.0)
     assert parse_short_answer("2π", "float")[1] == pytest.approx(6.2832, abs=1e-3)
     assert parse_short_answer("A or B", "multiple choice") == (False, None)
 
@@ -141,7 +148,7 @@ def test_mathvision_splits_and_letters():
     assert len(bench.load(LAYOUTS["mathvision"][0], split="test")) == 4
     items = bench.load(LAYOUTS["mathvision"][0])
     assert "(C) C" in items[0].query and "\\boxed{}" in items[0].query
-    s = bench.score(items, {"1": "\\boxed{(D)}", "2": "<answer>7</answer>", "3": "\\boxed{1/2}"})
+    s = score_protocols(bench, items, {"1": "\\boxed{(D)}", "2": "<answer>7</answer>", "3": "\\boxed{1/2}"})
     assert [r["correct"] for r in s.per_item] == [False, True, True]
 
 
@@ -217,7 +224,8 @@ def test_an_undecided_grader_is_counted_apart_never_as_wrong(monkeypatch):
     """With Math-Verify unable to decide anything (its budgets spent), no verdict flips to wrong: an item is
     right, or wrong as before, or undecided (``correct`` None), counted apart and not credited. MathVista's
     protocol never asks Math-Verify, so its verdicts (``eval`` and ``score`` alike) stay exactly the same."""
-    from visionr1.eval.benchmarks._common import acc_entry, verdict_counts
+    from visionr1.eval.benchmarks._common import acc_entry
+    from visionr1.eval.benchmarks.scoring import verdict_counts
     from visionr1.grading.equivalence import _math_verdict
     from visionr1.grading.supervisor import GradingTimeout, MathVerifySupervisor
 
@@ -229,7 +237,8 @@ def test_an_undecided_grader_is_counted_apart_never_as_wrong(monkeypatch):
     seen = 0
     for name in sorted({**BENCHMARKS, **OWN}):
         bench = get_benchmark(name)
-        scored = bench.score(bench.load(LAYOUTS[name][0]), json.loads(LAYOUTS[name][2].read_text(encoding="utf-8")))
+        scored = score_protocols(bench, bench.load(LAYOUTS[name][0]),
+                                 json.loads(LAYOUTS[name][2].read_text(encoding="utf-8")))
         got = [r["correct"] for r in scored.per_item]
         assert all(g is e or g is None for g, e in zip(got, EXPECTED[name])), (name, got)
         counts = verdict_counts(scored.per_item)

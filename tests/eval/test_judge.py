@@ -186,10 +186,11 @@ def test_eval_reports_the_share_decided_by_rules(name, tmp_path):
 def test_records_benchmark_carries_the_decided_signal():
     from visionr1.eval.benchmarks import records
     from visionr1.eval.benchmarks._common import EvalItem
+    from visionr1.eval.benchmarks.scoring import score_protocols
 
     items = [EvalItem(id=i, query="q", images=[], gold="4", row={}) for i in ("a", "b", "c")]
     replies = {"a": "<think>x</think><answer>4</answer>", "b": "I cannot tell.", "c": "maybe 3 or 4"}
-    rows = {r["id"]: r["decided"] for r in records.score(items, replies).per_item}
+    rows = {r["id"]: r["decided"] for r in score_protocols(records, items, replies).per_item}
     assert rows == {"a": True, "b": False, "c": False}
 
 

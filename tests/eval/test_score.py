@@ -122,12 +122,13 @@ def test_prompt_contains_query_and_response():
 def test_every_benchmark_reads_the_papers_final_answer_form(name):
     """Issue 19: a Vision-R1 completion ends "<answer> Final Answer: X </answer>"; every scorer reads X."""
     from visionr1.eval.benchmarks import get_benchmark
+    from visionr1.eval.benchmarks.scoring import score_protocols
 
     from .conftest import LAYOUTS
 
     bench = get_benchmark(name)
     items = bench.load(LAYOUTS[name][0])
     replies = {it.id: f"<think>I worked it out.</think><answer> Final Answer: {it.gold} </answer>" for it in items}
-    scored = bench.score(items, replies)
+    scored = score_protocols(bench, items, replies)
     assert all(r["correct"] for r in scored.per_item), [r for r in scored.per_item if not r["correct"]][:2]
     assert all(r["decided"] for r in scored.per_item)

@@ -24,9 +24,8 @@ from dataclasses import dataclass
 
 from visionr1.bridge.config import FilterConfig
 from visionr1.data.record import Record
-from visionr1.endpoints.client import split_reasoning
 from visionr1.grading import extract_answer, is_equivalent
-from visionr1.r1 import R1_TAGS, THINK_CLOSE, THINK_OPEN, choice_letter
+from visionr1.r1 import R1_TAGS, choice_letter, reasoning_unclosed, split_reasoning
 
 REASONS: dict[str, str] = {
     "failed_call": "an endpoint call failed for good (retries exhausted or a permanent error)",
@@ -59,11 +58,9 @@ class Candidate:
 
     @classmethod
     def from_response(cls, content: str | None, reasoning: str | None, finish_reason: str | None) -> Candidate:
-        """Split inline ``<think>`` or take the separate reasoning field (see ``split_reasoning``)."""
-        text = content or ""
-        unclosed = (reasoning is None or not reasoning.strip()) and THINK_OPEN in text and THINK_CLOSE not in text
-        r, rest = split_reasoning(text, reasoning)
-        return cls(reasoning=r, content=rest, finish_reason=finish_reason, unclosed=unclosed)
+        """Split inline ``<think>`` or take the separate reasoning field (:func:`visionr1.r1.split_reasoning`)."""
+        r, rest = split_reasoning(content, reasoning)
+        return cls(reasoning=r, content=rest, finish_reason=finish_reason, unclosed=reasoning_unclosed(content, reasoning))
 
 
 @dataclass

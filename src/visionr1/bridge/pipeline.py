@@ -48,10 +48,10 @@ from visionr1.bridge.prompts import load_prompt
 from visionr1.bridge.teacher import template_cot
 from visionr1.data.io import LoadResult
 from visionr1.data.record import Record
-from visionr1.endpoints.client import ChatClient, EndpointError, image_data_url, split_reasoning, user_message
+from visionr1.endpoints.client import ChatClient, EndpointError, image_data_url, user_message
 from visionr1.endpoints.store import ResponseStore, StoredCall
 from visionr1.errors import DataError
-from visionr1.r1 import choice_lines
+from visionr1.r1 import choice_lines, split_reasoning
 
 STAGES = ("pseudo_cot", "description", "reasoning")
 """Store stage names, in order; the first two use the ``mllm`` endpoint, the last the ``reasoner``."""

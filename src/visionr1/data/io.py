@@ -31,7 +31,7 @@ from visionr1 import files
 from visionr1.data.images import confine_image_path, image_to_png_bytes, open_image, resolve_image_path
 from visionr1.data.record import Record
 from visionr1.errors import DataError
-from visionr1.r1 import answer_tags, final_answer, letter_index, read_user_prompt, strip_r1_instruction
+from visionr1.r1 import letter_index, read_user_prompt, strip_r1_instruction, tagged_answer
 
 IMAGE_TOKEN = "<image>"
 
@@ -361,8 +361,8 @@ def from_hf_dataset(ds, root: Path, *, image_dir: Path | None = None) -> LoadRes
 
 SHAREGPT_ROLES = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant",
                   "system": "system", "observation": "tool", "function_call": "assistant"}
-"""ShareGPT speaker names (LLaMA-Factory's ``from`` and the OpenAI ``role`` spelling) -> chat roles; the one map
-both this reader and :mod:`visionr1.train.data` use."""
+"""ShareGPT speaker names (LLaMA-Factory's ``from`` and the OpenAI ``role`` spelling) -> chat roles; the one map,
+used by :func:`read_sharegpt`, the one reader of chat files (:mod:`visionr1.train.data` reads through it too)."""
 
 
 @dataclass
@@ -380,13 +380,13 @@ class Conversation:
         the paper's form (``<answer> Final Answer:29 </answer>``, as Vision-R1-cold and our bridge write it)
         gives the bare answer ``29``, and a user turn we rendered gives back its question and choices without
         the think/answer instruction (GRPO and eval add it again). A choice letter answer becomes the choice's
-        text, as :class:`Record` keeps multiple-choice answers. A reply without an ``<answer>`` tag is the
+        text, as :class:`Record` keeps multiple-choice answers. A reply without a closed ``<answer>`` tag is the
         answer as it is.
         """
         user = next((m["content"] for m in self.messages if m["role"] == "user"), "")
         reply = next((m["content"] for m in reversed(self.messages) if m["role"] == "assistant"), "")
-        tags = answer_tags(reply)
-        answer = final_answer(tags[0]) if tags else reply.strip()
+        tagged = tagged_answer(reply)
+        answer = tagged.text if tagged and tagged.closed else reply.strip()
         prompt = read_user_prompt(strip_image_tokens(user))
         question, choices = prompt.question, prompt.choices
         if choices is not None:

@@ -3,7 +3,7 @@
 Shared by the bridge (cold-start data) and the eval harness's endpoint backend.
 """
 
-from visionr1.endpoints.client import ChatClient, ChatResult, EndpointError, image_data_url, split_reasoning, user_message
+from visionr1.endpoints.client import ChatClient, ChatResult, EndpointError, image_data_url, user_message
 from visionr1.endpoints.preflight import EndpointsFailing, EndpointUnavailable, check_endpoints
 from visionr1.endpoints.store import ResponseStore, StoredCall
 
@@ -17,6 +17,5 @@ __all__ = [
     "StoredCall",
     "check_endpoints",
     "image_data_url",
-    "split_reasoning",
     "user_message",
 ]

@@ -57,14 +57,12 @@ from typing import Any
 
 from visionr1.config import EndpointConfig
 from visionr1.errors import VisionR1Error
-from visionr1.r1 import THINK_CLOSE, THINK_OPEN
 
 __all__ = [
     "ChatClient",
     "ChatResult",
     "EndpointError",
     "image_data_url",
-    "split_reasoning",
     "user_message",
 ]
 
@@ -95,7 +93,7 @@ class ChatResult:
 
     ``reasoning`` is the separate reasoning field when the server sends one (DeepSeek's
     ``reasoning_content``, vLLM's ``reasoning``), else None; inline ``<think>`` stays in ``content``
-    (see :func:`split_reasoning`).
+    (see :func:`visionr1.r1.split_reasoning`).
     """
 
     content: str
@@ -153,36 +151,6 @@ def user_message(text: str, images: Sequence[str] = ()) -> dict[str, Any]:
     parts: list[dict[str, Any]] = [{"type": "image_url", "image_url": {"url": u}} for u in images]
     parts.append({"type": "text", "text": text})
     return {"role": "user", "content": parts}
-
-
-def split_reasoning(content: str | None, reasoning: str | None = None) -> tuple[str | None, str]:
-    """(reasoning, answer text) from either a separate reasoning field or inline ``<think>…</think>``.
-
-    Reasoning models served with a reasoning parser (DeepSeek API, vLLM ``--reasoning-parser``) send
-    the chain of thought separately; served raw, they put it inline, sometimes without the opening
-    tag (the R1 chat template opens it in the prompt). Returns ``(None, content)`` when there is none.
-
-    >>> split_reasoning("<think>a</think>b")
-    ('a', 'b')
-    >>> split_reasoning("a</think>b")
-    ('a', 'b')
-    >>> split_reasoning("b", "a")
-    ('a', 'b')
-    """
-    content = content or ""
-    if reasoning is not None and reasoning.strip():
-        # some servers also leave an empty or duplicate think block inline
-        if THINK_CLOSE in content:
-            content = content.split(THINK_CLOSE, 1)[1]
-        return reasoning.strip(), content.strip()
-    if THINK_CLOSE in content:
-        head, tail = content.split(THINK_CLOSE, 1)
-        if THINK_OPEN in head:
-            head = head.split(THINK_OPEN, 1)[1]
-        return head.strip(), tail.strip()
-    if THINK_OPEN in content:  # opened, never closed: the reasoning ran out
-        return content.split(THINK_OPEN, 1)[1].strip(), ""
-    return None, content.strip()
 
 
 def retry_after_seconds(headers: Any) -> float | None:

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from visionr1.errors import ConfigError
-from visionr1.r1 import THINK_CLOSE, THINK_OPEN
+from visionr1.r1 import inline_reasoning
 
 OnResult = Callable[[str, "dict[str, Any] | None", "str | None"], None]
 
@@ -380,9 +380,7 @@ class EndpointBackend:
                 except EndpointError as e:
                     on_result(r.rid, None, f"{e}")
                     return
-                content = res.content or ""
-                if res.reasoning and res.reasoning.strip() and THINK_CLOSE not in content:
-                    content = f"{THINK_OPEN}{res.reasoning.strip()}{THINK_CLOSE}{content}"
+                content = inline_reasoning(res.content, res.reasoning)
                 on_result(r.rid, {"content": content, "finish_reason": res.finish_reason,
                                   "completion_tokens": res.completion_tokens, "prompt_tokens": res.prompt_tokens}, None)
 

@@ -223,6 +223,45 @@ class Judge:
                 "requests": self.requests, "retries": self.retries, "store": str(self.store_path)}
 
 
+@dataclass(frozen=True)
+class JudgeSpec:
+    """A judge for one scoring run (:func:`visionr1.eval.benchmarks.scoring.score_protocols`): its endpoint, the
+    file that keeps its answers (a rerun reads them back), and whether it reads only the replies the rules leave
+    undecided (``--judge-undecided``) or every reply the protocol sends to GPT."""
+
+    config: EndpointConfig
+    store: Path
+    undecided_only: bool = False
+
+
+class ItemJudge:
+    """The judge as a benchmark's reader asks it: ``(response, item) -> str | None``, the answer the judge reads in
+    ``response`` (few-shot extraction, :func:`build_prompt`), or ``None`` when it has none yet (the request is
+    queued on :attr:`judge` for the scoring loop to send), says there is none, or, with ``undecided_only``, when
+    the rules decide the reply themselves: the benchmark's rules then decide."""
+
+    rule = "judge"
+
+    def __init__(self, judge: Judge, *, undecided_only: bool = False) -> None:
+        self.judge = judge
+        self.undecided_only = undecided_only
+
+    def __call__(self, response: str, item: Any) -> str | None:
+        from visionr1.grading import extract_answer
+
+        if not response or not response.strip():
+            return None
+        if self.undecided_only and extract_answer(response, choices=item.choices).decided:
+            return None
+        record = {"response": response, "query": item.query, "question": item.query, "choices": item.choices,
+                  "answer_type": item.answer_type or "text", "precision": item.precision,
+                  "question_type": "multi_choice" if item.choices else "free_form"}
+        out = self.judge.answer(item.id, build_prompt(response, record))
+        if not isinstance(out, str) or out.strip().upper() in NO_ANSWER:
+            return None
+        return out.strip()
+
+
 class MathVistaJudge:
     """The extractor (``(response, record) -> str | None``) that MathVista scoring calls: the judge's
     extraction for the record, or ``None`` (queued, or failed: the rules then decide)."""

@@ -43,7 +43,7 @@ from visionr1.errors import ConfigError, VisionR1Error
 from visionr1.eval.judge import JudgeEndpointConfig
 from visionr1.files import write_json, write_jsonl
 from visionr1.outdir import releases_held_dirs
-from visionr1.r1 import ANSWER_CLOSE
+from visionr1.r1 import answer_closed
 
 STAGE = "eval"
 
@@ -190,7 +190,7 @@ def _check_identity(out: Path, identity: dict[str, Any]) -> None:
 
 
 def _has_answer(payload: dict[str, Any] | None) -> bool:
-    return bool(payload) and ANSWER_CLOSE in (payload.get("content") or "")
+    return bool(payload) and answer_closed(payload.get("content") or "")
 
 
 def generate_all(items, backend, store, cfg: EvalConfig, progress) -> dict[str, dict[str, Any]]:
@@ -262,24 +262,25 @@ def completion_stats(chosen: dict[str, dict[str, Any]]) -> dict[str, Any]:
         "length": {"unit": unit, "mean": round(statistics.fmean(lengths), 1) if lengths else 0.0,
                    "median": statistics.median(lengths) if lengths else 0, "max": max(lengths) if lengths else 0},
         "truncated": sum(1 for f in finish if f == "length"),
-        "missing_answer_tag": sum(1 for t in texts if ANSWER_CLOSE not in t),
+        "missing_answer_tag": sum(1 for t in texts if not answer_closed(t)),
         "well_formed_r1": sum(1 for t in texts if parse_r1(t).ok),
         "reflective_words": {"total": words, "per_completion": round(sum(words.values()) / n, 3) if n else 0.0,
                              "share_with_any": round(with_any / n, 4) if n else 0.0},
         "re_asked": sum(1 for c in chosen.values() if c.get("attempts", 0) > 1),
-        "regenerated": sum(1 for c in chosen.values() if (c.get("attempt") or 0) > 0 and ANSWER_CLOSE in c["response"]),
+        "regenerated": sum(1 for c in chosen.values() if (c.get("attempt") or 0) > 0 and answer_closed(c["response"])),
     }
 
 
 def score_with_judge(bench, items, responses: dict[str, str], cfg: EvalConfig):
-    """Score by every protocol of the benchmark (:func:`visionr1.eval.benchmarks._common.score_protocols`),
+    """Score by every protocol of the benchmark (:func:`visionr1.eval.benchmarks.scoring.score_protocols`),
     ``cfg.protocol``'s verdicts as ``correct``; with the judge when one is configured (its answers kept in
     ``RUN_DIR/judge.sqlite``, which also makes a rerun call nothing twice)."""
-    from visionr1.eval.benchmarks._common import score_protocols
+    from visionr1.eval.benchmarks.scoring import score_protocols
+    from visionr1.eval.judge import JudgeSpec
 
     judge = None
     if cfg.uses_judge:
-        judge = {"config": cfg.judge, "undecided_only": cfg.judge_undecided, "store": cfg.out / "judge.sqlite"}
+        judge = JudgeSpec(cfg.judge, cfg.out / "judge.sqlite", undecided_only=cfg.judge_undecided)
     return score_protocols(bench, items, responses, cfg.protocol, judge)
 
 
@@ -333,12 +334,9 @@ def load_items(cfg: EvalConfig, bench) -> list:
     if bench.NAME != "records" and looks_like_records(cfg.data, cfg.split):
         raise ConfigError(f"{cfg.data} holds visionr1 records (id, images, question, answer per line), not "
                           f"{bench.NAME} data; evaluate it with --benchmark records (alias synth)")
-    from visionr1.eval.benchmarks._common import check_protocol
+    from visionr1.eval.benchmarks.scoring import check_protocol
 
-    check_protocol(bench, cfg.protocol)
-    if cfg.uses_judge and cfg.protocol in getattr(bench, "NO_JUDGE_PROTOCOLS", ()):
-        raise ConfigError(f"{bench.NAME}'s {cfg.protocol} protocol has no LLM step: drop --judge-endpoint, or use "
-                          "--protocol default")
+    check_protocol(bench, cfg.protocol, judge=cfg.uses_judge)  # before anything is generated
     kwargs = {"split": cfg.split, "limit": cfg.limit}
     if cfg.protocol != "default" and "protocol" in inspect.signature(bench.load).parameters:
         kwargs["protocol"] = cfg.protocol  # a protocol that asks its own query (MM-Math's official: the raw question)
@@ -368,7 +366,6 @@ def run_eval(cfg: EvalConfig, backend=None) -> dict[str, Any]:
     """
     from visionr1.endpoints import ResponseStore
     from visionr1.eval.benchmarks import get_benchmark
-    from visionr1.eval.benchmarks._common import extraction_share, verdict_counts
     from visionr1.outdir import claim_output_dir
 
     bench = get_benchmark(cfg.benchmark)
@@ -395,27 +392,7 @@ def run_eval(cfg: EvalConfig, backend=None) -> dict[str, Any]:
     write_jsonl(cfg.out / "verdicts.jsonl", [
         verdicts.get(it.id) or {"id": it.id, "correct": None, "gold": it.gold, "attempt": None, "error": failed[it.id]}
         for it in items], default=str)
-    scores = {
-        "benchmark": bench.NAME,
-        "split": split_of(cfg.data, cfg.split, bench.DEFAULT_SPLIT),
-        "model": identity["model"],
-        "backend": identity["backend"],
-        "prompt": cfg.prompt,
-        "protocol": cfg.protocol,
-        "items": len(items),
-        "answered": len(answered),
-        "failed": _failed_summary(failed),
-        "headline": scored.headline,
-        "protocols": scored.protocols,
-        "breakdowns": scored.breakdowns,
-        "official": scored.official_scores,
-        "completion": completion_stats(chosen),
-        "extraction": extraction_share(scored.per_item),
-        "verdicts": verdict_counts(scored.per_item),
-        "judge": {"used": cfg.uses_judge, "model": cfg.judge.model if cfg.uses_judge else None,
-                  "calls": scored.judge_calls, "undecided_only": cfg.judge_undecided, **(scored.judge or {})},
-        "result_file": bench.RESULT_FILENAME,
-    }
+    scores = _scores(cfg, bench, identity, (len(items), len(answered)), failed, chosen, scored)
     if contamination is not None:
         scores["contamination"] = contamination
     write_json(cfg.out / "scores.json", scores, default=str)
@@ -430,6 +407,35 @@ def run_eval(cfg: EvalConfig, backend=None) -> dict[str, Any]:
                           "failed items again (the answered ones are kept), or pass --allow-failed "
                           "(allow_failed=true) to accept the run without them")
     return scores
+
+
+def _scores(cfg: EvalConfig, bench, identity: dict[str, Any], counts: tuple[int, int], failed: dict[str, str],
+            chosen: dict[str, dict[str, Any]], scored) -> dict[str, Any]:
+    """``scores.json``: what was asked and answered, the chosen protocol's metrics beside every protocol's accuracy,
+    the completions, the extraction and verdict counts, and the judge's. ``counts``: (items, items answered)."""
+    from visionr1.eval.benchmarks.scoring import extraction_share, verdict_counts
+
+    return {
+        "benchmark": bench.NAME,
+        "split": split_of(cfg.data, cfg.split, bench.DEFAULT_SPLIT),
+        "model": identity["model"],
+        "backend": identity["backend"],
+        "prompt": cfg.prompt,
+        "protocol": cfg.protocol,
+        "items": counts[0],
+        "answered": counts[1],
+        "failed": _failed_summary(failed),
+        "headline": scored.headline,
+        "protocols": scored.protocols,
+        "breakdowns": scored.breakdowns,
+        "official": scored.official_scores,
+        "completion": completion_stats(chosen),
+        "extraction": extraction_share(scored.per_item),
+        "verdicts": verdict_counts(scored.per_item),
+        "judge": {"used": cfg.uses_judge, "model": cfg.judge.model if cfg.uses_judge else None,
+                  "calls": scored.judge_calls, "undecided_only": cfg.judge_undecided, **(scored.judge or {})},
+        "result_file": bench.RESULT_FILENAME,
+    }
 
 
 class ItemsFailed(VisionR1Error):

@@ -4,14 +4,14 @@ The I/O edge around :mod:`visionr1.grading`: read the result file in the benchma
 ``outputs/<model>.jsonl`` with ``--data data/test.jsonl``; MathVista's pid → record JSON; MathVerse's list of
 records with ``model_answer``; DynaMath's report keyed by id with ``--data dataset.json``; We-Math's list of
 records with ``response``; MM-Math's id → record JSON), score every item by both protocols (``--protocol`` picks
-the one whose verdicts are ``correct``; see :data:`visionr1.eval.benchmarks._common.PROTOCOLS`), write
+the one whose verdicts are ``correct``; see :data:`visionr1.eval.benchmarks.scoring.PROTOCOLS`), write
 ``SCORED.json`` (keyed by the official item id: ``correct``, ``extracted``, ``decided``, each protocol's
 verdict; MathVista keeps its official record with ``true_false`` too) and the scores beside it, print both
 accuracies side by side and the share of items the rules decided, return the scores.
 
-Every benchmark goes the same way: its ``read_results`` reads the released layout, its ``score`` gives the verdicts
-(:func:`visionr1.eval.benchmarks._common.score_protocols`, as ``visionr1 eval`` does, so both commands give the same
-verdicts), and :func:`visionr1.eval.benchmarks._common.scored_records` the records written.
+Every benchmark goes the same way: its ``read_results`` reads the released layout, the one scoring loop gives the
+verdicts (:func:`visionr1.eval.benchmarks.scoring.score_protocols`, as ``visionr1 eval`` does, so both commands give
+the same verdicts), and :func:`visionr1.eval.benchmarks.scoring.scored_records` the records written.
 
 With a judge (:mod:`visionr1.eval.judge`), scoring runs twice: the first pass queues what the
 judge must be asked (every record the official protocol sends to GPT, or with
@@ -74,7 +74,8 @@ def score_command(
     --protocol official --out scored.json``
     """
     from visionr1.eval.benchmarks import get_benchmark
-    from visionr1.eval.benchmarks._common import check_protocol, extraction_share, score_protocols, scored_records
+    from visionr1.eval.benchmarks.scoring import check_protocol, extraction_share, score_protocols, scored_records
+    from visionr1.eval.judge import JudgeSpec
 
     bench = get_benchmark(benchmark)
     if bench.NAME not in BENCHMARKS:
@@ -82,9 +83,7 @@ def score_command(
     check_protocol(bench, protocol)
     if judge_undecided and judge is None:
         raise ConfigError("--judge-undecided needs a judge: add --judge-endpoint URL --judge-model NAME")
-    if judge is not None and protocol in getattr(bench, "NO_JUDGE_PROTOCOLS", ()):
-        raise ConfigError(f"{bench.NAME}'s {protocol} protocol has no LLM step: drop --judge-endpoint, or use "
-                          "--protocol default")
+    check_protocol(bench, protocol, judge=judge is not None)
     console = console or Console()
     items, responses = bench.read_results(Path(results), Path(data) if data is not None else None)
     judge_spec = None
@@ -92,8 +91,7 @@ def score_command(
         from visionr1.endpoints import check_endpoints
 
         check_endpoints({"--judge-endpoint": judge})  # a dead URL or an unserved model ends here, as in eval
-        judge_spec = {"config": judge, "undecided_only": judge_undecided,
-                      "store": judge_store or default_judge_store(results, out)}
+        judge_spec = JudgeSpec(judge, judge_store or default_judge_store(results, out), undecided_only=judge_undecided)
     scored = score_protocols(bench, items, responses, protocol, judge_spec)
     per_id = scored_records(scored)
     scores = {"benchmark": bench.NAME, "protocol": protocol, "items": len(items), "headline": scored.headline,

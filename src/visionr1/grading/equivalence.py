@@ -34,7 +34,7 @@ from functools import lru_cache
 
 from visionr1.grading.extract import clean_answer
 from visionr1.grading.supervisor import GradingTimeout, math_compare
-from visionr1.r1 import LETTERS
+from visionr1.r1 import letter_index
 
 # Math-Verify is only asked about short answers: a final answer longer than this is a sentence.
 MAX_MATH_CHARS = 300
@@ -171,13 +171,12 @@ def choice_index(s: str, choices: list[str] | None) -> int | None:
             return same[0]
     m = _LETTER_ANSWER_RE.match(t)
     if m:
-        letter = m.group(1).upper()
         rest = t[m.end(1) :].lstrip(").:,").strip()
-        idx = LETTERS.find(letter)
+        idx = letter_index(m.group(1), len(choices))
         bare = not rest and (m.group(1).isupper() or len(t) <= 3)
         # "B 8/11", "A (Yes)", "B, no": the letter with its own option's text
-        restated = bool(rest) and 0 <= idx < len(choices) and normalize_text(rest.strip("()[] ")) == norm_choices[idx]
-        if 0 <= idx < len(choices) and (bare or t.startswith("(") or not rest or restated):
+        restated = bool(rest) and idx is not None and normalize_text(rest.strip("()[] ")) == norm_choices[idx]
+        if idx is not None and (bare or t.startswith("(") or not rest or restated):
             return idx
     return None
 

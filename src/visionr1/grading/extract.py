@@ -43,7 +43,7 @@ import re
 from typing import NamedTuple
 
 from visionr1.grading import statements
-from visionr1.r1 import ANSWER_OPEN, LETTERS, answer_tags, final_answer
+from visionr1.r1 import LETTERS, choice_letter, final_answer, tagged_answer
 
 RULES: tuple[str, ...] = (
     "answer_tag", "boxed", "phrase", "choice_letter", "refusal", "option_text", "yes_no", "stated_number",
@@ -199,26 +199,29 @@ def answer_in_tag(content: str) -> str:
     >>> answer_in_tag(" Final Answer: \\\\boxed{7} "), answer_in_tag("\\\\boxed{}"), answer_in_tag("  ")
     ('7', '', '')
     """
-    content = final_answer(content)
-    if "box" in content:
-        boxed = last_boxed(content)
+    return _cleaned_tag_answer(final_answer(content))
+
+
+def _cleaned_tag_answer(answer: str) -> str:
+    """A tag's answer (label dropped) cleaned: a ``\\boxed{}`` inside taken, an unbalanced one no answer."""
+    if "box" in answer:
+        boxed = last_boxed(answer)
         if boxed is not None:
-            content = boxed
-        elif _BOX_RE.search(content):
+            answer = boxed
+        elif _BOX_RE.search(answer):
             return ""  # an unbalanced \boxed{ holds no answer
-    return clean_answer(content)
+    return clean_answer(answer)
 
 
 def _from_answer_tag(text: str) -> str | None:
-    """The answer in the last closed ``<answer>`` tag (``""`` when it holds none), else the text
-    after an unclosed one (a truncated completion: take what is there), else ``None``."""
-    matches = answer_tags(text)
-    if matches:
-        return answer_in_tag(matches[-1])
-    i = text.rfind(ANSWER_OPEN)
-    if i < 0:
+    """The answer the reply's answer tag gives (:func:`visionr1.r1.tagged_answer`), cleaned: the last closed tag's
+    (``""`` when it holds none), else what follows an unclosed one (a truncated completion: take what is there,
+    ``None`` when nothing), else ``None``."""
+    tagged = tagged_answer(text)
+    if tagged is None:
         return None
-    return answer_in_tag(text[i + len(ANSWER_OPEN) :]) or None
+    found = _cleaned_tag_answer(tagged.text)
+    return found if tagged.closed else (found or None)
 
 
 _QUOTED_RE = re.compile(r"^[\"“'`]([^\"”'`\n]{1,200})[\"”'`]")
@@ -249,7 +252,7 @@ def _without_choice_list(text: str, choices: list[str]) -> str:
     """
     if len(choices) < 2 or ("(B)" not in text and "B." not in text and "B)" not in text and "B:" not in text):
         return text
-    items = [rf"\(?{LETTERS[i]}[).:][ \t]*{re.escape(str(c).strip())}" for i, c in enumerate(choices[:26])]
+    items = [rf"\(?{choice_letter(i)}[).:][ \t]*{re.escape(str(c).strip())}" for i, c in enumerate(choices[:26])]
     sep = r"[\s,;]*"
     pattern = items[0] + sep + items[1] + "".join(f"(?:{sep}{x})?" for x in items[2:])
     return re.sub(pattern, " ", text)
@@ -463,10 +466,9 @@ def extract_answer(text: str, *, choices: list[str] | None = None, question: str
 
 def _extract(text: str, choices: list[str] | None, question: str | None) -> Extraction:
     """Rules 1–10 on ``text`` (see the module docstring)."""
-    if ANSWER_OPEN in text:
-        found = _from_answer_tag(text)
-        if found is not None:
-            return Extraction(found, "answer_tag") if found else Extraction(None, "none")
+    found = _from_answer_tag(text)
+    if found is not None:
+        return Extraction(found, "answer_tag") if found else Extraction(None, "none")
     if "box" in text:
         found = last_boxed(text)
         if found:

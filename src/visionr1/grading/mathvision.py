@@ -52,7 +52,9 @@ FLAGS = ("the final answer is", "the answer is", "the correct answer is", "the a
 """The answer phrases the released extraction cuts at, in its order (each also tried capitalised)."""
 
 _BOXED_GREEDY_RE = re.compile(r"oxed{(.*)}", flags=re.S)
-_LETTERS = "ABCDE"
+OPTION_LETTERS = "ABCDE"
+"""The option letters the released extraction looks for. Its own, not :data:`visionr1.r1.LETTERS`: this module
+imports nothing from visionr1 (module docstring), and it is the released rule, kept as released."""
 
 
 # ----------------------------------------------------------------------------- extraction (evaluate.py)
@@ -70,7 +72,7 @@ def _is_number(s: str) -> bool:
 def official_answer(response: str) -> str:
     """The released extraction of the final answer from a reply (step 1 of the module docstring)."""
     answer = (response if isinstance(response, str) else "").strip()
-    for c in _LETTERS:
+    for c in OPTION_LETTERS:
         if (answer.endswith(f" {c}.") or answer.endswith(f" ({c}).") or answer.startswith(f"{c}\n")
                 or answer.startswith(f"({c})\n") or answer.startswith(f"({c}) {c}\n")):
             answer = c

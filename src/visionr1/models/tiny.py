@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from visionr1.files import replacing_dir
-from visionr1.r1 import R1_TAGS
+from visionr1.r1 import LETTERS, R1_TAGS
 
 BUILDER_VERSION = 1
 """Bump when the builder's output changes, so cached builds are not reused."""
@@ -82,7 +82,7 @@ def tokenizer_corpus() -> list[str]:
     lines += [w.capitalize() + "," for w in words]
     lines += [f"{a} + {b} = {a + b}. {a} - {b} = {a - b}. {a} * {b} = {a * b}." for a in range(0, 60, 3) for b in range(1, 40, 7)]
     lines += [f"The angles of a triangle sum to 180 degrees, so 180 - {a} - {b} = {180 - a - b}." for a in range(20, 90, 9) for b in range(15, 80, 11)]
-    lines += [f"({c}) {x}  {c}. {x}" for c, x in zip("ABCDEFGH", ["red", "blue", "3", "4.5", "yes", "no", "12", "0.25"])]
+    lines += [f"({c}) {x}  {c}. {x}" for c, x in zip(LETTERS, ["red", "blue", "3", "4.5", "yes", "no", "12", "0.25"])]
     lines += ["Wait, let me double-check that. Hmm, that does not look right. Alternatively, count row by row."] * 3
     lines += ["<think>\nFirst, look at the image.\n</think>\n<answer>7</answer>", "Answer: (B)", "\\boxed{42}", "x^2 + y^2 = r^2, \\frac{1}{2}"]
     return lines

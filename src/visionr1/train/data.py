@@ -130,38 +130,17 @@ def build_sft_dataset(data: SFTDataSettings):
     return Dataset.from_list(rows, features=_features("sft"))
 
 
-def _first_user_text(example: Any) -> str:
-    """The text of an SFT example's first user turn (image placeholders and blocks left out)."""
-    if not isinstance(example, dict):
-        return ""
-    for turn in example.get("messages", example.get("conversations")) or []:
-        if not isinstance(turn, dict) or turn.get("role", turn.get("from")) not in ("user", "human"):
-            continue
-        content = turn.get("content", turn.get("value"))
-        if isinstance(content, str):
-            return content.replace(IMAGE_TOKEN, "").strip()
-        if isinstance(content, list):
-            return "".join(str(p.get("text") or "") for p in content if isinstance(p, dict) and p.get("type") == "text").strip()
-        return ""
-    return ""
-
-
 def sft_prompt_forms(path: Path | str) -> dict[str, int]:
     """How many SFT examples' user turns are in each prompt form (:func:`visionr1.r1.detect_prompt_form`),
-    most frequent first. Reads only the text (no image is opened), so a 200K-example file takes seconds."""
-    path = Path(path)
-    text = path.read_text(encoding="utf-8")
+    most frequent first. Read by :func:`visionr1.data.read_sharegpt` (the one reader of chat files) without
+    opening an image, so a 200K-example file takes seconds; a file or example it cannot read counts for nothing
+    here (:func:`build_sft_dataset` reports it)."""
     try:
-        items = json.loads(text)
-        items = items if isinstance(items, list) else [items]
-    except json.JSONDecodeError:
-        items = []
-        for line in text.splitlines():
-            try:
-                items.append(json.loads(line))
-            except json.JSONDecodeError:
-                continue  # reported by build_sft_dataset
-    return count_prompt_forms(_first_user_text(ex) for ex in items)
+        convs, _ = read_sharegpt(Path(path), check_images=False)
+    except DataError:
+        return {}
+    users = (next((m["content"] for m in c.messages if m["role"] == "user"), "") for c in convs)
+    return count_prompt_forms(text.replace(IMAGE_TOKEN, "").strip() for text in users)
 
 
 def grpo_prompt(question: str, choices: list[str] | None, data: GRPODataSettings) -> list[dict[str, str]]:

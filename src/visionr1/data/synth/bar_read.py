@@ -12,6 +12,7 @@ import random
 
 from visionr1.data.synth._draw import GRID, INK, Canvas
 from visionr1.data.synth._spec import Item, TaskSpec
+from visionr1.r1 import LETTERS
 
 _LEVELS = {  # difficulty -> (bars range, axis max choices, tick step, value step)
     1: ((3, 3), (50,), 10, 10),
@@ -31,7 +32,7 @@ def build(rng: random.Random, difficulty: int, size: int) -> Item:
     top = rng.choice(tops)
     units = round(top / step)
     values = [rng.randint(1, units) * step for _ in range(n)]
-    labels = [chr(ord("A") + i) for i in range(n)]
+    labels = list(LETTERS[:n])  # bars are named as options are
     colour = rng.choice(["blue", "green", "orange", "purple", "red"])
 
     canvas = Canvas(size)

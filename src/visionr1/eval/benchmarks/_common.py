@@ -1,7 +1,8 @@
 """What every benchmark module shares: the item type, the prompt modes, and the accuracy/breakdown arithmetic
 of the official score files. The table and cell readers are :mod:`visionr1.data.tables`.
 
-A benchmark module turns rows into :class:`EvalItem` and owns everything benchmark-specific.
+A benchmark module turns rows into :class:`EvalItem` and owns everything benchmark-specific; the scoring loop
+they all plug into is :mod:`visionr1.eval.benchmarks.scoring`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from visionr1.errors import DataError
-from visionr1.r1 import answer_tags, choice_letter, final_answer, r1_instruction, render_user_prompt
+from visionr1.r1 import choice_letter, r1_instruction, render_user_prompt
 
 PROMPT_MODES = ("official", "r1", "raw")
 
@@ -99,29 +100,6 @@ def row_without_images(row: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in row.items() if k not in NOT_COPIED}
 
 
-def item_result(item: EvalItem, correct: bool | None, extracted: Any, **extra: Any) -> dict[str, Any]:
-    """One ``per_item`` row: id, verdict, extraction, gold, then ``extra`` and the item's metadata.
-
-    ``correct`` is ``None`` when the grader could not decide in its budget (see
-    :func:`visionr1.grading.is_equivalent`): such an item is not credited, and :func:`verdict_counts`
-    counts it as undecided, not as wrong.
-    """
-    return {"id": item.id, "correct": correct, "extracted": extracted, "gold": item.gold, **extra, **item.meta}
-
-
-def verdict_counts(per_item: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    """How many items the grader found right, wrong, and could not decide (their ids listed).
-
-    >>> verdict_counts([{"id": "1", "correct": True}, {"id": "2", "correct": False}, {"id": "3", "correct": None}])
-    {'correct': 1, 'wrong': 1, 'undecided': 1, 'undecided_ids': ['3']}
-    """
-    rows = list(per_item)
-    undecided = [str(r.get("id")) for r in rows if r.get("correct") is None]
-    correct = sum(r.get("correct") is True for r in rows)
-    return {"correct": correct, "wrong": len(rows) - correct - len(undecided), "undecided": len(undecided),
-            "undecided_ids": undecided}
-
-
 # ----------------------------------------------------------------------------- scoring arithmetic
 
 
@@ -143,168 +121,6 @@ def breakdown(rows: Iterable[Mapping[str, Any]], key: str, ok: str = "correct") 
             c[1] += 1
     table = {k: acc_entry(c, t) for k, (c, t) in counts.items()}
     return dict(sorted(table.items(), key=lambda kv: (-kv[1]["accuracy"], kv[0])))
-
-
-def answer_span(response: str) -> str:
-    """The part of a response the official rules should see: the ``<answer>`` content (the paper's
-    ``Final Answer:`` label dropped) when an R1 completion closed one, else the whole response."""
-    if not isinstance(response, str):
-        return ""
-    tags = answer_tags(response)
-    if tags and tags[-1].strip():
-        return final_answer(tags[-1]) or tags[-1].strip()  # the paper's "Final Answer: X" → X
-    return response
-
-
-@dataclass
-class Scored:
-    """What a benchmark's ``score`` returns.
-
-    ``official``: the result file in the benchmark's own format (written as ``result_filename``);
-    ``per_item``: one dict per item with at least ``id``, ``correct``, ``extracted`` and
-    ``decided`` (the benchmark's rules found an answer the response states, no fallback, no judge);
-    ``headline``: metric name → percent, first entry is the number leaderboards quote;
-    ``breakdowns``: name → value → ``acc_entry``; ``official_scores``: the official score structure.
-    """
-
-    official: Any
-    per_item: list[dict[str, Any]]
-    headline: dict[str, float]
-    breakdowns: dict[str, dict[str, dict[str, Any]]]
-    official_scores: dict[str, Any] = field(default_factory=dict)
-    judge_calls: int = 0
-    judge: dict[str, Any] | None = None
-    """The judge's counters when one was used (:meth:`visionr1.eval.judge.Judge.summary`)."""
-    protocol: str = "default"
-    """The protocol whose verdicts are ``correct``."""
-    protocols: dict[str, dict[str, Any]] = field(default_factory=dict)
-    """Each protocol's accuracy and share decided by rules (:func:`merge_protocols`), side by side."""
-
-
-# ----------------------------------------------------------------------------- protocols
-
-PROTOCOLS = ("default", "official")
-"""Every public benchmark scores by two protocols. ``official`` follows the benchmark's released scoring code as
-closely as it can be followed without a GPT call (a GPT step is the judge when one is given, else the rules stand
-in and the item counts as undecided): use it to compare with published numbers. ``default`` is ours and judge-free:
-the answer the reply states, compared by :func:`visionr1.grading.is_equivalent`; an undecided reply is never
-credited (``--judge-undecided`` sends it to a judge)."""
-
-
-def check_protocol(bench: Any, protocol: str) -> None:
-    """A :class:`~visionr1.errors.ConfigError` naming the protocols ``bench`` has when it has no ``protocol``."""
-    from visionr1.errors import ConfigError
-
-    protocols = getattr(bench, "PROTOCOLS", ("default",))
-    if protocol not in protocols:
-        raise ConfigError(f"{bench.NAME} has no protocol {protocol!r}; it has: {', '.join(protocols)}")
-
-
-def merge_protocols(by_protocol: dict[str, Scored], chosen: str) -> Scored:
-    """The ``chosen`` protocol's :class:`Scored`, with every protocol's verdict per item (``correct_<protocol>``,
-    ``decided_<protocol>``), their accuracies and shares decided by rules side by side (``protocols``), and
-    ``accuracy (<protocol>)`` in the headline after its first entry (the leaderboard number).
-
-    This is the one contract of a scored item, for every benchmark, in ``eval``'s ``verdicts.jsonl`` and
-    ``score``'s SCORED.json alike: ``correct`` (the chosen protocol's verdict), ``correct_official``,
-    ``correct_default``, ``extracted`` and ``decided`` (the chosen protocol's reading). A result file keyed by item
-    id whose records are the scored records (MathVista's pid → record) gets the same fields in each record."""
-    main = by_protocol[chosen]
-    n = len(main.per_item)
-    records = main.official if _result_records_are_scored(main) else {}
-    summary = {}
-    for name, scored in by_protocol.items():
-        verdicts = {r["id"]: bool(r["correct"]) for r in scored.per_item}
-        decisions = {r["id"]: bool(r.get("decided")) for r in scored.per_item}
-        for r in main.per_item:
-            fields = {f"correct_{name}": verdicts.get(r["id"], False), f"decided_{name}": decisions.get(r["id"], False)}
-            r.update(fields)
-            if records:
-                records[r["id"]].update(fields)
-        decided = sum(decisions.values())
-        summary[name] = {**acc_entry(sum(verdicts.values()), n), "decided_by_rules": decided,
-                         "decided_share": round(decided / n, 4) if n else 0.0}
-    main.protocol, main.protocols = chosen, summary
-    if len(summary) > 1:  # one protocol (our own records): its accuracy is the headline's already
-        head = list(main.headline.items())
-        extra = {f"accuracy ({name})": entry["accuracy"]
-                 for name, entry in sorted(summary.items(), key=lambda kv: kv[0] != "official")}
-        main.headline = dict(head[:1] + list(extra.items()) + [kv for kv in head[1:] if kv[0] not in extra])
-    return main
-
-
-def _result_records_are_scored(scored: Scored) -> bool:
-    """Whether the result file is keyed by item id and its records carry the verdict (``correct``)."""
-    official = scored.official
-    return isinstance(official, dict) and all(isinstance(official.get(r["id"]), dict) and "correct" in official[r["id"]]
-                                              for r in scored.per_item)
-
-
-def scored_records(scored: Scored) -> dict[str, dict[str, Any]]:
-    """Each item's scored record, keyed by item id (``visionr1 score`` writes them as SCORED.json).
-
-    Where the result file is keyed by item id and its records carry the verdict (MathVista's pid → record, which
-    keeps ``true_false`` and every field of the input) those records, else the per-item rows (less their ``id``);
-    either way with the fields :func:`merge_protocols` lists."""
-    if _result_records_are_scored(scored):
-        return {r["id"]: scored.official[r["id"]] for r in scored.per_item}
-    return {r["id"]: {k: v for k, v in r.items() if k != "id"} for r in scored.per_item}
-
-
-def score_protocols(bench: Any, items: list[EvalItem], responses: dict[str, str], protocol: str,
-                    judge: dict[str, Any] | None = None) -> Scored:
-    """Score ``items`` by every protocol of ``bench`` and merge them (:func:`merge_protocols`), ``protocol`` first.
-
-    With a judge (``{"config", "store", "undecided_only"}``), each protocol is scored twice: a first pass queues
-    the calls its rules need, they go out together, and a second pass reads every answer back. One judge client
-    serves every protocol (the same prompt is the same call, asked once), so its counters are the run's; a protocol
-    with no LLM step (``NO_JUDGE_PROTOCOLS``) is scored without it."""
-    judge = dict(judge) if judge and judge.get("config") is not None else None
-    no_judge = getattr(bench, "NO_JUDGE_PROTOCOLS", ())
-    by_protocol: dict[str, Scored] = {}
-    try:
-        for name in sorted(getattr(bench, "PROTOCOLS", ("default",)), key=lambda p: p != protocol):
-            by_protocol[name] = _score_with_judge(bench, items, responses, name,
-                                                  judge if name == protocol or name not in no_judge else None)
-    finally:
-        if judge is not None and judge.get("client") is not None:
-            judge["client"].close()
-    merged = merge_protocols(by_protocol, protocol)
-    client = judge.get("client") if judge is not None else None
-    if client is not None:
-        merged.judge = {**client.summary(), "judged": sum(1 for r in merged.per_item if r.get("extracted_by") == "judge")}
-        merged.judge_calls = client.calls
-    return merged
-
-
-def _score_with_judge(bench: Any, items: list[EvalItem], responses: dict[str, str], protocol: str,
-                      judge: dict[str, Any] | None) -> Scored:
-    """``bench.score`` by ``protocol``; with a judge, again once the calls the first pass queued are answered."""
-    import inspect
-
-    kwargs = {"protocol": protocol} if "protocol" in inspect.signature(bench.score).parameters else {}
-    scored = bench.score(items, responses, judge, **kwargs)
-    client = judge.get("client") if judge else None  # opened by the benchmark's extractor, if it asked anything
-    if client is not None and client.pending:
-        client.flush()
-        scored = bench.score(items, responses, judge, **kwargs)
-    return scored
-
-
-def extraction_share(per_item: list[dict[str, Any]]) -> dict[str, Any]:
-    """How many items the rules decided (an answer the response states; no fallback, no judge), and how many each
-    rule read (``rules``, where the benchmark names its rules in ``extracted_by``)."""
-    n = len(per_item)
-    decided = sum(1 for r in per_item if r.get("decided"))
-    out: dict[str, Any] = {"items": n, "decided_by_rules": decided, "undecided": n - decided,
-                           "decided_share": round(decided / n, 4) if n else 0.0}
-    rules: dict[str, int] = {}
-    for r in per_item:
-        if r.get("extracted_by") is not None:
-            rules[str(r["extracted_by"])] = rules.get(str(r["extracted_by"]), 0) + 1
-    if rules:
-        out["rules"] = dict(sorted(rules.items(), key=lambda kv: -kv[1]))
-    return out
 
 
 def read_json_file(path: Path | str, what: str) -> Any:
@@ -352,66 +168,3 @@ def require_fields(rows: list[dict[str, Any]], fields: tuple[str, ...], benchmar
         names = [f + (f" (or {', '.join(alternatives[f])})" if f in alternatives else "") for f in missing]
         raise DataError(source, f"is not {benchmark} data: its rows lack the field(s) {', '.join(names)} "
                                  f"(they have: {', '.join(sorted(k for k in present if not k.startswith('_'))[:15])})")
-
-
-# ----------------------------------------------------------------------------- optional LLM judge
-
-
-class LLMExtractor:
-    """Answer extraction by an OpenAI-compatible LLM, for the protocols whose official step is GPT.
-
-    A thin adapter over :class:`visionr1.eval.judge.Judge` (few-shot extraction through the
-    endpoints client, answers kept in a durable store). ``judge`` is ``{"config": EndpointConfig, "store",
-    "undecided_only"}``; the :class:`Judge` it opens is kept in
-    ``judge["client"]``, so the caller can send what a first scoring pass queued
-    (``client.flush()``) and score again with every answer in hand. Returns ``None`` when the
-    judge has no answer yet, says there is none, or (with ``undecided_only``) when the rules
-    decide the response themselves: the benchmark's rules then decide.
-    """
-
-    rule = "judge"
-
-    def __init__(self, judge: dict[str, Any]):
-        self._judge = judge_client(judge)
-        self.undecided_only = bool(judge.get("undecided_only"))
-
-    @property
-    def calls(self) -> int:
-        return self._judge.calls
-
-    def __call__(self, response: str, item: EvalItem) -> str | None:
-        from visionr1.eval.judge import NO_ANSWER, build_prompt
-        from visionr1.grading import extract_answer
-
-        if not response or not response.strip():
-            return None
-        if self.undecided_only and extract_answer(response, choices=item.choices).decided:
-            return None
-        record = {"response": response, "query": item.query, "question": item.query, "choices": item.choices,
-                  "answer_type": item.answer_type or "text", "precision": item.precision,
-                  "question_type": "multi_choice" if item.choices else "free_form"}
-        out = self._judge.answer(item.id, build_prompt(response, record))
-        if not isinstance(out, str) or out.strip().upper() in NO_ANSWER:
-            return None
-        return out.strip()
-
-
-def judge_client(judge: dict[str, Any]):
-    """The :class:`visionr1.eval.judge.Judge` of a judge spec, opened on first use and kept in ``judge["client"]``
-    (so the caller can flush what a scoring pass queued, and every protocol shares one client and its store)."""
-    from visionr1.eval.judge import Judge
-
-    client = judge.get("client")
-    if client is None:
-        if not judge.get("store"):
-            raise DataError("--judge-endpoint", "the judge needs a file to keep its answers in (judge['store'])")
-        client = Judge(judge["config"], store_path=judge["store"])
-        judge["client"] = client
-    return client
-
-
-def make_extractor(judge: dict[str, Any] | None) -> LLMExtractor | None:
-    """An :class:`LLMExtractor` when a judge endpoint is configured, else ``None`` (judge-free)."""
-    if not judge or judge.get("config") is None:
-        return None
-    return LLMExtractor(judge)

@@ -47,20 +47,18 @@ from visionr1.data.tables import (
 )
 from visionr1.eval.benchmarks._common import (
     EvalItem,
-    Scored,
     acc_entry,
-    answer_span,
     breakdown,
-    item_result,
     join_results,
-    make_extractor,
     raw_question,
     read_json_file,
     require_fields,
     row_without_images,
     unique_ids,
 )
+from visionr1.eval.benchmarks.scoring import Metrics, Reading
 from visionr1.errors import DataError
+from visionr1.r1 import LETTERS, tagged_answer
 
 NAME = "dynamath"
 DEFAULT_SPLIT = None
@@ -78,6 +76,8 @@ INSTRUCTIONS = {
     "float": "Format the answer as a three-digit floating-point number and provide it in the 'short answer' key.",
     "free form": "Float numbers in the answer should be formatted as three-digit floating-point numbers.",
 }
+OPTION_LETTERS = LETTERS[:5]
+"""The option letters the repository's ``parse_answer`` looks for (A-E)."""
 _VARIANT_RE = re.compile(r"variant[_-]?(\d+)", re.IGNORECASE)
 
 
@@ -111,7 +111,7 @@ def parse_short_answer(answer: str, answer_type: str) -> tuple[bool, Any]:
     if answer_type == "multiple choice":
         if len(answer) == 1:
             return True, answer.upper()
-        present = [ch for ch in "ABCDE" if ch in answer.upper()]
+        present = [ch for ch in OPTION_LETTERS if ch in answer.upper()]
         return (True, present[0]) if len(present) == 1 else (False, None)
     return True, answer
 
@@ -126,6 +126,8 @@ def _short_answer(response: str) -> str | None:
 
 
 PROTOCOLS = ("default", "official")
+JUDGED = PROTOCOLS
+"""Both protocols ask the judge for the short answer of a reply whose JSON does not parse."""
 _NUMERIC_TYPES = ("float", "int")
 
 
@@ -172,12 +174,12 @@ def default_verdict(response: str, item: EvalItem, llm=None) -> dict[str, Any]:
     atype, gold = item.answer_type or "text", item.gold
     short, decided = _short_answer(response), True
     if short is None:
-        span = answer_span(response)
-        inner = _short_answer(span) if span is not response else None
+        tagged = tagged_answer(response)  # the JSON inside an R1 answer tag
+        inner = _short_answer(tagged.text) if tagged and tagged.closed and tagged.text else None
         if inner is not None:
             short = inner
         else:
-            choices = list("ABCDE") if atype == "multiple choice" else None
+            choices = list(OPTION_LETTERS) if atype == "multiple choice" else None
             ex = extract_answer(response, choices=choices)
             short, decided = ex.text, ex.decided
             if llm is not None and not decided:
@@ -268,16 +270,21 @@ def _natural(s: str) -> tuple:
     return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", s))
 
 
-def score(items: list[EvalItem], responses: dict[str, str], judge: dict | None = None,
-          protocol: str = "default") -> Scored:
-    llm = make_extractor(judge)
-    official, per_item = [], []
-    for it in items:
-        response = responses.get(it.id, "")
-        verdict = (official_verdict if protocol == "official" else default_verdict)(response, it, llm)
-        official.append({**it.row, "index": it.id, "qid": it.meta["qid"], "varid": it.meta["varid"], "prediction": response,
-                         "answer": it.gold, **verdict})
-        per_item.append(item_result(it, verdict["correct"], verdict["extracted"], decided=verdict["decided"]))
+def read(response: str, item: EvalItem, protocol: str, judge=None) -> Reading:
+    """``protocol``'s reading of one reply (:func:`official_verdict` or :func:`default_verdict`); the judge gives
+    the short answer when the reply's JSON does not parse (VLMEvalKit's LLM step)."""
+    v = (official_verdict if protocol == "official" else default_verdict)(response, item, judge)
+    return Reading(v["extracted"], v["correct"], v["decided"])
+
+
+def result_row(item: EvalItem, response: str, readings: dict[str, Reading], protocol: str) -> dict[str, Any]:
+    r = readings[protocol]
+    return {**item.row, "index": item.id, "qid": item.meta["qid"], "varid": item.meta["varid"], "prediction": response,
+            "answer": item.gold, "extracted": r.extracted, "decided": r.decided, "correct": r.correct}
+
+
+def metrics(per_item: list[dict[str, Any]], readings: list[Reading]) -> Metrics:
+    """Average-case accuracy over the items, worst-case over the seed questions (right when every variant is)."""
     n = len(per_item)
     correct = sum(r["correct"] for r in per_item)
     seeds: dict[str, dict[str, Any]] = {}
@@ -300,5 +307,4 @@ def score(items: list[EvalItem], responses: dict[str, str], judge: dict | None =
                        "Worst Case": {"Overall": acc_entry(worst_correct, len(worst_rows)),
                                       **{f"Subject-{k}": v for k, v in breakdowns["subject (worst)"].items()}},
                        "variants_per_seed": variant_counts}
-    return Scored(official=official, per_item=per_item, headline=headline, breakdowns=breakdowns,
-                  official_scores=official_scores, judge_calls=llm.calls if llm else 0, protocol=protocol)
+    return Metrics(headline, breakdowns, official_scores)

@@ -43,18 +43,16 @@ from visionr1.data.tables import (
 )
 from visionr1.eval.benchmarks._common import (
     EvalItem,
-    Scored,
     acc_entry,
     breakdown,
-    item_result,
     join_results,
-    make_extractor,
     raw_question,
     read_json_file,
     require_fields,
     row_without_images,
     unique_ids,
 )
+from visionr1.eval.benchmarks.scoring import Metrics, Reading
 from visionr1.errors import DataError
 
 NAME = "mathverse"
@@ -81,6 +79,8 @@ def parse_choices(question: str) -> list[str] | None:
 
 
 PROTOCOLS = ("default", "official")
+JUDGED = PROTOCOLS
+"""Both protocols take the judge's extraction (the official GPT-4 step) when one is given."""
 FIELDS = ("question", "answer", "problem_version")
 ALTERNATIVES = {"problem_version": ("question_for_eval",)}
 """MathVerse's own fields (VLMEvalKit's TSV may keep the version in ``metadata`` but always has
@@ -140,28 +140,37 @@ def _items(rows, root: Path, *, query_column: str = "query_cot", limit: int | No
     return items
 
 
-def score(items: list[EvalItem], responses: dict[str, str], judge: dict | None = None,
-          protocol: str = "default") -> Scored:
+def read(response: str, item: EvalItem, protocol: str, judge=None) -> Reading:
+    """The GPT-4 extraction (the judge, else the extraction rules), the official quick match, then
+    :func:`visionr1.grading.is_equivalent` for the consistency judgement; ``default`` never credits an undecided
+    reply."""
     from visionr1.grading import extract_answer, is_equivalent
 
-    llm = make_extractor(judge)
-    official, per_item = {}, []
-    for it in items:
-        response = responses.get(it.id, "")
-        ex = extract_answer(response, choices=it.choices)
-        extract = llm(response, it) if llm else None
-        how = "judge" if extract is not None else ex.rule
-        if extract is None:
-            extract = ex.text or ""
-        if protocol == "default" and how != "judge" and not ex.decided:
-            ok = False  # an undecided reply is never credited
-        elif extract.strip() == it.gold.strip():  # the official prefetch
-            ok = True
-        else:
-            ok = bool(extract) and is_equivalent(extract, it.gold, choices=it.choices)
-        official[it.id] = {**it.row, "model_answer": response, "extraction": extract, "extracted_by": how,
-                           "true_false": ok}
-        per_item.append(item_result(it, ok, extract, decided=ex.decided, extracted_by=how))
+    ex = extract_answer(response, choices=item.choices)
+    extract = judge(response, item) if judge else None
+    how = "judge" if extract is not None else ex.rule
+    if extract is None:
+        extract = ex.text or ""
+    if protocol == "default" and how != "judge" and not ex.decided:
+        ok = False  # an undecided reply is never credited
+    elif extract.strip() == item.gold.strip():  # the official prefetch
+        ok = True
+    else:
+        ok = bool(extract) and is_equivalent(extract, item.gold, choices=item.choices)
+    return Reading(extract, ok, ex.decided, how)
+
+
+RESULT_BY_ID = True
+
+
+def result_row(item: EvalItem, response: str, readings: dict[str, Reading], protocol: str) -> dict:
+    r = readings[protocol]
+    return {**item.row, "model_answer": response, "extraction": r.extracted, "extracted_by": r.rule,
+            "true_false": r.correct}
+
+
+def metrics(per_item: list[dict], readings: list[Reading]) -> Metrics:
+    """Accuracy overall and per problem version (in the paper's order), subject and subfield."""
     correct = sum(r["correct"] is True for r in per_item)  # undecided (None) is not credited
     versions = breakdown(per_item, "problem_version")
     ordered = {v: versions[v] for v in VERSIONS if v in versions}
@@ -172,5 +181,4 @@ def score(items: list[EvalItem], responses: dict[str, str], judge: dict | None =
                   "subfield": breakdown(per_item, "subfield")}
     official_scores = {"average": acc_entry(correct, len(per_item)), "problem_version": ordered,
                        "subfield": breakdowns["subfield"]}
-    return Scored(official=official, per_item=per_item, headline=headline, breakdowns=breakdowns,
-                  official_scores=official_scores, judge_calls=llm.calls if llm else 0, protocol=protocol)
+    return Metrics(headline, breakdowns, official_scores)

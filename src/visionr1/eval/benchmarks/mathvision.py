@@ -40,21 +40,19 @@ from visionr1.data.tables import (
 )
 from visionr1.eval.benchmarks._common import (
     EvalItem,
-    Scored,
     acc_entry,
-    choices_block,
     breakdown,
-    item_result,
+    choices_block,
     join_results,
-    make_extractor,
     raw_question,
     read_json_file,
     require_fields,
     row_without_images,
     unique_ids,
 )
+from visionr1.eval.benchmarks.scoring import Metrics, Reading
 from visionr1.errors import DataError
-from visionr1.r1 import LETTERS
+from visionr1.r1 import LETTERS, choice_letter
 
 NAME = "mathvision"
 DEFAULT_SPLIT = "testmini"
@@ -148,15 +146,17 @@ def extract(response: str, item: EvalItem, llm=None) -> tuple[str | None, str]:
 
 
 PROTOCOLS = ("default", "official")
+JUDGED = ("default",)
+"""The released protocol has no GPT step; ours asks the judge for a reply with no ``\\boxed{}``."""
 
 
 def official_rule(response: str) -> str:
     """Which step of the released extraction found the answer (:func:`visionr1.grading.mathvision.official_answer`):
     ``letter``, ``boxed``, ``is_number`` ("… is 12."), ``phrase`` ("the answer is …") or ``whole_response``."""
-    from visionr1.grading.mathvision import FLAGS, _is_number
+    from visionr1.grading.mathvision import FLAGS, OPTION_LETTERS, _is_number
 
     text = (response or "").strip()
-    if any(text.endswith((f" {c}.", f" ({c}).")) or text.startswith((f"{c}\n", f"({c})\n")) for c in "ABCDE"):
+    if any(text.endswith((f" {c}.", f" ({c}).")) or text.startswith((f"{c}\n", f"({c})\n")) for c in OPTION_LETTERS):
         return "letter"
     if "oxed{" in text:
         return "boxed"
@@ -201,24 +201,26 @@ def _default(it: EvalItem, response: str, llm) -> dict:
     if extracted and (decided or how == "judge"):  # an undecided reply is never credited
         if it.choices and it.gold.strip().upper() in LETTERS[: len(it.choices)]:
             idx = _option_index(extracted, it.choices)
-            ok = idx is not None and LETTERS[idx] == it.gold.strip().upper()
+            ok = idx is not None and choice_letter(idx) == it.gold.strip().upper()
         else:
             ok = is_equivalent(extracted, it.gold, choices=it.choices)
     return {"extracted": extracted, "extracted_by": how, "decided": decided, "correct": ok}
 
 
-def score(items: list[EvalItem], responses: dict[str, str], judge: dict | None = None,
-          protocol: str = "default") -> Scored:
-    llm = make_extractor(judge) if protocol == "default" else None
-    official, per_item = [], []
-    for it in items:
-        response = responses.get(it.id, "")
-        v = _official(it, response) if protocol == "official" else _default(it, response, llm)
-        official.append({**it.row, "id": it.id, "response": response, "model_answer": v["extracted"],
-                         "correct": v["correct"], "extracted_by": v["extracted_by"]})
-        per_item.append(item_result(it, v["correct"], v["extracted"], decided=v["decided"], extracted_by=v["extracted_by"]))
+def read(response: str, item: EvalItem, protocol: str, judge=None) -> Reading:
+    """``official``: the released extraction and match; ``default``: ours (the judge reads a reply with no box)."""
+    v = _official(item, response) if protocol == "official" else _default(item, response, judge)
+    return Reading(v["extracted"], v["correct"], v["decided"], v["extracted_by"])
+
+
+def result_row(item: EvalItem, response: str, readings: dict[str, Reading], protocol: str) -> dict:
+    r = readings[protocol]
+    return {**item.row, "id": item.id, "response": response, "model_answer": r.extracted, "correct": r.correct,
+            "extracted_by": r.rule}
+
+
+def metrics(per_item: list[dict], readings: list[Reading]) -> Metrics:
     correct = sum(r["correct"] is True for r in per_item)  # undecided (None) is not credited
     breakdowns = {"subject": breakdown(per_item, "subject"), "level": breakdown(per_item, "level")}
-    return Scored(official=official, per_item=per_item, headline={"accuracy": acc_entry(correct, len(per_item))["accuracy"]},
-                  breakdowns=breakdowns, official_scores={"average": acc_entry(correct, len(per_item)), **breakdowns},
-                  judge_calls=llm.calls if llm else 0, protocol=protocol)
+    return Metrics({"accuracy": acc_entry(correct, len(per_item))["accuracy"]}, breakdowns,
+                   {"average": acc_entry(correct, len(per_item)), **breakdowns})

@@ -39,13 +39,11 @@ from visionr1.data.tables import (
     read_table,
 )
 from visionr1.errors import DataError
+from visionr1.eval.benchmarks.scoring import Metrics, Reading
 from visionr1.eval.benchmarks._common import (
     EvalItem,
-    Scored,
     acc_entry,
     choices_block,
-    item_result,
-    judge_client,
     raw_question,
     read_json_file,
     require_fields,
@@ -178,43 +176,54 @@ def read_results(path: Path, data: Path | None = None) -> tuple[list[EvalItem], 
     return items, responses
 
 
+def result_record(item: EvalItem, response: str) -> dict[str, Any]:
+    """An item's record in the official result file: its problem record plus ``response``."""
+    return {**item.row, "response": response}
+
+
 def result_file(items: list[EvalItem], responses: dict[str, str]) -> dict[str, dict[str, Any]]:
     """The official result file: ``pid → problem record + response``."""
-    return {it.id: {**it.row, "response": responses.get(it.id, "")} for it in items}
+    return {it.id: result_record(it, responses.get(it.id, "")) for it in items}
 
 
 PROTOCOLS = ("default", "official")
 """``official``: the released pipeline (:mod:`visionr1.grading.mathvista`, with its nearest-option fallback);
 ``default``: ours, the right verdict of each reply (the same module's ``default_verdict``)."""
+JUDGED = PROTOCOLS
+"""Both protocols take the judge's extraction (the official GPT-4 step) when one is given."""
 
 
-def score(items: list[EvalItem], responses: dict[str, str], judge: dict | None = None,
-          protocol: str = "default") -> Scored:
-    """Score by ``protocol`` (:func:`visionr1.grading.mathvista.score_results`); the result file is the official
-    one (``true_false`` the official verdict) with ``protocol``'s ``correct``, ``extracted`` and ``decided`` added.
-
-    With a judge (``{"config", "store", "undecided_only"}``) its extraction replaces the rules' for every record the
-    official quick rules do not settle, or with ``undecided_only`` for those the rules leave undecided; an answer it
-    has not given yet is queued on ``judge["client"]`` (see :func:`visionr1.eval.benchmarks._common.score_protocols`)."""
+def read(response: str, item: EvalItem, protocol: str, judge=None) -> Reading:
+    """``protocol``'s reading (:func:`visionr1.grading.mathvista.score_record` of the item's result record). With a
+    judge its extraction replaces the rules' for every record the official quick rules do not settle, or with
+    ``undecided_only`` for those the rules leave undecided."""
     from visionr1.eval.judge import MathVistaJudge
-    from visionr1.grading.mathvista import compute_scores, score_results
+    from visionr1.grading.mathvista import score_record
 
-    results = result_file(items, responses)
-    extractor = MathVistaJudge(judge_client(judge)) if judge and judge.get("config") is not None else None
-    undecided_only = bool(judge and judge.get("undecided_only"))
-    official = score_results(results, extractor, undecided_only=undecided_only, protocol="official")
-    chosen = official if protocol == "official" else score_results(results, extractor, undecided_only=undecided_only,
-                                                                    protocol=protocol)
-    per_item, records = [], {}
-    for it in items:
-        rec = chosen[it.id]
-        verdict = {"correct": rec["correct"], "extracted": rec["extracted"], "decided": rec["decided"]}
-        records[it.id] = {**official[it.id], **verdict}
-        per_item.append(item_result(it, rec["correct"], rec["extracted"], prediction=rec["prediction"],
-                                    decided=rec["decided"], extracted_by=rec["extraction_rule"]))
-    official_scores = compute_scores(chosen)  # the official scores layout, by the chosen protocol's verdicts
+    extractor = MathVistaJudge(judge.judge) if judge is not None else None
+    rec = score_record(result_record(item, response), extractor,
+                       undecided_only=bool(judge and judge.undecided_only), protocol=protocol)
+    return Reading(rec["extracted"], rec["correct"], rec["decided"], rec["extraction_rule"],
+                   extra={"prediction": rec["prediction"]}, record=rec)
+
+
+RESULT_BY_ID = True
+
+
+def result_row(item: EvalItem, response: str, readings: dict[str, Reading], protocol: str) -> dict[str, Any]:
+    """The official scored record (``true_false`` the official verdict) with ``protocol``'s ``correct``,
+    ``extracted`` and ``decided``."""
+    r = readings[protocol]
+    return {**readings["official"].record, "correct": r.correct, "extracted": r.extracted, "decided": r.decided}
+
+
+def metrics(per_item: list[dict[str, Any]], readings: list[Reading]) -> Metrics:
+    """The official scores layout (:func:`visionr1.grading.mathvista.compute_scores`), by the chosen protocol's
+    verdicts."""
+    from visionr1.grading.mathvista import compute_scores
+
+    official_scores = compute_scores({r["id"]: reading.record for r, reading in zip(per_item, readings)})
     breakdowns = {key: {k: acc_entry(v["correct"], v["total"]) for k, v in official_scores[key].items()}
                   for key in BREAKDOWN_KEYS if official_scores.get(key)}
     correct = sum(r["correct"] for r in per_item)
-    return Scored(official=records, per_item=per_item, headline={"accuracy": acc_entry(correct, len(per_item))["accuracy"]},
-                  breakdowns=breakdowns, official_scores=official_scores, protocol=protocol)
+    return Metrics({"accuracy": acc_entry(correct, len(per_item))["accuracy"]}, breakdowns, official_scores)

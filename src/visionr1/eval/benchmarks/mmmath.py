@@ -33,18 +33,16 @@ from visionr1.data.tables import (
 )
 from visionr1.eval.benchmarks._common import (
     EvalItem,
-    Scored,
     acc_entry,
     breakdown,
-    item_result,
     join_results,
-    make_extractor,
     raw_question,
     read_json_file,
     require_fields,
     row_without_images,
     unique_ids,
 )
+from visionr1.eval.benchmarks.scoring import Metrics, Reading
 from visionr1.errors import DataError
 
 NAME = "mmmath"
@@ -52,6 +50,8 @@ DEFAULT_SPLIT = None
 RESULT_FILENAME = "results_mmmath.json"
 PROMPT_SUFFIX = "Please reason step by step, and put your final answer within \\boxed{}."
 PROTOCOLS = ("default", "official")
+JUDGED = ("default",)
+"""Ours asks the judge for a reply with no ``\\boxed{}``."""
 NO_JUDGE_PROTOCOLS = ("official",)
 """Protocols with no LLM step: eval refuses a judge with them before anything is generated."""
 
@@ -144,44 +144,43 @@ def _official_verdict(it: EvalItem, response: str) -> tuple[str, str, bool, bool
     return prediction, how, how != "whole_response", bool(prediction) and official_equal(it.gold, prediction)
 
 
-def score(items: list[EvalItem], responses: dict[str, str], judge: dict | None = None,
-          protocol: str | None = None) -> Scored:
-    """``protocol``: the one to score by; by default each item's own (the one its query was built for)."""
+def _default_verdict(it: EvalItem, response: str, judge) -> tuple[str | None, str, bool, bool | None]:
+    """``(extracted, extracted_by, decided, correct)`` by ours: the last ``\\boxed{}``, else the extraction rules (or
+    the judge); an undecided reply is never credited."""
     from visionr1.grading import extract_answer, is_equivalent
     from visionr1.grading.extract import clean_answer, last_boxed
 
-    protocols = {protocol or it.meta.get("protocol", "default") for it in items}
-    if "official" in protocols and judge:
-        from visionr1.errors import ConfigError
+    boxed = last_boxed(response or "")
+    if boxed:
+        extracted, how, decided = clean_answer(boxed), "boxed", True
+    else:
+        ex = extract_answer(response, question=str(it.row.get("question") or ""))
+        extracted, decided = (judge(response, it) if judge else None), ex.decided
+        how = "judge" if extracted else ex.rule
+        if extracted is None:
+            extracted = ex.text
+    ok = bool(extracted) and (decided or how == "judge") and is_equivalent(extracted, it.gold)
+    return extracted, how, decided, ok
 
-        raise ConfigError("MM-Math's official protocol has no LLM step: drop --judge-endpoint, or use --protocol default")
-    llm = make_extractor(judge)
-    official, per_item = [], []
-    for it in items:
-        response = responses.get(it.id, "")
-        boxed = last_boxed(response or "")
-        if (protocol or it.meta.get("protocol", "default")) == "official":
-            extracted, how, decided, ok = _official_verdict(it, response)
-            official.append({**it.row, "id": it.id, "response": response, "prediction": extracted, "extracted_by": how,
-                             "gold": it.gold, "hit": ok, "correct": ok})
-            per_item.append(item_result(it, ok, extracted, decided=decided, extracted_by=how))
-            continue
-        if boxed:
-            extracted, how, decided = clean_answer(boxed), "boxed", True
-        else:
-            ex = extract_answer(response, question=str(it.row.get("question") or ""))
-            extracted, decided = (llm(response, it) if llm else None), ex.decided
-            how = "judge" if extracted else ex.rule
-            if extracted is None:
-                extracted = ex.text
-        # default: an undecided reply is never credited
-        ok = bool(extracted) and (decided or how == "judge") and is_equivalent(extracted, it.gold)
-        official.append({**it.row, "id": it.id, "response": response, "extracted": extracted, "extracted_by": how,
-                         "gold": it.gold, "correct": ok})
-        per_item.append(item_result(it, ok, extracted, decided=decided, extracted_by=how))
+
+def read(response: str, item: EvalItem, protocol: str, judge=None) -> Reading:
+    extracted, how, decided, ok = (_official_verdict(item, response) if protocol == "official"
+                                   else _default_verdict(item, response, judge))
+    return Reading(extracted, ok, decided, how)
+
+
+def result_row(item: EvalItem, response: str, readings: dict[str, Reading], protocol: str) -> dict:
+    r = readings[protocol]
+    if protocol == "official":
+        return {**item.row, "id": item.id, "response": response, "prediction": r.extracted, "extracted_by": r.rule,
+                "gold": item.gold, "hit": r.correct, "correct": r.correct}
+    return {**item.row, "id": item.id, "response": response, "extracted": r.extracted, "extracted_by": r.rule,
+            "gold": item.gold, "correct": r.correct}
+
+
+def metrics(per_item: list[dict], readings: list[Reading]) -> Metrics:
     correct = sum(r["correct"] is True for r in per_item)  # undecided (None) is not credited
     breakdowns = {"difficulty": breakdown(per_item, "difficulty"), "grade": breakdown(per_item, "grade"),
                   "knowledge": breakdown(per_item, "knowledge")}
-    return Scored(official=official, per_item=per_item, headline={"accuracy": acc_entry(correct, len(per_item))["accuracy"]},
-                  breakdowns=breakdowns, official_scores={"average": acc_entry(correct, len(per_item)), **breakdowns},
-                  judge_calls=llm.calls if llm else 0, protocol=protocol or next(iter(protocols), "default"))
+    return Metrics({"accuracy": acc_entry(correct, len(per_item))["accuracy"]}, breakdowns,
+                   {"average": acc_entry(correct, len(per_item)), **breakdowns})

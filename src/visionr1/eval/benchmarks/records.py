@@ -8,8 +8,10 @@ prompt SFT and GRPO were trained on (:func:`visionr1.r1.render_user_prompt`). Sc
 ``format`` headline: the share of responses :func:`visionr1.grading.parse_r1` accepts.
 
 Example:
-    >>> items = load(Path("runs/demo/data/test.jsonl"))                      # doctest: +SKIP
-    >>> score(items, {it.id: "<think>…</think><answer>red</answer>" for it in items}).headline  # doctest: +SKIP
+    >>> from visionr1.eval.benchmarks import records
+    >>> from visionr1.eval.benchmarks.scoring import score_protocols
+    >>> items = records.load(Path("runs/demo/data/test.jsonl"))              # doctest: +SKIP
+    >>> score_protocols(records, items, {it.id: "<think>…</think><answer>red</answer>" for it in items}).headline  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -18,11 +20,14 @@ import json
 import logging
 from pathlib import Path
 
-from visionr1.eval.benchmarks._common import EvalItem, Scored, acc_entry, breakdown, item_result, raw_question, unique_ids
+from visionr1.eval.benchmarks._common import EvalItem, acc_entry, breakdown, raw_question, unique_ids
+from visionr1.eval.benchmarks.scoring import Metrics, Reading
 
 NAME = "records"
 DEFAULT_SPLIT = "test"
 RESULT_FILENAME = "results_records.json"
+PROTOCOLS = ("default",)
+"""Our records have one protocol, :func:`visionr1.grading.grade`, and no GPT step (a judge given is not asked)."""
 
 
 def _data_file(path: Path, split: str | None) -> Path:
@@ -89,21 +94,26 @@ def load(path: Path, split: str | None = None, limit: int | None = None, skip_ba
     return items
 
 
-def score(items: list[EvalItem], responses: dict[str, str], judge: dict | None = None) -> Scored:
-    """Accuracy by :func:`visionr1.grading.grade`, R1 format compliance, breakdowns by task and difficulty."""
+def read(response: str, item: EvalItem, protocol: str = "default", judge=None) -> Reading:
+    """:func:`visionr1.grading.grade` of one reply (R1 ``<answer>`` first, then the general extraction rules)."""
     from visionr1.grading import grade
 
-    official, per_item = [], []
-    for it in items:
-        response = responses.get(it.id, "")
-        g = grade(response, it.gold, choices=it.choices, answer_type=it.answer_type, precision=it.precision)
-        official.append({**it.row, "response": response, "extracted": g.extracted, "extracted_by": g.rule,
-                         "correct": g.correct, "well_formed": g.well_formed, "format_reason": g.reason})
-        per_item.append(item_result(it, g.correct, g.extracted, well_formed=g.well_formed, decided=g.decided))
+    g = grade(response, item.gold, choices=item.choices, answer_type=item.answer_type, precision=item.precision)
+    return Reading(g.extracted, g.correct, g.decided, extra={"well_formed": g.well_formed}, record=g)
+
+
+def result_row(item: EvalItem, response: str, readings: dict[str, Reading], protocol: str) -> dict:
+    g = readings[protocol].record
+    return {**item.row, "response": response, "extracted": g.extracted, "extracted_by": g.rule,
+            "correct": g.correct, "well_formed": g.well_formed, "format_reason": g.reason}
+
+
+def metrics(per_item: list[dict], readings: list[Reading]) -> Metrics:
+    """Accuracy, R1 format compliance, breakdowns by task and difficulty."""
     n = len(per_item)
     correct = sum(r["correct"] is True for r in per_item)  # undecided (None) is not credited
     formatted = sum(r["well_formed"] for r in per_item)
     breakdowns = {"task": breakdown(per_item, "task"), "difficulty": breakdown(per_item, "difficulty")}
     headline = {"accuracy": acc_entry(correct, n)["accuracy"], "format": acc_entry(formatted, n)["accuracy"]}
-    return Scored(official=official, per_item=per_item, headline=headline, breakdowns=breakdowns,
-                  official_scores={"accuracy": acc_entry(correct, n), "format": acc_entry(formatted, n), **breakdowns})
+    return Metrics(headline, breakdowns,
+                   {"accuracy": acc_entry(correct, n), "format": acc_entry(formatted, n), **breakdowns})

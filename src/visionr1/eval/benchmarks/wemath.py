@@ -47,18 +47,16 @@ from visionr1.data.tables import (
 )
 from visionr1.eval.benchmarks._common import (
     EvalItem,
-    Scored,
     acc_entry,
     breakdown,
-    item_result,
     join_results,
-    make_extractor,
     raw_question,
     read_json_file,
     require_fields,
     row_without_images,
     unique_ids,
 )
+from visionr1.eval.benchmarks.scoring import Metrics, Reading
 from visionr1.errors import DataError
 from visionr1.r1 import LETTERS, choice_letter
 
@@ -94,6 +92,8 @@ def official_letter(prediction: str) -> str | None:
 
 
 PROTOCOLS = ("default", "official")
+JUDGED = ("default",)
+"""The released rule has no GPT step; ours asks the judge when the rule finds no letter."""
 FIELDS = ("question", "option", "answer", "key")
 
 
@@ -141,10 +141,6 @@ def _items(rows, root: Path, layout: str, *, limit: int | None = None, images: b
         if limit and len(items) >= limit:
             break
     return items
-
-
-def letter(response: str, item: EvalItem, llm=None) -> str | None:
-    return read_letter(response, item, llm)[0]
 
 
 def read_letter(response: str, item: EvalItem, llm=None, protocol: str = "default") -> tuple[str | None, bool]:
@@ -222,16 +218,18 @@ def four_dimensional(per_item: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def score(items: list[EvalItem], responses: dict[str, str], judge: dict | None = None,
-          protocol: str = "default") -> Scored:
-    llm = make_extractor(judge) if protocol == "default" else None
-    official, per_item = [], []
-    for it in items:
-        response = responses.get(it.id, "")
-        found, decided = read_letter(response, it, llm, protocol)
-        ok = found is not None and found == it.gold
-        official.append({**it.row, "index": it.id, "prediction": response, "processed_answer": found, "joker": ok})
-        per_item.append(item_result(it, ok, found, decided=decided))
+def read(response: str, item: EvalItem, protocol: str, judge=None) -> Reading:
+    found, decided = read_letter(response, item, judge, protocol)
+    return Reading(found, found is not None and found == item.gold, decided)
+
+
+def result_row(item: EvalItem, response: str, readings: dict[str, Reading], protocol: str) -> dict[str, Any]:
+    r = readings[protocol]
+    return {**item.row, "index": item.id, "prediction": response, "processed_answer": r.extracted, "joker": r.correct}
+
+
+def metrics(per_item: list[dict[str, Any]], readings: list[Reading]) -> Metrics:
+    """The four-dimensional metrics (:func:`four_dimensional`) and the accuracy over single items."""
     fd = four_dimensional(per_item)
     correct = sum(r["correct"] for r in per_item)
     headline = {"score_strict": fd["score_strict"], "score_loose": fd["score_loose"],
@@ -240,5 +238,4 @@ def score(items: list[EvalItem], responses: dict[str, str], judge: dict | None =
                 "S1": fd["S1"], "S2": fd["S2"], "S3": fd["S3"],
                 "item_accuracy": acc_entry(correct, len(per_item))["accuracy"]}
     breakdowns = {"key": breakdown(per_item, "key"), "knowledge_concept": breakdown(per_item, "knowledge_concept")}
-    return Scored(official=official, per_item=per_item, headline=headline, breakdowns=breakdowns,
-                  official_scores=fd, judge_calls=llm.calls if llm else 0, protocol=protocol)
+    return Metrics(headline, breakdowns, fd)
