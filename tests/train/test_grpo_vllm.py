@@ -18,12 +18,12 @@ import json
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import yaml
 
+from visionr1.testing.processes import run_patiently, wait_until
 from visionr1.train.metrics import read_metrics
 
 REPO = Path(__file__).resolve().parents[2]
@@ -54,19 +54,19 @@ def killed_and_resumed(vllm_env, varied_model_dir, records_path, tmp_path_factor
     config.write_text(yaml.safe_dump(_config(run, varied_model_dir, records_path)))
     cmd = [sys.executable, str(ENTRY), str(config)]
     env = {**vllm_env, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.time() + 300
-    try:
-        while time.time() < deadline and proc.poll() is None:
-            if any(r["global_step"] >= 3 for r in read_metrics(run)):
-                break
-            time.sleep(0.2)
-        assert proc.poll() is None, proc.stderr.read().decode()[-3000:]
+    err = root / "stderr"
+    with open(err, "wb") as err_file:
+        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=err_file)
+    try:  # no clock limit: wait while the run makes progress; kill once step 3's checkpoint is whole (its
+        # ptst_state.json is written last, on save), so the rerun has that checkpoint to resume from
+        wait_until(lambda: (run / "checkpoint-3" / "ptst_state.json").is_file(), proc, outputs=[err], watch=[run],
+                   poll_s=0.05)
+        assert proc.poll() is None, err.read_text()[-3000:]
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
     first = [json.loads(line) for line in (run / "memory.jsonl").read_text().splitlines()]
-    out = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    out = run_patiently(cmd, cwd=REPO, env=env, watch=[run])
     assert out.returncode == 0, out.stderr[-3000:]
     rows = [json.loads(line) for line in (run / "memory.jsonl").read_text().splitlines()]
     return run, first, rows[len(first):]
