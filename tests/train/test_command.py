@@ -118,6 +118,39 @@ def test_progress_line_holds_the_key_metrics_only():
                                                    "len 41.0  trunc 0.12  lr 1.00e-05")
 
 
+
+QUIET_PROBE = """
+import json, warnings
+from visionr1.train.command import quiet_libraries
+
+quiet_libraries()
+
+def shown(message, category, module):
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.warn_explicit(message, {"FutureWarning": FutureWarning, "UserWarning": UserWarning}[category],
+                               module.replace(".", "/") + ".py", 1, module=module, registry={})
+    return bool(seen)
+
+print(json.dumps([shown(*case) for case in json.loads(input())]))
+"""
+
+
+def test_quiet_libraries_hides_only_the_library_warnings_it_names():
+    """The two warnings no user can act on are hidden by module and message; the same words from another module
+    (ours), and any other library FutureWarning, still show: no category is silenced for the whole process."""
+    hidden = [("`is_gradient_checkpointing` is deprecated and will be removed in v6.", "transformers.modeling_utils"),
+              ("`gradient_checkpointing_disable` is deprecated and will be removed in v6.", "transformers.modeling_utils"),
+              ("TRL currently supports vLLM versions from 0.22.0 to 0.31.0.", "trl.generation.vllm_client")]
+    shown = [("`is_gradient_checkpointing` is deprecated and will be removed in v6.", "visionr1.train.grpo"),
+             ("`gradient_checkpointing` is deprecated and will be removed in v6.", "transformers.training_args"),
+             ("`torch_dtype` is deprecated! Use `dtype` instead!", "transformers.modeling_utils"),
+             ("TRL currently supports vLLM versions from 0.22.0 to 0.31.0.", "visionr1.models.vllm_engine")]
+    cases = [(m, "UserWarning" if m.startswith("TRL") else "FutureWarning", mod) for m, mod in hidden + shown]
+    out = subprocess.run([sys.executable, "-c", QUIET_PROBE], input=json.dumps(cases), capture_output=True,
+                         text=True, check=True).stdout
+    assert json.loads(out) == [False] * len(hidden) + [True] * len(shown)
+
+
 # ----------------------------------------------------------------------------- the other stage's files
 
 

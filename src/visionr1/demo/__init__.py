@@ -197,13 +197,11 @@ def _stage_config(cls, name: str, recipes: Path, overrides: list[str]):
 
 def _quiet_transformers() -> None:
     import logging
-    import warnings
 
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()
     logging.getLogger("visionr1").setLevel(logging.WARNING)
-    warnings.filterwarnings("ignore", category=FutureWarning, module="transformers")  # its gradient_checkpointing renames
 
 
 def run_demo(out: Path, seed: int = 0, quick: bool = False, recipes: Path = RECIPES, console=None) -> dict[str, Any]:

