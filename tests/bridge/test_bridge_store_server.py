@@ -20,9 +20,9 @@ def test_finished_calls_are_final_and_failures_replaceable(tmp_path):
         assert not store.put_failed("r", "description", 0, "late failure")
         assert store.put_ok("r", "description", 1, {"content": "retry"})
     with ResponseStore(tmp_path / "s.sqlite") as store:  # survives reopening
-        calls = store.calls_for("r")
-        assert calls[("description", 0)].payload == {"content": "first"} and calls[("description", 0)].ok
-        assert calls[("description", 1)].payload == {"content": "retry"}
+        first, retry = store.get("r", "description", 0), store.get("r", "description", 1)
+        assert first.payload == {"content": "first"} and first.ok
+        assert retry.payload == {"content": "retry"}
         assert store.count("ok") == 2
 
 

@@ -79,10 +79,11 @@ def test_mathvista_query_is_official():
     assert items[0].query.endswith("Choices:\n(A) red\n(B) green\n(C) blue")
     assert "(Unit: cm)" in items[2].query and "one decimal place" in items[2].query
     assert build_query(items[1].row) == items[1].query
-    # the result file is the official pid -> record format
-    from visionr1.eval.benchmarks.mathvista import result_file
+    # a record of the result file is the official problem record plus the response
+    from visionr1.eval.benchmarks.mathvista import result_record
 
-    rec = result_file(items, {"1": "B"})["1"]
+    rec = result_record(items[0], "B")
+    assert rec["response"] == "B" and rec["pid"] == items[0].id
     assert {"pid", "question", "choices", "answer", "question_type", "answer_type", "metadata", "query", "response"} <= set(rec)
 
 

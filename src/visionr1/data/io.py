@@ -45,7 +45,7 @@ class LoadResult:
     root: Path = Path(".")
     images_checked: bool = True
     """False when the reader skipped the image checks (``check_images=False``): the caller must run
-    :func:`check_record_images` on each record before using its images."""
+    :meth:`check_images` on each record before using its images."""
 
     def raise_if_errors(self) -> LoadResult:
         if self.errors:
@@ -68,7 +68,8 @@ class LoadResult:
         return [confine_image_path(root, p, record.id) for p in record.images]
 
     def check_images(self, record: Record) -> None:
-        """:func:`check_record_images` against ``root`` (resolved once)."""
+        """Confine and fully decode every image of ``record`` (paths relative to ``root``, resolved once); raises
+        :class:`~visionr1.errors.ImageError` naming the record and the reason."""
         _open_images(record, self.real_root())
 
 
@@ -162,12 +163,6 @@ def iter_jsonl(path: Path) -> Iterator[Record | DataError]:
                 yield e
             else:
                 yield rec
-
-
-def check_record_images(rec: Record, root: Path) -> None:
-    """Confine and fully decode every image of ``rec`` (paths relative to ``root``); raises
-    :class:`~visionr1.errors.ImageError` naming the record and the reason."""
-    _open_images(rec, Path(root).resolve())
 
 
 def _open_images(rec: Record, real_root: Path) -> None:

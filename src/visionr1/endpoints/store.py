@@ -139,13 +139,6 @@ class ResponseStore:
         ).fetchone()
         return None if row is None else _call(row)
 
-    def calls_for(self, rid: str) -> dict[tuple[str, int], StoredCall]:
-        """All stored calls of one record, by (stage, attempt)."""
-        rows = self._db.execute(
-            "SELECT rid, stage, attempt, status, payload, error, stored_at FROM calls WHERE rid=?", (rid,)
-        ).fetchall()
-        return {(r[1], r[2]): _call(r) for r in rows}
-
     def all_calls(self) -> list[StoredCall]:
         rows = self._db.execute(
             "SELECT rid, stage, attempt, status, payload, error, stored_at FROM calls ORDER BY rid, stage, attempt"

@@ -283,17 +283,6 @@ def read_answer(response: str, record: Mapping[str, Any]) -> Extraction:
     return ex
 
 
-def rule_extract(response: str, record: Mapping[str, Any]) -> str:
-    """The text of :func:`read_answer`: what the official extraction field holds; ``""`` when nothing is found.
-
-    >>> rule_extract("The answer is (C).", {"question_type": "multi_choice", "choices": ["1", "2", "3"]})
-    'C'
-    >>> rule_extract("The distance is 1,250.5 m.", {"question_type": "free_form", "answer_type": "float"})
-    '1250.5'
-    """
-    return read_answer(response, record).text or ""
-
-
 def read_mathvista(response: str, record: Mapping[str, Any]) -> Extraction:
     """Official quick rules (rule ``quick``, decided), then :func:`read_answer`."""
     quick = quick_extract(response, record)
@@ -486,18 +475,6 @@ def unscored(released: Mapping[str, Any]) -> dict[str, Any] | None:
     if not (released.get("response") or "").strip() and (released.get("extraction") or "").strip():
         return None
     return {k: v for k, v in released.items() if k not in RELEASED_FIELDS}
-
-
-def score_results(
-    results: Mapping[str, Mapping[str, Any]],
-    extractor: Extractor | None = None,
-    *,
-    undecided_only: bool = False,
-    protocol: str = "official",
-) -> dict[str, dict]:
-    """Score a whole MathVista result file (pid → record) by ``protocol``, keeping its order and every other field."""
-    return {pid: score_record(rec, extractor, undecided_only=undecided_only, protocol=protocol)
-            for pid, rec in results.items()}
 
 
 def _acc(correct: int, total: int) -> dict[str, Any]:

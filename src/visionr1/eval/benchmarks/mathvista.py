@@ -181,11 +181,6 @@ def result_record(item: EvalItem, response: str) -> dict[str, Any]:
     return {**item.row, "response": response}
 
 
-def result_file(items: list[EvalItem], responses: dict[str, str]) -> dict[str, dict[str, Any]]:
-    """The official result file: ``pid → problem record + response``."""
-    return {it.id: result_record(it, responses.get(it.id, "")) for it in items}
-
-
 PROTOCOLS = ("default", "official")
 """``official``: the released pipeline (:mod:`visionr1.grading.mathvista`, with its nearest-option fallback);
 ``default``: ours, the right verdict of each reply (the same module's ``default_verdict``)."""
