@@ -240,37 +240,48 @@ def synthesize(
     val, val_keys, val_redraws = _make_split("val", split_val, seed, names, level, image_size, out, test_keys, True)
     train, _, train_redraws = _make_split("train", n, seed, names, level, image_size, out, test_keys | val_keys, False)
 
-    write_jsonl(out / "train.jsonl", train)
-    files = ["train.jsonl"]
-    for name, records, wanted in (("test", test, split_test), ("val", val, split_val)):
-        if wanted > 0:
-            write_jsonl(out / f"{name}.jsonl", records)
-            files.append(f"{name}.jsonl")
-        elif (out / f"{name}.jsonl").exists():
-            (out / f"{name}.jsonl").unlink()
+    files = _write_splits(out, {"train": (train, n), "test": (test, split_test), "val": (val, split_val)})
     if status == "ours":  # a set rebuilt in place: its images the new set does not use would linger
-        used = {Path(p).name for r in (*train, *test, *val) for p in r.images}
-        for png in (out / "images").iterdir():
-            if png.name not in used and _OUR_IMAGE.fullmatch(png.name):
-                png.unlink()
+        _remove_unused_images(out, (*train, *test, *val))
 
-    def stats(records: list[Record], redraws: int) -> dict[str, Any]:
-        return {
-            "n": len(records),
-            "tasks": dict(Counter(r.metadata["task"] for r in records)),
-            "difficulty": dict(sorted(Counter(r.metadata["difficulty"] for r in records).items())),
-            "redraws": redraws,
-        }
-
-    splits = {"train": stats(train, train_redraws)}
+    splits = {"train": _split_stats(train, train_redraws)}
     if split_test > 0:
-        splits["test"] = stats(test, test_redraws)
+        splits["test"] = _split_stats(test, test_redraws)
     if split_val > 0:
-        splits["val"] = stats(val, val_redraws)
+        splits["val"] = _split_stats(val, val_redraws)
     summary: dict[str, Any] = {"out": str(out), "seed": seed, "image_size": image_size, "files": files, "splits": splits}
     if any(v is not None for v in replaced.values()):
         summary["replaced"] = {k: v or 0 for k, v in replaced.items()}
     return summary
+
+
+def _write_splits(out: Path, splits: dict[str, tuple[list[Record], int]]) -> list[str]:
+    """Write each split asked for (``train`` always; ``test``/``val`` when more than 0 were asked, a stale file of
+    theirs removed otherwise); the names of the files written."""
+    files = []
+    for name, (records, wanted) in splits.items():
+        if name == "train" or wanted > 0:
+            write_jsonl(out / f"{name}.jsonl", records)
+            files.append(f"{name}.jsonl")
+        elif (out / f"{name}.jsonl").exists():
+            (out / f"{name}.jsonl").unlink()
+    return files
+
+
+def _remove_unused_images(out: Path, records: tuple[Record, ...]) -> None:
+    used = {Path(p).name for r in records for p in r.images}
+    for png in (out / "images").iterdir():
+        if png.name not in used and _OUR_IMAGE.fullmatch(png.name):
+            png.unlink()
+
+
+def _split_stats(records: list[Record], redraws: int) -> dict[str, Any]:
+    return {
+        "n": len(records),
+        "tasks": dict(Counter(r.metadata["task"] for r in records)),
+        "difficulty": dict(sorted(Counter(r.metadata["difficulty"] for r in records).items())),
+        "redraws": redraws,
+    }
 
 
 MADE_BY = "visionr1 synth"
