@@ -296,7 +296,6 @@ def test_no_module_ignores_every_warning(path):
     assert not bare, f"{path.relative_to(SRC)}: a bare ignore-all filter at line(s) {bare}"
 
 
-
 IMPORT_PROBE = r"""
 import atexit, importlib, json, logging, os, signal, sys, threading, warnings
 from pathlib import Path
@@ -327,8 +326,8 @@ def watched(owner, name, what):
 for owner, name in ((warnings, "filterwarnings"), (warnings, "simplefilter"), (atexit, "register"),
                     (signal, "signal"), (logging, "basicConfig"), (logging, "captureWarnings")):
     watched(owner, name, lambda args, what=f"{owner.__name__}.{name}": what)
-for name in ("__setitem__", "__delitem__"):
-    watched(type(os.environ), name, lambda args: f"os.environ[{args[1]!r}] set")
+for name, done in (("__setitem__", "set"), ("__delitem__", "removed")):
+    watched(type(os.environ), name, lambda args, done=done: f"os.environ[{args[1]!r}] {done}")
 
 
 def children():
