@@ -232,3 +232,22 @@ def test_absolute_image_paths_and_data_image_root_are_the_same_for_every_stage(t
     res = CliRunner().invoke(app, ["bridge", "--input", str(data / "abs_records.jsonl"), "--out", str(out),
                                    "--teacher", "template", "--dry-run", f"image_root={pics}"])
     assert res.exit_code == 0 and "dry run: 3 records" in " ".join(res.output.split()), res.output
+
+
+def test_the_sft_length_limit_is_not_saved_into_the_model(tiny_model_dir, cold_path, tmp_path):
+    """trainer.max_length cuts SFT examples only: the final model's tokenizer neither truncates nor warns
+    "`max_length` is ignored when `padding`=`True`" when GRPO or eval loads it (issue 33 polish)."""
+    import warnings
+
+    from transformers import AutoProcessor
+
+    from visionr1.train.sft import run_sft
+
+    run = tmp_path / "run"
+    run_sft(_cfg(run, tiny_model_dir, cold_path, max_steps=1, max_length=2048))
+    assert json.loads((run / "final" / "tokenizer.json").read_text())["truncation"] is None
+    processor = AutoProcessor.from_pretrained(str(run / "final"))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ids = processor.tokenizer(["one two three " * 1000, "four"], padding=True)["input_ids"]
+    assert len(ids[0]) > 2048 and not [w for w in caught if "max_length" in str(w.message)]

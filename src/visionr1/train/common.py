@@ -123,6 +123,21 @@ def claim_run_dir(run_dir: Path, kind: str, force: bool = False, *, create: bool
 CHECKPOINT_ONLY = ("optimizer.pt", "scheduler.pt", "scaler.pt", "trainer_state.json", "training_args.bin")
 
 
+def without_truncation(processor: Any) -> Any:
+    """``processor`` with its fast tokenizer's truncation switched off (returned for chaining).
+
+    Why: SFTTrainer tokenizes with ``truncation=True, max_length=trainer.max_length``, which a fast tokenizer keeps
+    as its own state, and ``save_pretrained`` writes it into ``tokenizer.json``. A model saved so truncates (and
+    warns "`max_length` is ignored when `padding`=`True`…" on every padded call) wherever it is loaded next: GRPO,
+    eval, vLLM. The limit belongs to the SFT run, not to the model.
+    """
+    tokenizer = getattr(processor, "tokenizer", processor)
+    backend = getattr(tokenizer, "_tokenizer", None)
+    if backend is not None and getattr(backend, "truncation", None) is not None:
+        backend.no_truncation()
+    return processor
+
+
 def final_from_checkpoint(ckpt: Path, final: Path, processor: Any) -> None:
     """Write ``final/`` from the last checkpoint of a finished run whose ``final/`` is missing (a run killed
     between its last checkpoint and the final save): the model files, without the optimizer and trainer state."""
@@ -130,7 +145,7 @@ def final_from_checkpoint(ckpt: Path, final: Path, processor: Any) -> None:
         shutil.copytree(ckpt, tmp, dirs_exist_ok=True,
                         ignore=lambda _, names: [n for n in names if n in CHECKPOINT_ONLY or n.startswith("rng_state")
                                                  or n.endswith("_state.json") or n == TRAINABLE_FILE])
-        processor.save_pretrained(str(tmp))
+        without_truncation(processor).save_pretrained(str(tmp))
 
 
 def already_complete(run_dir: Path, further: str, step: int, total: int, **now: Any) -> dict[str, Any]:

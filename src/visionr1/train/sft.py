@@ -40,6 +40,7 @@ from visionr1.train.common import (
     make_trl_args,
     record_trainable_callback,
     trainable_record,
+    without_truncation,
 )
 from visionr1.train.config import SFTRunConfig, resolved_yaml
 from visionr1.train.metrics import METRICS_FILE, MetricsCallback, quiet_progress
@@ -203,6 +204,7 @@ def run_sft(cfg: SFTRunConfig, *, force: bool = False, verbose: bool = False) ->
     windows = try_vision_windows(trainer.model) if cfg.vision_windows else False
     result = trainer.train(resume_from_checkpoint=str(ckpt) if ckpt else None)
     final = run_dir / "final"
+    without_truncation(processor)  # trainer.save_model writes the processing class too
     trainer.save_model(str(final))
     if is_main_process():
         processor.save_pretrained(str(final))
