@@ -151,7 +151,7 @@ def _disagreement_section(out: Path, models: dict[str, str]) -> list[str]:
 
 def reflective_fall(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The reflective-word rate over GRPO's steps (``reflective_per_1k_tokens`` of ``metrics.jsonl`` rows): its
-    first value, the step from which it stays 0 to the end (None when it does not end at 0), and the steps run.
+    first value, the step from which it stays 0 to the end (None when it does not end at 0), and the last step.
 
     >>> reflective_fall([{"global_step": s, "reflective_per_1k_tokens": r} for s, r in [(1, 3.0), (2, 0.0), (3, 1.0),
     ...                                                                                    (4, 0.0), (5, 0.0)]])
@@ -174,18 +174,20 @@ def _reflective_note(out: Path, evals: dict[str, Any]) -> list[str]:
     fall = reflective_fall(_read_jsonl(out / "grpo" / "metrics.jsonl"))
     if fall is None:
         return []
-    if fall["first"] == 0 and fall["zero_from"] == 1:
-        what = "none from the first step on: the cold-start chains hold none to keep"
-    elif fall["zero_from"] is None:
-        what = f"{fall['first']:.3g} per 1K tokens at the first step; still above 0 at the last ({fall['steps']})"
-    else:
-        what = (f"{fall['first']:.3g} per 1K tokens at the first step, **0 from step {fall['zero_from']} on** (of "
-                f"{fall['steps']})")
-    return ["", f"Reflective words (Wait, Hmm, Mistake, Alternatively, Check) in GRPO's samples: {what}; on the test split "
-            f"{evals['cold_start']['reflective_per_completion']} per cold-start completion and "
-            f"{evals['rl']['reflective_per_completion']} per RL completion. The paper reports the opposite at 7B: its RL "
-            "model keeps questioning and checking its own steps. Here the hard reward pays for the answer alone, and "
-            "the ~4M model drops words that do not bring the answer closer within the budget."]
+    test = (f"on the test split, {evals['cold_start']['reflective_per_completion']} per cold-start completion and "
+            f"{evals['rl']['reflective_per_completion']} per RL completion")
+    if fall["first"] == 0 and fall["zero_from"] is not None and fall["zero_from"] <= 1:
+        return ["", f"Reflective words (Wait, Hmm, Mistake, Alternatively, Check) in GRPO's samples: none at any step; "
+                f"{test}."]
+    if fall["zero_from"] is None:
+        return ["", f"Reflective words (Wait, Hmm, Mistake, Alternatively, Check) in GRPO's samples: {fall['first']:.3g} "
+                f"per 1K tokens at the first step, still above 0 at the last ({fall['steps']}); {test}. The paper "
+                "reports that its RL model keeps them too."]
+    return ["", f"Reflective words (Wait, Hmm, Mistake, Alternatively, Check) in GRPO's samples: {fall['first']:.3g} per "
+            f"1K tokens at the first step, **0 from step {fall['zero_from']} on** (of {fall['steps']}); {test}. The "
+            "paper reports the opposite at 7B: its RL model keeps questioning and checking its own steps. A likely "
+            "reason here: the cold-start chains' self-checks only restate the last step (the template teacher's), so "
+            "they never change an answer, while each costs tokens of a budget that gives a cut chain 0 reward."]
 
 
 ABLATION_CURVES = (("hard_reward", "hard formatting result reward"), ("format_rate", "format reward (R1 form)"),
@@ -226,7 +228,8 @@ def _ablation_section(out: Path, summary: dict[str, Any]) -> list[str]:
     lines = ["## Ablations in miniature: cold start only, PTST, Long, Zero", "",
              "From the same warm-up and cold-start checkpoints as the table above; each RL run samples the same tokens "
              f"({ab['budget']}): PTST {tokens['ptst']:,}, Long {tokens['long']:,}, Zero {tokens['zero']:,}. Every "
-             "model is evaluated alike (test split, greedy, the same budget) at its best-validating step. Long chains: "
+             "model is evaluated alike (test split, greedy, the same budget); each RL run's model is its best-validating step. "
+             "Long chains: "
              f"{ab['long_chain']}.", "",
              "| variant | model | accuracy % | format % | mean tokens | truncated % | wrong among long chains % (long) | wall s |",
              "|---|---|---:|---:|---:|---:|---:|---:|"]
