@@ -437,12 +437,27 @@ def evaluate_stage(run: DemoRun) -> None:
 def ablation_stages(run: DemoRun) -> None:
     """``--ablation``: each variant of :mod:`visionr1.demo.ablation` (a GRPO run from the demo's checkpoints and
     its eval), then ``summary["ablation"]``."""
-    from visionr1.demo.ablation import VARIANTS, ablation_summary, run_variant
+    from visionr1.demo.ablation import VARIANTS, ablation_summary
 
     for key, (recipe, start, label) in VARIANTS.items():
         run.stage(f"grpo-{key}", f"{label}: GRPO from {start} ({recipe}.yaml, the same sampled tokens as PTST), "
-                                 "then its eval", lambda key=key: run_variant(run, key))
+                                 "then its eval", lambda key=key: _variant(run, key))
     run.summary["ablation"] = ablation_summary(run)
+
+
+def _variant(run: DemoRun, key: str) -> dict[str, Any]:
+    """One ablation variant: its GRPO run (``grpo_<key>/``) from the demo's checkpoint, then its eval
+    (``eval/<key>``) of the best-validating policy. Returns the stage's record (steps, best, seconds of each part)."""
+    from visionr1.demo.ablation import VARIANTS
+
+    recipe, start, label = VARIANTS[key]
+    t0 = time.perf_counter()
+    res = grpo_run(run, recipe, run.out / f"grpo_{key}", run.out / start)
+    grpo_seconds = round(time.perf_counter() - t0, 1)
+    run.console.print(f"[bold]{label}[/]")
+    result = eval_model(run, key, kept_model(run.out / f"grpo_{key}"))
+    run.summary.setdefault("ablation", {}).setdefault("eval", {})[key] = result
+    return {**res, "grpo_seconds": grpo_seconds, "eval_seconds": round(time.perf_counter() - t0 - grpo_seconds, 1)}
 
 
 def _report(run: DemoRun) -> dict[str, Any]:

@@ -11,7 +11,8 @@ paper compares them), then evaluated as the demo's models are (test split, greed
 
 beside **cold start only** (the SFT model) and **PTST** (the demo's RL model), already evaluated. Outputs:
 ``grpo_zero/``, ``grpo_long/``, ``eval/zero/``, ``eval/long/`` and ``summary.json``'s ``ablation`` section
-(:func:`ablation_summary`).
+(:func:`ablation_summary`). ``visionr1.demo`` runs the variants (``ablation_stages``); this module says what they
+are and sums them up.
 
 The budget (:func:`sampled_tokens`): tokens sampled, each completion counted at its stage's
 ``max_completion_length``: the sum over stages of steps x completions per step (prompts x G) x budget, as
@@ -59,23 +60,6 @@ def sampled_tokens(cfg) -> int:
 
     return round(sum(stage_batch(cfg, i, stage_args(cfg, i, host_only=True))["tokens_sampled_per_step"] * s.steps
                      for i, s in enumerate(cfg.ptst.stages)))
-
-
-def run_variant(run, key: str) -> dict[str, Any]:
-    """One variant: its GRPO run (``grpo_<key>/``) from the demo's checkpoint, then its eval (``eval/<key>``) of
-    the best-validating policy. Returns the stage's record (steps, best, budget, seconds of each part)."""
-    import time
-
-    from visionr1.demo import eval_model, grpo_run, kept_model
-
-    recipe, start, label = VARIANTS[key]
-    t0 = time.perf_counter()
-    res = grpo_run(run, recipe, run.out / f"grpo_{key}", run.out / start)
-    grpo_seconds = round(time.perf_counter() - t0, 1)
-    run.console.print(f"[bold]{label}[/]")
-    result = eval_model(run, key, kept_model(run.out / f"grpo_{key}"))
-    run.summary.setdefault("ablation", {}).setdefault("eval", {})[key] = result
-    return {**res, "grpo_seconds": grpo_seconds, "eval_seconds": round(time.perf_counter() - t0 - grpo_seconds, 1)}
 
 
 def _row(run, key: str, evaluated: dict[str, Any], seconds: float | None) -> dict[str, Any]:

@@ -226,11 +226,10 @@ def _ablation_section(out: Path, summary: dict[str, Any]) -> list[str]:
     ab = summary["ablation"]
     rows, tokens = ab["rows"], ab["tokens_sampled"]
     lines = ["## Ablations in miniature: cold start only, PTST, Long, Zero", "",
-             "From the same warm-up and cold-start checkpoints as the table above; each RL run samples the same tokens "
-             f"({ab['budget']}): PTST {tokens['ptst']:,}, Long {tokens['long']:,}, Zero {tokens['zero']:,}. Every "
-             "model is evaluated alike (test split, greedy, the same budget); each RL run's model is its best-validating step. "
-             "Long chains: "
-             f"{ab['long_chain']}.", "",
+             "From the same warm-up and cold-start checkpoints as the table above; each RL run samples as many tokens, "
+             f"to the nearest whole step ({ab['budget']}): PTST {tokens['ptst']:,}, Long {tokens['long']:,}, Zero "
+             f"{tokens['zero']:,}. Every model is evaluated alike (test split, greedy, the same budget); an RL run's "
+             f"model is its best-validating step. Long chains: {ab['long_chain']}.", "",
              "| variant | model | accuracy % | format % | mean tokens | truncated % | wrong among long chains % (long) | wall s |",
              "|---|---|---:|---:|---:|---:|---:|---:|"]
     for r in rows.values():
