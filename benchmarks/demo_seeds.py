@@ -136,6 +136,8 @@ def fmt(row: tuple) -> str:
 
 
 ABLATION_COLUMNS = ("accuracy", "format", "mean_tokens", "truncated", "wrong_among_long", "seconds")
+ABLATION_NAMES = {"cold_start": "cold start only", "ptst": "PTST", "long": "Long", "zero": "Zero"}
+ABLATION_HEADER = "accuracy % | format % | mean tokens | truncated % | wrong among long % | wall s"
 
 
 def ablation_rows(out: Path) -> dict[str, dict]:
@@ -143,30 +145,34 @@ def ablation_rows(out: Path) -> dict[str, dict]:
     return (json.loads((out / "summary.json").read_text()).get("ablation") or {}).get("rows", {})
 
 
+def _cells(values: list, spread: bool = False) -> str:
+    def one(c: str, v) -> str:
+        return "–" if v is None else format(v, ".0f" if c == "seconds" else ".1f")
+
+    if spread:
+        return " | ".join("–" if not v else f"{one(c, min(v))} to {one(c, max(v))}" for c, v in zip(ABLATION_COLUMNS, values))
+    return " | ".join(one(c, v) for c, v in zip(ABLATION_COLUMNS, values))
+
+
 def print_ablation(out: Path, seeds: list[int]) -> None:
     """Per seed and variant the ablation figures, then each variant's mean and min–max over the seeds."""
     per_seed = {seed: ablation_rows(out / f"seed-{seed}") for seed in seeds}
-    first = next((rows for rows in per_seed.values() if rows), {})
-    print("\nablations (demo --ablation): the same checkpoints, the same sampled tokens; long chains = "
-          "longer than the median of that model's test completions; wall s = the variant's GRPO run and eval (PTST: "
-          "the demo's GRPO stage)\n\n| seed | variant | accuracy % | format % | mean tokens | truncated % | "
-          "wrong among long % | wall s |\n|---:|---|---:|---:|---:|---:|---:|---:|")
-
-    def cells(values: list) -> str:
-        return " | ".join("–" if v is None else (f"{v:.0f}" if c == "seconds" else f"{v:.1f}")
-                          for c, v in zip(ABLATION_COLUMNS, values))
-
+    print("\nablations (demo --ablation): from the same checkpoints, as many sampled tokens as PTST (to the nearest step); "
+          "long chains = longer than the median length of that model's test completions; wall s = the variant's GRPO "
+          "run and its eval (PTST: the demo's GRPO stage; cold start: none of its own)\n")
+    print(f"| seed | variant | {ABLATION_HEADER} |\n|---:|---|" + "---:|" * len(ABLATION_COLUMNS))
     for seed, rows in per_seed.items():
         for key, r in rows.items():
-            print(f"| {seed} | {r['label']} | {cells([r.get(c) for c in ABLATION_COLUMNS])} |")
+            print(f"| {seed} | {ABLATION_NAMES.get(key, key)} | {_cells([r.get(c) for c in ABLATION_COLUMNS])} |")
     if len(seeds) < 2:
         return
-    for key, r in first.items():
-        cols = [[rows[key].get(c) for rows in per_seed.values() if key in rows and rows[key].get(c) is not None]
+    print(f"\nover seeds {' '.join(map(str, seeds))}: mean, then min–max (wrong among long: over the seeds with long "
+          f"chains)\n\n| variant | | {ABLATION_HEADER} |\n|---|---|" + "---:|" * len(ABLATION_COLUMNS))
+    for key in ABLATION_NAMES:
+        cols = [[rows[key][c] for rows in per_seed.values() if rows.get(key, {}).get(c) is not None]
                 for c in ABLATION_COLUMNS]
         mean = [sum(v) / len(v) if v else None for v in cols]
-        spread = " | ".join("–" if not v else f"{min(v):.1f} to {max(v):.1f}" for v in cols)
-        print(f"| mean | {r['label']} | {cells(mean)} |\n| min–max | {r['label']} | {spread} |")
+        print(f"| {ABLATION_NAMES[key]} | mean | {_cells(mean)} |\n| | min–max | {_cells(cols, spread=True)} |")
 
 
 def main() -> None:
