@@ -33,6 +33,8 @@ import sys
 import time
 from pathlib import Path
 
+from visionr1.demo.ablation import NAMES
+
 COLUMNS = ("seed", "base (trained pairs) %", "base %", "cold-start %", "RL %", "RL − base", "RL − cold", "RL format %", "reward rise",
            "wall s", "peak RSS MB")
 
@@ -136,7 +138,6 @@ def fmt(row: tuple) -> str:
 
 
 ABLATION_COLUMNS = ("accuracy", "format", "mean_tokens", "truncated", "wrong_among_long", "seconds")
-ABLATION_NAMES = {"cold_start": "cold start only", "ptst": "PTST", "long": "Long", "zero": "Zero"}
 ABLATION_HEADER = "accuracy % | format % | mean tokens | truncated % | wrong among long % | wall s"
 
 
@@ -163,16 +164,16 @@ def print_ablation(out: Path, seeds: list[int]) -> None:
     print(f"| seed | variant | {ABLATION_HEADER} |\n|---:|---|" + "---:|" * len(ABLATION_COLUMNS))
     for seed, rows in per_seed.items():
         for key, r in rows.items():
-            print(f"| {seed} | {ABLATION_NAMES.get(key, key)} | {_cells([r.get(c) for c in ABLATION_COLUMNS])} |")
+            print(f"| {seed} | {NAMES.get(key, key)} | {_cells([r.get(c) for c in ABLATION_COLUMNS])} |")
     if len(seeds) < 2:
         return
     print(f"\nover seeds {' '.join(map(str, seeds))}: mean, then min–max (wrong among long: over the seeds with long "
           f"chains)\n\n| variant | | {ABLATION_HEADER} |\n|---|---|" + "---:|" * len(ABLATION_COLUMNS))
-    for key in ABLATION_NAMES:
+    for key in NAMES:
         cols = [[rows[key][c] for rows in per_seed.values() if rows.get(key, {}).get(c) is not None]
                 for c in ABLATION_COLUMNS]
         mean = [sum(v) / len(v) if v else None for v in cols]
-        print(f"| {ABLATION_NAMES[key]} | mean | {_cells(mean)} |\n| | min–max | {_cells(cols, spread=True)} |")
+        print(f"| {NAMES[key]} | mean | {_cells(mean)} |\n| | min–max | {_cells(cols, spread=True)} |")
 
 
 def main() -> None:

@@ -540,11 +540,11 @@ def _ablation_table(ablation: dict[str, Any]):
     """``summary["ablation"]`` as a rich table: one row per variant."""
     from rich.table import Table
 
-    t = Table(title="ablations in miniature — the same checkpoints, the same sampled tokens (test split)")
+    t = Table(title="ablations in miniature — the same checkpoints, as many sampled tokens (test split)")
     for col in ("variant", "accuracy %", "format %", "mean tokens", "truncated %", "wrong among long %", "wall s"):
         t.add_column(col, justify="left" if col == "variant" else "right")
     for r in ablation["rows"].values():
-        t.add_row(r["label"], f"{r['accuracy']:.1f}", f"{r['format']:.1f}", f"{r['mean_tokens']}", f"{r['truncated']}",
+        t.add_row(r.get("name", r["label"]), f"{r['accuracy']:.1f}", f"{r['format']:.1f}", f"{r['mean_tokens']}", f"{r['truncated']}",
                   "–" if r["wrong_among_long"] is None else f"{r['wrong_among_long']:.1f}",
                   "–" if r["seconds"] is None else f"{r['seconds']:.0f}")
     return t

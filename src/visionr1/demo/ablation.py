@@ -33,6 +33,8 @@ VARIANTS = {  # key: (recipe, checkpoint it starts from, label)
 ROWS = (("cold_start", "cold start only (SFT)"), ("ptst", "PTST (the demo's RL)"),
         ("long", VARIANTS["long"][2]), ("zero", VARIANTS["zero"][2]))
 """The ablation table's rows, in the paper's order of comparison."""
+NAMES = {"cold_start": "cold start only", "ptst": "PTST", "long": "Long", "zero": "Zero"}
+"""Each row's short name (narrow tables)."""
 LONG_CHAIN = "longer than the median completion length (tokens) of that model's test completions"
 BUDGET = ("tokens sampled: the sum over PTST stages of steps x completions per step (prompts x G) x "
           "max_completion_length, as `visionr1 grpo --dry-run` counts them")
@@ -68,7 +70,7 @@ def _row(run, key: str, evaluated: dict[str, Any], seconds: float | None) -> dic
     model = {"cold_start": "cold_start", "ptst": "rl"}.get(key, key)
     correct = {s["id"]: bool(s.get("correct")) for s in scored_items(run.out, model)}
     long = long_chain_errors(generations(run.out, model), correct)
-    return {"label": dict(ROWS)[key], "model": evaluated.get("model"), "accuracy": evaluated["accuracy"],
+    return {"name": NAMES[key], "label": dict(ROWS)[key], "model": evaluated.get("model"), "accuracy": evaluated["accuracy"],
             "format": evaluated["format"], "mean_tokens": evaluated["mean_tokens"], "truncated": evaluated["truncated"],
             "wrong_among_long": long["wrong_percent"], "long_chains": long["long"],
             "median_tokens": long["median_tokens"], "seconds": seconds}

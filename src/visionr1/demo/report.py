@@ -21,6 +21,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from visionr1.report.plots import PNG_SOFTWARE
 from visionr1.report.training import load_training_run, training_plot
 
 LABELS = {"base": "base (warm-up)", "cold_start": "cold-start SFT", "rl": "RL (PTST GRPO)"}
@@ -199,6 +200,8 @@ optimises (Zero optimises format + accuracy), so the runs compare on one scale."
 def ablation_plot(runs: list[tuple[str, Path]], out: Path) -> Path:
     """One panel per :data:`ABLATION_CURVES` entry, one line per GRPO run (label, run folder) against its step;
     a run's PTST stage boundaries dashed in its colour."""
+    from matplotlib.ticker import MaxNLocator
+
     plt = _plt()
     fig, axes = plt.subplots(1, len(ABLATION_CURVES), figsize=(4 * len(ABLATION_CURVES), 3.4), squeeze=False)
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
@@ -213,10 +216,11 @@ def ablation_plot(runs: list[tuple[str, Path]], out: Path) -> Path:
                 ax.axvline(c, color=colours[k % len(colours)], ls="--", lw=0.8)
             ax.set_title(title, fontsize=9)
             ax.set_xlabel("GRPO step", fontsize=8)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.tick_params(labelsize=7)
     axes[0][0].legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(out, dpi=100)
+    fig.savefig(out, dpi=100, metadata={"Software": PNG_SOFTWARE})
     plt.close(fig)
     return out
 
