@@ -6,6 +6,7 @@
     .venv/bin/python benchmarks/demo_seeds.py --jobs 2               # two seeds at a time, one thread each
     .venv/bin/python benchmarks/demo_seeds.py --reuse                # read seeds already finished in --out
     .venv/bin/python benchmarks/demo_seeds.py --recipes MY_RECIPES   # a copy of recipes/demo/ you changed
+    .venv/bin/python benchmarks/demo_seeds.py --ablation --seeds 0 1 2   # also Zero and Long (demo --ablation)
 
 Each seed is a fresh subprocess (its own peak RSS); the numbers come from each run's summary.json. The table
 gives the base's direct answers on train-split questions (pairs it was trained on), then base (the
@@ -13,7 +14,10 @@ best-validating warm-up checkpoint, answering directly), cold-start SFT and RL t
 wall time and peak RSS; then the mean and the spread (min–max) over the seeds, and the machine it ran on; then each
 seed's wall time per stage (summary.json's ``stages``).
 ``--jobs N`` runs N seeds at a time, each with ``OMP_NUM_THREADS`` = cores / N (faster in all; each seed's wall time
-is then measured under contention, and the table says so). ``--repeat S`` reruns seed S into a second folder and says whether the two tables are identical (a machine
+is then measured under contention, and the table says so). ``--ablation`` runs ``visionr1 demo --ablation`` and
+also prints, per seed and variant (cold start only, PTST, Long, Zero), accuracy, format, mean tokens, truncation, the
+share of wrong answers among long chains and the variant's wall seconds (summary.json's ``ablation``), then each
+variant's mean and min–max over the seeds. ``--repeat S`` reruns seed S into a second folder and says whether the two tables are identical (a machine
 is deterministic for a seed; two machines of the same kind need not agree). Figures only, never asserted
 in tests.
 """
@@ -28,6 +32,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from visionr1.demo.ablation import NAMES
 
 COLUMNS = ("seed", "base (trained pairs) %", "base %", "cold-start %", "RL %", "RL − base", "RL − cold", "RL format %", "reward rise",
            "wall s", "peak RSS MB")
@@ -96,18 +102,20 @@ def stage_seconds(out: Path) -> list[float | None]:
 
 
 def run_seed(cli: Path, out: Path, seed: int, quick: bool, threads: int | None = None, reuse: bool = False,
-             recipes: Path | None = None) -> tuple:
+             recipes: Path | None = None, ablation: bool = False) -> tuple:
     done = out / "summary.json"
     if reuse and done.is_file():
         s = json.loads(done.read_text())
         if s.get("seed") != seed or bool(s.get("quick")) != quick:
             raise SystemExit(f"{done}: a run of seed {s.get('seed')} (quick={s.get('quick')}), not of seed {seed} "
                              f"(quick={quick}); move it away or choose another --out")
+        if ablation and not s.get("ablation"):
+            raise SystemExit(f"{done}: a run without --ablation; move it away or choose another --out")
         wall = s["total_seconds"]
         print(f"== seed {seed}: read the finished run in {out} (its own total_seconds {wall:.0f}s)", flush=True)
     else:
         cmd = ([str(cli), "demo", "--out", str(out), "--seed", str(seed)] + (["--quick"] if quick else [])
-               + (["--recipes", str(recipes)] if recipes else []))
+               + (["--recipes", str(recipes)] if recipes else []) + (["--ablation"] if ablation else []))
         env = {**os.environ, **({"OMP_NUM_THREADS": str(threads)} if threads else {})}
         print(f"== seed {seed}: {' '.join(cmd)}" + (f" (OMP_NUM_THREADS={threads})" if threads else ""), flush=True)
         t0 = time.perf_counter()
@@ -129,6 +137,45 @@ def fmt(row: tuple) -> str:
             f"{wall:.0f} | {rss:.0f} |")
 
 
+ABLATION_COLUMNS = ("accuracy", "format", "mean_tokens", "truncated", "wrong_among_long", "seconds")
+ABLATION_HEADER = "accuracy % | format % | mean tokens | truncated % | wrong among long % | wall s"
+
+
+def ablation_rows(out: Path) -> dict[str, dict]:
+    """summary.json's ``ablation`` rows of one seed's run (variant -> figures), empty without one."""
+    return (json.loads((out / "summary.json").read_text()).get("ablation") or {}).get("rows", {})
+
+
+def _cells(values: list, spread: bool = False) -> str:
+    def one(c: str, v) -> str:
+        return "–" if v is None else format(v, ".0f" if c == "seconds" else ".1f")
+
+    if spread:
+        return " | ".join("–" if not v else f"{one(c, min(v))} to {one(c, max(v))}" for c, v in zip(ABLATION_COLUMNS, values))
+    return " | ".join(one(c, v) for c, v in zip(ABLATION_COLUMNS, values))
+
+
+def print_ablation(out: Path, seeds: list[int]) -> None:
+    """Per seed and variant the ablation figures, then each variant's mean and min–max over the seeds."""
+    per_seed = {seed: ablation_rows(out / f"seed-{seed}") for seed in seeds}
+    print("\nablations (demo --ablation): from the same checkpoints, as many sampled tokens as PTST (to the nearest step); "
+          "long chains = longer than the median length of that model's test completions; wall s = the variant's GRPO "
+          "run and its eval (PTST: the demo's GRPO stage; cold start: none of its own)\n")
+    print(f"| seed | variant | {ABLATION_HEADER} |\n|---:|---|" + "---:|" * len(ABLATION_COLUMNS))
+    for seed, rows in per_seed.items():
+        for key, r in rows.items():
+            print(f"| {seed} | {NAMES.get(key, key)} | {_cells([r.get(c) for c in ABLATION_COLUMNS])} |")
+    if len(seeds) < 2:
+        return
+    print(f"\nover seeds {' '.join(map(str, seeds))}: mean, then min–max (wrong among long: over the seeds with long "
+          f"chains)\n\n| variant | | {ABLATION_HEADER} |\n|---|---|" + "---:|" * len(ABLATION_COLUMNS))
+    for key in NAMES:
+        cols = [[rows[key][c] for rows in per_seed.values() if rows.get(key, {}).get(c) is not None]
+                for c in ABLATION_COLUMNS]
+        mean = [sum(v) / len(v) if v else None for v in cols]
+        print(f"| {NAMES[key]} | mean | {_cells(mean)} |\n| | min–max | {_cells(cols, spread=True)} |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
@@ -139,6 +186,8 @@ def main() -> None:
     ap.add_argument("--reuse", action="store_true",
                     help="Read a seed whose folder already holds a finished run (summary.json) instead of rerunning it "
                          "(to finish an interrupted benchmark); its wall time is the run's own total_seconds.")
+    ap.add_argument("--ablation", action="store_true",
+                    help="Run `visionr1 demo --ablation` (Zero and Long beside PTST) and print the ablation table.")
     ap.add_argument("--recipes", type=Path, default=None,
                     help="Demo recipes folder (demo.yaml and the stage recipes) instead of the package's.")
     args = ap.parse_args()
@@ -148,17 +197,18 @@ def main() -> None:
     jobs = max(1, args.jobs)
     threads = max(1, (os.cpu_count() or 1) // jobs) if jobs > 1 else None
     if jobs == 1:
-        rows = [run_seed(cli, args.out / f"seed-{seed}", seed, args.quick, reuse=args.reuse, recipes=args.recipes)
-                for seed in args.seeds]
+        rows = [run_seed(cli, args.out / f"seed-{seed}", seed, args.quick, reuse=args.reuse, recipes=args.recipes,
+                         ablation=args.ablation) for seed in args.seeds]
     else:
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(jobs) as pool:
             rows = list(pool.map(lambda seed: run_seed(cli, args.out / f"seed-{seed}", seed, args.quick, threads,
-                                                       args.reuse, args.recipes), args.seeds))
+                                                       args.reuse, args.recipes, args.ablation), args.seeds))
     together = f"; {jobs} seeds at a time, {threads} thread(s) each (wall times under contention)" if jobs > 1 else ""
     recipes = f" --recipes {args.recipes}" if args.recipes else ""
-    print(f"\nmachine: {machine()}; `visionr1 demo{recipes}`{' --quick' if args.quick else ''}{together}\n")
+    print(f"\nmachine: {machine()}; `visionr1 demo{recipes}`{' --quick' if args.quick else ''}"
+          f"{' --ablation' if args.ablation else ''}{together}\n")
     print("| " + " | ".join(COLUMNS) + " |")
     print("|" + "---:|" * len(COLUMNS))
     for r in rows:
@@ -186,6 +236,8 @@ def main() -> None:
           "\n\n| seed | stage 1 | stage 2 | validation |\n|---:|---:|---:|---:|")
     for seed in args.seeds:
         print(f"| {seed} | {grpo_stages(args.out / f'seed-{seed}')} |")
+    if args.ablation:
+        print_ablation(args.out, args.seeds)
     if args.repeat is not None:
         first = next((r for r in rows if r[0] == args.repeat), None) or run_seed(
             cli, args.out / f"seed-{args.repeat}", args.repeat, args.quick, recipes=args.recipes)

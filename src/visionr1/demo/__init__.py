@@ -20,6 +20,10 @@ The stages, each through the same function its own subcommand calls (only the co
                train-split questions (what it learned from what it was shown);
 7. ``report``  ``RUN_DIR/report.md``, PNG plots and ``summary.json``.
 
+With ``--ablation`` two more GRPO runs and their evals come before the report (:mod:`visionr1.demo.ablation`):
+Zero (RL from the warmed-up base) and Long (one stage at the longest budget), from the same checkpoints and with
+the same sampled tokens as PTST; the report and ``summary.json`` gain the ablation table.
+
 The configs live in ``visionr1/demo/recipes/`` (package data; ``recipes/demo/`` in the repository links to it) (``demo.yaml`` for data/model/eval, one YAML per training stage).
 Top-level imports are stdlib and typer only, so ``visionr1 --help`` stays fast.
 
@@ -34,6 +38,7 @@ from __future__ import annotations
 import json
 import resource
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Callable
 
@@ -52,7 +57,8 @@ def demo_command(
     out: Annotated[Path, typer.Option("--out", help="Run folder (data, models, eval runs, report.md, plots).")] = Path("runs/demo"),
     seed: Annotated[int, typer.Option("--seed", help="Seed for data, model weights and training.")] = 0,
     quick: Annotated[bool, typer.Option("--quick", help="CI smoke run (a few minutes on a CPU; summary.json gives each stage's seconds): every stage runs, tiny sizes; shows no learning.")] = False,
-    recipes: Annotated[Path, typer.Option("--recipes", help="Folder with demo.yaml, warmup.yaml, sft.yaml, grpo.yaml.")] = RECIPES,
+    recipes: Annotated[Path, typer.Option("--recipes", help="Folder with demo.yaml, warmup.yaml, sft.yaml, grpo.yaml (and with --ablation grpo_zero.yaml, grpo_long.yaml).")] = RECIPES,
+    ablation: Annotated[bool, typer.Option("--ablation", help="Also run the paper's ablations in miniature from the same checkpoints: Zero (RL from the base) and Long (one stage at the longest budget), each sampling as many tokens as PTST, evaluated alike; report.md and summary.json gain the table.")] = False,
 ) -> None:
     """Run the whole method on the embedded default and show that it works (report.md + plots)."""
     from rich.console import Console
@@ -63,7 +69,7 @@ def demo_command(
     quiet_libraries()  # as sft and grpo do: no DeepSpeed accelerator notice, no library loading bars
     console = Console()
     with cli_errors(console, resumable=False):
-        run_demo(out, seed=seed, quick=quick, recipes=recipes, console=console)
+        run_demo(out, seed=seed, quick=quick, recipes=recipes, console=console, ablation=ablation)
 
 
 # ----------------------------------------------------------------------------- configuration
@@ -75,7 +81,7 @@ def load_demo_config(recipes: Path, quick: bool) -> dict[str, Any]:
 
     cfg = load_yaml(Path(recipes) / "demo.yaml")
     q = cfg.pop("quick", {}) or {}
-    cfg["overrides"] = {"warmup": [], "sft": [], "grpo": []}
+    cfg["overrides"] = {"warmup": [], "sft": [], "grpo": [], "grpo_zero": [], "grpo_long": []}  # per stage recipe
     if quick:
         for section in ("data", "eval", "model"):
             cfg.setdefault(section, {}).update(q.get(section) or {})
@@ -204,166 +210,261 @@ def _quiet_transformers() -> None:
     logging.getLogger("visionr1").setLevel(logging.WARNING)
 
 
-def run_demo(out: Path, seed: int = 0, quick: bool = False, recipes: Path = RECIPES, console=None) -> dict[str, Any]:
-    """Run all seven stages into ``out``; returns (and writes) ``out/summary.json``."""
+@dataclass
+class DemoRun:
+    """One ``visionr1 demo`` invocation: where it writes, its settings, and the summary its stages fill in."""
+
+    out: Path
+    seed: int
+    quick: bool
+    recipes: Path
+    cfg: dict[str, Any]
+    console: Any
+    stages: tuple[str, ...] = STAGES
+    summary: dict[str, Any] = field(default_factory=dict)
+    t_start: float = field(default_factory=time.perf_counter)
+
+    @property
+    def data_dir(self) -> Path:
+        return self.out / "data"
+
+    def recipe(self, name: str) -> dict[str, Any]:
+        """A stage recipe as YAML data (``name``.yaml in the recipes folder), before any override."""
+        from visionr1.config import load_yaml
+
+        return load_yaml(Path(self.recipes) / f"{name}.yaml")
+
+    def stage(self, name: str, what: str, fn: Callable[[], dict[str, Any] | None]) -> dict[str, Any]:
+        """Run one stage: a numbered rule, then ``fn``, then its seconds and peak RSS in ``summary["stages"]``."""
+        i = list(self.stages).index(name) + 1
+        self.console.rule(f"[bold cyan][{i}/{len(self.stages)}] {name}[/] — {what}")
+        t0 = time.perf_counter()
+        result = fn() or {}
+        seconds = round(time.perf_counter() - t0, 1)
+        self.summary["stages"][name] = {"seconds": seconds, "peak_rss_mb": _peak_rss_mb(), **result}
+        self.console.print(f"[green]✓[/] {name} done in {seconds:.1f}s (elapsed {time.perf_counter() - self.t_start:.0f}s, "
+                           f"peak RSS {_peak_rss_mb():.0f} MB)")
+        return result
+
+
+def run_demo(out: Path, seed: int = 0, quick: bool = False, recipes: Path = RECIPES, console=None,
+             ablation: bool = False) -> dict[str, Any]:
+    """Run all seven stages into ``out`` (with ``ablation``, the two extra GRPO variants of
+    :mod:`visionr1.demo.ablation` and their evals before the report); returns (and writes) ``out/summary.json``."""
     import torch
     from rich.console import Console
-
-    from visionr1.bridge.config import BridgeConfig
-    from visionr1.bridge.run import run_bridge
-    from visionr1.config import from_dict
-    from visionr1.data.synth import synthesize
-    from visionr1.eval.run import EvalConfig, run_eval
-    from visionr1.models.tiny import TinyModelSpec, build_tiny_model
-    from visionr1.train import GRPORunConfig, SFTRunConfig, run_grpo, run_sft
 
     from visionr1.outdir import claim_output_dir
 
     console = console or Console()
-    out = claim_output_dir(Path(out), "visionr1 demo", looks_ours=looks_like_demo, flag="a new --out")
     cfg = load_demo_config(recipes, quick)
+    if ablation:
+        from visionr1.demo.ablation import check_recipes, stage_names
+
+        check_recipes(recipes)
+    out = claim_output_dir(Path(out), "visionr1 demo", looks_ours=looks_like_demo, flag="a new --out")
     _quiet_transformers()
     torch.manual_seed(seed)
-    d, e = cfg["data"], cfg["eval"]
-    summary: dict[str, Any] = {"seed": seed, "quick": quick, "out": str(out), "config": cfg, "stages": {}}
-    t_start = time.perf_counter()
-
-    def stage(i: int, name: str, what: str, fn: Callable[[], dict[str, Any] | None]) -> Any:
-        console.rule(f"[bold cyan][{i}/{len(STAGES)}] {name}[/] — {what}")
-        t0 = time.perf_counter()
-        result = fn() or {}
-        seconds = round(time.perf_counter() - t0, 1)
-        summary["stages"][name] = {"seconds": seconds, "peak_rss_mb": _peak_rss_mb(), **result}
-        console.print(f"[green]✓[/] {name} done in {seconds:.1f}s "
-                      f"(elapsed {time.perf_counter() - t_start:.0f}s, peak RSS {_peak_rss_mb():.0f} MB)")
-        return result
-
-    data_dir = out / "data"
-
-    def wcfg_raw(name: str) -> dict[str, Any]:
-        from visionr1.config import load_yaml
-
-        return load_yaml(Path(recipes) / f"{name}.yaml")
-
-    stage(1, "synth", f"{d['n_train']} train / {d.get('n_val', 0)} validation / {d['n_test']} test records of "
-                      f"{', '.join(d['tasks'])}", lambda: {
-        "splits": synthesize(data_dir, n=d["n_train"], seed=seed, tasks=d["tasks"], split_test=d["n_test"],
-                             split_val=d.get("n_val", 0), image_size=d["image_size"], difficulty=d.get("difficulty"))["splits"]})
-
-    def bridge() -> dict[str, Any]:
-        bcfg = from_dict(BridgeConfig, {"input": str(data_dir / "train.jsonl"), "out": str(out / "bridge"),
-                                        "teacher": "template", "limit": d["cold_start"],
-                                        "template": {"seed": seed, "brief": bool(d.get("brief_cots"))},
-                                        "filters": {"min_reasoning_words": d.get("min_reasoning_words", 40)},
-                                        "progress": False, "images": "link"})
-        st = run_bridge(bcfg)
-        console.print(f"kept {st['kept']} of {st['records']} CoTs; rejected {st['rejected_by_reason']}; "
-                      f"reasoning words p50 {st['reasoning_length_words']['p50']}")
-        return {"kept": st["kept"], "records": st["records"], "rejected_by_reason": st["rejected_by_reason"],
-                "reasoning_words_p50": st["reasoning_length_words"]["p50"], "answer_form": st["answer_form"]}
-
-    stage(2, "bridge", "template teacher → filters → cold.jsonl", bridge)
-
-    def warmup() -> dict[str, Any]:
-        m = cfg["model"]
-        spec = TinyModelSpec(**{**m, "num_attention_heads": m.get("num_attention_heads", 4),
-                                "min_pixels": d["image_size"] ** 2, "max_pixels": d["image_size"] ** 2})
-        model_dir = build_tiny_model(out / "tiny-model", seed=seed, spec=spec)
-        rows = write_warmup_data(data_dir / "train.jsonl", data_dir / "warmup.jsonl",
-                                 describe=bool(d.get("warmup_describe", False)), skills=d.get("warmup_skills", True))
-        wcfg = _stage_config(SFTRunConfig, "warmup", recipes, [
-            f"run_dir={out / 'base'}", f"model.path={model_dir}", f"data.path={data_dir / 'warmup.jsonl'}",
-            f"trainer.seed={seed}", "resume=false", *_validation(wcfg_raw("warmup"), data_dir, seed),
-            *cfg["overrides"]["warmup"]])
-        _rerun(out / "base", "sft")
-        res = run_sft(wcfg)
-        best = _best(out / "base")
-        return {"rows": rows, "steps": res["global_step"], "train_loss": round(res["train_loss"], 4),
-                "params_m": round(_param_count(model_dir) / 1e6, 2), "best": best,
-                "stopped_early": (out / "base" / "stopped_early.json").is_file()}
-
-    stage(3, "warm-up", "random tiny Qwen2.5-VL learns to see, the facts and the sums, and to answer directly "
-                        "(no R1 format), until its validation accuracy stops rising", warmup)
-
-    def sft() -> dict[str, Any]:
-        cold = out / "bridge" / "cold.jsonl"
-        rows = {"cot": None}
-        if d.get("sft_replay"):
-            # at the run folder's top: its images live in bridge/ and data/, and a data file's images must
-            # lie under its own folder
-            r1_form = summary["stages"]["bridge"]["answer_form"] if d.get("sft_replay_r1") else None
-            rows = write_cold_start_mix(cold, data_dir / "warmup.jsonl", out / "cold_start.jsonl",
-                                        d["sft_replay"], seed=seed, r1_form=r1_form)
-            cold = out / "cold_start.jsonl"
-            console.print(f"cold-start set: {rows}")
-        scfg = _stage_config(SFTRunConfig, "sft", recipes, [
-            f"run_dir={out / 'sft'}", f"model.path={out / 'base' / 'final'}", f"data.path={cold}",
-            f"trainer.seed={seed}", "resume=false", *cfg["overrides"]["sft"]])
-        _rerun(out / "sft", "sft")
-        res = run_sft(scfg)
-        return {"examples": res["examples"], "steps": res["global_step"], "train_loss": round(res["train_loss"], 4),
-                "rows": rows}
-
-    stage(4, "sft", "cold-start SFT on the teacher's R1-style CoTs", sft)
-
-    def grpo() -> dict[str, Any]:
-        gcfg = _stage_config(GRPORunConfig, "grpo", recipes, [
-            f"run_dir={out / 'grpo'}", f"model.path={out / 'sft' / 'final'}", f"data.path={data_dir / 'train.jsonl'}",
-            f"trainer.seed={seed}", "resume=false", *_validation(wcfg_raw("grpo"), data_dir, seed),
-            *cfg["overrides"]["grpo"]])
-        _rerun(out / "grpo", "grpo")
-        res = run_grpo(gcfg)
-        return {"steps": res["global_step"], "stages": res["stages"], "best": _best(out / "grpo")}
-
-    stage(5, "grpo", "PTST GRPO with the hard formatting result reward", grpo)
-
-    def evaluate() -> dict[str, Any]:
-        base = out / "base" / ("best" if (out / "base" / "best" / "config.json").is_file() else "final")
-        # base_seen: the fully warmed-up model (the one cold-start SFT starts from) on train-split questions,
-        # i.e. what the warm-up taught it from what it was shown
-        rl = out / "grpo" / ("best" if (out / "grpo" / "best" / "config.json").is_file() else "final")
-        paths = {"base": base, "cold_start": out / "sft" / "final", "rl": rl,
-                 "base_seen": out / "base" / "final"}
-        results = {}
-        for key, label in (*MODELS, ("base_seen", "warmed-up base on train-split questions")):
-            console.print(f"[bold]{label}[/]: {paths[key]}")
-            seen = key == "base_seen"  # what the base learned from what it was shown: train-split items, direct
-            ecfg = EvalConfig(benchmark=RECORDS_BENCHMARK, data=data_dir / ("train.jsonl" if seen else "test.jsonl"),
-                              out=out / "eval" / key, model=str(paths[key]), prompt="r1", temperature=e["temperature"],
-                              top_p=1.0, max_tokens=e["max_tokens"], seed=seed, batch_size=e["batch_size"],
-                              device="cpu", dtype="float32", limit=d["n_test"] if seen else None)
-            _rerun(out / "eval" / key, "eval")
-            scores = run_eval(ecfg)
-            comp = scores["completion"]
-            n = max(1, comp["completions"])
-            results[key] = {"accuracy": scores["headline"]["accuracy"], "format": scores["headline"]["format"],
-                            "items": scores["items"], "mean_tokens": comp["length"]["mean"],
-                            "truncated": round(100 * comp["truncated"] / n, 1),
-                            "reflective_per_completion": comp["reflective_words"]["per_completion"],
-                            "by_task": {t: v["accuracy"] for t, v in scores["breakdowns"]["task"].items()},
-                            "model": str(paths[key].relative_to(out))}
-            console.print(f"  accuracy {results[key]['accuracy']:.1f}%  format {results[key]['format']:.1f}%  "
-                          f"mean {comp['length']['mean']} tokens  truncated {results[key]['truncated']}%")
-        return results
-
-    summary["eval"] = stage(6, "eval", f"3 models on {d['n_test']} test records, greedy, {e['max_tokens']} new tokens", evaluate)
-    summary["stages"]["eval"] = {k: v for k, v in summary["stages"]["eval"].items()
-                                 if k not in {*dict(MODELS), "base_seen"}}
-
-    def report() -> dict[str, Any]:
-        from visionr1.demo.report import write_demo_report
-
-        summary["total_seconds"] = round(time.perf_counter() - t_start, 1)
-        summary["peak_rss_mb"] = _peak_rss_mb()
-        files = write_demo_report(out, summary)
-        return {"files": [str(f.relative_to(out)) for f in files]}
-
-    stage(7, "report", "report.md, plots, summary.json", report)
-    summary["total_seconds"] = round(time.perf_counter() - t_start, 1)
+    stages = (*STAGES[:-1], *stage_names(), STAGES[-1]) if ablation else STAGES
+    run = DemoRun(out, seed, quick, Path(recipes), cfg, console, stages,
+                  {"seed": seed, "quick": quick, "out": str(out), "config": cfg, "stages": {}})
+    train_stages(run)
+    evaluate_stage(run)
+    if ablation:
+        ablation_stages(run)
+    run.stage("report", "report.md, plots, summary.json", lambda: _report(run))
+    summary = run.summary
+    summary["total_seconds"] = round(time.perf_counter() - run.t_start, 1)
     summary["peak_rss_mb"] = _peak_rss_mb()
     (out / "summary.json").write_text(json.dumps(summary, indent=1, default=str), encoding="utf-8")
     print_summary(summary, console)
     return summary
+
+
+def train_stages(run: DemoRun) -> None:
+    """Stages 1-5: synth, bridge, warm-up, cold-start SFT and PTST GRPO."""
+    d = run.cfg["data"]
+    run.stage("synth", f"{d['n_train']} train / {d.get('n_val', 0)} validation / {d['n_test']} test records of "
+                       f"{', '.join(d['tasks'])}", lambda: _synth(run))
+    run.stage("bridge", "template teacher → filters → cold.jsonl", lambda: _bridge(run))
+    run.stage("warm-up", "random tiny Qwen2.5-VL learns to see, the facts and the sums, and to answer directly "
+                         "(no R1 format), until its validation accuracy stops rising", lambda: _warmup(run))
+    run.stage("sft", "cold-start SFT on the teacher's R1-style CoTs", lambda: _sft(run))
+    run.stage("grpo", "PTST GRPO with the hard formatting result reward",
+              lambda: grpo_run(run, "grpo", run.out / "grpo", run.out / "sft" / "final"))
+
+
+def _synth(run: DemoRun) -> dict[str, Any]:
+    from visionr1.data.synth import synthesize
+
+    d = run.cfg["data"]
+    return {"splits": synthesize(run.data_dir, n=d["n_train"], seed=run.seed, tasks=d["tasks"], split_test=d["n_test"],
+                                 split_val=d.get("n_val", 0), image_size=d["image_size"],
+                                 difficulty=d.get("difficulty"))["splits"]}
+
+
+def _bridge(run: DemoRun) -> dict[str, Any]:
+    from visionr1.bridge.config import BridgeConfig
+    from visionr1.bridge.run import run_bridge
+    from visionr1.config import from_dict
+
+    d = run.cfg["data"]
+    bcfg = from_dict(BridgeConfig, {"input": str(run.data_dir / "train.jsonl"), "out": str(run.out / "bridge"),
+                                    "teacher": "template", "limit": d["cold_start"],
+                                    "template": {"seed": run.seed, "brief": bool(d.get("brief_cots"))},
+                                    "filters": {"min_reasoning_words": d.get("min_reasoning_words", 40)},
+                                    "progress": False, "images": "link"})
+    st = run_bridge(bcfg)
+    run.console.print(f"kept {st['kept']} of {st['records']} CoTs; rejected {st['rejected_by_reason']}; "
+                      f"reasoning words p50 {st['reasoning_length_words']['p50']}")
+    return {"kept": st["kept"], "records": st["records"], "rejected_by_reason": st["rejected_by_reason"],
+            "reasoning_words_p50": st["reasoning_length_words"]["p50"], "answer_form": st["answer_form"]}
+
+
+def _warmup(run: DemoRun) -> dict[str, Any]:
+    from visionr1.models.tiny import TinyModelSpec, build_tiny_model
+    from visionr1.train import SFTRunConfig, run_sft
+
+    d, m, out = run.cfg["data"], run.cfg["model"], run.out
+    spec = TinyModelSpec(**{**m, "num_attention_heads": m.get("num_attention_heads", 4),
+                            "min_pixels": d["image_size"] ** 2, "max_pixels": d["image_size"] ** 2})
+    model_dir = build_tiny_model(out / "tiny-model", seed=run.seed, spec=spec)
+    rows = write_warmup_data(run.data_dir / "train.jsonl", run.data_dir / "warmup.jsonl",
+                             describe=bool(d.get("warmup_describe", False)), skills=d.get("warmup_skills", True))
+    wcfg = _stage_config(SFTRunConfig, "warmup", run.recipes, [
+        f"run_dir={out / 'base'}", f"model.path={model_dir}", f"data.path={run.data_dir / 'warmup.jsonl'}",
+        f"trainer.seed={run.seed}", "resume=false", *_validation(run.recipe("warmup"), run.data_dir, run.seed),
+        *run.cfg["overrides"]["warmup"]])
+    _rerun(out / "base", "sft")
+    res = run_sft(wcfg)
+    return {"rows": rows, "steps": res["global_step"], "train_loss": round(res["train_loss"], 4),
+            "params_m": round(_param_count(model_dir) / 1e6, 2), "best": _best(out / "base"),
+            "stopped_early": (out / "base" / "stopped_early.json").is_file()}
+
+
+def _sft(run: DemoRun) -> dict[str, Any]:
+    from visionr1.train import SFTRunConfig, run_sft
+
+    d, out = run.cfg["data"], run.out
+    cold = out / "bridge" / "cold.jsonl"
+    rows = {"cot": None}
+    if d.get("sft_replay"):
+        # at the run folder's top: its images live in bridge/ and data/, and a data file's images must
+        # lie under its own folder
+        r1_form = run.summary["stages"]["bridge"]["answer_form"] if d.get("sft_replay_r1") else None
+        rows = write_cold_start_mix(cold, run.data_dir / "warmup.jsonl", out / "cold_start.jsonl",
+                                    d["sft_replay"], seed=run.seed, r1_form=r1_form)
+        cold = out / "cold_start.jsonl"
+        run.console.print(f"cold-start set: {rows}")
+    scfg = _stage_config(SFTRunConfig, "sft", run.recipes, [
+        f"run_dir={out / 'sft'}", f"model.path={out / 'base' / 'final'}", f"data.path={cold}",
+        f"trainer.seed={run.seed}", "resume=false", *run.cfg["overrides"]["sft"]])
+    _rerun(out / "sft", "sft")
+    res = run_sft(scfg)
+    return {"examples": res["examples"], "steps": res["global_step"], "train_loss": round(res["train_loss"], 4),
+            "rows": rows}
+
+
+def grpo_run(run: DemoRun, recipe: str, run_dir: Path, model: Path) -> dict[str, Any]:
+    """One GRPO run of the demo: the stage recipe ``recipe``.yaml (with the demo's ``overrides[recipe]``) from
+    the checkpoint ``model`` on the train split into ``run_dir``, validating on the validation split as the
+    recipe asks; returns its steps, PTST stages and best-validating step."""
+    from visionr1.train import GRPORunConfig, run_grpo
+
+    gcfg = _stage_config(GRPORunConfig, recipe, run.recipes, [
+        f"run_dir={run_dir}", f"model.path={model}", f"data.path={run.data_dir / 'train.jsonl'}",
+        f"trainer.seed={run.seed}", "resume=false", *_validation(run.recipe(recipe), run.data_dir, run.seed),
+        *run.cfg["overrides"].get(recipe, [])])
+    _rerun(run_dir, "grpo")
+    res = run_grpo(gcfg)
+    return {"steps": res["global_step"], "stages": res["stages"], "best": _best(run_dir)}
+
+
+def kept_model(run_dir: Path) -> Path:
+    """The model a training run keeps: its best-validating ``best/`` when there is one, else ``final/``."""
+    return run_dir / ("best" if (run_dir / "best" / "config.json").is_file() else "final")
+
+
+def eval_model(run: DemoRun, key: str, model: Path, seen: bool = False) -> dict[str, Any]:
+    """Evaluate ``model`` into ``eval/<key>`` through ``visionr1 eval``'s ``run_eval`` (records benchmark,
+    transformers, greedy, the eval budget): on the test split, or with ``seen`` on as many train-split items;
+    returns the figures the summary keeps."""
+    from visionr1.eval.run import EvalConfig, run_eval
+
+    d, e, out = run.cfg["data"], run.cfg["eval"], run.out
+    ecfg = EvalConfig(benchmark=RECORDS_BENCHMARK, data=run.data_dir / ("train.jsonl" if seen else "test.jsonl"),
+                      out=out / "eval" / key, model=str(model), prompt="r1", temperature=e["temperature"],
+                      top_p=1.0, max_tokens=e["max_tokens"], seed=run.seed, batch_size=e["batch_size"],
+                      device="cpu", dtype="float32", limit=d["n_test"] if seen else None)
+    _rerun(out / "eval" / key, "eval")
+    scores = run_eval(ecfg)
+    comp = scores["completion"]
+    n = max(1, comp["completions"])
+    result = {"accuracy": scores["headline"]["accuracy"], "format": scores["headline"]["format"],
+              "items": scores["items"], "mean_tokens": comp["length"]["mean"],
+              "truncated": round(100 * comp["truncated"] / n, 1),
+              "reflective_per_completion": comp["reflective_words"]["per_completion"],
+              "by_task": {t: v["accuracy"] for t, v in scores["breakdowns"]["task"].items()},
+              "model": str(model.relative_to(out))}
+    run.console.print(f"  accuracy {result['accuracy']:.1f}%  format {result['format']:.1f}%  "
+                      f"mean {comp['length']['mean']} tokens  truncated {result['truncated']}%")
+    return result
+
+
+def evaluate_stage(run: DemoRun) -> None:
+    """Stage 6: base, cold-start and RL models on the test split, and the warmed-up base on train-split items."""
+    out, d, e = run.out, run.cfg["data"], run.cfg["eval"]
+    # base_seen: the fully warmed-up model (the one cold-start SFT starts from) on train-split questions,
+    # i.e. what the warm-up taught it from what it was shown
+    paths = {"base": kept_model(out / "base"), "cold_start": out / "sft" / "final", "rl": kept_model(out / "grpo"),
+             "base_seen": out / "base" / "final"}
+
+    def evaluate() -> dict[str, Any]:
+        results = {}
+        for key, label in (*MODELS, ("base_seen", "warmed-up base on train-split questions")):
+            run.console.print(f"[bold]{label}[/]: {paths[key]}")
+            results[key] = eval_model(run, key, paths[key], seen=key == "base_seen")
+        return results
+
+    run.summary["eval"] = run.stage("eval", f"3 models on {d['n_test']} test records, greedy, {e['max_tokens']} new "
+                                            "tokens", evaluate)
+    run.summary["stages"]["eval"] = {k: v for k, v in run.summary["stages"]["eval"].items()
+                                     if k not in {*dict(MODELS), "base_seen"}}
+
+
+def ablation_stages(run: DemoRun) -> None:
+    """``--ablation``: each variant of :mod:`visionr1.demo.ablation` (a GRPO run from the demo's checkpoints and
+    its eval), then ``summary["ablation"]``."""
+    from visionr1.demo.ablation import VARIANTS, ablation_summary
+
+    for key, (recipe, start, label) in VARIANTS.items():
+        run.stage(f"grpo-{key}", f"{label}: GRPO from {start} ({recipe}.yaml, the same sampled tokens as PTST), "
+                                 "then its eval", lambda key=key: _variant(run, key))
+    run.summary["ablation"] = ablation_summary(run)
+
+
+def _variant(run: DemoRun, key: str) -> dict[str, Any]:
+    """One ablation variant: its GRPO run (``grpo_<key>/``) from the demo's checkpoint, then its eval
+    (``eval/<key>``) of the best-validating policy. Returns the stage's record (steps, best, seconds of each part)."""
+    from visionr1.demo.ablation import VARIANTS
+
+    recipe, start, label = VARIANTS[key]
+    t0 = time.perf_counter()
+    res = grpo_run(run, recipe, run.out / f"grpo_{key}", run.out / start)
+    grpo_seconds = round(time.perf_counter() - t0, 1)
+    run.console.print(f"[bold]{label}[/]")
+    result = eval_model(run, key, kept_model(run.out / f"grpo_{key}"))
+    run.summary.setdefault("ablation", {}).setdefault("eval", {})[key] = result
+    return {**res, "grpo_seconds": grpo_seconds, "eval_seconds": round(time.perf_counter() - t0 - grpo_seconds, 1)}
+
+
+def _report(run: DemoRun) -> dict[str, Any]:
+    from visionr1.demo.report import write_demo_report
+
+    run.summary["total_seconds"] = round(time.perf_counter() - run.t_start, 1)
+    run.summary["peak_rss_mb"] = _peak_rss_mb()
+    files = write_demo_report(run.out, run.summary)
+    return {"files": [str(f.relative_to(run.out)) for f in files]}
 
 
 def _rerun(path: Path, kind: str) -> None:
@@ -426,6 +527,22 @@ def print_summary(summary: dict[str, Any], console) -> None:
     s.add_row("[bold]total", f"[bold]{summary['total_seconds']:.1f}")
     gain = summary["eval"]["rl"]["accuracy"] - summary["eval"]["cold_start"]["accuracy"]
     console.print(t)
+    if summary.get("ablation"):
+        console.print(_ablation_table(summary["ablation"]))
     console.print(s)
     console.print(Panel(f"RL − cold-start: [bold]{gain:+.1f}[/] points; RL format {summary['eval']['rl']['format']:.1f}%; "
                         f"peak RSS {summary['peak_rss_mb']:.0f} MB\nreport: {Path(summary['out']) / 'report.md'}"))
+
+
+def _ablation_table(ablation: dict[str, Any]):
+    """``summary["ablation"]`` as a rich table: one row per variant."""
+    from rich.table import Table
+
+    t = Table(title="ablations in miniature — the same checkpoints, as many sampled tokens (test split)")
+    for col in ("variant", "accuracy %", "format %", "mean tokens", "truncated %", "wrong among long %", "wall s"):
+        t.add_column(col, justify="left" if col == "variant" else "right")
+    for r in ablation["rows"].values():
+        t.add_row(r.get("name", r["label"]), f"{r['accuracy']:.1f}", f"{r['format']:.1f}", f"{r['mean_tokens']}", f"{r['truncated']}",
+                  "–" if r["wrong_among_long"] is None else f"{r['wrong_among_long']:.1f}",
+                  "–" if r["seconds"] is None else f"{r['seconds']:.0f}")
+    return t
