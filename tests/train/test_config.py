@@ -19,7 +19,7 @@ def _grpo(**extra):
 
 
 def test_trainer_typo_is_an_error_that_lists_valid_keys():
-    with pytest.raises(ConfigError, match=r"learning_rat\b.*valid keys: .*learning_rate"):
+    with pytest.raises(ConfigError, match=r"learning_rat\b.*valid keys here: .*learning_rate"):
         _grpo(trainer={"learning_rat": 1e-6})
     # issue 33 polish: a typo among ~120 TRL keys gets the one it was meant to be, first
     with pytest.raises(ConfigError, match=r"learnig_rate \(not fields of trl.GRPOConfig\); did you mean "
@@ -119,9 +119,9 @@ def test_overrides_reach_nested_fields():
 def test_vision_windows_switches_are_booleans_named_when_wrong():
     from visionr1.config import from_dict
 
-    with pytest.raises(ConfigError, match="speed.vision_windows must be of type bool, got 'maybe'"):
+    with pytest.raises(ConfigError, match="speed.vision_windows='maybe': expected true or false"):
         _grpo(speed={"vision_windows": "maybe"})
-    with pytest.raises(ConfigError, match="vision_windows must be of type bool, got 'maybe'"):
+    with pytest.raises(ConfigError, match="^vision_windows='maybe': expected true or false"):
         from_dict(SFTRunConfig, {**BASE, "vision_windows": "maybe"})
     assert _grpo().speed.vision_windows and not _grpo(speed={"vision_windows": False}).speed.vision_windows
 
@@ -146,7 +146,7 @@ def _sft(*overrides):
 
 
 def test_trainer_values_take_the_type_of_their_trl_field():
-    cfg = _sft("trainer.learning_rate=1e-5", "trainer.per_device_train_batch_size=2.0", "trainer.bf16=no",
+    cfg = _sft("trainer.learning_rate=1e-5", "trainer.per_device_train_batch_size=2", "trainer.bf16=no",
                "trainer.report_to=none", "trainer.gradient_checkpointing_kwargs={use_reentrant: false}")
     assert cfg.trainer["learning_rate"] == 1e-5 and isinstance(cfg.trainer["learning_rate"], float)  # YAML: "1e-5"
     assert cfg.trainer["per_device_train_batch_size"] == 2 and isinstance(cfg.trainer["per_device_train_batch_size"], int)
@@ -234,3 +234,18 @@ def test_optional_stages_run_only_when_asked():
     assert cfg.ptst.total_steps == 1 and cfg.ptst.skipped == [1]
     on = _grpo(ptst={"stages": stages, "run_optional": True})
     assert on.ptst.total_steps == 3 and on.ptst.skipped == [] and on.ptst.boundaries() == [1, 3]
+
+
+@pytest.mark.parametrize("text,sft,grpo", [
+    ("run_dir: r\nptst: {stages: []}\n", False, True),
+    ("run_dir: r\nvision_windows: true\n", True, False),
+    ("", True, True),  # cut short by a kill before a byte was written
+    ("run_dir: [r\n", True, True),  # cut short mid-line
+    ("- 1\n", True, True),
+])
+def test_a_run_folder_is_told_by_its_config_yaml(tmp_path, text, sft, grpo):
+    from visionr1.train.common import looks_like_run
+
+    (tmp_path / "metrics.jsonl").write_text("")
+    (tmp_path / "config.yaml").write_text(text)
+    assert (looks_like_run("sft")(tmp_path), looks_like_run("grpo")(tmp_path)) == (sft, grpo)
