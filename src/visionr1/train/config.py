@@ -11,7 +11,7 @@ the type, when the config is loaded (``--dry-run`` included) rather than a trace
 Example:
     >>> cfg = from_dict(GRPORunConfig, {"model": {"path": "m"}, "data": {"path": "d.jsonl"},
     ...     "ptst": {"stages": [{"max_completion_length": 16, "num_generations": 4, "steps": 3}]}})
-    >>> cfg.ptst.total_steps
+    >>> cfg.plan.total_steps
     3
 """
 
@@ -182,37 +182,8 @@ class PTSTSettings:
         if not self.stages:
             raise ConfigError("ptst.stages has no stage to run; give at least one {max_completion_length, num_generations, steps}"
                               " (optional ones run only with ptst.run_optional: true)")
-        if self.matched_compute:
-            budgets = [s.num_generations * s.max_completion_length for s in self.stages]
-            if len(set(budgets)) > 1:
-                listed = ", ".join(f"stage {i}: {s.num_generations} x {s.max_completion_length} = {b}"
-                                   for i, (s, b) in enumerate(zip(self.stages, budgets)))
-                raise ConfigError(f"ptst.matched_compute needs num_generations x max_completion_length equal in every stage "
-                                  f"(the paper's 16 x 4096 = 8 x 8192 = 4 x 16384); got {listed}")
-            for i, s in enumerate(self.stages):
-                for key in ("per_device_train_batch_size", "generation_batch_size"):
-                    if key in s.trainer:
-                        raise ConfigError(f"ptst.stages[{i}].trainer.{key} is derived by ptst.matched_compute (scaled with the "
-                                          f"stage's num_generations); remove it, or set ptst.matched_compute: false")
-
-    @property
-    def total_steps(self) -> int:
-        return sum(s.steps for s in self.stages)
-
-    def boundaries(self) -> list[int]:
-        """Global step at which each stage ends (cumulative)."""
-        out, acc = [], 0
-        for s in self.stages:
-            acc += s.steps
-            out.append(acc)
-        return out
-
-    def stage_at(self, global_step: int) -> int:
-        """Index of the stage that runs the step *after* ``global_step`` (the last stage when done)."""
-        for i, end in enumerate(self.boundaries()):
-            if global_step < end:
-                return i
-        return len(self.stages) - 1
+        # matched compute is checked and applied with the rest of PTST's arithmetic (visionr1.train.ptst_plan),
+        # when the run's config is complete (GRPORunConfig.plan)
 
 
 REWARD_KINDS = ("hard", "additive")
@@ -372,12 +343,19 @@ class GRPORunConfig:
     resume: bool = field(default=True, metadata={"help": "Continue from the newest checkpoint in run_dir (right stage, right step)."})
 
     def __post_init__(self) -> None:
+        import trl
+
+        from visionr1.train.ptst_plan import MATCHED_KEYS, plan_ptst
+
         _require(self, "model.path", "data.path")
         self.trainer = check_trainer_keys("GRPOConfig", self.trainer, forbidden=GRPO_FORBIDDEN)
         _check_selection(self)
         for i, s in enumerate(self.ptst.stages):
             s.trainer = check_trainer_keys("GRPOConfig", s.trainer, forbidden={**GRPO_FORBIDDEN, **STAGE_FORBIDDEN},
                                            where=f"ptst.stages[{i}].trainer")
+        base = {k: self.trainer.get(k, trl.GRPOConfig.__dataclass_fields__[k].default) for k in MATCHED_KEYS}
+        self.plan = plan_ptst(self.ptst.stages, matched_compute=self.ptst.matched_compute, base=base)
+        """PTST's stage arithmetic, computed once (:mod:`visionr1.train.ptst_plan`): step ranges, matched compute."""
 
 
 SFT_FORBIDDEN = {"output_dir": "run_dir"}
