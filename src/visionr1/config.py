@@ -151,6 +151,45 @@ def _fits(tp: Any, value: Any) -> bool:
     return tp in (str, dict, list) and isinstance(value, tp)
 
 
+def _number(value: Any, cls: type) -> Any:
+    """``value`` read as a ``cls`` (int or float): a number, or a string holding one; never a bool."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise _NoFit
+    try:
+        return cls(value)
+    except ValueError:
+        raise _NoFit from None
+
+
+def _to_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise _NoFit
+
+
+def _to_int(value: Any) -> int:
+    if isinstance(value, float):  # 2.0 included: an integer setting is written as one
+        raise _NoFit
+    return _number(value, int)
+
+
+def _to_str(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise _NoFit
+    return str(value)
+
+
+def _to_path(value: Any) -> Path:
+    if isinstance(value, (str, Path)):
+        return Path(value)
+    raise _NoFit
+
+
+_SCALARS: dict[Any, Any] = {bool: _to_bool, int: _to_int, float: lambda v: _number(v, float), str: _to_str,
+                            Path: _to_path}
+"""The scalar rules of the table above, one converter per type."""
+
+
 def _convert(tp: Any, value: Any, key: str) -> Any:
     """``value`` as a ``tp`` by the rules above; raises :class:`_NoFit` (or a ConfigError from a nested key)."""
     origin, args = typing.get_origin(tp), typing.get_args(tp)
@@ -160,51 +199,24 @@ def _convert(tp: Any, value: Any, key: str) -> Any:
         raise _NoFit
     if _is_union(tp):
         options = [a for a in args if a is not type(None)]
-        for a in options:
-            if _fits(a, value):
-                return value
+        if any(_fits(a, value) for a in options):
+            return value
         for a in options:
             try:
                 return _convert(a, value, key)
             except _NoFit:
                 continue
         raise _NoFit
+    if tp in _SCALARS:
+        return _SCALARS[tp](value)
     if _is_dataclass_type(tp):
         if isinstance(value, tp):
             return value
         if not isinstance(value, dict):
             raise _NoFit
         return from_dict(tp, value, _where=key)
-    if tp is bool:
-        if isinstance(value, bool):
-            return value
-        raise _NoFit
-    if tp is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        if isinstance(value, str):
-            try:
-                return int(value)
-            except ValueError:
-                raise _NoFit from None
-        raise _NoFit
-    if tp is float:
-        if isinstance(value, (int, float, str)) and not isinstance(value, bool):
-            try:
-                return float(value)
-            except ValueError:
-                raise _NoFit from None
-        raise _NoFit
-    if tp is str:
-        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-            return str(value)
-        raise _NoFit
-    if tp is Path:
-        if isinstance(value, (str, Path)):
-            return Path(value)
-        raise _NoFit
     if origin is typing.Literal:
-        if value in args and not (isinstance(value, bool) and not any(a is value for a in args)):
+        if any(value == a and type(value) is type(a) for a in args):
             return value
         raise _NoFit
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
@@ -220,16 +232,14 @@ def _convert(tp: Any, value: Any, key: str) -> Any:
     if tp is dict or origin is dict:
         if not isinstance(value, dict):
             raise _NoFit
-        if len(args) == 2:
-            return {k: convert(args[1], v, f"{key}.{k}") for k, v in value.items()}
-        return value
+        return {k: convert(args[1], v, f"{key}.{k}") for k, v in value.items()} if len(args) == 2 else value
     return value  # a type not checked here (Any, accelerate's ParallelismConfig, ...): its owner checks it
 
 
 def _checked(tp: Any) -> bool:
     """Does the engine check values of ``tp`` (else they are passed on as they are)?"""
     origin = typing.get_origin(tp)
-    return (tp in (bool, int, float, str, Path, list, tuple, dict) or _is_dataclass_type(tp) or _is_union(tp)
+    return (tp in _SCALARS or tp in (list, tuple, dict) or _is_dataclass_type(tp) or _is_union(tp)
             or origin in (list, tuple, dict, typing.Literal) or (isinstance(tp, type) and issubclass(tp, enum.Enum)))
 
 
