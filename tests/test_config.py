@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import enum
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
@@ -36,15 +39,118 @@ def test_unknown_keys_name_the_path_and_the_valid_keys():
         from_dict(Outer, {"inner": {"step": 3}})
 
 
-@pytest.mark.parametrize("data,match", [
-    ({"lr": "fast"}, "lr must be a number"),
-    ({"inner": {"steps": "many"}}, "inner.steps must be an integer"),
-    ({"inner": {"names": "a"}}, "inner.names must be a list"),
-    ({"inner": 3}, "inner must be a mapping"),
+class Colour(enum.Enum):
+    RED = "red"
+    BLUE = "blue"
+
+
+@dataclass
+class Typed:
+    """One field per rule of the config engine (visionr1.config's table)."""
+
+    flag: bool = False
+    count: int = 0
+    rate: float = 0.0
+    name: str = ""
+    out: Path = Path(".")
+    mode: Literal["a", "b"] = "a"
+    colour: Colour = Colour.RED
+    names: list[str] = field(default_factory=list)
+    weights: dict[str, int] = field(default_factory=dict)
+    limit: int | None = None
+    size: int | str = 0
+    inner: Inner = field(default_factory=Inner)
+
+
+REFUSED = object()
+
+# (rule, our dataclass field, TRL SFTConfig field (None: TRL has none of the kind), value, converted or REFUSED, words)
+RULES = [
+    ("bool", "flag", "use_cpu", True, True, ""),
+    ("bool", "flag", "use_cpu", "yes", REFUSED, "expected true or false"),
+    ("bool", "flag", "use_cpu", 1, REFUSED, "expected true or false"),
+    ("int", "count", "per_device_train_batch_size", "3", 3, ""),
+    ("int", "count", "per_device_train_batch_size", 2.0, REFUSED, "expected an integer"),
+    ("int", "count", "per_device_train_batch_size", True, REFUSED, "expected an integer"),
+    ("float", "rate", "learning_rate", 2, 2.0, ""),
+    ("float", "rate", "learning_rate", "1e-5", 1e-5, ""),
+    ("float", "rate", "learning_rate", True, REFUSED, "expected a number"),
+    ("float", "rate", "learning_rate", "fast", REFUSED, "expected a number"),
+    ("str", "name", "dataset_text_field", 3, "3", ""),
+    ("str", "name", "dataset_text_field", False, REFUSED, "expected a string"),
+    ("str", "name", "dataset_text_field", [1], REFUSED, "expected a string"),
+    ("path", "out", None, "runs/x", Path("runs/x"), ""),
+    ("path", "out", None, 3, REFUSED, r"expected a path \(a string\)"),
+    ("literal", "mode", "trackio_static_space_id", "b", "b", ""),
+    ("literal", "mode", "trackio_static_space_id", True, REFUSED, "one of"),
+    ("enum", "colour", None, "blue", "blue", ""),
+    ("enum", "colour", None, "green", REFUSED, "one of 'red', 'blue'"),
+    ("list", "names", "include_for_metrics", ["a", 3], ["a", "3"], ""),
+    ("list", "names", "include_for_metrics", "a", REFUSED, "expected a list"),
+    ("dict", "weights", None, {"a": "2"}, {"a": 2}, ""),
+    ("dict", "weights", "liger_kernel_config", "x", REFUSED, "expected a mapping"),
+    ("None", "limit", "max_length", None, None, ""),
+    ("None", "count", "learning_rate", None, REFUSED, "expected an? (integer|number)"),
+    ("union", "limit", "max_length", "3", 3, ""),
+    ("union", "size", "report_to", "none", "none", ""),
+]
+
+
+@pytest.mark.parametrize("rule,ours,trl_key,value,expected,words", RULES)
+def test_one_rule_for_our_fields_and_trl_trainer_fields(rule, ours, trl_key, value, expected, words):
+    """Each rule of the engine holds alike for a field of our dataclasses and for a ``trainer.*`` field (typed by
+    TRL's SFTConfig); a refusal names the key, the value and the type expected."""
+    from visionr1.train.config import check_trainer_keys
+
+    cases = [(lambda v: getattr(from_dict(Typed, {ours: v}), ours), ours)]
+    if trl_key is not None:
+        cases.append((lambda v: check_trainer_keys("SFTConfig", {trl_key: v}, forbidden={})[trl_key],
+                      f"trainer.{trl_key}"))
+    for build, key in cases:
+        if expected is REFUSED:
+            with pytest.raises(ConfigError, match=rf"^{re.escape(key)}={re.escape(repr(value))}: (?:.*){words}"):
+                build(value)
+        else:
+            got = build(value)
+            assert got == expected and type(got) is type(expected)
+
+
+def test_trl_literal_and_nested_values_follow_the_same_rules():
+    from visionr1.train.config import check_trainer_keys
+
+    assert check_trainer_keys("SFTConfig", {"trackio_static_space_id": False}, forbidden={}) == {
+        "trackio_static_space_id": False}
+    assert from_dict(Typed, {"mode": "b"}).mode == "b"
+    with pytest.raises(ConfigError, match=r"^trainer\.liger_kernel_config\.rope='yes': expected true or false"):
+        check_trainer_keys("SFTConfig", {"liger_kernel_config": {"rope": "yes"}}, forbidden={})
+    with pytest.raises(ConfigError, match=r"^weights\.a='x': expected an integer"):
+        from_dict(Typed, {"weights": {"a": "x"}})
+    with pytest.raises(ConfigError, match=r"^inner=3: expected a mapping \(steps, names\)"):
+        from_dict(Typed, {"inner": 3})
+    with pytest.raises(ConfigError, match=r"^inner\.steps='many': expected an integer"):
+        from_dict(Typed, {"inner": {"steps": "many"}})
+    with pytest.raises(ConfigError, match=r"^inner\.names\[1\]=\[2\]: expected a string"):
+        from_dict(Typed, {"inner": {"names": ["a", [2]]}})
+    # a TRL error names the TRL field and its type too
+    with pytest.raises(ConfigError, match=r"\(trl\.SFTConfig\.num_train_epochs is float\)"):
+        check_trainer_keys("SFTConfig", {"num_train_epochs": "abc"}, forbidden={})
+
+
+@pytest.mark.parametrize("build,match", [
+    (lambda: from_dict(Typed, {"nmes": []}), r"^unknown config key\(s\) nmes; did you mean names\? valid keys here: colour,"),
+    (lambda: from_dict(Typed, {"inner": {"step": 1}}), r"^unknown config key\(s\) inner\.step; did you mean inner\.steps\?"),
+    (lambda: from_dict(Typed, {"zzz": 1}), r"^unknown config key\(s\) zzz; valid keys here"),  # nothing near: no guess
+    (lambda: __import__("visionr1.train.config").train.config.check_trainer_keys(
+        "GRPOConfig", {"num_generatons": 2}, forbidden={}),
+     r"^unknown config key\(s\) trainer\.num_generatons \(not fields of trl\.GRPOConfig\); did you mean "
+     r"trainer\.num_generations\?"),
+    (lambda: __import__("visionr1.train.config").train.config.check_trainer_keys(
+        "GRPOConfig", {"num_generations": 2}, forbidden={"num_generations": "ptst.stages[*].num_generations"}),
+     r"^trainer\.num_generations is set by visionr1; use ptst\.stages\[\*\]\.num_generations instead"),
 ])
-def test_type_errors_say_what_to_change(data, match):
+def test_unknown_keys_are_refused_everywhere_with_the_nearest_key(build, match):
     with pytest.raises(ConfigError, match=match):
-        from_dict(Outer, data)
+        build()
 
 
 def test_bad_override_and_bad_files(tmp_path):

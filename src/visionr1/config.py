@@ -17,6 +17,8 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import enum
+import functools
 import os
 import re
 import types
@@ -106,49 +108,185 @@ def _list_index(items: list[Any], part: str, where: str, item: str) -> int:
     return index
 
 
+# ----------------------------------------------------------------------------- the engine
+#
+# One set of rules turns a YAML value into the type of the field it is for, whether the field is one of our
+# dataclasses' or one of TRL's (``trainer.*``, typed by ``SFTConfig``/``GRPOConfig``):
+#
+# ============  =====================================================================================
+# field type    accepted (anything else is a ConfigError naming the key, the value and the type)
+# ============  =====================================================================================
+# bool          true / false only (YAML's yes/no/on/off are already booleans; the string 'yes' or 1 is not)
+# int           an integer, or a string holding one ("3"); not a bool, not a float (2.0 or 2.5)
+# float         a number, or a string holding one ("1e-5", which YAML 1.1 reads as a string); not a bool
+# str           a string, or a number (written as it reads: 3 -> "3"); not a bool, list or mapping
+# Path          a string (or a Path)
+# Literal/Enum  one of the listed values (an Enum's member or its value)
+# list[X]       a list (or tuple), each item converted to X (an override gives one as [a, b])
+# dict[K, V]    a mapping, each value converted to V
+# X | Y         a value that already is an X or a Y is kept; else the first of them it converts to
+# None          only where the type admits it (X | None), or is not checked (Any, another class)
+# dataclass     a mapping of its fields (recursively; unknown keys refused, the nearest one suggested)
+# ============  =====================================================================================
+
+
+class _NoFit(Exception):
+    """``value`` is not a ``tp`` (internal: a union tries its next member)."""
+
+
 def _is_dataclass_type(tp: Any) -> bool:
     return isinstance(tp, type) and dataclasses.is_dataclass(tp)
 
 
-def _convert(tp: Any, value: Any, where: str) -> Any:
-    origin = typing.get_origin(tp)
-    args = typing.get_args(tp)
-    if value is None:
-        return None
-    if origin in (typing.Union, types.UnionType):
-        non_none = [a for a in args if a is not type(None)]
-        if len(non_none) == 1:
-            return _convert(non_none[0], value, where)
+def _is_union(tp: Any) -> bool:
+    return typing.get_origin(tp) in (typing.Union, types.UnionType)
+
+
+def _fits(tp: Any, value: Any) -> bool:
+    """Is ``value`` already a ``tp`` as it stands (a union keeps such a value rather than converting it)?"""
+    if tp is bool:
+        return isinstance(value, bool)
+    if tp in (int, float):
+        return isinstance(value, tp) and not isinstance(value, bool)
+    return tp in (str, dict, list) and isinstance(value, tp)
+
+
+def _number(value: Any, cls: type) -> Any:
+    """``value`` read as a ``cls`` (int or float): a number, or a string holding one; never a bool."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise _NoFit
+    try:
+        return cls(value)
+    except ValueError:
+        raise _NoFit from None
+
+
+def _to_bool(value: Any) -> bool:
+    if isinstance(value, bool):
         return value
+    raise _NoFit
+
+
+def _to_int(value: Any) -> int:
+    if isinstance(value, float):  # 2.0 included: an integer setting is written as one
+        raise _NoFit
+    return _number(value, int)
+
+
+def _to_str(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise _NoFit
+    return str(value)
+
+
+def _to_path(value: Any) -> Path:
+    if isinstance(value, (str, Path)):
+        return Path(value)
+    raise _NoFit
+
+
+_SCALARS: dict[Any, Any] = {bool: _to_bool, int: _to_int, float: lambda v: _number(v, float), str: _to_str,
+                            Path: _to_path}
+"""The scalar rules of the table above, one converter per type."""
+
+
+def _convert(tp: Any, value: Any, key: str) -> Any:
+    """``value`` as a ``tp`` by the rules above; raises :class:`_NoFit` (or a ConfigError from a nested key)."""
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if value is None:
+        if tp is Any or (_is_union(tp) and type(None) in args) or not _checked(tp):
+            return None
+        raise _NoFit
+    if _is_union(tp):
+        options = [a for a in args if a is not type(None)]
+        if any(_fits(a, value) for a in options):
+            return value
+        for a in options:
+            try:
+                return _convert(a, value, key)
+            except _NoFit:
+                continue
+        raise _NoFit
+    if tp in _SCALARS:
+        return _SCALARS[tp](value)
     if _is_dataclass_type(tp):
         if isinstance(value, tp):
             return value
         if not isinstance(value, dict):
-            raise ConfigError(f"{where} must be a mapping, got {value!r}")
-        return from_dict(tp, value, _where=where)
-    if origin in (list, tuple) and args:
+            raise _NoFit
+        return from_dict(tp, value, _where=key)
+    if origin is typing.Literal:
+        if any(value == a and type(value) is type(a) for a in args):
+            return value
+        raise _NoFit
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        if isinstance(value, tp) or value in {m.value for m in tp}:
+            return value
+        raise _NoFit
+    if tp in (list, tuple) or origin in (list, tuple):
         if not isinstance(value, (list, tuple)):
-            raise ConfigError(f"{where} must be a list, got {value!r}")
-        conv = [_convert(args[0], v, f"{where}[{i}]") for i, v in enumerate(value)]
-        return conv if origin is list else tuple(conv)
-    if tp is Path:
-        return Path(value)
-    if tp is float and isinstance(value, (int, str)) and not isinstance(value, bool):
-        try:
-            return float(value)
-        except ValueError:
-            raise ConfigError(f"{where} must be a number, got {value!r}") from None
-    if tp is int and isinstance(value, str):
-        try:
-            return int(value)
-        except ValueError:
-            raise ConfigError(f"{where} must be an integer, got {value!r}") from None
-    if tp in (int, float, str, bool) and not isinstance(value, tp):
-        if tp is str and isinstance(value, (int, float)):
-            return str(value)
-        if not (tp is float and isinstance(value, int)):
-            raise ConfigError(f"{where} must be of type {tp.__name__}, got {value!r}")
-    return value
+            raise _NoFit
+        item = args[0] if args and (origin is list or args[-1] is Ellipsis or len(args) == 1) else Any
+        items = [convert(item, v, f"{key}[{i}]") for i, v in enumerate(value)]
+        return items if (origin or tp) is list else tuple(items)
+    if tp is dict or origin is dict:
+        if not isinstance(value, dict):
+            raise _NoFit
+        return {k: convert(args[1], v, f"{key}.{k}") for k, v in value.items()} if len(args) == 2 else value
+    return value  # a type not checked here (Any, accelerate's ParallelismConfig, ...): its owner checks it
+
+
+def _checked(tp: Any) -> bool:
+    """Does the engine check values of ``tp`` (else they are passed on as they are)?"""
+    origin = typing.get_origin(tp)
+    return (tp in _SCALARS or tp in (list, tuple, dict) or _is_dataclass_type(tp) or _is_union(tp)
+            or origin in (list, tuple, dict, typing.Literal) or (isinstance(tp, type) and issubclass(tp, enum.Enum)))
+
+
+def convert(tp: Any, value: Any, key: str, *, owner: str | None = None) -> Any:
+    """``value`` converted to type ``tp`` for the setting ``key``, by the rules of the table above; a ConfigError
+    naming the key, the value and the type when it is not one. ``owner``: the class field the type is read from,
+    named in the error (``trl.SFTConfig.num_train_epochs``).
+
+    >>> convert(float, "1e-5", "trainer.learning_rate")
+    1e-05
+    >>> convert(int, 2.5, "steps")
+    Traceback (most recent call last):
+    visionr1.errors.ConfigError: steps=2.5: expected an integer; change the value in the YAML or the override
+    """
+    try:
+        return _convert(tp, value, key)
+    except _NoFit:
+        note = f" ({owner} is {type_name(tp)})" if owner else ""
+        raise ConfigError(f"{key}={value!r}: expected {type_words(tp)}{note}; change the value in the YAML or the "
+                          "override") from None
+
+
+def type_name(tp: Any) -> str:
+    """The type as Python writes it, shortly: ``int | None`` -> ``int``, ``Literal['a', 'b']`` -> ``one of 'a', 'b'``."""
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if _is_union(tp):
+        return " or ".join(type_name(a) for a in args if a is not type(None))
+    if origin is typing.Literal:
+        return "one of " + ", ".join(repr(a) for a in args)
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return "one of " + ", ".join(repr(m.value) for m in tp)
+    if origin is not None:
+        return getattr(origin, "__name__", str(origin)) + "[" + ", ".join(type_name(a) for a in args) + "]"
+    return getattr(tp, "__name__", str(tp))
+
+
+def type_words(tp: Any) -> str:
+    """The type in words: ``float`` -> ``a number``, ``int | None`` -> ``an integer or null``."""
+    words = {float: "a number", int: "an integer", bool: "true or false", str: "a string", dict: "a mapping",
+             list: "a list", tuple: "a list", Path: "a path (a string)"}
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if _is_union(tp):
+        said = " or ".join(type_words(a) for a in args if a is not type(None))
+        return said + (" or null" if type(None) in args else "")
+    if _is_dataclass_type(tp):
+        return f"a mapping ({', '.join(f.name for f in dataclasses.fields(tp) if f.init)})"
+    return words.get(tp) or words.get(origin) or type_name(tp)
 
 
 def did_you_mean(unknown: Iterable[str], valid: Iterable[str], prefix: str = "") -> str:
@@ -164,26 +302,55 @@ def did_you_mean(unknown: Iterable[str], valid: Iterable[str], prefix: str = "")
     return f" did you mean {', '.join(prefix + c for c in dict.fromkeys(close))}?" if close else ""
 
 
-def from_dict(cls: type[T], data: dict[str, Any], *, _where: str = "") -> T:
-    """Build dataclass ``cls`` from ``data``, recursing into nested dataclasses; unknown keys are errors."""
+def convert_fields(cls: type, data: Any, *, where: str = "", owner: str | None = None,
+                   refused: dict[str, str] | None = None) -> dict[str, Any]:
+    """``data``'s values for some fields of dataclass ``cls``, each converted to its field's type
+    (:func:`convert`). A key that is not a field is an error naming the key, the nearest field and the valid
+    ones; a key of ``refused`` is an error saying where that setting lives instead.
+
+    Used for our configs (:func:`from_dict`) and, with ``owner``, for the ``trainer:`` mapping, whose keys are
+    the fields of TRL's ``SFTConfig``/``GRPOConfig`` and stays a mapping (TRL's class is built later, with the
+    values we add).
+
+    >>> @dataclass
+    ... class Opt:
+    ...     lr: float = 1e-5
+    >>> convert_fields(Opt, {"lr": 1})
+    {'lr': 1.0}
+    """
+    prefix = f"{where}." if where else ""
     if not isinstance(data, dict):
-        raise ConfigError(f"{_where or cls.__name__} must be a mapping")
-    hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
-    unknown = sorted(set(data) - set(fields))
+        raise ConfigError(f"{where or cls.__name__}={data!r}: expected {type_words(cls)}")
+    refused = refused or {}
+    for k in data:
+        if k in refused:
+            raise ConfigError(f"{prefix}{k} is set by visionr1; use {refused[k]} instead")
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.init and f.name not in refused}
+    unknown = sorted(set(data) - set(fields), key=str)
     if unknown:
-        prefix = f"{_where}." if _where else ""
+        note = f" (not fields of {owner})" if owner else ""
         raise ConfigError(
-            f"unknown config key(s) {', '.join(prefix + k for k in unknown)};{did_you_mean(unknown, fields, prefix)} "
-            f"valid keys here: {', '.join(sorted(fields))}"
-        )
-    missing = [n for n, f in fields.items() if n not in data
+            f"unknown config key(s) {', '.join(prefix + str(k) for k in unknown)}{note};"
+            f"{did_you_mean(map(str, unknown), fields, prefix)} valid keys here: {', '.join(sorted(fields))}")
+    hints = _hints(cls)
+    return {k: convert(hints[k], v, prefix + k, owner=f"{owner}.{k}" if owner else None) for k, v in data.items()}
+
+
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def from_dict(cls: type[T], data: dict[str, Any], *, _where: str = "") -> T:
+    """Build dataclass ``cls`` from ``data`` (:func:`convert_fields`: every value converted, unknown keys refused),
+    recursing into nested dataclasses; a required field left out is an error."""
+    kwargs = convert_fields(cls, data, where=_where)
+    missing = [f.name for f in dataclasses.fields(cls) if f.init and f.name not in data
                and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
     if missing:
         prefix = f"{_where}." if _where else ""
         raise ConfigError(f"missing config key(s) {', '.join(prefix + k for k in missing)}: set them in the config "
                           f"file or as key=value")
-    kwargs = {k: _convert(hints[k], v, f"{_where}.{k}" if _where else k) for k, v in data.items()}
     try:
         return cls(**kwargs)
     except ConfigError:

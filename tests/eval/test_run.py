@@ -368,7 +368,7 @@ def test_an_override_or_a_flag_fills_an_endpoint_block_the_file_does_not_have(tm
 def test_an_older_flat_eval_yaml_is_refused_with_the_nested_form(tmp_path):
     with pytest.raises(ConfigError, match=r"config key\(s\) model_name.*endpoint: \{base_url: URL, model: NAME"):
         _eval_yaml(tmp_path, "endpoint: {base_url: http://x/v1, model: m}\nmodel_name: m\n")()
-    with pytest.raises(ConfigError, match=r"endpoint must be a mapping.*endpoint: \{base_url: URL"):
+    with pytest.raises(ConfigError, match=r"endpoint='http://x/v1': expected a mapping.*endpoint: \{base_url: URL"):
         _eval_yaml(tmp_path, "endpoint: http://x/v1\n")()
 
 

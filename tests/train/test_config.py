@@ -19,7 +19,7 @@ def _grpo(**extra):
 
 
 def test_trainer_typo_is_an_error_that_lists_valid_keys():
-    with pytest.raises(ConfigError, match=r"learning_rat\b.*valid keys: .*learning_rate"):
+    with pytest.raises(ConfigError, match=r"learning_rat\b.*valid keys here: .*learning_rate"):
         _grpo(trainer={"learning_rat": 1e-6})
     # issue 33 polish: a typo among ~120 TRL keys gets the one it was meant to be, first
     with pytest.raises(ConfigError, match=r"learnig_rate \(not fields of trl.GRPOConfig\); did you mean "
@@ -53,9 +53,37 @@ def test_required_sections_and_stage_ranges():
 
 
 def test_stage_plan_arithmetic():
-    p = PTSTSettings(stages=[PTSTStage(8, 4, 3), PTSTStage(16, 2, 3)])
-    assert p.total_steps == 6 and p.boundaries() == [3, 6]
+    """The PTST plan (visionr1.train.ptst_plan), computed once when the run's config is loaded."""
+    p = _grpo(ptst={"stages": [{"max_completion_length": 8, "num_generations": 4, "steps": 3},
+                               {"max_completion_length": 16, "num_generations": 2, "steps": 3, "optional": True}],
+                    "run_optional": True}).plan
+    assert p.total_steps == 6 and [(s.start_step, s.end_step) for s in p.stages] == [(0, 3), (3, 6)]
     assert [p.stage_at(s) for s in range(7)] == [0, 0, 0, 1, 1, 1, 1]
+    # ptst_state.json's and the summary's rows: the stage settings and their step range, in this order
+    assert [list(r) for r in p.rows()] == [["stage", "max_completion_length", "num_generations", "steps", "optional",
+                                            "start_step", "end_step"]] * 2
+    assert p.rows()[1] == {"stage": 1, "max_completion_length": 16, "num_generations": 2, "steps": 3, "optional": True,
+                           "start_step": 3, "end_step": 6}
+    assert p.derived == ({}, {})  # no matched compute: no batch derived
+
+
+def test_matched_compute_derives_each_stage_batch_once_when_the_config_is_loaded():
+    stages = [{"max_completion_length": 8, "num_generations": 8, "steps": 1},
+              {"max_completion_length": 16, "num_generations": 4, "steps": 1},
+              {"max_completion_length": 32, "num_generations": 2, "steps": 1}]
+    cfg = _grpo(ptst={"stages": stages, "matched_compute": True}, trainer={"per_device_train_batch_size": 8})
+    assert cfg.plan.derived == ({}, {"per_device_train_batch_size": 4}, {"per_device_train_batch_size": 2})
+    with_generation = _grpo(ptst={"stages": stages, "matched_compute": True}, trainer={"generation_batch_size": 32})
+    assert with_generation.plan.derived[2] == {"per_device_train_batch_size": 2, "generation_batch_size": 8}  # TRL's 8
+    with pytest.raises(ConfigError, match=r"stage 2 \(num_generations=2\) needs per_device_train_batch_size = 2 x 2 / 8 = "
+                                          r"0\.5, not a whole number >= 1"):
+        _grpo(ptst={"stages": stages, "matched_compute": True}, trainer={"per_device_train_batch_size": 2})
+    # a stage's own accumulation would change its tokens per step: refused, not silently unmatched
+    stages[1] = {**stages[1], "trainer": {"gradient_accumulation_steps": 2}}
+    with pytest.raises(ConfigError, match=r"ptst\.stages\[1\]\.trainer\.gradient_accumulation_steps would change the "
+                                          r"tokens sampled per step"):
+        _grpo(ptst={"stages": stages, "matched_compute": True})
+    assert _grpo(ptst={"stages": stages}).plan.derived == ({}, {}, {})  # without matched compute it is the stage's own
 
 
 def test_a_stage_violating_trl_batch_rules_is_named(tmp_path):
@@ -113,15 +141,15 @@ def test_7b_recipe_matches_the_paper():
 def test_overrides_reach_nested_fields():
     cfg = load_config(GRPORunConfig, REPO / "recipes/tiny_cpu/grpo.yaml",
                       ["model.lora.enabled=true", "ptst.stages=[{steps: 2, num_generations: 2, max_completion_length: 4}]"])
-    assert cfg.model.lora.enabled and cfg.ptst.total_steps == 2
+    assert cfg.model.lora.enabled and cfg.plan.total_steps == 2
 
 
 def test_vision_windows_switches_are_booleans_named_when_wrong():
     from visionr1.config import from_dict
 
-    with pytest.raises(ConfigError, match="speed.vision_windows must be of type bool, got 'maybe'"):
+    with pytest.raises(ConfigError, match="speed.vision_windows='maybe': expected true or false"):
         _grpo(speed={"vision_windows": "maybe"})
-    with pytest.raises(ConfigError, match="vision_windows must be of type bool, got 'maybe'"):
+    with pytest.raises(ConfigError, match="^vision_windows='maybe': expected true or false"):
         from_dict(SFTRunConfig, {**BASE, "vision_windows": "maybe"})
     assert _grpo().speed.vision_windows and not _grpo(speed={"vision_windows": False}).speed.vision_windows
 
@@ -146,7 +174,7 @@ def _sft(*overrides):
 
 
 def test_trainer_values_take_the_type_of_their_trl_field():
-    cfg = _sft("trainer.learning_rate=1e-5", "trainer.per_device_train_batch_size=2.0", "trainer.bf16=no",
+    cfg = _sft("trainer.learning_rate=1e-5", "trainer.per_device_train_batch_size=2", "trainer.bf16=no",
                "trainer.report_to=none", "trainer.gradient_checkpointing_kwargs={use_reentrant: false}")
     assert cfg.trainer["learning_rate"] == 1e-5 and isinstance(cfg.trainer["learning_rate"], float)  # YAML: "1e-5"
     assert cfg.trainer["per_device_train_batch_size"] == 2 and isinstance(cfg.trainer["per_device_train_batch_size"], int)
@@ -231,6 +259,21 @@ def test_reward_kind_hard_is_the_default_and_additive_takes_weights():
 def test_optional_stages_run_only_when_asked():
     stages = [{"steps": 1}, {"steps": 2, "max_completion_length": 8192, "num_generations": 8, "optional": True}]
     cfg = _grpo(ptst={"stages": stages})
-    assert cfg.ptst.total_steps == 1 and cfg.ptst.skipped == [1]
+    assert cfg.plan.total_steps == 1 and cfg.ptst.skipped == [1]
     on = _grpo(ptst={"stages": stages, "run_optional": True})
-    assert on.ptst.total_steps == 3 and on.ptst.skipped == [] and on.ptst.boundaries() == [1, 3]
+    assert on.plan.total_steps == 3 and on.ptst.skipped == [] and [s.end_step for s in on.plan.stages] == [1, 3]
+
+
+@pytest.mark.parametrize("text,sft,grpo", [
+    ("run_dir: r\nptst: {stages: []}\n", False, True),
+    ("run_dir: r\nvision_windows: true\n", True, False),
+    ("", True, True),  # cut short by a kill before a byte was written
+    ("run_dir: [r\n", True, True),  # cut short mid-line
+    ("- 1\n", True, True),
+])
+def test_a_run_folder_is_told_by_its_config_yaml(tmp_path, text, sft, grpo):
+    from visionr1.train.common import looks_like_run
+
+    (tmp_path / "metrics.jsonl").write_text("")
+    (tmp_path / "config.yaml").write_text(text)
+    assert (looks_like_run("sft")(tmp_path), looks_like_run("grpo")(tmp_path)) == (sft, grpo)

@@ -79,14 +79,15 @@ def test_two_stage_ptst_carries_step_optimizer_schedule_and_weights(tiny_model_d
 
 def test_changing_a_finished_stage_is_refused(tiny_model_dir, records_path, tmp_path):
     from visionr1.errors import ConfigError
-    from visionr1.train.ptst import STATE_FILE, stage_plan
-    from visionr1.train.config import PTSTSettings, PTSTStage
+    from visionr1.train.config import PTSTStage
     from visionr1.train.grpo import run_grpo
+    from visionr1.train.ptst import STATE_FILE
+    from visionr1.train.ptst_plan import plan_ptst
 
     ckpt = tmp_path / "run" / "checkpoint-3"
     ckpt.mkdir(parents=True)
     (ckpt / "trainer_state.json").write_text(json.dumps({"global_step": 3}))
-    plan = stage_plan(PTSTSettings([PTSTStage(8, 4, 3), PTSTStage(16, 2, 3)]))
+    plan = plan_ptst([PTSTStage(8, 4, 3), PTSTStage(16, 2, 3)]).rows()
     (ckpt / STATE_FILE).write_text(json.dumps({"global_step": 3, "stage": 0, "plan": plan}))
     changed = [dict(TWO_STAGES[0], num_generations=2), TWO_STAGES[1]]
     with pytest.raises(ConfigError, match="ptst stage 0"):
@@ -232,3 +233,31 @@ def test_an_optional_stage_turned_on_later_continues_the_run(tiny_model_dir, rec
     rows = read_metrics(tmp_path / "run")
     assert [(r["global_step"], r["stage"], r["num_generations"]) for r in rows] == [(1, 0, 4), (2, 0, 4), (3, 1, 2), (4, 1, 2)]
     assert {r["learning_rate"] for r in rows} == {1e-3}
+
+
+def test_importing_the_grpo_stage_changes_nothing_and_the_trainer_prepares_vllm_first():
+    """No work at import: ``import visionr1.train.grpo`` leaves the environment as it was and imports neither TRL's
+    trainer nor vLLM; the trainer class, made on first use, sets vLLM's CPU settings before vLLM is imported."""
+    import os
+    import subprocess
+    import sys
+
+    from visionr1.models.vllm_engine import CPU_ENVIRONMENT
+
+    code = """if True:
+        import json, os, sys
+        before = dict(os.environ)
+        import visionr1.train.grpo as grpo
+        changed = sorted(k for k in set(before) | set(os.environ) if before.get(k) != os.environ.get(k))
+        imported = [m for m in ("vllm", "trl.trainer.grpo_trainer") if m in sys.modules]
+        grpo.trainer_class()
+        import torch
+        print(json.dumps({"changed": changed, "imported": imported, "cuda": torch.cuda.is_available(),
+                          "set": {k: os.environ.get(k) for k in %r}}))
+    """ % list(CPU_ENVIRONMENT)
+    env = {k: v for k, v in os.environ.items() if k not in CPU_ENVIRONMENT}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    seen = json.loads(out.stdout.strip().splitlines()[-1])
+    assert seen["changed"] == [] and seen["imported"] == []
+    assert seen["set"] == ({k: None for k in CPU_ENVIRONMENT} if seen["cuda"] else CPU_ENVIRONMENT)

@@ -83,17 +83,14 @@ def test_optional_third_stage_matches_too(records_path, tmp_path):
 
 
 def test_matched_compute_refuses_what_it_cannot_match(records_path, tmp_path):
-    from visionr1.train.grpo import plan_grpo
-
     with pytest.raises(ConfigError, match=r"num_generations x max_completion_length equal in every stage.*stage 1: 8 x 4096"):
         _7b("grpo", tmp_path, records_path, "ptst.stages=[{max_completion_length: 4096, num_generations: 16, steps: 400}, "
             "{max_completion_length: 4096, num_generations: 8, steps: 400}]")
     with pytest.raises(ConfigError, match=r"stages\[1\].trainer.per_device_train_batch_size is derived by ptst.matched_compute"):
         _7b("grpo", tmp_path, records_path, "ptst.stages=[{max_completion_length: 4096, num_generations: 16, steps: 400}, "
             "{max_completion_length: 8192, num_generations: 8, steps: 400, trainer: {per_device_train_batch_size: 8}}]")
-    cfg = _7b("grpo", tmp_path, records_path, "trainer.per_device_train_batch_size=1")
     with pytest.raises(ConfigError, match=r"stage 1 \(num_generations=8\) needs per_device_train_batch_size = 1 x 8 / 16 = 0.5"):
-        plan_grpo(cfg, world_size=8)
+        _7b("grpo", tmp_path, records_path, "trainer.per_device_train_batch_size=1")  # when loaded, before any plan
 
 
 def test_a_stage_must_be_whole_rollout_batches(records_path, tmp_path):
@@ -118,7 +115,7 @@ def test_grpo_plan_checks_whole_groups_at_the_planned_world_size(records_path, t
 
 def test_grpo_plan_reports_bad_records_and_a_checkpoint_it_cannot_resume(records_path, tmp_path):
     from visionr1.train.grpo import plan_grpo
-    from visionr1.train.ptst import STATE_FILE, stage_plan
+    from visionr1.train.ptst import STATE_FILE
 
     import shutil
 
@@ -134,7 +131,7 @@ def test_grpo_plan_reports_bad_records_and_a_checkpoint_it_cannot_resume(records
     ckpt = tmp_path / "run" / "checkpoint-100"
     ckpt.mkdir(parents=True)
     (ckpt / "trainer_state.json").write_text(json.dumps({"global_step": 100}))
-    plan = stage_plan(cfg.ptst)
+    plan = cfg.plan.rows()
     (ckpt / STATE_FILE).write_text(json.dumps({"global_step": 100, "stage": 0, "plan": plan}))
     assert plan_grpo(cfg, world_size=8)["resume"] == {"checkpoint": str(ckpt), "global_step": 100, "stage": 0}
     (ckpt.parent / "checkpoint-400").mkdir()

@@ -160,7 +160,7 @@ def load_eval_config(path: Path | str | None = None, overrides: list[str] | tupl
             raise ConfigError(f"{e} (eval's flags: --benchmark, --data, --out)") from None
         unknown = msg.split(";")[0].removeprefix("unknown config key(s) ").split(", ")
         if ((msg.startswith("unknown config key") and FLAT_ENDPOINT_KEYS & set(unknown))
-                or msg.startswith(("endpoint must be a mapping", "judge must be a mapping"))):
+                or (msg.startswith(("endpoint=", "judge=")) and ": expected a mapping" in msg)):
             raise ConfigError(f"{e} ({NESTED_HINT})") from None
         raise
 

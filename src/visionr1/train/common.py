@@ -96,13 +96,13 @@ def looks_like_run(kind: str):
             p.is_dir() and p.name.startswith("checkpoint-") for p in path.iterdir())
         if not has_run:
             return False
-        import yaml
+        from visionr1.config import load_yaml
 
         try:
-            config = yaml.safe_load((path / "config.yaml").read_text(encoding="utf-8"))
-        except (OSError, ValueError, yaml.YAMLError):  # no config.yaml, or one cut short by a kill
+            config = load_yaml(path / "config.yaml")
+        except (ConfigError, OSError, ValueError):  # no config.yaml, or one cut short by a kill
             return True
-        return not isinstance(config, dict) or ("ptst" in config) == (kind == "grpo")
+        return not config or ("ptst" in config) == (kind == "grpo")
 
     return check
 

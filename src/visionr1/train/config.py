@@ -11,22 +11,17 @@ the type, when the config is loaded (``--dry-run`` included) rather than a trace
 Example:
     >>> cfg = from_dict(GRPORunConfig, {"model": {"path": "m"}, "data": {"path": "d.jsonl"},
     ...     "ptst": {"stages": [{"max_completion_length": 16, "num_generations": 4, "steps": 3}]}})
-    >>> cfg.ptst.total_steps
+    >>> cfg.plan.total_steps
     3
 """
 
 from __future__ import annotations
 
-import dataclasses
-import enum
-import functools
-import types
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from visionr1.config import did_you_mean, from_dict  # noqa: F401  (from_dict re-exported for the doctest and callers)
+from visionr1.config import convert_fields, from_dict  # noqa: F401  (from_dict re-exported for the doctest and callers)
 from visionr1.errors import ConfigError
 
 DTYPES = ("auto", "bfloat16", "float16", "float32")
@@ -187,37 +182,8 @@ class PTSTSettings:
         if not self.stages:
             raise ConfigError("ptst.stages has no stage to run; give at least one {max_completion_length, num_generations, steps}"
                               " (optional ones run only with ptst.run_optional: true)")
-        if self.matched_compute:
-            budgets = [s.num_generations * s.max_completion_length for s in self.stages]
-            if len(set(budgets)) > 1:
-                listed = ", ".join(f"stage {i}: {s.num_generations} x {s.max_completion_length} = {b}"
-                                   for i, (s, b) in enumerate(zip(self.stages, budgets)))
-                raise ConfigError(f"ptst.matched_compute needs num_generations x max_completion_length equal in every stage "
-                                  f"(the paper's 16 x 4096 = 8 x 8192 = 4 x 16384); got {listed}")
-            for i, s in enumerate(self.stages):
-                for key in ("per_device_train_batch_size", "generation_batch_size"):
-                    if key in s.trainer:
-                        raise ConfigError(f"ptst.stages[{i}].trainer.{key} is derived by ptst.matched_compute (scaled with the "
-                                          f"stage's num_generations); remove it, or set ptst.matched_compute: false")
-
-    @property
-    def total_steps(self) -> int:
-        return sum(s.steps for s in self.stages)
-
-    def boundaries(self) -> list[int]:
-        """Global step at which each stage ends (cumulative)."""
-        out, acc = [], 0
-        for s in self.stages:
-            acc += s.steps
-            out.append(acc)
-        return out
-
-    def stage_at(self, global_step: int) -> int:
-        """Index of the stage that runs the step *after* ``global_step`` (the last stage when done)."""
-        for i, end in enumerate(self.boundaries()):
-            if global_step < end:
-                return i
-        return len(self.stages) - 1
+        # matched compute is checked and applied with the rest of PTST's arithmetic (visionr1.train.ptst_plan),
+        # when the run's config is complete (GRPORunConfig.plan)
 
 
 REWARD_KINDS = ("hard", "additive")
@@ -377,12 +343,19 @@ class GRPORunConfig:
     resume: bool = field(default=True, metadata={"help": "Continue from the newest checkpoint in run_dir (right stage, right step)."})
 
     def __post_init__(self) -> None:
+        import trl
+
+        from visionr1.train.ptst_plan import MATCHED_KEYS, plan_ptst
+
         _require(self, "model.path", "data.path")
         self.trainer = check_trainer_keys("GRPOConfig", self.trainer, forbidden=GRPO_FORBIDDEN)
         _check_selection(self)
         for i, s in enumerate(self.ptst.stages):
             s.trainer = check_trainer_keys("GRPOConfig", s.trainer, forbidden={**GRPO_FORBIDDEN, **STAGE_FORBIDDEN},
                                            where=f"ptst.stages[{i}].trainer")
+        base = {k: self.trainer.get(k, trl.GRPOConfig.__dataclass_fields__[k].default) for k in MATCHED_KEYS}
+        self.plan = plan_ptst(self.ptst.stages, matched_compute=self.ptst.matched_compute, base=base)
+        """PTST's stage arithmetic, computed once (:mod:`visionr1.train.ptst_plan`): step ranges, matched compute."""
 
 
 SFT_FORBIDDEN = {"output_dir": "run_dir"}
@@ -419,163 +392,19 @@ def _require(cfg: Any, *keys: str) -> None:
             raise ConfigError(f"{key} is required; set it in the YAML or as an override ({key}=...)")
 
 
-def _trl_fields(name: str) -> set[str]:
-    import trl
-
-    return {f.name for f in dataclasses.fields(getattr(trl, name)) if f.init}
-
-
-@functools.cache
-def _trl_types(name: str) -> dict[str, Any]:
-    import trl
-
-    return typing.get_type_hints(getattr(trl, name))
-
-
 def check_trainer_keys(cls_name: str, values: dict[str, Any], *, forbidden: dict[str, str],
                        where: str = "trainer") -> dict[str, Any]:
-    """Refuse keys that TRL's ``cls_name`` does not have, and keys that our config sets elsewhere; return the
-    values converted to their fields' types (:func:`trl_value`).
+    """The ``trainer:`` mapping checked against TRL's ``cls_name`` (``SFTConfig``/``GRPOConfig``) by the config
+    engine (:func:`visionr1.config.convert_fields`): keys that are not its fields, or that our config sets elsewhere
+    (``forbidden``: where they live instead), are refused, and each value is converted to its field's type by the
+    same rules as every other setting.
 
     >>> check_trainer_keys("SFTConfig", {"learning_rate": "1e-5", "num_train_epochs": 2}, forbidden={})
     {'learning_rate': 1e-05, 'num_train_epochs': 2.0}
     """
-    if not isinstance(values, dict):
-        raise ConfigError(f"{where} must be a mapping of trl.{cls_name} fields")
-    for k in values:
-        if k in forbidden:
-            raise ConfigError(f"{where}.{k} is set by visionr1; use {forbidden[k]} instead")
-    unknown = sorted(set(values) - _trl_fields(cls_name))
-    if unknown:
-        fields = sorted(_trl_fields(cls_name) - set(forbidden))
-        raise ConfigError(f"unknown {where} key(s) {', '.join(unknown)} (not fields of trl.{cls_name});"
-                          f"{did_you_mean(unknown, fields, where + '.')} valid keys: {', '.join(fields)}")
-    types = _trl_types(cls_name)
-    return {k: trl_value(types[k], v, f"{where}.{k}", f"trl.{cls_name}.{k}") for k, v in values.items()}
+    import trl
 
-
-class _NoFit(Exception):
-    pass
-
-
-_TRUE, _FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
-
-
-def _type_name(tp: Any) -> str:
-    origin, args = typing.get_origin(tp), typing.get_args(tp)
-    if origin in (typing.Union, types.UnionType):
-        return " or ".join(_type_name(a) for a in args if a is not type(None))
-    if origin is typing.Literal:
-        return "one of " + ", ".join(repr(a) for a in args)
-    if isinstance(tp, type) and issubclass(tp, enum.Enum):
-        return "one of " + ", ".join(repr(m.value) for m in tp)
-    if origin is not None:
-        return getattr(origin, "__name__", str(origin)) + "[" + ", ".join(_type_name(a) for a in args) + "]"
-    return getattr(tp, "__name__", str(tp))
-
-
-def _fits(tp: Any, value: Any) -> bool:
-    if tp is bool:
-        return isinstance(value, bool)
-    if tp is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    if tp is float:
-        return isinstance(value, float)
-    if tp in (str, dict, list):
-        return isinstance(value, tp)
-    origin = typing.get_origin(tp)
-    if origin in (dict, list):
-        return isinstance(value, origin)
-    return False
-
-
-def _convert(tp: Any, value: Any) -> Any:
-    """``value`` as a ``tp`` (raises :class:`_NoFit` when it cannot be one)."""
-    origin, args = typing.get_origin(tp), typing.get_args(tp)
-    if origin in (typing.Union, types.UnionType):
-        options = [a for a in args if a is not type(None)]
-        for a in options:  # a value that already is one of the types stays as it is
-            if _fits(a, value):
-                return value
-        for a in options:
-            try:
-                return _convert(a, value)
-            except _NoFit:
-                continue
-        raise _NoFit
-    if tp is bool:
-        if isinstance(value, bool):
-            return value
-        text = str(value).strip().lower()
-        if isinstance(value, (str, int)) and text in _TRUE + _FALSE:
-            return text in _TRUE
-        raise _NoFit
-    if tp is int:
-        if isinstance(value, bool):
-            raise _NoFit
-        if isinstance(value, int):
-            return value
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise _NoFit from None
-        if not number.is_integer():
-            raise _NoFit
-        return int(number)
-    if tp is float:
-        if isinstance(value, bool):
-            raise _NoFit
-        try:
-            return float(value)
-        except (TypeError, ValueError):
-            raise _NoFit from None
-    if tp is str:
-        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-            return str(value)
-        raise _NoFit
-    if origin is typing.Literal:
-        if value in args:
-            return value
-        raise _NoFit
-    if isinstance(tp, type) and issubclass(tp, enum.Enum):
-        if value in {m.value for m in tp} or isinstance(value, tp):
-            return value
-        raise _NoFit
-    if origin is list or tp is list:
-        if not isinstance(value, list):
-            raise _NoFit
-        return [_convert(args[0], v) for v in value] if args else value
-    if origin is dict or tp is dict:
-        if not isinstance(value, dict):
-            raise _NoFit
-        return value
-    return value  # a type we do not check here (e.g. accelerate's ParallelismConfig): TRL checks it
-
-
-def trl_value(tp: Any, value: Any, key: str, field_name: str) -> Any:
-    """``value`` converted to the type ``tp`` of TRL field ``field_name``; a ConfigError naming ``key``, the
-    value and the type when it cannot be. ``None`` is passed on as it is (TRL says whether it may be).
-
-    >>> trl_value(float, "1e-5", "trainer.learning_rate", "trl.SFTConfig.learning_rate")
-    1e-05
-    """
-    if value is None:
-        return None
-    try:
-        return _convert(tp, value)
-    except _NoFit:
-        raise ConfigError(f"{key}={value!r}: expected {_plain(tp)} ({field_name} is {_type_name(tp)}); change the "
-                          "value in the YAML or the override") from None
-
-
-def _plain(tp: Any) -> str:
-    """The type in words: ``float`` → ``a number``."""
-    words = {float: "a number", int: "an integer", bool: "true or false", str: "a string", dict: "a mapping",
-             list: "a list"}
-    origin, args = typing.get_origin(tp), typing.get_args(tp)
-    if origin in (typing.Union, types.UnionType):
-        return " or ".join(_plain(a) for a in args if a is not type(None))
-    return words.get(tp) or words.get(origin) or _type_name(tp)
+    return convert_fields(getattr(trl, cls_name), values, where=where, owner=f"trl.{cls_name}", refused=forbidden)
 
 
 def resolved_yaml(cfg: Any) -> str:

@@ -16,6 +16,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import json
 import logging
@@ -24,11 +25,6 @@ from pathlib import Path
 from typing import Any, Callable
 
 import torch
-
-from visionr1.models.vllm_engine import prepare_environment
-
-prepare_environment()  # vLLM's CPU settings, before TRL's import of GRPOTrainer imports vLLM (where it is installed)
-from trl import GRPOTrainer  # noqa: E402
 
 from visionr1.config import check_model_path
 from visionr1.data.record import long_questions_warning
@@ -69,7 +65,7 @@ from visionr1.train.metrics import (
     quiet_progress,
 )
 from visionr1.train.objective import objective_record
-from visionr1.train.ptst import StageEndCallback, check_plan_matches, release_stage, stage_plan
+from visionr1.train.ptst import StageEndCallback, check_plan_matches, release_stage
 from visionr1.train.speedups import apply_speedups
 from visionr1.train.validation import (
     ValidationCallback,
@@ -93,12 +89,28 @@ GRPO_DEFAULTS: dict[str, Any] = {
 }
 
 
-class VisionR1GRPOTrainer(ConvertedCheckpointMixin, GRPOTrainer):
-    """TRL's ``GRPOTrainer``; changed: checkpoint loading (:class:`ConvertedCheckpointMixin`) and the prompt
-    order of epochs after the first (:class:`EpochSeededSampler`)."""
+@functools.cache
+def trainer_class() -> type:
+    """``VisionR1GRPOTrainer``: TRL's ``GRPOTrainer``, changed in checkpoint loading (:class:`ConvertedCheckpointMixin`)
+    and in the prompt order of epochs after the first (:class:`EpochSeededSampler`).
 
-    def _get_train_sampler(self, dataset=None):
-        return EpochSeededSampler(super()._get_train_sampler(dataset), lambda: math.floor((self.state.epoch or 0) + 1e-9))
+    Made on first use, not at import: importing ``GRPOTrainer`` imports vLLM (where it is installed), which reads
+    its CPU settings from the environment then, so :func:`~visionr1.models.vllm_engine.prepare_environment` sets
+    them right before; importing this module changes nothing.
+    """
+    from visionr1.models.vllm_engine import prepare_environment
+
+    prepare_environment()
+    from trl import GRPOTrainer
+
+    class VisionR1GRPOTrainer(ConvertedCheckpointMixin, GRPOTrainer):
+        """TRL's ``GRPOTrainer``; changed: checkpoint loading and the prompt order of epochs after the first."""
+
+        def _get_train_sampler(self, dataset=None):
+            return EpochSeededSampler(super()._get_train_sampler(dataset),
+                                      lambda: math.floor((self.state.epoch or 0) + 1e-9))
+
+    return VisionR1GRPOTrainer
 
 
 class EpochSeededSampler(torch.utils.data.Sampler):
@@ -127,29 +139,14 @@ class EpochSeededSampler(torch.utils.data.Sampler):
 
 def stage_values(cfg: GRPORunConfig, i: int) -> dict[str, Any]:
     """The ``GRPOConfig`` values of PTST stage ``i`` before TRL sees them: defaults, ``trainer:``, the stage's
-    ``trainer:``, and what PTST sets (completion budget, group size, one LR schedule over all stages, reward
-    weights). With ``ptst.matched_compute`` the per-device batch (and ``generation_batch_size``, if set) is the
-    first stage's scaled by ``G_i / G_0``, so every stage takes the same prompts per step."""
+    ``trainer:``, and what PTST sets (:mod:`visionr1.train.ptst_plan`, ``cfg.plan``): completion budget, group
+    size, one LR schedule over all stages, and with ``ptst.matched_compute`` the per-device batch (and
+    ``generation_batch_size``, if set) scaled with the group size; and the reward weights."""
     stage: PTSTStage = cfg.ptst.stages[i]
-    values = {**GRPO_DEFAULTS, **cfg.trainer, **stage.trainer}
-    if cfg.ptst.matched_compute and i > 0:
-        from trl import GRPOConfig
-
-        g0 = cfg.ptst.stages[0].num_generations
-        for key in ("per_device_train_batch_size", "generation_batch_size"):
-            base = values.get(key, GRPOConfig.__dataclass_fields__[key].default)
-            if base is None:
-                continue
-            scaled = base * stage.num_generations / g0
-            if scaled < 1 or scaled != int(scaled):
-                raise ConfigError(
-                    f"ptst.matched_compute: stage {i} (num_generations={stage.num_generations}) needs {key} = {base} x "
-                    f"{stage.num_generations} / {g0} = {scaled:g}, not a whole number >= 1; choose trainer.{key} so that "
-                    f"it scales to whole numbers (a multiple of {g0 // math.gcd(g0, stage.num_generations)})")
-            values[key] = int(scaled)
+    values = {**GRPO_DEFAULTS, **cfg.trainer, **stage.trainer, **cfg.plan.derived[i]}
     values.update(
         output_dir=str(cfg.run_dir),
-        max_steps=cfg.ptst.total_steps,  # one LR schedule over all stages
+        max_steps=cfg.plan.total_steps,  # one LR schedule over all stages
         num_generations=stage.num_generations,
         max_completion_length=stage.max_completion_length,
         reward_weights=cfg.reward.trl_weights(),
@@ -159,7 +156,13 @@ def stage_values(cfg: GRPORunConfig, i: int) -> dict[str, Any]:
 
 
 def stage_args(cfg: GRPORunConfig, i: int, *, host_only: bool = False, world_size: int = 1):
-    """The ``GRPOConfig`` of PTST stage ``i``; TRL's batch/group checks become errors naming the stage.
+    """The ``GRPOConfig`` of PTST stage ``i`` (:func:`build_stage`)."""
+    return build_stage(cfg, i, host_only=host_only, world_size=world_size)[0]
+
+
+def build_stage(cfg: GRPORunConfig, i: int, *, host_only: bool = False, world_size: int = 1):
+    """The ``GRPOConfig`` of PTST stage ``i`` and its batch arithmetic (:func:`stage_batch`); TRL's batch/group
+    checks become errors naming the stage, as does a stage that is not a whole number of rollout batches.
 
     ``host_only``: built for a plan, in one process that may lack the run's accelerator: device checks
     are skipped, and TRL's generation-batch check (which counts this process's world) is given the
@@ -169,6 +172,7 @@ def stage_args(cfg: GRPORunConfig, i: int, *, host_only: bool = False, world_siz
 
     stage: PTSTStage = cfg.ptst.stages[i]
     values = stage_values(cfg, i)
+    given = dict(values)  # as the config gives them; a plan adapts them to this process below
     if host_only:
         if not torch.cuda.is_available():
             values["use_cpu"] = True
@@ -182,25 +186,24 @@ def stage_args(cfg: GRPORunConfig, i: int, *, host_only: bool = False, world_siz
     where = (f"ptst.stages[{i}] (max_completion_length={stage.max_completion_length}, "
              f"num_generations={stage.num_generations})")
     args = make_trl_args(GRPOConfig, values, where=where)
-    batch = stage_batch(cfg, i, args, world_size if host_only else None)
+    batch = stage_batch(stage, given, args, world_size if host_only else None)
     if batch["updates_per_rollout_batch"].is_integer() and stage.steps % int(batch["updates_per_rollout_batch"]):
         raise ConfigError(
             f"{where}: steps={stage.steps} is not a whole number of rollout batches ({batch['updates_per_rollout_batch']:g} "
             f"optimizer steps each: steps_per_generation x num_iterations / gradient_accumulation_steps); the stage "
             f"would end inside a rollout batch and throw the rest of it away")
-    return args
+    return args, batch
 
 
-def stage_batch(cfg: GRPORunConfig, i: int, args, world_size: int | None = None) -> dict[str, Any]:
-    """Stage ``i``'s batch arithmetic at ``world_size`` processes (the args' own world when None).
+def stage_batch(stage: PTSTStage, values: dict[str, Any], args, world_size: int | None = None) -> dict[str, Any]:
+    """A stage's batch arithmetic at ``world_size`` processes (the args' own world when None), from its
+    ``GRPOConfig`` ``args`` and the ``values`` they were built from (:func:`stage_values`).
 
     Per optimizer step (an *update*): completions = per-device batch x gradient accumulation x processes, prompts
     = completions / G. Per rollout batch (one generation): completions = per-device batch x steps_per_generation x
     processes; it feeds ``steps_per_generation x num_iterations / gradient_accumulation_steps`` updates. Tokens
     sampled count each completion at the stage's budget (completions x max_completion_length): the compute PTST
     holds constant per prompt (16 x 4K = 8 x 8K)."""
-    stage = cfg.ptst.stages[i]
-    values = stage_values(cfg, i)
     world = world_size or args.world_size
     per_device, accumulation = args.per_device_train_batch_size, args.gradient_accumulation_steps
     if values.get("generation_batch_size") is not None:
@@ -240,11 +243,12 @@ def plan_grpo(cfg: GRPORunConfig, world_size: int = 1, count_tokens: bool = Fals
     ``count_tokens``: also load the processor and count every prompt's tokens (images included), and each
     stage's longest sequence (longest prompt + completion budget).
     """
-    from visionr1.train.data import build_grpo_dataset, length_summary, token_lengths
+    from visionr1.train.data import build_grpo_dataset
 
     if world_size < 1:
         raise ConfigError(f"world size must be >= 1, got {world_size}")
-    stages_args = [stage_args(cfg, i, host_only=True, world_size=world_size) for i in range(len(cfg.ptst.stages))]
+    built = [build_stage(cfg, i, host_only=True, world_size=world_size) for i in range(len(cfg.ptst.stages))]
+    stages_args = [args for args, _ in built]
     warnings: list[str] = check_vllm_settings(stages_args, planning=True)
     warning = check_model_path(cfg.model.path, planning=True)
     if warning:
@@ -256,9 +260,31 @@ def plan_grpo(cfg: GRPORunConfig, world_size: int = 1, count_tokens: bool = Fals
     else:
         warnings.append(f"data.path {cfg.data.path} does not exist: the records were not checked and the passes over "
                         f"the data are not known")
+    rows = _plan_rows(cfg, built, dataset)
+    plan: dict[str, Any] = {"run_dir": str(cfg.run_dir), "world_size": world_size,
+                            "records": len(dataset) if dataset is not None else None,
+                            "total_steps": cfg.plan.total_steps, "skipped_stages": cfg.ptst.skipped,
+                            "matched_compute": cfg.ptst.matched_compute,
+                            "tokens_sampled_per_step_match": len({r["tokens_sampled_per_step"] for r in rows}) == 1,
+                            "reward": cfg.reward.kind, "prompt_form": template_form(cfg.data.user_template),
+                            "stages": rows, "resume": None}
+    warnings += _prompt_form_warnings(cfg, plan, sft)
+    warnings += _vllm_plan_warnings(plan, stages_args, world_size)
+    if dataset is not None:
+        long = long_questions_warning((i, p[-1]["content"]) for i, p in zip(dataset["id"], dataset["prompt"]))
+        if long:
+            warnings.append(long)
+    if count_tokens and dataset is not None:
+        warnings += _count_prompt_tokens(cfg, dataset, plan)
+    plan["resume"], warning = _resume_plan(cfg)
+    plan["warnings"] = warnings + ([warning] if warning else [])
+    return plan
+
+
+def _plan_rows(cfg: GRPORunConfig, built: list[tuple[Any, dict[str, Any]]], dataset) -> list[dict[str, Any]]:
+    """The plan's row per stage: its settings, batch arithmetic and totals, passes over the data, objective."""
     rows, prompts_so_far = [], 0.0
-    for i, (stage, a) in enumerate(zip(cfg.ptst.stages, stages_args)):
-        batch = stage_batch(cfg, i, a, world_size)
+    for i, (stage, (a, batch)) in enumerate(zip(cfg.ptst.stages, built)):
         prompts = batch["prompts_per_rollout_batch"] * batch["rollout_batches"]
         prompts_so_far += prompts
         objective = objective_record(a)
@@ -269,59 +295,68 @@ def plan_grpo(cfg: GRPORunConfig, world_size: int = 1, count_tokens: bool = Fals
                      "data_passes_so_far": round(prompts_so_far / len(dataset), 3) if dataset is not None else None,
                      "vllm": _vllm_plan(a),
                      "objective": {k: objective[k] for k in ("name", *LOSS_KEYS_SHOWN)}})
-    per_step = {r["tokens_sampled_per_step"] for r in rows}
-    plan: dict[str, Any] = {"run_dir": str(cfg.run_dir), "world_size": world_size,
-                            "records": len(dataset) if dataset is not None else None,
-                            "total_steps": cfg.ptst.total_steps, "skipped_stages": cfg.ptst.skipped,
-                            "matched_compute": cfg.ptst.matched_compute, "tokens_sampled_per_step_match": len(per_step) == 1,
-                            "reward": cfg.reward.kind, "prompt_form": template_form(cfg.data.user_template),
-                            "stages": rows, "resume": None}
-    if cfg.ptst.matched_compute and len(per_step) > 1:  # cannot happen by construction; a plan must never claim it
-        raise ConfigError(f"ptst.matched_compute: stages sample {sorted(per_step)} tokens per step")
+    return rows
+
+
+def _prompt_form_warnings(cfg: GRPORunConfig, plan: dict[str, Any], sft: str | Path | None) -> list[str]:
+    """Record in ``plan`` the prompt form the SFT the policy comes from trained on; a warning when GRPO asks in
+    another."""
     sft_form = sft_prompt_form(sft if sft is not None else _sft_run_of(cfg.model.path))
-    if sft_form is not None:
-        plan["sft_prompt_form"] = sft_form
-        if sft_form["form"] != plan["prompt_form"]:
-            warnings.append(
-                f"SFT trained on the {sft_form['form']} prompt form ({sft_form['source']}), but GRPO asks in the "
-                f"{plan['prompt_form']} form (data.user_template={cfg.data.user_template!r}): the policy meets prompts it "
-                f"was not trained on; set data.user_template={sft_form['form'] if sft_form['form'] != 'other' else 'FILE'} "
-                f"to match")
+    if sft_form is None:
+        return []
+    plan["sft_prompt_form"] = sft_form
+    if sft_form["form"] == plan["prompt_form"]:
+        return []
+    return [f"SFT trained on the {sft_form['form']} prompt form ({sft_form['source']}), but GRPO asks in the "
+            f"{plan['prompt_form']} form (data.user_template={cfg.data.user_template!r}): the policy meets prompts it "
+            f"was not trained on; set data.user_template={sft_form['form'] if sft_form['form'] != 'other' else 'FILE'} "
+            f"to match"]
+
+
+def _vllm_plan_warnings(plan: dict[str, Any], stages_args: list[Any], world_size: int) -> list[str]:
+    """Record in ``plan`` the colocated vLLM engine's size; a warning per stage whose vLLM context is unset."""
+    rows = plan["stages"]
     if any(uses_colocated_vllm(a) for a in stages_args):
         # per process: one rollout batch's completions on this process, times the tensor-parallel group
         seqs = max(r["completions_per_rollout_batch"] / world_size * a.vllm_tensor_parallel_size
                    for r, a in zip(rows, stages_args))
         plan["vllm_engine"] = {"mode": "colocate", "context": engine_context_length(stages_args),
                                "max_num_seqs": round(seqs)}
-    for row in rows:
-        if row["vllm"] and row["vllm"]["context"] is None:
-            warnings.append(f"stage {row['stage']}: trainer.vllm_max_model_length is unset, so vLLM takes the model's "
-                            f"maximum context; set it to the longest prompt + {row['max_completion_length']} (the "
-                            "completion budget) in ptst.stages.N.trainer (--count-tokens measures the prompts)")
-    if dataset is not None:
-        long = long_questions_warning((i, p[-1]["content"]) for i, p in zip(dataset["id"], dataset["prompt"]))
-        if long:
-            warnings.append(long)
-    if count_tokens and dataset is not None:
-        processor = load_processor(cfg.model, padding_side="left")
-        plan["prompt_tokens"] = length_summary(token_lengths(dataset, processor, "prompt", generation_prompt=True), None)
-        for row in rows:
-            row["longest_sequence"] = plan["prompt_tokens"]["max"] + row["max_completion_length"]
-            context = (row["vllm"] or {}).get("context")
-            if context is not None and row["longest_sequence"] > context:
-                warnings.append(f"stage {row['stage']}: the longest prompt ({plan['prompt_tokens']['max']} tokens) + "
-                                f"the completion budget ({row['max_completion_length']}) = {row['longest_sequence']} "
-                                f"tokens exceed trainer.vllm_max_model_length={context}: vLLM refuses that prompt")
+    return [f"stage {row['stage']}: trainer.vllm_max_model_length is unset, so vLLM takes the model's "
+            f"maximum context; set it to the longest prompt + {row['max_completion_length']} (the "
+            "completion budget) in ptst.stages.N.trainer (--count-tokens measures the prompts)"
+            for row in rows if row["vllm"] and row["vllm"]["context"] is None]
+
+
+def _count_prompt_tokens(cfg: GRPORunConfig, dataset, plan: dict[str, Any]) -> list[str]:
+    """Record in ``plan`` every prompt's token count (images included) and each stage's longest sequence; a warning
+    per stage whose longest sequence exceeds its vLLM context."""
+    from visionr1.train.data import length_summary, token_lengths
+
+    processor = load_processor(cfg.model, padding_side="left")
+    plan["prompt_tokens"] = length_summary(token_lengths(dataset, processor, "prompt", generation_prompt=True), None)
+    warnings = []
+    for row in plan["stages"]:
+        row["longest_sequence"] = plan["prompt_tokens"]["max"] + row["max_completion_length"]
+        context = (row["vllm"] or {}).get("context")
+        if context is not None and row["longest_sequence"] > context:
+            warnings.append(f"stage {row['stage']}: the longest prompt ({plan['prompt_tokens']['max']} tokens) + "
+                            f"the completion budget ({row['max_completion_length']}) = {row['longest_sequence']} "
+                            f"tokens exceed trainer.vllm_max_model_length={context}: vLLM refuses that prompt")
+    return warnings
+
+
+def _resume_plan(cfg: GRPORunConfig) -> tuple[dict[str, Any] | None, str | None]:
+    """The checkpoint a run would resume from (checked against the stages), and a warning when it is complete."""
     ckpt = checkpoint_to_resume(Path(cfg.run_dir), cfg.resume)
-    if ckpt is not None:
-        check_plan_matches(ckpt, cfg.ptst)
-        step = checkpoint_step(ckpt)
-        plan["resume"] = {"checkpoint": str(ckpt), "global_step": step, "stage": cfg.ptst.stage_at(step)}
-        if step >= cfg.ptst.total_steps:
-            warnings.append(f"{cfg.run_dir} is already complete ({step} of {cfg.ptst.total_steps} steps): "
-                            "a run would train nothing")
-    plan["warnings"] = warnings
-    return plan
+    if ckpt is None:
+        return None, None
+    check_plan_matches(ckpt, cfg.plan)
+    step = checkpoint_step(ckpt)
+    resume = {"checkpoint": str(ckpt), "global_step": step, "stage": cfg.plan.stage_at(step)}
+    if step < cfg.plan.total_steps:
+        return resume, None
+    return resume, f"{cfg.run_dir} is already complete ({step} of {cfg.plan.total_steps} steps): a run would train nothing"
 
 
 def _vllm_plan(args) -> dict[str, Any] | None:
@@ -401,8 +436,6 @@ def run_grpo(cfg: GRPORunConfig, *, force: bool = False, verbose: bool = False) 
     stages are all done is not trained further: the summary says ``already_complete``. ``verbose``:
     transformers' own progress logs instead of one line of key metrics per logging step.
     """
-    from visionr1.train.data import build_grpo_dataset
-
     run_dir = Path(cfg.run_dir)
     all_args = [stage_args(cfg, i) for i in range(len(cfg.ptst.stages))]  # validate every stage up front
     check_vllm_settings(all_args)
@@ -411,26 +444,34 @@ def run_grpo(cfg: GRPORunConfig, *, force: bool = False, verbose: bool = False) 
     ckpt = checkpoint_to_resume(run_dir, cfg.resume)
     start = checkpoint_step(ckpt) if ckpt else 0
     if ckpt is not None:
-        check_plan_matches(ckpt, cfg.ptst)
-    total = cfg.ptst.total_steps
-    main = is_main_process()
-    if main:
+        check_plan_matches(ckpt, cfg.plan)
+    total = cfg.plan.total_steps
+    if is_main_process():
         # Rows logged after the checkpoint we resume from will be logged again: drop them.
         truncate_jsonl(run_dir / METRICS_FILE, lambda r: r.get("global_step", 0) <= start)
         truncate_jsonl(run_dir / SAMPLES_FILE, lambda r: (r.get("global_step") or 0) <= start)
-    summary = {"run_dir": str(run_dir), "resumed_from": str(ckpt) if ckpt else None, "start_step": start,
-               "total_steps": total, "stages": stage_plan(cfg.ptst), "stages_run": [], "reward": cfg.reward.kind,
-               "prompt_form": template_form(cfg.data.user_template)}
     stopped = ckpt is not None and cfg.validation is not None and stopped_at(run_dir) == start
     if start >= total or stopped:
-        if main and ckpt is not None and not (run_dir / "final").is_dir():
+        if is_main_process() and ckpt is not None and not (run_dir / "final").is_dir():
             final_from_checkpoint(ckpt, run_dir / "final", load_processor(cfg.model, padding_side="left"))
         last = len(cfg.ptst.stages) - 1
         further = ("validation.stop_after_no_gain (validation stopped it: held-out accuracy stopped rising)" if stopped
                    else f"ptst.stages.{last}.steps or add a stage")
         return already_complete(run_dir, further, start, total,
                                 resumed_from=str(ckpt), stages_run=[])
+    summary = {"run_dir": str(run_dir), "resumed_from": str(ckpt) if ckpt else None, "start_step": start,
+               "total_steps": total, "stages": cfg.plan.rows(), "stages_run": [], "reward": cfg.reward.kind,
+               "prompt_form": template_form(cfg.data.user_template)}
+    return _train_stages(cfg, all_args, ckpt, summary, verbose)
 
+
+def _train_stages(cfg: GRPORunConfig, all_args: list[Any], ckpt: Path | None, summary: dict[str, Any],
+                  verbose: bool) -> dict[str, Any]:
+    """Train the stages from ``summary["start_step"]`` on, each on its own trainer, one after the other."""
+    from visionr1.train.data import build_grpo_dataset
+
+    trainer_cls = trainer_class()  # before anything imports vLLM
+    run_dir, start, main = Path(cfg.run_dir), summary["start_step"], is_main_process()
     dataset = build_grpo_dataset(cfg.data)
     processor = load_processor(cfg.model, padding_side="left")
     eos = _eos_ids(cfg, processor)
@@ -440,48 +481,34 @@ def run_grpo(cfg: GRPORunConfig, *, force: bool = False, verbose: bool = False) 
         if main:
             drop_after(run_dir, start)
     trainer, validation = None, None
-    first = cfg.ptst.stage_at(start)
+    first = cfg.plan.stage_at(start)
     # one colocated vLLM engine for every stage this process runs (visionr1.train.colocate)
     engine = (RunEngine(all_args[first:], run_dir if main else None)
               if any(uses_colocated_vllm(a) for a in all_args[first:]) else None)
     for i in range(first, len(cfg.ptst.stages)):
-        stage = cfg.ptst.stages[i]
         if trainer is not None:  # free the previous stage's model and optimizer before building the next
             release_stage(trainer)
-            del trainer
+            trainer = validation = None
             gc.collect()
-        settings = {"num_generations": stage.num_generations, "max_completion_length": stage.max_completion_length}
-        callbacks = [MetricsCallback(run_dir, i, settings), StageEndCallback(cfg.ptst, i)]
-        if cfg.validation is not None:
-            validation = ValidationCallback(cfg.validation, run_dir, processor, stage=i, stage_end=cfg.ptst.boundaries()[i],
-                                            keep_best=cfg.checkpoint_selection == "best_validation")
-            callbacks.append(validation)
+        validation = _validation_callback(cfg, i, processor)
         with engine.building() if engine is not None else contextlib.nullcontext():
-            trainer = VisionR1GRPOTrainer(
+            trainer = trainer_cls(
                 model=cfg.model.path,  # TRL loads it (and the reference model from the same path when beta > 0)
-                reward_funcs=reward_funcs(eos, stage.max_completion_length, i, samples),
+                reward_funcs=reward_funcs(eos, cfg.ptst.stages[i].max_completion_length, i, samples),
                 args=all_args[i],
                 train_dataset=dataset,
                 processing_class=processor,
                 peft_config=cfg.model.peft_config(),
-                callbacks=callbacks,
+                callbacks=[MetricsCallback(run_dir, i, _stage_settings(cfg, i)), StageEndCallback(cfg.plan, i),
+                           *([validation] if validation is not None else [])],
             )
         if engine is not None:
             engine.boundary(i, start)
         if validation is not None:
             validation.trainer = trainer
-        # what this stage optimises, read back from the trainer's own args (not from the YAML)
-        summary.setdefault("objective", []).append(
-            {"stage": i, **objective_record(trainer.args, trainer.accelerator.num_processes)})
-        summary["parameters"] = trainable_record(trainer.model, freeze_parts(trainer.model, cfg.model.frozen_parts()))
-        check_trainable_matches(ckpt, summary["parameters"])
-        trainer.add_callback(record_trainable_callback(summary["parameters"]))
-        if main and not summary["stages_run"]:  # once the run is accepted (a refused resume leaves it as it was)
-            (run_dir / "config.yaml").write_text(resolved_yaml(cfg), encoding="utf-8")
-        apply_speedups(trainer, cfg.speed)
-        if not verbose:
-            quiet_progress(trainer, stage=(i, len(cfg.ptst.stages)))
-        logger.info("PTST stage %d/%d: %s, from global step %d", i + 1, len(cfg.ptst.stages), settings, start)
+        _prepare_stage(cfg, i, trainer, summary, ckpt, verbose)
+        logger.info("PTST stage %d/%d: %s, from global step %d", i + 1, len(cfg.ptst.stages), _stage_settings(cfg, i),
+                    start)
         trainer.train(resume_from_checkpoint=str(ckpt) if ckpt else None)
         trainer.accelerator.wait_for_everyone()
         summary["stages_run"].append(i)
@@ -492,6 +519,41 @@ def run_grpo(cfg: GRPORunConfig, *, force: bool = False, verbose: bool = False) 
         if validation is not None and validation.stopped:
             logger.info("validation accuracy stopped rising: training ends at step %d", start)
             break
+    return _finish(cfg, trainer, processor, validation, engine, summary)
+
+
+def _stage_settings(cfg: GRPORunConfig, i: int) -> dict[str, int]:
+    stage = cfg.ptst.stages[i]
+    return {"num_generations": stage.num_generations, "max_completion_length": stage.max_completion_length}
+
+
+def _validation_callback(cfg: GRPORunConfig, i: int, processor) -> ValidationCallback | None:
+    if cfg.validation is None:
+        return None
+    return ValidationCallback(cfg.validation, Path(cfg.run_dir), processor, stage=i, stage_end=cfg.plan.stages[i].end_step,
+                              keep_best=cfg.checkpoint_selection == "best_validation")
+
+
+def _prepare_stage(cfg: GRPORunConfig, i: int, trainer, summary: dict[str, Any], ckpt: Path | None,
+                   verbose: bool) -> None:
+    """Record what stage ``i``'s trainer optimises and trains, check it against the checkpoint, write the resolved
+    config (once the run is accepted), and apply the speed-ups and the progress display."""
+    # what this stage optimises, read back from the trainer's own args (not from the YAML)
+    summary.setdefault("objective", []).append(
+        {"stage": i, **objective_record(trainer.args, trainer.accelerator.num_processes)})
+    summary["parameters"] = trainable_record(trainer.model, freeze_parts(trainer.model, cfg.model.frozen_parts()))
+    check_trainable_matches(ckpt, summary["parameters"])
+    trainer.add_callback(record_trainable_callback(summary["parameters"]))
+    if is_main_process() and not summary["stages_run"]:  # once the run is accepted (a refused resume leaves it as it was)
+        (Path(cfg.run_dir) / "config.yaml").write_text(resolved_yaml(cfg), encoding="utf-8")
+    apply_speedups(trainer, cfg.speed)
+    if not verbose:
+        quiet_progress(trainer, stage=(i, len(cfg.ptst.stages)))
+
+
+def _finish(cfg: GRPORunConfig, trainer, processor, validation, engine, summary: dict[str, Any]) -> dict[str, Any]:
+    """Save the final model, complete and write the summary, and close the run's vLLM engine."""
+    run_dir, main = Path(cfg.run_dir), is_main_process()
     final = run_dir / "final"
     trainer.save_model(str(final))
     if main:

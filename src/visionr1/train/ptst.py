@@ -11,7 +11,10 @@ gets its own trainer. What makes the stages *one* run rather than several:
   run. This path (rather than handing optimizer objects from trainer to trainer) is also the one that
   works under DeepSpeed ZeRO-3, where ``Trainer`` refuses optimizers passed in;
 * a rerun after a crash finds the newest complete checkpoint, works out the stage from its global step
-  (:meth:`PTSTSettings.stage_at`), drops metric/sample rows logged after it, and carries on.
+  (:meth:`~visionr1.train.ptst_plan.PTSTPlan.stage_at`), drops metric/sample rows logged after it, and carries on.
+
+The stage arithmetic itself (step ranges, matched compute) is :mod:`visionr1.train.ptst_plan`'s, computed once
+per run (``cfg.plan``).
 
 Between stages :func:`release_stage` frees the finished stage's trainer: its DeepSpeed engines are
 destroyed and accelerate's state is reset (accelerate refuses a second ``Accelerator`` with a DeepSpeed
@@ -25,7 +28,6 @@ different plan for stages already run is refused instead of silently mixing two 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -33,28 +35,18 @@ from transformers import TrainerCallback
 
 from visionr1.errors import ConfigError
 from visionr1.train.common import write_into_checkpoint
-from visionr1.train.config import PTSTSettings
+from visionr1.train.ptst_plan import PTSTPlan
 
 STATE_FILE = "ptst_state.json"
-
-
-def stage_plan(ptst: PTSTSettings) -> list[dict[str, Any]]:
-    """The stages as plain dicts with their global-step ranges ``[start, end)``."""
-    plan, start = [], 0
-    for i, s in enumerate(ptst.stages):
-        d = {k: v for k, v in asdict(s).items() if k != "trainer"}
-        plan.append({"stage": i, **d, "start_step": start, "end_step": start + s.steps})
-        start += s.steps
-    return plan
 
 
 class StageEndCallback(TrainerCallback):
     """Stop training at the stage's last global step and save a checkpoint there (plus ``ptst_state.json``)."""
 
-    def __init__(self, ptst: PTSTSettings, stage: int) -> None:
-        self.ptst = ptst
+    def __init__(self, plan: PTSTPlan, stage: int) -> None:
+        self.plan = plan
         self.stage = stage
-        self.end_step = ptst.boundaries()[stage]
+        self.end_step = plan.stages[stage].end_step
 
     def on_step_end(self, args, state, control, **kwargs):
         if state.global_step >= self.end_step:
@@ -65,7 +57,7 @@ class StageEndCallback(TrainerCallback):
     def on_save(self, args, state, control, **kwargs):
         done = self.stage + 1 if state.global_step >= self.end_step else self.stage
         write_into_checkpoint(args, state, STATE_FILE, {"global_step": state.global_step, "stage": self.stage,
-                                                        "stages_completed": done, "plan": stage_plan(self.ptst)})
+                                                        "stages_completed": done, "plan": self.plan.rows()})
         return control
 
 
@@ -89,14 +81,14 @@ def release_stage(trainer: Any) -> None:
         AcceleratorState._reset_state(reset_partial_state=False)
 
 
-def check_plan_matches(ckpt: Path, ptst: PTSTSettings) -> None:
+def check_plan_matches(ckpt: Path, plan: PTSTPlan) -> None:
     """Refuse to resume when the stages already (partly) run had different settings."""
     path = ckpt / STATE_FILE
     if not path.is_file():
         return
     saved = json.loads(path.read_text(encoding="utf-8"))
     step = int(saved["global_step"])
-    now = stage_plan(ptst)
+    now = plan.rows()
     for old in saved["plan"]:
         if old["start_step"] >= step:
             continue  # not started yet: may be changed (e.g. a stage added or lengthened)
