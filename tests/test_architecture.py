@@ -383,10 +383,7 @@ def import_work() -> dict[str, list[str]]:
     return json.loads(done.stdout)
 
 
-@pytest.mark.parametrize("module", [
-    pytest.param(m, marks=pytest.mark.xfail(strict=True, reason="issue 32c moves train/grpo.py's prepare_environment() "
-                                                                "into run_grpo; LEAD: drop this xfail when 32c merges"))
-    if m == "visionr1.train.grpo" else m for m in IMPORTED])
+@pytest.mark.parametrize("module", IMPORTED)
 def test_importing_a_module_does_no_work(import_work, module):
     """Importing any of our modules leaves the process as it was: no environment variable, warnings filter, signal
     handler, exit hook, logging set-up, thread or process. That work belongs in the command that needs it."""
@@ -415,8 +412,6 @@ def test_the_import_probe_sees_work_done_at_import(tmp_path):
 
 LONGEST = 80
 """Lines a function of src/ may take, its docstring and nested functions included."""
-BEING_SPLIT = {("train/grpo.py", "run_grpo"), ("train/grpo.py", "plan_grpo")}
-"""LEAD: split by issue 32c (run_grpo, plan_grpo); remove each once merged."""
 
 
 def _long_functions() -> dict[tuple[str, str], int]:
@@ -433,9 +428,7 @@ def _long_functions() -> dict[tuple[str, str], int]:
 def test_no_function_is_longer_than_80_lines():
     """A function that does not fit on a screen hides its steps; name them as functions of their own."""
     long = _long_functions()
-    new = {f"{path}:{name} ({n} lines)" for (path, name), n in long.items() if (path, name) not in BEING_SPLIT}
-    assert not new, f"longer than {LONGEST} lines: {sorted(new)}"
-    assert BEING_SPLIT <= set(long), f"split already, drop from BEING_SPLIT: {sorted(BEING_SPLIT - set(long))}"
+    assert not long, f"longer than {LONGEST} lines: {sorted(f'{p}:{name} ({n} lines)' for (p, name), n in long.items())}"
 
 
 # ----------------------------------------------------------------------------- one concept, one home
