@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from visionr1.cli import app
-from visionr1.demo import STAGES, load_demo_config, RECIPES
+from visionr1.demo import STAGES, RECIPES
 
 
 @pytest.fixture(scope="module")
@@ -81,12 +81,6 @@ def test_report_has_the_table_and_plots(quick_run):
     for png in ("accuracy.png", "training.png"):
         assert f"]({png})" in report
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-
-
-def test_quick_overrides_apply():
-    full, quick = load_demo_config(RECIPES, False), load_demo_config(RECIPES, True)
-    assert quick["data"]["n_train"] < full["data"]["n_train"]
-    assert quick["overrides"]["grpo"] and not full["overrides"]["grpo"]
 
 
 def test_brief_cots_are_shorter_and_set_in_the_bridge_config(tmp_path):

@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parents[2]
 def grpo(name: str, quick: bool = False) -> GRPORunConfig:
     """A demo GRPO recipe with its --quick overrides and a validation set filled in (as the demo does)."""
     return load_config(GRPORunConfig, RECIPES / f"{name}.yaml",
-                       ["validation.data=val.jsonl", *load_demo_config(RECIPES, quick)["overrides"][name]])
+                       ["validation.data=val.jsonl", *load_demo_config(RECIPES, quick).overrides[name]])
 
 
 def test_the_budget_counts_completions_at_their_stage_budget():
@@ -39,7 +39,7 @@ def test_each_variant_samples_as_many_tokens_as_ptst(variant, quick):
     """The nearest whole number of steps to PTST's budget: off by at most half a step. Changing the steps of one
     recipe (or of a PTST stage) by one moves the budgets apart by a whole step of one of them."""
     ptst, cfg = grpo("grpo", quick), grpo(VARIANTS[variant][0], quick)
-    one_step = sampled_tokens(cfg) / cfg.ptst.total_steps
+    one_step = sampled_tokens(cfg) / cfg.plan.total_steps
     assert len(cfg.ptst.stages) == 1
     assert abs(sampled_tokens(cfg) - sampled_tokens(ptst)) <= one_step / 2, (sampled_tokens(cfg), sampled_tokens(ptst))
 

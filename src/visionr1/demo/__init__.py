@@ -44,6 +44,8 @@ from typing import Annotated, Any, Callable
 
 import typer
 
+from visionr1.demo.config import DemoConfig, load_demo_config
+
 RECIPES = Path(__file__).resolve().parent / "recipes"
 """demo.yaml and the stage recipes, shipped in the package (a wheel's ``visionr1 demo`` finds them);
 ``recipes/demo`` in the repository is a link to this folder."""
@@ -73,21 +75,6 @@ def demo_command(
 
 
 # ----------------------------------------------------------------------------- configuration
-
-
-def load_demo_config(recipes: Path, quick: bool) -> dict[str, Any]:
-    """``demo.yaml`` with the ``quick:`` section applied (data/eval merged; stage overrides returned as lists)."""
-    from visionr1.config import load_yaml
-
-    cfg = load_yaml(Path(recipes) / "demo.yaml")
-    q = cfg.pop("quick", {}) or {}
-    cfg["overrides"] = {"warmup": [], "sft": [], "grpo": [], "grpo_zero": [], "grpo_long": []}  # per stage recipe
-    if quick:
-        for section in ("data", "eval", "model"):
-            cfg.setdefault(section, {}).update(q.get(section) or {})
-        for stage in cfg["overrides"]:
-            cfg["overrides"][stage] = list(q.get(stage) or [])
-    return cfg
 
 
 def _peak_rss_mb() -> float:
@@ -218,7 +205,7 @@ class DemoRun:
     seed: int
     quick: bool
     recipes: Path
-    cfg: dict[str, Any]
+    cfg: DemoConfig
     console: Any
     stages: tuple[str, ...] = STAGES
     summary: dict[str, Any] = field(default_factory=dict)
@@ -267,7 +254,7 @@ def run_demo(out: Path, seed: int = 0, quick: bool = False, recipes: Path = RECI
     torch.manual_seed(seed)
     stages = (*STAGES[:-1], *stage_names(), STAGES[-1]) if ablation else STAGES
     run = DemoRun(out, seed, quick, Path(recipes), cfg, console, stages,
-                  {"seed": seed, "quick": quick, "out": str(out), "config": cfg, "stages": {}})
+                  {"seed": seed, "quick": quick, "out": str(out), "config": cfg.as_dict(), "stages": {}})
     train_stages(run)
     evaluate_stage(run)
     if ablation:
@@ -283,9 +270,9 @@ def run_demo(out: Path, seed: int = 0, quick: bool = False, recipes: Path = RECI
 
 def train_stages(run: DemoRun) -> None:
     """Stages 1-5: synth, bridge, warm-up, cold-start SFT and PTST GRPO."""
-    d = run.cfg["data"]
-    run.stage("synth", f"{d['n_train']} train / {d.get('n_val', 0)} validation / {d['n_test']} test records of "
-                       f"{', '.join(d['tasks'])}", lambda: _synth(run))
+    d = run.cfg.data
+    run.stage("synth", f"{d.n_train} train / {d.n_val} validation / {d.n_test} test records of {', '.join(d.tasks)}",
+              lambda: _synth(run))
     run.stage("bridge", "template teacher → filters → cold.jsonl", lambda: _bridge(run))
     run.stage("warm-up", "random tiny Qwen2.5-VL learns to see, the facts and the sums, and to answer directly "
                          "(no R1 format), until its validation accuracy stops rising", lambda: _warmup(run))
@@ -297,10 +284,9 @@ def train_stages(run: DemoRun) -> None:
 def _synth(run: DemoRun) -> dict[str, Any]:
     from visionr1.data.synth import synthesize
 
-    d = run.cfg["data"]
-    return {"splits": synthesize(run.data_dir, n=d["n_train"], seed=run.seed, tasks=d["tasks"], split_test=d["n_test"],
-                                 split_val=d.get("n_val", 0), image_size=d["image_size"],
-                                 difficulty=d.get("difficulty"))["splits"]}
+    d = run.cfg.data
+    return {"splits": synthesize(run.data_dir, n=d.n_train, seed=run.seed, tasks=d.tasks, split_test=d.n_test,
+                                 split_val=d.n_val, image_size=d.image_size, difficulty=d.difficulty)["splits"]}
 
 
 def _bridge(run: DemoRun) -> dict[str, Any]:
@@ -308,11 +294,11 @@ def _bridge(run: DemoRun) -> dict[str, Any]:
     from visionr1.bridge.run import run_bridge
     from visionr1.config import from_dict
 
-    d = run.cfg["data"]
+    d = run.cfg.data
     bcfg = from_dict(BridgeConfig, {"input": str(run.data_dir / "train.jsonl"), "out": str(run.out / "bridge"),
-                                    "teacher": "template", "limit": d["cold_start"],
-                                    "template": {"seed": run.seed, "brief": bool(d.get("brief_cots"))},
-                                    "filters": {"min_reasoning_words": d.get("min_reasoning_words", 40)},
+                                    "teacher": "template", "limit": d.cold_start,
+                                    "template": {"seed": run.seed, "brief": d.brief_cots},
+                                    "filters": {"min_reasoning_words": d.min_reasoning_words},
                                     "progress": False, "images": "link"})
     st = run_bridge(bcfg)
     run.console.print(f"kept {st['kept']} of {st['records']} CoTs; rejected {st['rejected_by_reason']}; "
@@ -322,19 +308,17 @@ def _bridge(run: DemoRun) -> dict[str, Any]:
 
 
 def _warmup(run: DemoRun) -> dict[str, Any]:
-    from visionr1.models.tiny import TinyModelSpec, build_tiny_model
+    from visionr1.models.tiny import build_tiny_model
     from visionr1.train import SFTRunConfig, run_sft
 
-    d, m, out = run.cfg["data"], run.cfg["model"], run.out
-    spec = TinyModelSpec(**{**m, "num_attention_heads": m.get("num_attention_heads", 4),
-                            "min_pixels": d["image_size"] ** 2, "max_pixels": d["image_size"] ** 2})
-    model_dir = build_tiny_model(out / "tiny-model", seed=run.seed, spec=spec)
+    d, out = run.cfg.data, run.out
+    model_dir = build_tiny_model(out / "tiny-model", seed=run.seed, spec=run.cfg.model.spec(d.image_size))
     rows = write_warmup_data(run.data_dir / "train.jsonl", run.data_dir / "warmup.jsonl",
-                             describe=bool(d.get("warmup_describe", False)), skills=d.get("warmup_skills", True))
+                             describe=d.warmup_describe, skills=d.warmup_skills)
     wcfg = _stage_config(SFTRunConfig, "warmup", run.recipes, [
         f"run_dir={out / 'base'}", f"model.path={model_dir}", f"data.path={run.data_dir / 'warmup.jsonl'}",
         f"trainer.seed={run.seed}", "resume=false", *_validation(run.recipe("warmup"), run.data_dir, run.seed),
-        *run.cfg["overrides"]["warmup"]])
+        *run.cfg.overrides["warmup"]])
     _rerun(out / "base", "sft")
     res = run_sft(wcfg)
     return {"rows": rows, "steps": res["global_step"], "train_loss": round(res["train_loss"], 4),
@@ -345,20 +329,20 @@ def _warmup(run: DemoRun) -> dict[str, Any]:
 def _sft(run: DemoRun) -> dict[str, Any]:
     from visionr1.train import SFTRunConfig, run_sft
 
-    d, out = run.cfg["data"], run.out
+    d, out = run.cfg.data, run.out
     cold = out / "bridge" / "cold.jsonl"
     rows = {"cot": None}
-    if d.get("sft_replay"):
+    if d.sft_replay:
         # at the run folder's top: its images live in bridge/ and data/, and a data file's images must
         # lie under its own folder
-        r1_form = run.summary["stages"]["bridge"]["answer_form"] if d.get("sft_replay_r1") else None
+        r1_form = run.summary["stages"]["bridge"]["answer_form"] if d.sft_replay_r1 else None
         rows = write_cold_start_mix(cold, run.data_dir / "warmup.jsonl", out / "cold_start.jsonl",
-                                    d["sft_replay"], seed=run.seed, r1_form=r1_form)
+                                    d.sft_replay, seed=run.seed, r1_form=r1_form)
         cold = out / "cold_start.jsonl"
         run.console.print(f"cold-start set: {rows}")
     scfg = _stage_config(SFTRunConfig, "sft", run.recipes, [
         f"run_dir={out / 'sft'}", f"model.path={out / 'base' / 'final'}", f"data.path={cold}",
-        f"trainer.seed={run.seed}", "resume=false", *run.cfg["overrides"]["sft"]])
+        f"trainer.seed={run.seed}", "resume=false", *run.cfg.overrides["sft"]])
     _rerun(out / "sft", "sft")
     res = run_sft(scfg)
     return {"examples": res["examples"], "steps": res["global_step"], "train_loss": round(res["train_loss"], 4),
@@ -374,7 +358,7 @@ def grpo_run(run: DemoRun, recipe: str, run_dir: Path, model: Path) -> dict[str,
     gcfg = _stage_config(GRPORunConfig, recipe, run.recipes, [
         f"run_dir={run_dir}", f"model.path={model}", f"data.path={run.data_dir / 'train.jsonl'}",
         f"trainer.seed={run.seed}", "resume=false", *_validation(run.recipe(recipe), run.data_dir, run.seed),
-        *run.cfg["overrides"].get(recipe, [])])
+        *run.cfg.overrides.get(recipe, [])])
     _rerun(run_dir, "grpo")
     res = run_grpo(gcfg)
     return {"steps": res["global_step"], "stages": res["stages"], "best": _best(run_dir)}
@@ -391,11 +375,11 @@ def eval_model(run: DemoRun, key: str, model: Path, seen: bool = False) -> dict[
     returns the figures the summary keeps."""
     from visionr1.eval.run import EvalConfig, run_eval
 
-    d, e, out = run.cfg["data"], run.cfg["eval"], run.out
+    d, e, out = run.cfg.data, run.cfg.eval, run.out
     ecfg = EvalConfig(benchmark=RECORDS_BENCHMARK, data=run.data_dir / ("train.jsonl" if seen else "test.jsonl"),
-                      out=out / "eval" / key, model=str(model), prompt="r1", temperature=e["temperature"],
-                      top_p=1.0, max_tokens=e["max_tokens"], seed=run.seed, batch_size=e["batch_size"],
-                      device="cpu", dtype="float32", limit=d["n_test"] if seen else None)
+                      out=out / "eval" / key, model=str(model), prompt="r1", temperature=e.temperature,
+                      top_p=1.0, max_tokens=e.max_tokens, seed=run.seed, batch_size=e.batch_size,
+                      device="cpu", dtype="float32", limit=d.n_test if seen else None)
     _rerun(out / "eval" / key, "eval")
     scores = run_eval(ecfg)
     comp = scores["completion"]
@@ -413,7 +397,7 @@ def eval_model(run: DemoRun, key: str, model: Path, seen: bool = False) -> dict[
 
 def evaluate_stage(run: DemoRun) -> None:
     """Stage 6: base, cold-start and RL models on the test split, and the warmed-up base on train-split items."""
-    out, d, e = run.out, run.cfg["data"], run.cfg["eval"]
+    out, d, e = run.out, run.cfg.data, run.cfg.eval
     # base_seen: the fully warmed-up model (the one cold-start SFT starts from) on train-split questions,
     # i.e. what the warm-up taught it from what it was shown
     paths = {"base": kept_model(out / "base"), "cold_start": out / "sft" / "final", "rl": kept_model(out / "grpo"),
@@ -426,7 +410,7 @@ def evaluate_stage(run: DemoRun) -> None:
             results[key] = eval_model(run, key, paths[key], seen=key == "base_seen")
         return results
 
-    run.summary["eval"] = run.stage("eval", f"3 models on {d['n_test']} test records, greedy, {e['max_tokens']} new "
+    run.summary["eval"] = run.stage("eval", f"3 models on {d.n_test} test records, greedy, {e.max_tokens} new "
                                             "tokens", evaluate)
     run.summary["stages"]["eval"] = {k: v for k, v in run.summary["stages"]["eval"].items()
                                      if k not in {*dict(MODELS), "base_seen"}}

@@ -57,10 +57,10 @@ def check_recipes(recipes: Path) -> None:
 
 def sampled_tokens(cfg) -> int:
     """Tokens a GRPO config samples in all (:data:`BUDGET`): each stage's ``tokens_sampled_per_step`` of
-    :func:`visionr1.train.grpo.stage_batch` times its steps."""
-    from visionr1.train.grpo import stage_args, stage_batch
+    :func:`visionr1.train.grpo.build_stage` times its steps."""
+    from visionr1.train.grpo import build_stage
 
-    return round(sum(stage_batch(cfg, i, stage_args(cfg, i, host_only=True))["tokens_sampled_per_step"] * s.steps
+    return round(sum(build_stage(cfg, i, host_only=True)[1]["tokens_sampled_per_step"] * s.steps
                      for i, s in enumerate(cfg.ptst.stages)))
 
 
