@@ -2,16 +2,17 @@
 
 Builds the demo's inputs once (``visionr1 demo``'s data, bridge, tiny model, warm-up rows and cold-start mix, seed 0,
 from ``src/visionr1/demo/recipes``), then, in a fresh subprocess per run, trains a few steps of each stage with
-the demo's own recipes: warm-up (``run_sft`` on warmup.yaml), cold-start SFT (``run_sft`` on sft.yaml, from the
-tiny model) and GRPO (``run_grpo`` on grpo.yaml's first PTST stage, from the tiny model: a random model's samples
-run to the stage's budget, so a GRPO step here is the demo's longest). Validation is left out (the demo's eval
-does that work). Step time is ``metrics.jsonl``'s ``step_seconds``; the first step of each stage is dropped.
-Runs alternate tuning off / on (``VISIONR1_CPU_TUNING=0`` / ``1``, :func:`visionr1.models.cpu.tune_cpu`), so a
-neighbour's load on a shared machine falls on both. Then a torch.profiler of one warm-up step (tuning off, after
-one step) prints its top operators by self CPU time, and the process's page faults over the steps are given.
-Figures are printed, never asserted.
+the demo's own recipes, one stage after the other in one process as the demo does: warm-up (``run_sft`` on
+warmup.yaml), cold-start SFT (``run_sft`` on sft.yaml, from the tiny model) and GRPO (``run_grpo`` on grpo.yaml's
+first PTST stage, from the tiny model: a random model's samples run to the stage's budget, so a GRPO step here is
+among the demo's longest). Validation is left out (the demo's eval does that work). Per step: wall seconds
+(``metrics.jsonl``'s ``step_seconds``), the process's CPU seconds and minor page faults over the same bracket; the
+first step of each stage is dropped. Runs alternate tuning off / on (``VISIONR1_CPU_TUNING=0`` / ``1``,
+:func:`visionr1.models.cpu.tune_cpu`), so a neighbour's load on a shared machine falls on both; on a busy machine
+the CPU seconds are the steadier figure. Then a torch.profiler of one warm-up step (tuning off, after one step)
+prints its top operators by self CPU time. Figures are printed, never asserted.
 
-    .venv/bin/python benchmarks/demo_step_profile.py [--steps 4] [--rounds 2] [--work /tmp/demo-steps]
+    .venv/bin/python benchmarks/demo_step_profile.py [--steps 3] [--rounds 2] [--threads N] [--work /tmp/demo-steps]
 """
 
 from __future__ import annotations
@@ -171,6 +172,27 @@ def profile_child(work: Path, out: Path, rows: int) -> None:
     print(f"threads: torch {torch.get_num_threads()}")
 
 
+def summarize(runs: dict[str, list[dict]], stages: list[str], steps: int, rounds: int) -> None:
+    """Per stage, tuning off against on: the median wall and CPU seconds per step and page faults per step."""
+    print(f"\nper step: median over {steps} steps x {rounds} runs (the first step of each stage dropped), "
+          "[min-max] for wall time; CPU = the process's user+system seconds; faults = minor page faults")
+    print(f"{'stage':8} {'wall off':>20} {'wall on':>20} {'on/off':>6} {'CPU off':>8} {'CPU on':>8} {'on/off':>6} "
+          f"{'faults off':>10} {'faults on':>10}")
+    for stage in stages:
+        row = {}
+        for tuning in ("off", "on"):
+            for key in ("step_seconds", "cpu_seconds", "minor_faults"):
+                values = [v for run in runs[tuning] for v in run[stage][key][1:] if v is not None]
+                row[tuning, key] = (statistics.median(values), min(values), max(values))
+        wall = {t: "{:.2f} [{:.2f}-{:.2f}]".format(*row[t, "step_seconds"]) for t in ("off", "on")}
+        ratio = {k: row["on", k][0] / row["off", k][0] for k in ("step_seconds", "cpu_seconds")}
+        print(f"{stage:8} {wall['off']:>20} {wall['on']:>20} {ratio['step_seconds']:6.2f} "
+              f"{row['off', 'cpu_seconds'][0]:8.2f} {row['on', 'cpu_seconds'][0]:8.2f} {ratio['cpu_seconds']:6.2f} "
+              f"{row['off', 'minor_faults'][0]:10.0f} {row['on', 'minor_faults'][0]:10.0f}")
+    rss = {t: max(run["peak_rss_mb"] for run in runs[t]) for t in ("off", "on")}
+    print(f"peak RSS of a run (all its stages): off {rss['off']:.0f} MB, on {rss['on']:.0f} MB")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--steps", type=int, default=4, help="timed steps per stage (one more is run and dropped)")
@@ -201,17 +223,7 @@ def main() -> None:
             subprocess.run([sys.executable, __file__, "--child", "steps", "--steps", str(args.steps), "--work", str(work),
                             "--out", str(out), "--stages", *args.stages], check=True, env=env)
             runs[tuning].append(json.loads(out.read_text()))
-    print(f"\nseconds per step (median of {args.steps} steps x {args.rounds} runs, first step of each run dropped; "
-          "min-max in brackets), minor page faults per run (median)")
-    print(f"{'stage':8} {'tuning off':>22} {'tuning on':>22} {'on/off':>7} {'faults off':>11} {'faults on':>11}")
-    for stage in args.stages:
-        cells, med = [], {}
-        for tuning in ("off", "on"):
-            secs = [s for run in runs[tuning] for s in run[stage]["step_seconds"][1:] if s is not None]
-            med[tuning] = statistics.median(secs)
-            cells.append(f"{med[tuning]:.3f} [{min(secs):.3f}-{max(secs):.3f}]")
-        faults = [statistics.median(run[stage]["minor_faults"] for run in runs[t]) for t in ("off", "on")]
-        print(f"{stage:8} {cells[0]:>22} {cells[1]:>22} {med['on'] / med['off']:7.2f} {faults[0]:11.0f} {faults[1]:11.0f}")
+    summarize(runs, args.stages, args.steps, args.rounds)
     if args.profile_rows:
         print("\ntorch.profiler, one warm-up step (tuning off), top operators by self CPU time:")
         env = {**os.environ, "VISIONR1_CPU_TUNING": "0"}

@@ -7,12 +7,23 @@ A profile of a warm-up step (``benchmarks/demo_step_profile.py``) shows where th
   (128 KiB, raised up to 32 MiB as such blocks are freed) with a fresh ``mmap`` and gives it back on ``free``, and
   it trims the top of its heap whenever more than twice that threshold lies free there. A training step of the
   tiny model makes hundreds of temporaries of 1-80 MB (activations, logits over the vocabulary, their gradients),
-  so every step maps fresh memory and pays one page fault per 4 KiB page as it is first touched: ~70,000 faults
-  in a warm-up step, ~3.7 us each in this VM (20 MB allocated and touched: 44 ms of CPU with the default, 9 ms
-  with the settings below). :func:`tune_cpu` raises the mmap threshold to glibc's largest (32 MiB) and the trim
-  threshold to 1 GiB, so freed blocks stay in the heap and the next step reuses pages already mapped.
+  so every step maps fresh memory and pays one page fault per 4 KiB page as it is first touched: 50,000-140,000
+  faults in a warm-up step, ~3.7 us each in this VM (two 20 MB temporaries made and freed: 44 ms of CPU with the
+  defaults, 9 ms with the settings below). :func:`tune_cpu` raises the mmap threshold to glibc's largest (32 MiB)
+  and the trim threshold to 1 GiB, so freed blocks stay in the heap and the next step reuses pages already mapped.
+  Blocks above 32 MiB (GRPO's logits over the vocabulary, ~80 MB) are still mapped afresh: glibc allows no higher
+  threshold, and turning its mmap off (``M_MMAP_MAX=0``) raised peak RSS by 14% without removing GRPO's faults.
 
-Only float rounding may change: nothing here changes what is computed, only where memory comes from.
+Nothing here changes what is computed, only where memory comes from: a step's loss and gradients came out the same
+to the bit here (tests/models/test_cpu.py holds them to :data:`~visionr1.testing.numerics.SAME_UP_TO`).
+
+Looked at and left alone: **the BLAS**. torch 2.14 sends every float32 matmul on x86 to MKL's sgemm (oneDNN only
+takes bfloat16/float16, or float32 at reduced precision; ``TORCH_MKLDNN_MATMUL_MIN_DIM`` is read on AArch64
+only). On this AMD, ``MKL_VERBOSE`` names MKL's generic branch ("Intel(R) Architecture processors"), but the
+kernel it runs (``perf record``) is ``mkl_blas_def_sgemm_kernel_0_zen``, and one thread multiplies 2384x256 by
+256x256 at ~64 GFLOP/s, ~80% of a Zen 3 core's AVX2 FMA peak; oneDNN's float32 matmul
+(``torch.ops.mkldnn._linear_pointwise``) took 0.8-1.0x MKL's CPU time on the demo's shapes.
+``MKL_ENABLE_INSTRUCTIONS=AVX2``, ``MKL_DEBUG_CPU_TYPE=5`` and ``MKL_CBWR=AVX2`` changed nothing.
 
 Scope: a CPU run (a CUDA run is left alone: its host memory is not where its time goes) on a CPU whose vendor is
 not ``GenuineIntel``; on an Intel CPU today's path is kept, because the demo's figures were measured there and
