@@ -157,6 +157,9 @@ class TransformersBackend:
         if torch_dtype == "auto" and self.device == "cpu":
             torch_dtype = torch.float32
         from visionr1.config import check_model_path
+        from visionr1.models.cpu import tune_cpu
+
+        tune_cpu(self.device)
 
         check_model_path(str(model_path), "--model")
         try:

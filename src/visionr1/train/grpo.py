@@ -30,6 +30,7 @@ from visionr1.config import check_model_path
 from visionr1.data.record import long_questions_warning
 from visionr1.errors import ConfigError
 from visionr1.grading import accuracy_reward, format_reward, get_hard_format_result_reward
+from visionr1.models.cpu import tune_cpu
 from visionr1.models.freeze import freeze_parts
 from visionr1.outdir import releases_held_dirs
 from visionr1.r1 import template_form
@@ -481,6 +482,7 @@ def _train_stages(cfg: GRPORunConfig, all_args: list[Any], ckpt: Path | None, su
         if main:
             drop_after(run_dir, start)
     trainer, validation = None, None
+    tune_cpu(all_args[0].device)
     first = cfg.plan.stage_at(start)
     # one colocated vLLM engine for every stage this process runs (visionr1.train.colocate)
     engine = (RunEngine(all_args[first:], run_dir if main else None)

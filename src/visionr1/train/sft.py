@@ -24,6 +24,7 @@ from visionr1.config import check_model_path
 from visionr1.data.record import long_questions_warning
 from visionr1.errors import ConfigError
 from visionr1.files import filter_jsonl, write_json
+from visionr1.models.cpu import tune_cpu
 from visionr1.models.freeze import freeze_parts
 from visionr1.outdir import releases_held_dirs
 from visionr1.models.vision_windows import try_vision_windows
@@ -184,6 +185,7 @@ def run_sft(cfg: SFTRunConfig, *, force: bool = False, verbose: bool = False) ->
         if is_main_process():
             drop_after(run_dir, start)
         validation = ValidationCallback(cfg.validation, run_dir, processor, keep_best=cfg.checkpoint_selection == "best_validation")
+    tune_cpu(args.device)
     trainer = VisionR1SFTTrainer(
         model=cfg.model.path,
         args=args,
