@@ -66,7 +66,9 @@ def test_cpu_vendor_reads_proc_cpuinfo():
 
 def _worker(tmp_path: Path, tuning: str, *args: str) -> dict:
     out = tmp_path / f"out-{tuning}"
-    env = {**os.environ, cpu.ENV: tuning}
+    # glibc's malloc, which the tuning sets: without the LD_PRELOAD of tcmalloc that building a vLLM engine on a CPU
+    # puts in this process's environment (vllm/platforms/cpu.py), e.g. after the vLLM tests of the same session
+    env = {**{k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}, cpu.ENV: tuning}
     res = subprocess.run([sys.executable, str(WORKER), args[0], *args[1:], str(out)], env=env, capture_output=True,
                          text=True, timeout=600)
     assert res.returncode == 0, res.stderr[-3000:]
