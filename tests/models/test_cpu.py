@@ -77,12 +77,17 @@ def _worker(tmp_path: Path, tuning: str, *args: str) -> dict:
 
 @GLIBC
 def test_freed_memory_is_reused_instead_of_faulted_in_again(tmp_path):
-    """Three 20 MB temporaries made and freed per round: glibc's defaults unmap them and fault them in again each
-    round (~2 x 4,800 faults: 1,600 x 3,072 x 4 bytes in 4 KiB pages); tuned, the heap keeps them (none)."""
-    off, on = _worker(tmp_path, "0", "faults"), _worker(tmp_path, "1", "faults")
-    assert off["done"] == [] and on["done"]
-    assert off["faults"] > 10 * 4000, off  # the default really faults: otherwise this test shows nothing
-    assert on["faults"] < off["faults"] / 10, (on, off)
+    """Three 20 MB temporaries made and freed per round, 10 rounds (144,000 pages of 4 KiB touched): glibc's
+    defaults usually unmap two of them and fault them in again each round (95,680 faults), but not in every
+    process (where the heap lands decides it: 0 or 23,936 now and then); tuned, the heap keeps them (0 or 4,800)."""
+    offs = []
+    while len(offs) < 4 and max(offs, default=0) <= 10 * 4000:  # the default really faults in one of a few processes
+        off = _worker(tmp_path, "0", "faults")
+        assert off["done"] == []
+        offs.append(off["faults"])
+    assert max(offs) > 10 * 4000, offs  # otherwise this test shows nothing
+    on = _worker(tmp_path, "1", "faults")
+    assert on["done"] and on["faults"] < max(offs) / 10, (on, offs)
 
 
 @GLIBC
