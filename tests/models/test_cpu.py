@@ -66,8 +66,8 @@ def test_cpu_vendor_reads_proc_cpuinfo():
 
 def _worker(tmp_path: Path, tuning: str, *args: str) -> dict:
     out = tmp_path / f"out-{tuning}"
-    # glibc's malloc, which the tuning sets: without the LD_PRELOAD of tcmalloc that building a vLLM engine on a CPU
-    # puts in this process's environment (vllm/platforms/cpu.py), e.g. after the vLLM tests of the same session
+    # glibc's malloc, which the tuning sets: building a vLLM engine on a CPU puts LD_PRELOAD in this process's
+    # environment (torch's libgomp, and tcmalloc where vLLM's build bundles one: vllm/platforms/cpu.py)
     env = {**{k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}, cpu.ENV: tuning}
     res = subprocess.run([sys.executable, str(WORKER), args[0], *args[1:], str(out)], env=env, capture_output=True,
                          text=True, timeout=600)
