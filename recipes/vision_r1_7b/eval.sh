@@ -13,6 +13,7 @@
 #   recipes/vision_r1_7b/eval.sh vision-r1-7b
 #   visionr1 report runs/eval/vision-r1-7b/* --reference paper --png compare.png
 # For the base Qwen2.5-VL-7B-Instruct (which never writes </answer>) set REASK=0: re-asking it only resamples.
+# A model trained with a system prompt (recipes/vision_r1_zero) is asked with it: SYSTEM_PROMPT="..." (none by default).
 set -euo pipefail
 MODEL=${1:?model name at the endpoint, e.g. vision-r1-7b}
 EP=${2:-http://localhost:8000/v1}
@@ -20,7 +21,7 @@ DATA=${3:-data}
 OUT=${4:-runs/eval}/$MODEL
 REASK=${REASK:-4}
 COMMON=(--config recipes/vision_r1_7b/eval.yaml --endpoint "$EP" --model-name "$MODEL"
-        --regenerate-missing-answer "$REASK")   # raw prompt, 0.6 / 0.95 / 16000 tokens: eval.yaml
+        --regenerate-missing-answer "$REASK" ${SYSTEM_PROMPT:+--system-prompt "$SYSTEM_PROMPT"})  # raw prompt, 0.6 / 0.95 / 16000 tokens: eval.yaml
 visionr1 eval --benchmark mathvista --data "$DATA/MathVista" --out "$OUT/mathvista" "${COMMON[@]}"
 visionr1 eval --benchmark mathverse --data "$DATA/MathVerse" --out "$OUT/mathverse" "${COMMON[@]}"
 visionr1 eval --benchmark mmmath --data "$DATA/MM-Math" --out "$OUT/mmmath" --protocol official "${COMMON[@]}"

@@ -54,7 +54,7 @@ def test_zero_takes_ptsts_first_stage_and_long_its_last(quick):
 
 def test_the_variants_differ_from_grpo_yaml_only_where_the_ablation_does():
     base = load_yaml(RECIPES / "grpo.yaml")
-    for name, differs in (("grpo_zero", {"run_dir", "ptst", "reward", "data"}), ("grpo_long", {"run_dir", "ptst"})):
+    for name, differs in (("grpo_zero", {"run_dir", "ptst", "reward", "data", "validation"}), ("grpo_long", {"run_dir", "ptst"})):
         recipe = load_yaml(RECIPES / f"{name}.yaml")
         assert {k for k in base.keys() | recipe.keys() if base.get(k) != recipe.get(k)} - {"model"} == differs, name
         assert {k: v for k, v in recipe["model"].items() if k != "path"} == {

@@ -208,3 +208,32 @@ def test_eval_with_some_failed_items_exits_non_zero_unless_allowed(tmp_path):
         res = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "b"), "--allow-failed"])
         assert res.exit_code == 0, res.output
         assert "1 failed (left out of the scores)" in " ".join(res.output.split())
+
+
+def test_a_system_prompt_goes_before_every_question_and_is_part_of_the_runs_identity(tmp_path):
+    """--system-prompt (a model trained with one, as recipes/vision_r1_zero's): sent as the first message of every
+    request; without it no system message is sent; a resume with another system prompt is refused."""
+    from visionr1.errors import ConfigError
+
+    seen: dict[str, list[tuple[str, list]]] = {}
+
+    def recording(req):
+        seen.setdefault(req.model, []).append((req.key, req.messages))
+        return respond(req)
+
+    data = LAYOUTS["mathvista"][0]
+    with OpenAIServer(recording) as server:
+        for name, system in (("told", "Think first."), ("plain", None)):
+            run_eval(EvalConfig(benchmark="mathvista", data=data, out=tmp_path / name, prompt="raw",
+                                endpoint=EndpointConfig(base_url=server.url, model=name), system_prompt=system,
+                                progress=False))
+        with pytest.raises(ConfigError, match="other settings"):
+            run_eval(EvalConfig(benchmark="mathvista", data=data, out=tmp_path / "told", prompt="raw",
+                                endpoint=EndpointConfig(base_url=server.url, model="told"),
+                                system_prompt="Answer at once.", progress=False))
+    told, plain = dict(seen["told"]), dict(seen["plain"])
+    assert told and all(m[0] == {"role": "system", "content": "Think first."} for m in told.values())
+    assert {k: m[1:] for k, m in told.items()} == plain  # the same user turns after it
+    assert plain and all(msg["role"] != "system" for m in plain.values() for msg in m)
+    assert json.loads((tmp_path / "told" / "scores.json").read_text())["system_prompt"] == "Think first."
+    assert "system_prompt" not in json.loads((tmp_path / "plain" / "scores.json").read_text())

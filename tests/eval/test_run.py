@@ -412,3 +412,19 @@ def test_identity_of_an_endpoint_run_is_what_earlier_run_folders_hold(tmp_path):
     assert cfg.identity() == {"benchmark": "mathvista", "split": None, "prompt": "raw", "backend": "endpoint",
                               "model": "vision-r1-7b", "temperature": 0.6, "top_p": 0.95, "max_tokens": 16000,
                               "seed": 0, "protocol": "default"}
+
+
+def test_the_local_backends_put_the_system_prompt_through_the_chat_template(tiny_model_dir):
+    """The transformers and vLLM backends prompt through chat_prompt: a request's system message replaces the
+    template's default one; without it the template's default stays."""
+    from transformers import AutoProcessor
+
+    from visionr1.eval.backends import GenRequest, chat_prompt
+
+    processor = AutoProcessor.from_pretrained(tiny_model_dir)
+    plain, _ = chat_prompt(processor, GenRequest("a", "2+2?", []))
+    told, _ = chat_prompt(processor, GenRequest("a", "2+2?", [], system="Think first."))
+    default = "You are a helpful assistant."
+    assert default in plain and "Think first." not in plain
+    assert "<|im_start|>system\nThink first.<|im_end|>" in told and default not in told
+    assert told.endswith(plain.split("<|im_end|>", 1)[1])  # the same user turn and generation prompt after it

@@ -277,3 +277,14 @@ def test_a_run_folder_is_told_by_its_config_yaml(tmp_path, text, sft, grpo):
     (tmp_path / "metrics.jsonl").write_text("")
     (tmp_path / "config.yaml").write_text(text)
     assert (looks_like_run("sft")(tmp_path), looks_like_run("grpo")(tmp_path)) == (sft, grpo)
+
+
+def test_grpo_validation_takes_the_training_system_prompt_unless_it_has_its_own():
+    """A policy trained with a system prompt (recipes/vision_r1_zero) is validated with it."""
+    base = ["validation.data=val.jsonl", "data.system_prompt=Think first."]
+    cfg = load_config(GRPORunConfig, REPO / "recipes/tiny_cpu/grpo.yaml", base)
+    assert cfg.validation.system_prompt == "Think first."
+    own = load_config(GRPORunConfig, REPO / "recipes/tiny_cpu/grpo.yaml", [*base, "validation.system_prompt=Be brief."])
+    assert own.validation.system_prompt == "Be brief."
+    plain = load_config(GRPORunConfig, REPO / "recipes/tiny_cpu/grpo.yaml", ["validation.data=val.jsonl"])
+    assert plain.validation.system_prompt is None

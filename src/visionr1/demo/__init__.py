@@ -369,15 +369,18 @@ def kept_model(run_dir: Path) -> Path:
     return run_dir / ("best" if (run_dir / "best" / "config.json").is_file() else "final")
 
 
-def eval_model(run: DemoRun, key: str, model: Path, seen: bool = False) -> dict[str, Any]:
+def eval_model(run: DemoRun, key: str, model: Path, seen: bool = False, prompt: str = "r1",
+               system_prompt: str | None = None) -> dict[str, Any]:
     """Evaluate ``model`` into ``eval/<key>`` through ``visionr1 eval``'s ``run_eval`` (records benchmark,
     transformers, greedy, the eval budget): on the test split, or with ``seen`` on as many train-split items;
-    returns the figures the summary keeps."""
+    ``prompt`` and ``system_prompt`` as the model was trained (the r1 prompt, no system message, unless the GRPO
+    recipe says otherwise); returns the figures the summary keeps."""
     from visionr1.eval.run import EvalConfig, run_eval
 
     d, e, out = run.cfg.data, run.cfg.eval, run.out
     ecfg = EvalConfig(benchmark=RECORDS_BENCHMARK, data=run.data_dir / ("train.jsonl" if seen else "test.jsonl"),
-                      out=out / "eval" / key, model=str(model), prompt="r1", temperature=e.temperature,
+                      out=out / "eval" / key, model=str(model), prompt=prompt,
+                      system_prompt=system_prompt, temperature=e.temperature,
                       top_p=1.0, max_tokens=e.max_tokens, seed=run.seed, batch_size=e.batch_size,
                       device="cpu", dtype="float32", limit=d.n_test if seen else None)
     _rerun(out / "eval" / key, "eval")
@@ -437,7 +440,10 @@ def _variant(run: DemoRun, key: str) -> dict[str, Any]:
     res = grpo_run(run, recipe, run.out / f"grpo_{key}", run.out / start)
     grpo_seconds = round(time.perf_counter() - t0, 1)
     run.console.print(f"[bold]{label}[/]")
-    result = eval_model(run, key, kept_model(run.out / f"grpo_{key}"))
+    data = run.recipe(recipe).get("data") or {}  # prompted at eval as in its training
+    result = eval_model(run, key, kept_model(run.out / f"grpo_{key}"),
+                        prompt="raw" if data.get("user_template") == "raw" else "r1",
+                        system_prompt=data.get("system_prompt"))
     run.summary.setdefault("ablation", {}).setdefault("eval", {})[key] = result
     return {**res, "grpo_seconds": grpo_seconds, "eval_seconds": round(time.perf_counter() - t0 - grpo_seconds, 1)}
 

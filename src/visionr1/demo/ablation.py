@@ -5,7 +5,8 @@ paper compares them), then evaluated as the demo's models are (test split, greed
 
 * **Zero** (``grpo_zero.yaml``, paper §3.1): GRPO from the warmed-up base (``base/final``, where cold-start SFT
   starts), with DeepSeek-R1-Zero's system prompt, the raw user prompt and the format and result rewards added
-  1:1, as ``recipes/vision_r1_zero/`` does at 7B; one stage at PTST's first budget and group;
+  1:1, as ``recipes/vision_r1_zero/`` does at 7B; one stage at PTST's first budget and group; validated and
+  evaluated with the prompt it trains on;
 * **Long** (``grpo_long.yaml``): from the cold-start model (``sft/final``), one stage at PTST's longest budget
   and smallest group from the start;
 

@@ -53,13 +53,20 @@ class SamplingConfig:
 
 @dataclass
 class GenRequest:
-    """One prompt: ``rid`` (item id + attempt, unique per call), the text, the encoded images."""
+    """One prompt: ``rid`` (item id + attempt, unique per call), the text, the encoded images, and the system
+    message before it (None: the chat template's default, as most evals ask)."""
 
     rid: str
     text: str
     images: list[bytes]
     item_id: str = ""
     attempt: int = 0
+    system: str | None = None
+
+
+def chat_messages(r: GenRequest, user: Any) -> list[dict[str, Any]]:
+    """The conversation of one request: its system message (if it has one), then the user turn ``user``."""
+    return ([{"role": "system", "content": r.system}] if r.system else []) + [{"role": "user", "content": user}]
 
 
 def image_mime(data: bytes) -> str:
@@ -119,15 +126,14 @@ class CannedBackend:
 
 
 def chat_prompt(processor, r: GenRequest):
-    """``r`` as one user turn (its images, then its text) through the processor's chat template, with the
-    generation prompt: ``(prompt text, PIL images)``. The transformers and vLLM backends both prompt this way,
+    """``r`` as one user turn (its images, then its text), after its system message if any, through the
+    processor's chat template, with the generation prompt: ``(prompt text, PIL images)``. The transformers and vLLM backends both prompt this way,
     so the two see the same tokens. A corrupt image raises :class:`~visionr1.errors.DataError` naming the item."""
     from visionr1.data.images import open_image
 
     images = [open_image(b, r.item_id or r.rid) for b in r.images]
     content = [{"type": "image"} for _ in images] + [{"type": "text", "text": r.text}]
-    text = processor.apply_chat_template([{"role": "user", "content": content}], tokenize=False,
-                                         add_generation_prompt=True)
+    text = processor.apply_chat_template(chat_messages(r, content), tokenize=False, add_generation_prompt=True)
     return text, images
 
 
@@ -379,7 +385,7 @@ class EndpointBackend:
             async def one(r: GenRequest) -> None:
                 message = user_message(r.text, [bytes_data_url(b) for b in r.images])
                 try:
-                    res = await client.chat([message], key=r.rid)
+                    res = await client.chat(chat_messages(r, message["content"]), key=r.rid)
                 except EndpointError as e:
                     on_result(r.rid, None, f"{e}")
                     return

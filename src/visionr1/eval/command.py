@@ -20,6 +20,7 @@ def eval_command(
     split: Annotated[Optional[str], typer.Option("--split", help="Split (default: the benchmark's, e.g. testmini).")] = None,
     limit: Annotated[Optional[int], typer.Option("--limit", help="Only the first N items.")] = None,
     prompt: Annotated[Optional[str], typer.Option("--prompt", help="official (the benchmark's query), r1 (plus our <think>/<answer> instruction) or raw (the question and choices only: the paper's and the authors' eval).")] = None,
+    system_prompt: Annotated[Optional[str], typer.Option("--system-prompt", help="System message before each prompt (default: none, the chat template's own), e.g. the one the model was trained with.")] = None,
     protocol: Annotated[Optional[str], typer.Option("--protocol", help="default (the default: ours, judge-free, the right verdict; an undecided reply is never credited) or official (the benchmark's released scoring code, to compare with published numbers; a judge for its GPT steps; mmmath official also asks the raw question). Both accuracies are computed and shown; the chosen one's verdicts are `correct`.")] = None,
     temperature: Annotated[Optional[float], typer.Option(help="Sampling temperature (default and paper: 0.6).")] = None,
     top_p: Annotated[Optional[float], typer.Option("--top-p", help="Nucleus mass (default and paper: 0.95).")] = None,
@@ -55,7 +56,7 @@ def eval_command(
     with cli_errors(err):
         flags = {
             "benchmark": benchmark, "data": data, "out": out, "model": model, "backend": backend, "canned": canned, "split": split,
-            "limit": limit, "prompt": prompt, "protocol": protocol, "temperature": temperature, "top_p": top_p,
+            "limit": limit, "prompt": prompt, "system_prompt": system_prompt, "protocol": protocol, "temperature": temperature, "top_p": top_p,
             "max_tokens": max_tokens, "seed": seed, "regenerate_missing_answer": regenerate_missing_answer,
             "batch_size": batch_size, "device": device, "dtype": dtype, "train_data": train_data,
             # the endpoint and the judge are nested in the config (endpoint: {base_url, model, ...}, judge: {...})

@@ -62,6 +62,7 @@ class EvalConfig:
     split: str | None = field(default=None, metadata={"help": "Split to read (default: the benchmark's, e.g. testmini)."})
     limit: int | None = field(default=None, metadata={"help": "Evaluate only the first N items."})
     prompt: str = field(default="official", metadata={"help": "official (the benchmark's query), r1 (plus our think/answer instruction) or raw (the question and choices only: the paper's)."})
+    system_prompt: str | None = field(default=None, metadata={"help": "System message before each prompt (null: the chat template's default), e.g. the one a model was trained with (recipes/vision_r1_zero)."})
     protocol: str = field(default="default", metadata={"help": "default (the default: ours, judge-free, the right verdict; an undecided reply is never credited) or official (the benchmark's released scoring code, to compare with published numbers; a judge for its GPT steps; mmmath official also asks the raw question). Both accuracies are computed and shown; the chosen one's verdicts are `correct`."})
     temperature: float = field(default=0.6, metadata={"help": "Sampling temperature."})
     top_p: float = field(default=0.95, metadata={"help": "Nucleus sampling mass."})
@@ -130,7 +131,9 @@ class EvalConfig:
                 "model": self.model or (self.endpoint.model if self.endpoint else None)
                          or (str(self.canned) if self.canned else None),
                 "temperature": self.temperature, "top_p": self.top_p, "max_tokens": self.max_tokens, "seed": self.seed,
-                "protocol": self.protocol}
+                "protocol": self.protocol,
+                # only when set: a run made before the field existed resumes as it was
+                **({"system_prompt": self.system_prompt} if self.system_prompt is not None else {})}
 
 
 LOCAL_BACKENDS = ("transformers", "vllm")
@@ -226,7 +229,7 @@ def generate_all(items, backend, store, cfg: EvalConfig, progress) -> dict[str, 
             progress.advance(_task)
 
         requests = [GenRequest(rid=f"{it.id}#{attempt}", text=apply_prompt_mode(it, cfg.prompt), images=it.images,
-                               item_id=it.id, attempt=attempt) for it in todo]
+                               item_id=it.id, attempt=attempt, system=cfg.system_prompt) for it in todo]
         backend.generate(requests, on_result)
     chosen: dict[str, dict[str, Any]] = {}
     for iid in by_id:
@@ -421,6 +424,7 @@ def _scores(cfg: EvalConfig, bench, identity: dict[str, Any], counts: tuple[int,
         "model": identity["model"],
         "backend": identity["backend"],
         "prompt": cfg.prompt,
+        **({"system_prompt": cfg.system_prompt} if cfg.system_prompt is not None else {}),
         "protocol": cfg.protocol,
         "items": counts[0],
         "answered": counts[1],

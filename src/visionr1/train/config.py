@@ -274,6 +274,7 @@ class ValidationSettings:
     every_steps: int = field(default=50, metadata={"help": "Validate every N optimizer steps (also at the start, at stage ends and at the end)."})
     max_items: int | None = field(default=200, metadata={"help": "Validate on the first N items (null = all)."})
     prompt: str = field(default="r1", metadata={"help": "Eval prompt mode: r1 (the r1 training prompt), raw (the question and choices only, for a model trained on the raw form) or official."})
+    system_prompt: str | None = field(default=None, metadata={"help": "System message before each prompt (null: GRPO's data.system_prompt, so the policy is validated as it is prompted in training; else the chat template's default)."})
     temperature: float = field(default=0.0, metadata={"help": "Sampling temperature (0 = greedy)."})
     top_p: float = field(default=1.0, metadata={"help": "Nucleus sampling mass."})
     max_tokens: int = field(default=1024, metadata={"help": "Most new tokens per answer."})
@@ -356,6 +357,8 @@ class GRPORunConfig:
         base = {k: self.trainer.get(k, trl.GRPOConfig.__dataclass_fields__[k].default) for k in MATCHED_KEYS}
         self.plan = plan_ptst(self.ptst.stages, matched_compute=self.ptst.matched_compute, base=base)
         """PTST's stage arithmetic, computed once (:mod:`visionr1.train.ptst_plan`): step ranges, matched compute."""
+        if self.validation is not None and self.validation.system_prompt is None and self.data.system_prompt:
+            self.validation.system_prompt = self.data.system_prompt  # validated as it is prompted in training
 
 
 SFT_FORBIDDEN = {"output_dir": "run_dir"}

@@ -58,7 +58,8 @@ def _eval_config(settings: ValidationSettings, out: Path, label: str):
     from visionr1.eval.run import EvalConfig
 
     return EvalConfig(benchmark=settings.benchmark, data=Path(settings.data), out=out, model=label, split=settings.split,
-                      limit=settings.max_items, prompt=settings.prompt, temperature=settings.temperature,
+                      limit=settings.max_items, prompt=settings.prompt, system_prompt=settings.system_prompt,
+                      temperature=settings.temperature,
                       top_p=settings.top_p, max_tokens=settings.max_tokens, seed=settings.seed,
                       batch_size=settings.batch_size, progress=False,
                       allow_failed=True)  # an item the model cannot take is left out; training goes on
