@@ -34,7 +34,6 @@ def _adam_steps(ckpt: Path) -> set[int]:
     return {int(s["step"]) for s in opt["state"].values()}
 
 
-@pytest.mark.slow
 def test_two_stage_ptst_carries_step_optimizer_schedule_and_weights(tiny_model_dir, records_path, tmp_path, monkeypatch):
     import visionr1.train.grpo as grpo
     from safetensors.torch import load_file
@@ -94,7 +93,6 @@ def test_changing_a_finished_stage_is_refused(tiny_model_dir, records_path, tmp_
         run_grpo(from_dict(GRPORunConfig, _cfg(tmp_path / "run", tiny_model_dir, records_path, stages=changed)))
 
 
-@pytest.mark.slow
 def test_lora_variant_trains_the_adapter_with_the_disabled_adapter_as_reference(tiny_model_dir, records_path, tmp_path,
                                                                               monkeypatch):
     import visionr1.train.grpo as grpo

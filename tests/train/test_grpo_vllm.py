@@ -72,6 +72,7 @@ def killed_and_resumed(vllm_env, varied_model_dir, records_path, tmp_path_factor
     return run, first, rows[len(first):]
 
 
+@pytest.mark.slow
 @pytest.mark.vllm
 def test_one_engine_serves_both_stages_and_the_resumed_run(killed_and_resumed):
     run, first, second = killed_and_resumed
@@ -96,6 +97,7 @@ def test_one_engine_serves_both_stages_and_the_resumed_run(killed_and_resumed):
     assert all(r["completion_length_max"] <= r["max_completion_length"] for r in rows)
 
 
+@pytest.mark.slow
 @pytest.mark.vllm
 def test_validation_goes_through_the_engine_holding_the_policys_weights(killed_and_resumed, tmp_path):
     from visionr1.eval.run import EvalConfig, run_eval
