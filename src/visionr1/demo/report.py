@@ -232,8 +232,9 @@ def _ablation_section(out: Path, summary: dict[str, Any]) -> list[str]:
     lines = ["## Ablations in miniature: cold start only, PTST, Long, Zero", "",
              "From the same warm-up and cold-start checkpoints as the table above; each RL run samples as many tokens, "
              f"to the nearest whole step ({ab['budget']}): PTST {tokens['ptst']:,}, Long {tokens['long']:,}, Zero "
-             f"{tokens['zero']:,}. Every model is evaluated alike (test split, greedy, the same budget); an RL run's "
-             f"model is its best-validating step. Long chains: {ab['long_chain']}.", "",
+             f"{tokens['zero']:,}. Every model is evaluated alike (test split, greedy, the same budget), with the prompt it "
+             "trained on (Zero: DeepSeek-R1-Zero's system prompt and the raw question; the others: the r1 user prompt); "
+             f"an RL run's model is its best-validating step. Long chains: {ab['long_chain']}.", "",
              "| variant | model | accuracy % | format % | mean tokens | truncated % | wrong among long chains % (long) | wall s |",
              "|---|---|---:|---:|---:|---:|---:|---:|"]
     for r in rows.values():
@@ -257,14 +258,13 @@ def _ablation_section(out: Path, summary: dict[str, Any]) -> list[str]:
 
 
 def _zero_note(out: Path, ab: dict[str, Any]) -> list[str]:
-    """Zero trains on its own prompt but is evaluated like the others: say so, with what it did on its own prompt."""
+    """What Zero's GRPO reached on its own prompt over its last steps (sampled), beside its greedy eval."""
     rows = [r for r in _read_jsonl(out / "grpo_zero" / "metrics.jsonl") if r.get("reward_mean") is not None][-5:]
     if not rows:
         return []
     mean = {k: sum(r.get(k) or 0 for r in rows) / len(rows) for k in ("format_rate", "accuracy", "completion_length_mean")}
-    return [f"Zero trains on DeepSeek-R1-Zero's system prompt and the raw question (recipes/demo/grpo_zero.yaml) and is "
-            "evaluated like the others (the r1 user prompt; `visionr1 eval` sends no system prompt). On its own prompt, "
-            f"over its last {len(rows)} GRPO steps: format {100 * mean['format_rate']:.0f}%, accuracy "
+    return [f"Zero trains, validates and is evaluated on DeepSeek-R1-Zero's system prompt and the raw question "
+            f"(recipes/demo/grpo_zero.yaml). Over its last {len(rows)} GRPO steps: format {100 * mean['format_rate']:.0f}%, accuracy "
             f"{100 * mean['accuracy']:.0f}%, {mean['completion_length_mean']:.0f} tokens (sampled at its temperature).", ""]
 
 
