@@ -447,6 +447,23 @@ RELEASED_SCORERS = {"grading/mathvision.py", "grading/mmmath.py"}
 grading/mathvision.py is loaded by file in the grading worker and imports nothing from visionr1)."""
 
 
+def test_one_config_engine_reads_every_yaml_file():
+    """Recipes, run folders' config.yaml and overrides are parsed by visionr1.config alone (load_yaml and the
+    override parser), so every stage and the demo get the same errors and the same typing; writing YAML is free."""
+    readers = {_rel(p) for p in SRC.rglob("*.py") if {name for name, _ in _calls(_tree(p))} & {"yaml.safe_load", "yaml.load", "yaml.full_load"}}
+    assert readers == {"config.py"}, readers
+
+
+def test_ptsts_stage_arithmetic_lives_in_one_module():
+    """Step ranges, the stage of a step and matched compute: computed by train/ptst_plan.py, once, when a GRPO
+    config is loaded (cfg.plan); everything else reads the plan."""
+    defining = {_rel(p) for p in SRC.rglob("*.py") for n in ast.walk(_tree(p))
+                if isinstance(n, ast.FunctionDef) and n.name in {"stage_at", "total_steps", "plan_ptst", "boundaries"}}
+    assert defining == {"train/ptst_plan.py"}, defining
+    planning = {_rel(p) for p in SRC.rglob("*.py") if "plan_ptst" in {name for name, _ in _calls(_tree(p))}}
+    assert planning == {"train/config.py"}, planning
+
+
 def test_one_scoring_loop_every_benchmark_plugs_into():
     """Each benchmark gives its reading, its result row and its metrics; the loop over items, both protocols, the
     judge's two passes and the scored-item bookkeeping live in eval/benchmarks/scoring.py alone."""

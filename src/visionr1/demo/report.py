@@ -80,11 +80,11 @@ def _fence(text: str, limit: int = 1500) -> str:
 
 def _grpo_trainer_settings(path: Path) -> dict[str, Any]:
     """The GRPO run's ``trainer:`` section (temperature, learning rate, beta), or {} when it is missing."""
-    import yaml
+    from visionr1.config import load_yaml
 
     if not path.is_file():
         return {}
-    return (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("trainer") or {}
+    return load_yaml(path).get("trainer") or {}
 
 
 def _base_section(evals: dict[str, Any], warm: dict[str, Any]) -> list[str]:
