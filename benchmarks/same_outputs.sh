@@ -111,7 +111,9 @@ PYEOF
         sed -i -E 's/^(│ [a-z -]+ +│) +[0-9.]+ │$/\1 T │/' "$OUT/$side/log/demo.out"
     fi
     find "$OUT/$side/log" -name '*.err' -print0 | xargs -0 sed -i -E \
-        -e 's/[0-9]{2}:[0-9]{2}(<[0-9:?]+)?/MM:SS/g' -e 's/ +/ /g'  # progress bars: their clocks and their padding
+        -e 's/[0-9]{2}:[0-9]{2}(<[0-9:?]+)?/MM:SS/g' -e 's/ +/ /g' \
+        -e 's#N(it/s|s/it)#RATE#g' \
+        -e 's/^([WIE])[0-9]{4} [^ ]+ [0-9]+ /\1 TIME PID /'  # progress bars' clocks, padding and rates; glog lines
 done
 
 for side in old new; do (cd "$OUT/$side" && find . -printf '%m %p\n' | sort >"$OUT/modes.$side"); done
