@@ -35,6 +35,11 @@ def test_zero_and_long_start_from_the_demos_checkpoints(ablation_run):
         rows = [json.loads(x) for x in (out / f"grpo_{key}" / "validation.jsonl").read_text().splitlines()]
         assert rows and rows[0]["step"] == 0  # validated as the demo's GRPO does, from the start
         assert json.loads((out / "eval" / key / "scores.json").read_text())["items"] == 24
+    # each evaluated with the prompt it trained and was validated on: Zero the raw question after its system prompt
+    scores = {key: json.loads((out / "eval" / key / "scores.json").read_text()) for key in ("zero", "long")}
+    assert (scores["zero"]["prompt"], scores["zero"]["system_prompt"]) == ("raw", zero["data"]["system_prompt"])
+    assert zero["validation"]["system_prompt"] == zero["data"]["system_prompt"]
+    assert scores["long"]["prompt"] == "r1" and "system_prompt" not in scores["long"]
 
 
 def test_the_summary_gains_an_ablation_section_and_keeps_the_rest(ablation_run):

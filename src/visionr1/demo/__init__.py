@@ -352,7 +352,8 @@ def _sft(run: DemoRun) -> dict[str, Any]:
 def grpo_run(run: DemoRun, recipe: str, run_dir: Path, model: Path) -> dict[str, Any]:
     """One GRPO run of the demo: the stage recipe ``recipe``.yaml (with the demo's ``overrides[recipe]``) from
     the checkpoint ``model`` on the train split into ``run_dir``, validating on the validation split as the
-    recipe asks; returns its steps, PTST stages and best-validating step."""
+    recipe asks; returns its steps, PTST stages, best-validating step and the prompt it was validated with
+    (``prompted``: the eval's ``prompt`` and ``system_prompt``; r1 and the data's system prompt without validation)."""
     from visionr1.train import GRPORunConfig, run_grpo
 
     gcfg = _stage_config(GRPORunConfig, recipe, run.recipes, [
@@ -361,7 +362,10 @@ def grpo_run(run: DemoRun, recipe: str, run_dir: Path, model: Path) -> dict[str,
         *run.cfg.overrides.get(recipe, [])])
     _rerun(run_dir, "grpo")
     res = run_grpo(gcfg)
-    return {"steps": res["global_step"], "stages": res["stages"], "best": _best(run_dir)}
+    v = gcfg.validation
+    prompted = ({"prompt": v.prompt, "system_prompt": v.system_prompt} if v is not None
+                else {"prompt": "r1", "system_prompt": gcfg.data.system_prompt})
+    return {"steps": res["global_step"], "stages": res["stages"], "best": _best(run_dir), "prompted": prompted}
 
 
 def kept_model(run_dir: Path) -> Path:
@@ -440,10 +444,7 @@ def _variant(run: DemoRun, key: str) -> dict[str, Any]:
     res = grpo_run(run, recipe, run.out / f"grpo_{key}", run.out / start)
     grpo_seconds = round(time.perf_counter() - t0, 1)
     run.console.print(f"[bold]{label}[/]")
-    data = run.recipe(recipe).get("data") or {}  # prompted at eval as in its training
-    result = eval_model(run, key, kept_model(run.out / f"grpo_{key}"),
-                        prompt="raw" if data.get("user_template") == "raw" else "r1",
-                        system_prompt=data.get("system_prompt"))
+    result = eval_model(run, key, kept_model(run.out / f"grpo_{key}"), **res["prompted"])  # as it was validated
     run.summary.setdefault("ablation", {}).setdefault("eval", {})[key] = result
     return {**res, "grpo_seconds": grpo_seconds, "eval_seconds": round(time.perf_counter() - t0 - grpo_seconds, 1)}
 
