@@ -51,24 +51,21 @@ def prepare(work: Path, seed: int = 0) -> None:
     from visionr1.config import from_dict
     from visionr1.data.synth import synthesize
     from visionr1.demo import RECIPES, load_demo_config, write_cold_start_mix, write_warmup_data
-    from visionr1.models.tiny import TinyModelSpec, build_tiny_model
+    from visionr1.models.tiny import build_tiny_model
 
     cfg = load_demo_config(RECIPES, quick=False)
-    d, m = cfg["data"], cfg["model"]
+    d = cfg.data
     data = work / "data"
-    synthesize(data, n=d["n_train"], seed=seed, tasks=d["tasks"], split_test=d["n_test"], split_val=d.get("n_val", 0),
-               image_size=d["image_size"], difficulty=d.get("difficulty"))
+    synthesize(data, n=d.n_train, seed=seed, tasks=d.tasks, split_test=d.n_test, split_val=d.n_val,
+               image_size=d.image_size, difficulty=d.difficulty)
     bridge = run_bridge(from_dict(BridgeConfig, {
-        "input": str(data / "train.jsonl"), "out": str(work / "bridge"), "teacher": "template", "limit": d["cold_start"],
-        "template": {"seed": seed, "brief": bool(d.get("brief_cots"))},
-        "filters": {"min_reasoning_words": d.get("min_reasoning_words", 40)}, "progress": False, "images": "link"}))
-    spec = TinyModelSpec(**{**m, "num_attention_heads": m.get("num_attention_heads", 4),
-                            "min_pixels": d["image_size"] ** 2, "max_pixels": d["image_size"] ** 2})
-    build_tiny_model(work / "tiny-model", seed=seed, spec=spec)
-    write_warmup_data(data / "train.jsonl", data / "warmup.jsonl", describe=bool(d.get("warmup_describe")),
-                      skills=d.get("warmup_skills", True))
+        "input": str(data / "train.jsonl"), "out": str(work / "bridge"), "teacher": "template", "limit": d.cold_start,
+        "template": {"seed": seed, "brief": d.brief_cots},
+        "filters": {"min_reasoning_words": d.min_reasoning_words}, "progress": False, "images": "link"}))
+    build_tiny_model(work / "tiny-model", seed=seed, spec=cfg.model.spec(d.image_size))
+    write_warmup_data(data / "train.jsonl", data / "warmup.jsonl", describe=d.warmup_describe, skills=d.warmup_skills)
     write_cold_start_mix(work / "bridge" / "cold.jsonl", data / "warmup.jsonl", work / "cold_start.jsonl",
-                         d["sft_replay"], seed=seed, r1_form=bridge["answer_form"] if d.get("sft_replay_r1") else None)
+                         d.sft_replay, seed=seed, r1_form=bridge["answer_form"] if d.sft_replay_r1 else None)
     (work / "ready").write_text("")
 
 
@@ -221,7 +218,8 @@ def main() -> None:
             out = work / f"steps-{tuning}-{r}.json"
             env = {**os.environ, "VISIONR1_CPU_TUNING": "1" if tuning == "on" else "0"}
             subprocess.run([sys.executable, __file__, "--child", "steps", "--steps", str(args.steps), "--work", str(work),
-                            "--out", str(out), "--stages", *args.stages], check=True, env=env)
+                            "--out", str(out), "--stages", *args.stages,
+                            *(["--threads", str(args.threads)] if args.threads else [])], check=True, env=env)
             runs[tuning].append(json.loads(out.read_text()))
     summarize(runs, args.stages, args.steps, args.rounds)
     if args.profile_rows:
