@@ -170,3 +170,35 @@ def test_mathverse_refuses_a_mathvista_folder():
 
     with pytest.raises(DataError, match=r"is not MathVerse data: its rows lack the field\(s\) problem_version"):
         load(FIXTURES / "mathvista_eval")
+
+
+@pytest.mark.parametrize("bench", ["mathvision", "mathverse", "wemath"])
+def test_a_result_file_answering_an_item_twice_is_refused_naming_it(tmp_path, bench):
+    """Two runs' outputs joined into one file would be scored by whichever reply came last: refused, naming the
+    item, before anything is written."""
+    if bench == "mathvision":
+        repo = mathv_repo(tmp_path / "MATH-V")
+        data = repo / "data" / "test.jsonl"
+        rows = [{"id": "1", "response": "60"}, {"id": "2", "response": "A"}, {"id": "1", "response": "61"}]
+        results = tmp_path / "model.jsonl"
+        results.write_text("".join(json.dumps(r) + "\n" for r in rows))
+        dup = "1"
+    elif bench == "mathverse":
+        data = None
+        rec = {"sample_index": "3421", "problem_index": "685", "problem_version": "Text Dominant",
+               "question": "Find L.\nChoices:\nA:13\nB:14", "image": "", "answer": "B", "question_type": "multi-choice",
+               "metadata": {"split": "testmini"}, "query_wo": "Find L.", "query_cot": "Find L."}
+        results = tmp_path / "output_testmini.json"
+        results.write_text(json.dumps([{**rec, "model_answer": "B"}, {**rec, "sample_index": "3422", "model_answer": "A"},
+                                       {**rec, "model_answer": "A"}]))
+        dup = "3421"
+    else:
+        data = None
+        rows = json.loads((FIXTURES / "wemath" / "testmini.json").read_text())
+        results = tmp_path / "result.json"
+        results.write_text(json.dumps([{**r, "response": "<<A>>"} for r in (*rows, rows[1])]))
+        dup = "102"
+    out = tmp_path / "scored.json"
+    with pytest.raises(DataError, match=f"item {dup}.*more than once") as e:
+        score_command(bench, results, out, None, data=data, console=quiet())
+    assert str(results) in str(e.value) and not out.exists()

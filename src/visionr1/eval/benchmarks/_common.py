@@ -144,6 +144,15 @@ def read_json_file(path: Path | str, what: str) -> Any:
         raise DataError(str(path), f"{what} is not valid JSON ({e})") from None
 
 
+def add_response(responses: dict[str, str], rid: str, reply: str, source: str) -> None:
+    """Record ``reply`` as the result file's answer to item ``rid``; an id the file already answered is a
+    :class:`DataError` naming it (two runs' outputs concatenated would otherwise be scored by whichever came last)."""
+    if rid in responses:
+        raise DataError(f"item {rid}", "is answered more than once in the result file; keep one reply per item "
+                                       "(were two runs' outputs joined?)", source)
+    responses[rid] = reply
+
+
 def join_results(items: list[EvalItem], responses: dict[str, str], source: str) -> list[EvalItem]:
     """The items a result file answers, in its order; a result id the annotations lack is an error naming it."""
     by_id = {it.id: it for it in items}

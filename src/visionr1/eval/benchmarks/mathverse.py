@@ -43,6 +43,7 @@ from visionr1.data.tables import (
 )
 from visionr1.eval.benchmarks._common import (
     EvalItem,
+    add_response,
     acc_entry,
     breakdown,
     join_results,
@@ -105,7 +106,9 @@ def read_results(path: Path, data: Path | None) -> tuple[list[EvalItem], dict[st
         raise DataError(str(path), "expected a JSON list of testmini records, each with the model's model_answer")
     require_fields(rows, FIELDS + ("sample_index",), "MathVerse", str(path), ALTERNATIVES)
     items = _items(rows, Path(path).parent, images=False)
-    responses = {it.id: str(r.get("model_answer") or "") for it, r in zip(items, rows)}
+    responses: dict[str, str] = {}
+    for it, r in zip(items, rows):
+        add_response(responses, it.id, str(r.get("model_answer") or ""), str(path))
     if data is not None:
         table, root, _ = read_table(data, split_of(data, None, DEFAULT_SPLIT))
         return join_results(_items(table, root, images=False), responses, str(path)), responses

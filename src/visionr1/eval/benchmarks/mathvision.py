@@ -40,6 +40,7 @@ from visionr1.data.tables import (
 )
 from visionr1.eval.benchmarks._common import (
     EvalItem,
+    add_response,
     acc_entry,
     breakdown,
     choices_block,
@@ -115,7 +116,7 @@ def read_results(path: Path, data: Path | None) -> tuple[list[EvalItem], dict[st
     for n, row in enumerate(rows if isinstance(rows, list) else [], 1):
         if not isinstance(row, dict) or "id" not in row or "response" not in row:
             raise DataError(f"row {n}", "needs the fields id and response (a MATH-V outputs/*.jsonl row)", str(path))
-        responses[str(row["id"])] = row["response"] if isinstance(row["response"], str) else ""
+        add_response(responses, str(row["id"]), row["response"] if isinstance(row["response"], str) else "", str(path))
     table, root, layout = read_table(data, "test" if Path(data).is_dir() else None)
     require_fields(table, FIELDS + ("id",), "MATH-V", str(data), {"id": ("index",)})
     return join_results(_items(table, root, layout, images=False), responses, str(path)), responses

@@ -47,6 +47,7 @@ from visionr1.data.tables import (
 )
 from visionr1.eval.benchmarks._common import (
     EvalItem,
+    add_response,
     acc_entry,
     breakdown,
     join_results,
@@ -113,7 +114,9 @@ def read_results(path: Path, data: Path | None) -> tuple[list[EvalItem], dict[st
         raise DataError(str(path), "expected a JSON list of testmini rows, each with the model's response")
     require_fields(rows, FIELDS + ("question number",), "We-Math", str(path))
     items = _items(rows, Path(path).parent, "json", images=False)
-    responses = {it.id: str(r.get("response") or "") for it, r in zip(items, rows)}
+    responses: dict[str, str] = {}
+    for it, r in zip(items, rows):
+        add_response(responses, it.id, str(r.get("response") or ""), str(path))
     if data is not None:
         table, root, layout = read_table(data, split_of(data, None, DEFAULT_SPLIT))
         return join_results(_items(table, root, layout, images=False), responses, str(path)), responses
