@@ -89,6 +89,21 @@ def test_bad_result_files(tmp_path, content, reason):
         score_command("mathvista", p, None, None, console=quiet())
 
 
+def test_a_result_object_with_a_key_given_twice_is_refused_naming_it(tmp_path):
+    """JSON readers keep the last of two equal keys without a word: the MathVista, DynaMath and MM-Math result
+    layouts (objects keyed by item id) would score one reply of two. The six released MathVista output files in
+    ../shared/data/mathvista have no such key (checked), so none of them is refused."""
+    text = FIXTURE.read_text()
+    first = json.loads(text)
+    pid, record = next(iter(first.items()))
+    joined = text.rstrip().rstrip("}") + f', "{pid}": ' + json.dumps(record) + "}"
+    p = tmp_path / "joined.json"
+    p.write_text(joined)
+    with pytest.raises(DataError, match=f"key '{pid}'.*given twice") as e:
+        score_command("mathvista", p, tmp_path / "scored.json", None, console=quiet())
+    assert str(p) in str(e.value) and not (tmp_path / "scored.json").exists()
+
+
 def test_score_command_writes_scores_beside_the_scored_file(tmp_path):
     out = tmp_path / "scored.json"
     scores = score_command("mathvista", FIXTURE, out, None, console=quiet())

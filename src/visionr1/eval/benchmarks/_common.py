@@ -139,9 +139,26 @@ def read_json_file(path: Path | str, what: str) -> Any:
 
         return loads_jsonl(text, str(path))
     try:
-        return json.loads(text)
+        return json.loads(text, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as e:
         raise DataError(str(path), f"{what} is not valid JSON ({e})") from None
+    except _RepeatedKey as e:
+        raise DataError(f"key {e.args[0]!r}", f"is given twice in one JSON object of the {what} (JSON readers keep "
+                                              "the last without a word); keep one entry per key (were two runs' "
+                                              "outputs joined?)", str(path)) from None
+
+
+class _RepeatedKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object's dict, refusing a key given twice (``json`` would keep the last without a word)."""
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        seen: set[str] = set()
+        raise _RepeatedKey(next(k for k, _ in pairs if k in seen or seen.add(k)))
+    return found
 
 
 def add_response(responses: dict[str, str], rid: str, reply: str, source: str) -> None:
