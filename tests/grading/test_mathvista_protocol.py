@@ -250,6 +250,16 @@ def test_default_protocol_reads_negation_and_options_right():
     assert default_verdict("N/A", {**ANGLES, "answer": "25°"}) == (None, False)
 
 
+def test_a_formula_option_is_not_read_inside_a_longer_formula():
+    """``\\pi`` was read in ``\\frac{8\\pi}{5}`` and ``8\\pi/5``, ``\\sqrt{3}`` in ``2\\sqrt{3}``, and ``2`` in ``2πr``,
+    before the value was compared: a wrong option, even where the right one was there to be found by value."""
+    assert option_index("8\\pi/5", ["$\\pi$", "$\\frac{8\\pi}{5}$"]) == 1
+    assert option_index("\\frac{8\\pi}{5}", ["$\\pi$", "$2\\pi$", "$\\frac{6\\pi}{5}$"]) is None
+    assert option_index("2\\sqrt{3}", ["$\\sqrt{3}$", "$3\\sqrt{2}$"]) is None
+    assert option_index("2√3", ["4", "3", "2", "2√{3}"]) == 3
+    assert option_index("\\frac{8}{5}", ["5", "1.6"]) == 1
+
+
 def test_default_protocol_with_a_judge_for_the_undecided():
     rec = {**YN, "response": "As an AI, I cannot see the image.", "answer": "yes", "pid": "1"}
     asked = []

@@ -130,6 +130,11 @@ ANIMALS = ["garter snakes", "hognose snakes", "hawks", "grasshoppers"]
         ("the chord is 3 cm", ["1 cm", "3 cm", "13 cm"], "", 1),
         ("the angle is 55°", ["65°", "55°", "50°"], "", 1),
         ("the clock shows 11:30", ["1:30", "11:30"], "", 1),
+        # a formula option as a whole expression, between words or an equals sign
+        ("The radius is $\\pi$.", ["$\\pi$", "$2\\pi$"], "", 0),
+        ("so x = \\sqrt{3}, which is B", ["$\\sqrt{2}$", "$\\sqrt{3}$"], "", 1),
+        ("the length of BD is 2√3", ["4", "3", "2", "2√{3}"], "", None),  # √3 is not √{3}: left to the value step
+        ("the length of BD is 2√{3}", ["4", "3", "2", "2√{3}"], "", 3),  # not "3" or "2" inside it
     ],
 )
 def test_named_option(sentence, choices, question, expected):
@@ -144,6 +149,16 @@ def test_named_option(sentence, choices, question, expected):
         ("the snakes eat them", ANIMALS),  # "snakes" is in two options: not distinctive
         ("it is 27.0 square units", ["12", "27", "54"]),  # 27.0 is not the whole number 27
         ("so x = 7 + 1 = 8", ["3", "4", "6", "7"]),  # an operand of a calculation is not named
+        # a part of a longer formula names no option (the released outputs: "\\pi" read in "\\frac{8\\pi}{5}")
+        ("the answer is \\frac{8\\pi}{5}", ["$\\pi$", "$2\\pi$", "$\\frac{6\\pi}{5}$"]),
+        ("the answer is 8\\pi/5", ["$\\pi$", "$2\\pi$"]),
+        ("the answer is -\\pi", ["$\\pi$", "$2\\pi$"]),
+        ("it is 2\\sqrt{3}", ["$\\sqrt{3}$", "$3\\sqrt{2}$"]),
+        ("it is \\sqrt{3}+1", ["$\\sqrt{3}$", "$1$"]),
+        ("it is \\sqrt{3} - 1", ["$\\sqrt{3}$", "$1$"]),
+        ("the circumference is 2πr", ["1", "√{3}", "2", "3"]),  # 2 is a coefficient
+        ("so it is \\frac{8}{5}", ["5", "8"]),
+        ("the side is √2", ["1", "2"]),
         ("", MONTHS),
     ],
 )

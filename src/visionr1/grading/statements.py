@@ -179,10 +179,19 @@ def _norm(s: str) -> str:
     return re.sub(r"\s+", " ", s).strip().strip(".").strip().lower()
 
 
+_FORMULA_RE = re.compile(r"[\\√π^{}_]")
+"""An option written as a formula (``$\\frac{8\\pi}{5}$``, ``2\\sqrt{3}``, ``3π``): LaTeX commands, roots, braces."""
+
+
 def _option_pattern(option: str) -> re.Pattern[str] | None:
     o = _norm(option)
     if not o:
         return None
+    if _FORMULA_RE.search(o):
+        # a formula is named only as a whole expression, not as a part of a longer one: "\pi" is not named by
+        # "\frac{8\pi}{5}", "8\pi/5" or "-\pi", nor "\sqrt{3}" by "2\sqrt{3}" or "\sqrt{3} + 1"
+        return re.compile(r"(?<![\w.\\{}^_/*+\-×÷])(?<![\^_/*+\-×÷] )" + re.escape(o)
+                          + r"(?![\w{}^_/*×÷])(?!\s?[-+*/^×÷]\s?[\w\\(])")
     start = r"(?<![a-z0-9])" if o[0].isalnum() else ""
     if o[-1].isalpha():  # allow an inflection: flip → flipped, frog → frogs, decrease → decreased
         end = r"(?:s|es|d|ed|[a-z]ed|ing|[a-z]ing)?(?![a-z0-9])"
@@ -190,12 +199,13 @@ def _option_pattern(option: str) -> re.Pattern[str] | None:
         end = r"(?![0-9]|\.[0-9])"
     else:
         end = ""
-    if o[0].isdigit():
-        start = r"(?<![a-z0-9.])"
+    if o[0].isdigit():  # not a digit of a longer number, nor a part of a formula ("5" in "\frac{8}{5}", "2" in "2πr")
+        start = r"(?<![a-z0-9.{^_/\\√π])"
+        end = end if not o[-1].isdigit() else r"(?![0-9}^/π√\\(]|\.[0-9])"
     return re.compile(start + re.escape(o) + end)
 
 
-_CALCULATION_RE = re.compile(r"=|\d\s*[-+×*/÷]\s*\d")
+_CALCULATION_RE = re.compile(r"=|[\d})]\s*[-+×*/÷]\s*[\d\\(]")  # "7 + 1", "\sqrt{3}+1", "(2)(3)/4"
 _PLAIN_NUMBER_RE = re.compile(r"^[-−]?\d+(?:\.\d+)?\s*(?:°|%|[a-z]{1,3}(?:\^?[23])?)?$")
 
 
