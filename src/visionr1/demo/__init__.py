@@ -66,14 +66,12 @@ def demo_command(
     from rich.console import Console
 
     from visionr1.errors import cli_errors
-    from visionr1.train.command import quiet_libraries
+    from visionr1.train.command import hide_log_lines, quiet_libraries
 
     quiet_libraries()  # as sft and grpo do: no DeepSpeed accelerator notice, no library loading bars
     # the demo runs on the CPU by design: torch's note that it found no CUDA runtime (logged when vLLM is imported)
     # says nothing to act on here, though it may elsewhere
-    import logging
-
-    logging.getLogger("torch.utils.cpp_extension").addFilter(lambda r: "No CUDA runtime is found" not in r.getMessage())
+    hide_log_lines([("torch.utils.cpp_extension", "No CUDA runtime is found")])
     console = Console()
     with cli_errors(console, resumable=False):
         run_demo(out, seed=seed, quick=quick, recipes=recipes, console=console, ablation=ablation)

