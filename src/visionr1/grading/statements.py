@@ -201,7 +201,8 @@ def _option_pattern(option: str) -> re.Pattern[str] | None:
         end = ""
     if o[0].isdigit():  # not a digit of a longer number, nor a part of a formula ("5" in "\frac{8}{5}", "2" in "2πr")
         start = r"(?<![a-z0-9.{^_/\\√π])"
-        end = end if not o[-1].isdigit() else r"(?![0-9}^/π√\\(]|\.[0-9])"
+        if o[-1].isdigit():
+            end = r"(?![0-9}^/π√\\(]|\.[0-9])"
     return re.compile(start + re.escape(o) + end)
 
 
