@@ -25,9 +25,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
-
 CHANGES = {  # file: [(shipped text, halved text)], each found exactly once
     "demo.yaml": [("cold_start: 400", "cold_start: 200"),
                   ("sft_replay: {add: 400, perception: 200, fact: 50, read: 50}",

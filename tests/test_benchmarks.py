@@ -4,7 +4,9 @@ imports, the demo's step profile builds the demo's inputs, and the halved demo r
 from __future__ import annotations
 
 import importlib.util
+import os
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
@@ -12,9 +14,12 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
 def load(name: str):
+    """The script as a module; what its import sets in the environment (some set HF_HUB_OFFLINE) stays out of the
+    tests that run after."""
     spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCHMARKS / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    with mock.patch.dict(os.environ):
+        spec.loader.exec_module(module)
     return module
 
 
