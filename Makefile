@@ -37,7 +37,7 @@ demo: setup
 
 # VISIONR1_REQUIRE_VLLM: where setup installed vLLM, a vLLM test that cannot import it fails instead of skipping.
 # test: everything but the tests marked slow (~10 min on 2 cores); test-slow: those (ZeRO-3 and accelerate
-# launches, kill-and-resume runs, vLLM-colocated GRPO, the demo from a wheel: ~11 min). pytest exits 5 when it
+# launches, kill-and-resume runs, vLLM-colocated GRPO, the demo from a wheel: ~12 min). pytest exits 5 when it
 # selects nothing, and that fails either.
 PYTEST := $(if $(VLLM_REQS),VISIONR1_REQUIRE_VLLM=1 )$(VENV)/bin/python -m pytest
 test: setup
